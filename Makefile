@@ -1,0 +1,131 @@
+# tmsim - one Makefile (STYLE.md habit 11).
+#   make            build ./tmsim
+#   make run        install missing packages, build, run configs/cluster.yaml
+#   make check      install missing packages, build, run every test
+#   make SANITIZE=address,undefined check    the same under ASan + UBSan
+#   make bench      benchmarks (performance targets live here, not in tests)
+#   make fuzz       libFuzzer targets (clang)
+#   make install PREFIX=/usr/local
+#   make deps       install missing Debian packages (apt-get, as root)
+# V=1 shows the commands.
+
+CC ?= cc
+PREFIX ?= /usr/local
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+BUILD ?= build
+OPT ?= -O2 -g
+else
+BUILD ?= build-san
+OPT ?= -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+endif
+
+PKGS := gsl yaml-0.1 jansson libzstd
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef -Wvla \
+	-Wmissing-prototypes -Wstrict-prototypes
+# Recursive (=) so pkg-config runs after `deps` has installed the packages.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) \
+	-MMD -MP -pthread $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lm -pthread $(LDLIBS)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRC := $(filter-out sim/main.c,$(wildcard sim/*.c models/*.c traces/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libtmsim.a
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(wildcard tests/bench/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+TMSIM_BIN := $(BUILD)/tmsim
+
+# Debian packages: pkg-config module -> package.
+DEB_MAP := pkg-config:pkg-config gsl:libgsl-dev yaml-0.1:libyaml-dev \
+	jansson:libjansson-dev libzstd:libzstd-dev cmocka:libcmocka-dev
+
+.PHONY: all run check unit e2e bench fuzz install clean deps
+all: $(if $(filter build,$(BUILD)),tmsim,$(TMSIM_BIN))
+
+tmsim: $(TMSIM_BIN)
+	$(Q)cp $< $@
+
+run: deps all
+	./tmsim configs/cluster.yaml
+
+deps:
+	@missing=""; \
+	command -v pkg-config >/dev/null 2>&1 || missing="pkg-config"; \
+	for pair in $(DEB_MAP); do \
+		mod=$${pair%%:*}; deb=$${pair#*:}; \
+		[ "$$mod" = pkg-config ] && continue; \
+		pkg-config --exists "$$mod" 2>/dev/null || missing="$$missing $$deb"; \
+	done; \
+	command -v python3 >/dev/null 2>&1 || missing="$$missing python3"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "tmsim: missing packages; run as root:"; \
+			echo "  apt-get update && apt-get install -y$$missing"; exit 1; \
+		fi; \
+		echo "tmsim: installing$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(TMSIM_BIN): $(BUILD)/sim/main.o $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS_ALL)
+
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+check: deps $(TMSIM_BIN) $(TEST_BIN)
+	$(Q)TMSIM=$(abspath $(TMSIM_BIN)) BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
+
+bench: deps $(TMSIM_BIN) $(BENCH_BIN)
+	$(Q)for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+	$(Q)TMSIM=$(abspath $(TMSIM_BIN)) sh tests/bench/run.sh
+
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+		OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" fuzz-bins
+
+.PHONY: fuzz-bins
+fuzz-bins: $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tmsim/configs \
+		$(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 tmsim $(DESTDIR)$(PREFIX)/bin/tmsim
+	install -m 644 configs/*.yaml $(DESTDIR)$(PREFIX)/share/tmsim/configs/
+	install -m 644 docs/tmsim.1 $(DESTDIR)$(PREFIX)/share/man/man1/tmsim.1
+
+clean:
+	rm -rf build build-san build-fuzz tmsim
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

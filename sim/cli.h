@@ -1,0 +1,17 @@
+/*
+ * cli.h - the subcommands of the tmsim binary (DESIGN.md §9).  Each takes
+ * argv with argv[0] = the subcommand name and returns the process exit
+ * status: 0 ok, 1 runtime failure, 2 bad usage or bad input.
+ */
+#ifndef TM_CLI_H
+#define TM_CLI_H
+
+int tm_cmd_run(int argc, char **argv);
+int tm_cmd_validate(int argc, char **argv);
+int tm_cmd_gen(int argc, char **argv);
+int tm_cmd_import(int argc, char **argv);
+int tm_cmd_inspect(int argc, char **argv);
+int tm_cmd_sweep(int argc, char **argv);
+int tm_cmd_report(int argc, char **argv);
+
+#endif
