@@ -51,6 +51,7 @@ DEB_MAP := pkg-config:pkg-config gsl:libgsl-dev yaml-0.1:libyaml-dev \
 	jansson:libjansson-dev libzstd:libzstd-dev cmocka:libcmocka-dev
 
 .PHONY: all run check unit e2e bench fuzz install clean deps
+.SECONDARY:
 all: $(if $(filter build,$(BUILD)),tmsim,$(TMSIM_BIN))
 
 tmsim: $(TMSIM_BIN)

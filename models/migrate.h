@@ -1,0 +1,98 @@
+/*
+ * migrate.h - the migration engine and its cost model (DESIGN.md §6.3).
+ *
+ * Once per epoch the engine turns an identifier's ranking into page moves
+ * within the VM's FMEM capacity, prices them with the cost model and reports
+ * when they complete.  Pages are named by the VM's dense page index
+ * (sim/pagemap.h); the caller owns the tier array and applies the moves at
+ * the batch's done time (TM_EV_MIGRATION_DONE), then calls
+ * tm_migrator_done().
+ *
+ * Modes: exchange (swap hottest-SMEM with coldest-FMEM pairs, Demeter,
+ * reference/sdh-and-demeter.md §4) and migrate (promote into free FMEM,
+ * demote to make room, asynchronous batches).
+ */
+#ifndef TM_MIGRATE_H
+#define TM_MIGRATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../sim/config.h"
+
+struct tm_move {
+	uint32_t idx;      /* dense page index */
+	uint8_t to_tier;   /* enum tm_tier: FMEM (promotion) or SMEM (demotion) */
+};
+
+/* What the engine sees at an epoch.  All arrays are owned by the caller. */
+struct tm_mig_view {
+	uint64_t now_ns;
+	const uint8_t *tier;          /* per dense index: enum tm_tier */
+	const uint64_t *cum_accesses; /* per dense index: accesses since start */
+	uint32_t nr_pages;            /* dense indexes [0, nr_pages) */
+	uint64_t nr_fmem_cap_pages;   /* FMEM capacity now */
+	uint64_t nr_fmem_pages;       /* FMEM resident now (incl. in flight) */
+	const uint32_t *hot;          /* identifier's hot list, hottest first */
+	size_t nr_hot;
+	const uint32_t *pair_promote; /* two-heap candidates (may be NULL) */
+	const uint32_t *pair_demote;
+	size_t nr_pairs;
+	/* Coldness of an FMEM page (lower = colder), to choose demotions. */
+	uint64_t (*estimate)(void *ctx, uint32_t idx);
+	void *estimate_ctx;
+};
+
+struct tm_mig_cost {
+	uint64_t copy_ns, remap_ns, tlb_ns, ept_ns;
+	uint64_t nr_tlb_flushes, nr_ept_flushes;
+};
+
+/* One epoch's batch of moves, filled by tm_migrator_plan. */
+struct tm_mig_batch {
+	struct tm_move *moves;  /* owned by the migrator; valid until next plan */
+	size_t nr_moves;
+	uint64_t nr_promotions, nr_demotions, nr_exchanges;
+	uint64_t sz_bytes;      /* bytes copied */
+	struct tm_mig_cost cost;
+	uint64_t cpu_ns;        /* total CPU time of the batch */
+	uint64_t done_ns;       /* when the pages change tier */
+};
+
+struct tm_mig_stats {
+	uint64_t nr_promotions, nr_demotions, nr_exchanges, sz_bytes;
+	uint64_t cpu_ns, nr_tlb_flushes, nr_ept_flushes;
+	uint64_t nr_pingpong;   /* moved back within pingpong_window_ns */
+	uint64_t nr_unpaid;     /* promotions demoted again before break-even */
+	uint64_t nr_epochs, nr_capped; /* epochs planned / cut by a limit */
+};
+
+struct tm_migrator;
+
+struct tm_migrator *tm_migrator_new(const struct tm_migration_config *cfg,
+				    uint32_t nr_vcpus, uint32_t page_shift,
+				    uint64_t smem_extra_ns_per_access);
+void tm_migrator_free(struct tm_migrator *m);
+
+/* Plan the epoch's moves from v into *out (nr_moves may be 0). */
+void tm_migrator_plan(struct tm_migrator *m, const struct tm_mig_view *v,
+		      struct tm_mig_batch *out);
+
+/* The moves of batch b were applied at now_ns (the caller changed the
+ * tiers): update ping-pong and payback accounting.  A promotion "pays back"
+ * when the accesses it served from FMEM before its demotion, times
+ * smem_extra_ns_per_access, exceed its per-page cost; cum_accesses is the
+ * same array as in the view. */
+void tm_migrator_done(struct tm_migrator *m, const struct tm_mig_batch *b,
+		      const uint64_t *cum_accesses, uint64_t now_ns);
+
+const struct tm_mig_stats *tm_migrator_stats(const struct tm_migrator *m);
+
+/* The documented cost of moving nr_pages (for tests and docs):
+ * copy = bytes / copy_bw; remap per page; flushes per pair or per batch;
+ * host mode adds an EPT invalidation per flush and flushes every vCPU. */
+void tm_mig_cost_of(const struct tm_migration_config *cfg, uint32_t nr_vcpus,
+		    uint32_t page_shift, uint64_t nr_pages, uint64_t nr_flushes,
+		    struct tm_mig_cost *out);
+
+#endif
