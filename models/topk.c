@@ -1,0 +1,428 @@
+/*
+ * topk.c - fixed-capacity indexable heap (see topk.h).
+ *
+ * Workload: the SDH top-K heap is touched on every sample (find, then update
+ * or push), so the layout favours lookups of absent keys, the common case
+ * for cold pages: one open-addressing probe sequence over 16-byte index
+ * entries {key, slot}, linear probing, load <= 1/2.  Each heap entry
+ * remembers its index position (ipos), so a swap during a sift rewrites the
+ * index in O(1) without probing; deletion uses backward shifting, so there
+ * are no tombstones and the table never degrades over a long run.
+ *
+ * Notes:
+ * - Capacity is fixed at _new; push on a full heap fails and the caller
+ *   chooses an eviction rule (SDH: replace the top, reference §2 S1 rule).
+ * - The index hash is a fixed 64-bit finaliser, not seeded: keys are page
+ *   numbers from the simulator, not adversarial input.
+ */
+#include "topk.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sim/alloc.h"
+
+struct hent {
+	uint64_t key;
+	uint64_t value;
+	uint32_t ipos;          /* position of this key in idx[] */
+};
+
+struct ient {
+	uint64_t key;
+	uint32_t slot;          /* heap slot, TM_TOPK_NONE when empty */
+};
+
+struct tm_topk {
+	struct hent *e;
+	uint32_t nr;
+	uint32_t cap;
+	struct ient *idx;
+	uint32_t imask;         /* index size - 1, size a power of two */
+	enum tm_topk_order order;
+};
+
+/* MurmurHash3 fmix64 finaliser: full avalanche, so low bits are usable. */
+static inline uint64_t ihash(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= UINT64_C(0xff51afd7ed558ccd);
+	k ^= k >> 33;
+	k *= UINT64_C(0xc4ceb9fe1a85ec53);
+	k ^= k >> 33;
+	return k;
+}
+
+struct tm_topk *tm_topk_new(uint32_t cap, enum tm_topk_order order)
+{
+	struct tm_topk *h;
+	uint32_t isize = 2;
+
+	assert(cap >= 1 && cap <= TM_TOPK_MAX_CAP);
+	while (isize < 2 * (uint64_t)cap)
+		isize <<= 1;
+	h = tm_xcalloc(1, sizeof(*h));
+	h->e = tm_xmalloc((size_t)cap * sizeof(*h->e));
+	h->cap = cap;
+	h->idx = tm_xmalloc((size_t)isize * sizeof(*h->idx));
+	h->imask = isize - 1;
+	h->order = order;
+	tm_topk_clear(h);
+	return h;
+}
+
+void tm_topk_free(struct tm_topk *h)
+{
+	if (!h)
+		return;
+	free(h->e);
+	free(h->idx);
+	free(h);
+}
+
+void tm_topk_clear(struct tm_topk *h)
+{
+	for (uint32_t i = 0; i <= h->imask; i++)
+		h->idx[i].slot = TM_TOPK_NONE;
+	h->nr = 0;
+}
+
+uint32_t tm_topk_size(const struct tm_topk *h) { return h->nr; }
+uint32_t tm_topk_cap(const struct tm_topk *h) { return h->cap; }
+bool tm_topk_full(const struct tm_topk *h) { return h->nr == h->cap; }
+enum tm_topk_order tm_topk_order(const struct tm_topk *h) { return h->order; }
+
+/* --- reverse index ------------------------------------------------------ */
+
+static uint32_t ifind(const struct tm_topk *h, uint64_t key)
+{
+	uint32_t i = (uint32_t)ihash(key) & h->imask;
+
+	for (;;) {
+		if (h->idx[i].slot == TM_TOPK_NONE)
+			return TM_TOPK_NONE;
+		if (h->idx[i].key == key)
+			return i;
+		i = (i + 1) & h->imask;
+	}
+}
+
+/* key must be absent; the load factor <= 1/2 guarantees an empty cell. */
+static uint32_t iinsert(struct tm_topk *h, uint64_t key, uint32_t slot)
+{
+	uint32_t i = (uint32_t)ihash(key) & h->imask;
+
+	while (h->idx[i].slot != TM_TOPK_NONE)
+		i = (i + 1) & h->imask;
+	h->idx[i].key = key;
+	h->idx[i].slot = slot;
+	return i;
+}
+
+/* true when an entry whose home is `home` may move from j back to hole i,
+ * i.e. home is not cyclically inside (i, j]. */
+static inline bool may_shift(uint32_t i, uint32_t j, uint32_t home)
+{
+	if (i <= j)
+		return home <= i || home > j;
+	return home <= i && home > j;
+}
+
+/* Backward-shift deletion (Knuth 6.4, Algorithm R). */
+static void idelete(struct tm_topk *h, uint32_t i)
+{
+	uint32_t j = i;
+
+	for (;;) {
+		j = (j + 1) & h->imask;
+		if (h->idx[j].slot == TM_TOPK_NONE)
+			break;
+		if (!may_shift(i, j, (uint32_t)ihash(h->idx[j].key) & h->imask))
+			continue;
+		h->idx[i] = h->idx[j];
+		h->e[h->idx[i].slot].ipos = i;
+		i = j;
+	}
+	h->idx[i].slot = TM_TOPK_NONE;
+}
+
+/* --- heap ----------------------------------------------------------------- */
+
+/* Does a belong above b? */
+static inline bool above(const struct tm_topk *h, const struct hent *a,
+			 const struct hent *b)
+{
+	bool hot = a->value > b->value ||
+		   (a->value == b->value && a->key < b->key);
+	bool cold = a->value < b->value ||
+		    (a->value == b->value && a->key > b->key);
+
+	return h->order == TM_TOPK_MAX ? hot : cold;
+}
+
+static inline void place(struct tm_topk *h, uint32_t slot,
+			 const struct hent *x)
+{
+	h->e[slot] = *x;
+	h->idx[x->ipos].slot = slot;
+}
+
+static void sift_up(struct tm_topk *h, uint32_t i)
+{
+	struct hent x = h->e[i];
+
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+
+		if (!above(h, &x, &h->e[p]))
+			break;
+		place(h, i, &h->e[p]);
+		i = p;
+	}
+	place(h, i, &x);
+}
+
+static void sift_down(struct tm_topk *h, uint32_t i)
+{
+	struct hent x = h->e[i];
+
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+
+		if (c >= h->nr)
+			break;
+		if (c + 1 < h->nr && above(h, &h->e[c + 1], &h->e[c]))
+			c++;
+		if (!above(h, &h->e[c], &x))
+			break;
+		place(h, i, &h->e[c]);
+		i = c;
+	}
+	place(h, i, &x);
+}
+
+static void fix(struct tm_topk *h, uint32_t i)
+{
+	if (i > 0 && above(h, &h->e[i], &h->e[(i - 1) / 2]))
+		sift_up(h, i);
+	else
+		sift_down(h, i);
+}
+
+/* --- public operations --------------------------------------------------- */
+
+uint32_t tm_topk_find(const struct tm_topk *h, uint64_t key)
+{
+	uint32_t i = ifind(h, key);
+
+	return i == TM_TOPK_NONE ? TM_TOPK_NONE : h->idx[i].slot;
+}
+
+bool tm_topk_contains(const struct tm_topk *h, uint64_t key)
+{
+	return ifind(h, key) != TM_TOPK_NONE;
+}
+
+bool tm_topk_get(const struct tm_topk *h, uint64_t key, uint64_t *value)
+{
+	uint32_t s = tm_topk_find(h, key);
+
+	if (s == TM_TOPK_NONE)
+		return false;
+	*value = h->e[s].value;
+	return true;
+}
+
+struct tm_topk_entry tm_topk_at(const struct tm_topk *h, uint32_t slot)
+{
+	struct tm_topk_entry r;
+
+	assert(slot < h->nr);
+	r.key = h->e[slot].key;
+	r.value = h->e[slot].value;
+	return r;
+}
+
+bool tm_topk_push(struct tm_topk *h, uint64_t key, uint64_t value)
+{
+	uint32_t slot;
+
+	if (h->nr == h->cap || ifind(h, key) != TM_TOPK_NONE)
+		return false;
+	slot = h->nr++;
+	h->e[slot].key = key;
+	h->e[slot].value = value;
+	h->e[slot].ipos = iinsert(h, key, slot);
+	sift_up(h, slot);
+	return true;
+}
+
+void tm_topk_update_at(struct tm_topk *h, uint32_t slot, uint64_t value)
+{
+	assert(slot < h->nr);
+	if (h->e[slot].value == value)
+		return;
+	h->e[slot].value = value;
+	fix(h, slot);
+}
+
+bool tm_topk_update(struct tm_topk *h, uint64_t key, uint64_t value)
+{
+	uint32_t s = tm_topk_find(h, key);
+
+	if (s == TM_TOPK_NONE)
+		return false;
+	tm_topk_update_at(h, s, value);
+	return true;
+}
+
+bool tm_topk_increase(struct tm_topk *h, uint64_t key, uint64_t delta)
+{
+	uint32_t s = tm_topk_find(h, key);
+	uint64_t v;
+
+	if (s == TM_TOPK_NONE)
+		return false;
+	v = h->e[s].value;
+	tm_topk_update_at(h, s, v > UINT64_MAX - delta ? UINT64_MAX : v + delta);
+	return true;
+}
+
+bool tm_topk_decrease(struct tm_topk *h, uint64_t key, uint64_t delta)
+{
+	uint32_t s = tm_topk_find(h, key);
+	uint64_t v;
+
+	if (s == TM_TOPK_NONE)
+		return false;
+	v = h->e[s].value;
+	tm_topk_update_at(h, s, v < delta ? 0 : v - delta);
+	return true;
+}
+
+void tm_topk_remove_at(struct tm_topk *h, uint32_t slot)
+{
+	uint32_t last;
+
+	assert(slot < h->nr);
+	idelete(h, h->e[slot].ipos);
+	last = --h->nr;
+	if (slot == last)
+		return;
+	place(h, slot, &h->e[last]);
+	fix(h, slot);
+}
+
+bool tm_topk_remove(struct tm_topk *h, uint64_t key)
+{
+	uint32_t s = tm_topk_find(h, key);
+
+	if (s == TM_TOPK_NONE)
+		return false;
+	tm_topk_remove_at(h, s);
+	return true;
+}
+
+bool tm_topk_top(const struct tm_topk *h, struct tm_topk_entry *out)
+{
+	if (h->nr == 0)
+		return false;
+	*out = tm_topk_at(h, 0);
+	return true;
+}
+
+bool tm_topk_pop(struct tm_topk *h, struct tm_topk_entry *out)
+{
+	if (!tm_topk_top(h, out))
+		return false;
+	tm_topk_remove_at(h, 0);
+	return true;
+}
+
+void tm_topk_replace_top(struct tm_topk *h, uint64_t key, uint64_t value)
+{
+	assert(h->nr > 0 && ifind(h, key) == TM_TOPK_NONE);
+	idelete(h, h->e[0].ipos);
+	h->e[0].key = key;
+	h->e[0].value = value;
+	h->e[0].ipos = iinsert(h, key, 0);
+	sift_down(h, 0);
+}
+
+uint32_t tm_topk_copy(const struct tm_topk *h, struct tm_topk_entry *out)
+{
+	for (uint32_t i = 0; i < h->nr; i++) {
+		out[i].key = h->e[i].key;
+		out[i].value = h->e[i].value;
+	}
+	return h->nr;
+}
+
+size_t tm_topk_memory_bytes(const struct tm_topk *h)
+{
+	return sizeof(*h) + (size_t)h->cap * sizeof(*h->e) +
+	       ((size_t)h->imask + 1) * sizeof(*h->idx);
+}
+
+bool tm_topk_check(const struct tm_topk *h)
+{
+	uint32_t nr_used = 0;
+
+	if (h->nr > h->cap)
+		return false;
+	for (uint32_t i = 0; i < h->nr; i++) {
+		const struct hent *x = &h->e[i];
+
+		if (i > 0 && above(h, x, &h->e[(i - 1) / 2]))
+			return false;
+		if (x->ipos > h->imask || h->idx[x->ipos].slot != i ||
+		    h->idx[x->ipos].key != x->key)
+			return false;
+		/* reachable by probing, and no duplicate earlier on the path */
+		if (ifind(h, x->key) != x->ipos)
+			return false;
+	}
+	for (uint32_t i = 0; i <= h->imask; i++)
+		nr_used += h->idx[i].slot != TM_TOPK_NONE;
+	return nr_used == h->nr;
+}
+
+/* --- sorting without allocation ------------------------------------------ */
+
+static void sort_sift(struct tm_topk_entry *e, size_t n, size_t i)
+{
+	struct tm_topk_entry x = e[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		/* coldest child on top */
+		if (c + 1 < n && tm_topk_hotter(&e[c], &e[c + 1]))
+			c++;
+		if (!tm_topk_hotter(&x, &e[c]))
+			break;
+		e[i] = e[c];
+		i = c;
+	}
+	e[i] = x;
+}
+
+/* Heapsort with the coldest entry on top: each extraction moves the coldest
+ * remaining entry to the end, leaving the array hottest first. */
+void tm_topk_sort_hottest(struct tm_topk_entry *e, size_t n)
+{
+	if (n < 2)
+		return;
+	for (size_t i = n / 2; i-- > 0;)
+		sort_sift(e, n, i);
+	for (size_t end = n - 1; end > 0; end--) {
+		struct tm_topk_entry t = e[0];
+
+		e[0] = e[end];
+		e[end] = t;
+		sort_sift(e, end, 0);
+	}
+}
