@@ -1,0 +1,37 @@
+/*
+ * truth.h - ground truth and identification accuracy (DESIGN.md §7).
+ *
+ * The truth of an epoch is the exact per-page access count over the epoch's
+ * window.  T is the true top-C (C = the VM's FMEM capacity in pages); H is an
+ * identifier's hot set (|H| <= C).  From reference/identifiers.md §4:
+ *   precision = |H∩T|/|H|, recall = |H∩T|/|T|,
+ *   access-weighted recall = Σ_{p∈H} a_p / Σ_{p∈T} a_p,
+ *   ARE = mean |n̂−n|/n and AAE = mean |n̂−n| over T's pages (n: exact sample
+ *   count over the identifier's window, n > 0 for ARE).
+ * Ties in T are broken by lower dense index (first touched), the same rule
+ * the exact identifier uses, so exact's window equal to truth's gives
+ * precision 1.
+ */
+#ifndef TM_TRUTH_H
+#define TM_TRUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tm_truth_sel {
+	uint32_t *idx;      /* scratch and result: T's dense indexes */
+	size_t cap;
+};
+
+/* Select T = the top c pages by cnt (cnt > 0 only) among [0, nr) into
+ * sel->idx[0..ret).  Grows sel as needed (epoch-level work).  O(nr). */
+size_t tm_truth_top(struct tm_truth_sel *sel, const uint64_t *cnt, uint32_t nr,
+		    uint64_t c);
+void tm_truth_sel_free(struct tm_truth_sel *sel);
+
+struct tm_accuracy {
+	double precision, recall, wrecall, are, aae;  /* NaN when undefined */
+	size_t nr_hot, nr_true;
+};
+
+#endif

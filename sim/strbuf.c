@@ -1,0 +1,49 @@
+/*
+ * strbuf.c - growable text buffer (see strbuf.h).
+ */
+#include "strbuf.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "alloc.h"
+
+void tm_strbuf_printf(struct tm_strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		b->cap = b->cap ? b->cap * 2 : 4096;
+		while (b->cap - b->len <= (size_t)n)
+			b->cap *= 2;
+		b->p = tm_xrealloc(b->p, b->cap);
+	}
+}
+
+void tm_strbuf_num(struct tm_strbuf *b, double v)
+{
+	if (isnan(v))
+		return;
+	tm_strbuf_printf(b, "%.6f", v);
+}
+
+void tm_strbuf_free(struct tm_strbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}

@@ -1,0 +1,20 @@
+/*
+ * strbuf.h - a growable text buffer for CSV rows built during a run.
+ */
+#ifndef TM_STRBUF_H
+#define TM_STRBUF_H
+
+#include <stddef.h>
+
+struct tm_strbuf {
+	char *p;
+	size_t len, cap;
+};
+
+void tm_strbuf_printf(struct tm_strbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Append a double as %.6f, or nothing for NaN (an empty CSV field). */
+void tm_strbuf_num(struct tm_strbuf *b, double v);
+void tm_strbuf_free(struct tm_strbuf *b);
+
+#endif

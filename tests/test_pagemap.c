@@ -1,0 +1,81 @@
+/*
+ * test_pagemap.c - page map: dense first-touch indexes, lookup, growth.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "../sim/pagemap.h"
+
+/* Indexes are dense and assigned in first-touch order; a second touch
+ * returns the same index and does not add. */
+static void test_first_touch_order(void **state)
+{
+	struct tm_pagemap pm;
+	static const uint64_t pages[] = { 900, 3, 0, 77, 3, 900, UINT64_MAX - 1 };
+	static const uint32_t want[] = { 0, 1, 2, 3, 1, 0, 4 };
+	static const int want_added[] = { 1, 1, 1, 1, 0, 0, 1 };
+
+	(void)state;
+	tm_pagemap_init(&pm, 0);
+	for (unsigned i = 0; i < 7; i++) {
+		int added;
+
+		assert_int_equal(tm_pagemap_get(&pm, pages[i], &added), want[i]);
+		assert_int_equal(added, want_added[i]);
+	}
+	assert_int_equal(pm.nr, 5);
+	assert_int_equal(tm_pagemap_find(&pm, 77), 3);
+	assert_int_equal(tm_pagemap_find(&pm, 78), TM_PAGE_NONE);
+	assert_true(pm.page[4] == UINT64_MAX - 1);
+	assert_true(tm_pagemap_check(&pm));
+	tm_pagemap_destroy(&pm);
+}
+
+/* Random pages through many growths: every page keeps its index. */
+static void test_growth(void **state)
+{
+	struct tm_pagemap pm;
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+	enum { N = 200000 };
+	uint64_t *seen = malloc(N * sizeof(*seen));
+	uint32_t nr = 0;
+
+	(void)state;
+	gsl_rng_set(r, 7);
+	tm_pagemap_init(&pm, 10);
+	for (unsigned i = 0; i < N; i++) {
+		uint64_t page = gsl_rng_get(r) % 150000;
+		int added;
+		uint32_t idx = tm_pagemap_get(&pm, page, &added);
+
+		if (added) {
+			assert_int_equal(idx, nr);
+			seen[nr++] = page;
+		} else {
+			assert_true(seen[idx] == page);
+		}
+	}
+	assert_int_equal(pm.nr, nr);
+	assert_true(tm_pagemap_check(&pm));
+	for (uint32_t i = 0; i < nr; i++)
+		assert_int_equal(tm_pagemap_find(&pm, seen[i]), i);
+	free(seen);
+	gsl_rng_free(r);
+	tm_pagemap_destroy(&pm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_first_touch_order),
+		cmocka_unit_test(test_growth),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
