@@ -1,0 +1,36 @@
+#!/bin/sh
+# The command line tells the truth: help texts, exit codes, errors.
+. "$(dirname "$0")/lib.sh"
+expect_exit 0 "$TMSIM" --help
+grep -q "usage: tmsim COMMAND" "$WORK/out" || die "--help has no usage"
+for c in run validate gen import inspect report; do
+	expect_exit 0 "$TMSIM" $c --help
+	grep -q "usage: tmsim $c" "$WORK/out" || die "$c --help has no usage"
+done
+expect_exit 2 "$TMSIM"
+expect_exit 2 "$TMSIM" frobnicate
+grep -q "unknown command 'frobnicate'" "$WORK/err" || die "unknown command"
+expect_exit 2 "$TMSIM" run
+expect_exit 2 "$TMSIM" run tests/e2e/small.yaml --threads 0
+expect_exit 2 "$TMSIM" run "$WORK/nope.yaml"
+grep -q "nope.yaml" "$WORK/err" || die "missing config not named"
+expect_exit 0 "$TMSIM" validate tests/e2e/small.yaml
+grep -q "ok (2 hosts, 4 VMs" "$WORK/out" || die "validate summary"
+expect_exit 2 "$TMSIM" report "$WORK/none"
+# --set reaches the config, and a bad --set is located.
+expect_exit 0 "$TMSIM" run tests/e2e/small.yaml -q --set duration=1s \
+	--set hosts.h0.vms.zipf.identifier.width=1024 -o "$WORK/s"
+python3 - "$WORK/s/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["duration_ns"] == 1000000000, s["duration_ns"]
+vm = s["config"]["hosts"][0]["vms"][0]
+assert vm["identifier"]["width"] == 1024, vm["identifier"]
+PY
+expect_exit 2 "$TMSIM" run tests/e2e/small.yaml --set nosuchkey=3
+grep -q "nosuchkey" "$WORK/err" || die "bad --set not named"
+# An output folder that cannot be written is a runtime failure (1).
+touch "$WORK/file"
+expect_exit 1 "$TMSIM" run tests/e2e/small.yaml -q --set duration=1s \
+	-o "$WORK/file/sub"
+echo ok
