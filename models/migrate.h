@@ -28,6 +28,7 @@ struct tm_move {
 /* What the engine sees at an epoch.  All arrays are owned by the caller. */
 struct tm_mig_view {
 	uint64_t now_ns;
+	uint64_t epoch_ns;             /* epoch length, for the bytes/s limit */
 	const uint8_t *tier;          /* per dense index: enum tm_tier */
 	const uint64_t *cum_accesses; /* per dense index: accesses since start */
 	uint32_t nr_pages;            /* dense indexes [0, nr_pages) */
