@@ -1,0 +1,910 @@
+/*
+ * tmt.c - the native trace format .tmt: a streaming reader (a tm_stream) and
+ * a writer (DESIGN.md §5; byte layout in docs/trace-format.md).
+ *
+ * A .tmt file is one zstd frame with a content checksum.  Decompressed it
+ * holds a 16-byte preamble (magic "TMTRACE\0", u32 LE version, u32 LE header
+ * length), a JSON header, then 24-byte little-endian records in
+ * non-decreasing time.
+ *
+ * The reader works in bounded memory: one compressed input buffer of
+ * ZSTD_DStreamInSize() bytes, the zstd window, and a carry of less than one
+ * record.  Records are decompressed straight into the caller's batch (on a
+ * little-endian host struct tm_record is the disk layout), then checked in
+ * one pass; there are no per-record syscalls or copies.  Every error names
+ * the file and the decompressed byte offset of the offending item, or the
+ * compressed offset for zstd frame errors, and says what was expected.
+ *
+ * The writer compresses into "<path>.tmp.<pid>", and on close fsyncs and
+ * renames it into place, so no reader ever sees a half-written trace.
+ *
+ * Notes:
+ *  - Records already delivered before a zstd checksum failure (which zstd can
+ *    only detect at the end of the frame) are not taken back; the stream
+ *    still ends with -1, so callers must treat the run as failed.
+ *  - Compressed offsets in zstd errors are where the decoder stopped, which
+ *    is at or after the damaged byte (zstd consumes whole blocks).
+ */
+#include "tmt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <zstd.h>
+
+#include "../sim/alloc.h"
+#include "tmt_internal.h"
+
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__)
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define TMT_NATIVE_LE 1
+#endif
+#endif
+#ifndef TMT_NATIVE_LE
+#define TMT_NATIVE_LE 0
+#endif
+
+/* The in-memory record is the disk record on little-endian hosts. */
+_Static_assert(sizeof(struct tm_record) == TM_RECORD_DISK_SIZE, "record size");
+_Static_assert(offsetof(struct tm_record, addr) == 8, "addr offset");
+_Static_assert(offsetof(struct tm_record, weight) == 16, "weight offset");
+_Static_assert(offsetof(struct tm_record, cpu) == 20, "cpu offset");
+_Static_assert(offsetof(struct tm_record, op) == 22, "op offset");
+_Static_assert(offsetof(struct tm_record, flags) == 23, "flags offset");
+
+#define TMT_MAGIC_LEN 8
+#define TMT_PREAMBLE_LEN 16
+/* Assumption: a header is a few hundred bytes; 1 MiB bounds reader memory
+ * against a corrupt length field. */
+#define TMT_HEADER_MAX (1u << 20)
+/* RFC 8878 §3.1.1: frame magic, and bit 2 of the frame header descriptor. */
+static const unsigned char zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+#define ZSTD_FHD_CHECKSUM_BIT 0x04
+/* Writer zstd settings, chosen with tests/bench/bench_trace.c on a 2-core
+ * machine (figures there): level -3 keeps the reader above 50M records/s
+ * and two workers keep the writer above 20M records/s. */
+#define TMT_ZSTD_LEVEL (-3)
+#define TMT_ZSTD_WORKERS 2
+#define TMT_WRITE_BUF (256u << 10)
+
+/* ---- little-endian helpers ---------------------------------------------- */
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+#if !TMT_NATIVE_LE
+static uint64_t le64(const unsigned char *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+static void put_le64(unsigned char *p, uint64_t v)
+{
+	put_le32(p, (uint32_t)v);
+	put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* In place: the bytes of *rec are a disk record; make them a struct. */
+static void rec_from_disk(struct tm_record *rec)
+{
+	const unsigned char *p = (const unsigned char *)rec;
+	struct tm_record v;
+
+	v.time_ns = le64(p);
+	v.addr = le64(p + 8);
+	v.weight = le32(p + 16);
+	v.cpu = (uint16_t)(p[20] | p[21] << 8);
+	v.op = p[22];
+	v.flags = p[23];
+	*rec = v;
+}
+
+static void rec_to_disk(const struct tm_record *rec, unsigned char *p)
+{
+	put_le64(p, rec->time_ns);
+	put_le64(p + 8, rec->addr);
+	put_le32(p + 16, rec->weight);
+	p[20] = (unsigned char)rec->cpu;
+	p[21] = (unsigned char)(rec->cpu >> 8);
+	p[22] = rec->op;
+	p[23] = rec->flags;
+}
+#endif
+
+static const char *kind_name(enum tm_trace_kind k)
+{
+	return k == TM_TRACE_SAMPLES ? "samples" : "accesses";
+}
+
+static const char *space_name(enum tm_addr_space s)
+{
+	return s == TM_ADDR_GPA ? "gpa" : "gva";
+}
+
+int tm_tmt_zstd_level(void)
+{
+	return TMT_ZSTD_LEVEL;
+}
+
+/* ---- reader -------------------------------------------------------------- */
+
+struct tmt_reader {
+	char *path;
+	int fd;
+	ZSTD_DCtx *dctx;
+	unsigned char *in_buf;
+	size_t in_cap;
+	ZSTD_inBuffer in;
+	uint64_t in_file_off;   /* file offset of in_buf[0] */
+	int in_eof;
+	int frame_done;
+	uint64_t dec_total;     /* decompressed bytes produced so far */
+	uint64_t dec_off;       /* decompressed offset of the next unparsed byte */
+	unsigned char carry[TM_RECORD_DISK_SIZE];
+	size_t nr_carry;        /* bytes of a record split across batches */
+	uint64_t nr_records;
+	uint64_t last_time_ns;
+	char *header_json;
+	int failed;
+	struct tm_error saved;  /* replayed on reads after a failure */
+};
+
+static void reader_free(void *state)
+{
+	struct tmt_reader *r = state;
+
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	ZSTD_freeDCtx(r->dctx);
+	free(r->in_buf);
+	free(r->header_json);
+	free(r->path);
+	free(r);
+}
+
+static uint64_t comp_off(const struct tmt_reader *r)
+{
+	return r->in_file_off + r->in.pos;
+}
+
+static int refill(struct tmt_reader *r, struct tm_error *err)
+{
+	ssize_t n;
+
+	r->in_file_off += r->in.size;
+	r->in.pos = 0;
+	r->in.size = 0;
+	do
+		n = read(r->fd, r->in_buf, r->in_cap);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return tm_error_set(err, TM_ERR_IO, "%s@%llu (compressed offset): read: %s",
+				    r->path, (unsigned long long)r->in_file_off,
+				    strerror(errno));
+	if (n == 0)
+		r->in_eof = 1;
+	r->in.size = (size_t)n;
+	return 0;
+}
+
+/* The frame ended: anything after it is an error (one frame per file). */
+static int check_trailing(struct tmt_reader *r, struct tm_error *err)
+{
+	if (r->in.pos == r->in.size && !r->in_eof && refill(r, err))
+		return -1;
+	TM_RETURN_IF(r->in.pos < r->in.size, err, TM_ERR_FORMAT,
+		     "%s@%llu (compressed offset): data after the end of the zstd frame; "
+		     "expected end of file (a .tmt file is one frame)",
+		     r->path, (unsigned long long)comp_off(r));
+	return 0;
+}
+
+/* Decompress up to cap bytes into dst.  *got < cap only at the frame end. */
+static int dec_fill(struct tmt_reader *r, unsigned char *dst, size_t cap,
+		    size_t *got, struct tm_error *err)
+{
+	ZSTD_outBuffer out = { dst, cap, 0 };
+
+	while (out.pos < out.size && !r->frame_done) {
+		size_t before = out.pos, ret;
+
+		if (r->in.pos == r->in.size && !r->in_eof) {
+			if (refill(r, err))
+				return -1;
+			continue;
+		}
+		ret = ZSTD_decompressStream(r->dctx, &out, &r->in);
+		r->dec_total += out.pos - before;
+		TM_RETURN_IF(ZSTD_isError(ret), err, TM_ERR_FORMAT,
+			     "%s@%llu (compressed offset): zstd frame error: %s; "
+			     "expected an intact zstd frame", r->path,
+			     (unsigned long long)comp_off(r), ZSTD_getErrorName(ret));
+		if (ret == 0) {
+			r->frame_done = 1;
+			if (check_trailing(r, err))
+				return -1;
+		} else if (r->in_eof && r->in.pos == r->in.size && out.pos == before) {
+			return tm_error_set(err, TM_ERR_FORMAT,
+				"%s@%llu (compressed offset): zstd frame truncated after "
+				"%llu decompressed bytes; expected the rest of the frame",
+				r->path, (unsigned long long)comp_off(r),
+				(unsigned long long)r->dec_total);
+		}
+	}
+	*got = out.pos;
+	return 0;
+}
+
+/* Read exactly n decompressed bytes of the preamble or header. */
+static int dec_read_exact(struct tmt_reader *r, unsigned char *dst, size_t n,
+			  const char *what, struct tm_error *err)
+{
+	size_t got;
+
+	if (dec_fill(r, dst, n, &got, err))
+		return -1;
+	TM_RETURN_IF(got < n, err, TM_ERR_FORMAT,
+		     "%s@%llu: data ends inside the %s; expected %zu bytes of it",
+		     r->path, (unsigned long long)(r->dec_off + got), what, n);
+	r->dec_off += n;
+	return 0;
+}
+
+/* Before decompressing: is this a zstd frame, and does it carry a checksum? */
+static int check_frame_start(struct tmt_reader *r, struct tm_error *err)
+{
+	const unsigned char *p = r->in_buf;
+
+	if (refill(r, err))
+		return -1;
+	TM_RETURN_IF(r->in.size == 0, err, TM_ERR_FORMAT,
+		     "%s@0: empty file; expected a zstd-compressed .tmt trace", r->path);
+	TM_RETURN_IF(r->in.size < 5, err, TM_ERR_FORMAT,
+		     "%s@0 (compressed offset): %zu-byte file is too short for a zstd "
+		     "frame; expected a zstd-compressed .tmt trace", r->path, r->in.size);
+	TM_RETURN_IF(memcmp(p, zstd_magic, 4) != 0, err, TM_ERR_FORMAT,
+		     "%s@0 (compressed offset): not a zstd stream (starts with "
+		     "%02x %02x %02x %02x); expected the zstd frame magic 28 b5 2f fd",
+		     r->path, p[0], p[1], p[2], p[3]);
+	TM_RETURN_IF(!(p[4] & ZSTD_FHD_CHECKSUM_BIT), err, TM_ERR_FORMAT,
+		     "%s@4 (compressed offset): zstd frame has no content checksum; "
+		     "expected a frame written with checksums (ZSTD_c_checksumFlag)",
+		     r->path);
+	return 0;
+}
+
+static int read_preamble(struct tmt_reader *r, uint32_t *hdr_len,
+			 struct tm_error *err)
+{
+	unsigned char pre[TMT_PREAMBLE_LEN];
+	uint32_t version;
+
+	if (dec_read_exact(r, pre, sizeof(pre), "16-byte preamble", err))
+		return -1;
+	TM_RETURN_IF(memcmp(pre, TM_TMT_MAGIC, TMT_MAGIC_LEN) != 0, err,
+		     TM_ERR_FORMAT, "%s@0: bad magic; expected \"TMTRACE\\0\"", r->path);
+	version = le32(pre + 8);
+	TM_RETURN_IF(version != TM_TMT_VERSION, err, TM_ERR_FORMAT,
+		     "%s@8: version %u; expected %u", r->path, version,
+		     TM_TMT_VERSION);
+	*hdr_len = le32(pre + 12);
+	TM_RETURN_IF(*hdr_len < 2 || *hdr_len > TMT_HEADER_MAX, err, TM_ERR_FORMAT,
+		     "%s@12: header length %u; expected 2 to %u bytes", r->path,
+		     *hdr_len, TMT_HEADER_MAX);
+	return 0;
+}
+
+/* ---- header JSON ---------------------------------------------------------- */
+
+static int hdr_missing(const struct tmt_reader *r, const char *key,
+		       const char *expected, struct tm_error *err)
+{
+	return tm_error_set(err, TM_ERR_FORMAT,
+			    "%s@%d: header: \"%s\" missing or of the wrong type; expected %s",
+			    r->path, TMT_PREAMBLE_LEN, key, expected);
+}
+
+static int hdr_uint(const struct tmt_reader *r, json_t *hdr, const char *key,
+		    uint64_t min, uint64_t max, uint64_t *out, struct tm_error *err)
+{
+	json_t *v = json_object_get(hdr, key);
+	json_int_t x;
+
+	if (!json_is_integer(v))
+		return hdr_missing(r, key, "an integer", err);
+	x = json_integer_value(v);
+	TM_RETURN_IF(x < 0 || (uint64_t)x < min || (uint64_t)x > max, err,
+		     TM_ERR_FORMAT, "%s@%d: header: \"%s\": %lld; expected %llu to %llu",
+		     r->path, TMT_PREAMBLE_LEN, key, (long long)x,
+		     (unsigned long long)min, (unsigned long long)max);
+	*out = (uint64_t)x;
+	return 0;
+}
+
+/* Pick one of two names; *out = 0 for a, 1 for b. */
+static int hdr_choice(const struct tmt_reader *r, json_t *hdr, const char *key,
+		      const char *a, const char *b, int *out, struct tm_error *err)
+{
+	const char *s = json_string_value(json_object_get(hdr, key));
+	char expected[64];
+
+	if (strcmp(a, b) == 0)
+		snprintf(expected, sizeof(expected), "\"%s\"", a);
+	else
+		snprintf(expected, sizeof(expected), "\"%s\" or \"%s\"", a, b);
+	if (!s)
+		return hdr_missing(r, key, expected, err);
+	TM_RETURN_IF(strcmp(s, a) != 0 && strcmp(s, b) != 0, err, TM_ERR_FORMAT,
+		     "%s@%d: header: \"%s\": \"%s\"; expected %s", r->path,
+		     TMT_PREAMBLE_LEN, key, s, expected);
+	*out = strcmp(s, b) == 0;
+	return 0;
+}
+
+static int hdr_fields(const struct tmt_reader *r, json_t *hdr,
+		      struct tm_trace_info *info, struct tm_error *err)
+{
+	uint64_t page_size, vcpus;
+	int kind, space, ns;
+
+	if (hdr_choice(r, hdr, "kind", "accesses", "samples", &kind, err) ||
+	    hdr_choice(r, hdr, "address_space", "gva", "gpa", &space, err) ||
+	    hdr_choice(r, hdr, "time_unit", "ns", "ns", &ns, err) ||
+	    hdr_uint(r, hdr, "page_size", 4096, 1u << 30, &page_size, err) ||
+	    hdr_uint(r, hdr, "load_period", 0, INT64_MAX, &info->load_period, err) ||
+	    hdr_uint(r, hdr, "store_period", 0, INT64_MAX, &info->store_period, err) ||
+	    hdr_uint(r, hdr, "vcpus", 1, 65536, &vcpus, err) ||
+	    hdr_uint(r, hdr, "footprint_hint", 0, INT64_MAX,
+		     &info->sz_footprint_hint, err))
+		return -1;
+	TM_RETURN_IF(page_size & (page_size - 1), err, TM_ERR_FORMAT,
+		     "%s@%d: header: \"page_size\": %llu; expected a power of two",
+		     r->path, TMT_PREAMBLE_LEN, (unsigned long long)page_size);
+	TM_RETURN_IF(kind == TM_TRACE_SAMPLES && info->load_period == 0, err,
+		     TM_ERR_FORMAT, "%s@%d: header: \"load_period\": 0; expected at "
+		     "least 1 in a samples trace", r->path, TMT_PREAMBLE_LEN);
+	if (!json_is_string(json_object_get(hdr, "source")))
+		return hdr_missing(r, "source", "a string", err);
+	if (json_object_get(hdr, "provenance") &&
+	    !json_is_object(json_object_get(hdr, "provenance")))
+		return hdr_missing(r, "provenance", "an object", err);
+	info->kind = kind ? TM_TRACE_SAMPLES : TM_TRACE_ACCESSES;
+	info->space = space ? TM_ADDR_GPA : TM_ADDR_GVA;
+	info->page_shift = (uint32_t)__builtin_ctzll(page_size);
+	info->nr_vcpus = (uint32_t)vcpus;
+	return 0;
+}
+
+static int read_header(struct tmt_reader *r, struct tm_trace_info *info,
+		       struct tm_error *err)
+{
+	uint32_t len = 0;
+	json_error_t jerr;
+	json_t *hdr;
+	int rc;
+
+	if (read_preamble(r, &len, err))
+		return -1;
+	r->header_json = tm_xmalloc((size_t)len + 1);
+	if (dec_read_exact(r, (unsigned char *)r->header_json, len, "JSON header", err))
+		return -1;
+	r->header_json[len] = '\0';
+	hdr = json_loadb(r->header_json, len, JSON_REJECT_DUPLICATES, &jerr);
+	TM_RETURN_IF(!hdr, err, TM_ERR_FORMAT,
+		     "%s@%llu: header JSON: %s; expected a JSON object", r->path,
+		     (unsigned long long)(TMT_PREAMBLE_LEN + (jerr.position > 0 ? jerr.position : 0)),
+		     jerr.text);
+	if (!json_is_object(hdr)) {
+		json_decref(hdr);
+		return tm_error_set(err, TM_ERR_FORMAT,
+				    "%s@%d: header JSON is not an object; expected {...}",
+				    r->path, TMT_PREAMBLE_LEN);
+	}
+	rc = hdr_fields(r, hdr, info, err);
+	json_decref(hdr);
+	return rc;
+}
+
+/* ---- reader: records ------------------------------------------------------ */
+
+static int record_error(struct tmt_reader *r, const struct tm_record *rec,
+			size_t i, struct tm_error *err)
+{
+	unsigned long long off = (unsigned long long)(r->dec_off + i * TM_RECORD_DISK_SIZE);
+	unsigned long long idx = (unsigned long long)(r->nr_records + i);
+
+	if (rec->op > TM_OP_MODIFY)
+		return tm_error_set(err, TM_ERR_FORMAT,
+			"%s@%llu: record %llu: op %u; expected 0 (load), 1 (store) "
+			"or 2 (modify)", r->path, off, idx, rec->op);
+	if (rec->flags)
+		return tm_error_set(err, TM_ERR_FORMAT,
+			"%s@%llu: record %llu: flags 0x%02x; expected 0 (reserved)",
+			r->path, off, idx, rec->flags);
+	return tm_error_set(err, TM_ERR_FORMAT,
+		"%s@%llu: record %llu: time %llu ns is before the previous "
+		"record's %llu ns; expected non-decreasing time", r->path, off, idx,
+		(unsigned long long)rec->time_ns,
+		(unsigned long long)(i ? rec[-1].time_ns : r->last_time_ns));
+}
+
+/* Decode (big-endian hosts) and check nr records in place. */
+static int check_records(struct tmt_reader *r, struct tm_record *recs,
+			 size_t nr, struct tm_error *err)
+{
+	uint64_t last = r->last_time_ns;
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+#if !TMT_NATIVE_LE
+		rec_from_disk(&recs[i]);
+#endif
+		if (recs[i].op > TM_OP_MODIFY || recs[i].flags ||
+		    recs[i].time_ns < last)
+			return record_error(r, &recs[i], i, err);
+		last = recs[i].time_ns;
+	}
+	r->last_time_ns = last;
+	return 0;
+}
+
+static ssize_t reader_fail(struct tmt_reader *r, struct tm_error *err)
+{
+	r->failed = 1;
+	if (err)
+		r->saved = *err;
+	return -1;
+}
+
+static ssize_t reader_read(void *state, struct tm_record *buf, size_t cap,
+			   struct tm_error *err)
+{
+	struct tmt_reader *r = state;
+	unsigned char *dst = (unsigned char *)buf;
+	size_t got, total, nr;
+
+	if (r->failed) {
+		if (err)
+			*err = r->saved;
+		return -1;
+	}
+	if (cap > SSIZE_MAX / TM_RECORD_DISK_SIZE)
+		cap = SSIZE_MAX / TM_RECORD_DISK_SIZE;
+	if (cap == 0)
+		return 0;
+	memcpy(dst, r->carry, r->nr_carry);
+	if (dec_fill(r, dst + r->nr_carry, cap * TM_RECORD_DISK_SIZE - r->nr_carry,
+		     &got, err))
+		return reader_fail(r, err);
+	if (got == 0 && r->nr_carry) {
+		tm_error_set(err, TM_ERR_FORMAT,
+			     "%s@%llu: trailing partial record of %zu bytes; expected "
+			     "whole %d-byte records", r->path,
+			     (unsigned long long)r->dec_off, r->nr_carry,
+			     TM_RECORD_DISK_SIZE);
+		return reader_fail(r, err);
+	}
+	total = r->nr_carry + got;
+	nr = total / TM_RECORD_DISK_SIZE;
+	r->nr_carry = total - nr * TM_RECORD_DISK_SIZE;
+	memcpy(r->carry, dst + nr * TM_RECORD_DISK_SIZE, r->nr_carry);
+	if (check_records(r, buf, nr, err))
+		return reader_fail(r, err);
+	r->dec_off += nr * TM_RECORD_DISK_SIZE;
+	r->nr_records += nr;
+	return (ssize_t)nr;
+}
+
+static const struct tm_stream_ops tmt_reader_ops = {
+	.name = "tmt",
+	.read = reader_read,
+	.free = reader_free,
+};
+
+const char *tm_tmt_stream_header_json(const struct tm_stream *s)
+{
+	if (!s || s->ops != &tmt_reader_ops)
+		return NULL;
+	return ((const struct tmt_reader *)s->state)->header_json;
+}
+
+static int reader_open_file(struct tmt_reader *r, struct tm_error *err)
+{
+	struct stat st;
+
+	r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0 && errno == ENOENT)
+		return tm_error_set(err, TM_ERR_NOTFOUND, "%s: no such file", r->path);
+	TM_RETURN_IF(r->fd < 0, err, TM_ERR_NOTFOUND, "%s: cannot open: %s",
+		     r->path, strerror(errno));
+	TM_RETURN_IF(fstat(r->fd, &st) == 0 && S_ISDIR(st.st_mode), err,
+		     TM_ERR_NOTFOUND, "%s: is a directory; expected a .tmt file",
+		     r->path);
+	return 0;
+}
+
+int tm_tmt_open(const char *path, struct tm_stream **out, struct tm_error *err)
+{
+	struct tmt_reader *r = tm_xcalloc(1, sizeof(*r));
+	struct tm_stream *s;
+
+	*out = NULL;
+	r->fd = -1;
+	r->path = tm_xstrdup(path);
+	if (reader_open_file(r, err))
+		goto fail;
+	r->dctx = ZSTD_createDCtx();
+	if (!r->dctx) {
+		tm_error_set(err, TM_ERR_INTERNAL, "%s: cannot create a zstd context", path);
+		goto fail;
+	}
+	r->in_cap = ZSTD_DStreamInSize();
+	r->in_buf = tm_xmalloc(r->in_cap);
+	r->in.src = r->in_buf;
+	s = tm_xcalloc(1, sizeof(*s));
+	if (check_frame_start(r, err) || read_header(r, &s->info, err)) {
+		free(s);
+		goto fail;
+	}
+	snprintf(s->info.source, sizeof(s->info.source), "%s", path);
+	s->ops = &tmt_reader_ops;
+	s->state = r;
+	*out = s;
+	return 0;
+fail:
+	reader_free(r);
+	return -1;
+}
+
+/* ---- writer --------------------------------------------------------------- */
+
+struct tm_tmt_writer {
+	char *path;
+	char *tmp_path;
+	int fd;
+	ZSTD_CCtx *cctx;
+	unsigned char *out_buf;
+	size_t out_cap;
+	uint64_t nr_records;
+	uint64_t last_time_ns;
+	int failed;
+#if !TMT_NATIVE_LE
+	unsigned char *enc_buf; /* TMT_WRITE_BUF bytes of encoded records */
+#endif
+};
+
+static void writer_free(struct tm_tmt_writer *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	ZSTD_freeCCtx(w->cctx);
+	free(w->out_buf);
+#if !TMT_NATIVE_LE
+	free(w->enc_buf);
+#endif
+	free(w->tmp_path);
+	free(w->path);
+	free(w);
+}
+
+void tm_tmt_writer_abort(struct tm_tmt_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0) {
+		close(w->fd);
+		w->fd = -1;
+	}
+	unlink(w->tmp_path);
+	writer_free(w);
+}
+
+static int write_all(struct tm_tmt_writer *w, size_t len, struct tm_error *err)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(w->fd, w->out_buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		TM_RETURN_IF(n < 0, err, TM_ERR_IO, "%s: write: %s", w->tmp_path,
+			     strerror(errno));
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int compress_bytes(struct tm_tmt_writer *w, const void *src, size_t len,
+			  ZSTD_EndDirective mode, struct tm_error *err)
+{
+	ZSTD_inBuffer in = { src, len, 0 };
+	size_t left;
+
+	do {
+		ZSTD_outBuffer out = { w->out_buf, w->out_cap, 0 };
+
+		left = ZSTD_compressStream2(w->cctx, &out, &in, mode);
+		TM_RETURN_IF(ZSTD_isError(left), err, TM_ERR_INTERNAL,
+			     "%s: zstd: %s", w->tmp_path, ZSTD_getErrorName(left));
+		if (write_all(w, out.pos, err))
+			return -1;
+	} while (mode == ZSTD_e_end ? left != 0 : in.pos < in.size);
+	return 0;
+}
+
+static int info_check(const char *path, const struct tm_trace_info *info,
+		      struct tm_error *err)
+{
+	TM_RETURN_IF(info->kind != TM_TRACE_ACCESSES && info->kind != TM_TRACE_SAMPLES,
+		     err, TM_ERR_BOUNDS, "%s: kind %d; expected accesses or samples",
+		     path, (int)info->kind);
+	TM_RETURN_IF(info->space != TM_ADDR_GVA && info->space != TM_ADDR_GPA, err,
+		     TM_ERR_BOUNDS, "%s: address space %d; expected gva or gpa", path,
+		     (int)info->space);
+	TM_RETURN_IF(info->page_shift < 12 || info->page_shift > 30, err,
+		     TM_ERR_BOUNDS, "%s: page shift %u; expected 12 to 30", path,
+		     info->page_shift);
+	TM_RETURN_IF(info->nr_vcpus < 1 || info->nr_vcpus > 65536, err,
+		     TM_ERR_BOUNDS, "%s: vcpus %u; expected 1 to 65536", path,
+		     info->nr_vcpus);
+	TM_RETURN_IF(info->kind == TM_TRACE_SAMPLES && info->load_period == 0, err,
+		     TM_ERR_BOUNDS, "%s: load period 0; expected at least 1 in a "
+		     "samples trace", path);
+	TM_RETURN_IF(info->load_period > INT64_MAX || info->store_period > INT64_MAX ||
+		     info->sz_footprint_hint > INT64_MAX, err, TM_ERR_BOUNDS,
+		     "%s: period or footprint hint above 2^63; expected less", path);
+	return 0;
+}
+
+/* The header text, keys in the documented order; NULL on bad provenance. */
+static char *header_text(const char *path, const struct tm_trace_info *info,
+			 const char *provenance_json, struct tm_error *err)
+{
+	json_t *h = json_object(), *prov = NULL;
+	json_error_t jerr;
+	char *text;
+
+	if (provenance_json) {
+		prov = json_loads(provenance_json, JSON_REJECT_DUPLICATES, &jerr);
+		if (!json_is_object(prov)) {
+			tm_error_set(err, TM_ERR_FORMAT, "%s: provenance: %s; expected "
+				     "a JSON object", path, prov ? "not an object" : jerr.text);
+			json_decref(prov);
+			json_decref(h);
+			return NULL;
+		}
+	}
+	json_object_set_new(h, "kind", json_string(kind_name(info->kind)));
+	json_object_set_new(h, "address_space", json_string(space_name(info->space)));
+	json_object_set_new(h, "page_size", json_integer((json_int_t)1 << info->page_shift));
+	json_object_set_new(h, "load_period", json_integer((json_int_t)info->load_period));
+	json_object_set_new(h, "store_period", json_integer((json_int_t)info->store_period));
+	json_object_set_new(h, "vcpus", json_integer(info->nr_vcpus));
+	json_object_set_new(h, "time_unit", json_string("ns"));
+	json_object_set_new(h, "footprint_hint",
+			    json_integer((json_int_t)info->sz_footprint_hint));
+	json_object_set_new(h, "source", json_stringn(info->source,
+				strnlen(info->source, sizeof(info->source))));
+	if (prov)
+		json_object_set_new(h, "provenance", prov);
+	text = json_dumps(h, JSON_COMPACT);
+	json_decref(h);
+	if (!text)
+		tm_error_set(err, TM_ERR_FORMAT, "%s: source is not valid UTF-8; "
+			     "expected UTF-8 text", path);
+	return text;
+}
+
+static int writer_setup_zstd(struct tm_tmt_writer *w, struct tm_error *err)
+{
+	w->cctx = ZSTD_createCCtx();
+	TM_RETURN_IF(!w->cctx, err, TM_ERR_INTERNAL, "%s: cannot create a zstd context",
+		     w->path);
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel,
+						TMT_ZSTD_LEVEL)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1)))
+		return tm_error_set(err, TM_ERR_INTERNAL, "%s: zstd rejected the "
+				    "writer parameters", w->path);
+	/* A libzstd built without threads refuses; single-threaded is fine. */
+	(void)ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_nbWorkers, TMT_ZSTD_WORKERS);
+	w->out_cap = TMT_WRITE_BUF;
+	w->out_buf = tm_xmalloc(w->out_cap);
+#if !TMT_NATIVE_LE
+	w->enc_buf = tm_xmalloc(TMT_WRITE_BUF);
+#endif
+	return 0;
+}
+
+static int writer_put_header(struct tm_tmt_writer *w, const char *text,
+			     struct tm_error *err)
+{
+	size_t len = strlen(text);
+	unsigned char *buf;
+	int rc;
+
+	TM_RETURN_IF(len > TMT_HEADER_MAX, err, TM_ERR_BOUNDS,
+		     "%s: header of %zu bytes; expected at most %u", w->path, len,
+		     TMT_HEADER_MAX);
+	buf = tm_xmalloc(TMT_PREAMBLE_LEN + len);
+	memcpy(buf, TM_TMT_MAGIC, TMT_MAGIC_LEN); /* includes the NUL */
+	put_le32(buf + 8, TM_TMT_VERSION);
+	put_le32(buf + 12, (uint32_t)len);
+	memcpy(buf + TMT_PREAMBLE_LEN, text, len);
+	rc = compress_bytes(w, buf, TMT_PREAMBLE_LEN + len, ZSTD_e_continue, err);
+	free(buf);
+	return rc;
+}
+
+struct tm_tmt_writer *tm_tmt_writer_new(const char *path,
+					const struct tm_trace_info *info,
+					const char *provenance_json,
+					struct tm_error *err)
+{
+	struct tm_tmt_writer *w;
+	char *text;
+	size_t n;
+
+	if (info_check(path, info, err))
+		return NULL;
+	text = header_text(path, info, provenance_json, err);
+	if (!text)
+		return NULL;
+	w = tm_xcalloc(1, sizeof(*w));
+	w->path = tm_xstrdup(path);
+	n = strlen(path) + 32;
+	w->tmp_path = tm_xmalloc(n);
+	snprintf(w->tmp_path, n, "%s.tmp.%ld", path, (long)getpid());
+	w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (w->fd < 0) {
+		tm_error_set(err, TM_ERR_IO, "%s: cannot create: %s", w->tmp_path,
+			     strerror(errno));
+		free(text);
+		writer_free(w);
+		return NULL;
+	}
+	if (writer_setup_zstd(w, err) || writer_put_header(w, text, err)) {
+		free(text);
+		tm_tmt_writer_abort(w);
+		return NULL;
+	}
+	free(text);
+	return w;
+}
+
+static int writer_check(struct tm_tmt_writer *w, const struct tm_record *recs,
+			size_t nr, struct tm_error *err)
+{
+	uint64_t last = w->last_time_ns;
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		const struct tm_record *r = &recs[i];
+		unsigned long long idx = (unsigned long long)(w->nr_records + i);
+
+		TM_RETURN_IF(r->op > TM_OP_MODIFY, err, TM_ERR_FORMAT,
+			     "%s: record %llu: op %u; expected 0, 1 or 2", w->path,
+			     idx, r->op);
+		TM_RETURN_IF(r->flags, err, TM_ERR_FORMAT,
+			     "%s: record %llu: flags 0x%02x; expected 0", w->path, idx,
+			     r->flags);
+		TM_RETURN_IF(r->time_ns < last, err, TM_ERR_FORMAT,
+			     "%s: record %llu: time %llu ns is before the previous "
+			     "record's %llu ns; expected non-decreasing time", w->path,
+			     idx, (unsigned long long)r->time_ns,
+			     (unsigned long long)last);
+		last = r->time_ns;
+	}
+	w->last_time_ns = last;
+	return 0;
+}
+
+static int writer_compress_records(struct tm_tmt_writer *w,
+				   const struct tm_record *recs, size_t nr,
+				   struct tm_error *err)
+{
+#if TMT_NATIVE_LE
+	return compress_bytes(w, recs, nr * TM_RECORD_DISK_SIZE, ZSTD_e_continue, err);
+#else
+	const size_t per = TMT_WRITE_BUF / TM_RECORD_DISK_SIZE;
+	size_t i, j, n;
+
+	for (i = 0; i < nr; i += n) {
+		n = nr - i < per ? nr - i : per;
+		for (j = 0; j < n; j++)
+			rec_to_disk(&recs[i + j], w->enc_buf + j * TM_RECORD_DISK_SIZE);
+		if (compress_bytes(w, w->enc_buf, n * TM_RECORD_DISK_SIZE,
+				   ZSTD_e_continue, err))
+			return -1;
+	}
+	return 0;
+#endif
+}
+
+int tm_tmt_writer_add(struct tm_tmt_writer *w, const struct tm_record *recs,
+		      size_t nr, struct tm_error *err)
+{
+	TM_RETURN_IF(w->failed, err, TM_ERR_INTERNAL,
+		     "%s: writer used after a failure; expected abort", w->path);
+	if (writer_check(w, recs, nr, err) ||
+	    writer_compress_records(w, recs, nr, err)) {
+		w->failed = 1;
+		return -1;
+	}
+	w->nr_records += nr;
+	return 0;
+}
+
+/* Make the rename durable; best effort (some file systems refuse). */
+static void fsync_parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	if (!slash)
+		dir = tm_xstrdup(".");
+	else if (slash == path)
+		dir = tm_xstrdup("/");
+	else {
+		dir = tm_xmalloc((size_t)(slash - path) + 1);
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+int tm_tmt_writer_close(struct tm_tmt_writer *w, struct tm_error *err)
+{
+	int rc;
+
+	if (w->failed) {
+		tm_error_set(err, TM_ERR_INTERNAL, "%s: writer closed after a "
+			     "failure; expected abort", w->path);
+		goto fail;
+	}
+	if (compress_bytes(w, NULL, 0, ZSTD_e_end, err))
+		goto fail;
+	if (fsync(w->fd) != 0) {
+		tm_error_set(err, TM_ERR_IO, "%s: fsync: %s", w->tmp_path, strerror(errno));
+		goto fail;
+	}
+	rc = close(w->fd);
+	w->fd = -1;
+	if (rc != 0 || rename(w->tmp_path, w->path) != 0) {
+		tm_error_set(err, TM_ERR_IO, "%s: %s: %s", w->path,
+			     rc ? "close" : "rename", strerror(errno));
+		goto fail;
+	}
+	fsync_parent_dir(w->path);
+	writer_free(w);
+	return 0;
+fail:
+	tm_tmt_writer_abort(w);
+	return -1;
+}
