@@ -1,0 +1,52 @@
+/*
+ * import_internal.h - helpers shared by the importers (import.c); not part
+ * of the public interface in import.h.
+ */
+#ifndef TM_IMPORT_INTERNAL_H
+#define TM_IMPORT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "import.h"
+
+/* A growing array of records (the perf importers sort before yielding). */
+struct tm_import_vec {
+	struct tm_record *recs;
+	size_t nr, cap;
+};
+
+void tm_import_vec_push(struct tm_import_vec *v, const struct tm_record *r);
+void tm_import_vec_free(struct tm_import_vec *v);
+
+/* Sort by time_ns; records with equal times keep their input order. */
+void tm_import_sort(struct tm_record *recs, size_t nr);
+
+/* Sum of the sampling periods of kept samples, by op, to derive the trace
+ * header's load_period and store_period (see tm_import_periods_info). */
+struct tm_import_periods {
+	uint64_t nr_load, nr_store;
+	long double sum_load, sum_store;
+};
+
+void tm_import_periods_add(struct tm_import_periods *p, uint8_t op, uint64_t period);
+/* load_period = mean period of load (and modify) samples, store_period =
+ * mean of store samples (0 when there are none: "as load_period");
+ * fallback_period when there are no samples at all. */
+void tm_import_periods_info(const struct tm_import_periods *p,
+			    uint64_t fallback_period, struct tm_trace_info *info);
+
+/* Shift times so that the earliest is 0, sort, and wrap v into a stream
+ * that owns the array (v is emptied).  info is copied. */
+void tm_import_vec_stream(struct tm_import_vec *v, const struct tm_trace_info *info,
+			  struct tm_stream **out);
+
+/* The op a PERF_SAMPLE_DATA_SRC value stands for: mem_op STORE -> store,
+ * anything else (LOAD, NA, PFETCH, EXEC) -> load. */
+uint8_t tm_import_op_from_data_src(uint64_t data_src);
+
+/* Defaults shared by every importer's trace info. */
+void tm_import_info_init(struct tm_trace_info *info, const struct tm_import_opts *o,
+			 const char *path);
+
+#endif
