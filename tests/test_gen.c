@@ -1,0 +1,702 @@
+/*
+ * test_gen.c - synthetic generators (traces/gen.c): the statistics match the
+ * spec (Zipf slope, hot-set share, mixture weights, phase and move times),
+ * tm_gen_page_prob is a distribution that agrees with the draws, specs are
+ * validated with messages naming the field, and the same seed gives the
+ * same records and the same .tmt bytes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../sim/alloc.h"
+#include "../traces/gen.h"
+#include "../traces/tmt.h"
+
+#define MiB (1ull << 20)
+#define GiB (1ull << 30)
+
+static struct tm_gen_part *part0(struct tm_gen_spec *s)
+{
+	return &s->phases[0].parts[0];
+}
+
+static struct tm_stream *open_gen(const struct tm_gen_spec *spec, uint64_t seed)
+{
+	struct tm_stream *s;
+	struct tm_error err;
+
+	if (tm_gen_stream_new(spec, seed, &s, &err))
+		fail_msg("tm_gen_stream_new: %s", err.msg);
+	return s;
+}
+
+/* Read up to nr records into a new array; *got is the count. */
+static struct tm_record *draw(const struct tm_gen_spec *spec, uint64_t seed,
+			      size_t nr, size_t *got)
+{
+	struct tm_stream *s = open_gen(spec, seed);
+	struct tm_record *r = malloc(nr * sizeof(*r));
+	struct tm_error err;
+	size_t n = 0;
+	ssize_t k;
+
+	while (n < nr && (k = tm_stream_read(s, r + n, nr - n < 4096 ? nr - n : 4096,
+					     &err)) > 0)
+		n += (size_t)k;
+	tm_stream_free(s);
+	*got = n;
+	return r;
+}
+
+/* ---- validation -------------------------------------------------------------- */
+
+struct bad_case {
+	const char *field; /* expected at the start of the message */
+	void (*breakit)(struct tm_gen_spec *s);
+};
+
+static void two_phases(struct tm_gen_spec *s)
+{
+	s->nr_phases = 2;
+	s->phases[1] = s->phases[0];
+	s->phases[1].start_ns = 1000;
+}
+
+static void hotset(struct tm_gen_part *p)
+{
+	p->kind = TM_GEN_HOTSET;
+	p->sz_footprint = 512 * MiB;
+	p->sz_hot = 64 * MiB;
+	p->hot_share = 0.9;
+}
+
+static void b_footprint(struct tm_gen_spec *s) { part0(s)->sz_footprint = 0; }
+static void b_footprint_align(struct tm_gen_spec *s) { part0(s)->sz_footprint = 5000; }
+static void b_base(struct tm_gen_spec *s) { part0(s)->base = 100; }
+static void b_hot(struct tm_gen_spec *s)
+{
+	two_phases(s);
+	hotset(&s->phases[1].parts[0]);
+	s->phases[1].parts[0].sz_hot = GiB;
+}
+static void b_hot_share(struct tm_gen_spec *s) { hotset(part0(s)); part0(s)->hot_share = 1.5; }
+static void b_hot_offset(struct tm_gen_spec *s)
+{
+	hotset(part0(s));
+	part0(s)->sz_hot_offset = 480 * MiB;
+}
+static void b_moves_sorted(struct tm_gen_spec *s)
+{
+	hotset(part0(s));
+	part0(s)->nr_moves = 2;
+	part0(s)->moves[0] = (struct tm_gen_move){ 2000, 0 };
+	part0(s)->moves[1] = (struct tm_gen_move){ 1000, 0 };
+}
+static void b_move_offset(struct tm_gen_spec *s)
+{
+	hotset(part0(s));
+	part0(s)->nr_moves = 1;
+	part0(s)->moves[0] = (struct tm_gen_move){ 2000, 500 * MiB };
+}
+static void b_s_zero(struct tm_gen_spec *s) { part0(s)->kind = TM_GEN_ZIPF; part0(s)->zipf_s = 0; }
+static void b_s_big(struct tm_gen_spec *s) { part0(s)->kind = TM_GEN_ZIPF; part0(s)->zipf_s = 10.5; }
+static void b_stride(struct tm_gen_spec *s) { part0(s)->kind = TM_GEN_SCAN; part0(s)->sz_stride = 0; }
+static void b_weight(struct tm_gen_spec *s) { part0(s)->weight = 0; }
+static void b_weight_neg(struct tm_gen_spec *s)
+{
+	s->phases[0].nr_parts = 2;
+	s->phases[0].parts[1] = *part0(s);
+	s->phases[0].parts[1].weight = -1;
+}
+static void b_kind(struct tm_gen_spec *s) { part0(s)->kind = (enum tm_gen_kind)9; }
+static void b_nr_parts(struct tm_gen_spec *s) { s->phases[0].nr_parts = 0; }
+static void b_nr_phases(struct tm_gen_spec *s) { s->nr_phases = 0; }
+static void b_first_phase(struct tm_gen_spec *s) { s->phases[0].start_ns = 5; }
+static void b_phase_order(struct tm_gen_spec *s)
+{
+	two_phases(s);
+	s->nr_phases = 3;
+	s->phases[2] = s->phases[0];
+	s->phases[2].start_ns = 1000;
+}
+static void b_rate(struct tm_gen_spec *s) { s->rate_per_s = 0; }
+static void b_vcpus(struct tm_gen_spec *s) { s->nr_vcpus = 0; }
+static void b_stores(struct tm_gen_spec *s) { s->store_share = -0.1; }
+static void b_page(struct tm_gen_spec *s) { s->page_shift = 11; }
+static void b_period(struct tm_gen_spec *s) { s->kind = TM_TRACE_SAMPLES; }
+
+static void test_spec_check(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ "phases[0].parts[0].footprint: ", b_footprint },
+		{ "phases[0].parts[0].footprint: ", b_footprint_align },
+		{ "phases[0].parts[0].base: ", b_base },
+		{ "phases[1].parts[0].hot: ", b_hot },
+		{ "phases[0].parts[0].hot_share: ", b_hot_share },
+		{ "phases[0].parts[0].hot_offset: ", b_hot_offset },
+		{ "phases[0].parts[0].moves[1].at: ", b_moves_sorted },
+		{ "phases[0].parts[0].moves[0].offset: ", b_move_offset },
+		{ "phases[0].parts[0].s: ", b_s_zero },
+		{ "phases[0].parts[0].s: ", b_s_big },
+		{ "phases[0].parts[0].stride: ", b_stride },
+		{ "phases[0].parts[0].weight: ", b_weight },
+		{ "phases[0].parts[1].weight: ", b_weight_neg },
+		{ "phases[0].parts[0].kind: ", b_kind },
+		{ "phases[0].nr_parts: ", b_nr_parts },
+		{ "nr_phases: ", b_nr_phases },
+		{ "phases[0].start: ", b_first_phase },
+		{ "phases[2].start: ", b_phase_order },
+		{ "rate: ", b_rate },
+		{ "vcpus: ", b_vcpus },
+		{ "store_share: ", b_stores },
+		{ "page_shift: ", b_page },
+		{ "load_period: ", b_period },
+	};
+	struct tm_gen_spec spec;
+	struct tm_stream *s;
+	struct tm_error err;
+
+	(void)state;
+	tm_gen_spec_init(&spec);
+	assert_int_equal(tm_gen_spec_check(&spec, &err), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		tm_gen_spec_init(&spec);
+		cases[i].breakit(&spec);
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(tm_gen_spec_check(&spec, &err), -1);
+		assert_int_equal(err.code, TM_ERR_BOUNDS);
+		if (strncmp(err.msg, cases[i].field, strlen(cases[i].field)) != 0 ||
+		    !strstr(err.msg, "expected"))
+			fail_msg("case %zu: \"%s\" should start with \"%s\"", i, err.msg,
+				 cases[i].field);
+		/* the stream constructor refuses the same spec */
+		assert_int_equal(tm_gen_stream_new(&spec, 1, &s, &err), -1);
+		assert_null(s);
+	}
+}
+
+static void test_describe(void **state)
+{
+	struct tm_gen_spec spec;
+	char buf[256];
+
+	(void)state;
+	tm_gen_spec_init(&spec);
+	tm_gen_spec_describe(&spec, buf, sizeof(buf));
+	assert_string_equal(buf, "uniform(64MiB) @ 1M/s");
+	part0(&spec)->kind = TM_GEN_ZIPF;
+	part0(&spec)->zipf_s = 1.2;
+	part0(&spec)->sz_footprint = 512 * MiB;
+	tm_gen_spec_describe(&spec, buf, sizeof(buf));
+	assert_string_equal(buf, "zipf(s=1.2, 512MiB) @ 1M/s");
+	two_phases(&spec);
+	spec.phases[1].start_ns = 5000000000ull;
+	hotset(&spec.phases[1].parts[0]);
+	spec.phases[1].nr_parts = 2;
+	spec.phases[1].parts[1] = spec.phases[0].parts[0];
+	spec.phases[1].parts[1].weight = 3;
+	spec.rate_per_s = 2.5e5;
+	tm_gen_spec_describe(&spec, buf, sizeof(buf));
+	assert_string_equal(buf, "phases(0s: zipf(s=1.2, 512MiB); 5s: mix(0.25 hotset("
+			    "64MiB hot of 512MiB, share 0.9, 0 moves), 0.75 zipf(s=1.2, "
+			    "512MiB))) @ 250k/s");
+	tm_gen_spec_describe(&spec, buf, 10); /* truncates, stays terminated */
+	assert_int_equal(strlen(buf), 9);
+}
+
+/* ---- the stream's shape ---------------------------------------------------------- */
+
+static void test_times_cpus_ops(void **state)
+{
+	struct tm_gen_spec spec;
+	struct tm_record *r;
+	size_t n, nr_stores = 0;
+
+	(void)state;
+	tm_gen_spec_init(&spec);
+	part0(&spec)->base = 0x100000000ull;
+	spec.rate_per_s = 3e6; /* 333.3 ns apart: floor(i * 1e9 / rate) */
+	spec.nr_vcpus = 3;
+	spec.store_share = 0.3;
+	spec.duration_ns = 1000000; /* 1 ms: 3000 records */
+	r = draw(&spec, 5, 100000, &n);
+	assert_int_equal(n, 3000);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(r[i].time_ns, (uint64_t)((double)i * (1e9 / 3e6)));
+		assert_int_equal(r[i].cpu, i % 3);
+		assert_true(r[i].op == TM_OP_LOAD || r[i].op == TM_OP_STORE);
+		assert_int_equal(r[i].flags, 0);
+		assert_int_equal(r[i].weight, 0);
+		assert_true(r[i].addr >= 0x100000000ull &&
+			    r[i].addr < 0x100000000ull + 64 * MiB);
+		assert_int_equal(r[i].addr % 64, 0);
+		nr_stores += r[i].op == TM_OP_STORE;
+	}
+	assert_true(fabs((double)nr_stores / (double)n - 0.3) < 0.03);
+	free(r);
+	spec.duration_ns = 0;
+	spec.nr_records = 1234; /* stop by count */
+	r = draw(&spec, 5, 100000, &n);
+	assert_int_equal(n, 1234);
+	free(r);
+}
+
+static void test_stream_info(void **state)
+{
+	struct tm_gen_spec spec;
+	struct tm_stream *s;
+
+	(void)state;
+	tm_gen_spec_init(&spec);
+	spec.kind = TM_TRACE_SAMPLES;
+	spec.load_period = 4093;
+	spec.store_period = 65535;
+	spec.nr_vcpus = 8;
+	spec.page_shift = 21;
+	part0(&spec)->sz_footprint = 64 * MiB;
+	two_phases(&spec); /* same range: counted once */
+	spec.phases[1].nr_parts = 2;
+	spec.phases[1].parts[1] = *part0(&spec);
+	spec.phases[1].parts[1].base = 32 * MiB; /* overlaps by half */
+	s = open_gen(&spec, 1);
+	assert_int_equal(s->info.kind, TM_TRACE_SAMPLES);
+	assert_int_equal(s->info.load_period, 4093);
+	assert_int_equal(s->info.store_period, 65535);
+	assert_int_equal(s->info.nr_vcpus, 8);
+	assert_int_equal(s->info.page_shift, 21);
+	assert_int_equal(s->info.sz_footprint_hint, 96 * MiB);
+	assert_non_null(strstr(s->info.source, "phases("));
+	tm_stream_free(s);
+}
+
+static void test_scan_is_exact(void **state)
+{
+	struct tm_gen_spec spec;
+	struct tm_record *r;
+	size_t n;
+
+	(void)state;
+	tm_gen_spec_init(&spec);
+	part0(&spec)->kind = TM_GEN_SCAN;
+	part0(&spec)->base = 1 * GiB;
+	part0(&spec)->sz_footprint = 1 * MiB;
+	part0(&spec)->sz_stride = 3000; /* not a divisor: wraps around unevenly */
+	spec.nr_records = 10000;
+	r = draw(&spec, 1, 10000, &n);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(r[i].addr, 1 * GiB + (i * 3000) % MiB);
+	free(r);
+}
+
+/* ---- distributions ------------------------------------------------------------- */
+
+/* Least-squares slope of log(count[k]) against log(k + 1), k < nr. */
+static double loglog_slope(const uint64_t *count, size_t nr)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0;
+
+	for (size_t k = 0; k < nr; k++) {
+		double x = log((double)k + 1), y = log((double)count[k] + 0.5);
+
+		sx += x;
+		sy += y;
+		sxx += x * x;
+		sxy += x * y;
+	}
+	return ((double)nr * sxy - sx * sy) / ((double)nr * sxx - sx * sx);
+}
+
+static void zipf_slope_case(double s_exp)
+{
+	const size_t nr_pages = 16384, nr_draws = 1000000;
+	uint64_t *count = calloc(nr_pages, sizeof(*count));
+	struct tm_gen_spec spec;
+	struct tm_record *r;
+	double slope;
+	size_t n;
+
+	tm_gen_spec_init(&spec);
+	part0(&spec)->kind = TM_GEN_ZIPF;
+	part0(&spec)->zipf_s = s_exp;
+	part0(&spec)->sz_footprint = nr_pages * 4096;
+	spec.nr_records = nr_draws;
+	r = draw(&spec, 11, nr_draws, &n);
+	for (size_t i = 0; i < n; i++)
+		count[r[i].addr >> 12]++; /* identity ranking: page k has rank k+1 */
+	slope = loglog_slope(count, 100);
+	print_message("zipf s=%.2f: top-100 log-log slope %.4f\n", s_exp, slope);
+	assert_true(fabs(slope + s_exp) <= 0.05);
+	free(r);
+	free(count);
+}
+
+static void test_zipf_slope(void **state)
+{
+	(void)state;
+	zipf_slope_case(0.8);
+	zipf_slope_case(1.0);
+	zipf_slope_case(1.2);
+	zipf_slope_case(2.0);
+}
+
+/* With a rank permutation, each page's frequency matches its exact
+ * probability (within 5 sigma) and the top ranks are spread out. */
+static void test_zipf_permuted_matches_prob(void **state)
+{
+	const size_t nr_pages = 16384, nr_draws = 1000000;
+	uint64_t *count = calloc(nr_pages, sizeof(*count));
+	struct tm_gen_spec spec;
+	struct tm_record *r;
+	size_t n, checked = 0, top = 0;
+	double ptop = 0;
+
+	(void)state;
+	tm_gen_spec_init(&spec);
+	part0(&spec)->kind = TM_GEN_ZIPF;
+	part0(&spec)->zipf_s = 1.1;
+	part0(&spec)->zipf_seed = 99;
+	part0(&spec)->base = 4 * GiB;
+	part0(&spec)->sz_footprint = nr_pages * 4096;
+	spec.nr_records = nr_draws;
+	r = draw(&spec, 3, nr_draws, &n);
+	for (size_t i = 0; i < n; i++)
+		count[(r[i].addr - 4 * GiB) >> 12]++;
+	for (size_t pg = 0; pg < nr_pages; pg++) {
+		double p = tm_gen_page_prob(&spec, 0, 4 * GiB + pg * 4096 + 100);
+		double mean = p * (double)nr_draws, sd = sqrt(mean * (1 - p));
+
+		if (p > ptop) {
+			ptop = p;
+			top = pg;
+		}
+		if (mean < 1000)
+			continue;
+		checked++;
+		if (fabs((double)count[pg] - mean) > 5 * sd)
+			fail_msg("page %zu: %llu draws, expected %.0f", pg,
+				 (unsigned long long)count[pg], mean);
+	}
+	assert_true(checked >= 20);
+	assert_int_not_equal(top, 0); /* rank 1 is not page 0 */
+	free(r);
+	free(count);
+}
+
+static void test_hotset_share_and_moves(void **state)
+{
+	struct tm_gen_spec spec;
+	struct tm_gen_part *p;
+	struct tm_record *r;
+	size_t n, hot_before = 0, hot_after = 0, old_after = 0, nr_before = 0;
+
+	(void)state;
+	tm_gen_spec_init(&spec);
+	p = part0(&spec);
+	hotset(p);
+	p->sz_hot_offset = 64 * MiB;
+	p->nr_moves = 1;
+	p->moves[0] = (struct tm_gen_move){ 500000000ull, 256 * MiB }; /* at 0.5 s */
+	spec.nr_records = 1000000; /* 1 s at 1M/s */
+	r = draw(&spec, 17, 1000000, &n);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t a = r[i].addr;
+		int in_old = a >= 64 * MiB && a < 128 * MiB;
+		int in_new = a >= 256 * MiB && a < 320 * MiB;
+
+		if (r[i].time_ns < 500000000ull) {
+			nr_before++;
+			hot_before += in_old;
+		} else {
+			hot_after += in_new;
+			old_after += in_old;
+		}
+	}
+	print_message("hot share before %.4f after %.4f\n",
+		      (double)hot_before / (double)nr_before,
+		      (double)hot_after / (double)(n - nr_before));
+	assert_int_equal(nr_before, 500000);
+	assert_true(fabs((double)hot_before / (double)nr_before - 0.9) <= 0.01);
+	assert_true(fabs((double)hot_after / (double)(n - nr_before) - 0.9) <= 0.01);
+	/* the old hot range is now cold: 0.1 * 64/448 of the accesses */
+	assert_true(fabs((double)old_after / (double)(n - nr_before) - 0.1 / 7) <= 0.003);
+	free(r);
+}
+
+static void test_phase_switch(void **state)
+{
+	struct tm_gen_spec spec;
+	struct tm_record *r;
+	size_t n, nr_after = 0;
+
+	(void)state;
+	tm_gen_spec_init(&spec);
+	part0(&spec)->kind = TM_GEN_ZIPF;
+	part0(&spec)->zipf_s = 1.2;
+	two_phases(&spec);
+	spec.phases[1].start_ns = 5000000; /* 5 ms */
+	spec.phases[1].parts[0].kind = TM_GEN_UNIFORM;
+	spec.phases[1].parts[0].base = GiB;
+	spec.nr_records = 10000;
+	r = draw(&spec, 2, 10000, &n);
+	for (size_t i = 0; i < n; i++) {
+		int in_phase2 = r[i].addr >= GiB;
+
+		if (r[i].time_ns < 5000000)
+			assert_false(in_phase2);
+		else
+			assert_true(in_phase2);
+		nr_after += r[i].time_ns >= 5000000;
+	}
+	assert_int_equal(nr_after, 5000);
+	free(r);
+}
+
+static void test_mixture_weights(void **state)
+{
+	struct tm_gen_spec spec;
+	struct tm_record *r;
+	size_t n, nr_second = 0;
+
+	(void)state;
+	tm_gen_spec_init(&spec);
+	spec.phases[0].nr_parts = 2;
+	part0(&spec)->weight = 3;
+	spec.phases[0].parts[1] = *part0(&spec);
+	spec.phases[0].parts[1].weight = 1;
+	spec.phases[0].parts[1].kind = TM_GEN_SCAN;
+	spec.phases[0].parts[1].base = GiB;
+	spec.nr_records = 200000;
+	r = draw(&spec, 8, 200000, &n);
+	for (size_t i = 0; i < n; i++)
+		nr_second += r[i].addr >= GiB;
+	assert_true(fabs((double)nr_second / (double)n - 0.25) < 0.01);
+	free(r);
+}
+
+/* ---- exact probabilities ------------------------------------------------------ */
+
+static double prob_sum(const struct tm_gen_spec *spec, uint64_t t_ns,
+		       uint64_t lo, uint64_t hi)
+{
+	double sum = 0;
+
+	for (uint64_t a = lo; a < hi; a += 4096)
+		sum += tm_gen_page_prob(spec, t_ns, a);
+	return sum;
+}
+
+static void test_page_prob_sums_to_one(void **state)
+{
+	static const double s_values[] = { 0.3, 0.999999, 1.0, 1.2, 3.0, 10.0 };
+	struct tm_gen_spec spec;
+	struct tm_gen_part *p;
+
+	(void)state;
+	tm_gen_spec_init(&spec);
+	p = part0(&spec);
+	p->sz_footprint = 65536 * 4096ull; /* > 200 pages: Euler-Maclaurin tail */
+	assert_true(fabs(prob_sum(&spec, 0, 0, p->sz_footprint) - 1) < 1e-9);
+	p->kind = TM_GEN_ZIPF;
+	for (size_t i = 0; i < sizeof(s_values) / sizeof(s_values[0]); i++) {
+		p->zipf_s = s_values[i];
+		p->zipf_seed = i;
+		if (fabs(prob_sum(&spec, 0, 0, p->sz_footprint) - 1) > 1e-9)
+			fail_msg("zipf s=%g sums to %.12f", p->zipf_s,
+				 prob_sum(&spec, 0, 0, p->sz_footprint));
+	}
+	p->sz_footprint = 150 * 4096; /* exact sum only */
+	assert_true(fabs(prob_sum(&spec, 0, 0, p->sz_footprint) - 1) < 1e-12);
+	/* hot set, before and after a move; outside the footprint: 0 */
+	hotset(p);
+	p->nr_moves = 1;
+	p->moves[0] = (struct tm_gen_move){ 1000, 128 * MiB };
+	assert_true(fabs(prob_sum(&spec, 0, 0, 512 * MiB) - 1) < 1e-9);
+	assert_true(fabs(prob_sum(&spec, 5000, 0, 512 * MiB) - 1) < 1e-9);
+	assert_true(tm_gen_page_prob(&spec, 0, 0) > tm_gen_page_prob(&spec, 0, 128 * MiB));
+	assert_true(tm_gen_page_prob(&spec, 5000, 0) < tm_gen_page_prob(&spec, 5000, 128 * MiB));
+	assert_true(tm_gen_page_prob(&spec, 0, 512 * MiB) == 0);
+	/* scan: stride of 3 pages over 9 pages visits pages 0, 3, 6 */
+	p->kind = TM_GEN_SCAN;
+	p->sz_footprint = 9 * 4096;
+	p->sz_stride = 3 * 4096;
+	assert_true(fabs(tm_gen_page_prob(&spec, 0, 3 * 4096) - 1.0 / 3) < 1e-12);
+	assert_true(tm_gen_page_prob(&spec, 0, 4 * 4096) == 0);
+	assert_true(fabs(prob_sum(&spec, 0, 0, 9 * 4096) - 1) < 1e-12);
+	p->sz_stride = 3000;
+	assert_true(fabs(prob_sum(&spec, 0, 0, 9 * 4096) - 1) < 1e-12);
+	/* mixture over overlapping ranges, in two phases */
+	spec.phases[0].nr_parts = 2;
+	spec.phases[0].parts[1].kind = TM_GEN_ZIPF;
+	spec.phases[0].parts[1].zipf_s = 0.7;
+	spec.phases[0].parts[1].weight = 2;
+	spec.phases[0].parts[1].sz_footprint = 1000 * 4096;
+	two_phases(&spec);
+	spec.phases[1].parts[0].base = GiB;
+	assert_true(fabs(prob_sum(&spec, 0, 0, 1000 * 4096) - 1) < 1e-9);
+	assert_true(fabs(prob_sum(&spec, 2000, 0, 1000 * 4096) - 2.0 / 3) < 1e-9);
+}
+
+/* Footprints beyond 2^32 pages use the 64-bit draw path. */
+static void test_huge_footprint(void **state)
+{
+	struct tm_gen_spec spec;
+	struct tm_record *r;
+	size_t n, high = 0;
+
+	(void)state;
+	tm_gen_spec_init(&spec);
+	part0(&spec)->sz_footprint = 1ull << 46; /* 2^34 pages */
+	spec.nr_records = 10000;
+	r = draw(&spec, 4, 10000, &n);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(r[i].addr < 1ull << 46);
+		high += r[i].addr >= 1ull << 45;
+	}
+	assert_true(high > 4500 && high < 5500);
+	free(r);
+	part0(&spec)->kind = TM_GEN_ZIPF;
+	part0(&spec)->zipf_s = 0.9;
+	part0(&spec)->zipf_seed = 5;
+	r = draw(&spec, 4, 10000, &n);
+	assert_int_equal(n, 10000);
+	for (size_t i = 0; i < n; i++)
+		assert_true(tm_gen_page_prob(&spec, r[i].time_ns, r[i].addr) > 0);
+	free(r);
+}
+
+/* ---- determinism and allocation ----------------------------------------------- */
+
+static void mixed_spec(struct tm_gen_spec *spec)
+{
+	tm_gen_spec_init(spec);
+	spec->phases[0].nr_parts = 3;
+	part0(spec)->kind = TM_GEN_ZIPF;
+	part0(spec)->zipf_s = 1.1;
+	part0(spec)->zipf_seed = 3;
+	spec->phases[0].parts[1] = *part0(spec);
+	hotset(&spec->phases[0].parts[1]);
+	spec->phases[0].parts[1].base = GiB;
+	spec->phases[0].parts[2] = *part0(spec);
+	spec->phases[0].parts[2].kind = TM_GEN_SCAN;
+	spec->phases[0].parts[2].base = 2 * GiB;
+	spec->store_share = 0.4;
+	spec->nr_vcpus = 4;
+	spec->nr_records = 200000;
+}
+
+static void write_gen(const char *path, const struct tm_gen_spec *spec, uint64_t seed)
+{
+	struct tm_stream *s = open_gen(spec, seed);
+	struct tm_tmt_writer *w;
+	struct tm_record buf[1000];
+	struct tm_error err;
+	ssize_t n;
+
+	w = tm_tmt_writer_new(path, &s->info, "{\"seed\":1}", &err);
+	assert_non_null(w);
+	while ((n = tm_stream_read(s, buf, 1000, &err)) > 0)
+		assert_int_equal(tm_tmt_writer_add(w, buf, (size_t)n, &err), 0);
+	assert_int_equal(tm_tmt_writer_close(w, &err), 0);
+	tm_stream_free(s);
+}
+
+static int files_equal(const char *a, const char *b)
+{
+	FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+	int ca, cb, same = 1;
+
+	assert_non_null(fa);
+	assert_non_null(fb);
+	do {
+		ca = fgetc(fa);
+		cb = fgetc(fb);
+		same = ca == cb;
+	} while (same && ca != EOF);
+	fclose(fa);
+	fclose(fb);
+	return same;
+}
+
+static void test_same_seed_same_bytes(void **state)
+{
+	struct tm_gen_spec spec;
+	struct tm_record *a, *b, *c;
+	size_t na, nb, nc;
+	char dir[] = "/tmp/gen-test-XXXXXX", p1[64], p2[64], p3[64];
+
+	(void)state;
+	mixed_spec(&spec);
+	a = draw(&spec, 42, 200000, &na);
+	b = draw(&spec, 42, 200000, &nb);
+	c = draw(&spec, 43, 200000, &nc);
+	assert_int_equal(na, 200000);
+	assert_int_equal(nb, na);
+	assert_memory_equal(a, b, na * sizeof(*a));
+	assert_int_equal(nc, na);
+	assert_memory_not_equal(a, c, na * sizeof(*a));
+	free(a);
+	free(b);
+	free(c);
+	assert_non_null(mkdtemp(dir));
+	snprintf(p1, sizeof(p1), "%s/a.tmt", dir);
+	snprintf(p2, sizeof(p2), "%s/b.tmt", dir);
+	snprintf(p3, sizeof(p3), "%s/c.tmt", dir);
+	write_gen(p1, &spec, 42);
+	write_gen(p2, &spec, 42);
+	write_gen(p3, &spec, 43);
+	assert_true(files_equal(p1, p2));
+	assert_false(files_equal(p1, p3));
+	unlink(p1);
+	unlink(p2);
+	unlink(p3);
+	rmdir(dir);
+}
+
+static void test_read_allocates_nothing(void **state)
+{
+	struct tm_gen_spec spec;
+	struct tm_record buf[512];
+	struct tm_stream *s;
+	struct tm_error err;
+	unsigned long before;
+
+	(void)state;
+	mixed_spec(&spec);
+	s = open_gen(&spec, 1);
+	before = tm_alloc_count();
+	for (int i = 0; i < 200; i++)
+		assert_true(tm_stream_read(s, buf, 512, &err) > 0);
+	assert_int_equal(tm_alloc_count(), before);
+	tm_stream_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_spec_check),
+		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_times_cpus_ops),
+		cmocka_unit_test(test_stream_info),
+		cmocka_unit_test(test_scan_is_exact),
+		cmocka_unit_test(test_zipf_slope),
+		cmocka_unit_test(test_zipf_permuted_matches_prob),
+		cmocka_unit_test(test_hotset_share_and_moves),
+		cmocka_unit_test(test_phase_switch),
+		cmocka_unit_test(test_mixture_weights),
+		cmocka_unit_test(test_page_prob_sums_to_one),
+		cmocka_unit_test(test_huge_footprint),
+		cmocka_unit_test(test_same_seed_same_bytes),
+		cmocka_unit_test(test_read_allocates_nothing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
