@@ -17,8 +17,13 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
+
+#include "../models/sampler.h"
 #include "../sim/alloc.h"
+#include "../sim/cli.h"
 #include "../traces/import.h"
+#include "../traces/tmt.h"
 
 #define PERF_DATA "pagetouch.perf.data"
 #define PERF_SCRIPT "pagetouch.perf-script.txt"
@@ -713,6 +718,104 @@ static void test_lackey_errors(void **state)
 	unlink(tmp_path);
 }
 
+
+static size_t dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static int run_cmd(const char *const *args)
+{
+	char *argv[32];
+	int argc = 0;
+
+	while (args[argc]) {
+		argv[argc] = (char *)args[argc];
+		argc++;
+	}
+	argv[argc] = NULL;
+	return tm_cmd_import(argc, argv);
+}
+
+static struct tm_record *read_tmt(const char *path, size_t *n, struct tm_trace_info *info)
+{
+	struct tm_stream *s;
+	struct tm_error err = { 0 };
+	struct tm_record *r;
+
+	if (tm_tmt_open(path, &s, &err))
+		fail_msg("%s", err.msg);
+	*info = s->info;
+	r = slurp(s, n);
+	tm_stream_free(s);
+	return r;
+}
+
+/* tmsim import writes what the importer yields; with --sample-period what
+ * the sampler takes; on bad input it exits 2 and leaves no file behind. */
+static void test_cmd_import(void **state)
+{
+	char dir[] = "/tmp/test_import_cmd.XXXXXX", out[128];
+	struct tm_import_opts o;
+	struct tm_trace_info info;
+	struct tm_record *a, *b;
+	size_t na, nb, nt = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(out, sizeof(out), "%s/x.tmt", dir);
+	assert_int_equal(run_cmd((const char *[]){ "import", "--from", "perf-data",
+		fixture(PERF_DATA), "-o", out, NULL }), 0);
+	tm_import_opts_init(&o);
+	a = import("perf-data", fixture(PERF_DATA), &o, &na, NULL);
+	b = read_tmt(out, &nb, &info);
+	assert_int_equal(na, nb);
+	assert_memory_equal(a, b, na * sizeof(*a));
+	assert_int_equal(info.kind, TM_TRACE_SAMPLES);
+	free(a);
+	free(b);
+
+	assert_int_equal(run_cmd((const char *[]){ "import", "--from=lackey",
+		fixture(LACKEY), "--output", out, "--sample-period", "3",
+		"--store-period=5", NULL }), 0);
+	b = read_tmt(out, &nb, &info);
+	assert_int_equal(info.kind, TM_TRACE_SAMPLES);
+	assert_int_equal(info.load_period, 3);
+	assert_int_equal(info.store_period, 5);
+	a = import("lackey", fixture(LACKEY), &o, &na, NULL);
+	struct tm_sampler_config c = { .load_period = 3, .store_period = 5,
+				       .ring_entries = 1 };
+	struct tm_sampler *smp = tm_sampler_new(&c, 1, 1);
+	for (size_t i = 0; i < na; i++)
+		if (tm_sampler_take(smp, &a[i]))
+			assert_memory_equal(&a[i], &b[nt++], sizeof(*a));
+	assert_int_equal(nt, nb);
+	assert_true(nb > 0 && nb < na);
+	tm_sampler_free(smp);
+	free(a);
+	free(b);
+	unlink(out);
+
+	assert_int_equal(run_cmd((const char *[]){ "import", "--from", "lackey",
+		fixture(PERF_SCRIPT), "-o", out, NULL }), 2);
+	assert_int_equal(run_cmd((const char *[]){ "import", "--from", "perf-data",
+		fixture(PERF_DATA), "-o", out, "--sample-period", "3", NULL }), 2);
+	assert_int_equal(run_cmd((const char *[]){ "import", "--from", "lackey",
+		fixture(LACKEY), NULL }), 2);
+	assert_int_equal(run_cmd((const char *[]){ "import", "--from", "lackey",
+		fixture(LACKEY), "-o", out, "--randomize", NULL }), 2);
+	assert_int_equal(dir_entries(dir), 0); /* no output, no temp file */
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -728,6 +831,7 @@ int main(void)
 		cmocka_unit_test(test_lackey_fixture),
 		cmocka_unit_test(test_lackey_without_I_lines),
 		cmocka_unit_test(test_lackey_errors),
+		cmocka_unit_test(test_cmd_import),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
