@@ -593,6 +593,18 @@ static void test_perfscript_errors(void **state)
 	memcpy(strstr(bad, "4bb2b0"), "4bx2b0", 6);
 	expect_fail("perf-script", tmpfile_with(bad, n1), &o, TM_ERR_FORMAT,
 		    ":1:", "addr '4bx2b0'; expected a hex number", NULL);
+	/* callchain lines after a sample (perf script without -G): the sample
+	 * line lacks ip and phys_addr, which perf printed on the next lines */
+	memcpy(bad, p, n1);
+	bad[n1 - 1] = '\0';
+	for (int drop = 0; drop < 2; drop++) { /* phys_addr, then ip */
+		*strrchr(bad, ' ') = '\0';
+		while (bad[strlen(bad) - 1] == ' ')
+			bad[strlen(bad) - 1] = '\0';
+	}
+	strcat(bad, "\n\tffffffff817554ea\n");
+	expect_fail("perf-script", tmpfile_with(bad, strlen(bad)), &o, TM_ERR_FORMAT,
+		    ":1:", "run perf script with -G", NULL);
 	/* a -F list that does not match the text */
 	o.script_fields = "tid,cpu,time,event,addr,period";
 	expect_fail("perf-script", fixture(PERF_SCRIPT), &o, TM_ERR_FORMAT,

@@ -15,8 +15,9 @@
  * importers agree record for record on the same recording.
  *
  * Notes (simplifications): comm, sym, dso and callchain output are not
- * parsed (leave them out of -F; use --hide-call-graph); without --ns perf
- * prints microseconds and times are only that exact.
+ * parsed (leave them out of -F; for a recording made with -g, run perf
+ * script with -G); without --ns perf prints microseconds and times are
+ * only that exact.
  */
 #include "import_internal.h"
 
@@ -345,6 +346,16 @@ static int parse_line(struct ps *ps, const char *line)
 	return 0;
 }
 
+static void hint_callchain(struct tm_error *err)
+{
+	static const char hint[] = " (the next line is a callchain: run perf "
+				   "script with -G)";
+	size_t n = strlen(err->msg);
+
+	if (n + sizeof(hint) <= sizeof(err->msg))
+		memcpy(err->msg + n, hint, sizeof(hint));
+}
+
 static int read_lines(struct ps *ps, FILE *f)
 {
 	char *line = NULL;
@@ -355,6 +366,9 @@ static int read_lines(struct ps *ps, FILE *f)
 		ps->lineno++;
 		if (parse_line(ps, line)) {
 			rc = -1;
+			/* perf prints callchains on tab-indented lines after ip */
+			if (getline(&line, &cap, f) >= 0 && line[0] == '\t')
+				hint_callchain(ps->err);
 			break;
 		}
 	}
