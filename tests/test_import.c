@@ -434,7 +434,7 @@ static size_t syn_file(struct buf *f, const struct syn_attr *attrs, size_t nr_at
 	for (size_t i = 0; i < nr_attrs; i++) {
 		size_t a = attrs_off + i * (ATTR_SZ + 16);
 
-		f->p[a + 4] = ATTR_SZ;
+		f->p[a + 4] = (char)(uint8_t)ATTR_SZ;
 		put64(f->p, a + 16, attrs[i].period);
 		put64(f->p, a + 24, attrs[i].sample_type);
 		put64(f->p, a + 32, PERF_FORMAT_ID_GROUP);
