@@ -717,17 +717,20 @@ static int parse_text(const struct tm_cfg_key *k, const char *s, struct val *v,
 	return check_bounds(k, v->d, s, e);
 }
 
-/* A size, or "N%" (a share of the VM's memory, resolved in fill_vm). */
+/* A size, or a share of the VM's memory ("20%", or a bare fraction such as
+ * "0.2", which as bytes would silently round to nothing); resolved in
+ * resolve_fmem. */
 static int parse_fmem(const struct tm_cfg_key *k, const char *s, struct val *v,
 		      struct tm_error *e)
 {
 	size_t n = strlen(s);
+	bool fraction = strchr(s, '.') && !strpbrk(s, "BKMGTPEiek");
 
 	memset(v, 0, sizeof(*v));
 	v->s = s;
 	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
 		n--;
-	if (n && s[n - 1] == '%') {
+	if ((n && s[n - 1] == '%') || fraction) {
 		v->pct = true;
 		return tm_parse_share(s, &v->d, e);
 	}
@@ -1629,7 +1632,8 @@ static int resolve_fmem(struct ctx *c, const struct cnode *m, const char *key,
 static int fill_fmem(struct ctx *c, const struct cnode *m, const char *path,
 		     struct tm_vm_config *vm)
 {
-	const struct cnode *n = or_node(map_get(m, "fmem"), m);
+	const struct cnode *f = map_get(m, "fmem"), *n = or_node(f, m);
+	const char *text = f ? f->str : find_key("vm", "fmem")->def;
 	char p[512], lo[32], hi[32];
 
 	vm->sz_fmem = vm->sz_fmem_floor = vm->sz_fmem_ceiling = vm->sz_mem;
@@ -1643,7 +1647,7 @@ static int fill_fmem(struct ctx *c, const struct cnode *m, const char *path,
 	if (vm->sz_fmem < vm->sz_fmem_floor || vm->sz_fmem > vm->sz_fmem_ceiling)
 		return fail_at(c, n, TM_ERR_BOUNDS, p,
 			       "expected between fmem_floor (%s) and "
-			       "fmem_ceiling (%s)", lo, hi);
+			       "fmem_ceiling (%s), got \"%s\"", lo, hi, text);
 	return 0;
 }
 
@@ -1901,7 +1905,7 @@ static int fill_host(struct ctx *c, const struct cnode *h, uint32_t i,
 		     struct tm_host_config *hc)
 {
 	const struct cnode *win;
-	char path[32], p[64], wp[80], a[32];
+	char path[32], p[64], wp[80], a[32], w[32];
 
 	fmt_into(path, sizeof(path), "hosts[%u]", i);
 	if (fill_scope(c, h, "host", hc, path) < 0)
@@ -1914,11 +1918,12 @@ static int fill_host(struct ctx *c, const struct cnode *h, uint32_t i,
 		return -1;
 	win = map_get(map_get(h, "rebalancer"), "window");
 	fmt_time(hc->rebalancer.interval_ns, a, sizeof(a));
+	fmt_time(hc->rebalancer.window_ns, w, sizeof(w));
 	join(wp, sizeof(wp), p, "window");
 	if (hc->rebalancer.window_ns < hc->rebalancer.interval_ns)
 		return fail_at(c, or_node(win, h), TM_ERR_BOUNDS, wp,
 			       "expected a window of at least the interval "
-			       "(%s)", a);
+			       "(%s), got %s", a, w);
 	fmt_into(hc->loc.file, sizeof(hc->loc.file), "%s", c->file);
 	hc->loc.line = h->line;
 	hc->loc.col = h->col;

@@ -547,6 +547,34 @@ static void test_phases_and_mix(void **state)
 	tm_config_free(cfg);
 }
 
+/* fmem, fmem_floor, fmem_ceiling: a size, "N%" or a bare fraction. */
+static void test_fmem_forms(void **state)
+{
+	static const char *const below[] = { "hosts.0.vms.0.fmem=5%" };
+	struct tmp *t = *state;
+	struct tm_config *cfg;
+	struct tm_error e;
+	const struct tm_vm_config *v;
+	const char *yaml = "hosts:\n  - vms:\n"
+			   "      - memory: 4GiB\n"
+			   "        fmem: 0.25\n"
+			   "        fmem_floor: 10%\n"
+			   "        fmem_ceiling: 3GiB\n"
+			   "        trace: {gen: uniform}\n";
+
+	cfg = load_ok(t, "fm.yaml", yaml, NULL, 0);
+	v = &cfg->hosts[0].vms[0];
+	assert_int_equal(v->sz_fmem, GiB);
+	assert_int_equal(v->sz_fmem_floor, (uint64_t)(0.1 * 4 * GiB) / 4096 * 4096);
+	assert_int_equal(v->sz_fmem_ceiling, 3 * GiB);
+	tm_config_free(cfg);
+	assert_int_equal(tm_config_load(t->path, below, 1, &cfg, &e), -1);
+	assert_int_equal(e.code, TM_ERR_BOUNDS);
+	assert_string_equal(e.msg, "--set hosts.0.vms.0.fmem: expected between "
+				   "fmem_floor (409.6MiB) and fmem_ceiling (3GiB), "
+				   "got \"5%\"");
+}
+
 static void test_json(void **state)
 {
 	struct tmp *t = *state;
@@ -833,6 +861,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_override_errors, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_phases_and_mix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fmem_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_missing_file),
