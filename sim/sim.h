@@ -96,6 +96,7 @@ struct tm_vm_rt {
 	struct tm_migrator *mig;
 	struct tm_move *inflight;
 	size_t nr_inflight, cap_inflight;
+	uint64_t nr_inflight_promotions;
 	bool busy;
 	struct tm_mig_batch last_batch;
 	uint64_t nr_epochs_skipped_busy;

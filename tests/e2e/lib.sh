@@ -15,10 +15,10 @@ expect_exit() {
 	shift
 	set +e
 	"$@" >"$WORK/out" 2>"$WORK/err"
-	got=$?
+	got_rc=$?
 	set -e
-	[ "$got" -eq "$want" ] || {
+	[ "$got_rc" -eq "$want" ] || {
 		cat "$WORK/err" >&2
-		die "'$*' exited $got, expected $want"
+		die "'$*' exited $got_rc, expected $want"
 	}
 }
