@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../sim/alloc.h"
+#include "../sim/cli.h"
 #include "../traces/gen.h"
 #include "../traces/tmt.h"
 
@@ -679,6 +680,93 @@ static void test_read_allocates_nothing(void **state)
 	tm_stream_free(s);
 }
 
+/* ---- tmsim gen on the command line ------------------------------------------ */
+
+static int run_cmd(int (*cmd)(int, char **), const char *line)
+{
+	char buf[1024], *argv[64];
+	int argc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *t = strtok(buf, " "); t && argc < 63; t = strtok(NULL, " "))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	return cmd(argc, argv);
+}
+
+static void test_cmd_gen(void **state)
+{
+	static const char *const bad[] = {
+		"gen", "gen --records 5 -o X", "gen zipf -o X",
+		"gen zipf --records 5", "gen frob --records 5 -o X",
+		"gen zipf --bogus 1 --records 5 -o X", "gen zipf --s 0 --records 5 -o X",
+		"gen zipf --footprint 12XB --records 5 -o X",
+		"gen hotset --records 5 -o X", "gen zipf --move 5s --records 5 -o X",
+		"gen zipf --rate 1M --records 5 -o X", "gen zipf --vcpus 0 --records 5 -o X",
+		"gen zipf --page-size 3KiB --records 5 -o X",
+		"gen zipf --phase 1s:uniform --phase 0s:zipf --records 5 -o X",
+		"gen zipf --records 5 -o",
+	};
+	char dir[] = "/tmp/gen-cmd-XXXXXX", line[1024], a[64], b[64], c[64];
+	const char *opts = "hotset --footprint 512MiB --hot 64MiB --hot-share 0.8 "
+		"--move 1ms:256MiB --part zipf --s 1.2 --base 1GiB --weight 0.5 "
+		"--phase 2ms:scan --stride 64B --rate 1M/s --duration 3ms --vcpus 4 "
+		"--stores 0.3 --kind samples --period 100";
+	struct tm_stream *s;
+	struct tm_error err;
+	struct tm_record buf[4000];
+	ssize_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *x = strstr(strcpy(line, bad[i]), " X");
+
+		if (x)
+			snprintf(x, sizeof(line) - (size_t)(x - line), " %s/x.tmt", dir);
+		if (run_cmd(tm_cmd_gen, line) != 2)
+			fail_msg("\"%s\" should exit 2", bad[i]);
+	}
+	assert_int_equal(run_cmd(tm_cmd_gen, "gen --help"), 0);
+	snprintf(a, sizeof(a), "%s/a.tmt", dir);
+	snprintf(b, sizeof(b), "%s/b.tmt", dir);
+	snprintf(c, sizeof(c), "%s/c.tmt", dir);
+	snprintf(line, sizeof(line), "gen %s --seed 9 -o %s", opts, a);
+	assert_int_equal(run_cmd(tm_cmd_gen, line), 0);
+	snprintf(line, sizeof(line), "gen %s --seed=9 --output=%s", opts, b);
+	assert_int_equal(run_cmd(tm_cmd_gen, line), 0);
+	snprintf(line, sizeof(line), "gen %s --seed 10 -o %s", opts, c);
+	assert_int_equal(run_cmd(tm_cmd_gen, line), 0);
+	assert_true(files_equal(a, b));
+	assert_false(files_equal(a, c));
+	/* what the options asked for is in the file */
+	assert_int_equal(tm_tmt_open(a, &s, &err), 0);
+	assert_int_equal(s->info.kind, TM_TRACE_SAMPLES);
+	assert_int_equal(s->info.load_period, 100);
+	assert_int_equal(s->info.nr_vcpus, 4);
+	n = tm_stream_read(s, buf, 4000, &err);
+	assert_int_equal(n, 3000); /* 3 ms at 1M/s */
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i].time_ns >= 2000000) /* phase 2: one scan part from 0 */
+			assert_int_equal(buf[i].addr, (uint64_t)(i - 2000) * 64);
+		else
+			assert_true(buf[i].addr < 512 * MiB ||
+				    (buf[i].addr >= GiB && buf[i].addr < GiB + 64 * MiB));
+	}
+	assert_int_equal(tm_stream_read(s, buf, 4000, &err), 0);
+	tm_stream_free(s);
+	snprintf(line, sizeof(line), "inspect %s --json", a);
+	assert_int_equal(run_cmd(tm_cmd_inspect, line), 0);
+	snprintf(line, sizeof(line), "inspect %s/none.tmt", dir);
+	assert_int_equal(run_cmd(tm_cmd_inspect, line), 2);
+	assert_int_equal(run_cmd(tm_cmd_inspect, "inspect"), 2);
+	assert_int_equal(run_cmd(tm_cmd_inspect, "inspect --frob x"), 2);
+	unlink(a);
+	unlink(b);
+	unlink(c);
+	assert_int_equal(rmdir(dir), 0); /* nothing else was left behind */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -696,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_huge_footprint),
 		cmocka_unit_test(test_same_seed_same_bytes),
 		cmocka_unit_test(test_read_allocates_nothing),
+		cmocka_unit_test(test_cmd_gen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -410,8 +410,9 @@ static int describe_part(const struct tm_gen_part *p, char *buf, size_t n)
 		return snprintf(buf, n, "zipf(s=%g, %s)", p->zipf_s, fp);
 	case TM_GEN_HOTSET:
 		fmt_size(p->sz_hot, a, sizeof(a));
-		return snprintf(buf, n, "hotset(%s hot of %s, share %g, %u moves)",
-				a, fp, p->hot_share, p->nr_moves);
+		return snprintf(buf, n, "hotset(%s hot of %s, share %g, %u move%s)",
+				a, fp, p->hot_share, p->nr_moves,
+				p->nr_moves == 1 ? "" : "s");
 	case TM_GEN_SCAN:
 		fmt_size(p->sz_stride, b, sizeof(b));
 		return snprintf(buf, n, "scan(stride %s, %s)", b, fp);

@@ -384,7 +384,7 @@ char *tm_inspect_json(const struct tm_inspect *in, const char *file)
 	json_object_set_new(o, "coverage", cov);
 	if (in->heat.counts)
 		json_object_set_new(o, "heatmap", heatmap_json(&in->heat));
-	text = json_dumps(o, JSON_INDENT(2));
+	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return text;
 }

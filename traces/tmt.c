@@ -710,7 +710,8 @@ static char *header_text(const char *path, const struct tm_trace_info *info,
 				strnlen(info->source, sizeof(info->source))));
 	if (prov)
 		json_object_set_new(h, "provenance", prov);
-	text = json_dumps(h, JSON_COMPACT);
+	/* 15 digits print 0.3 as 0.3 and keep any 15-digit decimal input */
+	text = json_dumps(h, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(h);
 	if (!text)
 		tm_error_set(err, TM_ERR_FORMAT, "%s: source is not valid UTF-8; "
