@@ -98,7 +98,9 @@ struct tm_vm_rt {
 	size_t nr_inflight, cap_inflight;
 	uint64_t nr_inflight_promotions;
 	bool busy;
+	bool moved_this_epoch;      /* a batch landed since the epoch began */
 	struct tm_mig_batch last_batch;
+	uint64_t last_done_ns;      /* time the last batch landed */
 	uint64_t nr_epochs_skipped_busy;
 
 	/* counters */

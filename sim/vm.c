@@ -487,6 +487,11 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
 		vm->mark[vm->truth_sel.idx[i]] = 1;
 		sum_true += vm->true_epoch[vm->truth_sel.idx[i]];
 	}
+	/* DESIGN.md §7 invariant: achieved <= oracle.  It is strict only when
+	 * no migration landed inside the epoch: first touch only adds pages to
+	 * FMEM, so the FMEM set at the epoch's end (<= C pages) covers every
+	 * hit, and T is the best set of C pages. */
+	assert(vm->moved_this_epoch || hits <= sum_true);
 	hit_ratio = sum_all ? (double)hits / (double)sum_all : NAN;
 	oracle = sum_all ? (double)sum_true / (double)sum_all : NAN;
 	if (sum_all) {
@@ -510,6 +515,7 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
 	else
 		done = plan_migration(vm, now_ns, epoch_ns);
 	reset_window(vm, nr_true);
+	vm->moved_this_epoch = false;
 	vm->nr_epochs++;
 	return done;
 }
@@ -535,8 +541,10 @@ void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns)
 							 mv->idx, mv->to_tier);
 	}
 	tm_migrator_done(vm->mig, &vm->last_batch, vm->true_cum, now_ns);
+	vm->last_done_ns = now_ns;
 	vm->nr_inflight = 0;
 	vm->nr_inflight_promotions = 0;
+	vm->moved_this_epoch = true;
 	vm->busy = false;
 	assert(tm_vm_check(vm));
 }

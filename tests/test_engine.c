@@ -1,0 +1,150 @@
+/*
+ * test_engine.c - the engine end to end on a hand-made trace whose every
+ * outcome is known: first-touch placement, hit accounting by tier, one
+ * exchange with its exact cost, the tier change at MIGRATION_DONE, and the
+ * invariants (capacity, conservation).
+ *
+ *   pages:  0 ── 1 ── 2        FMEM capacity: 1 page, 1 vCPU, period 1
+ *   t=0     touch 0            -> FMEM (first touch, FMEM free)
+ *   t=1us   touch 1            -> SMEM
+ *   t=2us.. touch 2 x10        -> SMEM, 10 SMEM hits
+ *   t=10ms  EPOCH: exact ranks [2]; exchange 2 <-> 0
+ *           cost: copy 8192 B at 4.096 GB/s = 2000 ns, remap 2 x 1000 ns,
+ *           1 flush x 1 vCPU x 3000 ns  => cpu 7000 ns, done at 10.007 ms
+ *   t=20ms  touch 2 x5         -> FMEM hits
+ *   t=21ms  touch 0            -> SMEM hit
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../sim/config.h"
+#include "../sim/sim.h"
+#include "../traces/tmt.h"
+
+static char dir[] = "/tmp/tmsim-engine-XXXXXX";
+
+static void write_trace(const char *path)
+{
+	struct tm_trace_info info = {
+		.kind = TM_TRACE_SAMPLES, .space = TM_ADDR_GVA,
+		.page_shift = 12, .load_period = 1, .store_period = 1,
+		.nr_vcpus = 1,
+	};
+	struct tm_record r[32];
+	struct tm_error err;
+	struct tm_tmt_writer *w;
+	size_t n = 0;
+
+	memset(r, 0, sizeof(r));
+	r[n++] = (struct tm_record){ .time_ns = 0, .addr = 0 };
+	r[n++] = (struct tm_record){ .time_ns = 1000, .addr = 4096 };
+	for (int i = 0; i < 10; i++)
+		r[n++] = (struct tm_record){ .time_ns = 2000 + 100 * i,
+					     .addr = 8192 + 8 };
+	for (int i = 0; i < 5; i++)
+		r[n++] = (struct tm_record){ .time_ns = 20000000 + i,
+					     .addr = 8192 + 64 };
+	r[n++] = (struct tm_record){ .time_ns = 21000000, .addr = 100 };
+	w = tm_tmt_writer_new(path, &info, NULL, &err);
+	assert_non_null(w);
+	assert_int_equal(tm_tmt_writer_add(w, r, n, &err), 0);
+	assert_int_equal(tm_tmt_writer_close(w, &err), 0);
+}
+
+static void write_config(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs("name: engine\nduration: 30ms\nepoch: 10ms\nsnapshot: 10ms\n"
+	      "hosts:\n"
+	      "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
+	      "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+	      "        fmem: 4KiB\n"
+	      "        trace: {file: t.tmt}\n"
+	      "        identifier: {kind: exact}\n"
+	      "        migration: {mode: exchange, copy_bandwidth: 4096MB/s,\n"
+	      "                    remap: 1us, tlb_flush: 3us}\n", f);
+	fclose(f);
+}
+
+static void test_three_pages(void **state)
+{
+	char trace[256], cfgp[256];
+	struct tm_config *cfg;
+	struct tm_sim *sim;
+	struct tm_error err = { 0 };
+	struct tm_run_opts opts = { .threads = 1 };
+	const struct tm_vm_rt *vm;
+	const struct tm_mig_stats *m;
+
+	(void)state;
+	snprintf(trace, sizeof(trace), "%s/t.tmt", dir);
+	snprintf(cfgp, sizeof(cfgp), "%s/c.yaml", dir);
+	write_trace(trace);
+	write_config(cfgp);
+	if (tm_config_load(cfgp, NULL, 0, &cfg, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(tm_sim_new(cfg, &sim, &err), 0);
+	assert_int_equal(tm_sim_run(sim, &opts, &err), 0);
+	vm = &sim->hosts[0].vms[0];
+
+	assert_int_equal(vm->pm.nr, 3);
+	assert_int_equal(vm->pm.tier[0], TM_TIER_SMEM);
+	assert_int_equal(vm->pm.tier[1], TM_TIER_SMEM);
+	assert_int_equal(vm->pm.tier[2], TM_TIER_FMEM);
+	assert_int_equal(vm->nr_fmem_pages, 1);
+	assert_int_equal(vm->nr_smem_pages, 2);
+	assert_true(tm_vm_check(vm));
+
+	assert_int_equal(vm->total.nr_accesses, 18);
+	assert_int_equal(vm->total.hits_fmem, 1 + 5);
+	assert_int_equal(vm->total.hits_smem, 1 + 10 + 1);
+	assert_int_equal(vm->total.hits_static_fmem, 2);
+	assert_int_equal(vm->nr_epochs, 3);
+
+	m = tm_migrator_stats(vm->mig);
+	assert_int_equal(m->nr_exchanges, 1);
+	assert_int_equal(m->nr_promotions, 1);
+	assert_int_equal(m->nr_demotions, 1);
+	assert_int_equal(m->sz_bytes, 8192);
+	assert_int_equal(m->cpu_ns, 7000);
+	assert_int_equal(m->nr_tlb_flushes, 1);
+	assert_int_equal(vm->last_done_ns, 10007000);
+
+	/* Epoch 1: T = {2} and exact's H = {2}: precision 1. */
+	assert_int_equal(vm->idents[0].nr_scored, 2);
+	assert_true(vm->idents[0].sum_precision == 2.0);
+	tm_sim_free(sim);
+	tm_config_free(cfg);
+	unlink(trace);
+	unlink(cfgp);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_three_pages),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
