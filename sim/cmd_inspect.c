@@ -33,6 +33,35 @@ static const char help[] =
 "Exit status: 0 ok, 1 runtime failure, 2 bad usage or a bad trace (the\n"
 "message names the file and byte offset).\n";
 
+/* argv: one trace path and optionally --json; 0, 1 (help shown) or -1. */
+static int parse_args(int argc, char **argv, const char **path, bool *json)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(help, stdout);
+			return 1;
+		}
+		if (!strcmp(argv[i], "--json")) {
+			*json = true;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "tmsim inspect: %s: unknown option (tmsim "
+				"inspect --help lists them)\n", argv[i]);
+			return -1;
+		} else if (*path) {
+			fprintf(stderr, "tmsim inspect: %s: expected one trace\n", argv[i]);
+			return -1;
+		} else {
+			*path = argv[i];
+		}
+	}
+	if (!*path) {
+		fprintf(stderr, "tmsim inspect: expected a trace file (tmsim "
+			"inspect --help)\n");
+		return -1;
+	}
+	return 0;
+}
+
 int tm_cmd_inspect(int argc, char **argv)
 {
 	struct tm_error err = { 0 };
@@ -40,30 +69,10 @@ int tm_cmd_inspect(int argc, char **argv)
 	const char *path = NULL;
 	bool json = false;
 	char *text;
+	int rc = parse_args(argc, argv, &path, &json);
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(help, stdout);
-			return 0;
-		}
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "tmsim inspect: %s: unknown option (tmsim "
-				"inspect --help lists them)\n", argv[i]);
-			return 2;
-		} else if (path) {
-			fprintf(stderr, "tmsim inspect: %s: expected one trace\n", argv[i]);
-			return 2;
-		} else {
-			path = argv[i];
-		}
-	}
-	if (!path) {
-		fprintf(stderr, "tmsim inspect: expected a trace file (tmsim "
-			"inspect --help)\n");
-		return 2;
-	}
+	if (rc)
+		return rc > 0 ? 0 : 2;
 	if (tm_inspect_file(path, json, &in, &err)) {
 		fprintf(stderr, "tmsim inspect: %s\n", err.msg);
 		return tm_err_exit_status(err.code);

@@ -384,7 +384,7 @@ char *tm_inspect_json(const struct tm_inspect *in, const char *file)
 	json_object_set_new(o, "coverage", cov);
 	if (in->heat.counts)
 		json_object_set_new(o, "heatmap", heatmap_json(&in->heat));
-	text = json_dumps(o, JSON_COMPACT);
+	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(o);
 	return text;
 }
@@ -399,7 +399,8 @@ static void print_header(const struct tm_inspect *in, const char *file, FILE *f)
 	const struct tm_trace_info *i = &in->info;
 	json_t *hdr = in->header_json ? json_loads(in->header_json, 0, NULL) : NULL;
 	json_t *prov = json_object_get(hdr, "provenance");
-	char page[32], *ptext = prov ? json_dumps(prov, JSON_COMPACT) : NULL;
+	char page[32], *ptext = prov ? json_dumps(prov, JSON_COMPACT |
+						     JSON_REAL_PRECISION(15)) : NULL;
 
 	tm_format_size(1ull << i->page_shift, page, sizeof(page));
 	if (file)
