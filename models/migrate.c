@@ -30,7 +30,9 @@
  *   synchronous in Demeter and migrate asynchronous in S2, but both stall
  *   only the migration threads here, never the application's accesses.
  * - Copy bandwidth scales linearly with nr_threads; remap and flushes do not.
- * - Exchange ignores free FMEM, as Demeter does.
+ * - Exchange ignores free FMEM, as Demeter does, unless fill_free is set:
+ *   then hot SMEM pages are first promoted into the free room (tmsim's own
+ *   rule, so that FMEM a balloon gives back is used by existing pages).
  * - One batch in flight: done() must come before the next plan(), since the
  *   moves array is reused (the engine skips an epoch while busy).
  * - Counters (tm_mig_stats) count applied batches, i.e. at done().
@@ -364,18 +366,27 @@ static size_t demote_excess(struct tm_migrator *m, struct plan *p,
 	return nr_eligible - p->nr_excess;
 }
 
-/* exchange: pair hot SMEM pages FIFO with the coldest non-hot FMEM pages. */
+/* exchange: with fill_free, promote into free FMEM first; then pair hot SMEM
+ * pages FIFO with the coldest non-hot FMEM pages. */
 static void plan_exchange(struct tm_migrator *m, struct plan *p,
 			  struct tm_mig_batch *b)
 {
-	uint64_t room = p->budget / 2;
-	size_t want = min_u64(p->nr_promo, room), nr_cand, n;
+	const struct tm_mig_view *v = p->v;
+	uint64_t nr_fmem = min_u64(v->nr_fmem_pages, v->nr_fmem_cap_pages);
+	uint64_t nr_free = m->cfg.fill_free ?
+			   min_u64(p->nr_promo, v->nr_fmem_cap_pages - nr_fmem) : 0;
+	uint64_t nr_fill = min_u64(nr_free, p->budget);
+	uint64_t room = (p->budget - nr_fill) / 2, rest = p->nr_promo - nr_fill;
+	size_t want = min_u64(rest, room), nr_cand, n;
 
+	p->capped |= nr_fill < nr_free;
 	nr_cand = demote_excess(m, p, b, want);
 	n = min_u64(want, nr_cand);
-	p->capped |= room < min_u64(p->nr_promo, nr_cand);
-	for (size_t i = 0; i < n; i++) {
+	p->capped |= room < min_u64(rest, nr_cand);
+	for (size_t i = 0; i < nr_fill; i++)
 		add_move(m, b, m->promo[i], TM_TIER_FMEM);
+	for (size_t i = 0; i < n; i++) {
+		add_move(m, b, m->promo[nr_fill + i], TM_TIER_FMEM);
 		add_move(m, b, m->cold[p->nr_excess + i].idx, TM_TIER_SMEM);
 		b->nr_exchanges++;
 	}
@@ -448,7 +459,7 @@ static bool plan_ok(const struct tm_migrator *m, const struct tm_mig_view *v,
 	if (nr_fmem != v->nr_fmem_pages || nr_used != b->nr_moves ||
 	    b->nr_promotions + b->nr_demotions != b->nr_moves)
 		return false;
-	if (m->cfg.mode == TM_MIG_EXCHANGE &&
+	if (m->cfg.mode == TM_MIG_EXCHANGE && !m->cfg.fill_free &&
 	    b->nr_promotions != b->nr_exchanges)
 		return false;
 	for (size_t i = 0; i < b->nr_moves; i++)

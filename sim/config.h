@@ -83,6 +83,7 @@ struct tm_migration_config {
 	uint64_t tlb_flush_ns;        /* one shootdown (IPI per vCPU) */
 	uint64_t ept_flush_ns;        /* host mode: EPT invalidation */
 	bool batch_flush;
+	bool fill_free;               /* exchange: promote into free FMEM first */
 	enum tm_mig_where where;
 	uint64_t pingpong_window_ns;
 };

@@ -634,6 +634,51 @@ static void test_migrate_free_first(void **state)
 	world_free(w);
 }
 
+/* Exchange with fill_free: room a balloon gave back is filled with hot SMEM
+ * pages first (single promotions); the rest are exchanged.  Without
+ * fill_free (Demeter) the room stays empty and only exchanges happen. */
+static void test_exchange_fill_free(void **state)
+{
+	static const uint32_t hot3[] = { 9, 8, 7 };
+	struct tm_migration_config cfg = base_cfg(TM_MIG_EXCHANGE);
+	struct tm_migrator *m;
+	struct world *w = world_new(10, 6);
+	struct tm_mig_batch b;
+	struct tm_mig_view v;
+
+	(void)state;
+	for (uint32_t i = 0; i < 10; i++)
+		w->tier[i] = i < 4 ? F : S;
+	w->est[0] = w->est[1] = w->est[3] = 5;
+	w->est[2] = 1;
+	set_hot(w, hot3, 3);
+	cfg.fill_free = true;
+	m = tm_migrator_new(&cfg, NR_VCPUS, PAGE_SHIFT, 0);
+	v = view_of(w);
+	tm_migrator_plan(m, &v, &b);
+	assert_int_equal(b.nr_promotions, 3);
+	assert_int_equal(b.nr_demotions, 1);
+	assert_int_equal(b.nr_exchanges, 1);
+	apply(w, m, &b);
+	assert_int_equal(count_tier(w, F), 6);
+	assert_int_equal(w->tier[2], S);  /* the coldest was exchanged out */
+	tm_migrator_free(m);
+
+	for (uint32_t i = 0; i < 10; i++)
+		w->tier[i] = i < 4 ? F : S;
+	cfg.fill_free = false;
+	m = tm_migrator_new(&cfg, NR_VCPUS, PAGE_SHIFT, 0);
+	v = view_of(w);
+	tm_migrator_plan(m, &v, &b);
+	assert_int_equal(b.nr_promotions, 3);
+	assert_int_equal(b.nr_demotions, 3);
+	assert_int_equal(b.nr_exchanges, 3);
+	apply(w, m, &b);
+	assert_int_equal(count_tier(w, F), 4);
+	tm_migrator_free(m);
+	world_free(w);
+}
+
 /* A balloon shrank FMEM below its resident pages: the coldest non-hot
  * pages are demoted first, even past the page limit. */
 static void test_shrink_demotes_excess(void **state)
@@ -811,6 +856,7 @@ int main(void)
 		cmocka_unit_test(test_payback),
 		cmocka_unit_test(test_pairs),
 		cmocka_unit_test(test_migrate_free_first),
+		cmocka_unit_test(test_exchange_fill_free),
 		cmocka_unit_test(test_shrink_demotes_excess),
 		cmocka_unit_test(test_gups_converges),
 	};
