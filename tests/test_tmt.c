@@ -343,6 +343,26 @@ static void test_header_round_trip(void **state)
 	assert_int_equal(read_all(f->path, 10, &err), 0);
 }
 
+/* A source that is not UTF-8 (a file name in another encoding) is kept,
+ * with '?' for its bad bytes, instead of producing an unreadable header. */
+static void test_source_not_utf8(void **state)
+{
+	struct fixture *f = *state;
+	struct tm_trace_info info;
+	struct tm_tmt_writer *w;
+	struct tm_stream *s;
+	struct tm_error err;
+
+	info_default(&info);
+	snprintf(info.source, sizeof(info.source), "caf\xe9.trace");
+	w = tm_tmt_writer_new(f->path, &info, NULL, &err);
+	assert_non_null(w);
+	assert_int_equal(tm_tmt_writer_close(w, &err), 0);
+	assert_int_equal(tm_tmt_open(f->path, &s, &err), 0);
+	assert_non_null(strstr(tm_tmt_stream_header_json(s), "\"source\":\"caf?.trace\""));
+	tm_stream_free(s);
+}
+
 /* The writer's bytes decompress to exactly the documented layout. */
 static void test_layout_is_documented(void **state)
 {
@@ -682,6 +702,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip_10m, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_header_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_not_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_layout_is_documented, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_abort_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_rejects_bad_records, setup, teardown),

@@ -679,6 +679,21 @@ static int info_check(const char *path, const struct tm_trace_info *info,
 	return 0;
 }
 
+/* info->source as a JSON string; bytes that are not valid UTF-8 (a file
+ * name in another encoding) become '?' rather than failing the write. */
+static json_t *source_json(const struct tm_trace_info *info)
+{
+	size_t n = strnlen(info->source, sizeof(info->source));
+	char ascii[sizeof(info->source)];
+	json_t *v = json_stringn(info->source, n);
+
+	if (v)
+		return v;
+	for (size_t i = 0; i < n; i++)
+		ascii[i] = (unsigned char)info->source[i] < 0x80 ? info->source[i] : '?';
+	return json_stringn(ascii, n);
+}
+
 /* The header text, keys in the documented order; NULL on bad provenance. */
 static char *header_text(const char *path, const struct tm_trace_info *info,
 			 const char *provenance_json, struct tm_error *err)
@@ -706,16 +721,12 @@ static char *header_text(const char *path, const struct tm_trace_info *info,
 	json_object_set_new(h, "time_unit", json_string("ns"));
 	json_object_set_new(h, "footprint_hint",
 			    json_integer((json_int_t)info->sz_footprint_hint));
-	json_object_set_new(h, "source", json_stringn(info->source,
-				strnlen(info->source, sizeof(info->source))));
+	json_object_set_new(h, "source", source_json(info));
 	if (prov)
 		json_object_set_new(h, "provenance", prov);
 	/* 15 digits print 0.3 as 0.3 and keep any 15-digit decimal input */
 	text = json_dumps(h, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(h);
-	if (!text)
-		tm_error_set(err, TM_ERR_FORMAT, "%s: source is not valid UTF-8; "
-			     "expected UTF-8 text", path);
 	return text;
 }
 
