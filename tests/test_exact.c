@@ -1,0 +1,184 @@
+/*
+ * test_exact.c - the exact identifier: counts, rank order with ties, the
+ * window rules (reset, decay, cumulative), and growth of its map.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../models/identifier.h"
+#include "../sim/alloc.h"
+
+static const struct tm_identifier_ops *ops(void)
+{
+	const struct tm_identifier_ops *o = tm_identifier_find("exact");
+
+	assert_non_null(o);
+	return o;
+}
+
+static void *make(struct tm_ident_config *c, double window_decay,
+		  bool weighted, uint64_t nr_fmem_pages)
+{
+	struct tm_ident_params p = { c, nr_fmem_pages, 1 };
+
+	memset(c, 0, sizeof(*c));
+	strcpy(c->kind, "exact");
+	c->window_decay = window_decay;
+	c->weighted = weighted;
+	return ops()->new(&p);
+}
+
+static void test_counts_weighted(void **state)
+{
+	struct tm_ident_config c1, c2;
+	void *w = make(&c1, 1.0, true, 16);
+	void *u = make(&c2, 1.0, false, 16);
+
+	(void)state;
+	for (uint32_t i = 1; i <= 10; i++) {
+		ops()->update(w, 42, i, TM_TIER_FMEM);
+		ops()->update(u, 42, i, TM_TIER_SMEM);
+	}
+	assert_int_equal(ops()->estimate(w, 42), 55);
+	assert_int_equal(ops()->estimate(u, 42), 10);
+	assert_int_equal(ops()->estimate(w, 43), 0);
+	assert_true(ops()->memory_bytes(w) > 1024 * 16);
+	ops()->free(w);
+	ops()->free(u);
+	ops()->free(NULL);
+}
+
+/* Counts: page 5:3, 9:3, 2:3, 7:4, 1:1.  Order: 7, then the three pages at
+ * 3 by page number (2, 5, 9), then 1; cap 3 cuts after page 5. */
+static void test_rank_ties(void **state)
+{
+	struct tm_ident_config c;
+	void *x = make(&c, 1.0, false, 4);
+	static const uint64_t seq[] = { 5, 9, 2, 7, 5, 9, 2, 7, 5, 9, 2, 7, 7, 1 };
+	uint64_t hot[8], pro[8], dem[8];
+	struct tm_rank r = { hot, 3, 0, pro, dem, 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
+		ops()->update(x, seq[i], 1, TM_TIER_FMEM);
+	ops()->rank(x, &r);
+	assert_int_equal(r.nr_hot, 3);
+	assert_int_equal(r.nr_pairs, 0);
+	assert_int_equal(hot[0], 7);
+	assert_int_equal(hot[1], 2);
+	assert_int_equal(hot[2], 5);
+	r.cap = 8;   /* larger than the preallocated selection heap */
+	ops()->rank(x, &r);
+	assert_int_equal(r.nr_hot, 5);
+	static const uint64_t want[] = { 7, 2, 5, 9, 1 };
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(hot[i], want[i]);
+	/* rank does not change counts */
+	assert_int_equal(ops()->estimate(x, 7), 4);
+	ops()->free(x);
+}
+
+static void test_window_rules(void **state)
+{
+	struct tm_ident_config c;
+	void *reset = make(&c, 0.0, true, 4);
+	void *half = make(&c, 0.5, true, 4);
+	void *cum = make(&c, 1.0, true, 4);
+	void *xs[] = { reset, half, cum };
+	uint64_t hot[4];
+	struct tm_rank r = { hot, 4, 0, NULL, NULL, 0 };
+
+	(void)state;
+	for (int k = 0; k < 3; k++) {
+		ops()->update(xs[k], 1, 7, TM_TIER_FMEM);
+		ops()->update(xs[k], 2, 1, TM_TIER_FMEM);
+		ops()->epoch_end(xs[k]);
+	}
+	assert_int_equal(ops()->estimate(reset, 1), 0);
+	assert_int_equal(ops()->estimate(half, 1), 3);   /* floor(7 x 0.5) */
+	assert_int_equal(ops()->estimate(half, 2), 0);   /* floor(0.5): gone */
+	assert_int_equal(ops()->estimate(cum, 1), 7);
+	ops()->rank(reset, &r);
+	assert_int_equal(r.nr_hot, 0);
+	ops()->rank(half, &r);
+	assert_int_equal(r.nr_hot, 1);
+	ops()->update(half, 2, 5, TM_TIER_FMEM);
+	ops()->rank(half, &r);
+	assert_int_equal(r.nr_hot, 2);
+	assert_int_equal(hot[0], 2);
+	assert_int_equal(hot[1], 1);
+	for (int k = 0; k < 3; k++)
+		ops()->free(xs[k]);
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;   /* {count, page} pairs */
+
+	if (x[0] != y[0])
+		return x[0] > y[0] ? -1 : 1;
+	return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/* 200k samples over 50k pages from a tiny start: the map grows, every count
+ * matches a plain array and rank equals a full sort. */
+static void test_growth_and_rank(void **state)
+{
+	enum { PAGES = 50000, CAP = 1000 };
+	struct tm_ident_config c;
+	void *x = make(&c, 1.0, true, 0);
+	uint64_t *truth = tm_xcalloc(PAGES, sizeof(*truth));
+	uint64_t *pairs = tm_xcalloc(2 * PAGES, sizeof(*pairs));
+	uint64_t *hot = tm_xcalloc(CAP, sizeof(*hot));
+	struct tm_rank r = { hot, CAP, 0, NULL, NULL, 0 };
+	uint64_t s = 12345;
+
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		s = s * 6364136223846793005ull + 1442695040888963407ull;
+		uint64_t page = (s >> 33) % PAGES;
+		uint32_t w = 1 + (uint32_t)((s >> 20) % 3);
+		ops()->update(x, page * 4099 + 17, w, TM_TIER_SMEM);
+		truth[page] += w;
+	}
+	for (uint64_t p = 0; p < PAGES; p++) {
+		assert_int_equal(ops()->estimate(x, p * 4099 + 17), truth[p]);
+		pairs[2 * p] = truth[p];
+		pairs[2 * p + 1] = p * 4099 + 17;
+	}
+	qsort(pairs, PAGES, 2 * sizeof(*pairs), cmp_desc);
+	ops()->rank(x, &r);
+	assert_int_equal(r.nr_hot, CAP);
+	for (int i = 0; i < CAP; i++)
+		assert_int_equal(hot[i], pairs[2 * i + 1]);
+	free(truth);
+	free(pairs);
+	free(hot);
+	ops()->free(x);
+}
+
+static void test_registry(void **state)
+{
+	(void)state;
+	assert_non_null(tm_identifier_find("sdh"));
+	assert_string_equal(tm_identifier_find("sdh")->name, "sdh");
+	assert_null(tm_identifier_find("nope"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counts_weighted),
+		cmocka_unit_test(test_rank_ties),
+		cmocka_unit_test(test_window_rules),
+		cmocka_unit_test(test_growth_and_rank),
+		cmocka_unit_test(test_registry),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
