@@ -2,10 +2,23 @@
  * cmd_report.c - `tmsim report DIR`: the text report of a results folder,
  * read back from its summary.json (the documented contract, docs/outputs.md),
  * so it works on results from any machine of the same format version.
+ *
+ * After the text tables it writes DIR/report.html with figures by running
+ * the analysis script report.py (DESIGN.md §8, docs/reports.md) with Python
+ * 3.  Plotting is optional: when Python, matplotlib or pandas is missing it
+ * says so in one line and the command still succeeds, because the text
+ * report is the part every machine can produce.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -14,10 +27,19 @@
 #include "output.h"
 
 static const char usage[] =
-"usage: tmsim report DIR\n"
+"usage: tmsim report DIR [--no-html]\n"
 "\n"
 "Print the accuracy, placement and migration tables of the results folder\n"
-"DIR written by `tmsim run` (reads DIR/summary.json).\n";
+"DIR written by `tmsim run` (reads DIR/summary.json), then write\n"
+"DIR/report.html with figures (DIR/figures/) when Python 3 with matplotlib\n"
+"and pandas is available.\n"
+"\n"
+"  --no-html     print the text tables only\n"
+"  -h, --help    this text\n"
+"\n"
+"Environment: TMSIM_PYTHON is the Python to use (default /usr/bin/python3,\n"
+"else python3 in PATH); TMSIM_ANALYSIS is the folder of report.py (default\n"
+"BINDIR/analysis, BINDIR/../analysis, BINDIR/../share/tmsim/analysis).\n";
 
 static double num(const json_t *o, const char *key)
 {
@@ -123,22 +145,173 @@ static void migration_table(const json_t *hosts)
 	}
 }
 
-int tm_cmd_report(int argc, char **argv)
+/* Folders searched for report.py, after $TMSIM_ANALYSIS, relative to the
+ * binary's folder: the source tree (./tmsim), a build folder inside it
+ * (build/tmsim) and `make install` (PREFIX/bin -> PREFIX/share). */
+static const char *const analysis_rel[] = {
+	"analysis", "../analysis", "../share/tmsim/analysis",
+};
+
+static int has_report_py(const char *dir)
+{
+	char path[TM_PATH_MAX + 16];
+
+	int len = snprintf(path, sizeof(path), "%s/report.py", dir);
+
+	return len > 0 && (size_t)len < sizeof(path) && access(path, R_OK) == 0;
+}
+
+/* Find the analysis folder into buf; 0 ok, -1 not found. */
+static int find_analysis(char *buf, size_t sz)
+{
+	const char *env = getenv("TMSIM_ANALYSIS");
+	char exe[TM_PATH_MAX];
+	ssize_t n;
+	char *slash;
+	size_t i;
+
+	if (env && *env) {
+		snprintf(buf, sz, "%s", env);
+		return has_report_py(buf) ? 0 : -1;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	for (i = 0; i < sizeof(analysis_rel) / sizeof(analysis_rel[0]); i++) {
+		int len = snprintf(buf, sz, "%s/%s", exe, analysis_rel[i]);
+
+		if (len > 0 && (size_t)len < sz && has_report_py(buf))
+			return 0;
+	}
+	return -1;
+}
+
+static const char *find_python(void)
+{
+	const char *env = getenv("TMSIM_PYTHON");
+
+	if (env && *env)
+		return env;
+	/* The system Python is where Debian's python3-matplotlib lives; a
+	 * python3 earlier in PATH (a virtualenv) may not have it. */
+	if (access("/usr/bin/python3", X_OK) == 0)
+		return "/usr/bin/python3";
+	return "python3";
+}
+
+/* Run argv (PATH searched), its output silenced when quiet; return its exit
+ * status, 127 when it cannot be started, -1 when it died of a signal. */
+static int run_child(char *const argv[], int quiet)
+{
+	pid_t pid;
+	int status, fd;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return 127;
+	if (pid == 0) {
+		if (quiet && (fd = open("/dev/null", O_WRONLY)) >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 127;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Write DIR/report.html with report.py: 0 done or plotting unavailable (one
+ * line says why), 2 when report.py rejected the folder (it said why). */
+static int write_html(const char *dir)
+{
+	char adir[TM_PATH_MAX], script[TM_PATH_MAX + 16];
+	const char *py = find_python();
+	char *check[] = { (char *)py, "-c", "import matplotlib, pandas", NULL };
+	char *run[] = { (char *)py, script, (char *)dir, NULL };
+	int rc;
+
+	if (find_analysis(adir, sizeof(adir)) < 0) {
+		printf("\nreport.html not written: analysis scripts (report.py) "
+		       "not found; set TMSIM_ANALYSIS\n");
+		return 0;
+	}
+	rc = run_child(check, 1);
+	if (rc == 127) {
+		printf("\nreport.html not written: %s not found\n", py);
+		return 0;
+	}
+	if (rc != 0) {
+		printf("\nreport.html not written: %s cannot import matplotlib "
+		       "and pandas (apt-get install python3-matplotlib "
+		       "python3-pandas)\n", py);
+		return 0;
+	}
+	snprintf(script, sizeof(script), "%s/report.py", adir);
+	printf("\n");
+	rc = run_child(run, 0);
+	if (rc != 0) {
+		fprintf(stderr, "tmsim report: report.html not written: %s "
+			"exited %d\n", script, rc);
+		return 2;
+	}
+	return 0;
+}
+
+struct report_args {
+	const char *dir;
+	int html;
+};
+
+/* 0 ok, 1 help printed, 2 bad usage. */
+static int parse_args(int argc, char **argv, struct report_args *a)
+{
+	static const struct option longopts[] = {
+		{ "no-html", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	a->html = 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'n') {
+			a->html = 0;
+		} else if (c == 'h') {
+			fputs(usage, stdout);
+			return 1;
+		} else {
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	a->dir = argv[optind];
+	return 0;
+}
+
+static int text_report(const char *dir)
 {
 	char path[TM_PATH_MAX + 32];
 	json_error_t jerr;
 	json_t *root;
 	const json_t *hosts;
 
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		fputs(usage, stdout);
-		return 0;
-	}
-	if (argc != 2) {
-		fputs(usage, stderr);
-		return 2;
-	}
-	snprintf(path, sizeof(path), "%s/summary.json", argv[1]);
+	snprintf(path, sizeof(path), "%s/summary.json", dir);
 	root = json_load_file(path, 0, &jerr);
 	if (!root) {
 		fprintf(stderr, "tmsim report: %s:%d:%d: %s\n", path, jerr.line,
@@ -156,11 +329,24 @@ int tm_cmd_report(int argc, char **argv)
 	}
 	hosts = json_object_get(root, "hosts");
 	printf("tmsim report: %s (config %s, seed %.0f, %.3f s simulated)\n\n",
-	       argv[1], json_string_value(json_object_get(root, "name")),
+	       dir, json_string_value(json_object_get(root, "name")),
 	       num(root, "seed"), num(root, "duration_ns") * 1e-9);
 	accuracy_table(hosts);
 	placement_table(hosts);
 	migration_table(hosts);
 	json_decref(root);
 	return 0;
+}
+
+int tm_cmd_report(int argc, char **argv)
+{
+	struct report_args a;
+	int rc = parse_args(argc, argv, &a);
+
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	rc = text_report(a.dir);
+	if (rc || !a.html)
+		return rc;
+	return write_html(a.dir);
 }
