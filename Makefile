@@ -111,7 +111,8 @@ bench: deps $(TMSIM_BIN) $(BENCH_BIN)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 fuzz:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
-		OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" fuzz-bins
+		OPT="-O1 -g -DTM_FUZZ_MAIN -fsanitize=fuzzer-no-link,address,undefined \
+		-fno-sanitize-recover=all" fuzz-bins
 
 .PHONY: fuzz-bins
 fuzz-bins: $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)

@@ -1,0 +1,237 @@
+/*
+ * fuzz_common.h - helpers shared by the libFuzzer targets tests/fuzz/fuzz_*.c
+ * (STYLE.md habit 10: every parser is fuzzed, its corpus committed).
+ *
+ * Each target is a function `int tm_fuzz_<target>(const uint8_t *, size_t)`
+ * that returns 0 and calls abort() when a property is violated, so that
+ * libFuzzer (built with -DTM_FUZZ_MAIN, see the Makefile's fuzz rule) and the
+ * corpus replay test (tests/test_fuzz_corpus.c, built without it) both report
+ * the violation.  The parsers take paths, not buffers, so a target writes its
+ * input to a per-process file in a memory-backed folder (TM_FUZZ_TMPDIR, else
+ * /dev/shm, else /tmp): the .tmt writer fsyncs, which costs nothing on tmpfs.
+ *
+ * Properties checked for every stream a parser accepts (fuzz_check_stream):
+ * records in non-decreasing time, op <= 2, flags 0; and the stream written
+ * with the .tmt writer and read back gives the same records and trace info.
+ */
+#ifndef TM_FUZZ_COMMON_H
+#define TM_FUZZ_COMMON_H
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../sim/alloc.h"
+#include "../../sim/error.h"
+#include "../../traces/import.h"
+#include "../../traces/stream.h"
+#include "../../traces/tmt.h"
+
+/* Inputs larger than this are ignored: the parsers' cost is linear in the
+ * input and large inputs only slow the search (assumption, libFuzzer's own
+ * default max_len is 4096). */
+#define TM_FUZZ_MAX_INPUT (1u << 20)
+
+/* Records read per batch; small so that batch boundaries are exercised. */
+#define TM_FUZZ_BATCH 7
+
+#define TM_FUZZ_ASSERT(cond, ...)                                          \
+	do {                                                               \
+		if (!(cond)) {                                             \
+			fprintf(stderr, "fuzz property violated: %s: ",    \
+				#cond);                                    \
+			fprintf(stderr, __VA_ARGS__);                      \
+			fputc('\n', stderr);                               \
+			abort();                                           \
+		}                                                          \
+	} while (0)
+
+/* A records array owned by the caller. */
+struct tm_fuzz_recs {
+	struct tm_record *recs;
+	size_t nr, cap;
+};
+
+static inline void tm_fuzz_path(char *buf, size_t n, const char *tag,
+				const char *ext)
+{
+	const char *dir = getenv("TM_FUZZ_TMPDIR");
+
+	if (!dir || !*dir)
+		dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	snprintf(buf, n, "%s/tmfuzz-%s-%ld%s", dir, tag, (long)getpid(), ext);
+}
+
+/* Write data to path; failure is the environment's, not the input's. */
+static inline void tm_fuzz_write_file(const char *path, const uint8_t *data,
+				      size_t size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t off = 0;
+
+	if (fd < 0) {
+		perror(path);
+		abort();
+	}
+	while (off < size) {
+		ssize_t w = write(fd, data + off, size - off);
+
+		if (w <= 0) {
+			perror(path);
+			abort();
+		}
+		off += (size_t)w;
+	}
+	close(fd);
+}
+
+/* Read s to the end into r, checking the record invariants every stream
+ * promises (stream.h, record.h).  Returns 0 at a clean end, -1 on a
+ * reported error (err set, which must then carry a code and a message). */
+static inline int tm_fuzz_drain(struct tm_stream *s, struct tm_fuzz_recs *r,
+				struct tm_error *err)
+{
+	struct tm_record buf[TM_FUZZ_BATCH];
+	ssize_t got;
+
+	while ((got = tm_stream_read(s, buf, TM_FUZZ_BATCH, err)) > 0) {
+		TM_FUZZ_ASSERT(got <= TM_FUZZ_BATCH, "read %zd > cap", got);
+		if (r->nr + (size_t)got > r->cap) {
+			r->cap = r->cap ? 2 * r->cap + (size_t)got : 64;
+			r->recs = tm_xrealloc(r->recs, r->cap * sizeof(*r->recs));
+		}
+		memcpy(r->recs + r->nr, buf, (size_t)got * sizeof(*buf));
+		r->nr += (size_t)got;
+	}
+	if (got < 0) {
+		TM_FUZZ_ASSERT(err->code != TM_OK && err->msg[0],
+			       "stream failed without an error code or message");
+		return -1;
+	}
+	for (size_t i = 0; i < r->nr; i++) {
+		TM_FUZZ_ASSERT(r->recs[i].op <= TM_OP_MODIFY, "record %zu op %u",
+			       i, r->recs[i].op);
+		TM_FUZZ_ASSERT(r->recs[i].flags == 0, "record %zu flags", i);
+		TM_FUZZ_ASSERT(i == 0 || r->recs[i].time_ns >= r->recs[i - 1].time_ns,
+			       "record %zu time goes backwards", i);
+	}
+	return 0;
+}
+
+static inline void tm_fuzz_info_equal(const struct tm_trace_info *a,
+				      const struct tm_trace_info *b)
+{
+	TM_FUZZ_ASSERT(a->kind == b->kind && a->space == b->space &&
+		       a->page_shift == b->page_shift &&
+		       a->load_period == b->load_period &&
+		       a->store_period == b->store_period &&
+		       a->nr_vcpus == b->nr_vcpus &&
+		       a->sz_footprint_hint == b->sz_footprint_hint,
+		       "trace info differs after a .tmt round trip");
+}
+
+/* Write r with the .tmt writer under tag, read it back: the same info and
+ * the same records, byte for byte (the writer must accept whatever a parser
+ * accepted, since `tmsim import` does exactly this). */
+static inline void tm_fuzz_tmt_roundtrip(const struct tm_trace_info *info,
+					 const struct tm_fuzz_recs *r,
+					 const char *tag)
+{
+	struct tm_fuzz_recs back = { 0 };
+	struct tm_error err = { 0 };
+	struct tm_tmt_writer *w;
+	struct tm_stream *s = NULL;
+	char path[256];
+
+	tm_fuzz_path(path, sizeof(path), tag, ".tmt");
+	w = tm_tmt_writer_new(path, info, NULL, &err);
+	TM_FUZZ_ASSERT(w, "writer refused an accepted stream: %s", err.msg);
+	for (size_t i = 0; i < r->nr; i += TM_FUZZ_BATCH) {
+		size_t n = r->nr - i < TM_FUZZ_BATCH ? r->nr - i : TM_FUZZ_BATCH;
+
+		TM_FUZZ_ASSERT(tm_tmt_writer_add(w, r->recs + i, n, &err) == 0,
+			       "writer refused accepted records: %s", err.msg);
+	}
+	TM_FUZZ_ASSERT(tm_tmt_writer_close(w, &err) == 0, "close: %s", err.msg);
+	TM_FUZZ_ASSERT(tm_tmt_open(path, &s, &err) == 0, "reopen: %s", err.msg);
+	TM_FUZZ_ASSERT(tm_fuzz_drain(s, &back, &err) == 0, "reread: %s", err.msg);
+	tm_fuzz_info_equal(info, &s->info);
+	TM_FUZZ_ASSERT(back.nr == r->nr, "%zu records written, %zu read back",
+		       r->nr, back.nr);
+	for (size_t i = 0; i < r->nr; i++) {
+		const struct tm_record *a = &r->recs[i], *b = &back.recs[i];
+
+		/* Field by field: struct padding is unspecified. */
+		TM_FUZZ_ASSERT(a->time_ns == b->time_ns && a->addr == b->addr &&
+			       a->weight == b->weight && a->cpu == b->cpu &&
+			       a->op == b->op && a->flags == b->flags,
+			       "record %zu differs after a .tmt round trip", i);
+	}
+	tm_stream_free(s);
+	free(back.recs);
+	unlink(path);
+}
+
+/* A failure must name the input: every message starts with its path
+ * (FILE@OFFSET or FILE:LINE:COL, STYLE.md habit 6). */
+static inline void tm_fuzz_check_error(const struct tm_error *err,
+				       const char *path)
+{
+	TM_FUZZ_ASSERT(err->code != TM_OK && err->msg[0], "no error set");
+	TM_FUZZ_ASSERT(!strncmp(err->msg, path, strlen(path)),
+		       "message does not start with the file: %s", err->msg);
+}
+
+/* Drain s (opened from path) and, if it ends without an error, round-trip
+ * it; an error while reading must name the file too. */
+static inline void tm_fuzz_check_stream(struct tm_stream *s, const char *tag,
+					const char *path)
+{
+	struct tm_fuzz_recs r = { 0 };
+	struct tm_error err = { 0 };
+
+	if (tm_fuzz_drain(s, &r, &err) == 0)
+		tm_fuzz_tmt_roundtrip(&s->info, &r, tag);
+	else
+		tm_fuzz_check_error(&err, path);
+	free(r.recs);
+}
+
+/* Import data (as a file) with imp, once per options variant, and check
+ * every accepted stream; each variant changes what a sample yields. */
+static inline void tm_fuzz_import(const struct tm_importer_ops *imp,
+				  const char *tag, const uint8_t *data,
+				  size_t size)
+{
+	char path[256];
+
+	if (size > TM_FUZZ_MAX_INPUT)
+		return;
+	tm_fuzz_path(path, sizeof(path), tag, ".in");
+	tm_fuzz_write_file(path, data, size);
+	for (int v = 0; v < 2; v++) {
+		struct tm_import_opts o;
+		struct tm_error err = { 0 };
+		struct tm_stream *s = NULL;
+
+		tm_import_opts_init(&o);
+		/* lackey has only virtual addresses; perf has no clock option */
+		if (imp == &tm_importer_lackey)
+			o.time = v ? TM_IMPORT_TIME_INDEX : TM_IMPORT_TIME_AUTO;
+		else
+			o.addr = v ? TM_IMPORT_PHYS : TM_IMPORT_VIRT;
+		if (imp->open(path, &o, &s, &err)) {
+			TM_FUZZ_ASSERT(!s, "open failed but returned a stream");
+			tm_fuzz_check_error(&err, path);
+			continue;
+		}
+		tm_fuzz_check_stream(s, tag, path);
+		tm_stream_free(s);
+	}
+	unlink(path);
+}
+
+#endif

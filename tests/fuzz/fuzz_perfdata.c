@@ -1,0 +1,29 @@
+/*
+ * fuzz_perfdata.c - libFuzzer target for the "perf-data" importer: the input is
+ * a perf.data file (PERFILE2 file mode), traces/import_perfdata.c.
+ *
+ * Properties (fuzz_common.h): no crash, leak or sanitizer report; a rejected
+ * input gets an error that starts with the file's path; an accepted one
+ * yields records in non-decreasing time with op <= 2 and flags 0, and the
+ * stream survives a .tmt write and re-read unchanged.  Both address spaces
+ * (--addr virt, phys) and both lackey clocks (auto, index) are tried.
+ * Seeds: tests/fuzz/corpus/perfdata/.
+ */
+#include "fuzz_common.h"
+
+int tm_fuzz_perfdata(const uint8_t *data, size_t size);
+
+int tm_fuzz_perfdata(const uint8_t *data, size_t size)
+{
+	tm_fuzz_import(&tm_importer_perf_data, "perfdata", data, size);
+	return 0;
+}
+
+#ifdef TM_FUZZ_MAIN
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return tm_fuzz_perfdata(data, size);
+}
+#endif
