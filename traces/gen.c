@@ -619,8 +619,9 @@ static uint64_t part_addr(struct gen_state *g, struct gen_part_rt *rt,
 	switch (p->kind) {
 	case TM_GEN_SCAN:
 		off = rt->scan_pos;
-		rt->scan_pos = (rt->scan_pos + p->sz_stride % p->sz_footprint) %
-			       p->sz_footprint;
+		pg = p->sz_stride % p->sz_footprint; /* step; no overflow near 2^64 */
+		rt->scan_pos = off >= p->sz_footprint - pg ? off - (p->sz_footprint - pg) :
+			       off + pg;
 		return p->base + off;
 	case TM_GEN_ZIPF:
 		pg = zipf_draw(&rt->zipf, g->rng) - 1;
