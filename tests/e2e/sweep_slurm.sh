@@ -1,0 +1,151 @@
+#!/bin/sh
+# A sweep run as a real Slurm job array (analysis/slurm_sweep.sh) gives the
+# same sweep.csv, byte for byte, as a local `tmsim sweep -j 2`.
+#
+# Starts a private single-node Slurm (munged, slurmctld, slurmd from the
+# Debian packages, installed here when missing) under the test's own
+# folder, submits a 6-point sweep as a 4-task array (so tasks run 1 or 2
+# points each) plus its merge job, waits for both, and stops the daemons by
+# the PIDs in their pid files.  Recipe: docs/sweeps.md "Testing with a
+# private Slurm".
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v slurmctld >/dev/null 2>&1 || ! command -v slurmd >/dev/null 2>&1 ||
+   ! command -v sbatch >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP: Slurm is not installed and installing it needs root:"
+		echo "  apt-get install -y --no-install-recommends slurmctld slurmd slurm-client munge"
+		exit 0
+	fi
+	apt-get update -q >"$WORK/apt.log" 2>&1
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		slurmctld slurmd slurm-client munge >>"$WORK/apt.log" 2>&1 ||
+		{ cat "$WORK/apt.log" >&2; die "cannot install Slurm"; }
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: the private Slurm runs its daemons as root (SlurmUser=root)"
+	exit 0
+fi
+
+# munged wants every folder above its socket world-executable.
+chmod 755 "$WORK"
+S=$WORK/slurm
+mkdir -p "$S/state" "$S/spool"
+chmod 755 "$S"
+
+# Stop by PID (TERM, wait, KILL): slurmd, slurmctld, then munged.
+stop_pid() {
+	[ -s "$1" ] || return 0
+	pid=$(cat "$1")
+	kill -TERM "$pid" 2>/dev/null || return 0
+	n=0
+	while kill -0 "$pid" 2>/dev/null && [ $n -lt 50 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+cleanup() {
+	stop_pid "$S/slurmd.pid"
+	stop_pid "$S/slurmctld.pid"
+	stop_pid "$S/munged.pid"
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+dd if=/dev/urandom of="$S/munge.key" bs=1024 count=1 2>/dev/null
+chmod 400 "$S/munge.key"
+munged --key-file="$S/munge.key" --socket="$S/munge.sock" \
+	--pid-file="$S/munged.pid" --log-file="$S/munged.log" \
+	--seed-file="$S/munged.seed" || die "munged did not start"
+
+node=$(hostname -s)
+# slurmd -C describes this machine; keep ~90% of its memory schedulable.
+nodeline=$(slurmd -C | head -n 1 | awk '{
+	for (i = 1; i <= NF; i++)
+		if ($i ~ /^RealMemory=/) { split($i, a, "="); $i = "RealMemory=" int(a[2] * 0.9) }
+	print }')
+cat >"$S/slurm.conf" <<EOF
+ClusterName=tmsimtest
+SlurmctldHost=$node(127.0.0.1)
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$S/munge.sock
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+MpiDefault=none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+JobAcctGatherType=jobacct_gather/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+ReturnToService=2
+SchedulerParameters=batch_sched_delay=0
+StateSaveLocation=$S/state
+SlurmdSpoolDir=$S/spool
+SlurmctldPidFile=$S/slurmctld.pid
+SlurmdPidFile=$S/slurmd.pid
+SlurmctldLogFile=$S/slurmctld.log
+SlurmdLogFile=$S/slurmd.log
+$nodeline NodeAddr=127.0.0.1 State=UNKNOWN
+PartitionName=test Nodes=$node Default=YES MaxTime=INFINITE State=UP
+EOF
+export SLURM_CONF="$S/slurm.conf"
+slurmctld -f "$S/slurm.conf" || die "slurmctld did not start"
+slurmd -f "$S/slurm.conf" || die "slurmd did not start"
+
+# wait_for SECONDS CMD...: poll every 0.2 s until CMD succeeds.
+wait_for() {
+	limit=$(($1 * 5))
+	shift
+	n=0
+	until "$@"; do
+		n=$((n + 1))
+		[ $n -lt "$limit" ] || return 1
+		sleep 0.2
+	done
+}
+node_idle() {
+	sinfo -h -n "$node" -o %T 2>/dev/null | grep -q idle
+}
+wait_for 20 node_idle || { tail -n 20 "$S/slurmctld.log" "$S/slurmd.log" >&2; die "node never idle"; }
+
+# The sweep: 3 periods x 2 seeds = 6 points of ~0.3 s.
+cat >"$WORK/tiny.yaml" <<EOF
+name: tiny
+base: $TOP/configs/sweeps/base.yaml
+set: {duration: 1s}
+grid: {defaults.sampler.load_period: [997, 4093, 16381]}
+seeds: 2
+EOF
+expect_exit 0 "$TMSIM" sweep "$WORK/tiny.yaml" -o "$WORK/local" -j 2 -q
+
+TMSIM=$TMSIM sh analysis/slurm_sweep.sh "$WORK/tiny.yaml" -o "$WORK/slurm-out" \
+	-t 4 >"$WORK/submit.out" 2>"$WORK/submit.err" ||
+	{ cat "$WORK/submit.err" >&2; die "slurm_sweep.sh failed"; }
+array=$(sed -n 's/^array=//p' "$WORK/submit.out")
+merge=$(sed -n 's/^merge=//p' "$WORK/submit.out")
+[ -n "$array" ] && [ -n "$merge" ] || die "no job ids: $(cat "$WORK/submit.out")"
+jobs_gone() {
+	[ -z "$(squeue -h -j "$array,$merge" 2>/dev/null)" ]
+}
+wait_for 60 jobs_gone || {
+	squeue -t all >&2
+	cat "$WORK/slurm-out/slurm/"*.out >&2 2>/dev/null || true
+	die "jobs $array/$merge did not finish"
+}
+# Four array tasks ran (one log each), then the merge.
+[ "$(ls "$WORK/slurm-out/slurm/" | grep -c "^task_${array}_")" -eq 4 ] ||
+	die "expected 4 array task logs: $(ls "$WORK/slurm-out/slurm/")"
+[ -s "$WORK/slurm-out/sweep.csv" ] || {
+	cat "$WORK/slurm-out/slurm/"*.out >&2
+	die "the merge job wrote no sweep.csv"
+}
+cmp "$WORK/local/sweep.csv" "$WORK/slurm-out/sweep.csv" ||
+	die "sweep.csv from Slurm differs from the local run"
+cmp "$WORK/local/sweep.json" "$WORK/slurm-out/sweep.json" ||
+	die "sweep.json from Slurm differs from the local run"
+[ "$(wc -l <"$WORK/local/sweep.csv")" -eq 13 ] || die "expected 6 points x 2 VMs + header"
+echo ok
