@@ -73,41 +73,64 @@ static int hexval(char c)
 	return -1;
 }
 
+/* The character found where another was expected, for a message: the end
+ * of the line is named, not printed (a raw newline would split the message). */
+static const char *found(char c, char q[4])
+{
+	if (c == '\0' || c == '\n' || c == '\r')
+		return "end of line";
+	q[0] = '\'';
+	q[1] = (unsigned char)c < ' ' ? '?' : c;
+	q[2] = '\'';
+	q[3] = '\0';
+	return q;
+}
+
 /* "hex,decimal" then only line-end whitespace, starting at line[col - 1]. */
 static int parse_addr_size(struct lk *lk, struct tm_error *err, size_t col,
 			   uint64_t *addr, uint64_t *size)
 {
 	const char *s = lk->line + col - 1, *p = s;
 	size_t nd = 0;
+	char q[4];
 
 	for (*addr = 0; hexval(*p) >= 0 && nd < 16; p++, nd++)
 		*addr = (*addr << 4) | (uint64_t)hexval(*p);
 	if (!nd || *p != ',')
-		return lk_err(lk, err, col + (size_t)(p - s), "'%c'; expected %s",
-			      *p ? *p : ' ', hexval(*p) >= 0 ? "at most 16 hex digits" :
+		return lk_err(lk, err, col + (size_t)(p - s), "%s; expected %s",
+			      found(*p, q), hexval(*p) >= 0 ? "at most 16 hex digits" :
 			      nd ? "',' after the hex address" : "a hex address");
 	p++;
 	for (*size = 0, nd = 0; *p >= '0' && *p <= '9' && nd < 10; p++, nd++)
 		*size = *size * 10 + (uint64_t)(*p - '0');
 	if (!nd || (*p && !strchr(" \t\r\n", *p)))
-		return lk_err(lk, err, col + (size_t)(p - s), "'%c'; expected a "
+		return lk_err(lk, err, col + (size_t)(p - s), "%s; expected a "
 			      "decimal access size and the end of the line",
-			      *p ? *p : ' ');
+			      found(*p, q));
 	return 0;
 }
 
 /* Time of the access about to be emitted. */
 static int access_time(struct lk *lk, struct tm_error *err, uint64_t *t)
 {
+	double ns;
+
 	if (lk->time == TM_IMPORT_TIME_INSTR) {
 		if (!lk->st.nr_instr)
 			return lk_err(lk, err, 1, "access before any I line; expected "
 				      "an I line first with --time instr (use "
 				      "--time index for traces without I lines)");
-		*t = (uint64_t)((double)(lk->st.nr_instr - 1) * lk->ns_per_instr);
+		ns = (double)(lk->st.nr_instr - 1) * lk->ns_per_instr;
 	} else {
-		*t = (uint64_t)((double)lk->nr_access * lk->ns_per_access);
+		ns = (double)lk->nr_access * lk->ns_per_access;
 	}
+	/* A huge --ns-per-instr or tiny --rate: converting a double of 2^64
+	 * or more to uint64_t is undefined, so refuse it here. */
+	if (!(ns < 18446744073709551616.0))
+		return lk_err(lk, err, 1, "access %llu: time beyond 2^64 ns; "
+			      "expected less (lower --ns-per-instr or raise --rate)",
+			      (unsigned long long)lk->nr_access);
+	*t = (uint64_t)ns;
 	lk->nr_access++;
 	return 0;
 }
