@@ -132,7 +132,9 @@ static struct tm_sweep_dim *add_dim(struct tm_sweep *sw, uint32_t nr_keys,
 	d->nr_keys = nr_keys;
 	d->first_param = sw->nr_params;
 	d->nr_values = nr_values;
-	d->values = tm_xcalloc((size_t)nr_keys * nr_values + 1, sizeof(char *));
+	/* The seeds dim has no key but one value per seed. */
+	d->values = tm_xcalloc((size_t)(nr_keys ? nr_keys : 1) * nr_values,
+			       sizeof(char *));
 	return d;
 }
 
