@@ -50,7 +50,7 @@ TMSIM_BIN := $(BUILD)/tmsim
 DEB_MAP := pkg-config:pkg-config gsl:libgsl-dev yaml-0.1:libyaml-dev \
 	jansson:libjansson-dev libzstd:libzstd-dev cmocka:libcmocka-dev
 
-.PHONY: all run check unit e2e bench fuzz install clean deps
+.PHONY: all run check unit e2e bench fuzz install clean deps report
 .SECONDARY:
 all: $(if $(filter build,$(BUILD)),tmsim,$(TMSIM_BIN))
 
@@ -69,6 +69,8 @@ deps:
 		pkg-config --exists "$$mod" 2>/dev/null || missing="$$missing $$deb"; \
 	done; \
 	command -v python3 >/dev/null 2>&1 || missing="$$missing python3"; \
+	/usr/bin/python3 -c 'import matplotlib, pandas' >/dev/null 2>&1 || \
+		missing="$$missing python3-matplotlib python3-pandas"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then \
 			echo "tmsim: missing packages; run as root:"; \
@@ -126,6 +128,21 @@ install: all
 	install -m 755 tmsim $(DESTDIR)$(PREFIX)/bin/tmsim
 	install -m 644 configs/*.yaml $(DESTDIR)$(PREFIX)/share/tmsim/configs/
 	install -m 644 docs/tmsim.1 $(DESTDIR)$(PREFIX)/share/man/man1/tmsim.1
+	install -d $(DESTDIR)$(PREFIX)/share/tmsim/analysis
+	install -m 644 analysis/*.py $(DESTDIR)$(PREFIX)/share/tmsim/analysis/
+
+# The demo's HTML report (docs/reports.md): run configs/cluster.yaml, add a
+# generated phase-change trace's inspect JSON, write results/cluster/report.html.
+# Debian's matplotlib lives under /usr/bin/python3 (deps checks that one).
+REPORT_DIR := results/cluster
+report: deps $(TMSIM_BIN)
+	$(TMSIM_BIN) run configs/cluster.yaml -o $(REPORT_DIR) -q
+	$(TMSIM_BIN) gen zipf --footprint 256MiB --s 1.1 --phase 1s:hotset \
+		--footprint 512MiB --hot 64MiB --move 2s:256MiB --duration 3s \
+		--rate 500k/s -o $(REPORT_DIR)/demo-trace.tmt
+	$(TMSIM_BIN) inspect --json $(REPORT_DIR)/demo-trace.tmt \
+		>$(REPORT_DIR)/demo-trace.inspect.json
+	TMSIM_ANALYSIS=$(CURDIR)/analysis $(TMSIM_BIN) report $(REPORT_DIR)
 
 clean:
 	rm -rf build build-san build-fuzz tmsim

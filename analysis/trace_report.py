@@ -81,6 +81,13 @@ def heatmap(doc, outdir, name):
     return tr.save_figure(fig, outdir, name + "_heatmap"), title
 
 
+def size_name(nbytes):
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if nbytes >= scale and nbytes % scale == 0:
+            return "%d %s" % (nbytes // scale, unit)
+    return "%d B" % nbytes
+
+
 def coverage(doc, outdir, name):
     """Share of accesses vs the fewest (hottest) pages holding it."""
     fig, ax = plt.subplots(figsize=(7.0, 4.6))
@@ -88,11 +95,11 @@ def coverage(doc, outdir, name):
         levels = cov.get("levels", [])
         xs = [0.0] + [100 * lv["share_of_pages"] for lv in levels]
         ys = [0.0] + [100 * lv["accesses"] for lv in levels]
-        label = "%s pages (%d touched)" % (
-            "4 KiB" if cov.get("page_size") == 4096 else
-            "%d KiB" % (cov.get("page_size", 0) // 1024), cov.get("pages", 0))
+        label = "%s pages (%d touched)" % (size_name(cov.get("page_size", 0)),
+                                           cov.get("pages", 0))
         ax.plot(xs, ys, marker="o", color="C%d" % i, label=label)
-        for lv, x in zip(levels, xs[1:]):
+        # Level names on the first curve only: the curves overlap near 100 %.
+        for lv, x in zip(levels if i == 0 else [], xs[1:-1]):
             ax.annotate("P%g" % (100 * lv["accesses"]), (x, 100 * lv["accesses"]),
                         textcoords="offset points", xytext=(4, -10),
                         fontsize=7, color="C%d" % i)
@@ -121,8 +128,9 @@ def summary_rows(doc):
             ("footprint (MiB)", (doc.get("footprint_bytes") or 0) / MIB)]
     for cov in doc["coverage"]:
         for lv in cov.get("levels", []):
-            rows.append(("P%g coverage, %d B pages" % (100 * lv["accesses"],
-                                                       cov.get("page_size", 0)),
+            rows.append(("P%g coverage, %s pages"
+                         % (100 * lv["accesses"],
+                            size_name(cov.get("page_size", 0))),
                          "%d pages (%.2f%%)" % (lv["pages"],
                                                 100 * lv["share_of_pages"])))
     return rows
