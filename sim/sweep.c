@@ -135,6 +135,10 @@ static struct tm_sweep_dim *add_dim(struct tm_sweep *sw, uint32_t nr_keys,
 	/* The seeds dim has no key but one value per seed. */
 	d->values = tm_xcalloc((size_t)(nr_keys ? nr_keys : 1) * nr_values,
 			       sizeof(char *));
+	d->lines = tm_xcalloc((size_t)(nr_keys ? nr_keys : 1) * nr_values,
+			      sizeof(uint32_t));
+	d->cols = tm_xcalloc((size_t)(nr_keys ? nr_keys : 1) * nr_values,
+			     sizeof(uint32_t));
 	return d;
 }
 
@@ -205,6 +209,10 @@ static int fill_values(struct sweep_parse *p, struct tm_sweep_dim *d,
 		if (want_scalar(p, item, scalar(key), "a scalar value", &s))
 			return -1;
 		d->values[(size_t)v * d->nr_keys + k] = tm_xstrdup(s);
+		d->lines[(size_t)v * d->nr_keys + k] =
+			(uint32_t)item->start_mark.line + 1;
+		d->cols[(size_t)v * d->nr_keys + k] =
+			(uint32_t)item->start_mark.column + 1;
 	}
 	return 0;
 }
@@ -544,9 +552,12 @@ void tm_sweep_free(struct tm_sweep *sw)
 {
 	if (!sw)
 		return;
-	for (uint32_t d = 0; d < sw->nr_dims; d++)
+	for (uint32_t d = 0; d < sw->nr_dims; d++) {
 		free_strv(sw->dims[d].values, (size_t)(sw->dims[d].nr_keys ?
 			  sw->dims[d].nr_keys : 1) * sw->dims[d].nr_values);
+		free(sw->dims[d].lines);
+		free(sw->dims[d].cols);
+	}
 	free(sw->dims);
 	free_strv(sw->params, sw->nr_params);
 	free_strv(sw->fixed, sw->nr_fixed);
@@ -649,11 +660,13 @@ int tm_sweep_check(const struct tm_sweep *sw, struct tm_error *err)
 			for (uint32_t k = 0; k < dim->nr_keys; k++)
 				free(sets[k]);
 			if (rc) {
-				tm_error_prefix(err, "%s: %s: value %u (\"%s\") "
+				size_t at = (size_t)v * dim->nr_keys;
+
+				tm_error_prefix(err, "%s:%u:%u: %s: value \"%s\" "
 						"refused by base %s", sw->path,
-						sw->params[dim->first_param], v + 1,
-						dim->values[(size_t)v * dim->nr_keys],
-						sw->base);
+						dim->lines[at], dim->cols[at],
+						sw->params[dim->first_param],
+						dim->values[at], sw->base);
 				return -1;
 			}
 		}

@@ -39,6 +39,8 @@ struct tm_sweep_dim {
 	uint32_t nr_values;
 	char **values;             /* [nr_keys * nr_values], value v of key k
 				    * at [v * nr_keys + k] */
+	uint32_t *lines, *cols;    /* where each value is in the file (1-based,
+				    * same indexing; 0 for seeds) */
 };
 
 struct tm_sweep {

@@ -312,6 +312,40 @@ static void test_merge_columns(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A value the base config refuses is reported at the value's line:col. */
+static void test_check_located(void **state)
+{
+	char tmpl[] = "/tmp/test_sweep.XXXXXX";
+	char *dir = mkdtemp(tmpl), path[128], cmd[320];
+	const char *base =
+		"name: mini\nduration: 1s\n"
+		"hosts:\n  - name: h0\n    vms:\n      - name: web\n"
+		"        trace: {gen: uniform, footprint: 64MiB, rate: 1k/s}\n";
+	const char *text = "base: base.yaml\n"
+			   "grid:\n  defaults.fmem: [10%, 300%]\n";
+	struct tm_sweep *sw = NULL;
+	struct tm_error err = { 0 };
+	FILE *f;
+
+	(void)state;
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/base.yaml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(base, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/s.yaml", dir);
+	assert_int_equal(tm_sweep_parse(path, text, strlen(text), &sw, &err), 0);
+	assert_int_equal(tm_sweep_check(sw, &err), -1);
+	assert_int_equal(err.code, TM_ERR_BOUNDS);
+	snprintf(cmd, sizeof(cmd), "%s:3:24: defaults.fmem: value \"300%%\" "
+		 "refused by base base.yaml: --set defaults.fmem: ", path);
+	assert_memory_equal(err.msg, cmd, strlen(cmd));
+	tm_sweep_free(sw);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_point_dir(void **state)
 {
 	char buf[64];
@@ -332,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_errors_located),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_merge_columns),
+		cmocka_unit_test(test_check_located),
 		cmocka_unit_test(test_point_dir),
 	};
 
