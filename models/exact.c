@@ -3,8 +3,8 @@
  *
  * A linear-probing hash map page -> count (16-byte slots, count 0 marks an
  * empty slot, since a live page has count >= 1).  update() adds the sample's
- * weight when `weighted`, else 1, exactly as sdh does, so the two count the
- * same thing.
+ * weight when `weighted` (0: the sample does not count), else 1, exactly
+ * as sdh does, so the two count the same thing.
  *
  * Growth: the table starts at 2 x nr_fmem_pages slots (at least 1024,
  * rounded up to a power of two) and doubles when a *new* page would push
@@ -108,10 +108,13 @@ static void exact_update(void *st, uint64_t page, uint32_t weight,
 			 enum tm_tier tier)
 {
 	struct tm_exact *x = st;
-	uint64_t delta = x->weighted && weight > 0 ? weight : 1;
-	uint64_t i = probe(x, page);
+	uint64_t delta = x->weighted ? weight : 1;
+	uint64_t i;
 
 	(void)tier;
+	if (delta == 0)
+		return;   /* weight 0 (store_weight: 0) does not count */
+	i = probe(x, page);
 	if (x->tab[i].count == 0) {
 		/* load <= 0.7 keeps probe sequences short (assumption) */
 		if ((x->nr + 1) * 10 > (x->mask + 1) * 7) {

@@ -21,7 +21,8 @@
  *   otherwise              -> with probability b^-C, C := C - 1; at 0 the
  *                             key takes the bucket with C := delta
  * delta = the sample's weight when `weighted` (the engine passes
- * load_weight or store_weight), else 1.  S3 and HK take a bucket over with
+ * load_weight or store_weight; a weight of 0 makes the sample a no-op),
+ * else 1.  S3 and HK take a bucket over with
  * count 1; with weighted off this is the same.  One decay trial per sample
  * whatever its weight (S3; RedisBloom decays per unit of weight).
  *
@@ -399,13 +400,18 @@ static void update_one_heap(struct tm_sdh *s, uint64_t page, uint32_t delta)
 	struct sketch_loc l;
 	uint32_t slot, inc_limit = NO_LIMIT, cool = 0, est;
 
+	/* The heap lookup waits for memory; unless selective increment needs
+	 * it first, it goes after the rows so the prefetch has landed. */
+	tm_topk_prefetch(s->heap, page);
 	sketch_locate(s, page, &l);
-	slot = tm_topk_find(s->heap, page);
+	slot = s->selective ? tm_topk_find(s->heap, page) : TM_TOPK_NONE;
 	if (s->selective && slot == TM_TOPK_NONE && tm_topk_full(s->heap))
 		inc_limit = (uint32_t)top_value(s->heap);
 	if (s->cooling)
 		cool = (uint32_t)top_value(s->heap);
 	est = sketch_apply(s, &l, delta, inc_limit, cool);
+	if (!s->selective)
+		slot = tm_topk_find(s->heap, page);
 	one_heap_feed(s, page, slot, est);
 }
 
@@ -417,6 +423,8 @@ static void update_two_heap(struct tm_sdh *s, uint64_t page, uint32_t delta,
 	struct sketch_loc l;
 	uint32_t slot, est;
 
+	if (tier != TM_TIER_NONE)
+		tm_topk_prefetch(heap_of(s, tier), page);
 	sketch_locate(s, page, &l);
 	if (tier == TM_TIER_NONE) {
 		sketch_apply(s, &l, delta, NO_LIMIT, cool);
@@ -441,7 +449,9 @@ static void sdh_update(void *st, uint64_t page, uint32_t weight,
 	struct tm_sdh *s = st;
 	uint32_t delta = s->weighted ? weight : 1;
 
-	delta = delta == 0 ? 1 : delta > SDH_COUNT_MAX ? SDH_COUNT_MAX : delta;
+	if (delta == 0)
+		return;   /* weight 0 (store_weight: 0) does not count */
+	delta = delta > SDH_COUNT_MAX ? SDH_COUNT_MAX : delta;
 	if (s->two_heap)
 		update_two_heap(s, page, delta, tier);
 	else

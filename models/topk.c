@@ -212,6 +212,11 @@ static void fix(struct tm_topk *h, uint32_t i)
 
 /* --- public operations --------------------------------------------------- */
 
+void tm_topk_prefetch(const struct tm_topk *h, uint64_t key)
+{
+	__builtin_prefetch(&h->idx[(uint32_t)ihash(key) & h->imask]);
+}
+
 uint32_t tm_topk_find(const struct tm_topk *h, uint64_t key)
 {
 	uint32_t i = ifind(h, key);

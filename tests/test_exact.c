@@ -44,7 +44,10 @@ static void test_counts_weighted(void **state)
 		ops()->update(w, 42, i, TM_TIER_FMEM);
 		ops()->update(u, 42, i, TM_TIER_SMEM);
 	}
+	ops()->update(w, 42, 0, TM_TIER_FMEM);   /* weight 0 does not count */
+	ops()->update(w, 44, 0, TM_TIER_FMEM);
 	assert_int_equal(ops()->estimate(w, 42), 55);
+	assert_int_equal(ops()->estimate(w, 44), 0);
 	assert_int_equal(ops()->estimate(u, 42), 10);
 	assert_int_equal(ops()->estimate(w, 43), 0);
 	assert_true(ops()->memory_bytes(w) > 1024 * 16);

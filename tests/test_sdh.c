@@ -706,7 +706,10 @@ static void test_saturation_and_memory(void **state)
 	sdh()->update(s, 9, 5, TM_TIER_FMEM);
 	assert_int_equal(sdh()->estimate(s, 9), 65535);
 	sdh()->update(s, 10, 7, TM_TIER_FMEM);   /* weighted: adds 7 */
+	sdh()->update(s, 10, 0, TM_TIER_FMEM);   /* weight 0: nothing */
+	sdh()->update(s, 11, 0, TM_TIER_FMEM);
 	assert_int_equal(sdh()->estimate(s, 10), 7);
+	assert_int_equal(sdh()->estimate(s, 11), 0);
 	sdh()->free(s);
 	c.weighted = false;                      /* unweighted: adds 1 */
 	s = make(&c, 61);
