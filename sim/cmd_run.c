@@ -29,8 +29,9 @@ static const char run_usage[] =
 "                       --set defaults.identifier.width=4096,\n"
 "                       --set hosts.host0.vms.web.fmem=25%  (repeatable)\n"
 "  --seed N             shorthand for --set seed=N\n"
-"  --threads N          simulate hosts on N threads (default 1); the\n"
-"                       output is byte-identical for every N\n"
+"  --threads N          simulate hosts on N threads (default: the number\n"
+"                       of online CPUs); the output is byte-identical for\n"
+"                       every N\n"
 "  -q, --quiet          no result table, no progress line\n"
 "  -h, --help           this text\n"
 "\n"
@@ -54,6 +55,13 @@ struct run_args {
 	int quiet;
 };
 
+static unsigned online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 1024 ? 1024 : (unsigned)n;
+}
+
 static int parse_args(int argc, char **argv, struct run_args *a,
 		      const char *usage)
 {
@@ -71,7 +79,7 @@ static int parse_args(int argc, char **argv, struct run_args *a,
 	int c;
 
 	memset(a, 0, sizeof(*a));
-	a->threads = 1;
+	a->threads = online_cpus();
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
 		switch (c) {

@@ -49,7 +49,19 @@ static int host_init(struct tm_host_rt *h, const struct tm_config *cfg,
 	for (uint32_t v = 0; v < hc->nr_vms; v++)
 		if (tm_vm_init(&h->vms[v], cfg, &hc->vms[v], index, v, err))
 			return -1;
+	h->host_pages = hc->sz_fmem >> cfg->page_shift;
+	h->pool_pages = h->host_pages;
+	for (uint32_t v = 0; v < hc->nr_vms; v++)
+		h->pool_pages -= h->vms[v].nr_fmem_cap_pages;
+	h->rb = tm_rebalancer_find(hc->rebalancer.policy);
+	if (!h->rb)
+		return tm_error_set(err, TM_ERR_CONFIG,
+				    "host %s: unknown rebalancer policy '%s'",
+				    hc->name, hc->rebalancer.policy);
+	h->rb_vms = tm_xcalloc(hc->nr_vms, sizeof(*h->rb_vms));
+	h->rb_target = tm_xcalloc(hc->nr_vms, sizeof(*h->rb_target));
 	h->q = tm_eventq_new(4 * (size_t)hc->nr_vms + 8);
+	tm_eventq_push(h->q, hc->rebalancer.interval_ns, TM_EV_REBALANCE, 0, 0);
 	for (uint32_t v = 0; v < hc->nr_vms; v++)
 		tm_eventq_push(h->q, cfg->epoch_ns, TM_EV_EPOCH, v, 1);
 	tm_eventq_push(h->q, cfg->snapshot_ns, TM_EV_SNAPSHOT, 0, 0);
@@ -62,9 +74,31 @@ static void host_destroy(struct tm_host_rt *h)
 	for (uint32_t v = 0; v < h->nr_vms; v++)
 		tm_vm_destroy(&h->vms[v]);
 	free(h->vms);
+	free(h->rb_vms);
+	free(h->rb_target);
 	tm_eventq_free(h->q);
 	tm_strbuf_free(&h->ts);
 	tm_strbuf_free(&h->ep);
+}
+
+/* One timeseries row per VM: the VM's columns, then its balloon state. */
+static void host_snapshot(struct tm_host_rt *h, uint64_t now_ns)
+{
+	for (uint32_t v = 0; v < h->nr_vms; v++) {
+		struct tm_vm_rt *vm = &h->vms[v];
+		struct tm_vm_balloon *b = &vm->bl;
+
+		tm_vm_snapshot(vm, h->run_cfg, now_ns, h->cfg->name, &h->ts);
+		tm_strbuf_printf(&h->ts, ",%llu,%llu,%llu,%llu\n",
+				 (unsigned long long)b->target_pages,
+				 (unsigned long long)(b->inflated_bytes -
+						      b->snap_inflated),
+				 (unsigned long long)(b->deflated_bytes -
+						      b->snap_deflated),
+				 (unsigned long long)h->pool_pages);
+		b->snap_inflated = b->inflated_bytes;
+		b->snap_deflated = b->deflated_bytes;
+	}
 }
 
 static void dispatch(struct tm_host_rt *h, const struct tm_event *ev)
@@ -85,12 +119,28 @@ static void dispatch(struct tm_host_rt *h, const struct tm_event *ev)
 				       TM_EV_EPOCH, ev->vm, ev->arg + 1);
 		break;
 	case TM_EV_MIGRATION_DONE:
-		tm_vm_migration_done(vm, ev->time_ns);
+		if (vm->busy && ev->time_ns >= vm->busy_until_ns)
+			tm_vm_migration_done(vm, ev->time_ns);
+		if (ev->arg && vm->bl.pending_release) {
+			/* a balloon's demotions landed: release its pages */
+			h->pool_pages += vm->bl.pending_release;
+			vm->bl.pending_release = 0;
+			tm_vm_balloon_step(h, vm, ev->time_ns);
+		}
+		break;
+	case TM_EV_REBALANCE:
+		tm_host_rebalance(h, ev->time_ns);
+		if (ev->time_ns + h->cfg->rebalancer.interval_ns <=
+		    cfg->duration_ns)
+			tm_eventq_push(h->q, ev->time_ns +
+				       h->cfg->rebalancer.interval_ns,
+				       TM_EV_REBALANCE, 0, 0);
+		break;
+	case TM_EV_BALLOON_STEP:
+		tm_vm_balloon_step(h, vm, ev->time_ns);
 		break;
 	case TM_EV_SNAPSHOT:
-		for (uint32_t v = 0; v < h->nr_vms; v++)
-			tm_vm_snapshot(&h->vms[v], cfg, ev->time_ns,
-				       h->cfg->name, &h->ts);
+		host_snapshot(h, ev->time_ns);
 		if (ev->time_ns + cfg->snapshot_ns <= cfg->duration_ns)
 			tm_eventq_push(h->q, ev->time_ns + cfg->snapshot_ns,
 				       TM_EV_SNAPSHOT, 0, 0);
@@ -101,13 +151,23 @@ static void dispatch(struct tm_host_rt *h, const struct tm_event *ev)
 }
 
 /* Run one host to the END event. */
-static int host_run(struct tm_host_rt *h)
+/* Process every event due before until_ns (the END event stops early).
+ * Returns 1 once END was reached, 0 otherwise, -1 on a trace error. */
+int tm_host_advance(struct tm_host_rt *h, uint64_t until_ns)
 {
 	struct tm_event ev;
 
 	for (;;) {
 		const struct tm_event *next = tm_eventq_peek(h->q);
 
+		if (!next || next->time_ns >= until_ns) {
+			/* records before until_ns are consumed too */
+			for (uint32_t v = 0; v < h->nr_vms; v++)
+				if (tm_vm_advance(&h->vms[v], until_ns,
+						  &h->err))
+					return -1;
+			return 0;
+		}
 		for (uint32_t v = 0; v < h->nr_vms; v++)
 			if (tm_vm_advance(&h->vms[v], next->time_ns, &h->err))
 				return -1;
@@ -130,10 +190,15 @@ static int host_run(struct tm_host_rt *h)
 	}
 	/* A final partial snapshot if the duration is not a multiple. */
 	if (h->run_cfg->duration_ns % h->run_cfg->snapshot_ns)
-		for (uint32_t v = 0; v < h->nr_vms; v++)
-			tm_vm_snapshot(&h->vms[v], h->run_cfg, h->now_ns,
-				       h->cfg->name, &h->ts);
-	return 0;
+		host_snapshot(h, h->now_ns);
+	return 1;
+}
+
+static int host_run(struct tm_host_rt *h)
+{
+	int rc = tm_host_advance(h, UINT64_MAX);
+
+	return rc < 0 ? -1 : 0;
 }
 
 struct pool {

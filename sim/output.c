@@ -25,7 +25,8 @@ static const char ts_header[] =
 	"fmem_hit_ratio,static_hit_ratio,fmem_capacity_pages,"
 	"fmem_resident_pages,smem_resident_pages,pages_touched,promotions,"
 	"demotions,exchanges,migrated_bytes,migration_cpu_ns,tlb_flushes,"
-	"samples_dropped,sampling_cpu_ns\n";
+	"samples_dropped,sampling_cpu_ns,fmem_target_pages,"
+	"balloon_inflated_bytes,balloon_deflated_bytes,host_free_pages\n";
 
 static const char ep_header[] =
 	"epoch,time_ns,host,vm,identifier,role,nr_hot,nr_true,precision,"
@@ -182,6 +183,28 @@ static json_t *sampler_json(const struct tm_vm_rt *vm)
 			vm->cfg->sampler.cost_ns_per_sample : s.cpu_ns));
 }
 
+/* Per-VM rebalancing metrics (docs/rebalancing.md). */
+static json_t *rebalancing_json(const struct tm_vm_rt *vm)
+{
+	const struct tm_vm_balloon *b = &vm->bl;
+
+	return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:o, s:I}",
+		"target_hit", json_real(vm->cfg->target_hit),
+		"slo_miss_ns", (json_int_t)b->slo_miss_ns,
+		"miss_episodes", (json_int_t)b->nr_episodes,
+		"recovered_episodes", (json_int_t)b->nr_recovered,
+		"max_time_to_recover_ns", (json_int_t)b->max_recover_ns,
+		"mean_time_to_recover_ns", (json_int_t)(b->nr_recovered ?
+			b->sum_recover_ns / b->nr_recovered : 0),
+		"below_target_at_end", b->in_miss,
+		"balloon_inflated_bytes", (json_int_t)b->inflated_bytes,
+		"balloon_deflated_bytes", (json_int_t)b->deflated_bytes,
+		"balloon_busy_ns", (json_int_t)b->busy_ns,
+		"fmem_mean_pages", num_or_null(b->nr_ticks ? b->sum_cap_pages /
+					       (double)b->nr_ticks : NAN),
+		"fmem_needed_max_pages", (json_int_t)b->need_max_pages);
+}
+
 static json_t *vm_json(const struct tm_config *cfg, const struct tm_vm_rt *vm)
 {
 	const struct tm_hits *t = &vm->total;
@@ -193,7 +216,7 @@ static json_t *vm_json(const struct tm_config *cfg, const struct tm_vm_rt *vm)
 	for (uint32_t i = 0; i < vm->nr_idents; i++)
 		json_array_append_new(ids, ident_json(vm, &vm->idents[i]));
 	perf_proxy(cfg, t, &amat, &slow);
-	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:{s:b, s:s, s:I}, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:{s:b, s:s, s:I}, s:o, s:o, s:o, s:o}",
 		"name", vm->name,
 		"records", (json_int_t)t->nr_records,
 		"accesses", (json_int_t)t->nr_accesses,
@@ -217,7 +240,8 @@ static json_t *vm_json(const struct tm_config *cfg, const struct tm_vm_rt *vm)
 				vm->truth_sel.cap * 4ULL),
 		"identifiers", ids,
 		"migration", migration_json(vm),
-		"sampler", sampler_json(vm));
+		"sampler", sampler_json(vm),
+		"rebalancing", rebalancing_json(vm));
 }
 
 static void add_hits(struct tm_hits *a, const struct tm_hits *b)
@@ -244,35 +268,98 @@ static json_t *hits_json(const struct tm_config *cfg, const struct tm_hits *t)
 		"amat_ns", num_or_null(amat));
 }
 
+/* Cluster metrics of a set of VMs (a host, or all): docs/rebalancing.md. */
+struct rb_sum {
+	uint64_t slo_miss_ns, need_static, need_dynamic, max_recover_ns;
+	uint64_t balloon_bytes, balloon_busy_ns, nr_below_end;
+	double sum_x, sum_x2, mean_fmem_pages;
+	uint32_t nr_vms;
+};
+
+static void rb_add_vm(struct rb_sum *r, const struct tm_vm_rt *vm)
+{
+	const struct tm_vm_balloon *b = &vm->bl;
+	double hit = ratio(vm->total.hits_fmem, vm->total.nr_accesses);
+	double x = isnan(hit) ? 0 : fmin(1.0, hit / vm->cfg->target_hit);
+
+	r->slo_miss_ns += b->slo_miss_ns;
+	r->need_static += b->need_max_pages;
+	if (b->max_recover_ns > r->max_recover_ns)
+		r->max_recover_ns = b->max_recover_ns;
+	r->balloon_bytes += b->inflated_bytes + b->deflated_bytes;
+	r->balloon_busy_ns += b->busy_ns;
+	r->nr_below_end += b->in_miss;
+	r->mean_fmem_pages += b->nr_ticks ? b->sum_cap_pages /
+					    (double)b->nr_ticks : 0;
+	r->sum_x += x;
+	r->sum_x2 += x * x;
+	r->nr_vms++;
+}
+
+static json_t *rb_json(const struct tm_config *cfg, const struct rb_sum *r,
+		       const char *policy)
+{
+	double jain = r->sum_x2 > 0 ? r->sum_x * r->sum_x /
+				      ((double)r->nr_vms * r->sum_x2) : NAN;
+	uint64_t page = 1ULL << cfg->page_shift;
+
+	return json_pack("{s:s?, s:o, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:o, s:o}",
+		"policy", policy,
+		"slo_miss_vm_seconds", json_real((double)r->slo_miss_ns * 1e-9),
+		"vms_below_target_at_end", (json_int_t)r->nr_below_end,
+		"max_time_to_recover_ns", (json_int_t)r->max_recover_ns,
+		"balloon_bytes", (json_int_t)r->balloon_bytes,
+		"balloon_busy_s", json_real((double)r->balloon_busy_ns * 1e-9),
+		"fmem_needed_static_bytes", (json_int_t)(r->need_static * page),
+		"fmem_needed_dynamic_bytes", (json_int_t)(r->need_dynamic * page),
+		"fmem_mean_allocated_bytes",
+			(json_int_t)(r->mean_fmem_pages * (double)page),
+		"fmem_saving_vs_static", num_or_null(r->need_static ?
+			1.0 - (double)r->need_dynamic /
+			      (double)r->need_static : NAN),
+		"jain_fairness", num_or_null(jain));
+}
+
 static json_t *summary_json(const struct tm_sim *sim)
 {
 	const struct tm_config *cfg = sim->cfg;
 	struct tm_hits all = { 0 };
-	json_t *hosts = json_array();
+	struct rb_sum rall = { 0 };
+	json_t *hosts = json_array(), *cluster;
 
 	for (uint32_t h = 0; h < sim->nr_hosts; h++) {
 		const struct tm_host_rt *hr = &sim->hosts[h];
 		struct tm_hits hh = { 0 };
+		struct rb_sum rh = { 0 };
 		json_t *vms = json_array(), *hj;
 
 		for (uint32_t v = 0; v < hr->nr_vms; v++) {
 			json_array_append_new(vms, vm_json(cfg, &hr->vms[v]));
 			add_hits(&hh, &hr->vms[v].total);
+			rb_add_vm(&rh, &hr->vms[v]);
+			rb_add_vm(&rall, &hr->vms[v]);
 		}
+		rh.need_dynamic = hr->need_sum_max;
+		rall.need_dynamic += hr->need_sum_max;
 		add_hits(&all, &hh);
-		hj = json_pack("{s:s, s:I, s:I, s:o, s:o}", "name", hr->cfg->name,
+		hj = json_pack("{s:s, s:I, s:I, s:o, s:o, s:o}", "name", hr->cfg->name,
 			       "fmem_bytes", (json_int_t)hr->cfg->sz_fmem,
 			       "smem_bytes", (json_int_t)hr->cfg->sz_smem,
-			       "totals", hits_json(cfg, &hh), "vms", vms);
+			       "totals", hits_json(cfg, &hh),
+			       "rebalancing", rb_json(cfg, &rh,
+						      hr->cfg->rebalancer.policy),
+			       "vms", vms);
 		json_array_append_new(hosts, hj);
 	}
+	cluster = hits_json(cfg, &all);
+	json_object_set_new(cluster, "rebalancing", rb_json(cfg, &rall, NULL));
 	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:o, s:o, s:o}",
 		"tmsim_version", TM_VERSION,
 		"format_version", TM_OUTPUT_FORMAT_VERSION,
 		"name", cfg->name,
 		"seed", (json_int_t)cfg->seed,
 		"duration_ns", (json_int_t)cfg->duration_ns,
-		"cluster", hits_json(cfg, &all),
+		"cluster", cluster,
 		"hosts", hosts,
 		"config", tm_config_to_json(cfg));
 }

@@ -17,6 +17,7 @@
 
 #include "../models/identifier.h"
 #include "../models/migrate.h"
+#include "../models/rebalancer.h"
 #include "../models/sampler.h"
 #include "../models/truth.h"
 #include "../traces/stream.h"
@@ -36,6 +37,44 @@ struct tm_hits {
 	uint64_t nr_accesses;  /* accesses represented (samples x period) */
 	uint64_t nr_samples;   /* samples fed to the identifiers */
 	uint64_t hits_fmem, hits_smem, hits_static_fmem;
+	uint64_t samples_fmem;  /* samples whose page was in FMEM */
+};
+
+#define TM_RB_RING 64
+
+/* One rebalance interval's counters, for the sliding window. */
+struct tm_rb_interval {
+	uint64_t samples, samples_fmem, accesses, hits_fmem;
+};
+
+/* Balloon and rebalancer state of a VM (DESIGN.md §6.4). */
+struct tm_vm_balloon {
+	uint64_t target_pages;      /* capacity the balloon moves toward */
+	bool active;                /* a BALLOON_STEP is scheduled */
+	uint64_t pending_release;   /* pages leaving once demotions land */
+	uint64_t inflated_bytes, deflated_bytes, busy_ns;
+	uint64_t snap_inflated, snap_deflated;
+	/* sliding window */
+	struct tm_rb_interval ring[TM_RB_RING];
+	uint32_t ring_pos, ring_nr;
+	struct tm_hits at_tick;     /* totals at the previous tick */
+	double *win_est, *win_true; /* decayed per-page counts */
+	uint64_t *snap_smp, *snap_true;
+	uint32_t win_cap;
+	uint64_t *curve_est, *curve_true;  /* cumulative sorted counts */
+	uint32_t *sort_a, *sort_b;
+	size_t nr_est, nr_true;
+	uint64_t tot_est, tot_true;
+	double feedback;
+	/* SLO and cost metrics */
+	uint64_t slo_miss_ns;
+	bool in_miss;
+	uint64_t miss_start_ns, nr_episodes, max_recover_ns, sum_recover_ns;
+	uint64_t nr_recovered;
+	uint64_t need_max_pages;    /* max over ticks of true pages needed */
+	uint64_t need_now_pages;
+	double sum_cap_pages;       /* Σ capacity over ticks (mean FMEM) */
+	uint64_t nr_ticks;
 };
 
 /* One identifier running on a VM, and its accuracy sums over epochs. */
@@ -103,6 +142,9 @@ struct tm_vm_rt {
 	uint64_t last_done_ns;      /* time the last batch landed */
 	uint64_t nr_epochs_skipped_busy;
 
+	struct tm_vm_balloon bl;
+	uint64_t busy_until_ns;     /* done time of the batch in flight */
+
 	/* counters */
 	struct tm_hits total, snap, epoch;
 	uint64_t nr_epochs;
@@ -120,6 +162,13 @@ struct tm_host_rt {
 	uint32_t nr_vms;
 	struct tm_eventq *q;
 	uint64_t now_ns;
+	uint64_t host_pages;        /* FMEM of the host, in pages */
+	uint64_t pool_pages;        /* free FMEM of the host */
+	const struct tm_rebalancer_ops *rb;
+	struct tm_rb_vm *rb_vms;
+	uint64_t *rb_target;
+	uint64_t need_sum_max;      /* max over ticks of Σ true pages needed */
+	uint64_t nr_rebalances;
 	struct tm_strbuf ts;        /* timeseries rows */
 	struct tm_strbuf ep;        /* epochs rows */
 	struct tm_error err;
@@ -164,6 +213,22 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
 void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns);
 void tm_vm_snapshot(struct tm_vm_rt *vm, const struct tm_config *cfg,
 		    uint64_t now_ns, const char *host_name, struct tm_strbuf *rows);
+/* host.c: run one host's events due before until_ns; 1 at END, -1 on a
+ * trace error (h->err). */
+int tm_host_advance(struct tm_host_rt *h, uint64_t until_ns);
+
+/* balloon.c: the double balloon and the host's rebalancer. */
+void tm_host_rebalance(struct tm_host_rt *h, uint64_t now_ns);
+void tm_vm_balloon_step(struct tm_host_rt *h, struct tm_vm_rt *vm,
+			uint64_t now_ns);
+/* Host FMEM conservation: Σ VM FMEM + free pool = host FMEM. */
+int tm_host_check(const struct tm_host_rt *h);
+void tm_vm_balloon_destroy(struct tm_vm_rt *vm);
+/* Plan a migration batch now (epoch or balloon); returns its done time, 0
+ * if nothing moves. */
+uint64_t tm_vm_plan_migration(struct tm_vm_rt *vm, uint64_t now_ns,
+			      uint64_t epoch_ns);
+
 /* Invariants of DESIGN.md §7: tiers within capacity, pages conserved. */
 int tm_vm_check(const struct tm_vm_rt *vm);
 

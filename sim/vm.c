@@ -115,9 +115,15 @@ static int vm_init_idents(struct tm_vm_rt *vm, uint64_t seed,
 	return 0;
 }
 
+/* The rank arrays hold up to the FMEM ceiling: a balloon may grow the
+ * capacity up to it. */
 static void vm_init_rank(struct tm_vm_rt *vm)
 {
-	size_t cap = vm->nr_fmem_cap_pages ? vm->nr_fmem_cap_pages : 1;
+	uint64_t ceil = vm->cfg->sz_fmem_ceiling >> vm->page_shift;
+	size_t cap = ceil > vm->nr_fmem_cap_pages ? ceil : vm->nr_fmem_cap_pages;
+
+	if (!cap)
+		cap = 1;
 
 	vm->rank.cap = cap;
 	vm->rank.hot = tm_xmalloc(cap * sizeof(uint64_t));
@@ -140,6 +146,7 @@ int tm_vm_init(struct tm_vm_rt *vm, const struct tm_config *cfg,
 	snprintf(vm->name, sizeof(vm->name), "%s", vc->name);
 	vm->page_shift = cfg->page_shift;
 	vm->nr_fmem_cap_pages = vc->sz_fmem >> cfg->page_shift;
+	vm->bl.target_pages = vm->nr_fmem_cap_pages;
 	vm->nr_fmem_cap_initial = vm->nr_fmem_cap_pages;
 	vm->truth = vc->truth;
 	if (vm_open_stream(vm, tm_seed_for(cfg->seed, host, index, SEED_TRACE),
@@ -183,6 +190,7 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	tm_sampler_free(vm->sampler);
 	tm_migrator_free(vm->mig);
 	tm_pagemap_destroy(&vm->pm);
+	tm_vm_balloon_destroy(vm);
 	tm_truth_sel_free(&vm->truth_sel);
 	free(vm->buf);
 	free(vm->drain_buf);
@@ -229,6 +237,7 @@ static inline void feed(struct tm_vm_rt *vm, uint32_t idx, uint8_t op)
 	uint32_t inc = op == TM_OP_STORE ? vm->store_inc : vm->load_inc;
 	enum tm_tier tier = vm->pm.tier[idx];
 
+	vm->total.samples_fmem += tier == TM_TIER_FMEM;
 	vm->smp_epoch[idx] += inc;
 	vm->smp_cum[idx] += inc;
 	vm->total.nr_samples++;
@@ -414,9 +423,11 @@ static void epoch_row(struct tm_strbuf *rows, const char *host,
 							       "exact");
 }
 
-/* Plan this epoch's moves from the main identifier's last rank. */
-static uint64_t plan_migration(struct tm_vm_rt *vm, uint64_t now_ns,
-			       uint64_t epoch_ns)
+/* Plan moves from the main identifier's last rank (at an epoch, or when a
+ * balloon shrinks FMEM below its resident pages: the migrator then demotes
+ * the excess coldest pages first). */
+uint64_t tm_vm_plan_migration(struct tm_vm_rt *vm, uint64_t now_ns,
+			      uint64_t epoch_ns)
 {
 	struct tm_ident_rt *id = &vm->idents[0];
 	size_t nr_hot = vm->rank.nr_hot < vm->rank.cap ? vm->rank.nr_hot :
@@ -457,8 +468,9 @@ static uint64_t plan_migration(struct tm_vm_rt *vm, uint64_t now_ns,
 	vm->nr_inflight = vm->last_batch.nr_moves;
 	vm->nr_inflight_promotions = vm->last_batch.nr_promotions;
 	vm->busy = true;
-	return vm->last_batch.done_ns > now_ns ? vm->last_batch.done_ns :
-						 now_ns;
+	vm->busy_until_ns = vm->last_batch.done_ns > now_ns ?
+			    vm->last_batch.done_ns : now_ns;
+	return vm->busy_until_ns;
 }
 
 static void reset_window(struct tm_vm_rt *vm, size_t nr_true)
@@ -513,7 +525,7 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
 	if (vm->busy)
 		vm->nr_epochs_skipped_busy++;
 	else
-		done = plan_migration(vm, now_ns, epoch_ns);
+		done = tm_vm_plan_migration(vm, now_ns, epoch_ns);
 	reset_window(vm, nr_true);
 	vm->moved_this_epoch = false;
 	vm->nr_epochs++;
@@ -587,7 +599,7 @@ void tm_vm_snapshot(struct tm_vm_rt *vm, const struct tm_config *cfg,
 	tm_strbuf_printf(rows, ",");
 	tm_strbuf_num(rows, acc ? (double)hst / (double)acc : NAN);
 	tm_strbuf_printf(rows,
-			 ",%llu,%llu,%llu,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
+			 ",%llu,%llu,%llu,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu",
 			 (unsigned long long)vm->nr_fmem_cap_pages,
 			 (unsigned long long)vm->nr_fmem_pages,
 			 (unsigned long long)vm->nr_smem_pages, vm->pm.nr,
@@ -604,6 +616,7 @@ void tm_vm_snapshot(struct tm_vm_rt *vm, const struct tm_config *cfg,
 			 (unsigned long long)(ss.nr_dropped -
 					      vm->smp_snap.nr_dropped),
 			 (unsigned long long)(ss.cpu_ns - vm->smp_snap.cpu_ns));
+	/* the last four columns are appended by the host (balloon state) */
 	vm->snap = vm->total;
 	vm->mig_snap = *m;
 	vm->smp_snap = ss;

@@ -1,0 +1,171 @@
+/*
+ * test_rebalancer.c - the FMEM rebalancing policies on hand-made curves.
+ *
+ *   VM a: 100 pages hold 90% of its accesses (curve steep, then flat)
+ *   VM b: accesses spread evenly over 400 pages
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <cmocka.h>
+
+#include "../models/rebalancer.h"
+
+static uint64_t cum_a[1000], cum_b[400];
+
+static void make_curves(void)
+{
+	uint64_t s = 0;
+
+	for (int i = 0; i < 1000; i++) {  /* 100 pages x 90, 900 pages x 1 */
+		s += i < 100 ? 90 : 1;
+		cum_a[i] = s;
+	}
+	s = 0;
+	for (int i = 0; i < 400; i++) {
+		s += 10;
+		cum_b[i] = s;
+	}
+}
+
+static struct tm_rb_vm vm_a(uint64_t cap, double measured)
+{
+	return (struct tm_rb_vm){
+		.cap_pages = cap, .floor_pages = 10, .ceil_pages = 1000,
+		.target_hit = 0.85, .priority = 1, .measured_hit = measured,
+		.rate = 9900, .est = { cum_a, 1000, 9900 },
+		.truth = { cum_a, 1000, 9900 },
+	};
+}
+
+static struct tm_rb_vm vm_b(uint64_t cap, double measured)
+{
+	return (struct tm_rb_vm){
+		.cap_pages = cap, .floor_pages = 0, .ceil_pages = 1000,
+		.target_hit = 0.5, .priority = 1, .measured_hit = measured,
+		.rate = 4000, .est = { cum_b, 400, 4000 },
+		.truth = { cum_b, 400, 4000 },
+	};
+}
+
+static const struct tm_rebalancer_config cfg = {
+	.policy = "x", .hysteresis = 0.02,
+};
+
+static void test_curve(void **state)
+{
+	struct tm_curve a = { cum_a, 1000, 9900 }, e = { NULL, 0, 0 };
+
+	(void)state;
+	make_curves();
+	/* 90% of 9900 = 8910 = exactly the first 99 pages (99 x 90). */
+	assert_int_equal(tm_curve_pages_for(&a, 0.9), 99);
+	assert_int_equal(tm_curve_pages_for(&a, 0.0), 0);
+	assert_int_equal(tm_curve_pages_for(&a, 1.0), 1000);
+	assert_int_equal(tm_curve_pages_for(&e, 0.5), 0);
+	assert_true(fabs(tm_curve_hits_at(&a, 100) - 9000.0 / 9900) < 1e-12);
+	assert_true(tm_curve_hits_at(&a, 5000) == 1.0);
+	assert_true(isnan(tm_curve_hits_at(&e, 3)));
+}
+
+static void test_static_keeps(void **state)
+{
+	struct tm_rb_vm v[2] = { vm_a(50, 0.4), vm_b(300, 0.9) };
+	uint64_t t[2];
+
+	(void)state;
+	make_curves();
+	tm_rebalancer_find("static")->decide(&cfg, v, 2, 400, 64, t);
+	assert_int_equal(t[0], 50);
+	assert_int_equal(t[1], 300);
+	assert_null(tm_rebalancer_find("nonesuch"));
+}
+
+/* a is below its target: it grows by at most a step, from the pool and b's
+ * donation; b is far above its band: it shrinks toward its need. */
+static void test_target_hit(void **state)
+{
+	struct tm_rb_vm v[2] = { vm_a(50, 0.40), vm_b(300, 0.90) };
+	uint64_t t[2];
+
+	(void)state;
+	make_curves();
+	tm_rebalancer_find("target-hit")->decide(&cfg, v, 2, 400, 64, t);
+	assert_int_equal(t[0], 50 + 64);
+	assert_int_equal(t[1], 300 - 64);
+	assert_true(v[0].feedback > 0 && v[1].feedback < 0);
+	/* In the band [target, target + 2 hyst]: hold. */
+	v[0] = vm_a(120, 0.86);
+	v[1] = vm_b(200, 0.53);
+	tm_rebalancer_find("target-hit")->decide(&cfg, v, 2, 400, 64, t);
+	assert_int_equal(t[0], 120);
+	assert_int_equal(t[1], 200);
+	/* No free pages and no donor: the grower gets nothing. */
+	v[0] = vm_a(100, 0.40);
+	v[1] = vm_b(300, 0.51);
+	tm_rebalancer_find("target-hit")->decide(&cfg, v, 2, 400, 64, t);
+	assert_int_equal(t[0], 100);
+	assert_int_equal(t[1], 300);
+}
+
+/* Floors and ceilings bound every policy; Σ targets <= host. */
+static void test_bounds_all(void **state)
+{
+	static const char *names[] = { "static", "proportional", "target-hit",
+				       "utility", "oracle" };
+
+	(void)state;
+	make_curves();
+	for (int k = 0; k < 5; k++) {
+		for (uint64_t cap = 10; cap <= 400; cap += 39) {
+			struct tm_rb_vm v[2] = { vm_a(cap, 0.3),
+						 vm_b(400 - cap, 0.95) };
+			uint64_t t[2];
+
+			v[0].ceil_pages = 250;
+			if (cap > 250)
+				continue;
+			tm_rebalancer_find(names[k])->decide(&cfg, v, 2, 400,
+							      1000, t);
+			assert_true(t[0] + t[1] <= 400);
+			assert_true(t[0] >= 10 && t[0] <= 250);
+		}
+	}
+}
+
+/* utility gives a's steep first 100 pages first; oracle equals utility
+ * when the estimated curves are the truth, and follows the true curve when
+ * they differ. */
+static void test_utility_oracle(void **state)
+{
+	struct tm_rb_vm v[2] = { vm_a(200, 0.5), vm_b(200, 0.5) };
+	uint64_t t[2];
+
+	(void)state;
+	make_curves();
+	tm_rebalancer_find("utility")->decide(&cfg, v, 2, 400, 1000, t);
+	assert_true(t[0] >= 100);
+	assert_true(t[0] + t[1] <= 400);
+	/* est says b is steep, truth says a: oracle follows the truth */
+	v[0] = vm_a(200, 0.5);
+	v[1] = vm_b(200, 0.5);
+	v[0].est = (struct tm_curve){ cum_b, 400, 4000 };
+	v[0].rate = 9900;
+	tm_rebalancer_find("oracle")->decide(&cfg, v, 2, 400, 1000, t);
+	assert_true(t[0] >= 100);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_curve),
+		cmocka_unit_test(test_static_keeps),
+		cmocka_unit_test(test_target_hit),
+		cmocka_unit_test(test_bounds_all),
+		cmocka_unit_test(test_utility_oracle),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
