@@ -687,6 +687,10 @@ static int keep_sample(struct pd *pd, uint64_t off, uint32_t idx,
 	r.op = (a->sample_type & S_DATA_SRC) ? tm_import_op_from_data_src(s->data_src)
 					      : TM_OP_LOAD;
 	period = (a->sample_type & S_PERIOD) ? s->period : a->period;
+	/* the .tmt header stores periods as JSON integers below 2^63 */
+	if (period > INT64_MAX)
+		return pd_err(pd, off, "sample period %llu; expected at most 2^63 - 1",
+			      (unsigned long long)period);
 	tm_import_periods_add(&pd->per, r.op, period);
 	tm_import_vec_push(&pd->vec, &r);
 	return 0;
@@ -765,6 +769,13 @@ static int pd_open(const char *path, const struct tm_import_opts *o,
 		goto out;
 	if (!pd.attrs[pd.selected < 0 ? 0 : pd.selected].freq)
 		fallback = pd.attrs[pd.selected < 0 ? 0 : pd.selected].period;
+	/* the .tmt header stores periods as JSON integers below 2^63 */
+	if (fallback > INT64_MAX) {
+		pd_err(&pd, pd.attrs[pd.selected < 0 ? 0 : pd.selected].off + A_PERIOD,
+		       "sample_period %llu; expected at most 2^63 - 1",
+		       (unsigned long long)fallback);
+		goto out;
+	}
 	tm_import_info_init(&info, o, path);
 	tm_import_periods_info(&pd.per, fallback, &info);
 	pd.st.nr_records = pd.vec.nr;

@@ -250,6 +250,10 @@ static int parse_left(struct ps *ps, size_t *i, struct ps_line *l)
 	NEED("period");
 	if (tok_num(ps, &t[(*i)++], 10, "period", &l->period))
 		return -1;
+	/* the .tmt header stores periods as JSON integers below 2^63 */
+	if (l->period > INT64_MAX)
+		return ps_err(ps, t[*i - 1].col, "period %llu; expected at most "
+			      "2^63 - 1", (unsigned long long)l->period);
 	if (ps->has[PS_EVENT]) {
 		NEED("event:");
 		l->event = &t[(*i)++];
