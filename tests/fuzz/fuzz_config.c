@@ -23,6 +23,7 @@
 #include "../../sim/config.h"
 #include "../../traces/gen.h"
 
+/* Overrides taken from one input (assumption: the seeds use at most 1). */
 #define TM_FUZZ_MAX_SETS 4
 
 int tm_fuzz_config(const uint8_t *data, size_t size);

@@ -1,12 +1,13 @@
 /*
- * fuzz_perfscript.c - libFuzzer target for the "perf-script" importer: the input is
- * the text of `perf script -F ... --ns`, traces/import_perfscript.c.
+ * fuzz_perfscript.c - libFuzzer target for the "perf-script" importer: the
+ * input is the text of `perf script -F ... --ns`, traces/import_perfscript.c.
  *
  * Properties (fuzz_common.h): no crash, leak or sanitizer report; a rejected
  * input gets an error that starts with the file's path; an accepted one
  * yields records in non-decreasing time with op <= 2 and flags 0, and the
- * stream survives a .tmt write and re-read unchanged.  Both address spaces
- * (--addr virt, phys) and both lackey clocks (auto, index) are tried.
+ * stream survives a .tmt write and re-read unchanged.  Each input is
+ * imported twice: perf with --addr virt and phys, lackey with --time auto
+ * and index.
  * Seeds: tests/fuzz/corpus/perfscript/.
  */
 #include "fuzz_common.h"
