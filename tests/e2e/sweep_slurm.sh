@@ -59,6 +59,21 @@ munged --key-file="$S/munge.key" --socket="$S/munge.sock" \
 	--pid-file="$S/munged.pid" --log-file="$S/munged.log" \
 	--seed-file="$S/munged.seed" || die "munged did not start"
 
+# Private ports, so a Slurm already on this machine (or another run of this
+# test) is never contacted: two free ports from the test's PID upwards.
+port_listened() {
+	hex=$(printf '%04X' "$1")
+	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+		awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }'
+}
+port=$((20000 + ($$ % 20000) * 2))
+tries=0
+while port_listened "$port" || port_listened $((port + 1)); do
+	port=$((port + 2))
+	tries=$((tries + 1))
+	[ $tries -lt 100 ] || die "no free port pair found"
+done
+
 node=$(hostname -s)
 # slurmd -C describes this machine; keep ~90% of its memory schedulable.
 nodeline=$(slurmd -C | head -n 1 | awk '{
@@ -68,6 +83,9 @@ nodeline=$(slurmd -C | head -n 1 | awk '{
 cat >"$S/slurm.conf" <<EOF
 ClusterName=tmsimtest
 SlurmctldHost=$node(127.0.0.1)
+SlurmctldPort=$port
+SlurmdPort=$((port + 1))
+MessageTimeout=5
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -96,19 +114,18 @@ export SLURM_CONF="$S/slurm.conf"
 slurmctld -f "$S/slurm.conf" || die "slurmctld did not start"
 slurmd -f "$S/slurm.conf" || die "slurmd did not start"
 
-# wait_for SECONDS CMD...: poll every 0.2 s until CMD succeeds.
+# wait_for SECONDS CMD...: poll every 0.2 s until CMD succeeds, for at
+# most SECONDS of wall time (each poll is itself bounded by `timeout`).
 wait_for() {
-	limit=$(($1 * 5))
+	deadline=$(($(date +%s) + $1))
 	shift
-	n=0
 	until "$@"; do
-		n=$((n + 1))
-		[ $n -lt "$limit" ] || return 1
+		[ "$(date +%s)" -lt "$deadline" ] || return 1
 		sleep 0.2
 	done
 }
 node_idle() {
-	sinfo -h -n "$node" -o %T 2>/dev/null | grep -q idle
+	timeout 5 sinfo -h -n "$node" -o %T 2>/dev/null | grep -q idle
 }
 wait_for 20 node_idle || { tail -n 20 "$S/slurmctld.log" "$S/slurmd.log" >&2; die "node never idle"; }
 
@@ -129,10 +146,11 @@ array=$(sed -n 's/^array=//p' "$WORK/submit.out")
 merge=$(sed -n 's/^merge=//p' "$WORK/submit.out")
 [ -n "$array" ] && [ -n "$merge" ] || die "no job ids: $(cat "$WORK/submit.out")"
 jobs_gone() {
-	[ -z "$(squeue -h -j "$array,$merge" 2>/dev/null)" ]
+	out=$(timeout 5 squeue -h -j "$array,$merge" 2>&1) || return 1
+	[ -z "$out" ]
 }
 wait_for 60 jobs_gone || {
-	squeue -t all >&2
+	timeout 5 squeue -t all >&2 || true
 	cat "$WORK/slurm-out/slurm/"*.out >&2 2>/dev/null || true
 	die "jobs $array/$merge did not finish"
 }
