@@ -338,6 +338,23 @@ static size_t select_coldest(struct tm_migrator *m,
 	return nr_eligible;
 }
 
+/* Thrashing guard (migration.thrash_guard, tmsim's own rule after the
+ * blog's power-of-two guard, reference §2): a hot page displaces a colder
+ * one only if its estimate is at least twice the other's plus one, i.e. the
+ * gap is more than a power of two; with sampled counts a smaller gap is
+ * mostly noise and the move would likely be undone. */
+static bool gap_real(const struct tm_migrator *m, const struct tm_mig_view *v,
+		     uint32_t up, uint32_t down)
+{
+	uint64_t eu, ed;
+
+	if (!m->cfg.thrash_guard || !v->estimate)
+		return true;
+	eu = v->estimate(v->estimate_ctx, up);
+	ed = v->estimate(v->estimate_ctx, down);
+	return eu >= 2 * ed + 1;
+}
+
 static void add_move(struct tm_migrator *m, struct tm_mig_batch *b,
 		     uint32_t idx, enum tm_tier to)
 {
@@ -386,6 +403,11 @@ static void plan_exchange(struct tm_migrator *m, struct plan *p,
 	for (size_t i = 0; i < nr_fill; i++)
 		add_move(m, b, m->promo[i], TM_TIER_FMEM);
 	for (size_t i = 0; i < n; i++) {
+		/* promo is hottest first, cold coldest first: once a pair's
+		 * gap is noise, every later pair's is too */
+		if (!gap_real(m, v, m->promo[nr_fill + i],
+			      m->cold[p->nr_excess + i].idx))
+			break;
 		add_move(m, b, m->promo[nr_fill + i], TM_TIER_FMEM);
 		add_move(m, b, m->cold[p->nr_excess + i].idx, TM_TIER_SMEM);
 		b->nr_exchanges++;
@@ -408,6 +430,8 @@ static void plan_pairs(struct tm_migrator *m, struct plan *p,
 		    v->tier[down] != TM_TIER_FMEM ||
 		    ((m->mark[up] | m->mark[down]) & MARK_USED))
 			continue;  /* stale: already moved, or moving now */
+		if (!gap_real(m, v, up, down))
+			continue;
 		if (n == room) {
 			p->capped = true;
 			break;
@@ -436,6 +460,9 @@ static void plan_migrate(struct tm_migrator *m, struct plan *p,
 	nr_cand = demote_excess(m, p, b, want);
 	n = min_u64(want, nr_cand);
 	p->capped |= room < min_u64(rest, nr_cand);
+	while (n > 0 && !gap_real(m, v, m->promo[nr_free + n - 1],
+				  m->cold[p->nr_excess + n - 1].idx))
+		n--;  /* the coolest promotions displace warmer pages: drop */
 	for (size_t i = 0; i < n; i++)
 		add_move(m, b, m->cold[p->nr_excess + i].idx, TM_TIER_SMEM);
 	for (size_t i = 0; i < nr_fill; i++)

@@ -248,6 +248,8 @@ const struct tm_cfg_key tm_cfg_keys[] = {
 	  FLD(BOOL, MIG, batch_flush) },
 	{ "migration.fill_free", TM_CFG_BOOL, 0, 0, "true", NULL, 0,
 	  FLD(BOOL, MIG, fill_free) },
+	{ "migration.thrash_guard", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
+	  FLD(BOOL, MIG, thrash_guard) },
 	{ "migration.where", TM_CFG_ENUM, 0, 0, "guest", "guest|host", 0,
 	  FLD(INT, MIG, where) },
 	{ "migration.pingpong_window", TM_CFG_TIME, 0, 3600 * SEC, "2s", NULL, 0,

@@ -84,6 +84,7 @@ struct tm_migration_config {
 	uint64_t ept_flush_ns;        /* host mode: EPT invalidation */
 	bool batch_flush;
 	bool fill_free;               /* exchange: promote into free FMEM first */
+	bool thrash_guard;            /* skip moves whose gap is noise */
 	enum tm_mig_where where;
 	uint64_t pingpong_window_ns;
 };

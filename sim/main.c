@@ -21,7 +21,7 @@ static const char usage[] =
 "  import           convert perf.data, perf script text or valgrind lackey\n"
 "                   output into a .tmt trace\n"
 "  inspect TRACE    header, counts, footprint and coverage table of a trace\n"
-"  sweep SWEEP      run a parameter sweep (not built yet)\n"
+"  sweep SWEEP      run a parameter sweep (local pool, --list, --shard)\n"
 "  report DIR       print the accuracy and cost report of a results folder\n"
 "\n"
 "  tmsim COMMAND --help tells the options of each command.\n"

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 expect_exit 0 "$TMSIM" --help
 grep -q "usage: tmsim COMMAND" "$WORK/out" || die "--help has no usage"
-for c in run validate gen import inspect report; do
+for c in run validate gen import inspect report sweep; do
 	expect_exit 0 "$TMSIM" $c --help
 	grep -q "usage: tmsim $c" "$WORK/out" || die "$c --help has no usage"
 done
