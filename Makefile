@@ -50,7 +50,7 @@ TMSIM_BIN := $(BUILD)/tmsim
 DEB_MAP := pkg-config:pkg-config gsl:libgsl-dev yaml-0.1:libyaml-dev \
 	jansson:libjansson-dev libzstd:libzstd-dev cmocka:libcmocka-dev
 
-.PHONY: all run check unit e2e bench fuzz install clean deps report
+.PHONY: all run check unit e2e bench fuzz install clean deps report sweep-reports
 .SECONDARY:
 all: $(if $(filter build,$(BUILD)),tmsim,$(TMSIM_BIN))
 
@@ -143,6 +143,14 @@ report: deps $(TMSIM_BIN)
 	$(TMSIM_BIN) inspect --json $(REPORT_DIR)/demo-trace.tmt \
 		>$(REPORT_DIR)/demo-trace.inspect.json
 	TMSIM_ANALYSIS=$(CURDIR)/analysis $(TMSIM_BIN) report $(REPORT_DIR)
+
+# Run every example sweep and draw its report (results/sweeps/<name>/).
+sweep-reports: deps $(TMSIM_BIN)
+	for f in configs/sweeps/accuracy.yaml configs/sweeps/migration.yaml; do \
+		n=$$(basename $$f .yaml); \
+		$(TMSIM_BIN) sweep $$f -j 2 -o results/sweeps/$$n || exit 1; \
+		/usr/bin/python3 analysis/sweep_report.py results/sweeps/$$n || exit 1; \
+	done
 
 clean:
 	rm -rf build build-san build-fuzz tmsim
