@@ -236,7 +236,7 @@ static json_t *vm_json(const struct tm_config *cfg, const struct tm_vm_rt *vm)
 		"epochs", (json_int_t)vm->nr_epochs,
 		"truth", "enabled", vm->truth,
 			 "source", vm->truth_estimated ? "estimated" : "exact",
-			 "memory_bytes", (json_int_t)(vm->arr_cap * 34ULL +
+			 "memory_bytes", (json_int_t)(vm->arr_cap * 42ULL +
 				vm->truth_sel.cap * 4ULL),
 		"identifiers", ids,
 		"migration", migration_json(vm),

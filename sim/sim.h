@@ -110,9 +110,10 @@ struct tm_vm_rt {
 	/* pages */
 	struct tm_pagemap pm;
 	uint32_t arr_cap;           /* capacity of the per-page arrays below */
-	uint64_t *true_epoch;       /* accesses this epoch */
+	uint64_t *true_base;        /* true_cum at the epoch's start */
+	uint64_t *epoch_cnt;        /* scratch: accesses this epoch */
 	uint64_t *true_cum;         /* accesses since start */
-	uint64_t *smp_epoch;        /* identifier increments this epoch */
+	uint64_t *smp_base;         /* smp_cum at the epoch's start */
 	uint64_t *smp_cum;          /* identifier increments since start */
 	uint8_t *static_fmem;       /* first-touch placement, never migrated */
 	uint8_t *mark;              /* scratch: page is in T */

@@ -75,9 +75,10 @@ static void grow_arrays(struct tm_vm_rt *vm)
 #define GROW(a) do { \
 	vm->a = tm_xrealloc(vm->a, cap * sizeof(*vm->a)); \
 	memset(vm->a + old, 0, (cap - old) * sizeof(*vm->a)); } while (0)
-	GROW(true_epoch);
+	GROW(true_base);
+	GROW(epoch_cnt);
 	GROW(true_cum);
-	GROW(smp_epoch);
+	GROW(smp_base);
 	GROW(smp_cum);
 	GROW(static_fmem);
 	GROW(mark);
@@ -194,9 +195,10 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	tm_truth_sel_free(&vm->truth_sel);
 	free(vm->buf);
 	free(vm->drain_buf);
-	free(vm->true_epoch);
+	free(vm->true_base);
+	free(vm->epoch_cnt);
 	free(vm->true_cum);
-	free(vm->smp_epoch);
+	free(vm->smp_base);
 	free(vm->smp_cum);
 	free(vm->static_fmem);
 	free(vm->mark);
@@ -238,7 +240,6 @@ static inline void feed(struct tm_vm_rt *vm, uint32_t idx, uint8_t op)
 	enum tm_tier tier = vm->pm.tier[idx];
 
 	vm->total.samples_fmem += tier == TM_TIER_FMEM;
-	vm->smp_epoch[idx] += inc;
 	vm->smp_cum[idx] += inc;
 	vm->total.nr_samples++;
 	for (uint32_t i = 0; i < vm->nr_idents; i++)
@@ -281,7 +282,6 @@ static inline void access_one(struct tm_vm_rt *vm, const struct tm_record *r)
 		vm->total.hits_smem += w;
 	if (vm->static_fmem[idx])
 		vm->total.hits_static_fmem += w;
-	vm->true_epoch[idx] += w;
 	vm->true_cum[idx] += w;
 	if (vm->samples)
 		feed(vm, idx, r->op);
@@ -358,12 +358,12 @@ static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 		uint32_t idx = (uint32_t)vm->rank.hot[i];
 
 		hit += vm->mark[idx];
-		sum_hot += vm->mark[idx] ? vm->true_epoch[idx] : 0;
+		sum_hot += vm->mark[idx] ? vm->epoch_cnt[idx] : 0;
 	}
 	for (size_t i = 0; i < nr_true; i++) {
 		uint32_t idx = vm->truth_sel.idx[i];
 		uint64_t n = id->cum_window ? vm->smp_cum[idx] :
-			     vm->smp_epoch[idx];
+			     vm->smp_cum[idx] - vm->smp_base[idx];
 		double d = fabs((double)id->ops->estimate(id->st, idx) -
 				(double)n);
 
@@ -477,8 +477,8 @@ static void reset_window(struct tm_vm_rt *vm, size_t nr_true)
 {
 	for (size_t i = 0; i < nr_true; i++)
 		vm->mark[vm->truth_sel.idx[i]] = 0;
-	memset(vm->true_epoch, 0, vm->pm.nr * sizeof(*vm->true_epoch));
-	memset(vm->smp_epoch, 0, vm->pm.nr * sizeof(*vm->smp_epoch));
+	memcpy(vm->true_base, vm->true_cum, vm->pm.nr * sizeof(*vm->true_base));
+	memcpy(vm->smp_base, vm->smp_cum, vm->pm.nr * sizeof(*vm->smp_base));
 	for (uint32_t i = 0; i < vm->nr_idents; i++)
 		vm->idents[i].ops->epoch_end(vm->idents[i].st);
 	vm->epoch = vm->total;
@@ -494,10 +494,14 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
 	double hit_ratio, oracle;
 
 	sum_all = vm->total.nr_accesses - vm->epoch.nr_accesses;
-	nr_true = tm_truth_top(&vm->truth_sel, vm->true_epoch, vm->pm.nr, c);
+	/* the epoch's window: counts since the last epoch (the per-record path
+	 * only adds to the cumulative counts, one array write fewer) */
+	for (uint32_t i = 0; i < vm->pm.nr; i++)
+		vm->epoch_cnt[i] = vm->true_cum[i] - vm->true_base[i];
+	nr_true = tm_truth_top(&vm->truth_sel, vm->epoch_cnt, vm->pm.nr, c);
 	for (size_t i = 0; i < nr_true; i++) {
 		vm->mark[vm->truth_sel.idx[i]] = 1;
-		sum_true += vm->true_epoch[vm->truth_sel.idx[i]];
+		sum_true += vm->epoch_cnt[vm->truth_sel.idx[i]];
 	}
 	/* DESIGN.md §7 invariant: achieved <= oracle.  It is strict only when
 	 * no migration landed inside the epoch: first touch only adds pages to
