@@ -69,10 +69,13 @@ def save_figure(fig, outdir, name):
     """Write outdir/name.png and outdir/name.svg; return the PNG's name."""
     os.makedirs(outdir, exist_ok=True)
     png = name + ".png"
-    fig.savefig(os.path.join(outdir, png), format="png",
-                metadata={"Software": None})
-    fig.savefig(os.path.join(outdir, name + ".svg"), format="svg",
-                metadata={"Date": None, "Creator": None})
+    for fname, fmt, meta in ((png, "png", {"Software": None}),
+                             (name + ".svg", "svg",
+                              {"Date": None, "Creator": None})):
+        # temporary name, then rename: a killed run leaves no half figure
+        tmp = os.path.join(outdir, ".%s.tmp.%d" % (fname, os.getpid()))
+        fig.savefig(tmp, format=fmt, metadata=meta)
+        os.replace(tmp, os.path.join(outdir, fname))
     plt.close(fig)
     return png
 

@@ -1867,6 +1867,11 @@ static int host_capacity(struct ctx *c, const struct cnode *h, const char *path,
 	hc->sz_fmem = n ? v.u : sum_fmem;
 	tm_format_size(sum_fmem, a, sizeof(a));
 	tm_format_size(hc->sz_fmem, b, sizeof(b));
+	if (!strcmp(a, b)) {  /* rounding hides the gap: say the bytes */
+		snprintf(a, sizeof(a), "%llu bytes", (unsigned long long)sum_fmem);
+		snprintf(b, sizeof(b), "%llu bytes",
+			 (unsigned long long)hc->sz_fmem);
+	}
 	if (sum_fmem > hc->sz_fmem)
 		return fail_at(c, n, TM_ERR_BOUNDS, path,
 			       "VMs' fmem shares %s exceed host fmem %s", a, b);

@@ -18,6 +18,7 @@
 
 #include "alloc.h"
 #include "strbuf.h"
+#include "tmpname.h"
 #include "version.h"
 
 static const char ts_header[] =
@@ -61,20 +62,17 @@ int tm_mkdir_p(const char *dir, struct tm_error *err)
 int tm_write_atomic(const char *path, const char *data, size_t len,
 		    struct tm_error *err)
 {
-	char tmp[TM_PATH_MAX + 64];
-	const char *slash = strrchr(path, '/');
+	char *tmp = tm_tmp_path(path);
 	int fd;
 	size_t off = 0;
 
-	if (slash)
-		snprintf(tmp, sizeof(tmp), "%.*s/.%s.tmp.%ld",
-			 (int)(slash - path), path, slash + 1, (long)getpid());
-	else
-		snprintf(tmp, sizeof(tmp), ".%s.tmp.%ld", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-	if (fd < 0)
-		return tm_error_set(err, TM_ERR_IO, "%s: cannot write: %s", tmp,
-				    strerror(errno));
+	if (fd < 0) {
+		tm_error_set(err, TM_ERR_IO, "%s: cannot write: %s", tmp,
+			     strerror(errno));
+		free(tmp);
+		return -1;
+	}
 	while (off < len) {
 		ssize_t w = write(fd, data + off, len - off);
 
@@ -97,12 +95,15 @@ int tm_write_atomic(const char *path, const char *data, size_t len,
 		tm_error_set(err, TM_ERR_IO, "%s: rename failed: %s", path,
 			     strerror(errno));
 		unlink(tmp);
+		free(tmp);
 		return -1;
 	}
+	free(tmp);
 	return 0;
 fail:
 	close(fd);
 	unlink(tmp);
+	free(tmp);
 	return -1;
 }
 

@@ -23,6 +23,7 @@
 #include <zstd.h>
 
 #include "../sim/alloc.h"
+#include "../sim/tmpname.h"
 #include "../traces/tmt.h"
 #include "../traces/tmt_internal.h"
 
@@ -104,7 +105,7 @@ static int nr_files(const char *dir)
 	int n = 0;
 
 	while (d && (e = readdir(d)))
-		n += e->d_name[0] != '.';
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
 	if (d)
 		closedir(d);
 	return n;
@@ -410,7 +411,12 @@ static void test_writer_abort_leaves_nothing(void **state)
 	info_default(&info);
 	w = tm_tmt_writer_new(f->path, &info, NULL, &err);
 	assert_non_null(w);
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", f->path, (long)getpid());
+	{
+		char *t = tm_tmp_path(f->path);
+
+		snprintf(tmp, sizeof(tmp), "%s", t);
+		free(t);
+	}
 	assert_int_equal(stat(tmp, &st), 0); /* writing goes to the temp name */
 	assert_int_not_equal(stat(f->path, &st), 0);
 	assert_int_equal(tm_tmt_writer_add(w, &r, 1, &err), 0);

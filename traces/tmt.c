@@ -15,7 +15,7 @@
  * the file and the decompressed byte offset of the offending item, or the
  * compressed offset for zstd frame errors, and says what was expected.
  *
- * The writer compresses into "<path>.tmp.<pid>", and on close fsyncs and
+ * The writer compresses into "<dir>/.<name>.tmp.<pid>", and on close fsyncs and
  * renames it into place, so no reader ever sees a half-written trace.
  *
  * Notes:
@@ -40,6 +40,7 @@
 #include <zstd.h>
 
 #include "../sim/alloc.h"
+#include "../sim/tmpname.h"
 #include "tmt_internal.h"
 
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__)
@@ -777,7 +778,6 @@ struct tm_tmt_writer *tm_tmt_writer_new(const char *path,
 {
 	struct tm_tmt_writer *w;
 	char *text;
-	size_t n;
 
 	if (info_check(path, info, err))
 		return NULL;
@@ -786,13 +786,11 @@ struct tm_tmt_writer *tm_tmt_writer_new(const char *path,
 		return NULL;
 	w = tm_xcalloc(1, sizeof(*w));
 	w->path = tm_xstrdup(path);
-	n = strlen(path) + 32;
-	w->tmp_path = tm_xmalloc(n);
-	snprintf(w->tmp_path, n, "%s.tmp.%ld", path, (long)getpid());
+	w->tmp_path = tm_tmp_path(path);
 	w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (w->fd < 0) {
-		tm_error_set(err, TM_ERR_IO, "%s: cannot create: %s", w->tmp_path,
-			     strerror(errno));
+		tm_error_set(err, TM_ERR_IO, "%s: cannot create %s: %s", w->path,
+			     w->tmp_path, strerror(errno));
 		free(text);
 		writer_free(w);
 		return NULL;

@@ -4,8 +4,8 @@
  * DESIGN.md §5; the byte layout is specified in docs/trace-format.md.  One
  * zstd frame with content checksum holding: 8-byte magic "TMTRACE\0",
  * u32 version, u32 header length, JSON header, then 24-byte little-endian
- * records in non-decreasing time.  Writers write "<path>.tmp.<pid>" and
- * rename on close, so a reader never sees a half-written file.
+ * records in non-decreasing time.  Writers write "<dir>/.<name>.tmp.<pid>"
+ * (sim/tmpname.h) and rename on close, so a reader never sees a half-written file.
  */
 #ifndef TM_TMT_H
 #define TM_TMT_H

@@ -6,7 +6,7 @@
 # the debris and must complete with valid outputs.
 #
 # What may remain after a kill: temp files, and only those, named
-# ".NAME.tmp.PID" (results, sweep files) or "NAME.tmp.PID" (.tmt traces);
+# ".NAME.tmp.PID" (results, sweep files and .tmt traces alike);
 # a rerun does not need them removed (docs/errors.md says why they stay).
 # Checked after every kill: summary.json parses, each CSV present starts
 # with its header line and ends with a newline, a .tmt present passes
