@@ -13,19 +13,20 @@
  * (100 KB), k = 100 and 1000, with SDH's (S1) and HeavyKeeper's heap rules,
  * and one setting changed at a time.
  *
- * Throughput with the config defaults, d = 4, w = 8192.  Measured on the
- * 2-core 3.6 GHz EPYC VM this was written on (other jobs running at times,
- * best of several runs): one heap, K = 1000: 21.5 M updates/s; two heaps:
- * 15.4 M/s; one heap, K = 83886: 10 M/s.  Below the 30 M/s target.
- * Where the time goes (callgrind, micro-timings): 481 instructions per
- * one-heap update; row hashing ~6 ns, the four bucket rules ~22 ns (their
- * outcome is data-dependent, so branches mispredict), heap lookup and
- * update ~15 ns.  Tried: computing all bucket addresses before touching
- * any, with prefetch (+9%); the heap lookup after the rows (+2-5%); a
- * branch-free row rule drawing a random number every row (-10%, even with
- * an LCG); an 8-bit tag array in front of the heap index (no gain: at
- * large K the cost is S1's admission churn, a replace-and-sift for most
- * cold newcomers once the heap minimum is small).
+ * Throughput with the config defaults, d = 4, w = 8192, measured on the
+ * 2-core 3.6 GHz EPYC VM this was written on, machine otherwise idle:
+ * one heap, K = 1000: 21.7 M updates/s; two heaps: 15.2 M/s; one heap,
+ * K = 83886: 15 M/s.  Below the 30 M/s target.  Where the time goes
+ * (callgrind, micro-timings): ~480 instructions per one-heap update; row
+ * hashing ~6 ns, the four bucket rules ~22 ns (their outcome is
+ * data-dependent, so branches mispredict), heap lookup and update ~17 ns.
+ * Kept: all bucket addresses computed and prefetched before any is touched
+ * (18.4 -> 20.1 M/s); the heap index cell prefetched first (+20% at
+ * K = 83886, none at 1000).  Tried and dropped: a branch-free row rule
+ * drawing a random number every row (-10%, also with an LCG); looking the
+ * heap up after the rows (-5%); an 8-bit tag array in front of the heap
+ * index (no gain: at large K the cost is S1's admission churn, a
+ * replace-and-sift for most cold newcomers once the heap minimum is small).
  */
 #include <math.h>
 #include <stdio.h>
