@@ -34,6 +34,7 @@
 
 #include "../sim/alloc.h"
 #include "topk.h"
+#include "../sim/hash.h"
 
 #define EXACT_MIN_SLOTS 1024u   /* assumption: small maps are cheap */
 
@@ -51,20 +52,10 @@ struct tm_exact {
 	struct tm_topk *sel;     /* rank() selection heap */
 };
 
-static inline uint64_t mix64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= UINT64_C(0xff51afd7ed558ccd);
-	k ^= k >> 33;
-	k *= UINT64_C(0xc4ceb9fe1a85ec53);
-	k ^= k >> 33;
-	return k;
-}
-
 /* The slot holding page, or the empty slot where it would go. */
 static inline uint64_t probe(const struct tm_exact *x, uint64_t page)
 {
-	uint64_t i = mix64(page) & x->mask;
+	uint64_t i = tm_fmix64(page) & x->mask;
 
 	while (x->tab[i].count != 0 && x->tab[i].page != page)
 		i = (i + 1) & x->mask;

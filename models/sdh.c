@@ -94,6 +94,7 @@
 #include "../sim/alloc.h"
 #include "sdh_internal.h"
 #include "topk.h"
+#include "../sim/hash.h"
 
 #define SDH_COUNT_MAX 65535u     /* S3: u16 counter saturates here */
 #define SDH_DECAY_TABLE_MAX 65536u
@@ -121,26 +122,6 @@ struct tm_sdh {
 	bool pow2_guard;
 	struct tm_topk_entry *sortbuf;  /* 2K entries, rank() scratch */
 };
-
-static inline uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-/* MurmurHash3 fmix64: full avalanche, both halves usable. */
-static inline uint64_t mix64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= UINT64_C(0xff51afd7ed558ccd);
-	k ^= k >> 33;
-	k *= UINT64_C(0xc4ceb9fe1a85ec53);
-	k ^= k >> 33;
-	return k;
-}
 
 /* --- decay table ---------------------------------------------------------- */
 
@@ -213,7 +194,7 @@ static inline void sketch_locate(struct tm_sdh *s, uint64_t key,
 
 	if (s->var.s3_column) {
 		for (uint32_t i = 0; i < d; i++, row += w) {
-			uint64_t h = mix64(key ^ s->row_seed[i]);
+			uint64_t h = tm_fmix64(key ^ s->row_seed[i]);
 
 			l->b[i] = row + h % w;
 			l->fp[i] = (uint16_t)h;
@@ -221,7 +202,7 @@ static inline void sketch_locate(struct tm_sdh *s, uint64_t key,
 		return;
 	}
 	for (uint32_t i = 0; i < d; i++, row += w) {
-		uint64_t h = mix64(key ^ s->row_seed[i]);
+		uint64_t h = tm_fmix64(key ^ s->row_seed[i]);
 
 		/* multiply-shift range reduction: no division on the hot path */
 		l->b[i] = row + (((h >> 32) * w) >> 32);
@@ -257,7 +238,7 @@ static inline uint32_t row_update(const struct row_ctx *x,
 							 : c + x->delta;
 	} else {                            /* mismatch: decay, b^-C */
 		e = c > x->cool ? c - x->cool : 0;
-		if (e < x->nr_t && (splitmix64(rng) >> 1) < x->t[e]) {
+		if (e < x->nr_t && (tm_splitmix64(rng) >> 1) < x->t[e]) {
 			if (c > 1) {
 				c--;
 			} else if (x->takeover) {
@@ -375,8 +356,8 @@ static void admit(struct tm_sdh *s, struct tm_topk *h, uint64_t key,
 	if (tm_topk_push(h, key, value))
 		return;
 	first = n / 2;
-	l1 = first + (uint32_t)(splitmix64(&s->rng) % (n - first));
-	l2 = first + (uint32_t)(splitmix64(&s->rng) % (n - first));
+	l1 = first + (uint32_t)(tm_splitmix64(&s->rng) % (n - first));
+	l2 = first + (uint32_t)(tm_splitmix64(&s->rng) % (n - first));
 	e1 = tm_topk_at(h, l1);
 	e2 = tm_topk_at(h, l2);
 	e1_better = tm_topk_order(h) == TM_TOPK_MAX ? tm_topk_hotter(&e1, &e2)
@@ -635,8 +616,8 @@ static void *sdh_new(const struct tm_ident_params *p)
 	copy_config(s, c);
 	s->bkt = tm_xcalloc((size_t)s->depth * s->width, sizeof(*s->bkt));
 	for (uint32_t i = 0; i < s->depth; i++)
-		s->row_seed[i] = splitmix64(&seed);
-	s->rng = splitmix64(&seed);
+		s->row_seed[i] = tm_splitmix64(&seed);
+	s->rng = tm_splitmix64(&seed);
 	s->decay_t = tm_xmalloc(SDH_DECAY_TABLE_MAX * sizeof(*s->decay_t));
 	s->nr_decay_t = build_decay_table(s->decay_t, c->decay_base,
 					  c->decay_rounding);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../sim/alloc.h"
+#include "../sim/hash.h"
 
 struct hent {
 	uint64_t key;
@@ -42,17 +43,6 @@ struct tm_topk {
 	uint32_t imask;         /* index size - 1, size a power of two */
 	enum tm_topk_order order;
 };
-
-/* MurmurHash3 fmix64 finaliser: full avalanche, so low bits are usable. */
-static inline uint64_t ihash(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= UINT64_C(0xff51afd7ed558ccd);
-	k ^= k >> 33;
-	k *= UINT64_C(0xc4ceb9fe1a85ec53);
-	k ^= k >> 33;
-	return k;
-}
 
 struct tm_topk *tm_topk_new(uint32_t cap, enum tm_topk_order order)
 {
@@ -97,7 +87,7 @@ enum tm_topk_order tm_topk_order(const struct tm_topk *h) { return h->order; }
 
 static uint32_t ifind(const struct tm_topk *h, uint64_t key)
 {
-	uint32_t i = (uint32_t)ihash(key) & h->imask;
+	uint32_t i = (uint32_t)tm_fmix64(key) & h->imask;
 
 	for (;;) {
 		if (h->idx[i].slot == TM_TOPK_NONE)
@@ -111,7 +101,7 @@ static uint32_t ifind(const struct tm_topk *h, uint64_t key)
 /* key must be absent; the load factor <= 1/2 guarantees an empty cell. */
 static uint32_t iinsert(struct tm_topk *h, uint64_t key, uint32_t slot)
 {
-	uint32_t i = (uint32_t)ihash(key) & h->imask;
+	uint32_t i = (uint32_t)tm_fmix64(key) & h->imask;
 
 	while (h->idx[i].slot != TM_TOPK_NONE)
 		i = (i + 1) & h->imask;
@@ -138,7 +128,7 @@ static void idelete(struct tm_topk *h, uint32_t i)
 		j = (j + 1) & h->imask;
 		if (h->idx[j].slot == TM_TOPK_NONE)
 			break;
-		if (!may_shift(i, j, (uint32_t)ihash(h->idx[j].key) & h->imask))
+		if (!may_shift(i, j, (uint32_t)tm_fmix64(h->idx[j].key) & h->imask))
 			continue;
 		h->idx[i] = h->idx[j];
 		h->e[h->idx[i].slot].ipos = i;
@@ -214,7 +204,7 @@ static void fix(struct tm_topk *h, uint32_t i)
 
 void tm_topk_prefetch(const struct tm_topk *h, uint64_t key)
 {
-	__builtin_prefetch(&h->idx[(uint32_t)ihash(key) & h->imask]);
+	__builtin_prefetch(&h->idx[(uint32_t)tm_fmix64(key) & h->imask]);
 }
 
 uint32_t tm_topk_find(const struct tm_topk *h, uint64_t key)

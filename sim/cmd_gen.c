@@ -26,6 +26,7 @@
 #include "error.h"
 #include "units.h"
 #include "version.h"
+#include "hash.h"
 
 #define BATCH 4096                  /* records per write: 96 KiB */
 #define PROGRESS_EVERY (1u << 22)   /* records between progress lines */
@@ -343,14 +344,6 @@ static int parse_one(struct gen_args *a, int argc, char **argv, int *i,
 	return rc;
 }
 
-static uint64_t mix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
 /* Defaults that depend on other options, and what the spec cannot check. */
 static int finish_spec(struct gen_args *a, struct tm_error *err)
 {
@@ -366,7 +359,7 @@ static int finish_spec(struct gen_args *a, struct tm_error *err)
 				     TM_ERR_USAGE, "phases[%u].parts[%u]: hotset needs "
 				     "--hot SIZE", i, j);
 			if (p->kind == TM_GEN_ZIPF && !a->no_permute[i][j])
-				p->zipf_seed = (mix64(a->seed ^ ((uint64_t)i << 32 | j)) >> 1) | 1;
+				p->zipf_seed = (tm_splitmix64_of(a->seed ^ ((uint64_t)i << 32 | j)) >> 1) | 1;
 		}
 	if (s->kind == TM_TRACE_SAMPLES && !a->period_set)
 		s->load_period = DEFAULT_LOAD_PERIOD;

@@ -40,6 +40,7 @@
 
 #include "alloc.h"
 #include "units.h"
+#include "hash.h"
 
 #define KiB 1024.0
 #define MiB (1024.0 * KiB)
@@ -1305,15 +1306,6 @@ static int fill_scope(struct ctx *c, const struct cnode *m, const char *scope,
 	return 0;
 }
 
-static uint64_t mix64(uint64_t x)
-{
-	/* splitmix64 finaliser: spreads (seed, phase, part) into a seed */
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
 /* Context a generator part needs from its VM and run. */
 struct part_env {
 	const struct tm_config *cfg;
@@ -1421,7 +1413,7 @@ static int fill_part(struct ctx *c, const struct cnode *m, const char *path,
 	    value_of(c, m, "gen", "permute", path, &v, NULL) < 0)
 		return -1;
 	if (g->kind == TM_GEN_ZIPF && v.u) /* nonzero: permute ranks */
-		g->zipf_seed = mix64(env->cfg->seed ^ ((uint64_t)env->phase << 32 |
+		g->zipf_seed = tm_splitmix64_of(env->cfg->seed ^ ((uint64_t)env->phase << 32 |
 						       env->part)) | 1;
 	if (g->kind == TM_GEN_HOTSET)
 		return check_hotset(c, m, path, g);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "hash.h"
 #include "sim.h"
 
 uint64_t tm_seed_for(uint64_t seed, uint32_t host, uint32_t vm,
@@ -25,13 +26,9 @@ uint64_t tm_seed_for(uint64_t seed, uint32_t host, uint32_t vm,
 {
 	uint64_t parts[4] = { seed, host, vm, component }, z = 0;
 
-	/* splitmix64 over the parts: well-mixed, order-sensitive. */
-	for (unsigned i = 0; i < 4; i++) {
-		z += parts[i] + 0x9e3779b97f4a7c15ULL;
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-		z ^= z >> 31;
-	}
+	/* SplitMix64 over the parts: well-mixed, order-sensitive. */
+	for (unsigned i = 0; i < 4; i++)
+		z = tm_splitmix64_of(z + parts[i]);
 	return z;
 }
 

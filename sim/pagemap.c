@@ -10,16 +10,7 @@
 #include <string.h>
 
 #include "alloc.h"
-
-static inline uint64_t fmix64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return k;
-}
+#include "hash.h"
 
 static void table_alloc(struct tm_pagemap *pm, uint64_t size)
 {
@@ -56,7 +47,7 @@ uint32_t tm_pagemap_find(const struct tm_pagemap *pm, uint64_t page)
 {
 	uint64_t key = page + 1;
 
-	for (uint64_t i = fmix64(page) & pm->mask;; i = (i + 1) & pm->mask) {
+	for (uint64_t i = tm_fmix64(page) & pm->mask;; i = (i + 1) & pm->mask) {
 		if (pm->keys[i] == key)
 			return pm->slots[i];
 		if (!pm->keys[i])
@@ -66,7 +57,7 @@ uint32_t tm_pagemap_find(const struct tm_pagemap *pm, uint64_t page)
 
 static void table_insert(struct tm_pagemap *pm, uint64_t page, uint32_t slot)
 {
-	uint64_t i = fmix64(page) & pm->mask;
+	uint64_t i = tm_fmix64(page) & pm->mask;
 
 	while (pm->keys[i])
 		i = (i + 1) & pm->mask;
@@ -93,7 +84,7 @@ uint32_t tm_pagemap_get(struct tm_pagemap *pm, uint64_t page, int *added)
 	uint64_t key = page + 1;
 	uint64_t i;
 
-	for (i = fmix64(page) & pm->mask; pm->keys[i]; i = (i + 1) & pm->mask) {
+	for (i = tm_fmix64(page) & pm->mask; pm->keys[i]; i = (i + 1) & pm->mask) {
 		if (pm->keys[i] == key) {
 			*added = 0;
 			return pm->slots[i];

@@ -45,6 +45,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "../sim/alloc.h"
+#include "../sim/hash.h"
 
 /* Assumption: offsets inside a page are cache-line (64-byte) aligned. */
 #define GEN_LINE_BYTES 64u
@@ -57,15 +58,6 @@
 #define PERM_ROUNDS 3
 
 /* ---- small helpers ---------------------------------------------------------- */
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 /* Uniform integer in [0, n), n >= 1, without bias. */
 static uint64_t draw_below(gsl_rng *rng, uint64_t n)
@@ -113,13 +105,13 @@ static void perm_init(struct gen_perm *p, uint64_t seed, uint64_t n)
 	p->mask = (1ull << p->bits) - 1;
 	p->shift = p->bits / 2 ? p->bits / 2 : 1;
 	for (r = 0; r < PERM_ROUNDS; r++) {
-		uint64_t m = splitmix64(&x) | 1, inv = m;
+		uint64_t m = tm_splitmix64(&x) | 1, inv = m;
 
 		for (i = 0; i < 6; i++) /* Newton: 3 -> 192 correct low bits */
 			inv *= 2 - m * inv;
 		p->mul[r] = m & p->mask;
 		p->mul_inv[r] = inv & p->mask;
-		p->add[r] = splitmix64(&x) & p->mask;
+		p->add[r] = tm_splitmix64(&x) & p->mask;
 	}
 }
 
@@ -777,7 +769,7 @@ int tm_gen_stream_new(const struct tm_gen_spec *spec, uint64_t seed,
 		return tm_error_set(err, TM_ERR_INTERNAL, "gen: cannot allocate an RNG");
 	}
 	/* mt19937 takes 32 bits of seed; mix all 64 into them. */
-	x = splitmix64(&x);
+	x = tm_splitmix64(&x);
 	gsl_rng_set(g->rng, (unsigned long)((x ^ (x >> 32)) & 0xffffffffull));
 	g->ns_per_record = 1e9 / spec->rate_per_s;
 	g->nr_lines = (1ull << spec->page_shift) / GEN_LINE_BYTES;
