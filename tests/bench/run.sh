@@ -62,13 +62,15 @@ python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'threa
 python3 - "$W/big.yaml" <<'PY'
 import sys
 out = ["name: bench-cluster", "duration: 5s", "epoch: 500ms",
-       "defaults: {memory: 256MiB, fmem: 20%, vcpus: 2, target_hit: 0.8}",
+       "defaults: {memory: 256MiB, fmem: 20%, vcpus: 2, target_hit: 0.7,",
+       "           identifier: {kind: exact, window_decay: 0.5},",
+       "           migration: {thrash_guard: true}}",
        "hosts:"]
 for h in range(100):
-    out += [f"  - name: h{h}", "    fmem: 512MiB", "    smem: 4GiB",
+    out += [f"  - name: h{h}", "    fmem: 1GiB", "    smem: 4GiB",
             "    rebalancer: {policy: target-hit}", "    vms:"]
     for v in range(10):
-        s = 0.6 + 0.1 * ((h + v) % 8)
+        s = 0.9 + 0.1 * ((h + v) % 8)
         out.append(f"      - name: vm{v}")
         out.append(f"        trace: {{gen: zipf, s: {s:.1f}, footprint: 128MiB, rate: 20k/s}}")
 open(sys.argv[1], "w").write("\n".join(out) + "\n")
