@@ -163,7 +163,7 @@ static int check_aborts(const struct tm_record *a, const struct tm_record *b)
 		s.info.nr_vcpus = 1;
 		s.info.page_shift = 12;
 		freopen("/dev/null", "w", stderr);
-		tm_fuzz_check_stream(&s, "planted", "planted");
+		tm_fuzz_check_stream(&s, "planted", "planted", 1);
 		_exit(0);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);

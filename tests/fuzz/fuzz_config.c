@@ -14,17 +14,32 @@
  * size, each VM's fmem within its memory, the VMs' fmem within the host's,
  * every generator spec passes tm_gen_spec_check), and loading it a second
  * time gives the same tm_config_to_json text.
+ *
+ * Cost cap: an input above TM_FUZZ_CFG_MAX_BYTES, or with a `replicate`
+ * value (in the YAML or in a "# set:" line) that parses as a number above
+ * TM_FUZZ_CFG_MAX_REPLICATE, is skipped without loading.  Each VM config
+ * holds a ~43 KB generator spec, so `replicate: 4096` costs ~200 MB under
+ * ASan and the fuzzer spent its time there.  The loader's refusal of
+ * absurd replicate values is pinned by tests/bad/config/ instead.
  * Seeds: tests/fuzz/corpus/config/.
  */
 #include <jansson.h>
+#include <yaml.h>
 
 #include "fuzz_common.h"
 
 #include "../../sim/config.h"
+#include "../../sim/units.h"
 #include "../../traces/gen.h"
 
 /* Overrides taken from one input (assumption: the seeds use at most 1). */
 #define TM_FUZZ_MAX_SETS 4
+
+/* Inputs skipped unloaded (see the header comment; assumption: 8 copies
+ * reach every replicate code path, naming included, and 16 KB is four
+ * times libFuzzer's -max_len=4096 used for this target). */
+#define TM_FUZZ_CFG_MAX_REPLICATE 8
+#define TM_FUZZ_CFG_MAX_BYTES (16u << 10)
 
 int tm_fuzz_config(const uint8_t *data, size_t size);
 
@@ -46,6 +61,70 @@ static unsigned fuzz_config_sets(char *text, char **sets)
 		p = nl ? nl + 1 : NULL;
 	}
 	return n;
+}
+
+/* True when s parses as a number above the replicate cap.  A value that
+ * does not parse is left to the loader, which refuses it cheaply. */
+static int fuzz_config_big(const char *s)
+{
+	struct tm_error err = { 0 };
+	uint64_t n;
+
+	return tm_parse_u64(s, &n, &err) == 0 && n > TM_FUZZ_CFG_MAX_REPLICATE;
+}
+
+/* True when a scalar "replicate" in the YAML text is followed by a scalar
+ * above the cap.  libyaml unescapes quoted keys, so "repl\x69cate" is seen
+ * too; text after a syntax error is never loaded, so stopping there is
+ * safe. */
+static int fuzz_config_yaml_big(const uint8_t *data, size_t size)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int after_key = 0, big = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		abort();
+	yaml_parser_set_input_string(&parser, data, size);
+	while (!big && yaml_parser_parse(&parser, &ev)) {
+		int end = ev.type == YAML_STREAM_END_EVENT;
+
+		if (ev.type == YAML_SCALAR_EVENT) {
+			const char *v = (const char *)ev.data.scalar.value;
+
+			big = after_key && fuzz_config_big(v);
+			after_key = !strcmp(v, "replicate");
+		} else {
+			after_key = 0;
+		}
+		yaml_event_delete(&ev);
+		if (end)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	return big;
+}
+
+/* True when the input would load too slowly to be worth fuzzing. */
+static int fuzz_config_skip(const uint8_t *data, size_t size, char **sets,
+			    unsigned nr)
+{
+	if (size > TM_FUZZ_CFG_MAX_BYTES)
+		return 1;
+	/* An override may be YAML ("={replicate: 4096}", quoted numbers):
+	 * one that names replicate is skipped unless its value is plainly
+	 * small. */
+	for (unsigned i = 0; i < nr; i++) {
+		const char *eq = strchr(sets[i], '=');
+		struct tm_error err = { 0 };
+		uint64_t n;
+
+		if (strstr(sets[i], "replicate") &&
+		    (!eq || tm_parse_u64(eq + 1, &n, &err) ||
+		     n > TM_FUZZ_CFG_MAX_REPLICATE))
+			return 1;
+	}
+	return fuzz_config_yaml_big(data, size);
 }
 
 static void fuzz_config_check(const struct tm_config *cfg)
@@ -117,7 +196,8 @@ int tm_fuzz_config(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	nr = fuzz_config_sets(text, sets);
-	a = fuzz_config_load(path, sets, nr);
+	a = fuzz_config_skip(data, size, sets, nr) ? NULL :
+		fuzz_config_load(path, sets, nr);
 	if (a) {
 		b = fuzz_config_load(path, sets, nr);
 		TM_FUZZ_ASSERT(b && !strcmp(a, b), "second load differs");

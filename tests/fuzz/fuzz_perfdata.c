@@ -4,10 +4,11 @@
  *
  * Properties (fuzz_common.h): no crash, leak or sanitizer report; a rejected
  * input gets an error that starts with the file's path; an accepted one
- * yields records in non-decreasing time with op <= 2 and flags 0, and the
- * stream survives a .tmt write and re-read unchanged.  Each input is
- * imported twice: perf with --addr virt and phys, lackey with --time auto
- * and index.
+ * yields records in non-decreasing time with op <= 2 and flags 0, the
+ * same records when decoded again one record per read, and survives a .tmt
+ * write and re-read unchanged (once per input, for one input in
+ * TM_FUZZ_RT_EVERY in a fuzzer build).  Each input is imported twice: perf
+ * with --addr virt and phys, lackey with --time auto and index.
  * Seeds: tests/fuzz/corpus/perfdata/.
  */
 #include "fuzz_common.h"

@@ -12,7 +12,8 @@
  * Properties (fuzz_common.h): no crash, leak or sanitizer report; a rejected
  * file gets an error that starts with its path; an accepted one yields
  * records in non-decreasing time with op <= 2 and flags 0, and re-written
- * with the writer and re-read gives the same trace info and records.
+ * with the writer and re-read gives the same trace info and records (for
+ * one input in TM_FUZZ_RT_EVERY in a fuzzer build, fuzz_common.h).
  * Seeds: tests/fuzz/corpus/tmt/.
  */
 #include <zstd.h>
@@ -62,7 +63,8 @@ int tm_fuzz_tmt(const uint8_t *data, size_t size)
 		TM_FUZZ_ASSERT(!s, "open failed but returned a stream");
 		tm_fuzz_check_error(&err, path);
 	} else {
-		tm_fuzz_check_stream(s, "tmt", path);
+		tm_fuzz_check_stream(s, "tmt", path,
+				     tm_fuzz_pick_rt(data, size));
 		tm_stream_free(s);
 	}
 	unlink(path);
