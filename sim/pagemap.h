@@ -6,10 +6,18 @@
  * the VM has free FMEM capacity, else SMEM."  The map assigns dense indexes
  * [0, nr) in first-touch order; models keep per-page arrays indexed by them.
  *
- * The hash table is open addressing with linear probing on a power-of-two
- * table kept at most half full; it doubles when a new page would pass that
- * load, so growth happens only on first touch of a new page and is amortised
- * O(1).  Pre-size it with the trace's footprint hint to avoid growth.
+ * Lookup is a two-level table, like a page table: the page number's high
+ * bits name a chunk of TM_PM_CHUNK_PAGES consecutive pages, found in a small
+ * open-addressing directory (with a one-entry cache), and the low bits index
+ * the chunk's array of dense indexes.  Footprints are mostly contiguous
+ * ranges, so a 1 GiB footprint costs 16 chunks of 64 KiB: about 1 MiB that
+ * stays in cache, where a hash table of the same pages took 12 MiB and missed
+ * on most lookups (docs/bench.md).  So that a sparse footprint cannot cost a
+ * chunk per page, chunks stop being made once they would average fewer than
+ * TM_PM_MIN_DENSITY touched pages each; further regions' pages go to an
+ * open-addressing hash table (the fallback, empty for contiguous
+ * footprints).  Chunks, the table and the dense arrays grow on the first
+ * touch of a new region or page (amortised, by doubling).
  */
 #ifndef TM_PAGEMAP_H
 #define TM_PAGEMAP_H
@@ -18,15 +26,30 @@
 #include <stdint.h>
 
 #define TM_PAGE_NONE UINT32_MAX
+#define TM_PM_CHUNK_SHIFT 14
+#define TM_PM_CHUNK_PAGES (1u << TM_PM_CHUNK_SHIFT)
+#define TM_PM_MIN_DENSITY 1024 /* touched pages per chunk, on average: a
+				* chunk costs at most 64 B per page */
+#define TM_PM_FREE_CHUNKS 64  /* chunks always allowed (4 GiB of 4 KiB pages) */
 
 struct tm_pagemap {
-	uint64_t *keys;     /* hash table: page number + 1 (0 = empty) */
-	uint32_t *slots;    /* hash table: dense index */
-	uint64_t mask;      /* table size - 1 */
-	uint32_t nr;        /* pages touched so far */
-	uint32_t cap;       /* capacity of the dense arrays */
-	uint64_t *page;     /* dense: page number */
-	uint8_t *tier;      /* dense: enum tm_tier */
+	uint64_t *dir_keys;   /* directory: chunk number + 1 (0 = empty) */
+	uint32_t **dir_chunks;/* directory: the chunk's dense indexes */
+	uint64_t dir_mask;    /* directory size - 1 */
+	uint32_t nr_chunks;   /* real chunks */
+	uint32_t nr_dir;      /* directory entries: chunks and hashed regions */
+	uint32_t *hashed;     /* directory mark: this region's pages are in
+			       * the fallback table */
+	uint64_t last_key;    /* one-entry cache of the directory */
+	uint32_t *last_chunk;
+	uint64_t *keys;       /* fallback table: page number + 1 (0 = empty) */
+	uint32_t *slots;      /* fallback table: dense index */
+	uint64_t mask;        /* fallback table size - 1 */
+	uint32_t nr_hashed;   /* pages in the fallback table */
+	uint32_t nr;          /* pages touched so far */
+	uint32_t cap;         /* capacity of the dense arrays */
+	uint64_t *page;       /* dense: page number */
+	uint8_t *tier;        /* dense: enum tm_tier */
 };
 
 void tm_pagemap_init(struct tm_pagemap *pm, size_t nr_hint);
@@ -44,6 +67,9 @@ static inline uint32_t tm_pagemap_cap(const struct tm_pagemap *pm)
 {
 	return pm->cap;
 }
+
+/* Bytes held by the map (directory, chunks, dense arrays). */
+size_t tm_pagemap_memory_bytes(const struct tm_pagemap *pm);
 
 /* Internal consistency (every dense entry findable); for assert and tests. */
 int tm_pagemap_check(const struct tm_pagemap *pm);

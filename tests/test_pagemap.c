@@ -70,11 +70,46 @@ static void test_growth(void **state)
 	tm_pagemap_destroy(&pm);
 }
 
+/* Sparse pages (one per region) stop making chunks and go to the fallback
+ * table, so memory stays proportional to the pages; a dense region touched
+ * afterwards still gets chunks, and every page keeps its index. */
+static void test_sparse_fallback(void **state)
+{
+	struct tm_pagemap pm;
+	enum { NR_SPARSE = 100000, NR_DENSE = 50000 };
+	int added;
+
+	(void)state;
+	tm_pagemap_init(&pm, 0);
+	for (uint64_t i = 0; i < NR_SPARSE; i++)
+		assert_int_equal(tm_pagemap_get(&pm, (i << 20) + 7, &added), i);
+	assert_true(pm.nr_chunks <= TM_PM_FREE_CHUNKS + 1 +
+		    NR_SPARSE / TM_PM_MIN_DENSITY);
+	assert_true(pm.nr_hashed > NR_SPARSE / 2);
+	assert_true(tm_pagemap_memory_bytes(&pm) < 200ull * NR_SPARSE);
+	for (uint64_t i = 0; i < NR_DENSE; i++) {  /* one contiguous range */
+		uint32_t idx = tm_pagemap_get(&pm, (1ull << 40) + i, &added);
+
+		assert_true(added);
+		assert_int_equal(idx, NR_SPARSE + i);
+	}
+	for (uint64_t i = 0; i < NR_SPARSE; i += 997) {
+		assert_int_equal(tm_pagemap_find(&pm, (i << 20) + 7), i);
+		assert_int_equal(tm_pagemap_find(&pm, (i << 20) + 8),
+				 TM_PAGE_NONE);
+		assert_int_equal(tm_pagemap_get(&pm, (i << 20) + 7, &added), i);
+		assert_false(added);
+	}
+	assert_true(tm_pagemap_check(&pm));
+	tm_pagemap_destroy(&pm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_touch_order),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_sparse_fallback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
