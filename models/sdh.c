@@ -5,13 +5,19 @@
  * S2/S3 = the 2024 placement/sds code, HK = HeavyKeeper, identifiers.md §1):
  *
  * Layout (S2/S3).  d rows x w buckets of {u16 fingerprint, u16 counter},
- * 4 bytes each.  Row i hashes the key with its own seed: h_i = mix(key ^ s_i)
- * (a 64-bit finaliser standing for S3's xxh64(key, 0x25BBE08F + i)).  The
- * column comes from the high 32 bits of h_i by multiply-shift,
- * col = (h_i >> 32) * w >> 32, and the fingerprint is the low 16 bits of
- * the same h_i, so it differs per row as in S2/S3.  (S1 instead used one
- * fingerprint hash for every row.)  S3 takes col = h_i mod w, which for
- * w = 8192 reuses 13 of the 16 fingerprint bits; the variant s3_column in
+ * 4 bytes each.  Row i has its own seeded 64-bit hash (standing for S3's
+ * xxh64(key, 0x25BBE08F + i)): h_i = a_i * mix(key) mod 2^64, mix the
+ * 64-bit MurmurHash3 finaliser (a bijection) and a_i a random odd
+ * multiplier drawn from the seed, i.e. Dietzfelbinger's multiply-shift
+ * family over mixed keys, independent across rows because the a_i are.
+ * One mix per sample, shared with the heap index, and one multiply per
+ * row, where a seeded mix per row took ~25 more instructions per sample
+ * (bench_sdh, callgrind).  The column comes from the high 32 bits of h_i,
+ * col = (h_i >> 32) * w >> 32, and the fingerprint is bits 16..31 of the
+ * same h_i (disjoint from the column's), so it differs per row as in
+ * S2/S3.  (S1 instead used one fingerprint hash for every row.)  S3 takes
+ * col = h_i mod w and the low 16 bits as fingerprint, which for w = 8192
+ * reuses 13 of the 16 fingerprint bits; the variant s3_column in
  * sdh_internal.h reproduces that.
  *
  * Update, per row (S3; HK Alg. 1):
@@ -94,6 +100,7 @@
 #include "../sim/alloc.h"
 #include "sdh_internal.h"
 #include "topk.h"
+#include "topk_internal.h"
 #include "../sim/hash.h"
 
 #define SDH_COUNT_MAX 65535u     /* S3: u16 counter saturates here */
@@ -111,10 +118,13 @@ struct tm_sdh {
 	uint64_t rng;                /* splitmix64 state */
 	uint64_t *decay_t;           /* 63-bit thresholds, nr_decay_t entries */
 	uint32_t nr_decay_t;
+	uint32_t nr_t;               /* nr_decay_t, or 0 with decay off */
+	bool takeover;               /* false only for the planted fault */
+	bool fast;                   /* one heap, defaults: see update_one_heap_x */
 	bool decay, weighted, selective, cooling, two_heap;
 	enum est_mode est_mode;
 	struct tm_sdh_variant var;
-	uint64_t row_seed[TM_SDH_MAX_DEPTH];
+	uint64_t row_mul[TM_SDH_MAX_DEPTH];  /* a_i, odd */
 	/* heaps: heap (one-heap mode) or fheap + sheap */
 	struct tm_topk *heap, *fheap, *sheap;
 	uint32_t k;
@@ -185,30 +195,45 @@ struct sketch_loc {
 	uint16_t fp[TM_SDH_MAX_DEPTH];
 };
 
-static inline void sketch_locate(struct tm_sdh *s, uint64_t key,
-				 struct sketch_loc *l)
+static inline __attribute__((always_inline)) void
+locate_rows(const struct tm_sdh *s, uint64_t key, struct sketch_loc *l,
+	    uint32_t d)
 {
-	const uint32_t d = s->depth;
-	const uint64_t w = s->width;
+	const uint64_t w = s->width, m = tm_fmix64(key);
 	struct tm_sdh_bucket *row = s->bkt;
 
-	if (s->var.s3_column) {
-		for (uint32_t i = 0; i < d; i++, row += w) {
-			uint64_t h = tm_fmix64(key ^ s->row_seed[i]);
+#pragma GCC unroll 4
+	for (uint32_t i = 0; i < d; i++, row += w) {
+		uint64_t h = m * s->row_mul[i];
 
-			l->b[i] = row + h % w;
+		/* multiply-shift range reduction: no division on the hot path */
+		l->b[i] = row + (((h >> 32) * w) >> 32);
+		l->fp[i] = (uint16_t)(h >> 16);
+		__builtin_prefetch(l->b[i], 1);
+	}
+}
+
+static inline __attribute__((always_inline)) void
+sketch_locate(const struct tm_sdh *s, uint64_t key, struct sketch_loc *l)
+{
+	const uint32_t d = s->depth;
+
+	if (s->var.s3_column) {
+		struct tm_sdh_bucket *row = s->bkt;
+		const uint64_t m = tm_fmix64(key);
+
+		for (uint32_t i = 0; i < d; i++, row += s->width) {
+			uint64_t h = m * s->row_mul[i];
+
+			l->b[i] = row + h % s->width;
 			l->fp[i] = (uint16_t)h;
 		}
 		return;
 	}
-	for (uint32_t i = 0; i < d; i++, row += w) {
-		uint64_t h = tm_fmix64(key ^ s->row_seed[i]);
-
-		/* multiply-shift range reduction: no division on the hot path */
-		l->b[i] = row + (((h >> 32) * w) >> 32);
-		l->fp[i] = (uint16_t)h;
-		__builtin_prefetch(l->b[i], 1);
-	}
+	if (d == 4)   /* the default depth, unrolled */
+		locate_rows(s, key, l, 4);
+	else
+		locate_rows(s, key, l, d);
 }
 
 /* What the row loop needs, read once per sample into locals: the bucket
@@ -222,75 +247,107 @@ struct row_ctx {
 	bool takeover;        /* false only for the planted fault */
 };
 
-/* One row of one sample (rules in the file header); returns the count. */
-static inline uint32_t row_update(const struct row_ctx *x,
-				  struct tm_sdh_bucket *b, uint32_t fp,
-				  uint64_t *rng)
+/* One row of one sample (rules in the file header); returns the count
+ * and, in *match, whether the bucket now holds the key's fingerprint. */
+static inline __attribute__((always_inline)) uint32_t
+row_update(const struct row_ctx *x, struct tm_sdh_bucket *b, uint32_t fp,
+	   uint64_t *rng, bool *match)
 {
-	uint32_t c = b->count, f = b->fp, e;
+	uint32_t c = b->count, e;
 
 	if (c == 0) {                       /* empty: take it */
-		f = fp;
-		c = x->delta;
-	} else if (f == fp) {               /* match: increment */
-		if (c <= x->inc_limit)
+		b->fp = (uint16_t)fp;
+		b->count = (uint16_t)x->delta;
+		*match = true;
+		return x->delta;
+	}
+	if (b->fp == fp) {                  /* match: increment */
+		if (c <= x->inc_limit) {
 			c = c + x->delta > SDH_COUNT_MAX ? SDH_COUNT_MAX
 							 : c + x->delta;
-	} else {                            /* mismatch: decay, b^-C */
-		e = c > x->cool ? c - x->cool : 0;
-		if (e < x->nr_t && (tm_splitmix64(rng) >> 1) < x->t[e]) {
-			if (c > 1) {
-				c--;
-			} else if (x->takeover) {
-				f = fp;
-				c = x->delta;
-			}
+			b->count = (uint16_t)c;
+		}
+		*match = true;
+		return c;
+	}
+	*match = false;                     /* mismatch: decay, b^-C */
+	e = c > x->cool ? c - x->cool : 0;
+	if (e < x->nr_t && (tm_splitmix64(rng) >> 1) < x->t[e]) {
+		if (c > 1) {
+			b->count = (uint16_t)--c;
+		} else if (x->takeover) {
+			b->fp = (uint16_t)fp;
+			b->count = (uint16_t)x->delta;
+			*match = true;
+			return x->delta;
 		}
 	}
-	b->fp = (uint16_t)f;
-	b->count = (uint16_t)c;
 	return c;
+}
+
+/* The rows of one sample, d a constant where the default depth is
+ * instantiated (unrolled: bench_sdh, callgrind -18% instructions). */
+static inline __attribute__((always_inline)) uint32_t
+apply_rows(struct tm_sdh *s, const struct sketch_loc *l,
+	   const struct row_ctx *x, enum est_mode m, uint32_t d)
+{
+	uint64_t rng = s->rng;
+	uint32_t est = est_init(m);
+
+#pragma GCC unroll 4
+	for (uint32_t i = 0; i < d; i++) {
+		bool match;
+		uint32_t c = row_update(x, l->b[i], l->fp[i], &rng, &match);
+
+		est = est_fold(m, est, c, match);
+	}
+	s->rng = rng;
+	return est_final(m, est);
 }
 
 static inline __attribute__((always_inline)) uint32_t
 apply_mode(struct tm_sdh *s, const struct sketch_loc *l,
 	   const struct row_ctx *x, enum est_mode m)
 {
-	const uint32_t d = s->depth;
-	uint64_t rng = s->rng;
-	uint32_t est = est_init(m);
-
-	for (uint32_t i = 0; i < d; i++) {
-		uint32_t c = row_update(x, l->b[i], l->fp[i], &rng);
-
-		est = est_fold(m, est, c, c > 0 && l->b[i]->fp == l->fp[i]);
-	}
-	s->rng = rng;
-	return est_final(m, est);
+	if (s->depth == 4)
+		return apply_rows(s, l, x, m, 4);
+	return apply_rows(s, l, x, m, s->depth);
 }
 
-/* Update every located row; returns the configured estimate afterwards. */
-static uint32_t sketch_apply(struct tm_sdh *s, const struct sketch_loc *l,
-			     uint32_t delta, uint32_t inc_limit, uint32_t cool)
+/* Update every located row; returns the configured estimate afterwards.
+ * d = 0: the depth is read at run time. */
+static inline __attribute__((always_inline)) uint32_t
+sketch_apply_m(struct tm_sdh *s, const struct sketch_loc *l, uint32_t delta,
+	       uint32_t inc_limit, uint32_t cool, enum est_mode m, uint32_t d)
 {
 	const struct row_ctx x = {
 		.delta = delta,
 		.inc_limit = inc_limit,
 		.cool = cool,
-		.nr_t = s->decay ? s->nr_decay_t : 0,
+		.nr_t = s->nr_t,
 		.t = s->decay_t,
-		.takeover = !s->var.fault_no_takeover,
+		.takeover = s->takeover,
 	};
 
+	return d ? apply_rows(s, l, &x, m, d) : apply_mode(s, l, &x, m);
+}
+
+static uint32_t sketch_apply(struct tm_sdh *s, const struct sketch_loc *l,
+			     uint32_t delta, uint32_t inc_limit, uint32_t cool)
+{
 	switch (s->est_mode) {
 	case EST_MAX_MATCH:
-		return apply_mode(s, l, &x, EST_MAX_MATCH);
+		return sketch_apply_m(s, l, delta, inc_limit, cool, EST_MAX_MATCH,
+				      0);
 	case EST_MIN_MATCH:
-		return apply_mode(s, l, &x, EST_MIN_MATCH);
+		return sketch_apply_m(s, l, delta, inc_limit, cool, EST_MIN_MATCH,
+				      0);
 	case EST_MAX_ALL:
-		return apply_mode(s, l, &x, EST_MAX_ALL);
+		return sketch_apply_m(s, l, delta, inc_limit, cool, EST_MAX_ALL,
+				      0);
 	default:
-		return apply_mode(s, l, &x, EST_MIN_ALL);
+		return sketch_apply_m(s, l, delta, inc_limit, cool, EST_MIN_ALL,
+				      0);
 	}
 }
 
@@ -299,7 +356,7 @@ static uint32_t sketch_query(const struct tm_sdh *s, uint64_t key)
 	struct sketch_loc l;
 	uint32_t est = est_init(s->est_mode);
 
-	sketch_locate((struct tm_sdh *)s, key, &l);
+	sketch_locate(s, key, &l);
 	for (uint32_t i = 0; i < s->depth; i++)
 		est = est_fold(s->est_mode, est, l.b[i]->count,
 			       l.b[i]->count > 0 && l.b[i]->fp == l.fp[i]);
@@ -310,30 +367,32 @@ static uint32_t sketch_query(const struct tm_sdh *s, uint64_t key)
 
 static inline uint64_t top_value(const struct tm_topk *h)
 {
-	struct tm_topk_entry t;
-
-	return tm_topk_top(h, &t) ? t.value : 0;
+	return tm_topk_top_value(h);
 }
 
 /* S1 heap rule (HK's with hk_heap).  slot: key's slot before the update. */
-static void one_heap_feed(struct tm_sdh *s, uint64_t key, uint32_t slot,
-			  uint64_t est)
+static inline void one_heap_feed(struct tm_sdh *s, uint64_t key,
+				 uint32_t slot, uint64_t est)
 {
 	struct tm_topk *h = s->heap;
 	uint64_t min;
 
 	if (slot != TM_TOPK_NONE) {
-		uint64_t old = tm_topk_at(h, slot).value;
+		uint64_t old = tm_topk_value_at(h, slot);
 
 		if (est == 0)
 			tm_topk_remove_at(h, slot);
-		else
+		else if (est != old)
 			tm_topk_update_at(h, slot,
 					  s->var.hk_heap && old > est ? old : est);
 		return;
 	}
-	if (est == 0 || tm_topk_push(h, key, est))
+	if (est == 0)
 		return;
+	if (h->nr < h->cap) {
+		tm_topk_push(h, key, est);
+		return;
+	}
 	min = top_value(h);
 	if (s->var.hk_heap ? est == min + 1 : min <= est)
 		tm_topk_replace_top(h, key, est);
@@ -391,21 +450,48 @@ static void two_heap_feed(struct tm_sdh *s, enum tm_tier tier, uint64_t key,
 
 /* --- operations ----------------------------------------------------------- */
 
-static void update_one_heap(struct tm_sdh *s, uint64_t page, uint32_t delta)
+/* One sample, one-heap mode.  fast: the configuration defaults (d = 4,
+ * max over matching rows, no cooling, multiply-shift columns) with every
+ * bound a constant, so the row loops unroll and the located buckets stay
+ * in registers (bench_sdh: 24.5 -> 31 M updates/s with the shared key mix);
+ * otherwise any configuration, the estimator chosen by a switch (an
+ * instance per estimator made a 20 KB function that ran slower). */
+static inline __attribute__((always_inline)) void
+update_one_heap_x(struct tm_sdh *s, uint64_t page, uint32_t delta, bool fast)
 {
+	struct tm_topk *h = s->heap;
+	uint64_t hh = tm_topk_hash(page);   /* once, for prefetch and find */
 	struct sketch_loc l;
 	uint32_t slot, inc_limit = NO_LIMIT, cool = 0, est;
 
 	/* prefetched before hashing the rows: +20% at K = 83886, bench_sdh */
-	tm_topk_prefetch(s->heap, page);
-	sketch_locate(s, page, &l);
-	slot = tm_topk_find(s->heap, page);
-	if (s->selective && slot == TM_TOPK_NONE && tm_topk_full(s->heap))
-		inc_limit = (uint32_t)top_value(s->heap);
-	if (s->cooling)
-		cool = (uint32_t)top_value(s->heap);
-	est = sketch_apply(s, &l, delta, inc_limit, cool);
+	tm_topk_prefetch_hash(h, hh);
+	if (fast)
+		locate_rows(s, page, &l, 4);
+	else
+		sketch_locate(s, page, &l);
+	slot = tm_topk_find_hash(h, page, hh);
+	if (s->selective && slot == TM_TOPK_NONE && h->nr == h->cap)
+		inc_limit = (uint32_t)top_value(h);
+	if (!fast && s->cooling)
+		cool = (uint32_t)top_value(h);
+	if (fast)
+		est = sketch_apply_m(s, &l, delta, inc_limit, 0, EST_MAX_MATCH,
+				     4);
+	else
+		est = sketch_apply(s, &l, delta, inc_limit, cool);
 	one_heap_feed(s, page, slot, est);
+}
+
+static void update_one_heap_fast(struct tm_sdh *s, uint64_t page,
+				 uint32_t delta)
+{
+	update_one_heap_x(s, page, delta, true);
+}
+
+static void update_one_heap(struct tm_sdh *s, uint64_t page, uint32_t delta)
+{
+	update_one_heap_x(s, page, delta, false);
 }
 
 static void update_two_heap(struct tm_sdh *s, uint64_t page, uint32_t delta,
@@ -447,6 +533,8 @@ static void sdh_update(void *st, uint64_t page, uint32_t weight,
 	delta = delta > SDH_COUNT_MAX ? SDH_COUNT_MAX : delta;
 	if (s->two_heap)
 		update_two_heap(s, page, delta, tier);
+	else if (s->fast)
+		update_one_heap_fast(s, page, delta);
 	else
 		update_one_heap(s, page, delta);
 }
@@ -578,6 +666,12 @@ static void sdh_free(void *st)
 	free(s);
 }
 
+static void set_fast(struct tm_sdh *s)
+{
+	s->fast = !s->two_heap && s->depth == 4 && s->est_mode == EST_MAX_MATCH &&
+		  !s->cooling && !s->var.s3_column;
+}
+
 static uint32_t heap_k(const struct tm_ident_params *p)
 {
 	uint64_t k = p->cfg->nr_topk ? p->cfg->nr_topk : p->nr_fmem_pages / 10;
@@ -616,13 +710,16 @@ static void *sdh_new(const struct tm_ident_params *p)
 	copy_config(s, c);
 	s->bkt = tm_xcalloc((size_t)s->depth * s->width, sizeof(*s->bkt));
 	for (uint32_t i = 0; i < s->depth; i++)
-		s->row_seed[i] = tm_splitmix64(&seed);
+		s->row_mul[i] = tm_splitmix64(&seed) | 1;
 	s->rng = tm_splitmix64(&seed);
 	s->decay_t = tm_xmalloc(SDH_DECAY_TABLE_MAX * sizeof(*s->decay_t));
 	s->nr_decay_t = build_decay_table(s->decay_t, c->decay_base,
 					  c->decay_rounding);
 	s->decay_t = tm_xrealloc(s->decay_t, (size_t)s->nr_decay_t *
 				 sizeof(*s->decay_t));
+	s->nr_t = s->decay ? s->nr_decay_t : 0;
+	s->takeover = true;
+	set_fast(s);
 	s->k = heap_k(p);
 	if (s->two_heap) {
 		s->fheap = tm_topk_new(s->k, TM_TOPK_MIN);
@@ -651,7 +748,11 @@ const struct tm_identifier_ops tm_sdh_ops = {
 
 void tm_sdh_set_variant(void *st, const struct tm_sdh_variant *v)
 {
-	((struct tm_sdh *)st)->var = *v;
+	struct tm_sdh *s = st;
+
+	s->var = *v;
+	s->takeover = !v->fault_no_takeover;
+	set_fast(s);
 }
 
 double tm_sdh_decay_probability(const void *st, uint32_t c)

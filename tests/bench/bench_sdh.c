@@ -14,19 +14,24 @@
  * and one setting changed at a time.
  *
  * Throughput with the config defaults, d = 4, w = 8192, measured on the
- * 2-core 3.6 GHz EPYC VM this was written on, machine otherwise idle:
- * one heap, K = 1000: 21.7 M updates/s; two heaps: 15.2 M/s; one heap,
- * K = 83886: 15 M/s.  Below the 30 M/s target.  Where the time goes
- * (callgrind, micro-timings): ~480 instructions per one-heap update; row
- * hashing ~6 ns, the four bucket rules ~22 ns (their outcome is
- * data-dependent, so branches mispredict), heap lookup and update ~17 ns.
- * Kept: all bucket addresses computed and prefetched before any is touched
- * (18.4 -> 20.1 M/s); the heap index cell prefetched first (+20% at
- * K = 83886, none at 1000).  Tried and dropped: a branch-free row rule
- * drawing a random number every row (-10%, also with an LCG); looking the
- * heap up after the rows (-5%); an 8-bit tag array in front of the heap
- * index (no gain: at large K the cost is S1's admission churn, a
- * replace-and-sift for most cold newcomers once the heap minimum is small).
+ * 2-core 3.6 GHz EPYC VM this was written on, machine otherwise idle
+ * (figures vary by about 10% from run to run there): one heap, K = 1000:
+ * 30-32 M updates/s; two heaps: 19-20 M/s; one heap, K = 83886: 13-16 M/s.
+ * Where the time goes (callgrind): ~256 instructions per one-heap update,
+ * down from ~480 by: one key mix shared by the rows and the heap index
+ * with one multiply per row (sdh.c header); the default configuration as
+ * one function with constant bounds, rows unrolled; heap lookups inline
+ * (topk_internal.h), a sparser heap index and one-way sifts (topk.c).
+ * Kept from before: all bucket addresses computed and prefetched before any
+ * is touched (18.4 -> 20.1 M/s); the heap index cell prefetched first
+ * (+20% at K = 83886, none at 1000).  Tried and dropped: a branch-free row
+ * rule drawing a random number every row (-10%, also with an LCG); looking
+ * the heap up after the rows (-5%); an 8-bit tag array in front of the heap
+ * index (no gain); an instance of the update per estimator (a 20 KB
+ * function, slower); Fibonacci hashing for the heap index (-3%).  At large
+ * K the cost is S1's admission churn: a replace-and-sift for most cold
+ * newcomers once the heap minimum is small (23% of samples at K = 10485
+ * over 1M pages, 91% of them at estimate == minimum).
  */
 #include <math.h>
 #include <stdio.h>
