@@ -145,7 +145,8 @@ static uint32_t *dir_add(struct tm_pagemap *pm, uint64_t key, uint32_t *chunk)
 uint32_t tm_pagemap_find(const struct tm_pagemap *pm, uint64_t page)
 {
 	uint64_t key = (page >> TM_PM_CHUNK_SHIFT) + 1;
-	const uint32_t *chunk = key == pm->last_key ? pm->last_chunk :
+	uint32_t c = (uint32_t)key & (TM_PM_CACHE - 1);
+	const uint32_t *chunk = key == pm->cache_key[c] ? pm->cache_chunk[c] :
 				dir_find(pm, key);
 
 	if (!chunk)
@@ -178,21 +179,23 @@ static uint32_t add_page(struct tm_pagemap *pm, uint64_t page)
 	return pm->nr++;
 }
 
-uint32_t tm_pagemap_get(struct tm_pagemap *pm, uint64_t page, int *added)
+uint32_t tm_pagemap_get_slow(struct tm_pagemap *pm, uint64_t page,
+			     int *added)
 {
 	uint64_t key = (page >> TM_PM_CHUNK_SHIFT) + 1;
+	uint32_t c = (uint32_t)key & (TM_PM_CACHE - 1);
 	uint32_t *chunk, *slot, idx;
 
-	if (key == pm->last_key) {
-		chunk = pm->last_chunk;
+	if (key == pm->cache_key[c]) {
+		chunk = pm->cache_chunk[c];
 	} else {
 		chunk = dir_find(pm, key);
 		if (!chunk)  /* a new region: a chunk while they stay dense */
 			chunk = dir_add(pm, key, chunk_allowed(pm) ?
 					tm_xmalloc(TM_PM_CHUNK_PAGES *
 						   sizeof(*chunk)) : NULL);
-		pm->last_key = key;
-		pm->last_chunk = chunk;
+		pm->cache_key[c] = key;   /* chunks never move: no invalidation */
+		pm->cache_chunk[c] = chunk;
 	}
 	if (chunk == pm->hashed) {  /* a sparse region: the fallback table */
 		idx = table_find(pm, page);

@@ -115,7 +115,6 @@ struct tm_vm_rt {
 	uint64_t *true_cum;         /* accesses since start */
 	uint64_t *smp_base;         /* smp_cum at the epoch's start */
 	uint64_t *smp_cum;          /* identifier increments since start */
-	uint8_t *static_fmem;       /* first-touch placement, never migrated */
 	uint8_t *mark;              /* scratch: page is in T */
 	uint64_t nr_fmem_cap_pages;
 	uint64_t nr_fmem_pages, nr_smem_pages, nr_static_fmem;

@@ -80,7 +80,6 @@ static void grow_arrays(struct tm_vm_rt *vm)
 	GROW(true_cum);
 	GROW(smp_base);
 	GROW(smp_cum);
-	GROW(static_fmem);
 	GROW(mark);
 #undef GROW
 	vm->arr_cap = cap;
@@ -200,7 +199,6 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	free(vm->true_cum);
 	free(vm->smp_base);
 	free(vm->smp_cum);
-	free(vm->static_fmem);
 	free(vm->mark);
 	free(vm->rank.hot);
 	free(vm->rank.promote);
@@ -227,10 +225,11 @@ static void first_touch(struct tm_vm_rt *vm, uint32_t idx)
 		vm->pm.tier[idx] = TM_TIER_SMEM;
 		vm->nr_smem_pages++;
 	}
-	if (vm->nr_static_fmem < vm->nr_fmem_cap_initial) {
-		vm->static_fmem[idx] = 1;
+	/* Static placement: the first nr_fmem_cap_initial pages touched.  Dense
+	 * indexes are first-touch order, so they are exactly the indexes
+	 * below nr_static_fmem (no per-page array). */
+	if (vm->nr_static_fmem < vm->nr_fmem_cap_initial)
 		vm->nr_static_fmem++;
-	}
 }
 
 /* One sample reaches the identifiers. */
@@ -263,11 +262,11 @@ static void drain(struct tm_vm_rt *vm, uint64_t now_ns)
 	vm->next_drain_ns = tm_sampler_next_drain_ns(vm->sampler);
 }
 
-static inline void access_one(struct tm_vm_rt *vm, const struct tm_record *r)
+/* One record whose page is already looked up (idx; added on its first
+ * touch). */
+static inline void access_one(struct tm_vm_rt *vm, const struct tm_record *r,
+			      uint32_t idx, int added)
 {
-	int added;
-	uint32_t idx = tm_pagemap_get(&vm->pm, r->addr >> vm->page_shift,
-				      &added);
 	uint64_t w = 1;
 
 	if (added)
@@ -280,13 +279,64 @@ static inline void access_one(struct tm_vm_rt *vm, const struct tm_record *r)
 		vm->total.hits_fmem += w;
 	else
 		vm->total.hits_smem += w;
-	if (vm->static_fmem[idx])
+	if (idx < vm->nr_static_fmem)
 		vm->total.hits_static_fmem += w;
 	vm->true_cum[idx] += w;
 	if (vm->samples)
 		feed(vm, idx, r->op);
 	else
 		tm_sampler_push(vm->sampler, r);
+}
+
+/* Start loading what access_one() will touch for page idx. */
+static inline void prefetch_page(const struct tm_vm_rt *vm, uint32_t idx)
+{
+	if (idx >= vm->arr_cap)
+		return;   /* a new page: its arrays grow at first touch */
+	__builtin_prefetch(&vm->pm.tier[idx]);
+	__builtin_prefetch(&vm->true_cum[idx], 1);
+	__builtin_prefetch(&vm->smp_cum[idx], 1);
+}
+
+/*
+ * Records [a, b) of the buffer, none due for a drain or past the step's end.
+ * Per-record work waits on memory: a page map slot, then the page's tier and
+ * counters, scattered over megabytes for a large footprint.  So the run is
+ * a three-stage pipeline: the map slot of record i + 2L is prefetched, record
+ * i + L is looked up (in record order, so dense indexes are still given in
+ * first-touch order) and its page's state prefetched, and record i is done.
+ * Lookups ahead of their record never reorder anything observable: first
+ * touch placement and every count happen at the record's own turn.
+ */
+#define TM_VM_LOOKAHEAD 8   /* assumption: 4, 8 and 16 ran alike */
+#define TM_VM_SLOTAHEAD (2 * TM_VM_LOOKAHEAD)
+
+static void access_run(struct tm_vm_rt *vm, size_t a, size_t b)
+{
+	const struct tm_record *buf = vm->buf;
+	const unsigned shift = vm->page_shift;
+	uint32_t ring[TM_VM_LOOKAHEAD];
+	uint8_t fresh[TM_VM_LOOKAHEAD];
+	const size_t L = TM_VM_LOOKAHEAD;
+
+	for (size_t i = a; i < b + L; i++) {
+		/* record i - L first: its ring cell is record i's */
+		if (i >= a + L)
+			access_one(vm, &buf[i - L], ring[i % L], fresh[i % L]);
+		if (i + TM_VM_SLOTAHEAD < b)
+			tm_pagemap_prefetch(&vm->pm,
+					    buf[i + TM_VM_SLOTAHEAD].addr >> shift);
+		if (i < b) {
+			int added;
+			uint32_t idx = tm_pagemap_get(&vm->pm,
+						      buf[i].addr >> shift,
+						      &added);
+
+			ring[i % L] = idx;
+			fresh[i % L] = (uint8_t)added;
+			prefetch_page(vm, idx);
+		}
+	}
 }
 
 static int refill(struct tm_vm_rt *vm, struct tm_error *err)
@@ -309,7 +359,8 @@ static int refill(struct tm_vm_rt *vm, struct tm_error *err)
 int tm_vm_advance(struct tm_vm_rt *vm, uint64_t until_ns, struct tm_error *err)
 {
 	for (;;) {
-		const struct tm_record *r;
+		uint64_t stop = until_ns;
+		size_t end;
 
 		if (vm->buf_pos == vm->buf_nr) {
 			int rc = refill(vm, err);
@@ -320,13 +371,19 @@ int tm_vm_advance(struct tm_vm_rt *vm, uint64_t until_ns, struct tm_error *err)
 				return rc;
 			}
 		}
-		r = &vm->buf[vm->buf_pos];
-		if (r->time_ns >= until_ns)
-			break;
-		if (vm->sampler && r->time_ns >= vm->next_drain_ns)
-			drain(vm, r->time_ns);
-		access_one(vm, r);
-		vm->buf_pos++;
+		if (vm->sampler && vm->next_drain_ns < stop)
+			stop = vm->next_drain_ns;
+		for (end = vm->buf_pos; end < vm->buf_nr &&
+		     vm->buf[end].time_ns < stop; end++)
+			;
+		if (end == vm->buf_pos) {
+			if (vm->buf[end].time_ns >= until_ns)
+				break;
+			drain(vm, vm->buf[end].time_ns);  /* due before it */
+			end++;
+		}
+		access_run(vm, vm->buf_pos, end);
+		vm->buf_pos = end;
 	}
 	if (vm->sampler && until_ns >= vm->next_drain_ns)
 		drain(vm, until_ns);
