@@ -13,6 +13,14 @@
  * keeps the hottest entry on top, a MIN heap the coldest.  Breaking ties by
  * key makes top(), pop() and every ranking deterministic.
  *
+ * Ties.  With TM_TOPK_TIES_ANY (tm_topk_set_ties) entries compare by value
+ * only: among equal values the top is whichever entry the operations left
+ * there, still deterministic (the same operations give the same heap) but
+ * not canonical.  Replacing the top by an entry of the same value is then
+ * O(1) instead of a sift to the bottom, which is what SDH's S1 admission
+ * rule does for most cold newcomers (replace the minimum when
+ * min <= estimate; reference sdh-and-demeter.md §2).
+ *
  * Slots.  tm_topk_find() returns the heap slot of a key; a slot is valid only
  * until the next operation that changes the heap.
  */
@@ -24,6 +32,7 @@
 #include <stdint.h>
 
 enum tm_topk_order { TM_TOPK_MIN = 0, TM_TOPK_MAX = 1 };
+enum tm_topk_ties { TM_TOPK_TIES_KEY = 0, TM_TOPK_TIES_ANY = 1 };
 
 struct tm_topk_entry {
 	uint64_t key;
@@ -40,6 +49,9 @@ struct tm_topk;
 /* A heap of at most cap entries (1 <= cap <= TM_TOPK_MAX_CAP). */
 struct tm_topk *tm_topk_new(uint32_t cap, enum tm_topk_order order);
 void tm_topk_free(struct tm_topk *h);
+/* How equal values are ordered (default TM_TOPK_TIES_KEY); h must be
+ * empty. */
+void tm_topk_set_ties(struct tm_topk *h, enum tm_topk_ties ties);
 
 uint32_t tm_topk_size(const struct tm_topk *h);
 uint32_t tm_topk_cap(const struct tm_topk *h);

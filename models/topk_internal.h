@@ -35,6 +35,7 @@ struct tm_topk {
 	struct ient *idx;
 	uint32_t imask;         /* index size - 1, size a power of two */
 	enum tm_topk_order order;
+	enum tm_topk_ties ties;
 };
 
 /* The index hash of key: the 64-bit finaliser, not seeded (keys are page

@@ -5,7 +5,9 @@
  * unsorted array holding the same (key, value) pairs; every answer must
  * agree, and after every batch tm_topk_check() must hold and the contents
  * must be equal.  Keys come from a small range and values from a tiny one,
- * so hits, misses and ties are all frequent.
+ * so hits, misses and ties are all frequent.  With ties by key the top is
+ * one exact entry; with TM_TOPK_TIES_ANY it must hold the extreme value and
+ * be present in the model, and the model follows the heap's choice.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@ struct model {
 	struct tm_topk_entry *e;
 	uint32_t nr, cap;
 	enum tm_topk_order order;
+	enum tm_topk_ties ties;
 };
 
 static uint64_t rng_next(uint64_t *s)
@@ -55,6 +58,24 @@ static int64_t model_top(const struct model *m)
 			best = i;
 	}
 	return best;
+}
+
+/* The heap's top against the model's (index t): the same entry with ties
+ * by key, an entry of the same value with TM_TOPK_TIES_ANY.  Returns the
+ * model index of the heap's top. */
+static int64_t model_agree_top(const struct model *m, int64_t t,
+			       const struct tm_topk_entry *top)
+{
+	int64_t j;
+
+	if (m->ties == TM_TOPK_TIES_KEY) {
+		assert_int_equal(top->key, m->e[t].key);
+		return t;
+	}
+	j = model_find(m, top->key);
+	assert_true(j >= 0);
+	assert_int_equal(m->e[j].value, m->e[t].value);
+	return j;
 }
 
 static void model_del(struct model *m, int64_t i)
@@ -134,7 +155,7 @@ static void step(struct tm_topk *h, struct model *m, uint64_t *rng,
 		int64_t t = model_top(m);
 		assert_int_equal(tm_topk_pop(h, &top), t >= 0);
 		if (t >= 0) {
-			assert_int_equal(top.key, m->e[t].key);
+			t = model_agree_top(m, t, &top);
 			assert_int_equal(top.value, m->e[t].value);
 			model_del(m, t);
 		}
@@ -144,7 +165,7 @@ static void step(struct tm_topk *h, struct model *m, uint64_t *rng,
 		int64_t t = model_top(m);
 		assert_int_equal(tm_topk_top(h, &top), t >= 0);
 		if (t >= 0 && i < 0) {
-			assert_int_equal(top.key, m->e[t].key);
+			t = model_agree_top(m, t, &top);
 			tm_topk_replace_top(h, key, val);
 			m->e[t] = (struct tm_topk_entry){ key, val };
 		}
@@ -159,14 +180,17 @@ static void step(struct tm_topk *h, struct model *m, uint64_t *rng,
 	}
 }
 
-static void run_random(enum tm_topk_order order, uint32_t cap, uint64_t seed)
+static void run_random(enum tm_topk_order order, enum tm_topk_ties ties,
+		       uint32_t cap, uint64_t seed)
 {
 	struct tm_topk *h = tm_topk_new(cap, order);
-	struct model m = { tm_xcalloc(cap, sizeof(*m.e)), 0, cap, order };
+	struct model m = { tm_xcalloc(cap, sizeof(*m.e)), 0, cap, order, ties };
 	struct tm_topk_entry *buf = tm_xcalloc(cap, sizeof(*buf));
 	uint64_t rng = seed;
 	/* keys: twice the capacity, offset so 0 and huge keys both occur */
 	uint64_t range = 2 * (uint64_t)cap + 3;
+
+	tm_topk_set_ties(h, ties);
 
 	for (int op = 0; op < 100000; op++) {
 		step(h, &m, &rng, range);
@@ -184,8 +208,10 @@ static void test_random_min(void **state)
 	static const uint32_t caps[] = { 1, 2, 7, 64, 1000 };
 
 	(void)state;
-	for (unsigned i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
-		run_random(TM_TOPK_MIN, caps[i], 1000 + i);
+	for (unsigned i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		run_random(TM_TOPK_MIN, TM_TOPK_TIES_KEY, caps[i], 1000 + i);
+		run_random(TM_TOPK_MIN, TM_TOPK_TIES_ANY, caps[i], 3000 + i);
+	}
 }
 
 static void test_random_max(void **state)
@@ -193,8 +219,10 @@ static void test_random_max(void **state)
 	static const uint32_t caps[] = { 1, 3, 8, 100, 1000 };
 
 	(void)state;
-	for (unsigned i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
-		run_random(TM_TOPK_MAX, caps[i], 2000 + i);
+	for (unsigned i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		run_random(TM_TOPK_MAX, TM_TOPK_TIES_KEY, caps[i], 2000 + i);
+		run_random(TM_TOPK_MAX, TM_TOPK_TIES_ANY, caps[i], 4000 + i);
+	}
 }
 
 /* Pops come out in exact hotness order (ties by key), and full heaps refuse
@@ -224,6 +252,30 @@ static void test_order_and_capacity(void **state)
 	tm_topk_free(NULL);
 }
 
+/* TM_TOPK_TIES_ANY: a newcomer replacing the top with the same value stays
+ * on top (no sift), so the next replacement takes it again. */
+static void test_ties_any_replace_stays(void **state)
+{
+	struct tm_topk *h = tm_topk_new(8, TM_TOPK_MIN);
+	struct tm_topk_entry e;
+
+	(void)state;
+	tm_topk_set_ties(h, TM_TOPK_TIES_ANY);
+	for (uint64_t k = 0; k < 8; k++)
+		assert_true(tm_topk_push(h, 100 + k, 1));
+	for (uint64_t k = 0; k < 50; k++) {
+		tm_topk_replace_top(h, k, 1);
+		assert_true(tm_topk_top(h, &e));
+		assert_int_equal(e.key, k);
+		assert_int_equal(tm_topk_find(h, k), 0);
+		assert_true(tm_topk_check(h));
+	}
+	/* the seven entries never on top survived every replacement */
+	for (uint64_t k = 101; k < 108; k++)
+		assert_true(tm_topk_contains(h, k));
+	tm_topk_free(h);
+}
+
 static void test_sort_hottest(void **state)
 {
 	enum { N = 5000 };
@@ -244,7 +296,8 @@ static void test_sort_hottest(void **state)
 static void test_no_alloc(void **state)
 {
 	struct tm_topk *h = tm_topk_new(1000, TM_TOPK_MAX);
-	struct model m = { tm_xcalloc(1000, sizeof(*m.e)), 0, 1000, TM_TOPK_MAX };
+	struct model m = { tm_xcalloc(1000, sizeof(*m.e)), 0, 1000, TM_TOPK_MAX,
+			   TM_TOPK_TIES_KEY };
 	uint64_t rng = 7;
 	unsigned long before = tm_alloc_count();
 
@@ -262,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_random_min),
 		cmocka_unit_test(test_random_max),
 		cmocka_unit_test(test_order_and_capacity),
+		cmocka_unit_test(test_ties_any_replace_stays),
 		cmocka_unit_test(test_sort_hottest),
 		cmocka_unit_test(test_no_alloc),
 	};
