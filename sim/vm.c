@@ -288,8 +288,11 @@ static inline void access_one(struct tm_vm_rt *vm, const struct tm_record *r,
 		tm_sampler_push(vm->sampler, r);
 }
 
-/* Start loading what access_one() will touch for page idx. */
-static inline void prefetch_page(const struct tm_vm_rt *vm, uint32_t idx)
+/* Start loading what access_one() will touch for page idx.  always_inline:
+ * a plain inline function whose only effect is a prefetch is judged pure
+ * by GCC 12 and its calls deleted (see tm_pagemap_prefetch). */
+static inline __attribute__((always_inline)) void
+prefetch_page(const struct tm_vm_rt *vm, uint32_t idx)
 {
 	if (idx >= vm->arr_cap)
 		return;   /* a new page: its arrays grow at first touch */
