@@ -18,7 +18,8 @@
  * S2/S3.  (S1 instead used one fingerprint hash for every row.)  S3 takes
  * col = h_i mod w and the low 16 bits as fingerprint, which for w = 8192
  * reuses 13 of the 16 fingerprint bits; the variant s3_column in
- * sdh_internal.h reproduces that.
+ * sdh_internal.h reproduces that, with h_i = mix(a_i * mix(key)) so that
+ * each row's low bits are its own as with S3's per-row xxh64.
  *
  * Update, per row (S3; HK Alg. 1):
  *   counter 0 (empty)      -> take the bucket: fp := F, C := delta
@@ -226,8 +227,10 @@ sketch_locate(const struct tm_sdh *s, uint64_t key, struct sketch_loc *l)
 		struct tm_sdh_bucket *row = s->bkt;
 		const uint64_t m = tm_fmix64(key);
 
+		/* mixed again: S3 hashes each row with its own xxh64, and the
+		 * low bits of a bare product would repeat across rows */
 		for (uint32_t i = 0; i < d; i++, row += s->width) {
-			uint64_t h = m * s->row_mul[i];
+			uint64_t h = tm_fmix64(m * s->row_mul[i]);
 
 			l->b[i] = row + h % s->width;
 			l->fp[i] = (uint16_t)h;
