@@ -38,6 +38,7 @@
 
 #include <jansson.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "../sim/alloc.h"
 #include "../sim/tmpname.h"
@@ -76,6 +77,9 @@ static const unsigned char zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
 #define TMT_ZSTD_LEVEL (-3)
 #define TMT_ZSTD_WORKERS 2
 #define TMT_WRITE_BUF (256u << 10)
+/* Largest zstd window the reader accepts (16 MiB; the writer's frames use
+ * 512 KiB): assumption, room for files recompressed at higher levels. */
+#define TMT_WINDOW_LOG_MAX 24
 
 /* ---- little-endian helpers ---------------------------------------------- */
 
@@ -238,6 +242,13 @@ static int dec_fill(struct tmt_reader *r, unsigned char *dst, size_t cap,
 		}
 		ret = ZSTD_decompressStream(r->dctx, &out, &r->in);
 		r->dec_total += out.pos - before;
+		TM_RETURN_IF(ZSTD_getErrorCode(ret) ==
+			     ZSTD_error_frameParameter_windowTooLarge, err,
+			     TM_ERR_FORMAT, "%s@%llu (compressed offset): zstd frame "
+			     "declares a window above %u MiB; expected at most that "
+			     "(tmsim writes 512 KiB)", r->path,
+			     (unsigned long long)comp_off(r),
+			     1u << (TMT_WINDOW_LOG_MAX - 20));
 		TM_RETURN_IF(ZSTD_isError(ret), err, TM_ERR_FORMAT,
 			     "%s@%llu (compressed offset): zstd frame error: %s; "
 			     "expected an intact zstd frame", r->path,
@@ -561,6 +572,11 @@ int tm_tmt_open(const char *path, struct tm_stream **out, struct tm_error *err)
 		tm_error_set(err, TM_ERR_INTERNAL, "%s: cannot create a zstd context", path);
 		goto fail;
 	}
+	/* A frame header can declare any window up to zstd's default limit
+	 * (128 MiB), and the reader would allocate it: cap it near what the
+	 * writer makes (512 KiB at level -3) so a few-byte file cannot. */
+	(void)ZSTD_DCtx_setParameter(r->dctx, ZSTD_d_windowLogMax,
+				     TMT_WINDOW_LOG_MAX);
 	r->in_cap = ZSTD_DStreamInSize();
 	r->in_buf = tm_xmalloc(r->in_cap);
 	r->in.src = r->in_buf;

@@ -28,8 +28,9 @@ def raw(hdr=None, recs=None, magic=b"TMTRACE\0", version=1, hlen=None):
     return body
 
 
-def zstd(data, check=True):
-    args = ["zstd", "-q", "-c", "-3"] + ([] if check else ["--no-check"])
+def zstd(data, check=True, extra=()):
+    args = ["zstd", "-q", "-c", "-3"] + ([] if check else ["--no-check"]) + \
+        list(extra)
     return subprocess.run(args, input=data, capture_output=True,
                           check=True).stdout
 
@@ -75,3 +76,5 @@ put("record_bad_op.tmt", zstd(raw(recs=[rec(0, 0x1000), rec(5, 0x1000, op=3)])))
 put("record_flags.tmt", zstd(raw(recs=[rec(0, 0x1000, flags=0x40)])))
 put("record_time_back.tmt", zstd(raw(recs=[rec(200, 0x1000), rec(150, 0x2000)])))
 put("partial_record.tmt", zstd(raw() + b"\0" * 10))
+# a 32 MiB window declared (streamed input has no content size to bound it)
+put("window_too_large.tmt", zstd(raw(), extra=["--long=25"]))
