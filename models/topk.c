@@ -3,17 +3,19 @@
  *
  * Workload: the SDH top-K heap is touched on every sample (find, then update
  * or push), so the layout favours lookups of absent keys, the common case
- * for cold pages: one open-addressing probe sequence over 16-byte index
- * entries {key, slot}, linear probing, load <= 1/4 while the index fits in
- * TM_TOPK_SPARSE_CELLS cells (256 KiB, assumption: an eighth of this
- * machine's L2), else <= 1/2.  An absent key's probe sequence is ~1.4 cells
- * long at 1/4 and ~2.5 at 1/2, and each extra cell is a mispredicted
- * branch: bench_sdh, K = 1000, went from 28.8 to 30.3 M updates/s; at
- * K = 83886 the larger index only missed the cache more, hence the cap.
- * Each heap entry
- * remembers its index position (ipos), so a swap during a sift rewrites the
- * index in O(1) without probing; deletion uses backward shifting, so there
- * are no tombstones and the table never degrades over a long run.
+ * for cold pages: one open-addressing probe sequence over 8-byte index
+ * cells {tag, slot} (topk_internal.h), linear probing, load <= 1/4 while
+ * the index fits in TM_TOPK_SPARSE_CELLS cells (256 KiB, assumption: a
+ * quarter of this machine's 1 MiB L2), else <= 1/2.  An absent key's probe
+ * sequence is ~1.4 cells long at 1/4 and ~2.5 at 1/2, and each extra cell
+ * is a mispredicted branch: bench_sdh, K = 1000, went from 28.8 to 30.3 M
+ * updates/s; at K = 83886 the larger index only missed the cache more,
+ * hence the cap.  Cells were {key, slot}, 16 bytes; with a 32-bit tag the
+ * index of a K = 10485 heap is 256 KiB instead of 512 KiB.  Each heap
+ * entry remembers its index position (ipos), so a swap during a sift
+ * rewrites the index in O(1) without probing; deletion uses backward
+ * shifting, so there are no tombstones and the table never degrades over a
+ * long run.
  *
  * Notes:
  * - Capacity is fixed at _new; push on a full heap fails and the caller
@@ -92,7 +94,7 @@ static uint32_t iinsert(struct tm_topk *h, uint64_t key, uint32_t slot)
 
 	while (h->idx[i].slot != TM_TOPK_NONE)
 		i = (i + 1) & h->imask;
-	h->idx[i].key = key;
+	h->idx[i].tag = tm_topk_tag(tm_topk_hash(key));
 	h->idx[i].slot = slot;
 	return i;
 }
@@ -115,7 +117,7 @@ static void idelete(struct tm_topk *h, uint32_t i)
 		j = (j + 1) & h->imask;
 		if (h->idx[j].slot == TM_TOPK_NONE)
 			break;
-		if (!may_shift(i, j, tm_topk_home(h, tm_topk_hash(h->idx[j].key))))
+		if (!may_shift(i, j, h->idx[j].tag & h->imask))
 			continue;
 		h->idx[i] = h->idx[j];
 		h->e[h->idx[i].slot].ipos = i;
@@ -402,7 +404,7 @@ bool tm_topk_check(const struct tm_topk *h)
 		if (i > 0 && above(h, x, &h->e[(i - 1) / 2]))
 			return false;
 		if (x->ipos > h->imask || h->idx[x->ipos].slot != i ||
-		    h->idx[x->ipos].key != x->key)
+		    h->idx[x->ipos].tag != tm_topk_tag(tm_topk_hash(x->key)))
 			return false;
 		/* reachable by probing, and no duplicate earlier on the path */
 		if (ifind(h, x->key) != x->ipos)

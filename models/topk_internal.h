@@ -15,7 +15,7 @@
 #include "../sim/hash.h"
 
 /* Index cells up to which the load factor is kept <= 1/4 (topk.c). */
-#define TM_TOPK_SPARSE_CELLS (UINT32_C(1) << 14)
+#define TM_TOPK_SPARSE_CELLS (UINT32_C(1) << 15)
 
 struct hent {
 	uint64_t key;
@@ -23,8 +23,12 @@ struct hent {
 	uint32_t ipos;          /* position of this key in idx[] */
 };
 
+/* An index cell: 8 bytes, so the index of a heap of 10^4 entries fits in
+ * 256 KiB.  tag = the low 32 bits of the key's hash, which also give its
+ * home cell (tag & imask); a tag match is confirmed against the heap
+ * entry's key. */
 struct ient {
-	uint64_t key;
+	uint32_t tag;
 	uint32_t slot;          /* heap slot, TM_TOPK_NONE when empty */
 };
 
@@ -47,9 +51,14 @@ static inline uint64_t tm_topk_hash(uint64_t key)
 	return tm_fmix64(key);
 }
 
+static inline uint32_t tm_topk_tag(uint64_t hash)
+{
+	return (uint32_t)hash;
+}
+
 static inline uint32_t tm_topk_home(const struct tm_topk *h, uint64_t hash)
 {
-	return (uint32_t)hash & h->imask;
+	return tm_topk_tag(hash) & h->imask;
 }
 
 /* always_inline: a plain inline function whose only effect is a prefetch
@@ -64,12 +73,14 @@ tm_topk_prefetch_hash(const struct tm_topk *h, uint64_t hash)
 static inline uint32_t tm_topk_ifind_hash(const struct tm_topk *h,
 					  uint64_t key, uint64_t hash)
 {
-	uint32_t i = tm_topk_home(h, hash);
+	uint32_t i = tm_topk_home(h, hash), tag = tm_topk_tag(hash);
 
 	for (;;) {
-		if (h->idx[i].slot == TM_TOPK_NONE)
+		uint32_t slot = h->idx[i].slot;
+
+		if (slot == TM_TOPK_NONE)
 			return TM_TOPK_NONE;
-		if (h->idx[i].key == key)
+		if (h->idx[i].tag == tag && h->e[slot].key == key)
 			return i;
 		i = (i + 1) & h->imask;
 	}
