@@ -104,12 +104,44 @@ static void test_sparse_fallback(void **state)
 	tm_pagemap_destroy(&pm);
 }
 
+/* Regions whose chunk numbers differ by a multiple of TM_PM_CACHE share a
+ * directory-cache entry and evict each other on every switch; lookups stay
+ * right.  (test_sparse_fallback's regions all share one entry too, hashed
+ * regions included.) */
+static void test_cache_aliasing(void **state)
+{
+	struct tm_pagemap pm;
+	const uint64_t stride = (uint64_t)TM_PM_CACHE << TM_PM_CHUNK_SHIFT;
+	uint64_t base[3] = { 0, stride, 5 * stride };
+	int added;
+
+	(void)state;
+	tm_pagemap_init(&pm, 0);
+	for (uint32_t i = 0; i < 3000; i++) {
+		uint64_t page = base[i % 3] + i / 3;
+
+		assert_int_equal(tm_pagemap_get(&pm, page, &added), i);
+		assert_true(added);
+		assert_int_equal(tm_pagemap_find(&pm, page), i);
+	}
+	for (uint32_t i = 0; i < 3000; i++) {
+		uint64_t page = base[i % 3] + i / 3;
+
+		assert_int_equal(tm_pagemap_get(&pm, page, &added), i);
+		assert_false(added);
+		assert_int_equal(tm_pagemap_find(&pm, page + 1000), TM_PAGE_NONE);
+	}
+	assert_true(tm_pagemap_check(&pm));
+	tm_pagemap_destroy(&pm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_touch_order),
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_sparse_fallback),
+		cmocka_unit_test(test_cache_aliasing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
