@@ -125,7 +125,7 @@ struct tm_sdh {
 	uint32_t nr_decay_t;
 	uint32_t nr_t;               /* nr_decay_t, or 0 with decay off */
 	bool takeover;               /* false only for the planted fault */
-	bool fast;                   /* one heap, defaults: see update_one_heap_x */
+	bool fast;                   /* defaults: see update_one_heap_x */
 	bool decay, weighted, selective, cooling, two_heap;
 	enum est_mode est_mode;
 	struct tm_sdh_variant var;
@@ -415,21 +415,23 @@ static inline bool worthier(const struct tm_topk *h, uint64_t a, uint64_t b)
 static void admit(struct tm_sdh *s, struct tm_topk *h, uint64_t key,
 		  uint64_t value)
 {
-	uint32_t n = tm_topk_size(h), first, l1, l2, victim;
+	uint32_t n = h->nr, first, span, l1, l2, victim;
 	struct tm_topk_entry e1, e2;
 	bool e1_better;
 
 	if (tm_topk_push(h, key, value))
 		return;
 	first = n / 2;
-	l1 = first + (uint32_t)(tm_splitmix64(&s->rng) % (n - first));
-	l2 = first + (uint32_t)(tm_splitmix64(&s->rng) % (n - first));
-	e1 = tm_topk_at(h, l1);
-	e2 = tm_topk_at(h, l2);
-	e1_better = tm_topk_order(h) == TM_TOPK_MAX ? tm_topk_hotter(&e1, &e2)
-						    : tm_topk_hotter(&e2, &e1);
+	span = n - first;
+	/* multiply-shift range reduction: no division per admission */
+	l1 = first + (uint32_t)(((tm_splitmix64(&s->rng) >> 32) * span) >> 32);
+	l2 = first + (uint32_t)(((tm_splitmix64(&s->rng) >> 32) * span) >> 32);
+	e1 = (struct tm_topk_entry){ h->e[l1].key, h->e[l1].value };
+	e2 = (struct tm_topk_entry){ h->e[l2].key, h->e[l2].value };
+	e1_better = h->order == TM_TOPK_MAX ? tm_topk_hotter(&e1, &e2)
+					    : tm_topk_hotter(&e2, &e1);
 	victim = e1_better ? l2 : l1;
-	if (!worthier(h, value, tm_topk_at(h, victim).value))
+	if (!worthier(h, value, h->e[victim].value))
 		return;
 	tm_topk_remove_at(h, victim);
 	tm_topk_push(h, key, value);
@@ -501,32 +503,53 @@ static void update_one_heap(struct tm_sdh *s, uint64_t page, uint32_t delta)
 	update_one_heap_x(s, page, delta, false);
 }
 
-static void update_two_heap(struct tm_sdh *s, uint64_t page, uint32_t delta,
-			    enum tm_tier tier)
+/* One sample, two-heap mode; fast as in update_one_heap_x. */
+static inline __attribute__((always_inline)) void
+update_two_heap_x(struct tm_sdh *s, uint64_t page, uint32_t delta,
+		  enum tm_tier tier, bool fast)
 {
-	uint32_t cool = s->cooling ? (uint32_t)top_value(s->fheap) : 0;
-	struct tm_topk *h, *o;
+	uint32_t cool = !fast && s->cooling ? (uint32_t)top_value(s->fheap) : 0;
+	uint64_t hh = tm_topk_hash(page);   /* once, for prefetch and finds */
+	struct tm_topk *h = heap_of(s, tier), *o;
 	struct sketch_loc l;
 	uint32_t slot, est;
 
 	if (tier != TM_TIER_NONE)
-		tm_topk_prefetch(heap_of(s, tier), page);
-	sketch_locate(s, page, &l);
+		tm_topk_prefetch_hash(h, hh);
+	if (fast)
+		locate_rows(s, page, &l, 4);
+	else
+		sketch_locate(s, page, &l);
 	if (tier == TM_TIER_NONE) {
 		sketch_apply(s, &l, delta, NO_LIMIT, cool);
 		return;
 	}
-	h = heap_of(s, tier);
 	o = h == s->fheap ? s->sheap : s->fheap;
-	slot = tm_topk_find(h, page);
+	slot = tm_topk_find_hash(h, page, hh);
 	if (slot == TM_TOPK_NONE) {
-		uint32_t os = tm_topk_find(o, page);
+		uint32_t os = tm_topk_find_hash(o, page, hh);
 
 		if (os != TM_TOPK_NONE)
 			tm_topk_remove_at(o, os);
 	}
-	est = sketch_apply(s, &l, delta, NO_LIMIT, cool);
+	if (fast)
+		est = sketch_apply_m(s, &l, delta, NO_LIMIT, 0, EST_MAX_MATCH,
+				     4);
+	else
+		est = sketch_apply(s, &l, delta, NO_LIMIT, cool);
 	two_heap_feed(s, tier, page, slot, est);
+}
+
+static void update_two_heap_fast(struct tm_sdh *s, uint64_t page,
+				 uint32_t delta, enum tm_tier tier)
+{
+	update_two_heap_x(s, page, delta, tier, true);
+}
+
+static void update_two_heap(struct tm_sdh *s, uint64_t page, uint32_t delta,
+			    enum tm_tier tier)
+{
+	update_two_heap_x(s, page, delta, tier, false);
 }
 
 static void sdh_update(void *st, uint64_t page, uint32_t weight,
@@ -538,7 +561,9 @@ static void sdh_update(void *st, uint64_t page, uint32_t weight,
 	if (delta == 0)
 		return;   /* weight 0 (store_weight: 0) does not count */
 	delta = delta > SDH_COUNT_MAX ? SDH_COUNT_MAX : delta;
-	if (s->two_heap)
+	if (s->two_heap && s->fast)
+		update_two_heap_fast(s, page, delta, tier);
+	else if (s->two_heap)
 		update_two_heap(s, page, delta, tier);
 	else if (s->fast)
 		update_one_heap_fast(s, page, delta);
@@ -675,8 +700,8 @@ static void sdh_free(void *st)
 
 static void set_fast(struct tm_sdh *s)
 {
-	s->fast = !s->two_heap && s->depth == 4 && s->est_mode == EST_MAX_MATCH &&
-		  !s->cooling && !s->var.s3_column;
+	s->fast = s->depth == 4 && s->est_mode == EST_MAX_MATCH && !s->cooling &&
+		  !s->var.s3_column;
 }
 
 static uint32_t heap_k(const struct tm_ident_params *p)
