@@ -16,12 +16,13 @@
  * Throughput with the config defaults, d = 4, w = 8192, measured on the
  * 2-core 3.6 GHz EPYC VM this was written on, machine otherwise idle
  * (figures vary by about 10% from run to run there): one heap, K = 1000:
- * 30-32 M updates/s; two heaps: 19-20 M/s; one heap, K = 83886: 13-16 M/s.
- * Where the time goes (callgrind): ~256 instructions per one-heap update,
- * down from ~480 by: one key mix shared by the rows and the heap index
- * with one multiply per row (sdh.c header); the default configuration as
- * one function with constant bounds, rows unrolled; heap lookups inline
- * (topk_internal.h), a sparser heap index and one-way sifts (topk.c).
+ * 33 M updates/s; two heaps: 23-25 M/s; one heap, K = 83886: 16-25 M/s.
+ * Where the time goes (callgrind): ~256 instructions per one-heap update
+ * (~336 two-heap), down from ~480 (~448) by: one key mix shared by the rows
+ * and the heap index with one multiply per row (sdh.c header); the default
+ * configuration as one function with constant bounds, rows unrolled; heap
+ * lookups inline (topk_internal.h), a sparser heap index of 8-byte cells,
+ * one-way sifts and, for one heap, ties left unordered (topk.c).
  * Kept from before: all bucket addresses computed and prefetched before any
  * is touched (18.4 -> 20.1 M/s); the heap index cell prefetched first
  * (+20% at K = 83886, none at 1000).  Tried and dropped: a branch-free row
