@@ -29,6 +29,11 @@ size_t tm_truth_top(struct tm_truth_sel *sel, const uint64_t *cnt, uint32_t nr,
 		    uint64_t c);
 void tm_truth_sel_free(struct tm_truth_sel *sel);
 
+static inline size_t tm_truth_sel_memory_bytes(const struct tm_truth_sel *sel)
+{
+	return sel->cap * sizeof(*sel->idx);
+}
+
 struct tm_accuracy {
 	double precision, recall, wrecall, are, aae;  /* NaN when undefined */
 	size_t nr_hot, nr_true;

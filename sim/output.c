@@ -210,7 +210,7 @@ static json_t *vm_json(const struct tm_config *cfg, const struct tm_vm_rt *vm)
 {
 	const struct tm_hits *t = &vm->total;
 	double amat, slow, n = (double)vm->nr_ratio_epochs;
-	double oracle = n ? vm->sum_oracle_ratio / n : NAN;
+	double oracle = n && vm->truth ? vm->sum_oracle_ratio / n : NAN;
 	double achieved = n ? vm->sum_epoch_ratio / n : NAN;
 	json_t *ids = json_array();
 
@@ -237,8 +237,7 @@ static json_t *vm_json(const struct tm_config *cfg, const struct tm_vm_rt *vm)
 		"epochs", (json_int_t)vm->nr_epochs,
 		"truth", "enabled", vm->truth,
 			 "source", vm->truth_estimated ? "estimated" : "exact",
-			 "memory_bytes", (json_int_t)(vm->arr_cap * 42ULL +
-				vm->truth_sel.cap * 4ULL),
+			 "memory_bytes", (json_int_t)tm_vm_truth_memory_bytes(vm),
 		"identifiers", ids,
 		"migration", migration_json(vm),
 		"sampler", sampler_json(vm),
@@ -445,7 +444,8 @@ void tm_output_table(const struct tm_sim *sim, FILE *f)
 				(unsigned long long)vm->total.nr_accesses,
 				100 * ratio(vm->total.hits_fmem,
 					    vm->total.nr_accesses),
-				ne ? 100 * vm->sum_oracle_ratio / ne : NAN,
+				ne && vm->truth ? 100 * vm->sum_oracle_ratio / ne
+						: NAN,
 				100 * ratio(vm->total.hits_static_fmem,
 					    vm->total.nr_accesses),
 				id->cfg->kind,

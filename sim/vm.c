@@ -75,12 +75,14 @@ static void grow_arrays(struct tm_vm_rt *vm)
 #define GROW(a) do { \
 	vm->a = tm_xrealloc(vm->a, cap * sizeof(*vm->a)); \
 	memset(vm->a + old, 0, (cap - old) * sizeof(*vm->a)); } while (0)
-	GROW(true_base);
-	GROW(epoch_cnt);
 	GROW(true_cum);
-	GROW(smp_base);
 	GROW(smp_cum);
-	GROW(mark);
+	if (vm->truth) {   /* the truth tracker's own arrays (DESIGN.md §7) */
+		GROW(true_base);
+		GROW(epoch_cnt);
+		GROW(smp_base);
+		GROW(mark);
+	}
 #undef GROW
 	vm->arr_cap = cap;
 }
@@ -402,7 +404,15 @@ static uint64_t est_cb(void *ctx, uint32_t idx)
 	return id->ops->estimate(id->st, idx);
 }
 
-/* Score one identifier against T (marked in vm->mark) and append its row. */
+/* The identifier's ranking into vm->rank. */
+static void rank_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id)
+{
+	vm->rank.nr_hot = vm->rank.nr_pairs = 0;
+	id->ops->rank(id->st, &vm->rank);
+}
+
+/* Score one identifier's ranking (in vm->rank) against T (marked in
+ * vm->mark). */
 static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 			size_t nr_true, uint64_t sum_true, uint64_t c,
 			struct tm_accuracy *acc)
@@ -411,8 +421,6 @@ static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 	uint64_t sum_hot = 0;
 	double are = 0, aae = 0;
 
-	vm->rank.nr_hot = vm->rank.nr_pairs = 0;
-	id->ops->rank(id->st, &vm->rank);
 	nr_hot = vm->rank.nr_hot < c ? vm->rank.nr_hot : (size_t)c;
 	for (size_t i = 0; i < nr_hot; i++) {
 		uint32_t idx = (uint32_t)vm->rank.hot[i];
@@ -535,13 +543,35 @@ uint64_t tm_vm_plan_migration(struct tm_vm_rt *vm, uint64_t now_ns,
 
 static void reset_window(struct tm_vm_rt *vm, size_t nr_true)
 {
-	for (size_t i = 0; i < nr_true; i++)
-		vm->mark[vm->truth_sel.idx[i]] = 0;
-	memcpy(vm->true_base, vm->true_cum, vm->pm.nr * sizeof(*vm->true_base));
-	memcpy(vm->smp_base, vm->smp_cum, vm->pm.nr * sizeof(*vm->smp_base));
+	if (vm->truth) {
+		for (size_t i = 0; i < nr_true; i++)
+			vm->mark[vm->truth_sel.idx[i]] = 0;
+		memcpy(vm->true_base, vm->true_cum,
+		       vm->pm.nr * sizeof(*vm->true_base));
+		memcpy(vm->smp_base, vm->smp_cum,
+		       vm->pm.nr * sizeof(*vm->smp_base));
+	}
 	for (uint32_t i = 0; i < vm->nr_idents; i++)
 		vm->idents[i].ops->epoch_end(vm->idents[i].st);
 	vm->epoch = vm->total;
+}
+
+/* T, the epoch's true top-C pages (marked in vm->mark); returns |T| and
+ * their accesses in *sum_true. */
+static size_t select_truth(struct tm_vm_rt *vm, uint64_t c, uint64_t *sum_true)
+{
+	size_t nr_true;
+
+	/* the epoch's window: counts since the last epoch (the per-record path
+	 * only adds to the cumulative counts, one array write fewer) */
+	for (uint32_t i = 0; i < vm->pm.nr; i++)
+		vm->epoch_cnt[i] = vm->true_cum[i] - vm->true_base[i];
+	nr_true = tm_truth_top(&vm->truth_sel, vm->epoch_cnt, vm->pm.nr, c);
+	for (size_t i = 0; i < nr_true; i++) {
+		vm->mark[vm->truth_sel.idx[i]] = 1;
+		*sum_true += vm->epoch_cnt[vm->truth_sel.idx[i]];
+	}
+	return nr_true;
 }
 
 uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
@@ -554,33 +584,33 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
 	double hit_ratio, oracle;
 
 	sum_all = vm->total.nr_accesses - vm->epoch.nr_accesses;
-	/* the epoch's window: counts since the last epoch (the per-record path
-	 * only adds to the cumulative counts, one array write fewer) */
-	for (uint32_t i = 0; i < vm->pm.nr; i++)
-		vm->epoch_cnt[i] = vm->true_cum[i] - vm->true_base[i];
-	nr_true = tm_truth_top(&vm->truth_sel, vm->epoch_cnt, vm->pm.nr, c);
-	for (size_t i = 0; i < nr_true; i++) {
-		vm->mark[vm->truth_sel.idx[i]] = 1;
-		sum_true += vm->epoch_cnt[vm->truth_sel.idx[i]];
-	}
+	if (vm->truth)
+		nr_true = select_truth(vm, c, &sum_true);
 	/* DESIGN.md §7 invariant: achieved <= oracle.  It is strict only when
 	 * no migration landed inside the epoch: first touch only adds pages to
 	 * FMEM, so the FMEM set at the epoch's end (<= C pages) covers every
 	 * hit, and T is the best set of C pages. */
-	assert(vm->moved_this_epoch || hits <= sum_true);
+	assert(!vm->truth || vm->moved_this_epoch || hits <= sum_true);
 	hit_ratio = sum_all ? (double)hits / (double)sum_all : NAN;
-	oracle = sum_all ? (double)sum_true / (double)sum_all : NAN;
+	oracle = sum_all && vm->truth ? (double)sum_true / (double)sum_all : NAN;
 	if (sum_all) {
 		vm->sum_epoch_ratio += hit_ratio;
-		vm->sum_oracle_ratio += oracle;
+		vm->sum_oracle_ratio += vm->truth ? oracle : 0;
 		vm->nr_ratio_epochs++;
 	}
-	/* Shadows first, so the main identifier's rank stays in vm->rank. */
+	/* Shadows first, so the main identifier's rank stays in vm->rank;
+	 * without truth only the main one, which plans the migration, ranks. */
 	for (uint32_t i = vm->nr_idents; i-- > 0;) {
 		struct tm_accuracy a;
 
+		if (!vm->truth) {
+			if (i == 0)
+				rank_ident(vm, &vm->idents[i]);
+			continue;
+		}
+		rank_ident(vm, &vm->idents[i]);
 		score_ident(vm, &vm->idents[i], nr_true, sum_true, c, &a);
-		if (vm->truth && sum_all) {
+		if (sum_all) {
 			add_scores(&vm->idents[i], &a);
 			epoch_row(rows, host_name, vm, epoch_no, now_ns,
 				  &vm->idents[i], &a, hit_ratio, oracle);
@@ -623,6 +653,21 @@ void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns)
 	vm->moved_this_epoch = true;
 	vm->busy = false;
 	assert(tm_vm_check(vm));
+}
+
+/* Bytes held by the truth tracker alone: the window base and scratch
+ * counts, the sample base, T's marks and the selection buffers (0 when the
+ * VM keeps no truth; the cumulative counts stay for the migrator, the
+ * balloon curves and the scores, so they are not counted here). */
+size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm)
+{
+	if (!vm->truth)
+		return 0;
+	return (size_t)vm->arr_cap * (sizeof(*vm->true_base) +
+				      sizeof(*vm->epoch_cnt) +
+				      sizeof(*vm->smp_base) +
+				      sizeof(*vm->mark)) +
+	       tm_truth_sel_memory_bytes(&vm->truth_sel);
 }
 
 int tm_vm_check(const struct tm_vm_rt *vm)
