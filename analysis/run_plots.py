@@ -223,9 +223,13 @@ def cpu(summary, ts, ep, outdir):
     """Sampling and migration CPU per simulated second, per VM."""
     ts = with_intervals(ts)
     colors = vm_colors(vm_order(summary))
-    fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.0), sharex=True)
-    panels = (("sampling_cpu_ns", "sampling (PEBS collection)"),
-              ("migration_cpu_ns", "migration (copy, remap, flushes)"))
+    panels = [("sampling_cpu_ns", "sampling (PEBS collection)"),
+              ("migration_cpu_ns", "migration (copy, remap, flushes)")]
+    if "classification_cpu_ns" in ts:
+        panels.insert(1, ("classification_cpu_ns",
+                          "classification (identifier updates)"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.0),
+                             sharex=True)
     for ax, (col, what) in zip(axes, panels):
         for host, vm in vm_order(summary):
             r = ts[(ts["host"] == host) & (ts["vm"] == vm)]
@@ -235,11 +239,10 @@ def cpu(summary, ts, ep, outdir):
         ax.set_ylabel("CPU ms per simulated second")
         ax.set_xlabel("simulated time (s)")
         ax.legend(loc="best")
-    fig.suptitle("Management CPU per VM (classification CPU is not "
-                 "measured yet)")
+    fig.suptitle("Management CPU per VM")
     fig.tight_layout()
     return save_figure(fig, outdir, "cpu"), \
-        "Sampling and migration CPU per VM (classification CPU not measured)"
+        "Sampling, classification and migration CPU per VM"
 
 
 # In report order.

@@ -226,6 +226,10 @@ const struct tm_cfg_key tm_cfg_keys[] = {
 	  FLD(BOOL, IDENT, pow2_guard) },
 	{ "identifier.window_decay", TM_CFG_DOUBLE, 0, 1, "0", NULL, 0,
 	  FLD(DBL, IDENT, window_decay) },
+	/* assumption: SDH's update time in bench_sdh on the reference machine
+	 * (33 M updates/s, one heap, K = 1000; docs/bench.md) */
+	{ "identifier.cost_per_update", TM_CFG_TIME, 0, 1 * MS, "30ns", NULL, 0,
+	  FLD(DBL, IDENT, cost_ns_per_update) },
 
 	/* Demeter §4: exchange, per-pair flushes, unbounded lists; costs are
 	 * assumptions (no per-page time is published) */

@@ -68,6 +68,7 @@ struct tm_ident_config {
 	bool pow2_guard;
 	/* exact (and the window of sdh counts, where meaningful) */
 	double window_decay;      /* counts *= window_decay at each epoch; 0: reset */
+	double cost_ns_per_update; /* classification CPU per sample (assumption) */
 };
 
 enum tm_mig_mode { TM_MIG_NONE = 0, TM_MIG_EXCHANGE, TM_MIG_MIGRATE };

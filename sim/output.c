@@ -26,7 +26,7 @@ static const char ts_header[] =
 	"fmem_hit_ratio,static_hit_ratio,fmem_capacity_pages,"
 	"fmem_resident_pages,smem_resident_pages,pages_touched,promotions,"
 	"demotions,exchanges,migrated_bytes,migration_cpu_ns,tlb_flushes,"
-	"samples_dropped,sampling_cpu_ns,fmem_target_pages,"
+	"samples_dropped,sampling_cpu_ns,classification_cpu_ns,fmem_target_pages,"
 	"balloon_inflated_bytes,balloon_deflated_bytes,host_free_pages\n";
 
 static const char ep_header[] =
@@ -121,9 +121,10 @@ static json_t *ident_json(const struct tm_vm_rt *vm, const struct tm_ident_rt *i
 {
 	double n = (double)id->nr_scored;
 
-	return json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}",
 		"kind", id->cfg->kind, "role", id->shadow ? "shadow" : "main",
 		"memory_bytes", (json_int_t)id->ops->memory_bytes(id->st),
+		"cpu_ns", (json_int_t)tm_ident_cpu_ns(id, vm->total.nr_samples),
 		"epochs_scored", (json_int_t)id->nr_scored,
 		"precision", num_or_null(n ? id->sum_precision / n : NAN),
 		"recall", num_or_null(n ? id->sum_recall / n : NAN),

@@ -655,6 +655,14 @@ void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns)
 	assert(tm_vm_check(vm));
 }
 
+/* Classification CPU of nr_samples samples fed to identifier id: each is one
+ * update() at cost_per_update (docs/metrics.md; an assumption, the ranking
+ * at epochs is not charged). */
+uint64_t tm_ident_cpu_ns(const struct tm_ident_rt *id, uint64_t nr_samples)
+{
+	return (uint64_t)((double)nr_samples * id->cfg->cost_ns_per_update);
+}
+
 /* Bytes held by the truth tracker alone: the window base and scratch
  * counts, the sample base, T's marks and the selection buffers (0 when the
  * VM keeps no truth; the cumulative counts stay for the migrator, the
@@ -683,6 +691,18 @@ int tm_vm_check(const struct tm_vm_rt *vm)
 }
 
 /* ---- snapshot: one timeseries.csv row (columns in docs/outputs.md) ---- */
+
+/* Collection CPU since the last snapshot: the sampler's for full traces; for
+ * sample traces (pass-through) samples x cost_per_sample, as summary.json
+ * counts it. */
+static uint64_t sampling_cpu_ns(const struct tm_vm_rt *vm,
+				const struct tm_sampler_stats *ss)
+{
+	if (!vm->samples)
+		return (uint64_t)(ss->cpu_ns - vm->smp_snap.cpu_ns);
+	return (uint64_t)((double)(vm->total.nr_samples - vm->snap.nr_samples) *
+			  vm->cfg->sampler.cost_ns_per_sample);
+}
 
 void tm_vm_snapshot(struct tm_vm_rt *vm, const struct tm_config *cfg,
 		    uint64_t now_ns, const char *host_name, struct tm_strbuf *rows)
@@ -724,7 +744,10 @@ void tm_vm_snapshot(struct tm_vm_rt *vm, const struct tm_config *cfg,
 					      vm->mig_snap.nr_tlb_flushes),
 			 (unsigned long long)(ss.nr_dropped -
 					      vm->smp_snap.nr_dropped),
-			 (unsigned long long)(ss.cpu_ns - vm->smp_snap.cpu_ns));
+			 (unsigned long long)sampling_cpu_ns(vm, &ss));
+	tm_strbuf_printf(rows, ",%llu", (unsigned long long)
+			 tm_ident_cpu_ns(&vm->idents[0],
+					 t->nr_samples - s->nr_samples));
 	/* the last four columns are appended by the host (balloon state) */
 	vm->snap = vm->total;
 	vm->mig_snap = *m;

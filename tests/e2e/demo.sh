@@ -36,6 +36,20 @@ for r in ep:
         assert float(r["precision"]) == 1.0, r
         checked += 1
 assert checked > 0
+# classification CPU: samples x cost_per_update (default 30 ns), per
+# identifier, and the main identifier's per interval in timeseries.csv;
+# the intervals' sampling CPU adds up to the summary's (pass-through too)
+for h in s["hosts"]:
+    for v in h["vms"]:
+        for i in v["identifiers"]:
+            assert i["cpu_ns"] == v["sampler"]["samples"] * 30, (v["name"], i)
+        main = [i for i in v["identifiers"] if i["role"] == "main"][0]
+        tot = sum(int(r["classification_cpu_ns"]) for r in ts
+                  if (r["host"], r["vm"]) == (h["name"], v["name"]))
+        assert tot == main["cpu_ns"], (v["name"], tot, main["cpu_ns"])
+        smp = sum(int(r["sampling_cpu_ns"]) for r in ts
+                  if (r["host"], r["vm"]) == (h["name"], v["name"]))
+        assert abs(smp - v["sampler"]["cpu_ns"]) <= len(ts), (v["name"], smp)
 print("ok", len(vms), "VMs", len(ep), "epoch rows")
 PY
 expect_exit 0 "$TMSIM" report "$WORK/r"
