@@ -17,8 +17,9 @@
  * between, counts become floor(count x window_decay) and pages that reach 0
  * leave the map (integer counts, like kernel counters and Demeter's halving;
  * floor forgets small counts slightly faster than real-valued decay).  The
- * decayed map is rebuilt into a fresh table (an allocation per epoch, not
- * per sample).
+ * map decays in place (decay_in_place): a fresh table per epoch cost page
+ * faults and, freed, TLB shootdowns across the run's threads, about a fifth
+ * of the 100-host x 10-VM benchmark's CPU time.
  *
  * rank(): the top r->cap pages by count, ties to the lower page number, by
  * a min-heap selection over the map, O(pages x log cap); the heap is
@@ -95,6 +96,40 @@ static void rebuild(struct tm_exact *x, uint64_t nr_slots, double factor)
 	free(old);
 }
 
+/*
+ * counts := floor(count x factor) in place, pages reaching 0 leaving the map.
+ * Slots are visited once, in probe order, starting after an empty slot (so
+ * no cluster wraps into the start): each live entry is taken out and put
+ * back at the first empty slot from its home.  Entries still to visit lie
+ * beyond the current slot, so that slot is free and the entry never moves
+ * forward; and a slot emptied later lies beyond every entry already placed,
+ * so no probe path is cut.  The result is a valid linear-probing table with
+ * the same contents a rebuild would give.
+ */
+static void decay_in_place(struct tm_exact *x, double factor)
+{
+	uint64_t start = 0;
+
+	while (x->tab[start].count != 0)   /* load <= 0.7: one exists */
+		start = (start + 1) & x->mask;
+	x->nr = 0;
+	for (uint64_t k = 1; k <= x->mask; k++) {
+		uint64_t p = (start + k) & x->mask, c, j;
+		struct slot e = x->tab[p];
+
+		if (e.count == 0)
+			continue;
+		c = (uint64_t)((double)e.count * factor);
+		x->tab[p].count = 0;
+		if (c == 0)
+			continue;
+		j = probe(x, e.page);
+		x->tab[j].page = e.page;
+		x->tab[j].count = c;
+		x->nr++;
+	}
+}
+
 static void exact_update(void *st, uint64_t page, uint32_t weight,
 			 enum tm_tier tier)
 {
@@ -165,7 +200,7 @@ static void exact_epoch_end(void *st)
 		x->nr = 0;
 		return;
 	}
-	rebuild(x, x->mask + 1, x->window_decay);
+	decay_in_place(x, x->window_decay);
 }
 
 static uint64_t exact_estimate(const void *st, uint64_t page)

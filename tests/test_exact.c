@@ -165,6 +165,44 @@ static void test_growth_and_rank(void **state)
 	ops()->free(x);
 }
 
+/* Decay in place over many epochs on a map kept near its 0.7 load limit
+ * (clusters long and wrapping around the table's end): after every epoch,
+ * each page's estimate is floor(previous x 0.75) plus its new samples, as
+ * a plain array computes it, pages at 0 are absent, and memory_bytes shows
+ * that the table was never reallocated to decay. */
+static void test_decay_in_place(void **state)
+{
+	enum { PAGES = 1400, EPOCHS = 30 };
+	struct tm_ident_config c;
+	void *x = make(&c, 0.75, true, 512);   /* 1024 slots */
+	uint64_t *truth = tm_xcalloc(PAGES, sizeof(*truth));
+	size_t mem = 0;
+	uint64_t s = 99;
+
+	(void)state;
+	for (int e = 0; e < EPOCHS; e++) {
+		for (int i = 0; i < 3000; i++) {
+			s = s * 6364136223846793005ull + 1442695040888963407ull;
+			uint64_t page = (s >> 33) % (e % 2 ? PAGES : 700);
+			uint32_t w = 1 + (uint32_t)((s >> 20) % 4);
+
+			ops()->update(x, page * 977, w, TM_TIER_SMEM);
+			truth[page] += w;
+		}
+		if (e == 1)   /* the map has grown for all PAGES (< 0.7 x 2048) */
+			mem = ops()->memory_bytes(x);
+		ops()->epoch_end(x);
+		for (uint64_t p = 0; p < PAGES; p++) {
+			truth[p] = (uint64_t)((double)truth[p] * 0.75);
+			assert_int_equal(ops()->estimate(x, p * 977), truth[p]);
+		}
+		assert_int_equal(ops()->estimate(x, 5), 0);   /* never seen */
+	}
+	assert_int_equal(ops()->memory_bytes(x), mem);
+	free(truth);
+	ops()->free(x);
+}
+
 static void test_registry(void **state)
 {
 	(void)state;
@@ -180,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_rank_ties),
 		cmocka_unit_test(test_window_rules),
 		cmocka_unit_test(test_growth_and_rank),
+		cmocka_unit_test(test_decay_in_place),
 		cmocka_unit_test(test_registry),
 	};
 
