@@ -552,10 +552,11 @@ static uint64_t payback_accesses(uint64_t cost_ns, uint64_t extra_ns)
 }
 
 static void account_move(struct tm_migrator *m, const struct tm_move *mv,
-			 const uint64_t *cum_accesses, uint64_t now_ns,
-			 uint64_t nr_payback)
+			 const uint64_t *cum_accesses, size_t stride,
+			 uint64_t now_ns, uint64_t nr_payback)
 {
 	uint32_t idx = mv->idx;
+	uint64_t acc = cum_accesses[(size_t)idx * stride];
 	uint8_t last = m->last_dir[idx];
 
 	assert(now_ns >= m->last_move_ns[idx]);
@@ -563,16 +564,17 @@ static void account_move(struct tm_migrator *m, const struct tm_move *mv,
 	    now_ns - m->last_move_ns[idx] < m->cfg.pingpong_window_ns)
 		m->stats.nr_pingpong++;
 	if (mv->to_tier == TM_TIER_SMEM && last == TM_TIER_FMEM &&
-	    cum_accesses[idx] < m->payback_at[idx])
+	    acc < m->payback_at[idx])
 		m->stats.nr_unpaid++;
 	if (mv->to_tier == TM_TIER_FMEM)
-		m->payback_at[idx] = sat_add(cum_accesses[idx], nr_payback);
+		m->payback_at[idx] = sat_add(acc, nr_payback);
 	m->last_dir[idx] = mv->to_tier;
 	m->last_move_ns[idx] = now_ns;
 }
 
 void tm_migrator_done(struct tm_migrator *m, const struct tm_mig_batch *b,
-		      const uint64_t *cum_accesses, uint64_t now_ns)
+		      const uint64_t *cum_accesses, size_t stride,
+		      uint64_t now_ns)
 {
 	struct tm_mig_stats *s = &m->stats;
 	uint64_t nr_payback;
@@ -585,7 +587,7 @@ void tm_migrator_done(struct tm_migrator *m, const struct tm_mig_batch *b,
 	nr_payback = payback_accesses(b->cpu_ns / b->nr_moves,
 				      m->smem_extra_ns_per_access);
 	for (size_t i = 0; i < b->nr_moves; i++)
-		account_move(m, &b->moves[i], cum_accesses, now_ns,
+		account_move(m, &b->moves[i], cum_accesses, stride, now_ns,
 			     nr_payback);
 	s->nr_promotions += b->nr_promotions;
 	s->nr_demotions += b->nr_demotions;

@@ -30,7 +30,6 @@ struct tm_mig_view {
 	uint64_t now_ns;
 	uint64_t epoch_ns;             /* epoch length, for the bytes/s limit */
 	const uint8_t *tier;          /* per dense index: enum tm_tier */
-	const uint64_t *cum_accesses; /* per dense index: accesses since start */
 	uint32_t nr_pages;            /* dense indexes [0, nr_pages) */
 	uint64_t nr_fmem_cap_pages;   /* FMEM capacity now */
 	uint64_t nr_fmem_pages;       /* FMEM resident now (incl. in flight) */
@@ -82,10 +81,12 @@ void tm_migrator_plan(struct tm_migrator *m, const struct tm_mig_view *v,
 /* The moves of batch b were applied at now_ns (the caller changed the
  * tiers): update ping-pong and payback accounting.  A promotion "pays back"
  * when the accesses it served from FMEM before its demotion, times
- * smem_extra_ns_per_access, exceed its per-page cost; cum_accesses is the
- * same array as in the view. */
+ * smem_extra_ns_per_access, exceed its per-page cost;
+ * cum_accesses[idx * stride] is the accesses of dense index idx since the
+ * start (stride 1 for a plain array). */
 void tm_migrator_done(struct tm_migrator *m, const struct tm_mig_batch *b,
-		      const uint64_t *cum_accesses, uint64_t now_ns);
+		      const uint64_t *cum_accesses, size_t stride,
+		      uint64_t now_ns);
 
 const struct tm_mig_stats *tm_migrator_stats(const struct tm_migrator *m);
 

@@ -199,6 +199,7 @@ static void radix_desc(uint32_t *a, uint32_t *tmp, size_t n)
 }
 
 /* Decay the window, add the interval, and rebuild one curve. */
+/* cum: the page's count at cum[2 i] (TM_ACC or, from vm->cum + 1, TM_SMP). */
 static size_t window_curve(struct tm_vm_rt *vm, double *win, uint64_t *snap,
 			   const uint64_t *cum, double decay, uint64_t *curve,
 			   uint64_t *total)
@@ -208,10 +209,10 @@ static size_t window_curve(struct tm_vm_rt *vm, double *win, uint64_t *snap,
 	uint64_t sum = 0;
 
 	for (uint32_t i = 0; i < vm->pm.nr; i++) {
-		double w = win[i] * decay + (double)(cum[i] - snap[i]);
+		double w = win[i] * decay + (double)(cum[2 * (size_t)i] - snap[i]);
 
 		win[i] = w;
-		snap[i] = cum[i];
+		snap[i] = cum[2 * (size_t)i];
 		if (w >= 0.5)
 			b->sort_a[n++] = w >= 4e9 ? UINT32_MAX :
 					 (uint32_t)(w + 0.5);
@@ -247,11 +248,11 @@ static void vm_tick(struct tm_host_rt *h, struct tm_vm_rt *vm,
 	ensure_window(vm);
 	if (decay < 0)
 		decay = 0;
-	b->nr_true = window_curve(vm, b->win_true, b->snap_true, vm->true_cum,
+	b->nr_true = window_curve(vm, b->win_true, b->snap_true, vm->cum,
 				  decay, b->curve_true, &b->tot_true);
 	if (need_est)
 		b->nr_est = window_curve(vm, b->win_est, b->snap_smp,
-					 vm->smp_cum, decay, b->curve_est,
+					 vm->cum + 1, decay, b->curve_est,
 					 &b->tot_est);
 	tc = (struct tm_curve){ b->curve_true, b->nr_true, b->tot_true };
 	b->need_now_pages = tm_curve_pages_for(&tc, vm->cfg->target_hit);

@@ -89,6 +89,10 @@ struct tm_ident_rt {
 	uint64_t nr_are;  /* epochs with a defined ARE */
 };
 
+/* A page's cumulative counts in tm_vm_rt.cum (stride 2). */
+#define TM_ACC(vm, idx) ((vm)->cum[2 * (size_t)(idx)])
+#define TM_SMP(vm, idx) ((vm)->cum[2 * (size_t)(idx) + 1])
+
 struct tm_vm_rt {
 	const struct tm_vm_config *cfg;
 	uint32_t index;
@@ -110,11 +114,14 @@ struct tm_vm_rt {
 	/* pages */
 	struct tm_pagemap pm;
 	uint32_t arr_cap;           /* capacity of the per-page arrays below */
-	uint64_t *true_base;        /* true_cum at the epoch's start */
+	uint64_t *true_base;        /* TM_ACC at the epoch's start */
 	uint64_t *epoch_cnt;        /* scratch: accesses this epoch */
-	uint64_t *true_cum;         /* accesses since start */
-	uint64_t *smp_base;         /* smp_cum at the epoch's start */
-	uint64_t *smp_cum;          /* identifier increments since start */
+	/* Per page, side by side so that one cache line serves both updates
+	 * of a sample (40 M-sample replay: 3.2 -> 3.0 s): cum[2 i] accesses
+	 * since start (TM_ACC), cum[2 i + 1] identifier increments since start
+	 * (TM_SMP). */
+	uint64_t *cum;
+	uint64_t *smp_base;         /* TM_SMP at the epoch's start */
 	uint8_t *mark;              /* scratch: page is in T */
 	uint64_t nr_fmem_cap_pages;
 	uint64_t nr_fmem_pages, nr_smem_pages, nr_static_fmem;

@@ -75,8 +75,8 @@ static void grow_arrays(struct tm_vm_rt *vm)
 #define GROW(a) do { \
 	vm->a = tm_xrealloc(vm->a, cap * sizeof(*vm->a)); \
 	memset(vm->a + old, 0, (cap - old) * sizeof(*vm->a)); } while (0)
-	GROW(true_cum);
-	GROW(smp_cum);
+	vm->cum = tm_xrealloc(vm->cum, 2 * (size_t)cap * sizeof(*vm->cum));
+	memset(vm->cum + 2 * old, 0, 2 * (cap - old) * sizeof(*vm->cum));
 	if (vm->truth) {   /* the truth tracker's own arrays (DESIGN.md §7) */
 		GROW(true_base);
 		GROW(epoch_cnt);
@@ -198,9 +198,8 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	free(vm->drain_buf);
 	free(vm->true_base);
 	free(vm->epoch_cnt);
-	free(vm->true_cum);
+	free(vm->cum);
 	free(vm->smp_base);
-	free(vm->smp_cum);
 	free(vm->mark);
 	free(vm->rank.hot);
 	free(vm->rank.promote);
@@ -241,7 +240,7 @@ static inline void feed(struct tm_vm_rt *vm, uint32_t idx, uint8_t op)
 	enum tm_tier tier = vm->pm.tier[idx];
 
 	vm->total.samples_fmem += tier == TM_TIER_FMEM;
-	vm->smp_cum[idx] += inc;
+	TM_SMP(vm, idx) += inc;
 	vm->total.nr_samples++;
 	for (uint32_t i = 0; i < vm->nr_idents; i++)
 		vm->idents[i].ops->update(vm->idents[i].st, idx, inc, tier);
@@ -283,7 +282,7 @@ static inline void access_one(struct tm_vm_rt *vm, const struct tm_record *r,
 		vm->total.hits_smem += w;
 	if (idx < vm->nr_static_fmem)
 		vm->total.hits_static_fmem += w;
-	vm->true_cum[idx] += w;
+	TM_ACC(vm, idx) += w;
 	if (vm->samples)
 		feed(vm, idx, r->op);
 	else
@@ -299,8 +298,7 @@ prefetch_page(const struct tm_vm_rt *vm, uint32_t idx)
 	if (idx >= vm->arr_cap)
 		return;   /* a new page: its arrays grow at first touch */
 	__builtin_prefetch(&vm->pm.tier[idx]);
-	__builtin_prefetch(&vm->true_cum[idx], 1);
-	__builtin_prefetch(&vm->smp_cum[idx], 1);
+	__builtin_prefetch(&TM_ACC(vm, idx), 1);   /* and TM_SMP: same line */
 }
 
 /*
@@ -430,8 +428,8 @@ static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 	}
 	for (size_t i = 0; i < nr_true; i++) {
 		uint32_t idx = vm->truth_sel.idx[i];
-		uint64_t n = id->cum_window ? vm->smp_cum[idx] :
-			     vm->smp_cum[idx] - vm->smp_base[idx];
+		uint64_t n = id->cum_window ? TM_SMP(vm, idx) :
+			     TM_SMP(vm, idx) - vm->smp_base[idx];
 		double d = fabs((double)id->ops->estimate(id->st, idx) -
 				(double)n);
 
@@ -504,7 +502,6 @@ uint64_t tm_vm_plan_migration(struct tm_vm_rt *vm, uint64_t now_ns,
 		.now_ns = now_ns,
 		.epoch_ns = epoch_ns,
 		.tier = vm->pm.tier,
-		.cum_accesses = vm->true_cum,
 		.nr_pages = vm->pm.nr,
 		.nr_fmem_cap_pages = vm->nr_fmem_cap_pages,
 		.nr_fmem_pages = vm->nr_fmem_pages,
@@ -546,10 +543,10 @@ static void reset_window(struct tm_vm_rt *vm, size_t nr_true)
 	if (vm->truth) {
 		for (size_t i = 0; i < nr_true; i++)
 			vm->mark[vm->truth_sel.idx[i]] = 0;
-		memcpy(vm->true_base, vm->true_cum,
-		       vm->pm.nr * sizeof(*vm->true_base));
-		memcpy(vm->smp_base, vm->smp_cum,
-		       vm->pm.nr * sizeof(*vm->smp_base));
+		for (uint32_t i = 0; i < vm->pm.nr; i++) {
+			vm->true_base[i] = TM_ACC(vm, i);
+			vm->smp_base[i] = TM_SMP(vm, i);
+		}
 	}
 	for (uint32_t i = 0; i < vm->nr_idents; i++)
 		vm->idents[i].ops->epoch_end(vm->idents[i].st);
@@ -565,7 +562,7 @@ static size_t select_truth(struct tm_vm_rt *vm, uint64_t c, uint64_t *sum_true)
 	/* the epoch's window: counts since the last epoch (the per-record path
 	 * only adds to the cumulative counts, one array write fewer) */
 	for (uint32_t i = 0; i < vm->pm.nr; i++)
-		vm->epoch_cnt[i] = vm->true_cum[i] - vm->true_base[i];
+		vm->epoch_cnt[i] = TM_ACC(vm, i) - vm->true_base[i];
 	nr_true = tm_truth_top(&vm->truth_sel, vm->epoch_cnt, vm->pm.nr, c);
 	for (size_t i = 0; i < nr_true; i++) {
 		vm->mark[vm->truth_sel.idx[i]] = 1;
@@ -646,7 +643,7 @@ void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns)
 				vm->idents[k].ops->moved(vm->idents[k].st,
 							 mv->idx, mv->to_tier);
 	}
-	tm_migrator_done(vm->mig, &vm->last_batch, vm->true_cum, now_ns);
+	tm_migrator_done(vm->mig, &vm->last_batch, vm->cum, 2, now_ns);
 	vm->last_done_ns = now_ns;
 	vm->nr_inflight = 0;
 	vm->nr_inflight_promotions = 0;

@@ -87,7 +87,6 @@ static struct tm_mig_view view_of(struct world *w)
 		.now_ns = w->now_ns,
 		.epoch_ns = w->epoch_ns,
 		.tier = w->tier,
-		.cum_accesses = w->cum,
 		.nr_pages = w->nr,
 		.nr_fmem_cap_pages = w->cap,
 		.nr_fmem_pages = count_tier(w, F),
@@ -122,7 +121,7 @@ static void apply(struct world *w, struct tm_migrator *m,
 		w->tier[idx] = b->moves[i].to_tier;
 	}
 	w->now_ns = b->done_ns;
-	tm_migrator_done(m, b, w->cum, w->now_ns);
+	tm_migrator_done(m, b, w->cum, 1, w->now_ns);
 }
 
 static struct tm_migration_config base_cfg(enum tm_mig_mode mode)
