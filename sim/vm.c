@@ -305,9 +305,10 @@ prefetch_page(const struct tm_vm_rt *vm, uint32_t idx)
  * Records [a, b) of the buffer, none due for a drain or past the step's end.
  * Per-record work waits on memory: a page map slot, then the page's tier and
  * counters, scattered over megabytes for a large footprint.  So the run is
- * a three-stage pipeline: the map slot of record i + 2L is prefetched, record
- * i + L is looked up (in record order, so dense indexes are still given in
- * first-touch order) and its page's state prefetched, and record i is done.
+ * a three-stage pipeline: while record r is done, record r + L is looked up
+ * (in record order, so dense indexes are still given in first-touch order)
+ * and its page's state prefetched, and the map slot of record r + 3L is
+ * prefetched (2L records before its lookup).
  * Lookups ahead of their record never reorder anything observable: first
  * touch placement and every count happen at the record's own turn.
  */
