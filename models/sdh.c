@@ -808,6 +808,24 @@ struct tm_sdh_bucket *tm_sdh_bucket(void *st, uint64_t key, uint32_t row,
 	return l.b[row];
 }
 
+void tm_sdh_test_config(struct tm_ident_config *c, uint32_t depth,
+			uint32_t width, uint64_t k)
+{
+	memset(c, 0, sizeof(*c));
+	strcpy(c->kind, "sdh");
+	c->depth = depth;
+	c->width = width;
+	c->decay_base = 1.08;
+	c->decay = true;
+	c->decay_rounding = TM_DECAY_PAPER;
+	c->estimator = TM_EST_MAX;
+	c->estimator_rows = TM_EST_MATCHING;
+	c->selective_increment = true;
+	c->nr_topk = k;
+	c->min_entries = 512;
+	c->max_requests = 16384;
+}
+
 uint32_t tm_sdh_heap_cap(const void *st)
 {
 	return ((const struct tm_sdh *)st)->k;

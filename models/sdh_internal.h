@@ -33,6 +33,12 @@ struct tm_sdh_variant {
 
 void tm_sdh_set_variant(void *st, const struct tm_sdh_variant *v);
 
+/* An sdh config for tests and benchmarks: DESIGN.md §6.2's defaults (b =
+ * 1.08, paper decay, max over matching rows, min_entries 512, max_requests
+ * 16384) with HeavyKeeper's selective increment on, and d, w, K given. */
+void tm_sdh_test_config(struct tm_ident_config *c, uint32_t depth,
+			uint32_t width, uint64_t k);
+
 /* Probability that a mismatching sample decrements a counter at c,
  * as the precomputed table stores it (exact to 2^-63). */
 double tm_sdh_decay_probability(const void *st, uint32_t c);

@@ -43,19 +43,7 @@ static const struct tm_identifier_ops *exact(void)
 /* The defaults of DESIGN.md §6.2 with HeavyKeeper's optimisations on. */
 static void sdh_defaults(struct tm_ident_config *c)
 {
-	memset(c, 0, sizeof(*c));
-	strcpy(c->kind, "sdh");
-	c->depth = 4;
-	c->width = 8192;
-	c->decay_base = 1.08;
-	c->decay = true;
-	c->decay_rounding = TM_DECAY_PAPER;
-	c->estimator = TM_EST_MAX;
-	c->estimator_rows = TM_EST_MATCHING;
-	c->selective_increment = true;
-	c->nr_topk = 100;
-	c->min_entries = 512;
-	c->max_requests = 16384;
+	tm_sdh_test_config(c, 4, 8192, 100);
 }
 
 static void *make(const struct tm_ident_config *c, uint64_t seed)

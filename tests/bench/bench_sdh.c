@@ -123,23 +123,6 @@ static void gen_stream(struct stream *st, double skew, uint64_t seed)
 	free(order);
 }
 
-static void sdh_config(struct tm_ident_config *c, uint32_t d, uint32_t w,
-		       uint64_t k)
-{
-	memset(c, 0, sizeof(*c));
-	strcpy(c->kind, "sdh");
-	c->depth = d;
-	c->width = w;
-	c->decay_base = 1.08;
-	c->decay = true;
-	c->decay_rounding = TM_DECAY_PAPER;
-	c->estimator = TM_EST_MAX;
-	c->estimator_rows = TM_EST_MATCHING;
-	c->selective_increment = true;
-	c->nr_topk = k;
-	c->min_entries = 512;
-	c->max_requests = 16384;
-}
 
 struct result {
 	double precision, are, aae;
@@ -197,7 +180,7 @@ static struct result run_one(const struct stream *st, uint32_t k,
 
 	if (w < 3)
 		return (struct result){ -1, -1, -1, 0 };
-	sdh_config(&c, 2, (uint32_t)(w | 1), k);   /* HK: 605, 6051 */
+	tm_sdh_test_config(&c, 2, (uint32_t)(w | 1), k);   /* HK: 605, 6051 */
 	return run_cfg(st, k, &c, var);
 }
 
@@ -256,7 +239,7 @@ static void throughput(const struct stream *st, uint64_t k, bool two_heap)
 	struct tm_ident_params p = { &c, 0, 7 };
 	double best = 0;
 
-	sdh_config(&c, 4, 8192, k);
+	tm_sdh_test_config(&c, 4, 8192, k);
 	c.selective_increment = false;
 	c.two_heap = two_heap;
 	for (int rep = 0; rep < 3; rep++) {
@@ -324,7 +307,7 @@ static void variants(const struct stream *st)
 		struct tm_ident_config c;
 		struct result r;
 
-		sdh_config(&c, 2, w, 100);
+		tm_sdh_test_config(&c, 2, w, 100);
 		apply_edit(&c, rows[i].edit);
 		r = run_cfg(st, 100, &c, rows[i].var);
 		printf("%-40s %6.4f %8.2e %8.2f %4zu\n", rows[i].label,
