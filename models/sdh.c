@@ -62,8 +62,9 @@
  * does: among several entries at the minimum the one replaced is the one
  * on top, usually the last newcomer, and a newcomer at the minimum stays
  * on top in O(1).  (Ordering ties by key made each such newcomer sift to
- * the bottom: 23% of samples at K = 10485 over 1M pages, bench_sdh.)  HK keeps max(estimate, old) and admits a newcomer to a
- * full heap only at min + 1 (variant hk_heap).
+ * the bottom: 23% of samples at K = 10485 over 1M pages, bench_sdh.)
+ * HK keeps max(estimate, old) and admits a newcomer to a full heap only at
+ * min + 1 (variant hk_heap).
  *
  * Two heaps (S2/S3): each sample goes to the heap of its page's tier.  The
  * FMEM heap is a min-heap (coldest FMEM page on top, the demotion
@@ -372,11 +373,6 @@ static uint32_t sketch_query(const struct tm_sdh *s, uint64_t key)
 
 /* --- heaps ---------------------------------------------------------------- */
 
-static inline uint64_t top_value(const struct tm_topk *h)
-{
-	return tm_topk_top_value(h);
-}
-
 /* S1 heap rule (HK's with hk_heap).  slot: key's slot before the update. */
 static inline void one_heap_feed(struct tm_sdh *s, uint64_t key,
 				 uint32_t slot, uint64_t est)
@@ -400,7 +396,7 @@ static inline void one_heap_feed(struct tm_sdh *s, uint64_t key,
 		tm_topk_push(h, key, est);
 		return;
 	}
-	min = top_value(h);
+	min = tm_topk_top_value(h);
 	if (s->var.hk_heap ? est == min + 1 : min <= est)
 		tm_topk_replace_top(h, key, est);
 }
@@ -481,9 +477,9 @@ update_one_heap_x(struct tm_sdh *s, uint64_t page, uint32_t delta, bool fast)
 		sketch_locate(s, page, &l);
 	slot = tm_topk_find_hash(h, page, hh);
 	if (s->selective && slot == TM_TOPK_NONE && h->nr == h->cap)
-		inc_limit = (uint32_t)top_value(h);
+		inc_limit = (uint32_t)tm_topk_top_value(h);
 	if (!fast && s->cooling)
-		cool = (uint32_t)top_value(h);
+		cool = (uint32_t)tm_topk_top_value(h);
 	if (fast)
 		est = sketch_apply_m(s, &l, delta, inc_limit, 0, EST_MAX_MATCH,
 				     4);
@@ -508,7 +504,8 @@ static inline __attribute__((always_inline)) void
 update_two_heap_x(struct tm_sdh *s, uint64_t page, uint32_t delta,
 		  enum tm_tier tier, bool fast)
 {
-	uint32_t cool = !fast && s->cooling ? (uint32_t)top_value(s->fheap) : 0;
+	uint32_t cool = !fast && s->cooling ?
+			(uint32_t)tm_topk_top_value(s->fheap) : 0;
 	uint64_t hh = tm_topk_hash(page);   /* once, for prefetch and finds */
 	struct tm_topk *h = heap_of(s, tier), *o;
 	struct sketch_loc l;

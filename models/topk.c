@@ -227,11 +227,6 @@ static void fix(struct tm_topk *h, uint32_t i)
 
 /* --- public operations --------------------------------------------------- */
 
-void tm_topk_prefetch(const struct tm_topk *h, uint64_t key)
-{
-	tm_topk_prefetch_hash(h, tm_topk_hash(key));
-}
-
 uint32_t tm_topk_find(const struct tm_topk *h, uint64_t key)
 {
 	return tm_topk_find_hash(h, key, tm_topk_hash(key));

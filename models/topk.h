@@ -58,9 +58,6 @@ uint32_t tm_topk_cap(const struct tm_topk *h);
 bool tm_topk_full(const struct tm_topk *h);
 enum tm_topk_order tm_topk_order(const struct tm_topk *h);
 
-/* Start loading the index cell of key, so a find() issued a little later
- * does not wait for memory (a hint; no effect on contents). */
-void tm_topk_prefetch(const struct tm_topk *h, uint64_t key);
 /* The slot of key, or TM_TOPK_NONE. */
 uint32_t tm_topk_find(const struct tm_topk *h, uint64_t key);
 bool tm_topk_contains(const struct tm_topk *h, uint64_t key);
