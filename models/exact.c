@@ -63,36 +63,18 @@ static inline uint64_t probe(const struct tm_exact *x, uint64_t page)
 	return i;
 }
 
-/* Move every live slot of old[0..nr_old) into x->tab, scaled by factor
- * (1.0: unchanged); slots scaled to 0 are dropped. */
-static void reinsert(struct tm_exact *x, const struct slot *old,
-		     uint64_t nr_old, double factor)
-{
-	x->nr = 0;
-	for (uint64_t i = 0; i < nr_old; i++) {
-		uint64_t c = old[i].count, j;
-
-		if (c == 0)
-			continue;
-		if (factor != 1.0)
-			c = (uint64_t)((double)c * factor);
-		if (c == 0)
-			continue;
-		j = probe(x, old[i].page);
-		x->tab[j].page = old[i].page;
-		x->tab[j].count = c;
-		x->nr++;
-	}
-}
-
-static void rebuild(struct tm_exact *x, uint64_t nr_slots, double factor)
+/* Grow the map to nr_slots (a power of two), moving every live slot. */
+static void grow(struct tm_exact *x, uint64_t nr_slots)
 {
 	struct slot *old = x->tab;
 	uint64_t nr_old = x->mask + 1;
 
 	x->tab = tm_xcalloc(nr_slots, sizeof(*x->tab));
 	x->mask = nr_slots - 1;
-	reinsert(x, old, nr_old, factor);
+	for (uint64_t i = 0; i < nr_old; i++) {
+		if (old[i].count)
+			x->tab[probe(x, old[i].page)] = old[i];
+	}
 	free(old);
 }
 
@@ -104,7 +86,7 @@ static void rebuild(struct tm_exact *x, uint64_t nr_slots, double factor)
  * beyond the current slot, so that slot is free and the entry never moves
  * forward; and a slot emptied later lies beyond every entry already placed,
  * so no probe path is cut.  The result is a valid linear-probing table with
- * the same contents a rebuild would give.
+ * the same contents as decaying into a fresh table.
  */
 static void decay_in_place(struct tm_exact *x, double factor)
 {
@@ -144,7 +126,7 @@ static void exact_update(void *st, uint64_t page, uint32_t weight,
 	if (x->tab[i].count == 0) {
 		/* load <= 0.7 keeps probe sequences short (assumption) */
 		if ((x->nr + 1) * 10 > (x->mask + 1) * 7) {
-			rebuild(x, 2 * (x->mask + 1), 1.0);
+			grow(x, 2 * (x->mask + 1));
 			i = probe(x, page);
 		}
 		x->tab[i].page = page;
