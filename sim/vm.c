@@ -242,8 +242,11 @@ static inline void feed(struct tm_vm_rt *vm, uint32_t idx, uint8_t op)
 	vm->total.samples_fmem += tier == TM_TIER_FMEM;
 	TM_SMP(vm, idx) += inc;
 	vm->total.nr_samples++;
-	if (vm->nr_idents == 1) {   /* the common case, without the loop's
-				     * reloads: 40 M-sample replay -4% */
+	/* One identifier (no shadows) is the common case: called directly it
+	 * costs ~20 instructions per sample less than through the loop, whose
+	 * bounds stay live across the indirect call (callgrind; holding them
+	 * in locals did not help); 40 M-sample replay -4%. */
+	if (vm->nr_idents == 1) {
 		const struct tm_ident_rt *id = vm->idents;
 
 		id->ops->update(id->st, idx, inc, tier);
