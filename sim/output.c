@@ -180,9 +180,7 @@ static json_t *sampler_json(const struct tm_vm_rt *vm)
 		"samples", (json_int_t)vm->total.nr_samples,
 		"dropped", (json_int_t)s.nr_dropped,
 		"drains", (json_int_t)s.nr_drains,
-		"cpu_ns", (json_int_t)(vm->samples ?
-			(double)vm->total.nr_samples *
-			vm->cfg->sampler.cost_ns_per_sample : s.cpu_ns));
+		"cpu_ns", (json_int_t)tm_vm_sampling_cpu_ns(vm));
 }
 
 /* Per-VM rebalancing metrics (docs/rebalancing.md). */

@@ -239,6 +239,7 @@ uint64_t tm_vm_plan_migration(struct tm_vm_rt *vm, uint64_t now_ns,
 /* Invariants of DESIGN.md §7: tiers within capacity, pages conserved. */
 int tm_vm_check(const struct tm_vm_rt *vm);
 size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm);
+double tm_vm_sampling_cpu_ns(const struct tm_vm_rt *vm);
 uint64_t tm_ident_cpu_ns(const struct tm_ident_rt *id, uint64_t nr_samples);
 
 #endif

@@ -700,16 +700,17 @@ int tm_vm_check(const struct tm_vm_rt *vm)
 
 /* ---- snapshot: one timeseries.csv row (columns in docs/outputs.md) ---- */
 
-/* Collection CPU since the last snapshot: the sampler's for full traces; for
- * sample traces (pass-through) samples x cost_per_sample, as summary.json
- * counts it. */
-static uint64_t sampling_cpu_ns(const struct tm_vm_rt *vm,
-				const struct tm_sampler_stats *ss)
+/* Collection CPU since the start: the sampler's for full traces; for
+ * sample traces (pass-through) samples x cost_per_sample. */
+double tm_vm_sampling_cpu_ns(const struct tm_vm_rt *vm)
 {
-	if (!vm->samples)
-		return (uint64_t)(ss->cpu_ns - vm->smp_snap.cpu_ns);
-	return (uint64_t)((double)(vm->total.nr_samples - vm->snap.nr_samples) *
-			  vm->cfg->sampler.cost_ns_per_sample);
+	struct tm_sampler_stats ss = { 0 };
+
+	if (vm->samples)
+		return (double)vm->total.nr_samples *
+		       vm->cfg->sampler.cost_ns_per_sample;
+	tm_sampler_get_stats(vm->sampler, &ss);
+	return ss.cpu_ns;
 }
 
 void tm_vm_snapshot(struct tm_vm_rt *vm, const struct tm_config *cfg,
@@ -721,6 +722,7 @@ void tm_vm_snapshot(struct tm_vm_rt *vm, const struct tm_config *cfg,
 	uint64_t acc = t->nr_accesses - s->nr_accesses;
 	uint64_t hf = t->hits_fmem - s->hits_fmem;
 	uint64_t hst = t->hits_static_fmem - s->hits_static_fmem;
+	double smp_cpu = tm_vm_sampling_cpu_ns(vm);
 
 	(void)cfg;
 	if (vm->sampler)
@@ -752,7 +754,7 @@ void tm_vm_snapshot(struct tm_vm_rt *vm, const struct tm_config *cfg,
 					      vm->mig_snap.nr_tlb_flushes),
 			 (unsigned long long)(ss.nr_dropped -
 					      vm->smp_snap.nr_dropped),
-			 (unsigned long long)sampling_cpu_ns(vm, &ss));
+			 (unsigned long long)(smp_cpu - vm->smp_snap.cpu_ns));
 	tm_strbuf_printf(rows, ",%llu", (unsigned long long)
 			 tm_ident_cpu_ns(&vm->idents[0],
 					 t->nr_samples - s->nr_samples));
@@ -760,4 +762,5 @@ void tm_vm_snapshot(struct tm_vm_rt *vm, const struct tm_config *cfg,
 	vm->snap = vm->total;
 	vm->mig_snap = *m;
 	vm->smp_snap = ss;
+	vm->smp_snap.cpu_ns = smp_cpu;
 }
