@@ -364,6 +364,15 @@ static uint32_t sketch_query(const struct tm_sdh *s, uint64_t key)
 	struct sketch_loc l;
 	uint32_t est = est_init(s->est_mode);
 
+	if (s->fast) {   /* the defaults, unrolled as in update_one_heap_x */
+		locate_rows(s, key, &l, 4);
+#pragma GCC unroll 4
+		for (uint32_t i = 0; i < 4; i++)
+			est = est_fold(EST_MAX_MATCH, est, l.b[i]->count,
+				       l.b[i]->count > 0 &&
+				       l.b[i]->fp == l.fp[i]);
+		return est;
+	}
 	sketch_locate(s, key, &l);
 	for (uint32_t i = 0; i < s->depth; i++)
 		est = est_fold(s->est_mode, est, l.b[i]->count,
@@ -386,8 +395,8 @@ static inline void one_heap_feed(struct tm_sdh *s, uint64_t key,
 		if (est == 0)
 			tm_topk_remove_at(h, slot);
 		else if (est != old)
-			tm_topk_update_at(h, slot,
-					  s->var.hk_heap && old > est ? old : est);
+			tm_topk_set_at(h, slot,
+				       s->var.hk_heap && old > est ? old : est);
 		return;
 	}
 	if (est == 0)
@@ -447,7 +456,7 @@ static void two_heap_feed(struct tm_sdh *s, enum tm_tier tier, uint64_t key,
 		if (est > 0)
 			admit(s, h, key, est);
 	} else if (est > 0 || tier == TM_TIER_FMEM) {
-		tm_topk_update_at(h, slot, est);
+		tm_topk_set_at(h, slot, est);
 	} else {
 		tm_topk_remove_at(h, slot);
 	}
