@@ -42,8 +42,10 @@ struct tm_identifier_ops {
 	 * the page lives now; weight is the increment (>= 1). */
 	void (*update)(void *st, uint64_t page, uint32_t weight, enum tm_tier tier);
 	/* Fill r: the hot list (hottest first, at most r->cap) and, for
-	 * two-heap identifiers, exchange candidate pairs.  Does not change
-	 * counts, so estimate() afterwards still sees this epoch. */
+	 * two-heap identifiers, exchange candidate pairs when r->promote is
+	 * non-NULL (the engine passes NULL unless it will plan with them).
+	 * Does not change counts, so estimate() afterwards still sees this
+	 * epoch. */
 	void (*rank)(void *st, struct tm_rank *r);
 	/* End of an epoch: apply the window rule (reset or decay). */
 	void (*epoch_end)(void *st);

@@ -78,7 +78,8 @@
  * count, which looks like a slip; we follow the stated rule.)  The
  * power-of-two guard stops when floor(log2 smem) <= floor(log2 fmem): later
  * pairs only have smaller SMEM and larger FMEM counts, so skipping the pair
- * means stopping.
+ * means stopping.  rank() hands out pairs only when asked (r->promote set):
+ * the engine asks only when it will plan with them (sim/vm.c rank_ident).
  *
  * Notes (simplifications and assumptions):
  * - Heaps have a fixed capacity K each (S2: 10% of DRAM pages; S3's grow).

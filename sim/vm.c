@@ -413,11 +413,23 @@ static uint64_t est_cb(void *ctx, uint32_t idx)
 	return id->ops->estimate(id->st, idx);
 }
 
-/* The identifier's ranking into vm->rank. */
-static void rank_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id)
+/* The identifier's ranking into vm->rank; exchange pairs only if `pairs`.
+ * A two-heap SDH swaps the heap entries of the pairs it hands out (S3's
+ * exchange, sdh.c), so it is asked for pairs only when the engine will
+ * plan with them: the main identifier, mode exchange, no batch in flight.
+ * A shadow's pairs, or pairs of a skipped epoch, would never be moved, and
+ * their pages would sit in the wrong heap until their next sample. */
+static void rank_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
+		       bool pairs)
 {
+	uint64_t *pro = vm->rank.promote, *dem = vm->rank.demote;
+
 	vm->rank.nr_hot = vm->rank.nr_pairs = 0;
+	if (!pairs)
+		vm->rank.promote = vm->rank.demote = NULL;
 	id->ops->rank(id->st, &vm->rank);
+	vm->rank.promote = pro;
+	vm->rank.demote = dem;
 }
 
 /* Score one identifier's ranking (in vm->rank) against T (marked in
@@ -610,13 +622,15 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
 	 * without truth only the main one, which plans the migration, ranks. */
 	for (uint32_t i = vm->nr_idents; i-- > 0;) {
 		struct tm_accuracy a;
+		bool pairs = i == 0 && !vm->busy &&
+			     vm->cfg->migration.mode == TM_MIG_EXCHANGE;
 
 		if (!vm->truth) {
 			if (i == 0)
-				rank_ident(vm, &vm->idents[i]);
+				rank_ident(vm, &vm->idents[i], pairs);
 			continue;
 		}
-		rank_ident(vm, &vm->idents[i]);
+		rank_ident(vm, &vm->idents[i], pairs);
 		score_ident(vm, &vm->idents[i], nr_true, sum_true, c, &a);
 		if (sum_all) {
 			add_scores(&vm->idents[i], &a);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../models/sdh_internal.h"
 #include "../sim/config.h"
 #include "../sim/sim.h"
 #include "../traces/tmt.h"
@@ -128,6 +129,77 @@ static void test_three_pages(void **state)
 	unlink(cfgp);
 }
 
+/* Two-heap SDH (main and shadow) with migration off.  Page 0 (1 sample) is
+ * in FMEM, page 1 (10 samples) in SMEM: each SDH sees the pair (1 up, 0
+ * down) at every epoch.  Nothing will move them, so nothing may ask for
+ * that pair: S3's exchange swaps the two pages' heap entries as it hands
+ * the pair out, and each page would then sit in the other tier's heap. */
+static void test_unplanned_pairs(void **state)
+{
+	struct tm_record r[11];
+	struct tm_trace_info info = {
+		.kind = TM_TRACE_SAMPLES, .space = TM_ADDR_GVA,
+		.page_shift = 12, .load_period = 1, .store_period = 1,
+		.nr_vcpus = 1,
+	};
+	char trace[256], cfgp[256];
+	struct tm_config *cfg;
+	struct tm_sim *sim;
+	struct tm_error err = { 0 };
+	struct tm_run_opts opts = { .threads = 1 };
+	struct tm_tmt_writer *w;
+	const struct tm_vm_rt *vm;
+	FILE *f;
+
+	(void)state;
+	snprintf(trace, sizeof(trace), "%s/t.tmt", dir);
+	snprintf(cfgp, sizeof(cfgp), "%s/c.yaml", dir);
+	memset(r, 0, sizeof(r));
+	for (int i = 1; i < 11; i++)
+		r[i] = (struct tm_record){ .time_ns = 1000 * (uint64_t)i,
+					   .addr = 4096 };
+	w = tm_tmt_writer_new(trace, &info, NULL, &err);
+	assert_non_null(w);
+	assert_int_equal(tm_tmt_writer_add(w, r, 11, &err), 0);
+	assert_int_equal(tm_tmt_writer_close(w, &err), 0);
+	f = fopen(cfgp, "w");
+	assert_non_null(f);
+	fputs("name: pairs\nduration: 30ms\nepoch: 10ms\n"
+	      "hosts:\n"
+	      "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
+	      "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+	      "        fmem: 4KiB\n"
+	      "        trace: {file: t.tmt}\n"
+	      "        identifier: {kind: sdh, two_heap: true, min_entries: 1}\n"
+	      "        shadow_identifiers:\n"
+	      "          - {kind: sdh, two_heap: true, min_entries: 1}\n"
+	      "        migration: {mode: none}\n", f);
+	fclose(f);
+	if (tm_config_load(cfgp, NULL, 0, &cfg, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(tm_sim_new(cfg, &sim, &err), 0);
+	assert_int_equal(tm_sim_run(sim, &opts, &err), 0);
+	vm = &sim->hosts[0].vms[0];
+	assert_int_equal(vm->nr_epochs, 3);
+	assert_int_equal(vm->pm.tier[0], TM_TIER_FMEM);
+	assert_int_equal(vm->pm.tier[1], TM_TIER_SMEM);
+	for (uint32_t k = 0; k < vm->nr_idents; k++) {
+		for (uint32_t page = 0; page < 2; page++) {
+			uint64_t v;
+			int tier;
+
+			assert_true(tm_sdh_heap_get(vm->idents[k].st, page, &v,
+						    &tier));
+			assert_int_equal(tier, vm->pm.tier[page]);
+			assert_int_equal(v, page ? 10 : 1);
+		}
+	}
+	tm_sim_free(sim);
+	tm_config_free(cfg);
+	unlink(trace);
+	unlink(cfgp);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -144,6 +216,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_three_pages),
+		cmocka_unit_test(test_unplanned_pairs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
