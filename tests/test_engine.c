@@ -129,7 +129,8 @@ static void test_three_pages(void **state)
 	unlink(cfgp);
 }
 
-/* Two-heap SDH (main and shadow) with migration off.  Page 0 (1 sample) is
+/* Two-heap SDH (main and shadow) with migration off (and the static
+ * rebalancer ticking, which keeps no estimated curve).  Page 0 (1 sample) is
  * in FMEM, page 1 (10 samples) in SMEM: each SDH sees the pair (1 up, 0
  * down) at every epoch.  Nothing will move them, so nothing may ask for
  * that pair: S3's exchange swaps the two pages' heap entries as it hands
@@ -166,7 +167,9 @@ static void test_unplanned_pairs(void **state)
 	assert_non_null(f);
 	fputs("name: pairs\nduration: 30ms\nepoch: 10ms\n"
 	      "hosts:\n"
-	      "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
+	      "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n"
+	      "    rebalancer: {policy: static, interval: 10ms, window: 10ms}\n"
+	      "    vms:\n"
 	      "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
 	      "        fmem: 4KiB\n"
 	      "        trace: {file: t.tmt}\n"
@@ -183,6 +186,11 @@ static void test_unplanned_pairs(void **state)
 	assert_int_equal(vm->nr_epochs, 3);
 	assert_int_equal(vm->pm.tier[0], TM_TIER_FMEM);
 	assert_int_equal(vm->pm.tier[1], TM_TIER_SMEM);
+	/* the static policy's ticks keep the true curve only */
+	assert_true(vm->bl.nr_ticks > 0);
+	assert_non_null(vm->bl.curve_true);
+	assert_null(vm->bl.win_est);
+	assert_null(vm->bl.curve_est);
 	for (uint32_t k = 0; k < vm->nr_idents; k++) {
 		for (uint32_t page = 0; page < 2; page++) {
 			uint64_t v;
