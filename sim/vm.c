@@ -284,7 +284,6 @@ static inline void access_one(struct tm_vm_rt *vm, const struct tm_record *r,
 		first_touch(vm, idx);
 	if (vm->samples)
 		w = r->op == TM_OP_STORE ? vm->store_period : vm->load_period;
-	vm->total.nr_records++;
 	vm->total.nr_accesses += w;
 	if (vm->pm.tier[idx] == TM_TIER_FMEM)
 		vm->total.hits_fmem += w;
@@ -351,6 +350,7 @@ static void access_run(struct tm_vm_rt *vm, size_t a, size_t b)
 			prefetch_page(vm, idx);
 		}
 	}
+	vm->total.nr_records += b - a;   /* once per run, not per record */
 }
 
 static int refill(struct tm_vm_rt *vm, struct tm_error *err)
