@@ -281,15 +281,22 @@ row_update(const struct row_ctx *x, struct tm_sdh_bucket *b, uint32_t fp,
 	}
 	*match = false;                     /* mismatch: decay, b^-C */
 	e = c > x->cool ? c - x->cool : 0;
-	if (e < x->nr_t && (tm_splitmix64(rng) >> 1) < x->t[e]) {
-		if (c > 1) {
-			b->count = (uint16_t)--c;
-		} else if (x->takeover) {
-			b->fp = (uint16_t)fp;
-			b->count = (uint16_t)x->delta;
-			*match = true;
-			return x->delta;
+	if (e < x->nr_t) {
+		/* the trial's outcome is a coin flip: taken as a 0/1 value, not
+		 * a branch (~0.8 mispredictions per sample fewer, callgrind) */
+		uint32_t dec = (tm_splitmix64(rng) >> 1) < x->t[e];
+
+		if (dec & (c == 1)) {       /* decayed to 0: take over */
+			if (x->takeover) {
+				b->fp = (uint16_t)fp;
+				b->count = (uint16_t)x->delta;
+				*match = true;
+				return x->delta;
+			}
+			return c;
 		}
+		c -= dec;
+		b->count = (uint16_t)c;
 	}
 	return c;
 }
