@@ -282,21 +282,21 @@ row_update(const struct row_ctx *x, struct tm_sdh_bucket *b, uint32_t fp,
 	*match = false;                     /* mismatch: decay, b^-C */
 	e = c > x->cool ? c - x->cool : 0;
 	if (e < x->nr_t) {
-		/* the trial's outcome is a coin flip: taken as a 0/1 value, not
-		 * a branch (~0.8 mispredictions per sample fewer, callgrind) */
+		/* the trial's outcome, and whether it empties the bucket (then
+		 * the key takes it over), are coin flips: combined as 0/1 values
+		 * and masks, not branches (~0.9 mispredicted branches per sample
+		 * fewer, callgrind) */
 		uint32_t dec = (tm_splitmix64(rng) >> 1) < x->t[e];
+		uint32_t one = c == 1;      /* a decay would empty it */
+		uint32_t take = dec & one & x->takeover;
+		uint32_t m = 0u - take;     /* all ones when taking over */
 
-		if (dec & (c == 1)) {       /* decayed to 0: take over */
-			if (x->takeover) {
-				b->fp = (uint16_t)fp;
-				b->count = (uint16_t)x->delta;
-				*match = true;
-				return x->delta;
-			}
-			return c;
-		}
-		c -= dec;
+		/* C - 1 above 1; at 1 without takeover (the planted fault) C
+		 * stays */
+		c = (x->delta & m) | ((c - (dec & (one ^ 1))) & ~m);
+		b->fp = (uint16_t)((fp & m) | (b->fp & ~m));
 		b->count = (uint16_t)c;
+		*match = take;
 	}
 	return c;
 }
