@@ -402,7 +402,7 @@ static inline void one_heap_feed(struct tm_sdh *s, uint64_t key,
 
 		if (est == 0)
 			tm_topk_remove_at(h, slot);
-		else if (est != old)
+		else    /* est == old too: no test to mispredict */
 			tm_topk_set_at(h, slot,
 				       s->var.hk_heap && old > est ? old : est);
 		return;
