@@ -68,6 +68,9 @@ static const char help[] =
 "  --store-period N    samples: store period in the header [as --period]\n"
 "  --page-size SIZE    4KiB .. 1GiB, a power of two [4KiB]\n"
 "  --seed N            random seed; same options + seed = same bytes [1]\n"
+"  --zstd-level L      compression, -100 .. 19 [-3]; lower reads faster in\n"
+"                      a replay and writes a larger file (docs/bench.md);\n"
+"                      the records are the same at every level\n"
 "  -o, --output FILE   the .tmt file to write (required)\n"
 "  -h, --help          this text\n"
 "\n"
@@ -81,6 +84,7 @@ static const char help[] =
 struct gen_args {
 	struct tm_gen_spec spec;
 	uint64_t seed;
+	int level;               /* zstd level of the written file */
 	const char *out;
 	bool kind_given;
 	/* per part: options whose default depends on others */
@@ -298,6 +302,8 @@ static int stream_opt(struct gen_args *a, const char *o, const char *v,
 		return parse_page_size(v, &s->page_shift, err);
 	if (!strcmp(o, "--seed"))
 		return tm_parse_u64(v, &a->seed, err);
+	if (!strcmp(o, "--zstd-level"))
+		return tm_tmt_parse_level(v, &a->level, err);
 	a->out = v; /* -o, --output */
 	return 0;
 }
@@ -308,7 +314,8 @@ static const char *const part_opts[] = {
 };
 static const char *const stream_opts[] = {
 	"--rate", "--duration", "--records", "--vcpus", "--stores", "--kind",
-	"--period", "--store-period", "--page-size", "--seed", "-o", "--output",
+	"--period", "--store-period", "--page-size", "--seed", "--zstd-level",
+	"-o", "--output",
 };
 
 static int find_opt(const char *name, size_t n, const char *const *tab, size_t nr)
@@ -325,7 +332,9 @@ static int parse_one(struct gen_args *a, int argc, char **argv, int *i,
 {
 	const char *arg = argv[*i], *eq = strchr(arg, '='), *v;
 	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
-	int kp = find_opt(arg, n, part_opts, 11), ks = find_opt(arg, n, stream_opts, 12);
+	int kp = find_opt(arg, n, part_opts, sizeof(part_opts) / sizeof(*part_opts));
+	int ks = find_opt(arg, n, stream_opts,
+			  sizeof(stream_opts) / sizeof(*stream_opts));
 	int rc;
 
 	if (!strcmp(arg, "--no-permute"))
@@ -376,6 +385,7 @@ static int parse_args(int argc, char **argv, struct gen_args *a,
 	memset(a, 0, sizeof(*a));
 	tm_gen_spec_init(&a->spec);
 	a->seed = 1;
+	a->level = TM_TMT_LEVEL_DEFAULT;
 	TM_RETURN_IF(argc < 2 || argv[1][0] == '-', err, TM_ERR_USAGE,
 		     "expected KIND (uniform, zipf, hotset or scan) first");
 	a->spec.phases[0].nr_parts = 0;
@@ -500,7 +510,7 @@ static int run_gen(const struct gen_args *a, struct tm_error *err)
 	if (tm_gen_stream_new(&a->spec, a->seed, &in, err))
 		return -1;
 	prov = provenance(a);
-	w = tm_tmt_writer_new(a->out, &in->info, prov, err);
+	w = tm_tmt_writer_new_level(a->out, &in->info, prov, a->level, err);
 	if (!w || copy_records(in, w, &a->spec, &nr, err))
 		goto out;
 	rc = tm_tmt_writer_close(w, err);

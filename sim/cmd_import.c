@@ -58,6 +58,8 @@ static const char help[] =
 "  --store-period Q      ... and every Q-th store (default P; 0: no stores)\n"
 "  --randomize           randomise each reload uniformly in [P - P/2, P + P/2]\n"
 "  --seed S              seed of that randomisation (default 1)\n"
+"  --zstd-level L        compression, -100 .. 19 (default -3); lower reads\n"
+"                        faster in a replay and writes a larger file\n"
 "  -h, --help            this text\n"
 "\n"
 "Progress goes to stderr when it is a terminal.  Exit status: 0 ok,\n"
@@ -67,6 +69,7 @@ struct import_args {
 	const char *from, *in, *out;
 	struct tm_import_opts o;
 	uint64_t sample_period, store_period, seed;
+	int level;               /* zstd level of the written file */
 	bool emulate, store_set, randomize;
 };
 
@@ -168,6 +171,12 @@ static int parse_opt(int argc, char **argv, int *i, struct import_args *a,
 	if ((v = opt_value(argc, argv, i, "--time", &m)), m)
 		return parse_enum(v, "--time", times, 3, &k, err) ? -1 :
 		       (a->o.time = (enum tm_import_time)k, 0);
+	if ((v = opt_value(argc, argv, i, "--zstd-level", &m)), m) {
+		if (!tm_tmt_parse_level(v, &a->level, err))
+			return 0;
+		tm_error_prefix(err, "--zstd-level");
+		return -1;
+	}
 	for (size_t n = 0; n < sizeof(numeric) / sizeof(numeric[0]); n++)
 		if ((v = opt_value(argc, argv, i, numeric[n], &m)), m)
 			return parse_number_opt(numeric[n], v, a, err);
@@ -186,6 +195,7 @@ static int parse_args(int argc, char **argv, struct import_args *a,
 	memset(a, 0, sizeof(*a));
 	tm_import_opts_init(&a->o);
 	a->seed = 1;
+	a->level = TM_TMT_LEVEL_DEFAULT;
 	for (int i = 1; i < argc; i++) {
 		rc = parse_opt(argc, argv, &i, a, err);
 		if (rc < 0)
@@ -340,7 +350,7 @@ static int run_import(struct import_args *a, struct tm_error *err)
 	if (a->emulate && !(c.sampler = emulation(a, &info, err)))
 		goto out;
 	prov = provenance(a, &st);
-	c.w = tm_tmt_writer_new(a->out, &info, prov, err);
+	c.w = tm_tmt_writer_new_level(a->out, &info, prov, a->level, err);
 	if (!c.w || copy_records(&c, err))
 		goto out;
 	rc = tm_tmt_writer_close(c.w, err);

@@ -252,7 +252,7 @@ static void expect_format(const char *path, const char *off_text, const char *wh
 
 /* ---- round trip ------------------------------------------------------------ */
 
-static void write_round_trip(const char *path, uint64_t nr)
+static void write_at_level(const char *path, uint64_t nr, int level)
 {
 	struct tm_trace_info info;
 	struct tm_tmt_writer *w;
@@ -261,7 +261,8 @@ static void write_round_trip(const char *path, uint64_t nr)
 	uint64_t i = 0;
 
 	info_default(&info);
-	w = tm_tmt_writer_new(path, &info, "{\"tool\":\"test\",\"n\":1}", &err);
+	w = tm_tmt_writer_new_level(path, &info, "{\"tool\":\"test\",\"n\":1}",
+				    level, &err);
 	assert_non_null(w);
 	while (i < nr) {
 		size_t n = nr - i < 4096 ? nr - i : 4096;
@@ -273,6 +274,87 @@ static void write_round_trip(const char *path, uint64_t nr)
 	}
 	assert_int_equal(tm_tmt_writer_close(w, &err), 0);
 	free(buf);
+}
+
+static void write_round_trip(const char *path, uint64_t nr)
+{
+	write_at_level(path, nr, TM_TMT_LEVEL_DEFAULT);
+}
+
+/* Every record of path, in order, is rec_at(0 .. nr-1). */
+static void check_round_trip(const char *path, uint64_t nr)
+{
+	struct tm_record buf[4096];
+	struct tm_stream *s;
+	struct tm_error err;
+	uint64_t i = 0;
+	ssize_t n;
+
+	assert_int_equal(tm_tmt_open(path, &s, &err), 0);
+	while ((n = tm_stream_read(s, buf, 4096, &err)) > 0)
+		for (ssize_t j = 0; j < n; j++, i++) {
+			struct tm_record want = rec_at(i);
+
+			if (memcmp(&want, &buf[j], sizeof(want)) != 0)
+				fail_msg("%s: record %llu differs", path,
+					 (unsigned long long)i);
+		}
+	assert_int_equal(n, 0);
+	assert_int_equal(i, nr);
+	tm_stream_free(s);
+}
+
+static long long file_bytes(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return (long long)st.st_size;
+}
+
+/* --zstd-level: the same records at every level, smaller files at higher
+ * levels; levels outside the range are refused before a file is made. */
+static void test_levels(void **state)
+{
+	static const int levels[] = { TM_TMT_LEVEL_MIN, TM_TMT_LEVEL_DEFAULT,
+				      TM_TMT_LEVEL_MAX };
+	struct fixture *f = *state;
+	struct tm_trace_info info;
+	struct tm_error err;
+	long long size[3];
+	char p[3][300];
+	int l;
+
+	for (int k = 0; k < 3; k++) {
+		snprintf(p[k], sizeof(p[k]), "%s/l%d.tmt", f->dir, k);
+		write_at_level(p[k], 200000, levels[k]);
+		check_round_trip(p[k], 200000);
+		size[k] = file_bytes(p[k]);
+		print_message("level %d: %lld bytes\n", levels[k], size[k]);
+	}
+	assert_true(size[2] < size[1] && size[1] < size[0]);
+	info_default(&info);
+	assert_null(tm_tmt_writer_new_level(f->path, &info, NULL,
+					    TM_TMT_LEVEL_MAX + 1, &err));
+	assert_int_equal(err.code, TM_ERR_USAGE);
+	assert_null(tm_tmt_writer_new_level(f->path, &info, NULL,
+					    TM_TMT_LEVEL_MIN - 1, &err));
+	assert_int_equal(nr_files(f->dir), 3);
+	assert_int_equal(tm_tmt_parse_level("-3", &l, &err), 0);
+	assert_int_equal(l, -3);
+	assert_int_equal(tm_tmt_parse_level("19", &l, &err), 0);
+	assert_int_equal(l, 19);
+	assert_int_equal(tm_tmt_parse_level("-100", &l, &err), 0);
+	assert_int_equal(l, -100);
+	for (int k = 0; k < 5; k++) {
+		static const char *const bad[] = { "20", "-101", "", "1x", "3.0" };
+
+		assert_int_equal(tm_tmt_parse_level(bad[k], &l, &err), -1);
+		assert_int_equal(err.code, TM_ERR_USAGE);
+		assert_non_null(strstr(err.msg, "-100 to 19"));
+	}
+	for (int k = 0; k < 3; k++)
+		unlink(p[k]);
 }
 
 static void test_round_trip_10m(void **state)
@@ -707,6 +789,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip_10m, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_levels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_header_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_not_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_layout_is_documented, setup, teardown),

@@ -70,12 +70,16 @@ _Static_assert(offsetof(struct tm_record, flags) == 23, "flags offset");
 static const unsigned char zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
 #define ZSTD_FHD_CHECKSUM_BIT 0x04
 /* Writer zstd settings, chosen with tests/bench/bench_trace.c on a 2-core
- * machine (all levels measured there): level -3 keeps the reader above 50M
- * records/s (59M; level 1 gives 42M) at 8.8 bytes/record, and two workers
- * keep the writer above 20M records/s (30M; 19M single-threaded).  With a
- * fixed worker count the bytes are deterministic for one zstd version. */
-#define TMT_ZSTD_LEVEL (-3)
+ * machine (all levels measured there): level -3 (TM_TMT_LEVEL_DEFAULT) keeps
+ * the reader above 50M records/s (59M; level 1 gives 42M) at 8.8
+ * bytes/record, and two workers keep the writer above 20M records/s (30M;
+ * 19M single-threaded).  With a fixed worker count the bytes are
+ * deterministic for one zstd version.  Other levels (--zstd-level) trade
+ * size for replay speed (docs/bench.md).  The window is 512 KiB at every
+ * level, so readers need the same memory whatever the level (records are
+ * independent: a wider window compresses them no better). */
 #define TMT_ZSTD_WORKERS 2
+#define TMT_WINDOW_LOG 19
 #define TMT_WRITE_BUF (256u << 10)
 /* Largest zstd window the reader accepts (16 MiB; the writer's frames use
  * 512 KiB): assumption, room for files recompressed at higher levels. */
@@ -148,7 +152,22 @@ static const char *space_name(enum tm_addr_space s)
 
 int tm_tmt_zstd_level(void)
 {
-	return TMT_ZSTD_LEVEL;
+	return TM_TMT_LEVEL_DEFAULT;
+}
+
+int tm_tmt_parse_level(const char *v, int *out, struct tm_error *err)
+{
+	char *end;
+	long l;
+
+	errno = 0;
+	l = strtol(v, &end, 10);
+	if (!*v || *end || errno || l < TM_TMT_LEVEL_MIN || l > TM_TMT_LEVEL_MAX)
+		return tm_error_set(err, TM_ERR_USAGE, "expected an integer from %d "
+				    "to %d, got \"%s\"", TM_TMT_LEVEL_MIN,
+				    TM_TMT_LEVEL_MAX, v);
+	*out = (int)l;
+	return 0;
 }
 
 /* ---- reader -------------------------------------------------------------- */
@@ -747,13 +766,16 @@ static char *header_text(const char *path, const struct tm_trace_info *info,
 	return text;
 }
 
-static int writer_setup_zstd(struct tm_tmt_writer *w, struct tm_error *err)
+static int writer_setup_zstd(struct tm_tmt_writer *w, int level,
+			     struct tm_error *err)
 {
 	w->cctx = ZSTD_createCCtx();
 	TM_RETURN_IF(!w->cctx, err, TM_ERR_INTERNAL, "%s: cannot create a zstd context",
 		     w->path);
 	if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel,
-						TMT_ZSTD_LEVEL)) ||
+						level)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_windowLog,
+						TMT_WINDOW_LOG)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1)))
 		return tm_error_set(err, TM_ERR_INTERNAL, "%s: zstd rejected the "
 				    "writer parameters", w->path);
@@ -792,9 +814,24 @@ struct tm_tmt_writer *tm_tmt_writer_new(const char *path,
 					const char *provenance_json,
 					struct tm_error *err)
 {
+	return tm_tmt_writer_new_level(path, info, provenance_json,
+				       TM_TMT_LEVEL_DEFAULT, err);
+}
+
+struct tm_tmt_writer *tm_tmt_writer_new_level(const char *path,
+					      const struct tm_trace_info *info,
+					      const char *provenance_json,
+					      int level, struct tm_error *err)
+{
 	struct tm_tmt_writer *w;
 	char *text;
 
+	if (level < TM_TMT_LEVEL_MIN || level > TM_TMT_LEVEL_MAX) {
+		tm_error_set(err, TM_ERR_USAGE, "%s: zstd level %d: expected %d "
+			     "to %d", path, level, TM_TMT_LEVEL_MIN,
+			     TM_TMT_LEVEL_MAX);
+		return NULL;
+	}
 	if (info_check(path, info, err))
 		return NULL;
 	text = header_text(path, info, provenance_json, err);
@@ -811,7 +848,7 @@ struct tm_tmt_writer *tm_tmt_writer_new(const char *path,
 		writer_free(w);
 		return NULL;
 	}
-	if (writer_setup_zstd(w, err) || writer_put_header(w, text, err)) {
+	if (writer_setup_zstd(w, level, err) || writer_put_header(w, text, err)) {
 		free(text);
 		tm_tmt_writer_abort(w);
 		return NULL;

@@ -22,11 +22,25 @@
 
 struct tm_tmt_writer;
 
+/* zstd compression levels a writer takes (tm_tmt_writer_new_level).  The
+ * default favours a small file that still reads fast; negative levels read
+ * faster in a replay and write larger files (docs/bench.md). */
+#define TM_TMT_LEVEL_DEFAULT (-3)
+#define TM_TMT_LEVEL_MIN (-100)
+#define TM_TMT_LEVEL_MAX 19
+
 /* provenance_json: a JSON object text stored under "provenance" (may be NULL). */
 struct tm_tmt_writer *tm_tmt_writer_new(const char *path,
 					const struct tm_trace_info *info,
 					const char *provenance_json,
 					struct tm_error *err);
+/* The same at zstd level `level` (TM_TMT_LEVEL_MIN .. TM_TMT_LEVEL_MAX). */
+struct tm_tmt_writer *tm_tmt_writer_new_level(const char *path,
+					      const struct tm_trace_info *info,
+					      const char *provenance_json,
+					      int level, struct tm_error *err);
+/* Parse a --zstd-level value: an integer in the range above. */
+int tm_tmt_parse_level(const char *v, int *out, struct tm_error *err);
 int tm_tmt_writer_add(struct tm_tmt_writer *w, const struct tm_record *recs,
 		      size_t nr, struct tm_error *err);
 /* Finish the stream, fsync, rename into place, free w. */

@@ -29,6 +29,28 @@ assert vm["identifier"]["width"] == 1024, vm["identifier"]
 PY
 expect_exit 2 "$TMSIM" run tests/e2e/small.yaml --set nosuchkey=3
 grep -q "nosuchkey" "$WORK/err" || die "bad --set not named"
+# --zstd-level: checked before anything is written; the records do not
+# depend on it (inspect's summary is the same at both ends of the range).
+expect_exit 2 "$TMSIM" gen zipf --records 10 --zstd-level 20 -o "$WORK/l.tmt"
+grep -q "zstd-level 20: expected an integer from -100 to 19" "$WORK/err" ||
+	die "gen --zstd-level range"
+[ ! -e "$WORK/l.tmt" ] || die "gen wrote a file for a bad level"
+expect_exit 2 "$TMSIM" import --from lackey tests/fixtures/lackey_tiny.lackey.txt \
+	--zstd-level x -o "$WORK/l.tmt"
+grep -q "zstd-level: expected an integer" "$WORK/err" || die "import --zstd-level"
+for l in -100 19; do
+	expect_exit 0 "$TMSIM" gen zipf --records 20k --zstd-level=$l -o "$WORK/l$l.tmt"
+	expect_exit 0 "$TMSIM" inspect --json "$WORK/l$l.tmt"
+	python3 -c "import json, sys
+d = json.load(open(sys.argv[1]))
+for k in ('file', 'source'):
+    del d[k]
+print(json.dumps(d, sort_keys=True))" "$WORK/out" >"$WORK/i$l"
+done
+cmp -s "$WORK/i-100" "$WORK/i19" || die "inspect differs between levels"
+grep -q '"records": 20000' "$WORK/i19" || die "inspect lost records"
+[ "$(wc -c <"$WORK/l19.tmt")" -lt "$(wc -c <"$WORK/l-100.tmt")" ] ||
+	die "level 19 is not smaller than -100"
 # An output folder that cannot be written is a runtime failure (1).
 touch "$WORK/file"
 expect_exit 1 "$TMSIM" run tests/e2e/small.yaml -q --set duration=1s \
