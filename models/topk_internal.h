@@ -105,9 +105,9 @@ static inline uint64_t tm_topk_value_at(const struct tm_topk *h,
 /* tm_topk_update_at() with its commonest case inline: an entry with no
  * children (slot in the bottom half) whose value moves away from the top
  * or stays (a count rising in a min-heap, falling in a max-heap) stays
- * where it is, whatever the tie rule, so only its value changes.  SDH's hot pages sit at
- * the bottom of its min-heap and rise on every sample: 92% of its value
- * changes end here (callgrind, 4M-sample replay). */
+ * where it is, whatever the tie rule, so only its value changes.  SDH's
+ * hot pages sit at the bottom of its min-heap and rise on every sample:
+ * 92% of its value changes end here (callgrind, 4M-sample replay). */
 static inline void tm_topk_set_at(struct tm_topk *h, uint32_t slot,
 				  uint64_t value)
 {

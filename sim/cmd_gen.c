@@ -332,7 +332,8 @@ static int parse_one(struct gen_args *a, int argc, char **argv, int *i,
 {
 	const char *arg = argv[*i], *eq = strchr(arg, '='), *v;
 	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
-	int kp = find_opt(arg, n, part_opts, sizeof(part_opts) / sizeof(*part_opts));
+	int kp = find_opt(arg, n, part_opts,
+			  sizeof(part_opts) / sizeof(*part_opts));
 	int ks = find_opt(arg, n, stream_opts,
 			  sizeof(stream_opts) / sizeof(*stream_opts));
 	int rc;
