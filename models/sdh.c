@@ -367,25 +367,29 @@ static uint32_t sketch_apply(struct tm_sdh *s, const struct sketch_loc *l,
 	}
 }
 
+/* The configured estimate of located rows, read only. */
+static inline __attribute__((always_inline)) uint32_t
+fold_rows(const struct sketch_loc *l, enum est_mode m, uint32_t d)
+{
+	uint32_t est = est_init(m);
+
+#pragma GCC unroll 4
+	for (uint32_t i = 0; i < d; i++)
+		est = est_fold(m, est, l->b[i]->count,
+			       l->b[i]->count > 0 && l->b[i]->fp == l->fp[i]);
+	return est_final(m, est);
+}
+
 static uint32_t sketch_query(const struct tm_sdh *s, uint64_t key)
 {
 	struct sketch_loc l;
-	uint32_t est = est_init(s->est_mode);
 
 	if (s->fast) {   /* the defaults, unrolled as in update_one_heap_x */
 		locate_rows(s, key, &l, 4);
-#pragma GCC unroll 4
-		for (uint32_t i = 0; i < 4; i++)
-			est = est_fold(EST_MAX_MATCH, est, l.b[i]->count,
-				       l.b[i]->count > 0 &&
-				       l.b[i]->fp == l.fp[i]);
-		return est;
+		return fold_rows(&l, EST_MAX_MATCH, 4);
 	}
 	sketch_locate(s, key, &l);
-	for (uint32_t i = 0; i < s->depth; i++)
-		est = est_fold(s->est_mode, est, l.b[i]->count,
-			       l.b[i]->count > 0 && l.b[i]->fp == l.fp[i]);
-	return est_final(s->est_mode, est);
+	return fold_rows(&l, s->est_mode, s->depth);
 }
 
 /* --- heaps ---------------------------------------------------------------- */

@@ -90,11 +90,12 @@ static uint32_t ifind(const struct tm_topk *h, uint64_t key)
 /* key must be absent; the load factor <= 1/2 guarantees an empty cell. */
 static uint32_t iinsert(struct tm_topk *h, uint64_t key, uint32_t slot)
 {
-	uint32_t i = tm_topk_home(h, tm_topk_hash(key));
+	uint64_t hash = tm_topk_hash(key);
+	uint32_t i = tm_topk_home(h, hash);
 
 	while (h->idx[i].slot != TM_TOPK_NONE)
 		i = (i + 1) & h->imask;
-	h->idx[i].tag = tm_topk_tag(tm_topk_hash(key));
+	h->idx[i].tag = tm_topk_tag(hash);
 	h->idx[i].slot = slot;
 	return i;
 }

@@ -203,8 +203,8 @@ static void radix_desc(uint32_t *a, uint32_t *tmp, size_t n)
 	}
 }
 
-/* Decay the window, add the interval, and rebuild one curve. */
-/* cum: the page's count at cum[2 i] (TM_ACC or, from vm->cum + 1, TM_SMP). */
+/* Decay the window, add the interval, and rebuild one curve.  cum: the
+ * page's count at cum[2 i] (TM_ACC or, from vm->cum + 1, TM_SMP). */
 static size_t window_curve(struct tm_vm_rt *vm, double *win, uint64_t *snap,
 			   const uint64_t *cum, double decay, uint64_t *curve,
 			   uint64_t *total)

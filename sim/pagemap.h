@@ -8,8 +8,8 @@
  *
  * Lookup is a two-level table, like a page table: the page number's high
  * bits name a chunk of TM_PM_CHUNK_PAGES consecutive pages, found in a small
- * open-addressing directory (with a one-entry cache), and the low bits index
- * the chunk's array of dense indexes.  A direct-mapped cache of
+ * open-addressing directory, and the low bits index the chunk's array of
+ * dense indexes.  A direct-mapped cache of
  * TM_PM_CACHE directory entries (chunk number mod TM_PM_CACHE) sits in
  * front of the directory: a contiguous footprint of up to TM_PM_CACHE
  * chunks (4 GiB of 4 KiB pages) never reaches the directory once warm, and

@@ -625,12 +625,11 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
 		bool pairs = i == 0 && !vm->busy &&
 			     vm->cfg->migration.mode == TM_MIG_EXCHANGE;
 
-		if (!vm->truth) {
-			if (i == 0)
-				rank_ident(vm, &vm->idents[i], pairs);
+		if (!vm->truth && i > 0)
 			continue;
-		}
 		rank_ident(vm, &vm->idents[i], pairs);
+		if (!vm->truth)
+			continue;
 		score_ident(vm, &vm->idents[i], nr_true, sum_true, c, &a);
 		if (sum_all) {
 			add_scores(&vm->idents[i], &a);
