@@ -30,19 +30,61 @@
 #include "../traces/tmt.h"
 
 static char dir[] = "/tmp/tmsim-engine-XXXXXX";
+static char trace[300], cfgp[300];   /* <dir>/t.tmt, <dir>/c.yaml */
 
-static void write_trace(const char *path)
+/* The trace file: a samples trace, period 1, one vCPU. */
+static void write_records(const struct tm_record *r, size_t n)
 {
 	struct tm_trace_info info = {
 		.kind = TM_TRACE_SAMPLES, .space = TM_ADDR_GVA,
 		.page_shift = 12, .load_period = 1, .store_period = 1,
 		.nr_vcpus = 1,
 	};
-	struct tm_record r[32];
 	struct tm_error err;
 	struct tm_tmt_writer *w;
-	size_t n = 0;
 
+	w = tm_tmt_writer_new(trace, &info, NULL, &err);
+	assert_non_null(w);
+	assert_int_equal(tm_tmt_writer_add(w, r, n, &err), 0);
+	assert_int_equal(tm_tmt_writer_close(w, &err), 0);
+}
+
+/* Run the config text (its VMs read t.tmt) to the end; *cfg for freeing. */
+static struct tm_sim *run(const char *text, struct tm_config **cfg)
+{
+	struct tm_run_opts opts = { .threads = 1 };
+	struct tm_error err = { 0 };
+	struct tm_sim *sim;
+	FILE *f = fopen(cfgp, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	if (tm_config_load(cfgp, NULL, 0, cfg, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(tm_sim_new(*cfg, &sim, &err), 0);
+	assert_int_equal(tm_sim_run(sim, &opts, &err), 0);
+	return sim;
+}
+
+static void finish(struct tm_sim *sim, struct tm_config *cfg)
+{
+	tm_sim_free(sim);
+	tm_config_free(cfg);
+	unlink(trace);
+	unlink(cfgp);
+}
+
+static void test_three_pages(void **state)
+{
+	struct tm_record r[32];
+	size_t n = 0;
+	struct tm_config *cfg;
+	struct tm_sim *sim;
+	const struct tm_vm_rt *vm;
+	const struct tm_mig_stats *m;
+
+	(void)state;
 	memset(r, 0, sizeof(r));
 	r[n++] = (struct tm_record){ .time_ns = 0, .addr = 0 };
 	r[n++] = (struct tm_record){ .time_ns = 1000, .addr = 4096 };
@@ -53,48 +95,16 @@ static void write_trace(const char *path)
 		r[n++] = (struct tm_record){ .time_ns = 20000000 + i,
 					     .addr = 8192 + 64 };
 	r[n++] = (struct tm_record){ .time_ns = 21000000, .addr = 100 };
-	w = tm_tmt_writer_new(path, &info, NULL, &err);
-	assert_non_null(w);
-	assert_int_equal(tm_tmt_writer_add(w, r, n, &err), 0);
-	assert_int_equal(tm_tmt_writer_close(w, &err), 0);
-}
-
-static void write_config(const char *path)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs("name: engine\nduration: 30ms\nepoch: 10ms\nsnapshot: 10ms\n"
-	      "hosts:\n"
-	      "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
-	      "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
-	      "        fmem: 4KiB\n"
-	      "        trace: {file: t.tmt}\n"
-	      "        identifier: {kind: exact}\n"
-	      "        migration: {mode: exchange, copy_bandwidth: 4096MB/s,\n"
-	      "                    remap: 1us, tlb_flush: 3us}\n", f);
-	fclose(f);
-}
-
-static void test_three_pages(void **state)
-{
-	char trace[256], cfgp[256];
-	struct tm_config *cfg;
-	struct tm_sim *sim;
-	struct tm_error err = { 0 };
-	struct tm_run_opts opts = { .threads = 1 };
-	const struct tm_vm_rt *vm;
-	const struct tm_mig_stats *m;
-
-	(void)state;
-	snprintf(trace, sizeof(trace), "%s/t.tmt", dir);
-	snprintf(cfgp, sizeof(cfgp), "%s/c.yaml", dir);
-	write_trace(trace);
-	write_config(cfgp);
-	if (tm_config_load(cfgp, NULL, 0, &cfg, &err))
-		fail_msg("%s", err.msg);
-	assert_int_equal(tm_sim_new(cfg, &sim, &err), 0);
-	assert_int_equal(tm_sim_run(sim, &opts, &err), 0);
+	write_records(r, n);
+	sim = run("name: engine\nduration: 30ms\nepoch: 10ms\nsnapshot: 10ms\n"
+		  "hosts:\n"
+		  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
+		  "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+		  "        fmem: 4KiB\n"
+		  "        trace: {file: t.tmt}\n"
+		  "        identifier: {kind: exact}\n"
+		  "        migration: {mode: exchange, copy_bandwidth: 4096MB/s,\n"
+		  "                    remap: 1us, tlb_flush: 3us}\n", &cfg);
 	vm = &sim->hosts[0].vms[0];
 
 	assert_int_equal(vm->pm.nr, 3);
@@ -123,10 +133,7 @@ static void test_three_pages(void **state)
 	/* Epoch 1: T = {2} and exact's H = {2}: precision 1. */
 	assert_int_equal(vm->idents[0].nr_scored, 2);
 	assert_true(vm->idents[0].sum_precision == 2.0);
-	tm_sim_free(sim);
-	tm_config_free(cfg);
-	unlink(trace);
-	unlink(cfgp);
+	finish(sim, cfg);
 }
 
 /* Two-heap SDH (main and shadow) with migration off (and the static
@@ -138,50 +145,28 @@ static void test_three_pages(void **state)
 static void test_unplanned_pairs(void **state)
 {
 	struct tm_record r[11];
-	struct tm_trace_info info = {
-		.kind = TM_TRACE_SAMPLES, .space = TM_ADDR_GVA,
-		.page_shift = 12, .load_period = 1, .store_period = 1,
-		.nr_vcpus = 1,
-	};
-	char trace[256], cfgp[256];
 	struct tm_config *cfg;
 	struct tm_sim *sim;
-	struct tm_error err = { 0 };
-	struct tm_run_opts opts = { .threads = 1 };
-	struct tm_tmt_writer *w;
 	const struct tm_vm_rt *vm;
-	FILE *f;
 
 	(void)state;
-	snprintf(trace, sizeof(trace), "%s/t.tmt", dir);
-	snprintf(cfgp, sizeof(cfgp), "%s/c.yaml", dir);
 	memset(r, 0, sizeof(r));
 	for (int i = 1; i < 11; i++)
 		r[i] = (struct tm_record){ .time_ns = 1000 * (uint64_t)i,
 					   .addr = 4096 };
-	w = tm_tmt_writer_new(trace, &info, NULL, &err);
-	assert_non_null(w);
-	assert_int_equal(tm_tmt_writer_add(w, r, 11, &err), 0);
-	assert_int_equal(tm_tmt_writer_close(w, &err), 0);
-	f = fopen(cfgp, "w");
-	assert_non_null(f);
-	fputs("name: pairs\nduration: 30ms\nepoch: 10ms\n"
-	      "hosts:\n"
-	      "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n"
-	      "    rebalancer: {policy: static, interval: 10ms, window: 10ms}\n"
-	      "    vms:\n"
-	      "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
-	      "        fmem: 4KiB\n"
-	      "        trace: {file: t.tmt}\n"
-	      "        identifier: {kind: sdh, two_heap: true, min_entries: 1}\n"
-	      "        shadow_identifiers:\n"
-	      "          - {kind: sdh, two_heap: true, min_entries: 1}\n"
-	      "        migration: {mode: none}\n", f);
-	fclose(f);
-	if (tm_config_load(cfgp, NULL, 0, &cfg, &err))
-		fail_msg("%s", err.msg);
-	assert_int_equal(tm_sim_new(cfg, &sim, &err), 0);
-	assert_int_equal(tm_sim_run(sim, &opts, &err), 0);
+	write_records(r, 11);
+	sim = run("name: pairs\nduration: 30ms\nepoch: 10ms\n"
+		  "hosts:\n"
+		  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n"
+		  "    rebalancer: {policy: static, interval: 10ms, window: 10ms}\n"
+		  "    vms:\n"
+		  "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+		  "        fmem: 4KiB\n"
+		  "        trace: {file: t.tmt}\n"
+		  "        identifier: {kind: sdh, two_heap: true, min_entries: 1}\n"
+		  "        shadow_identifiers:\n"
+		  "          - {kind: sdh, two_heap: true, min_entries: 1}\n"
+		  "        migration: {mode: none}\n", &cfg);
 	vm = &sim->hosts[0].vms[0];
 	assert_int_equal(vm->nr_epochs, 3);
 	assert_int_equal(vm->pm.tier[0], TM_TIER_FMEM);
@@ -202,16 +187,17 @@ static void test_unplanned_pairs(void **state)
 			assert_int_equal(v, page ? 10 : 1);
 		}
 	}
-	tm_sim_free(sim);
-	tm_config_free(cfg);
-	unlink(trace);
-	unlink(cfgp);
+	finish(sim, cfg);
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(trace, sizeof(trace), "%s/t.tmt", dir);
+	snprintf(cfgp, sizeof(cfgp), "%s/c.yaml", dir);
+	return 0;
 }
 
 static int teardown(void **state)
