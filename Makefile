@@ -3,6 +3,7 @@
 #   make run        install missing packages, build, run configs/cluster.yaml
 #   make check      install missing packages, build, run every test
 #   make SANITIZE=address,undefined check    the same under ASan + UBSan
+#   make golden     rewrite tests/golden/ after an intended output change
 #   make bench      benchmarks (performance targets live here, not in tests)
 #   make fuzz       libFuzzer targets (clang)
 #   make install PREFIX=/usr/local
@@ -50,7 +51,7 @@ TMSIM_BIN := $(BUILD)/tmsim
 DEB_MAP := pkg-config:pkg-config gsl:libgsl-dev yaml-0.1:libyaml-dev \
 	jansson:libjansson-dev libzstd:libzstd-dev cmocka:libcmocka-dev
 
-.PHONY: all run check unit e2e bench fuzz install clean deps report sweep-reports
+.PHONY: all run check unit e2e bench fuzz install clean deps report sweep-reports golden
 .SECONDARY:
 all: $(if $(filter build,$(BUILD)),tmsim,$(TMSIM_BIN))
 
@@ -105,6 +106,11 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIB)
 
 check: deps $(TMSIM_BIN) $(TEST_BIN)
 	$(Q)TMSIM=$(abspath $(TMSIM_BIN)) BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
+
+# Refresh the golden outputs of the shipped configs (tests/golden.sh); the
+# commit that does so says why they changed.
+golden: deps $(TMSIM_BIN)
+	$(Q)TMSIM=$(abspath $(TMSIM_BIN)) sh tests/golden.sh update
 
 bench: deps $(TMSIM_BIN) $(BENCH_BIN)
 	$(Q)for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
