@@ -28,7 +28,9 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef -Wvla \
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
-CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) \
+# Includes are written from the top of the tree ("lib/alloc.h"), or bare
+# within one folder; docs/architecture.md gives the layers.
+CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) -I. \
 	-MMD -MP -pthread $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lm -pthread $(LDLIBS)
 
@@ -38,7 +40,8 @@ else
 Q := @
 endif
 
-LIB_SRC := $(filter-out sim/main.c,$(wildcard sim/*.c models/*.c traces/*.c))
+MAIN_SRC := sim/cli/main.c
+LIB_SRC := $(filter-out $(MAIN_SRC),$(sort $(shell find lib sim models traces -name '*.c')))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libtmsim.a
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -91,7 +94,7 @@ $(LIB): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(TMSIM_BIN): $(BUILD)/sim/main.o $(LIB)
+$(TMSIM_BIN): $(BUILD)/sim/cli/main.o $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 

@@ -44,8 +44,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sim/alloc.h"
-#include "identifier.h"
+#include "lib/alloc.h"
+#include "models/ident/identifier.h"
 
 /* Pages per asynchronous migrate_pages batch (HAgent S2, reference §4);
  * with batch_flush also the pages covered by one TLB flush in exchange. */

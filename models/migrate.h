@@ -4,7 +4,7 @@
  * Once per epoch the engine turns an identifier's ranking into page moves
  * within the VM's FMEM capacity, prices them with the cost model and reports
  * when they complete.  Pages are named by the VM's dense page index
- * (sim/pagemap.h); the caller owns the tier array and applies the moves at
+ * (sim/engine/pagemap.h); the caller owns the tier array and applies the moves at
  * the batch's done time (TM_EV_MIGRATION_DONE), then calls
  * tm_migrator_done().
  *
@@ -15,10 +15,29 @@
 #ifndef TM_MIGRATE_H
 #define TM_MIGRATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../sim/config.h"
+/* Configuration (validated by sim/config, trusted here). */
+enum tm_mig_mode { TM_MIG_NONE = 0, TM_MIG_EXCHANGE, TM_MIG_MIGRATE };
+enum tm_mig_where { TM_MIG_GUEST = 0, TM_MIG_HOST };
+
+struct tm_migration_config {
+	enum tm_mig_mode mode;
+	uint64_t max_pages_per_epoch; /* 0: unbounded */
+	double max_bytes_per_s;       /* 0: unbounded */
+	uint32_t nr_threads;
+	double copy_bytes_per_s;      /* page copy bandwidth */
+	uint64_t remap_ns;            /* unmap + remap per page */
+	uint64_t tlb_flush_ns;        /* one shootdown (IPI per vCPU) */
+	uint64_t ept_flush_ns;        /* host mode: EPT invalidation */
+	bool batch_flush;
+	bool fill_free;               /* exchange: promote into free FMEM first */
+	bool thrash_guard;            /* skip moves whose gap is noise */
+	enum tm_mig_where where;
+	uint64_t pingpong_window_ns;
+};
 
 struct tm_move {
 	uint32_t idx;      /* dense page index */

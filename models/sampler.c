@@ -17,7 +17,7 @@
  *    period and strided loops.  AMD IBS randomises only the low 4 bits.
  *  - No skid: the sampled access is the one that overflowed the counter.
  *  - No latency/cache filter (the ldlat threshold): every access qualifies,
- *    because full traces carry no latency; sim/config.h has no key for it.
+ *    because full traces carry no latency; sim/config/config.h has no key for it.
  *  - The ring is a bounded FIFO that drops new samples when full (the
  *    reference's ring overwrites; for counting drops the effect is alike).
  *  - Collection CPU cost is nr_samples × cost_ns_per_sample, a parameter:
@@ -30,7 +30,7 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "../sim/alloc.h"
+#include "lib/alloc.h"
 
 /* gsl_rng_uniform_int(mt19937, n) needs n <= 2^32: bounds the jitter. */
 #define MAX_JITTER ((1ULL << 31) - 1)

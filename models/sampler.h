@@ -30,8 +30,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../sim/config.h"
-#include "../traces/record.h"
+/* Configuration (validated by sim/config, trusted here). */
+struct tm_sampler_config {
+	uint64_t load_period;      /* 4093 (Demeter, reference §1) */
+	uint64_t store_period;     /* 65535; 0 disables store sampling */
+	bool randomize;            /* randomise the reload value, as the PMU may */
+	uint64_t drain_ns;         /* 2 ms */
+	uint32_t ring_entries;     /* per-CPU ring; 1 MiB / 48 B records */
+	double cost_ns_per_sample; /* assumption, see docs/metrics.md */
+};
+#include "traces/record.h"
 
 struct tm_sampler;
 

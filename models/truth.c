@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "../sim/alloc.h"
+#include "lib/alloc.h"
 
 /* a is hotter than b */
 static inline bool hotter(const uint64_t *cnt, uint32_t a, uint32_t b)

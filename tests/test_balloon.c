@@ -20,9 +20,9 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "../sim/config.h"
-#include "../sim/sim.h"
-#include "../traces/tmt.h"
+#include "sim/config/config.h"
+#include "sim/engine/sim.h"
+#include "traces/tmt.h"
 
 static char dir[] = "/tmp/tmsim-balloon-XXXXXX";
 static char trace[256], cfgp[256];

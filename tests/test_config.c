@@ -1,5 +1,5 @@
 /*
- * test_config.c - the configuration loader (sim/config.c, docs/config.md).
+ * test_config.c - the configuration loader (sim/config/config.c, docs/config.md).
  *
  * Good configs are written to a temporary folder and loaded; their fields
  * are checked one by one (defaults, inheritance, replicate, --set).  Bad
@@ -22,9 +22,9 @@
 
 #include <cmocka.h>
 
-#include "../sim/config.h"
-#include "../sim/config_internal.h"
-#include "../sim/units.h"
+#include "sim/config/config.h"
+#include "sim/config/config_internal.h"
+#include "lib/units.h"
 
 #define BAD_DIR "tests/bad/config"
 #define GiB (UINT64_C(1) << 30)

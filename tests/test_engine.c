@@ -24,10 +24,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../models/sdh_internal.h"
-#include "../sim/config.h"
-#include "../sim/sim.h"
-#include "../traces/tmt.h"
+#include "models/ident/sdh_internal.h"
+#include "sim/config/config.h"
+#include "sim/engine/sim.h"
+#include "traces/tmt.h"
 
 static char dir[] = "/tmp/tmsim-engine-XXXXXX";
 static char trace[300], cfgp[300];   /* <dir>/t.tmt, <dir>/c.yaml */

@@ -9,7 +9,7 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "../sim/eventq.h"
+#include "sim/engine/eventq.h"
 
 static void test_order_simple(void **state)
 {

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../models/identifier.h"
-#include "../sim/alloc.h"
+#include "models/ident/identifier.h"
+#include "lib/alloc.h"
 
 static const struct tm_identifier_ops *ops(void)
 {

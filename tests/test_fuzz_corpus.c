@@ -24,12 +24,12 @@
 
 #include <cmocka.h>
 
-#include "fuzz/fuzz_config.c"
-#include "fuzz/fuzz_lackey.c"
-#include "fuzz/fuzz_perfdata.c"
-#include "fuzz/fuzz_perfscript.c"
-#include "fuzz/fuzz_tmt.c"
-#include "fuzz/fuzz_units.c"
+#include "tests/fuzz/fuzz_config.c"
+#include "tests/fuzz/fuzz_lackey.c"
+#include "tests/fuzz/fuzz_perfdata.c"
+#include "tests/fuzz/fuzz_perfscript.c"
+#include "tests/fuzz/fuzz_tmt.c"
+#include "tests/fuzz/fuzz_units.c"
 
 #define CORPUS "tests/fuzz/corpus/"
 

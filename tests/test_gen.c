@@ -1,5 +1,5 @@
 /*
- * test_gen.c - synthetic generators (traces/gen.c): the statistics match the
+ * test_gen.c - synthetic generators (traces/gen/gen.c): the statistics match the
  * spec (Zipf slope, hot-set share, mixture weights, phase and move times),
  * tm_gen_page_prob is a distribution that agrees with the draws, specs are
  * validated with messages naming the field, and the same seed gives the
@@ -17,10 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../sim/alloc.h"
-#include "../sim/cli.h"
-#include "../traces/gen.h"
-#include "../traces/tmt.h"
+#include "lib/alloc.h"
+#include "sim/cli/cli.h"
+#include "traces/gen/gen.h"
+#include "traces/tmt.h"
 
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)

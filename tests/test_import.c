@@ -19,11 +19,11 @@
 
 #include <dirent.h>
 
-#include "../models/sampler.h"
-#include "../sim/alloc.h"
-#include "../sim/cli.h"
-#include "../traces/import.h"
-#include "../traces/tmt.h"
+#include "models/sampler.h"
+#include "lib/alloc.h"
+#include "sim/cli/cli.h"
+#include "traces/import/import.h"
+#include "traces/tmt.h"
 
 #define PERF_DATA "pagetouch.perf.data"
 #define PERF_SCRIPT "pagetouch.perf-script.txt"

@@ -16,8 +16,8 @@
 
 #include <jansson.h>
 
-#include "../traces/inspect.h"
-#include "../traces/tmt.h"
+#include "traces/inspect.h"
+#include "traces/tmt.h"
 
 /* A stream over an array, handing out at most 7 records per read so that
  * batching is exercised. */

@@ -15,8 +15,8 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "../models/identifier.h"
-#include "../models/migrate.h"
+#include "models/ident/identifier.h"
+#include "models/migrate.h"
 
 #define F TM_TIER_FMEM
 #define S TM_TIER_SMEM

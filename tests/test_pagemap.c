@@ -10,7 +10,7 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "../sim/pagemap.h"
+#include "sim/engine/pagemap.h"
 
 /* Indexes are dense and assigned in first-touch order; a second touch
  * returns the same index and does not add. */

@@ -11,7 +11,7 @@
 #include <math.h>
 #include <cmocka.h>
 
-#include "../models/rebalancer.h"
+#include "models/rebalance/rebalancer.h"
 
 static uint64_t cum_a[1000], cum_b[400];
 

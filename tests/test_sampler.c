@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "../models/sampler.h"
-#include "../sim/alloc.h"
+#include "models/sampler.h"
+#include "lib/alloc.h"
 
 static struct tm_sampler_config cfg_of(uint64_t load, uint64_t store, bool randomize)
 {

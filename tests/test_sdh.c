@@ -26,9 +26,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../models/identifier.h"
-#include "../models/sdh_internal.h"
-#include "../sim/alloc.h"
+#include "models/ident/identifier.h"
+#include "models/ident/sdh_internal.h"
+#include "lib/alloc.h"
 
 static const struct tm_identifier_ops *sdh(void)
 {

@@ -1,6 +1,6 @@
 /*
  * test_sweep.c - sweep files, expansion order, shards, point folders and
- * the merge into sweep.csv (sim/sweep.c, docs/sweeps.md).
+ * the merge into sweep.csv (sim/sweep/sweep.c, docs/sweeps.md).
  *
  * Expansion is checked point by point against a hand-written table, so a
  * swapped dimension or a wrong radix fails.  Merges run on point folders
@@ -19,9 +19,9 @@
 
 #include <cmocka.h>
 
-#include "../sim/alloc.h"
-#include "../sim/output.h"
-#include "../sim/sweep.h"
+#include "lib/alloc.h"
+#include "sim/output/output.h"
+#include "sim/sweep/sweep.h"
 
 static struct tm_sweep *parse_ok(const char *text)
 {

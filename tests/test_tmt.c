@@ -22,10 +22,10 @@
 
 #include <zstd.h>
 
-#include "../sim/alloc.h"
-#include "../sim/tmpname.h"
-#include "../traces/tmt.h"
-#include "../traces/tmt_internal.h"
+#include "lib/alloc.h"
+#include "lib/tmpname.h"
+#include "traces/tmt.h"
+#include "traces/tmt_internal.h"
 
 #define NR_ROUND_TRIP 10000000ull
 #define HDR_OK "{\"kind\":\"accesses\",\"address_space\":\"gva\",\"page_size\":4096," \

@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "../models/topk.h"
-#include "../models/topk_internal.h"
-#include "../sim/alloc.h"
+#include "models/ident/topk.h"
+#include "models/ident/topk_internal.h"
+#include "lib/alloc.h"
 
 struct model {
 	struct tm_topk_entry *e;

@@ -11,7 +11,7 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "../models/truth.h"
+#include "models/truth.h"
 
 static const uint64_t *g_cnt;
 

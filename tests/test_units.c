@@ -1,5 +1,5 @@
 /*
- * test_units.c - the unit grammar of sim/units.c (docs/config.md "Values
+ * test_units.c - the unit grammar of lib/units.c (docs/config.md "Values
  * and units"), table-driven: every good value with its exact result, every
  * bad value with its error class and exact message.
  */
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "../sim/units.h"
+#include "lib/units.h"
 
 #define NR(a) (sizeof(a) / sizeof((a)[0]))
 

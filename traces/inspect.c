@@ -22,8 +22,8 @@
 
 #include <jansson.h>
 
-#include "../sim/alloc.h"
-#include "../sim/units.h"
+#include "lib/alloc.h"
+#include "lib/units.h"
 #include "tmt.h"
 #include "tmt_internal.h"
 

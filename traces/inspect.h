@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../sim/error.h"
+#include "lib/error.h"
 #include "stream.h"
 
 #define TM_INSPECT_NR_LEVELS 5  /* 50, 90, 95, 99, 99.9 % */

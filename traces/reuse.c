@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sim/alloc.h"
+#include "lib/alloc.h"
 
 struct reuse {
 	struct tm_stream *inner;

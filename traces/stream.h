@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../sim/error.h"
+#include "lib/error.h"
 #include "record.h"
 
 struct tm_trace_info {

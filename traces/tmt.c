@@ -40,8 +40,8 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
-#include "../sim/alloc.h"
-#include "../sim/tmpname.h"
+#include "lib/alloc.h"
+#include "lib/tmpname.h"
 #include "tmt_internal.h"
 
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__)

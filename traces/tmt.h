@@ -5,7 +5,7 @@
  * zstd frame with content checksum holding: 8-byte magic "TMTRACE\0",
  * u32 version, u32 header length, JSON header, then 24-byte little-endian
  * records in non-decreasing time.  Writers write "<dir>/.<name>.tmp.<pid>"
- * (sim/tmpname.h) and rename on close, so a reader never sees a half-written file.
+ * (lib/tmpname.h) and rename on close, so a reader never sees a half-written file.
  */
 #ifndef TM_TMT_H
 #define TM_TMT_H
@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../sim/error.h"
+#include "lib/error.h"
 #include "record.h"
 #include "stream.h"
 

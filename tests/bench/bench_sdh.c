@@ -40,9 +40,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../models/identifier.h"
-#include "../../models/sdh_internal.h"
-#include "../../sim/alloc.h"
+#include "models/ident/identifier.h"
+#include "models/ident/sdh_internal.h"
+#include "lib/alloc.h"
 
 #define NR_KEYS 1000000u         /* distinct keys (paper: 1M-10M flows) */
 #define NR_SAMPLES 4000000u      /* stream length (paper: 10M-32M) */

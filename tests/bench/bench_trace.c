@@ -29,9 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../traces/gen.h"
-#include "../../traces/tmt.h"
-#include "../../traces/tmt_internal.h"
+#include "traces/gen/gen.h"
+#include "traces/tmt.h"
+#include "traces/tmt_internal.h"
 
 #define NR_RECORDS 10000000ull
 #define NR_RUNS 3

@@ -34,11 +34,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../sim/alloc.h"
-#include "../../sim/error.h"
-#include "../../traces/import.h"
-#include "../../traces/stream.h"
-#include "../../traces/tmt.h"
+#include "lib/alloc.h"
+#include "lib/error.h"
+#include "traces/import/import.h"
+#include "traces/stream.h"
+#include "traces/tmt.h"
 
 /* Inputs larger than this are ignored: the parsers' cost is linear in the
  * input and large inputs only slow the search (assumption, libFuzzer's own

@@ -1,5 +1,5 @@
 /*
- * fuzz_config.c - libFuzzer target for the config loader (sim/config.c; the
+ * fuzz_config.c - libFuzzer target for the config loader (sim/config/config.c; the
  * schema is docs/config.md).
  *
  * The input is YAML text, written to a per-process file because the loader
@@ -29,9 +29,9 @@
 
 #include "fuzz_common.h"
 
-#include "../../sim/config.h"
-#include "../../sim/units.h"
-#include "../../traces/gen.h"
+#include "sim/config/config.h"
+#include "lib/units.h"
+#include "traces/gen/gen.h"
 
 /* Overrides taken from one input (assumption: the seeds use at most 1). */
 #define TM_FUZZ_MAX_SETS 4

@@ -1,6 +1,6 @@
 /*
  * fuzz_lackey.c - libFuzzer target for the "lackey" importer: the input is
- * valgrind lackey --trace-mem=yes text, traces/import_lackey.c.
+ * valgrind lackey --trace-mem=yes text, traces/import/lackey.c.
  *
  * Properties (fuzz_common.h): no crash, leak or sanitizer report; a rejected
  * input gets an error that starts with the file's path; an accepted one

@@ -1,6 +1,6 @@
 /*
  * fuzz_perfdata.c - libFuzzer target for the "perf-data" importer: the input is
- * a perf.data file (PERFILE2 file mode), traces/import_perfdata.c.
+ * a perf.data file (PERFILE2 file mode), traces/import/perfdata.c.
  *
  * Properties (fuzz_common.h): no crash, leak or sanitizer report; a rejected
  * input gets an error that starts with the file's path; an accepted one

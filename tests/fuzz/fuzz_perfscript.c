@@ -1,6 +1,6 @@
 /*
  * fuzz_perfscript.c - libFuzzer target for the "perf-script" importer: the
- * input is the text of `perf script -F ... --ns`, traces/import_perfscript.c.
+ * input is the text of `perf script -F ... --ns`, traces/import/perfscript.c.
  *
  * Properties (fuzz_common.h): no crash, leak or sanitizer report; a rejected
  * input gets an error that starts with the file's path; an accepted one

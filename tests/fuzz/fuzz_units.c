@@ -1,5 +1,5 @@
 /*
- * fuzz_units.c - libFuzzer target for the value parsers of sim/units.c
+ * fuzz_units.c - libFuzzer target for the value parsers of lib/units.c
  * (grammar in docs/config.md "Values and units").
  *
  * The first input byte picks the parser (size, time, count rate, byte rate,
@@ -17,7 +17,7 @@
 
 #include "fuzz_common.h"
 
-#include "../../sim/units.h"
+#include "lib/units.h"
 
 int tm_fuzz_units(const uint8_t *data, size_t size);
 

@@ -1,0 +1,548 @@
+/*
+ * cmd_gen.c - `tmsim gen`: write a synthetic trace (DESIGN.md §5, §9).
+ *
+ * The command line fills a struct tm_gen_spec (traces/gen/gen.h): the KIND
+ * argument starts the first part of the first phase, part options apply to
+ * the part started last, --part adds a part to the current phase (a
+ * mixture) and --phase starts a new phase.  The spec is checked once by
+ * tm_gen_spec_check, then the generator stream is copied into a .tmt writer
+ * (temp file + rename; aborted on any error, so nothing half-written stays).
+ * The same options and seed give the same bytes: the provenance in the
+ * header holds the spec and seed, not the output path or the date.
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "traces/gen/gen.h"
+#include "traces/tmt.h"
+#include "lib/alloc.h"
+#include "cli.h"
+#include "lib/error.h"
+#include "lib/units.h"
+#include "lib/version.h"
+#include "lib/hash.h"
+
+#define BATCH 4096                  /* records per write: 96 KiB */
+#define PROGRESS_EVERY (1u << 22)   /* records between progress lines */
+/* Demeter's PEBS periods (reference/sdh-and-demeter.md §1). */
+#define DEFAULT_LOAD_PERIOD 4093
+
+static const char help[] =
+"usage: tmsim gen KIND [options] -o OUT.tmt\n"
+"\n"
+"Write a synthetic trace.  KIND is uniform, zipf, hotset or scan; it starts\n"
+"the first part of the first phase.  Part options apply to the part started\n"
+"last; --part and --phase start new ones, so mixtures and phase changes can\n"
+"be built on the command line.\n"
+"\n"
+"part options [default]:\n"
+"  --footprint SIZE    bytes the part covers, a multiple of the page [64MiB]\n"
+"  --base ADDR         first byte address, page aligned (size or 0x hex) [0]\n"
+"  --weight W          the part's share of a mixture, normalised [1]\n"
+"  --s S               zipf: exponent, 0 < S <= 10 [1.0]\n"
+"  --no-permute        zipf: rank 1 is the first page (default: ranks are\n"
+"                      spread over the footprint by a permutation from --seed)\n"
+"  --hot SIZE          hotset: bytes of the hot set (required for hotset)\n"
+"  --hot-share X       hotset: share of accesses that go to the hot set [0.9]\n"
+"  --hot-offset SIZE   hotset: start of the hot set in the footprint [0]\n"
+"  --move AT:OFFSET    hotset: from time AT the hot set starts at OFFSET;\n"
+"                      repeat in time order, e.g. --move 5s:256MiB\n"
+"  --stride SIZE       scan: bytes between accesses, wraps around [page size]\n"
+"  --part KIND         start another part of the current phase\n"
+"  --phase AT:KIND     start a phase at time AT with one part of KIND\n"
+"\n"
+"stream options [default]:\n"
+"  --rate R            records per second over all vCPUs, e.g. 1M/s [1M/s]\n"
+"  --duration T        stop before time T, e.g. 10s\n"
+"  --records N         stop after N records (give --duration or --records)\n"
+"  --vcpus N           record i has cpu i mod N [1]\n"
+"  --stores X          share of records that are stores [0]\n"
+"  --kind accesses|samples  what a record stands for [accesses]\n"
+"  --period N          samples: load period in the header [4093]\n"
+"  --store-period N    samples: store period in the header [as --period]\n"
+"  --page-size SIZE    4KiB .. 1GiB, a power of two [4KiB]\n"
+"  --seed N            random seed; same options + seed = same bytes [1]\n"
+"  --zstd-level L      compression, -100 .. 19 [-3]; lower reads faster in\n"
+"                      a replay and writes a larger file (docs/bench.md);\n"
+"                      the records are the same at every level\n"
+"  -o, --output FILE   the .tmt file to write (required)\n"
+"  -h, --help          this text\n"
+"\n"
+"Record i is at time floor(i * 1e9 / rate) ns (fixed intervals, no bursts);\n"
+"addresses are a page chosen by the distribution plus a random 64-byte\n"
+"aligned offset inside it (scan addresses are exact).  Each part draws\n"
+"independently; see docs/trace-format.md.  Progress goes to stderr when it\n"
+"is a terminal.  Exit status: 0 ok, 1 runtime failure (e.g. cannot write\n"
+"OUT), 2 bad usage.\n";
+
+struct gen_args {
+	struct tm_gen_spec spec;
+	uint64_t seed;
+	int level;               /* zstd level of the written file */
+	const char *out;
+	bool kind_given;
+	/* per part: options whose default depends on others */
+	bool stride_set[TM_GEN_MAX_PHASES][TM_GEN_MAX_PARTS];
+	bool hot_set[TM_GEN_MAX_PHASES][TM_GEN_MAX_PARTS];
+	bool no_permute[TM_GEN_MAX_PHASES][TM_GEN_MAX_PARTS];
+	bool period_set;
+};
+
+static const char *const kind_names[] = { "uniform", "zipf", "hotset", "scan" };
+
+static int parse_kind(const char *v, enum tm_gen_kind *out, struct tm_error *err)
+{
+	for (int k = 0; k < 4; k++)
+		if (!strcmp(v, kind_names[k])) {
+			*out = (enum tm_gen_kind)k;
+			return 0;
+		}
+	return tm_error_set(err, TM_ERR_USAGE, "expected uniform, zipf, hotset or "
+			    "scan, got \"%s\"", v);
+}
+
+static struct tm_gen_phase *cur_phase(struct gen_args *a)
+{
+	return &a->spec.phases[a->spec.nr_phases - 1];
+}
+
+static struct tm_gen_part *cur_part(struct gen_args *a)
+{
+	struct tm_gen_phase *ph = cur_phase(a);
+
+	return &ph->parts[ph->nr_parts - 1];
+}
+
+/* Append a part with the documented defaults to the current phase. */
+static int add_part(struct gen_args *a, const char *kind, struct tm_error *err)
+{
+	struct tm_gen_phase *ph = cur_phase(a);
+	struct tm_gen_part *p;
+
+	TM_RETURN_IF(ph->nr_parts >= TM_GEN_MAX_PARTS, err, TM_ERR_USAGE,
+		     "expected at most %d parts per phase", TM_GEN_MAX_PARTS);
+	p = &ph->parts[ph->nr_parts++];
+	memset(p, 0, sizeof(*p));
+	p->weight = 1;
+	p->sz_footprint = 64ull << 20;
+	p->zipf_s = 1.0;
+	p->hot_share = 0.9; /* Demeter §6: GUPS hot set gets 90% of updates */
+	return parse_kind(kind, &p->kind, err);
+}
+
+/* "AT:REST": parse AT as a time, return REST. */
+static const char *split_at(const char *v, uint64_t *at_ns, struct tm_error *err)
+{
+	const char *colon = strchr(v, ':');
+	char t[64];
+
+	if (!colon || (size_t)(colon - v) >= sizeof(t)) {
+		tm_error_set(err, TM_ERR_USAGE, "expected AT:VALUE, e.g. 5s:zipf or "
+			     "5s:256MiB, got \"%s\"", v);
+		return NULL;
+	}
+	memcpy(t, v, (size_t)(colon - v));
+	t[colon - v] = '\0';
+	return tm_parse_time_ns(t, at_ns, err) ? NULL : colon + 1;
+}
+
+static int add_phase(struct gen_args *a, const char *v, struct tm_error *err)
+{
+	uint64_t at;
+	const char *kind = split_at(v, &at, err);
+
+	if (!kind)
+		return -1;
+	TM_RETURN_IF(a->spec.nr_phases >= TM_GEN_MAX_PHASES, err, TM_ERR_USAGE,
+		     "expected at most %d phases", TM_GEN_MAX_PHASES);
+	a->spec.nr_phases++;
+	memset(cur_phase(a), 0, sizeof(struct tm_gen_phase));
+	cur_phase(a)->start_ns = at;
+	return add_part(a, kind, err);
+}
+
+static int add_move(struct gen_args *a, const char *v, struct tm_error *err)
+{
+	struct tm_gen_part *p = cur_part(a);
+	uint64_t at, off;
+	const char *rest = split_at(v, &at, err);
+
+	if (!rest || tm_parse_size(rest, &off, err))
+		return -1;
+	TM_RETURN_IF(p->nr_moves >= TM_GEN_MAX_MOVES, err, TM_ERR_USAGE,
+		     "expected at most %d moves per part", TM_GEN_MAX_MOVES);
+	p->moves[p->nr_moves].at_ns = at;
+	p->moves[p->nr_moves++].sz_offset = off;
+	return 0;
+}
+
+static int parse_addr(const char *v, uint64_t *out, struct tm_error *err)
+{
+	char *end;
+
+	if (strncmp(v, "0x", 2) && strncmp(v, "0X", 2))
+		return tm_parse_size(v, out, err);
+	*out = strtoull(v + 2, &end, 16);
+	TM_RETURN_IF(end == v + 2 || *end, err, TM_ERR_USAGE,
+		     "expected an address like 0x7f0000000000 or 4GiB, got \"%s\"", v);
+	return 0;
+}
+
+static int parse_page_size(const char *v, uint32_t *shift, struct tm_error *err)
+{
+	uint64_t u;
+
+	if (tm_parse_size(v, &u, err))
+		return -1;
+	TM_RETURN_IF(u < 4096 || u > (1u << 30) || (u & (u - 1)), err, TM_ERR_USAGE,
+		     "expected a power of two from 4KiB to 1GiB, got \"%s\"", v);
+	*shift = (uint32_t)__builtin_ctzll(u);
+	return 0;
+}
+
+static int parse_trace_kind(const char *v, enum tm_trace_kind *k,
+			    struct tm_error *err)
+{
+	if (!strcmp(v, "accesses") || !strcmp(v, "samples")) {
+		*k = strcmp(v, "samples") ? TM_TRACE_ACCESSES : TM_TRACE_SAMPLES;
+		return 0;
+	}
+	return tm_error_set(err, TM_ERR_USAGE, "expected accesses or samples, "
+			    "got \"%s\"", v);
+}
+
+/* A count: "1000", or with a decimal prefix as in rates, "10M" or "2.5k". */
+static int parse_count(const char *v, uint64_t *out, struct tm_error *err)
+{
+	char rate[64];
+	double d;
+
+	if (tm_parse_u64(v, out, err) == 0)
+		return 0;
+	snprintf(rate, sizeof(rate), "%s/s", v);
+	if (strlen(v) + 2 >= sizeof(rate) || tm_parse_count_rate(rate, &d, err) ||
+	    d != (double)(uint64_t)d || d > 9e15)
+		return tm_error_set(err, TM_ERR_USAGE, "expected a count like 1000 "
+				    "or 10M, got \"%s\"", v);
+	*out = (uint64_t)d;
+	return 0;
+}
+
+static int parse_vcpus(const char *v, uint32_t *out, struct tm_error *err)
+{
+	uint64_t u;
+
+	if (tm_parse_u64(v, &u, err))
+		return -1;
+	TM_RETURN_IF(u < 1 || u > 65536, err, TM_ERR_USAGE,
+		     "expected 1 to 65536 vCPUs, got \"%s\"", v);
+	*out = (uint32_t)u;
+	return 0;
+}
+
+/* Options that take a value about the current part. */
+static int part_opt(struct gen_args *a, const char *o, const char *v,
+		    struct tm_error *err)
+{
+	struct tm_gen_part *p = cur_part(a);
+	uint32_t ph = a->spec.nr_phases - 1, pt = cur_phase(a)->nr_parts - 1;
+
+	if (!strcmp(o, "--footprint"))
+		return tm_parse_size(v, &p->sz_footprint, err);
+	if (!strcmp(o, "--base"))
+		return parse_addr(v, &p->base, err);
+	if (!strcmp(o, "--weight"))
+		return tm_parse_double(v, &p->weight, err);
+	if (!strcmp(o, "--s"))
+		return tm_parse_double(v, &p->zipf_s, err);
+	if (!strcmp(o, "--hot"))
+		return a->hot_set[ph][pt] = true, tm_parse_size(v, &p->sz_hot, err);
+	if (!strcmp(o, "--hot-share"))
+		return tm_parse_share(v, &p->hot_share, err);
+	if (!strcmp(o, "--hot-offset"))
+		return tm_parse_size(v, &p->sz_hot_offset, err);
+	if (!strcmp(o, "--move"))
+		return add_move(a, v, err);
+	if (!strcmp(o, "--stride"))
+		return a->stride_set[ph][pt] = true, tm_parse_size(v, &p->sz_stride, err);
+	if (!strcmp(o, "--part"))
+		return add_part(a, v, err);
+	return add_phase(a, v, err); /* --phase */
+}
+
+/* Options that take a value about the whole stream. */
+static int stream_opt(struct gen_args *a, const char *o, const char *v,
+		      struct tm_error *err)
+{
+	struct tm_gen_spec *s = &a->spec;
+
+	if (!strcmp(o, "--rate"))
+		return tm_parse_count_rate(v, &s->rate_per_s, err);
+	if (!strcmp(o, "--duration"))
+		return tm_parse_time_ns(v, &s->duration_ns, err);
+	if (!strcmp(o, "--records"))
+		return parse_count(v, &s->nr_records, err);
+	if (!strcmp(o, "--vcpus"))
+		return parse_vcpus(v, &s->nr_vcpus, err);
+	if (!strcmp(o, "--stores"))
+		return tm_parse_share(v, &s->store_share, err);
+	if (!strcmp(o, "--kind"))
+		return parse_trace_kind(v, &s->kind, err);
+	if (!strcmp(o, "--period"))
+		return a->period_set = true, tm_parse_u64(v, &s->load_period, err);
+	if (!strcmp(o, "--store-period"))
+		return tm_parse_u64(v, &s->store_period, err);
+	if (!strcmp(o, "--page-size"))
+		return parse_page_size(v, &s->page_shift, err);
+	if (!strcmp(o, "--seed"))
+		return tm_parse_u64(v, &a->seed, err);
+	if (!strcmp(o, "--zstd-level"))
+		return tm_tmt_parse_level(v, &a->level, err);
+	a->out = v; /* -o, --output */
+	return 0;
+}
+
+static const char *const part_opts[] = {
+	"--footprint", "--base", "--weight", "--s", "--hot", "--hot-share",
+	"--hot-offset", "--move", "--stride", "--part", "--phase",
+};
+static const char *const stream_opts[] = {
+	"--rate", "--duration", "--records", "--vcpus", "--stores", "--kind",
+	"--period", "--store-period", "--page-size", "--seed", "--zstd-level",
+	"-o", "--output",
+};
+
+static int find_opt(const char *name, size_t n, const char *const *tab, size_t nr)
+{
+	for (size_t k = 0; k < nr; k++)
+		if (strlen(tab[k]) == n && !strncmp(name, tab[k], n))
+			return (int)k;
+	return -1;
+}
+
+/* One argument at argv[*i] (after KIND); *i advances past its value. */
+static int parse_one(struct gen_args *a, int argc, char **argv, int *i,
+		     struct tm_error *err)
+{
+	const char *arg = argv[*i], *eq = strchr(arg, '='), *v;
+	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+	int kp = find_opt(arg, n, part_opts,
+			  sizeof(part_opts) / sizeof(*part_opts));
+	int ks = find_opt(arg, n, stream_opts,
+			  sizeof(stream_opts) / sizeof(*stream_opts));
+	int rc;
+
+	if (!strcmp(arg, "--no-permute"))
+		return a->no_permute[a->spec.nr_phases - 1][cur_phase(a)->nr_parts - 1] = true, 0;
+	TM_RETURN_IF(kp < 0 && ks < 0, err, TM_ERR_USAGE, "%s: unknown %s (tmsim "
+		     "gen --help lists the options)", arg, arg[0] == '-' ? "option" :
+		     "argument; KIND comes first");
+	v = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+	TM_RETURN_IF(!v, err, TM_ERR_USAGE, "%s: expected a value", arg);
+	rc = kp >= 0 ? part_opt(a, part_opts[kp], v, err) :
+		       stream_opt(a, stream_opts[ks], v, err);
+	if (rc) {
+		tm_error_prefix(err, "%.*s %s", (int)n, arg, v);
+		err->code = TM_ERR_USAGE;
+	}
+	return rc;
+}
+
+/* Defaults that depend on other options, and what the spec cannot check. */
+static int finish_spec(struct gen_args *a, struct tm_error *err)
+{
+	struct tm_gen_spec *s = &a->spec;
+
+	for (uint32_t i = 0; i < s->nr_phases; i++)
+		for (uint32_t j = 0; j < s->phases[i].nr_parts; j++) {
+			struct tm_gen_part *p = &s->phases[i].parts[j];
+
+			if (!a->stride_set[i][j])
+				p->sz_stride = 1ull << s->page_shift;
+			TM_RETURN_IF(p->kind == TM_GEN_HOTSET && !a->hot_set[i][j], err,
+				     TM_ERR_USAGE, "phases[%u].parts[%u]: hotset needs "
+				     "--hot SIZE", i, j);
+			if (p->kind == TM_GEN_ZIPF && !a->no_permute[i][j])
+				p->zipf_seed = (tm_splitmix64_of(a->seed ^ ((uint64_t)i << 32 | j)) >> 1) | 1;
+		}
+	if (s->kind == TM_TRACE_SAMPLES && !a->period_set)
+		s->load_period = DEFAULT_LOAD_PERIOD;
+	TM_RETURN_IF(!s->nr_records && !s->duration_ns, err, TM_ERR_USAGE,
+		     "expected --records N or --duration T (the stream is endless "
+		     "otherwise)");
+	TM_RETURN_IF(!a->out, err, TM_ERR_USAGE, "expected -o OUT.tmt");
+	return tm_gen_spec_check(s, err);
+}
+
+static int parse_args(int argc, char **argv, struct gen_args *a,
+		      struct tm_error *err)
+{
+	memset(a, 0, sizeof(*a));
+	tm_gen_spec_init(&a->spec);
+	a->seed = 1;
+	a->level = TM_TMT_LEVEL_DEFAULT;
+	TM_RETURN_IF(argc < 2 || argv[1][0] == '-', err, TM_ERR_USAGE,
+		     "expected KIND (uniform, zipf, hotset or scan) first");
+	a->spec.phases[0].nr_parts = 0;
+	if (add_part(a, argv[1], err)) {
+		tm_error_prefix(err, "KIND");
+		return -1;
+	}
+	for (int i = 2; i < argc; i++)
+		if (parse_one(a, argc, argv, &i, err))
+			return -1;
+	return finish_spec(a, err);
+}
+
+/* ---- provenance: the spec and seed, enough to regenerate the bytes ----- */
+
+static json_t *part_json(const struct tm_gen_part *p)
+{
+	json_t *o = json_object(), *moves = json_array();
+
+	json_object_set_new(o, "gen", json_string(kind_names[p->kind]));
+	json_object_set_new(o, "weight", json_real(p->weight));
+	json_object_set_new(o, "base", json_integer((json_int_t)p->base));
+	json_object_set_new(o, "footprint", json_integer((json_int_t)p->sz_footprint));
+	if (p->kind == TM_GEN_ZIPF) {
+		json_object_set_new(o, "s", json_real(p->zipf_s));
+		json_object_set_new(o, "zipf_seed", json_integer((json_int_t)p->zipf_seed));
+	} else if (p->kind == TM_GEN_HOTSET) {
+		json_object_set_new(o, "hot", json_integer((json_int_t)p->sz_hot));
+		json_object_set_new(o, "hot_share", json_real(p->hot_share));
+		json_object_set_new(o, "hot_offset", json_integer((json_int_t)p->sz_hot_offset));
+		for (uint32_t m = 0; m < p->nr_moves; m++) {
+			json_t *mv = json_object();
+
+			json_object_set_new(mv, "at_ns", json_integer((json_int_t)p->moves[m].at_ns));
+			json_object_set_new(mv, "offset", json_integer((json_int_t)p->moves[m].sz_offset));
+			json_array_append_new(moves, mv);
+		}
+	} else if (p->kind == TM_GEN_SCAN) {
+		json_object_set_new(o, "stride", json_integer((json_int_t)p->sz_stride));
+	}
+	json_object_set_new(o, "moves", moves);
+	return o;
+}
+
+static char *provenance(const struct gen_args *a)
+{
+	const struct tm_gen_spec *s = &a->spec;
+	json_t *p = json_object(), *phases = json_array();
+	char *text;
+
+	json_object_set_new(p, "tool", json_string("tmsim gen " TM_VERSION));
+	json_object_set_new(p, "seed", json_integer((json_int_t)a->seed));
+	json_object_set_new(p, "rate_per_s", json_real(s->rate_per_s));
+	json_object_set_new(p, "duration_ns", json_integer((json_int_t)s->duration_ns));
+	json_object_set_new(p, "records", json_integer((json_int_t)s->nr_records));
+	json_object_set_new(p, "stores", json_real(s->store_share));
+	json_object_set_new(p, "interarrival", json_string("fixed"));
+	for (uint32_t i = 0; i < s->nr_phases; i++) {
+		json_t *ph = json_object(), *parts = json_array();
+
+		json_object_set_new(ph, "start_ns", json_integer((json_int_t)s->phases[i].start_ns));
+		for (uint32_t j = 0; j < s->phases[i].nr_parts; j++)
+			json_array_append_new(parts, part_json(&s->phases[i].parts[j]));
+		json_object_set_new(ph, "parts", parts);
+		json_array_append_new(phases, ph);
+	}
+	json_object_set_new(p, "phases", phases);
+	text = json_dumps(p, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	json_decref(p);
+	return text;
+}
+
+/* ---- the copy --------------------------------------------------------------- */
+
+/* Done = the larger of the two stopping conditions' fractions. */
+static void progress(const struct tm_gen_spec *s, uint64_t nr, uint64_t t_ns)
+{
+	double by_nr = s->nr_records ? (double)nr / (double)s->nr_records : 0;
+	double by_t = s->duration_ns ? (double)t_ns / (double)s->duration_ns : 0;
+
+	fprintf(stderr, "\rtmsim gen: %" PRIu64 " records (%.0f%%)", nr,
+		100 * (by_nr > by_t ? by_nr : by_t));
+}
+
+static int copy_records(struct tm_stream *in, struct tm_tmt_writer *w,
+			const struct tm_gen_spec *s, uint64_t *nr,
+			struct tm_error *err)
+{
+	struct tm_record *buf = tm_xmalloc(BATCH * sizeof(*buf));
+	bool tty = isatty(STDERR_FILENO);
+	uint64_t next = PROGRESS_EVERY;
+	ssize_t got;
+	int rc = 0;
+
+	while ((got = tm_stream_read(in, buf, BATCH, err)) > 0) {
+		if (tm_tmt_writer_add(w, buf, (size_t)got, err)) {
+			rc = -1;
+			break;
+		}
+		*nr += (uint64_t)got;
+		if (tty && *nr >= next) {
+			progress(s, *nr, buf[got - 1].time_ns);
+			next += PROGRESS_EVERY;
+		}
+	}
+	if (got < 0)
+		rc = -1;
+	if (tty && next > PROGRESS_EVERY)
+		fputc('\n', stderr);
+	free(buf);
+	return rc;
+}
+
+static int run_gen(const struct gen_args *a, struct tm_error *err)
+{
+	struct tm_stream *in = NULL;
+	struct tm_tmt_writer *w = NULL;
+	char *prov = NULL;
+	uint64_t nr = 0;
+	int rc = -1;
+
+	if (tm_gen_stream_new(&a->spec, a->seed, &in, err))
+		return -1;
+	prov = provenance(a);
+	w = tm_tmt_writer_new_level(a->out, &in->info, prov, a->level, err);
+	if (!w || copy_records(in, w, &a->spec, &nr, err))
+		goto out;
+	rc = tm_tmt_writer_close(w, err);
+	w = NULL;
+	if (!rc)
+		fprintf(stderr, "tmsim gen: %s: %" PRIu64 " records of %s\n", a->out,
+			nr, in->info.source);
+out:
+	tm_tmt_writer_abort(w);
+	tm_stream_free(in);
+	free(prov);
+	return rc;
+}
+
+int tm_cmd_gen(int argc, char **argv)
+{
+	struct gen_args *a;
+	struct tm_error err = { 0 };
+	int rc;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(help, stdout);
+			return 0;
+		}
+	a = tm_xcalloc(1, sizeof(*a));
+	rc = parse_args(argc, argv, a, &err) || run_gen(a, &err);
+	free(a);
+	if (rc) {
+		fprintf(stderr, "tmsim gen: %s\n", err.msg);
+		return tm_err_exit_status(err.code);
+	}
+	return 0;
+}

@@ -1,0 +1,779 @@
+/*
+ * vm.c - one VM of the simulation: its trace, sampler, identifiers, truth,
+ * tier map and migration engine (DESIGN.md §3).
+ *
+ * Per record (the hot path, tm_vm_advance): look the page up, place it on
+ * first touch (FMEM while the VM has free FMEM capacity, else SMEM), count
+ * the hit by its tier now, add to the truth window, and either feed the
+ * identifiers (samples streams: pass-through) or offer the access to the
+ * PEBS sampler (accesses streams), whose rings are drained into the
+ * identifiers every drain interval.  Nothing here allocates per record except
+ * the amortised growth of the page arrays on a page's first touch.
+ *
+ * Notes (simplifications):
+ * - A sample stands for `period` accesses of its op; a lackey "modify" counts
+ *   as one access.
+ * - The identifiers are keyed by the VM's dense page index (first-touch
+ *   order), a bijection of page numbers, so hashing behaves the same.
+ * - A migration batch still in flight at the next epoch makes the VM skip
+ *   that epoch's plan (counted as epochs_skipped_busy).
+ */
+#include "sim.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "traces/gen/gen.h"
+#include "traces/reuse.h"
+#include "traces/tmt.h"
+#include "lib/alloc.h"
+
+enum { SEED_TRACE = 1, SEED_SAMPLER = 2, SEED_IDENT = 16 };
+
+static int open_trace(void *ctx, struct tm_stream **out, struct tm_error *err)
+{
+	const struct tm_vm_rt *vm = ctx;
+	const struct tm_trace_config *tc = &vm->cfg->trace;
+
+	if (tc->source == TM_SRC_FILE)
+		return tm_tmt_open(tc->path, out, err);
+	return tm_gen_stream_new(&tc->gen, vm->trace_seed, out, err);
+}
+
+static int vm_open_stream(struct tm_vm_rt *vm, uint64_t seed,
+			  struct tm_error *err)
+{
+	const struct tm_trace_config *tc = &vm->cfg->trace;
+	struct tm_reuse_opts ro = {
+		.addr_offset = tc->addr_offset,
+		.time_offset_ns = tc->time_offset_ns,
+		.time_scale = tc->time_scale,
+		.loop = tc->loop,
+		.reopen = open_trace,
+		.reopen_ctx = vm,
+	};
+	struct tm_stream *s;
+
+	vm->trace_seed = seed;
+	if (open_trace(vm, &s, err))
+		return -1;
+	vm->stream = tm_reuse_wrap(s, &ro);
+	vm->samples = s->info.kind == TM_TRACE_SAMPLES;
+	vm->load_period = s->info.load_period ? s->info.load_period : 1;
+	vm->store_period = s->info.store_period ? s->info.store_period :
+			   vm->load_period;
+	return 0;
+}
+
+static void grow_arrays(struct tm_vm_rt *vm)
+{
+	uint32_t cap = tm_pagemap_cap(&vm->pm);
+	size_t old = vm->arr_cap;
+
+#define GROW(a) do { \
+	vm->a = tm_xrealloc(vm->a, cap * sizeof(*vm->a)); \
+	memset(vm->a + old, 0, (cap - old) * sizeof(*vm->a)); } while (0)
+	vm->cum = tm_xrealloc(vm->cum, 2 * (size_t)cap * sizeof(*vm->cum));
+	memset(vm->cum + 2 * old, 0, 2 * (cap - old) * sizeof(*vm->cum));
+	if (vm->truth) {   /* the truth tracker's own arrays (DESIGN.md §7) */
+		GROW(true_base);
+		GROW(epoch_cnt);
+		GROW(smp_base);
+		GROW(mark);
+	}
+#undef GROW
+	vm->arr_cap = cap;
+}
+
+static int vm_init_idents(struct tm_vm_rt *vm, uint64_t seed,
+			  struct tm_error *err)
+{
+	const struct tm_vm_config *vc = vm->cfg;
+
+	vm->nr_idents = 1 + vc->nr_shadow;
+	for (uint32_t i = 0; i < vm->nr_idents; i++) {
+		struct tm_ident_rt *id = &vm->idents[i];
+		const struct tm_ident_config *ic = i ? &vc->shadow[i - 1] :
+						       &vc->ident;
+		struct tm_ident_params p = {
+			.cfg = ic,
+			.nr_fmem_pages = vm->nr_fmem_cap_pages,
+			.seed = seed + i,
+		};
+
+		id->ops = tm_identifier_find(ic->kind);
+		if (!id->ops)
+			return tm_error_set(err, TM_ERR_CONFIG,
+					    "vm %s: unknown identifier kind '%s'",
+					    vm->name, ic->kind);
+		id->cfg = ic;
+		id->shadow = i > 0;
+		id->cum_window = strcmp(ic->kind, "exact") != 0 ||
+				 ic->window_decay >= 1.0;
+		id->st = id->ops->new(&p);
+	}
+	return 0;
+}
+
+/* The rank arrays hold up to the FMEM ceiling: a balloon may grow the
+ * capacity up to it. */
+static void vm_init_rank(struct tm_vm_rt *vm)
+{
+	uint64_t ceil = vm->cfg->sz_fmem_ceiling >> vm->page_shift;
+	size_t cap = ceil > vm->nr_fmem_cap_pages ? ceil : vm->nr_fmem_cap_pages;
+
+	if (!cap)
+		cap = 1;
+
+	vm->rank.cap = cap;
+	vm->rank.hot = tm_xmalloc(cap * sizeof(uint64_t));
+	vm->rank.promote = tm_xmalloc(cap * sizeof(uint64_t));
+	vm->rank.demote = tm_xmalloc(cap * sizeof(uint64_t));
+	vm->hot_idx = tm_xmalloc(cap * sizeof(uint32_t));
+	vm->pair_p = tm_xmalloc(cap * sizeof(uint32_t));
+	vm->pair_d = tm_xmalloc(cap * sizeof(uint32_t));
+}
+
+int tm_vm_init(struct tm_vm_rt *vm, const struct tm_config *cfg,
+	       const struct tm_vm_config *vc, uint32_t host, uint32_t index,
+	       struct tm_error *err)
+{
+	uint64_t hint;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = vc;
+	vm->index = index;
+	snprintf(vm->name, sizeof(vm->name), "%s", vc->name);
+	vm->page_shift = cfg->page_shift;
+	vm->nr_fmem_cap_pages = vc->sz_fmem >> cfg->page_shift;
+	vm->bl.target_pages = vm->nr_fmem_cap_pages;
+	vm->nr_fmem_cap_initial = vm->nr_fmem_cap_pages;
+	vm->truth = vc->truth;
+	if (vm_open_stream(vm, tm_seed_for(cfg->seed, host, index, SEED_TRACE),
+			   err)) {
+		tm_error_prefix(err, "vm %s", vc->name);
+		return -1;
+	}
+	vm->truth_estimated = vm->samples;
+	hint = vm->stream->info.sz_footprint_hint >> cfg->page_shift;
+	if (!hint || hint > (vc->sz_mem >> cfg->page_shift))
+		hint = vc->sz_mem >> cfg->page_shift;
+	tm_pagemap_init(&vm->pm, hint);
+	grow_arrays(vm);
+	vm->buf = tm_xmalloc(TM_VM_BUF_RECORDS * sizeof(*vm->buf));
+	if (!vm->samples) {
+		vm->sampler = tm_sampler_new(&vc->sampler, vc->nr_vcpus,
+					     tm_seed_for(cfg->seed, host, index,
+							 SEED_SAMPLER));
+		vm->drain_buf = tm_xmalloc(TM_VM_BUF_RECORDS *
+					   sizeof(*vm->drain_buf));
+		vm->next_drain_ns = tm_sampler_next_drain_ns(vm->sampler);
+	}
+	vm->load_inc = vc->ident.weighted ? vc->ident.load_weight : 1;
+	vm->store_inc = vc->ident.weighted ? vc->ident.store_weight : 1;
+	if (vm_init_idents(vm, tm_seed_for(cfg->seed, host, index, SEED_IDENT),
+			   err))
+		return -1;
+	vm_init_rank(vm);
+	vm->mig = tm_migrator_new(&vc->migration, vc->nr_vcpus, cfg->page_shift,
+				  cfg->smem_latency_ns > cfg->fmem_latency_ns ?
+				  cfg->smem_latency_ns - cfg->fmem_latency_ns : 0);
+	return 0;
+}
+
+void tm_vm_destroy(struct tm_vm_rt *vm)
+{
+	for (uint32_t i = 0; i < vm->nr_idents; i++)
+		if (vm->idents[i].st)
+			vm->idents[i].ops->free(vm->idents[i].st);
+	tm_stream_free(vm->stream);
+	tm_sampler_free(vm->sampler);
+	tm_migrator_free(vm->mig);
+	tm_pagemap_destroy(&vm->pm);
+	tm_vm_balloon_destroy(vm);
+	tm_truth_sel_free(&vm->truth_sel);
+	free(vm->buf);
+	free(vm->drain_buf);
+	free(vm->true_base);
+	free(vm->epoch_cnt);
+	free(vm->cum);
+	free(vm->smp_base);
+	free(vm->mark);
+	free(vm->rank.hot);
+	free(vm->rank.promote);
+	free(vm->rank.demote);
+	free(vm->hot_idx);
+	free(vm->pair_p);
+	free(vm->pair_d);
+	free(vm->inflight);
+	memset(vm, 0, sizeof(*vm));
+}
+
+/* First touch (DESIGN.md §3): FMEM while there is free FMEM capacity.
+ * Promotions in flight hold their FMEM room already, so a first touch cannot
+ * take the space a migrate-mode batch is about to land in. */
+static void first_touch(struct tm_vm_rt *vm, uint32_t idx)
+{
+	if (idx >= vm->arr_cap)
+		grow_arrays(vm);
+	if (vm->nr_fmem_pages + vm->nr_inflight_promotions <
+	    vm->nr_fmem_cap_pages) {
+		vm->pm.tier[idx] = TM_TIER_FMEM;
+		vm->nr_fmem_pages++;
+	} else {
+		vm->pm.tier[idx] = TM_TIER_SMEM;
+		vm->nr_smem_pages++;
+	}
+	/* Static placement: the first nr_fmem_cap_initial pages touched.  Dense
+	 * indexes are first-touch order, so they are exactly the indexes
+	 * below nr_static_fmem (no per-page array). */
+	if (vm->nr_static_fmem < vm->nr_fmem_cap_initial)
+		vm->nr_static_fmem++;
+}
+
+/* One sample reaches the identifiers. */
+static inline void feed(struct tm_vm_rt *vm, uint32_t idx, uint8_t op)
+{
+	uint32_t inc = op == TM_OP_STORE ? vm->store_inc : vm->load_inc;
+	enum tm_tier tier = vm->pm.tier[idx];
+
+	vm->total.samples_fmem += tier == TM_TIER_FMEM;
+	TM_SMP(vm, idx) += inc;
+	vm->total.nr_samples++;
+	/* One identifier (no shadows) is the common case: called directly it
+	 * costs ~20 instructions per sample less than through the loop, whose
+	 * bounds stay live across the indirect call (callgrind; holding them
+	 * in locals did not help); 40 M-sample replay -4%. */
+	if (vm->nr_idents == 1) {
+		const struct tm_ident_rt *id = vm->idents;
+
+		id->ops->update(id->st, idx, inc, tier);
+		return;
+	}
+	for (uint32_t i = 0; i < vm->nr_idents; i++)
+		vm->idents[i].ops->update(vm->idents[i].st, idx, inc, tier);
+}
+
+static void drain(struct tm_vm_rt *vm, uint64_t now_ns)
+{
+	size_t n;
+
+	while ((n = tm_sampler_drain(vm->sampler, now_ns, vm->drain_buf,
+				     TM_VM_BUF_RECORDS)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			const struct tm_record *r = &vm->drain_buf[i];
+			uint32_t idx = tm_pagemap_find(&vm->pm,
+						       r->addr >> vm->page_shift);
+
+			feed(vm, idx, r->op);
+		}
+	}
+	vm->next_drain_ns = tm_sampler_next_drain_ns(vm->sampler);
+}
+
+/* One record whose page is already looked up (idx; added on its first
+ * touch). */
+static inline void access_one(struct tm_vm_rt *vm, const struct tm_record *r,
+			      uint32_t idx, int added)
+{
+	uint64_t w = 1;
+
+	if (added)
+		first_touch(vm, idx);
+	if (vm->samples)
+		w = r->op == TM_OP_STORE ? vm->store_period : vm->load_period;
+	vm->total.nr_accesses += w;
+	if (vm->pm.tier[idx] == TM_TIER_FMEM)
+		vm->total.hits_fmem += w;
+	else
+		vm->total.hits_smem += w;
+	if (idx < vm->nr_static_fmem)
+		vm->total.hits_static_fmem += w;
+	TM_ACC(vm, idx) += w;
+	if (vm->samples)
+		feed(vm, idx, r->op);
+	else
+		tm_sampler_push(vm->sampler, r);
+}
+
+/* Start loading what access_one() will touch for page idx.  always_inline:
+ * a plain inline function whose only effect is a prefetch is judged pure
+ * by GCC 12 and its calls deleted (see tm_pagemap_prefetch). */
+static inline __attribute__((always_inline)) void
+prefetch_page(const struct tm_vm_rt *vm, uint32_t idx)
+{
+	if (idx >= vm->arr_cap)
+		return;   /* a new page: its arrays grow at first touch */
+	__builtin_prefetch(&vm->pm.tier[idx]);
+	__builtin_prefetch(&TM_ACC(vm, idx), 1);   /* and TM_SMP: same line */
+}
+
+/*
+ * Records [a, b) of the buffer, none due for a drain or past the step's end.
+ * Per-record work waits on memory: a page map slot, then the page's tier and
+ * counters, scattered over megabytes for a large footprint.  So the run is
+ * a three-stage pipeline: while record r is done, record r + L is looked up
+ * (in record order, so dense indexes are still given in first-touch order)
+ * and its page's state prefetched, and the map slot of record r + 3L is
+ * prefetched (2L records before its lookup).
+ * Lookups ahead of their record never reorder anything observable: first
+ * touch placement and every count happen at the record's own turn.
+ */
+#define TM_VM_LOOKAHEAD 8   /* assumption: 4, 8 and 16 ran alike */
+#define TM_VM_SLOTAHEAD (2 * TM_VM_LOOKAHEAD)
+
+static void access_run(struct tm_vm_rt *vm, size_t a, size_t b)
+{
+	const struct tm_record *buf = vm->buf;
+	const unsigned shift = vm->page_shift;
+	uint32_t ring[TM_VM_LOOKAHEAD];
+	uint8_t fresh[TM_VM_LOOKAHEAD];
+	const size_t L = TM_VM_LOOKAHEAD;
+
+	for (size_t i = a; i < b + L; i++) {
+		/* record i - L first: its ring cell is record i's */
+		if (i >= a + L)
+			access_one(vm, &buf[i - L], ring[i % L], fresh[i % L]);
+		if (i + TM_VM_SLOTAHEAD < b)
+			tm_pagemap_prefetch(&vm->pm,
+					    buf[i + TM_VM_SLOTAHEAD].addr >> shift);
+		if (i < b) {
+			int added;
+			uint32_t idx = tm_pagemap_get(&vm->pm,
+						      buf[i].addr >> shift,
+						      &added);
+
+			ring[i % L] = idx;
+			fresh[i % L] = (uint8_t)added;
+			prefetch_page(vm, idx);
+		}
+	}
+	vm->total.nr_records += b - a;   /* once per run, not per record */
+}
+
+static int refill(struct tm_vm_rt *vm, struct tm_error *err)
+{
+	ssize_t n;
+
+	if (vm->eof)
+		return 0;
+	n = tm_stream_read(vm->stream, vm->buf, TM_VM_BUF_RECORDS, err);
+	if (n < 0) {
+		tm_error_prefix(err, "vm %s", vm->name);
+		return -1;
+	}
+	vm->buf_nr = (size_t)n;
+	vm->buf_pos = 0;
+	vm->eof = n == 0;
+	return n > 0;
+}
+
+int tm_vm_advance(struct tm_vm_rt *vm, uint64_t until_ns, struct tm_error *err)
+{
+	for (;;) {
+		uint64_t stop = until_ns;
+		size_t end;
+
+		if (vm->buf_pos == vm->buf_nr) {
+			int rc = refill(vm, err);
+
+			if (rc <= 0) {
+				if (rc == 0 && vm->sampler)
+					drain(vm, until_ns);
+				return rc;
+			}
+		}
+		if (vm->sampler && vm->next_drain_ns < stop)
+			stop = vm->next_drain_ns;
+		for (end = vm->buf_pos; end < vm->buf_nr &&
+		     vm->buf[end].time_ns < stop; end++)
+			;
+		if (end == vm->buf_pos) {
+			if (vm->buf[end].time_ns >= until_ns)
+				break;
+			drain(vm, vm->buf[end].time_ns);  /* due before it */
+			end++;
+		}
+		access_run(vm, vm->buf_pos, end);
+		vm->buf_pos = end;
+	}
+	if (vm->sampler && until_ns >= vm->next_drain_ns)
+		drain(vm, until_ns);
+	return 0;
+}
+
+/* ---- epoch: accuracy against truth, then the migration plan ---- */
+
+static uint64_t est_cb(void *ctx, uint32_t idx)
+{
+	const struct tm_ident_rt *id = ctx;
+
+	return id->ops->estimate(id->st, idx);
+}
+
+/* The identifier's ranking into vm->rank; exchange pairs only if `pairs`.
+ * A two-heap SDH swaps the heap entries of the pairs it hands out (S3's
+ * exchange, sdh.c), so it is asked for pairs only when the engine will
+ * plan with them: the main identifier, mode exchange, no batch in flight.
+ * A shadow's pairs, or pairs of a skipped epoch, would never be moved, and
+ * their pages would sit in the wrong heap until their next sample. */
+static void rank_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
+		       bool pairs)
+{
+	uint64_t *pro = vm->rank.promote, *dem = vm->rank.demote;
+
+	vm->rank.nr_hot = vm->rank.nr_pairs = 0;
+	if (!pairs)
+		vm->rank.promote = vm->rank.demote = NULL;
+	id->ops->rank(id->st, &vm->rank);
+	vm->rank.promote = pro;
+	vm->rank.demote = dem;
+}
+
+/* Score one identifier's ranking (in vm->rank) against T (marked in
+ * vm->mark). */
+static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
+			size_t nr_true, uint64_t sum_true, uint64_t c,
+			struct tm_accuracy *acc)
+{
+	size_t hit = 0, nr_hot, nr_are = 0;
+	uint64_t sum_hot = 0;
+	double are = 0, aae = 0;
+
+	nr_hot = vm->rank.nr_hot < c ? vm->rank.nr_hot : (size_t)c;
+	for (size_t i = 0; i < nr_hot; i++) {
+		uint32_t idx = (uint32_t)vm->rank.hot[i];
+
+		hit += vm->mark[idx];
+		sum_hot += vm->mark[idx] ? vm->epoch_cnt[idx] : 0;
+	}
+	for (size_t i = 0; i < nr_true; i++) {
+		uint32_t idx = vm->truth_sel.idx[i];
+		uint64_t n = id->cum_window ? TM_SMP(vm, idx) :
+			     TM_SMP(vm, idx) - vm->smp_base[idx];
+		double d = fabs((double)id->ops->estimate(id->st, idx) -
+				(double)n);
+
+		aae += d;
+		if (n) {
+			are += d / (double)n;
+			nr_are++;
+		}
+	}
+	acc->nr_hot = nr_hot;
+	acc->nr_true = nr_true;
+	acc->precision = nr_hot ? (double)hit / (double)nr_hot : NAN;
+	acc->recall = nr_true ? (double)hit / (double)nr_true : NAN;
+	acc->wrecall = sum_true ? (double)sum_hot / (double)sum_true : NAN;
+	acc->aae = nr_true ? aae / (double)nr_true : NAN;
+	acc->are = nr_are ? are / (double)nr_are : NAN;
+}
+
+static void add_scores(struct tm_ident_rt *id, const struct tm_accuracy *a)
+{
+	if (isnan(a->precision) || isnan(a->recall))
+		return;
+	id->nr_scored++;
+	id->sum_precision += a->precision;
+	id->sum_recall += a->recall;
+	id->sum_wrecall += isnan(a->wrecall) ? 0 : a->wrecall;
+	id->sum_aae += isnan(a->aae) ? 0 : a->aae;
+	if (!isnan(a->are)) {
+		id->sum_are += a->are;
+		id->nr_are++;
+	}
+}
+
+static void epoch_row(struct tm_strbuf *rows, const char *host,
+		      const struct tm_vm_rt *vm, uint32_t epoch_no,
+		      uint64_t now_ns, const struct tm_ident_rt *id,
+		      const struct tm_accuracy *a, double hit, double oracle)
+{
+	tm_strbuf_printf(rows, "%u,%llu,%s,%s,%s,%s,%zu,%zu,", epoch_no,
+			 (unsigned long long)now_ns, host, vm->name,
+			 id->cfg->kind, id->shadow ? "shadow" : "main",
+			 a->nr_hot, a->nr_true);
+	tm_strbuf_num(rows, a->precision);
+	tm_strbuf_printf(rows, ",");
+	tm_strbuf_num(rows, a->recall);
+	tm_strbuf_printf(rows, ",");
+	tm_strbuf_num(rows, a->wrecall);
+	tm_strbuf_printf(rows, ",");
+	tm_strbuf_num(rows, a->are);
+	tm_strbuf_printf(rows, ",");
+	tm_strbuf_num(rows, a->aae);
+	tm_strbuf_printf(rows, ",");
+	tm_strbuf_num(rows, hit);
+	tm_strbuf_printf(rows, ",");
+	tm_strbuf_num(rows, oracle);
+	tm_strbuf_printf(rows, ",%s\n", vm->truth_estimated ? "estimated" :
+							       "exact");
+}
+
+/* Plan moves from the main identifier's last rank (at an epoch, or when a
+ * balloon shrinks FMEM below its resident pages: the migrator then demotes
+ * the excess coldest pages first). */
+uint64_t tm_vm_plan_migration(struct tm_vm_rt *vm, uint64_t now_ns,
+			      uint64_t epoch_ns)
+{
+	struct tm_ident_rt *id = &vm->idents[0];
+	size_t nr_hot = vm->rank.nr_hot < vm->rank.cap ? vm->rank.nr_hot :
+			vm->rank.cap;
+	struct tm_mig_view v = {
+		.now_ns = now_ns,
+		.epoch_ns = epoch_ns,
+		.tier = vm->pm.tier,
+		.nr_pages = vm->pm.nr,
+		.nr_fmem_cap_pages = vm->nr_fmem_cap_pages,
+		.nr_fmem_pages = vm->nr_fmem_pages,
+		.hot = vm->hot_idx,
+		.nr_hot = nr_hot,
+		.pair_promote = vm->pair_p,
+		.pair_demote = vm->pair_d,
+		.nr_pairs = vm->rank.nr_pairs,
+		.estimate = est_cb,
+		.estimate_ctx = id,
+	};
+
+	for (size_t i = 0; i < nr_hot; i++)
+		vm->hot_idx[i] = (uint32_t)vm->rank.hot[i];
+	for (size_t i = 0; i < vm->rank.nr_pairs; i++) {
+		vm->pair_p[i] = (uint32_t)vm->rank.promote[i];
+		vm->pair_d[i] = (uint32_t)vm->rank.demote[i];
+	}
+	tm_migrator_plan(vm->mig, &v, &vm->last_batch);
+	if (!vm->last_batch.nr_moves)
+		return 0;
+	if (vm->cap_inflight < vm->last_batch.nr_moves) {
+		vm->cap_inflight = vm->last_batch.nr_moves;
+		vm->inflight = tm_xrealloc(vm->inflight, vm->cap_inflight *
+					   sizeof(*vm->inflight));
+	}
+	memcpy(vm->inflight, vm->last_batch.moves,
+	       vm->last_batch.nr_moves * sizeof(*vm->inflight));
+	vm->nr_inflight = vm->last_batch.nr_moves;
+	vm->nr_inflight_promotions = vm->last_batch.nr_promotions;
+	vm->busy = true;
+	vm->busy_until_ns = vm->last_batch.done_ns > now_ns ?
+			    vm->last_batch.done_ns : now_ns;
+	return vm->busy_until_ns;
+}
+
+static void reset_window(struct tm_vm_rt *vm, size_t nr_true)
+{
+	if (vm->truth) {
+		for (size_t i = 0; i < nr_true; i++)
+			vm->mark[vm->truth_sel.idx[i]] = 0;
+		for (uint32_t i = 0; i < vm->pm.nr; i++) {
+			vm->true_base[i] = TM_ACC(vm, i);
+			vm->smp_base[i] = TM_SMP(vm, i);
+		}
+	}
+	for (uint32_t i = 0; i < vm->nr_idents; i++)
+		vm->idents[i].ops->epoch_end(vm->idents[i].st);
+	vm->epoch = vm->total;
+}
+
+/* T, the epoch's true top-C pages (marked in vm->mark); returns |T| and
+ * their accesses in *sum_true. */
+static size_t select_truth(struct tm_vm_rt *vm, uint64_t c, uint64_t *sum_true)
+{
+	size_t nr_true;
+
+	/* the epoch's window: counts since the last epoch (the per-record path
+	 * only adds to the cumulative counts, one array write fewer) */
+	for (uint32_t i = 0; i < vm->pm.nr; i++)
+		vm->epoch_cnt[i] = TM_ACC(vm, i) - vm->true_base[i];
+	nr_true = tm_truth_top(&vm->truth_sel, vm->epoch_cnt, vm->pm.nr, c);
+	for (size_t i = 0; i < nr_true; i++) {
+		vm->mark[vm->truth_sel.idx[i]] = 1;
+		*sum_true += vm->epoch_cnt[vm->truth_sel.idx[i]];
+	}
+	return nr_true;
+}
+
+uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
+		     uint32_t epoch_no, const char *host_name,
+		     struct tm_strbuf *rows)
+{
+	uint64_t c = vm->nr_fmem_cap_pages, sum_true = 0, sum_all, done = 0;
+	uint64_t hits = vm->total.hits_fmem - vm->epoch.hits_fmem;
+	size_t nr_true = 0;
+	double hit_ratio, oracle;
+
+	sum_all = vm->total.nr_accesses - vm->epoch.nr_accesses;
+	if (vm->truth)
+		nr_true = select_truth(vm, c, &sum_true);
+	/* DESIGN.md §7 invariant: achieved <= oracle.  It is strict only when
+	 * no migration landed inside the epoch: first touch only adds pages to
+	 * FMEM, so the FMEM set at the epoch's end (<= C pages) covers every
+	 * hit, and T is the best set of C pages. */
+	assert(!vm->truth || vm->moved_this_epoch || hits <= sum_true);
+	hit_ratio = sum_all ? (double)hits / (double)sum_all : NAN;
+	oracle = sum_all && vm->truth ? (double)sum_true / (double)sum_all : NAN;
+	if (sum_all) {
+		vm->sum_epoch_ratio += hit_ratio;
+		vm->sum_oracle_ratio += vm->truth ? oracle : 0;
+		vm->nr_ratio_epochs++;
+	}
+	/* Shadows first, so the main identifier's rank stays in vm->rank;
+	 * without truth only the main one, which plans the migration, ranks. */
+	for (uint32_t i = vm->nr_idents; i-- > 0;) {
+		struct tm_accuracy a;
+		bool pairs = i == 0 && !vm->busy &&
+			     vm->cfg->migration.mode == TM_MIG_EXCHANGE;
+
+		if (!vm->truth && i > 0)
+			continue;
+		rank_ident(vm, &vm->idents[i], pairs);
+		if (!vm->truth)
+			continue;
+		score_ident(vm, &vm->idents[i], nr_true, sum_true, c, &a);
+		if (sum_all) {
+			add_scores(&vm->idents[i], &a);
+			epoch_row(rows, host_name, vm, epoch_no, now_ns,
+				  &vm->idents[i], &a, hit_ratio, oracle);
+		}
+	}
+	if (vm->busy)
+		vm->nr_epochs_skipped_busy++;
+	else
+		done = tm_vm_plan_migration(vm, now_ns, epoch_ns);
+	reset_window(vm, nr_true);
+	vm->moved_this_epoch = false;
+	vm->nr_epochs++;
+	return done;
+}
+
+void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns)
+{
+	for (size_t i = 0; i < vm->nr_inflight; i++) {
+		const struct tm_move *mv = &vm->inflight[i];
+
+		if (vm->pm.tier[mv->idx] == mv->to_tier)
+			continue;
+		if (mv->to_tier == TM_TIER_FMEM) {
+			vm->nr_fmem_pages++;
+			vm->nr_smem_pages--;
+		} else {
+			vm->nr_fmem_pages--;
+			vm->nr_smem_pages++;
+		}
+		vm->pm.tier[mv->idx] = mv->to_tier;
+		for (uint32_t k = 0; k < vm->nr_idents; k++)
+			if (vm->idents[k].ops->moved)
+				vm->idents[k].ops->moved(vm->idents[k].st,
+							 mv->idx, mv->to_tier);
+	}
+	tm_migrator_done(vm->mig, &vm->last_batch, vm->cum, 2, now_ns);
+	vm->last_done_ns = now_ns;
+	vm->nr_inflight = 0;
+	vm->nr_inflight_promotions = 0;
+	vm->moved_this_epoch = true;
+	vm->busy = false;
+	assert(tm_vm_check(vm));
+}
+
+/* Classification CPU of nr_samples samples fed to identifier id: each is one
+ * update() at cost_per_update (docs/metrics.md; an assumption, the ranking
+ * at epochs is not charged). */
+uint64_t tm_ident_cpu_ns(const struct tm_ident_rt *id, uint64_t nr_samples)
+{
+	return (uint64_t)((double)nr_samples * id->cfg->cost_ns_per_update);
+}
+
+/* Bytes held by the truth tracker alone: the window base and scratch
+ * counts, the sample base, T's marks and the selection buffers (0 when the
+ * VM keeps no truth; the cumulative counts stay for the migrator, the
+ * balloon curves and the scores, so they are not counted here). */
+size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm)
+{
+	if (!vm->truth)
+		return 0;
+	return (size_t)vm->arr_cap * (sizeof(*vm->true_base) +
+				      sizeof(*vm->epoch_cnt) +
+				      sizeof(*vm->smp_base) +
+				      sizeof(*vm->mark)) +
+	       tm_truth_sel_memory_bytes(&vm->truth_sel);
+}
+
+int tm_vm_check(const struct tm_vm_rt *vm)
+{
+	uint64_t nf = 0, ns = 0;
+
+	for (uint32_t i = 0; i < vm->pm.nr; i++) {
+		nf += vm->pm.tier[i] == TM_TIER_FMEM;
+		ns += vm->pm.tier[i] == TM_TIER_SMEM;
+	}
+	return nf == vm->nr_fmem_pages && ns == vm->nr_smem_pages &&
+	       nf + ns == vm->pm.nr && nf <= vm->nr_fmem_cap_pages;
+}
+
+/* ---- snapshot: one timeseries.csv row (columns in docs/outputs.md) ---- */
+
+/* Collection CPU since the start: the sampler's for full traces; for
+ * sample traces (pass-through) samples x cost_per_sample. */
+double tm_vm_sampling_cpu_ns(const struct tm_vm_rt *vm)
+{
+	struct tm_sampler_stats ss = { 0 };
+
+	if (vm->samples)
+		return (double)vm->total.nr_samples *
+		       vm->cfg->sampler.cost_ns_per_sample;
+	tm_sampler_get_stats(vm->sampler, &ss);
+	return ss.cpu_ns;
+}
+
+void tm_vm_snapshot(struct tm_vm_rt *vm, const struct tm_config *cfg,
+		    uint64_t now_ns, const char *host_name, struct tm_strbuf *rows)
+{
+	const struct tm_hits *t = &vm->total, *s = &vm->snap;
+	const struct tm_mig_stats *m = tm_migrator_stats(vm->mig);
+	struct tm_sampler_stats ss = { 0 };
+	uint64_t acc = t->nr_accesses - s->nr_accesses;
+	uint64_t hf = t->hits_fmem - s->hits_fmem;
+	uint64_t hst = t->hits_static_fmem - s->hits_static_fmem;
+	double smp_cpu = tm_vm_sampling_cpu_ns(vm);
+
+	(void)cfg;
+	if (vm->sampler)
+		tm_sampler_get_stats(vm->sampler, &ss);
+	tm_strbuf_printf(rows, "%llu,%s,%s,%llu,%llu,%llu,%llu,%llu,",
+			 (unsigned long long)now_ns, host_name, vm->name,
+			 (unsigned long long)(t->nr_records - s->nr_records),
+			 (unsigned long long)acc,
+			 (unsigned long long)(t->nr_samples - s->nr_samples),
+			 (unsigned long long)hf,
+			 (unsigned long long)(t->hits_smem - s->hits_smem));
+	tm_strbuf_num(rows, acc ? (double)hf / (double)acc : NAN);
+	tm_strbuf_printf(rows, ",");
+	tm_strbuf_num(rows, acc ? (double)hst / (double)acc : NAN);
+	tm_strbuf_printf(rows,
+			 ",%llu,%llu,%llu,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu",
+			 (unsigned long long)vm->nr_fmem_cap_pages,
+			 (unsigned long long)vm->nr_fmem_pages,
+			 (unsigned long long)vm->nr_smem_pages, vm->pm.nr,
+			 (unsigned long long)(m->nr_promotions -
+					      vm->mig_snap.nr_promotions),
+			 (unsigned long long)(m->nr_demotions -
+					      vm->mig_snap.nr_demotions),
+			 (unsigned long long)(m->nr_exchanges -
+					      vm->mig_snap.nr_exchanges),
+			 (unsigned long long)(m->sz_bytes - vm->mig_snap.sz_bytes),
+			 (unsigned long long)(m->cpu_ns - vm->mig_snap.cpu_ns),
+			 (unsigned long long)(m->nr_tlb_flushes -
+					      vm->mig_snap.nr_tlb_flushes),
+			 (unsigned long long)(ss.nr_dropped -
+					      vm->smp_snap.nr_dropped),
+			 (unsigned long long)(smp_cpu - vm->smp_snap.cpu_ns));
+	tm_strbuf_printf(rows, ",%llu", (unsigned long long)
+			 tm_ident_cpu_ns(&vm->idents[0],
+					 t->nr_samples - s->nr_samples));
+	/* the last four columns are appended by the host (balloon state) */
+	vm->snap = vm->total;
+	vm->mig_snap = *m;
+	vm->smp_snap = ss;
+	vm->smp_snap.cpu_ns = smp_cpu;
+}

@@ -1,0 +1,457 @@
+/*
+ * output.c - summary.json, timeseries.csv and epochs.csv (see output.h).
+ *
+ * summary.json holds no wall-clock figure, so the same config and seed give
+ * byte-identical files; wall time is printed on stderr only.
+ */
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "lib/alloc.h"
+#include "lib/strbuf.h"
+#include "lib/tmpname.h"
+#include "lib/version.h"
+
+static const char ts_header[] =
+	"time_ns,host,vm,records,accesses,samples,hits_fmem,hits_smem,"
+	"fmem_hit_ratio,static_hit_ratio,fmem_capacity_pages,"
+	"fmem_resident_pages,smem_resident_pages,pages_touched,promotions,"
+	"demotions,exchanges,migrated_bytes,migration_cpu_ns,tlb_flushes,"
+	"samples_dropped,sampling_cpu_ns,classification_cpu_ns,fmem_target_pages,"
+	"balloon_inflated_bytes,balloon_deflated_bytes,host_free_pages\n";
+
+static const char ep_header[] =
+	"epoch,time_ns,host,vm,identifier,role,nr_hot,nr_true,precision,"
+	"recall,weighted_recall,are,aae,fmem_hit_ratio,oracle_hit_ratio,truth\n";
+
+int tm_mkdir_p(const char *dir, struct tm_error *err)
+{
+	char buf[TM_PATH_MAX];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(buf))
+		return tm_error_set(err, TM_ERR_USAGE, "bad output folder '%s'",
+				    dir);
+	memcpy(buf, dir, n + 1);
+	for (char *p = buf + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(buf, 0777) && errno != EEXIST)
+				return tm_error_set(err, TM_ERR_IO,
+						    "%s: cannot create folder: %s",
+						    buf, strerror(errno));
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	return 0;
+}
+
+int tm_write_atomic(const char *path, const char *data, size_t len,
+		    struct tm_error *err)
+{
+	char *tmp = tm_tmp_path(path);
+	int fd;
+	size_t off = 0;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	if (fd < 0) {
+		tm_error_set(err, TM_ERR_IO, "%s: cannot write: %s", tmp,
+			     strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			tm_error_set(err, TM_ERR_IO, "%s: write failed: %s",
+				     tmp, strerror(errno));
+			goto fail;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd)) {
+		tm_error_set(err, TM_ERR_IO, "%s: fsync failed: %s", tmp,
+			     strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	if (rename(tmp, path)) {
+		tm_error_set(err, TM_ERR_IO, "%s: rename failed: %s", path,
+			     strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+fail:
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	return -1;
+}
+
+static json_t *num_or_null(double v)
+{
+	return isnan(v) || isinf(v) ? json_null() : json_real(v);
+}
+
+static double ratio(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : NAN;
+}
+
+static json_t *ident_json(const struct tm_vm_rt *vm, const struct tm_ident_rt *id)
+{
+	double n = (double)id->nr_scored;
+
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}",
+		"kind", id->cfg->kind, "role", id->shadow ? "shadow" : "main",
+		"memory_bytes", (json_int_t)id->ops->memory_bytes(id->st),
+		"cpu_ns", (json_int_t)tm_ident_cpu_ns(id, vm->total.nr_samples),
+		"epochs_scored", (json_int_t)id->nr_scored,
+		"precision", num_or_null(n ? id->sum_precision / n : NAN),
+		"recall", num_or_null(n ? id->sum_recall / n : NAN),
+		"weighted_recall", num_or_null(n ? id->sum_wrecall / n : NAN),
+		"are", num_or_null(id->nr_are ? id->sum_are /
+				   (double)id->nr_are : NAN),
+		"aae", num_or_null(n ? id->sum_aae / n : NAN));
+	(void)vm;
+}
+
+/* Performance proxy (docs/metrics.md): AMAT and slowdown vs all-FMEM. */
+static void perf_proxy(const struct tm_config *cfg, const struct tm_hits *t,
+		       double *amat_ns, double *slowdown)
+{
+	double lf = (double)cfg->fmem_latency_ns;
+	double ls = (double)cfg->smem_latency_ns;
+
+	*amat_ns = t->nr_accesses ? ((double)t->hits_fmem * lf +
+				     (double)t->hits_smem * ls) /
+					    (double)t->nr_accesses : NAN;
+	*slowdown = 1.0 + cfg->memory_boundness * (*amat_ns / lf - 1.0);
+}
+
+static json_t *migration_json(const struct tm_vm_rt *vm)
+{
+	const struct tm_mig_stats *m = tm_migrator_stats(vm->mig);
+
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"mode", vm->cfg->migration.mode == TM_MIG_EXCHANGE ? "exchange" :
+			vm->cfg->migration.mode == TM_MIG_MIGRATE ? "migrate" :
+								    "none",
+		"promotions", (json_int_t)m->nr_promotions,
+		"demotions", (json_int_t)m->nr_demotions,
+		"exchanges", (json_int_t)m->nr_exchanges,
+		"bytes", (json_int_t)m->sz_bytes,
+		"cpu_ns", (json_int_t)m->cpu_ns,
+		"tlb_flushes", (json_int_t)m->nr_tlb_flushes,
+		"ept_flushes", (json_int_t)m->nr_ept_flushes,
+		"pingpong_pages", (json_int_t)m->nr_pingpong,
+		"unpaid_moves", (json_int_t)m->nr_unpaid,
+		"epochs_capped", (json_int_t)m->nr_capped,
+		"epochs_skipped_busy", (json_int_t)vm->nr_epochs_skipped_busy);
+}
+
+static json_t *sampler_json(const struct tm_vm_rt *vm)
+{
+	struct tm_sampler_stats s = { 0 };
+
+	if (vm->sampler)
+		tm_sampler_get_stats(vm->sampler, &s);
+	return json_pack("{s:s, s:I, s:I, s:I, s:I}",
+		"mode", vm->samples ? "pass-through" : "pebs-emulation",
+		"samples", (json_int_t)vm->total.nr_samples,
+		"dropped", (json_int_t)s.nr_dropped,
+		"drains", (json_int_t)s.nr_drains,
+		"cpu_ns", (json_int_t)tm_vm_sampling_cpu_ns(vm));
+}
+
+/* Per-VM rebalancing metrics (docs/rebalancing.md). */
+static json_t *rebalancing_json(const struct tm_vm_rt *vm)
+{
+	const struct tm_vm_balloon *b = &vm->bl;
+
+	return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:o, s:I}",
+		"target_hit", json_real(vm->cfg->target_hit),
+		"slo_miss_ns", (json_int_t)b->slo_miss_ns,
+		"miss_episodes", (json_int_t)b->nr_episodes,
+		"recovered_episodes", (json_int_t)b->nr_recovered,
+		"max_time_to_recover_ns", (json_int_t)b->max_recover_ns,
+		"mean_time_to_recover_ns", (json_int_t)(b->nr_recovered ?
+			b->sum_recover_ns / b->nr_recovered : 0),
+		"below_target_at_end", b->in_miss,
+		"balloon_inflated_bytes", (json_int_t)b->inflated_bytes,
+		"balloon_deflated_bytes", (json_int_t)b->deflated_bytes,
+		"balloon_busy_ns", (json_int_t)b->busy_ns,
+		"fmem_mean_pages", num_or_null(b->nr_ticks ? b->sum_cap_pages /
+					       (double)b->nr_ticks : NAN),
+		"fmem_needed_max_pages", (json_int_t)b->need_max_pages);
+}
+
+static json_t *vm_json(const struct tm_config *cfg, const struct tm_vm_rt *vm)
+{
+	const struct tm_hits *t = &vm->total;
+	double amat, slow, n = (double)vm->nr_ratio_epochs;
+	double oracle = n && vm->truth ? vm->sum_oracle_ratio / n : NAN;
+	double achieved = n ? vm->sum_epoch_ratio / n : NAN;
+	json_t *ids = json_array();
+
+	for (uint32_t i = 0; i < vm->nr_idents; i++)
+		json_array_append_new(ids, ident_json(vm, &vm->idents[i]));
+	perf_proxy(cfg, t, &amat, &slow);
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:{s:b, s:s, s:I}, s:o, s:o, s:o, s:o}",
+		"name", vm->name,
+		"records", (json_int_t)t->nr_records,
+		"accesses", (json_int_t)t->nr_accesses,
+		"samples", (json_int_t)t->nr_samples,
+		"hits_fmem", (json_int_t)t->hits_fmem,
+		"hits_smem", (json_int_t)t->hits_smem,
+		"fmem_hit_ratio", num_or_null(ratio(t->hits_fmem, t->nr_accesses)),
+		"static_hit_ratio", num_or_null(ratio(t->hits_static_fmem,
+						      t->nr_accesses)),
+		"epoch_hit_ratio", num_or_null(achieved),
+		"oracle_hit_ratio", num_or_null(oracle),
+		"efficiency", num_or_null(oracle > 0 ? achieved / oracle : NAN),
+		"amat_ns", num_or_null(amat),
+		"slowdown", num_or_null(slow),
+		"pages_touched", (json_int_t)vm->pm.nr,
+		"fmem_capacity_pages", (json_int_t)vm->nr_fmem_cap_pages,
+		"epochs", (json_int_t)vm->nr_epochs,
+		"truth", "enabled", vm->truth,
+			 "source", vm->truth_estimated ? "estimated" : "exact",
+			 "memory_bytes", (json_int_t)tm_vm_truth_memory_bytes(vm),
+		"identifiers", ids,
+		"migration", migration_json(vm),
+		"sampler", sampler_json(vm),
+		"rebalancing", rebalancing_json(vm));
+}
+
+static void add_hits(struct tm_hits *a, const struct tm_hits *b)
+{
+	a->nr_records += b->nr_records;
+	a->nr_accesses += b->nr_accesses;
+	a->nr_samples += b->nr_samples;
+	a->hits_fmem += b->hits_fmem;
+	a->hits_smem += b->hits_smem;
+	a->hits_static_fmem += b->hits_static_fmem;
+}
+
+static json_t *hits_json(const struct tm_config *cfg, const struct tm_hits *t)
+{
+	double amat, slow;
+
+	perf_proxy(cfg, t, &amat, &slow);
+	return json_pack("{s:I, s:I, s:o, s:o, s:o}",
+		"accesses", (json_int_t)t->nr_accesses,
+		"hits_fmem", (json_int_t)t->hits_fmem,
+		"fmem_hit_ratio", num_or_null(ratio(t->hits_fmem, t->nr_accesses)),
+		"static_hit_ratio", num_or_null(ratio(t->hits_static_fmem,
+						      t->nr_accesses)),
+		"amat_ns", num_or_null(amat));
+}
+
+/* Cluster metrics of a set of VMs (a host, or all): docs/rebalancing.md. */
+struct rb_sum {
+	uint64_t slo_miss_ns, need_static, need_dynamic, max_recover_ns;
+	uint64_t balloon_bytes, balloon_busy_ns, nr_below_end;
+	double sum_x, sum_x2, mean_fmem_pages;
+	uint32_t nr_vms;
+};
+
+static void rb_add_vm(struct rb_sum *r, const struct tm_vm_rt *vm)
+{
+	const struct tm_vm_balloon *b = &vm->bl;
+	double hit = ratio(vm->total.hits_fmem, vm->total.nr_accesses);
+	double x = isnan(hit) ? 0 : fmin(1.0, hit / vm->cfg->target_hit);
+
+	r->slo_miss_ns += b->slo_miss_ns;
+	r->need_static += b->need_max_pages;
+	if (b->max_recover_ns > r->max_recover_ns)
+		r->max_recover_ns = b->max_recover_ns;
+	r->balloon_bytes += b->inflated_bytes + b->deflated_bytes;
+	r->balloon_busy_ns += b->busy_ns;
+	r->nr_below_end += b->in_miss;
+	r->mean_fmem_pages += b->nr_ticks ? b->sum_cap_pages /
+					    (double)b->nr_ticks : 0;
+	r->sum_x += x;
+	r->sum_x2 += x * x;
+	r->nr_vms++;
+}
+
+static json_t *rb_json(const struct tm_config *cfg, const struct rb_sum *r,
+		       const char *policy)
+{
+	double jain = r->sum_x2 > 0 ? r->sum_x * r->sum_x /
+				      ((double)r->nr_vms * r->sum_x2) : NAN;
+	uint64_t page = 1ULL << cfg->page_shift;
+
+	return json_pack("{s:s?, s:o, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:o, s:o}",
+		"policy", policy,
+		"slo_miss_vm_seconds", json_real((double)r->slo_miss_ns * 1e-9),
+		"vms_below_target_at_end", (json_int_t)r->nr_below_end,
+		"max_time_to_recover_ns", (json_int_t)r->max_recover_ns,
+		"balloon_bytes", (json_int_t)r->balloon_bytes,
+		"balloon_busy_s", json_real((double)r->balloon_busy_ns * 1e-9),
+		"fmem_needed_static_bytes", (json_int_t)(r->need_static * page),
+		"fmem_needed_dynamic_bytes", (json_int_t)(r->need_dynamic * page),
+		"fmem_mean_allocated_bytes",
+			(json_int_t)(r->mean_fmem_pages * (double)page),
+		"fmem_saving_vs_static", num_or_null(r->need_static ?
+			1.0 - (double)r->need_dynamic /
+			      (double)r->need_static : NAN),
+		"jain_fairness", num_or_null(jain));
+}
+
+static json_t *summary_json(const struct tm_sim *sim)
+{
+	const struct tm_config *cfg = sim->cfg;
+	struct tm_hits all = { 0 };
+	struct rb_sum rall = { 0 };
+	json_t *hosts = json_array(), *cluster;
+
+	for (uint32_t h = 0; h < sim->nr_hosts; h++) {
+		const struct tm_host_rt *hr = &sim->hosts[h];
+		struct tm_hits hh = { 0 };
+		struct rb_sum rh = { 0 };
+		json_t *vms = json_array(), *hj;
+
+		for (uint32_t v = 0; v < hr->nr_vms; v++) {
+			json_array_append_new(vms, vm_json(cfg, &hr->vms[v]));
+			add_hits(&hh, &hr->vms[v].total);
+			rb_add_vm(&rh, &hr->vms[v]);
+			rb_add_vm(&rall, &hr->vms[v]);
+		}
+		rh.need_dynamic = hr->need_sum_max;
+		rall.need_dynamic += hr->need_sum_max;
+		add_hits(&all, &hh);
+		hj = json_pack("{s:s, s:I, s:I, s:o, s:o, s:o}", "name", hr->cfg->name,
+			       "fmem_bytes", (json_int_t)hr->cfg->sz_fmem,
+			       "smem_bytes", (json_int_t)hr->cfg->sz_smem,
+			       "totals", hits_json(cfg, &hh),
+			       "rebalancing", rb_json(cfg, &rh,
+						      hr->cfg->rebalancer.policy),
+			       "vms", vms);
+		json_array_append_new(hosts, hj);
+	}
+	cluster = hits_json(cfg, &all);
+	json_object_set_new(cluster, "rebalancing", rb_json(cfg, &rall, NULL));
+	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:o, s:o, s:o}",
+		"tmsim_version", TM_VERSION,
+		"format_version", TM_OUTPUT_FORMAT_VERSION,
+		"name", cfg->name,
+		"seed", (json_int_t)cfg->seed,
+		"duration_ns", (json_int_t)cfg->duration_ns,
+		"cluster", cluster,
+		"hosts", hosts,
+		"config", tm_config_to_json(cfg));
+}
+
+/* Concatenate per-host rows in host order (deterministic for any threads). */
+static char *join_rows(const struct tm_sim *sim, const char *header, int ep,
+		       size_t *len)
+{
+	struct tm_strbuf b = { 0 };
+
+	tm_strbuf_printf(&b, "%s", header);
+	for (uint32_t h = 0; h < sim->nr_hosts; h++) {
+		const struct tm_strbuf *s = ep ? &sim->hosts[h].ep :
+					    &sim->hosts[h].ts;
+
+		if (s->len)
+			tm_strbuf_printf(&b, "%.*s", (int)s->len, s->p);
+	}
+	*len = b.len;
+	return b.p;
+}
+
+static int write_file(const char *dir, const char *name, const char *data,
+		      size_t len, struct tm_error *err)
+{
+	char path[TM_PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return tm_write_atomic(path, data, len, err);
+}
+
+int tm_output_write(const struct tm_sim *sim, const char *dir,
+		    struct tm_error *err)
+{
+	size_t len;
+	char *text;
+	json_t *j;
+	int rc;
+
+	if (tm_mkdir_p(dir, err))
+		return -1;
+	text = join_rows(sim, ts_header, 0, &len);
+	rc = write_file(dir, "timeseries.csv", text, len, err);
+	free(text);
+	if (rc)
+		return -1;
+	text = join_rows(sim, ep_header, 1, &len);
+	rc = write_file(dir, "epochs.csv", text, len, err);
+	free(text);
+	if (rc)
+		return -1;
+	j = summary_json(sim);
+	text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+	json_decref(j);
+	if (!text)
+		return tm_error_set(err, TM_ERR_INTERNAL, "cannot format JSON");
+	len = strlen(text);
+	text = tm_xrealloc(text, len + 2);
+	text[len++] = '\n';
+	rc = write_file(dir, "summary.json", text, len, err);
+	free(text);
+	return rc;
+}
+
+void tm_output_table(const struct tm_sim *sim, FILE *f)
+{
+	fprintf(f, "%-10s %-12s %12s %8s %8s %8s %-6s %9s %9s %10s\n", "host",
+		"vm", "accesses", "fmem%", "oracle%", "static%", "ident",
+		"precision", "recall", "moves");
+	for (uint32_t h = 0; h < sim->nr_hosts; h++) {
+		const struct tm_host_rt *hr = &sim->hosts[h];
+
+		for (uint32_t v = 0; v < hr->nr_vms; v++) {
+			const struct tm_vm_rt *vm = &hr->vms[v];
+			const struct tm_ident_rt *id = &vm->idents[0];
+			const struct tm_mig_stats *m = tm_migrator_stats(vm->mig);
+			double n = (double)id->nr_scored;
+			double ne = (double)vm->nr_ratio_epochs;
+
+			fprintf(f, "%-10s %-12s %12llu %8.2f %8.2f %8.2f %-6s %9.3f %9.3f %10llu\n",
+				hr->cfg->name, vm->name,
+				(unsigned long long)vm->total.nr_accesses,
+				100 * ratio(vm->total.hits_fmem,
+					    vm->total.nr_accesses),
+				ne && vm->truth ? 100 * vm->sum_oracle_ratio / ne
+						: NAN,
+				100 * ratio(vm->total.hits_static_fmem,
+					    vm->total.nr_accesses),
+				id->cfg->kind,
+				n ? id->sum_precision / n : NAN,
+				n ? id->sum_recall / n : NAN,
+				(unsigned long long)(m->nr_promotions +
+						     m->nr_demotions));
+		}
+	}
+}

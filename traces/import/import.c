@@ -1,0 +1,216 @@
+/*
+ * import.c - the importer registry and the helpers every importer shares:
+ * a record vector, a stable sort by time, the period bookkeeping behind the
+ * trace header, and a stream over a sorted in-memory array.
+ *
+ * The perf importers hold every kept sample in memory (24 bytes each) because
+ * perf writes per-CPU buffers out of time order (reference/peers.md (a) 3)
+ * and a stream must be non-decreasing.  Notes: a merge of FINISHED_ROUND
+ * rounds would bound memory; it is not done because recordings of the size
+ * tmsim replays (tens of millions of samples) fit comfortably.
+ */
+#include "import_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/alloc.h"
+
+static const struct tm_importer_ops *const importers[] = {
+	&tm_importer_perf_data,
+	&tm_importer_perf_script,
+	&tm_importer_lackey,
+};
+
+#define NR_IMPORTERS (sizeof(importers) / sizeof(importers[0]))
+
+/* Assumptions, documented in docs/importers.md: 1 GHz at IPC 1, and one
+ * access per ns when only the access order is known. */
+#define DEFAULT_NS_PER_INSTR 1.0
+#define DEFAULT_RATE_PER_S 1e9
+#define DEFAULT_PAGE_SHIFT 12
+
+void tm_import_opts_init(struct tm_import_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->addr = TM_IMPORT_VIRT;
+	o->time = TM_IMPORT_TIME_AUTO;
+	o->ns_per_instr = DEFAULT_NS_PER_INSTR;
+	o->rate_per_s = DEFAULT_RATE_PER_S;
+	o->page_shift = DEFAULT_PAGE_SHIFT;
+}
+
+const struct tm_importer_ops *tm_importer_find(const char *name)
+{
+	for (size_t i = 0; i < NR_IMPORTERS; i++)
+		if (!strcmp(importers[i]->name, name))
+			return importers[i];
+	return NULL;
+}
+
+const struct tm_importer_ops *tm_importer_at(size_t i)
+{
+	return i < NR_IMPORTERS ? importers[i] : NULL;
+}
+
+void tm_import_vec_push(struct tm_import_vec *v, const struct tm_record *r)
+{
+	if (v->nr == v->cap) {
+		v->cap = v->cap ? 2 * v->cap : 4096;
+		v->recs = tm_xrealloc(v->recs, v->cap * sizeof(*v->recs));
+	}
+	v->recs[v->nr++] = *r;
+}
+
+void tm_import_vec_free(struct tm_import_vec *v)
+{
+	free(v->recs);
+	memset(v, 0, sizeof(*v));
+}
+
+/* Bottom-up merge sort: stable, O(n log n), one scratch array. */
+void tm_import_sort(struct tm_record *recs, size_t nr)
+{
+	struct tm_record *tmp, *src = recs, *dst;
+	size_t i;
+
+	for (i = 1; i < nr && recs[i - 1].time_ns <= recs[i].time_ns; i++)
+		;
+	if (i >= nr)
+		return; /* already sorted: the common case within one CPU */
+	dst = tmp = tm_xmalloc(nr * sizeof(*tmp));
+	for (size_t width = 1; width < nr; width *= 2) {
+		for (size_t lo = 0; lo < nr; lo += 2 * width) {
+			size_t mid = lo + width < nr ? lo + width : nr;
+			size_t hi = lo + 2 * width < nr ? lo + 2 * width : nr;
+			size_t a = lo, b = mid, k = lo;
+
+			while (a < mid && b < hi)
+				dst[k++] = src[b].time_ns < src[a].time_ns ? src[b++] : src[a++];
+			while (a < mid)
+				dst[k++] = src[a++];
+			while (b < hi)
+				dst[k++] = src[b++];
+		}
+		struct tm_record *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != recs)
+		memcpy(recs, src, nr * sizeof(*recs));
+	free(tmp);
+}
+
+void tm_import_periods_add(struct tm_import_periods *p, uint8_t op, uint64_t period)
+{
+	if (op == TM_OP_STORE) {
+		p->nr_store++;
+		p->sum_store += period;
+	} else {
+		p->nr_load++;
+		p->sum_load += period;
+	}
+}
+
+static uint64_t mean_period(long double sum, uint64_t nr)
+{
+	uint64_t m = (uint64_t)(sum / nr + 0.5L);
+
+	return m ? m : 1;
+}
+
+void tm_import_periods_info(const struct tm_import_periods *p,
+			    uint64_t fallback_period, struct tm_trace_info *info)
+{
+	info->store_period = p->nr_store ? mean_period(p->sum_store, p->nr_store) : 0;
+	if (p->nr_load)
+		info->load_period = mean_period(p->sum_load, p->nr_load);
+	else if (p->nr_store)
+		info->load_period = info->store_period;
+	else
+		info->load_period = fallback_period ? fallback_period : 1;
+}
+
+uint8_t tm_import_op_from_data_src(uint64_t data_src)
+{
+	/* include/uapi/linux/perf_event.h: mem_op is bits 0-4, PERF_MEM_OP_STORE
+	 * is 0x04 (NA 0x01, LOAD 0x02, PFETCH 0x08, EXEC 0x10). */
+	return (data_src & 0x04) ? TM_OP_STORE : TM_OP_LOAD;
+}
+
+void tm_import_info_init(struct tm_trace_info *info, const struct tm_import_opts *o,
+			 const char *path)
+{
+	memset(info, 0, sizeof(*info));
+	info->kind = TM_TRACE_SAMPLES;
+	info->space = o->addr == TM_IMPORT_PHYS ? TM_ADDR_GPA : TM_ADDR_GVA;
+	info->page_shift = o->page_shift ? o->page_shift : DEFAULT_PAGE_SHIFT;
+	info->nr_vcpus = o->nr_vcpus;
+	snprintf(info->source, sizeof(info->source), "%s", path);
+}
+
+/* The stream over a sorted array. */
+struct vec_stream {
+	struct tm_import_vec v;
+	size_t pos;
+};
+
+static ssize_t vec_read(void *state, struct tm_record *buf, size_t cap,
+			struct tm_error *err)
+{
+	struct vec_stream *vs = state;
+	size_t n = vs->v.nr - vs->pos;
+
+	(void)err;
+	if (n > cap)
+		n = cap;
+	if (!n)
+		return 0;
+	memcpy(buf, vs->v.recs + vs->pos, n * sizeof(*buf));
+	vs->pos += n;
+	return (ssize_t)n;
+}
+
+static void vec_free(void *state)
+{
+	struct vec_stream *vs = state;
+
+	if (!vs)
+		return;
+	tm_import_vec_free(&vs->v);
+	free(vs);
+}
+
+static const struct tm_stream_ops vec_stream_ops = {
+	.name = "import",
+	.read = vec_read,
+	.free = vec_free,
+};
+
+void tm_import_vec_stream(struct tm_import_vec *v, const struct tm_trace_info *info,
+			  struct tm_stream **out)
+{
+	struct vec_stream *vs = tm_xcalloc(1, sizeof(*vs));
+	struct tm_stream *s = tm_xcalloc(1, sizeof(*s));
+	uint64_t t0 = UINT64_MAX;
+	uint32_t max_cpu = 0;
+
+	for (size_t i = 0; i < v->nr; i++) {
+		if (v->recs[i].time_ns < t0)
+			t0 = v->recs[i].time_ns;
+		if (v->recs[i].cpu > max_cpu)
+			max_cpu = v->recs[i].cpu;
+	}
+	for (size_t i = 0; i < v->nr; i++)
+		v->recs[i].time_ns -= t0;
+	tm_import_sort(v->recs, v->nr);
+	vs->v = *v;
+	memset(v, 0, sizeof(*v));
+	s->ops = &vec_stream_ops;
+	s->state = vs;
+	s->info = *info;
+	if (!s->info.nr_vcpus)
+		s->info.nr_vcpus = max_cpu + 1;
+	*out = s;
+}

@@ -1,0 +1,272 @@
+/*
+ * import_lackey.c - the "lackey" importer: the full access trace printed by
+ *   valgrind --tool=lackey --trace-mem=yes --log-file=OUT PROGRAM
+ * (reference/peers.md (b); valgrind lackey/lk_main.c prints
+ * "I  %08lx,%lu", " L %08lx,%lu", " S ...", " M ..." - hex address,
+ * decimal size).
+ *
+ * Every L, S, M line is one access record: op load, store or modify, weight
+ * = access size, cpu 0.  `==PID==` lines (valgrind's own messages), blank
+ * lines and `SB` lines (--trace-superblocks) are skipped; I lines only
+ * advance the clock.  Time comes from one of:
+ *   instr  access time = (number of I lines so far - 1) × ns_per_instr,
+ *          i.e. the time its instruction issued (default 1 ns: assumption
+ *          of a 1 GHz core at IPC 1);
+ *   index  access j (0-based) at j × 1e9 / rate_per_s (default 1e9/s);
+ *   auto   instr if the first trace line is an I line, else index.
+ * The stream reads the file as it is consumed (traces are large), so
+ * errors surface from tm_stream_read() with file:line:col.
+ *
+ * Notes (simplifications): one thread (lackey serialises threads and does
+ * not say which one made an access); no instruction-fetch records.
+ */
+#include "import_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/alloc.h"
+
+#define NS_PER_S 1e9
+
+struct lk {
+	char *path;
+	FILE *f;
+	char *line;
+	size_t cap;
+	uint64_t lineno;
+	enum tm_import_time time;
+	double ns_per_instr, ns_per_access;
+	uint64_t nr_access;
+	bool eof;
+	struct tm_import_stats st;
+	struct tm_import_stats *stats_out;
+};
+
+static int lk_err(struct lk *lk, struct tm_error *err, size_t col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int lk_err(struct lk *lk, struct tm_error *err, size_t col, const char *fmt, ...)
+{
+	char msg[TM_ERR_MSG_MAX - 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return tm_error_set(err, TM_ERR_FORMAT, "%s:%llu:%zu: %s", lk->path,
+			    (unsigned long long)lk->lineno, col, msg);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The character found where another was expected, for a message: the end
+ * of the line is named, not printed (a raw newline would split the message). */
+static const char *found(char c, char q[4])
+{
+	if (c == '\0' || c == '\n' || c == '\r')
+		return "end of line";
+	q[0] = '\'';
+	q[1] = (unsigned char)c < ' ' ? '?' : c;
+	q[2] = '\'';
+	q[3] = '\0';
+	return q;
+}
+
+/* "hex,decimal" then only line-end whitespace, starting at line[col - 1]. */
+static int parse_addr_size(struct lk *lk, struct tm_error *err, size_t col,
+			   uint64_t *addr, uint64_t *size)
+{
+	const char *s = lk->line + col - 1, *p = s;
+	size_t nd = 0;
+	char q[4];
+
+	for (*addr = 0; hexval(*p) >= 0 && nd < 16; p++, nd++)
+		*addr = (*addr << 4) | (uint64_t)hexval(*p);
+	if (!nd || *p != ',')
+		return lk_err(lk, err, col + (size_t)(p - s), "%s; expected %s",
+			      found(*p, q), hexval(*p) >= 0 ? "at most 16 hex digits" :
+			      nd ? "',' after the hex address" : "a hex address");
+	p++;
+	for (*size = 0, nd = 0; *p >= '0' && *p <= '9' && nd < 10; p++, nd++)
+		*size = *size * 10 + (uint64_t)(*p - '0');
+	if (!nd || (*p && !strchr(" \t\r\n", *p)))
+		return lk_err(lk, err, col + (size_t)(p - s), "%s; expected a "
+			      "decimal access size and the end of the line",
+			      found(*p, q));
+	return 0;
+}
+
+/* Time of the access about to be emitted. */
+static int access_time(struct lk *lk, struct tm_error *err, uint64_t *t)
+{
+	double ns;
+
+	if (lk->time == TM_IMPORT_TIME_INSTR) {
+		if (!lk->st.nr_instr)
+			return lk_err(lk, err, 1, "access before any I line; expected "
+				      "an I line first with --time instr (use "
+				      "--time index for traces without I lines)");
+		ns = (double)(lk->st.nr_instr - 1) * lk->ns_per_instr;
+	} else {
+		ns = (double)lk->nr_access * lk->ns_per_access;
+	}
+	/* A huge --ns-per-instr or tiny --rate: converting a double of 2^64
+	 * or more to uint64_t is undefined, so refuse it here. */
+	if (!(ns < 18446744073709551616.0))
+		return lk_err(lk, err, 1, "access %llu: time beyond 2^64 ns; "
+			      "expected less (lower --ns-per-instr or raise --rate)",
+			      (unsigned long long)lk->nr_access);
+	*t = (uint64_t)ns;
+	lk->nr_access++;
+	return 0;
+}
+
+/* One line: returns 1 and fills r for an access, 0 for any other line. */
+static int parse_line(struct lk *lk, struct tm_error *err, struct tm_record *r)
+{
+	const char *l = lk->line;
+	uint64_t addr, size;
+	static const char ops[] = "LSM";
+	const char *op;
+
+	if (l[0] == '\0' || l[0] == '\n' || (l[0] == '\r' && l[1] == '\n') ||
+	    !strncmp(l, "==", 2) || !strncmp(l, "SB ", 3)) {
+		lk->st.nr_skipped++;
+		return 0;
+	}
+	if (l[0] == 'I' && l[1] == ' ') {
+		if (lk->time == TM_IMPORT_TIME_AUTO)
+			lk->time = TM_IMPORT_TIME_INSTR;
+		lk->st.nr_instr++;
+		return parse_addr_size(lk, err, 2 + strspn(l + 1, " "), &addr, &size);
+	}
+	if (l[0] != ' ' || !l[1] || !(op = strchr(ops, l[1])) || l[2] != ' ')
+		return lk_err(lk, err, 1, "unrecognised line; expected a lackey "
+			      "--trace-mem line ('I  addr,size' or ' L|S|M "
+			      "addr,size') or a '==pid==' message");
+	if (lk->time == TM_IMPORT_TIME_AUTO)
+		lk->time = TM_IMPORT_TIME_INDEX;
+	if (parse_addr_size(lk, err, 3 + strspn(l + 2, " "), &addr, &size) ||
+	    access_time(lk, err, &r->time_ns))
+		return -1;
+	r->addr = addr;
+	r->weight = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+	r->cpu = 0;
+	r->op = (uint8_t)(op - ops); /* L, S, M: TM_OP_LOAD, _STORE, _MODIFY */
+	r->flags = 0;
+	return 1;
+}
+
+static ssize_t lk_read(void *state, struct tm_record *buf, size_t cap,
+		       struct tm_error *err)
+{
+	struct lk *lk = state;
+	size_t n = 0;
+	int rc;
+
+	while (n < cap && !lk->eof) {
+		if (getline(&lk->line, &lk->cap, lk->f) < 0) {
+			if (ferror(lk->f))
+				return tm_error_set(err, TM_ERR_IO, "%s: read error: %s",
+						    lk->path, strerror(errno));
+			lk->eof = true;
+			break;
+		}
+		lk->lineno++;
+		rc = parse_line(lk, err, &buf[n]);
+		if (rc < 0)
+			return -1;
+		n += (size_t)rc;
+	}
+	lk->st.nr_records += n;
+	if (lk->stats_out)
+		*lk->stats_out = lk->st;
+	return (ssize_t)n;
+}
+
+static void lk_free(void *state)
+{
+	struct lk *lk = state;
+
+	if (!lk)
+		return;
+	if (lk->f)
+		fclose(lk->f);
+	free(lk->line);
+	free(lk->path);
+	free(lk);
+}
+
+static const struct tm_stream_ops lk_stream_ops = {
+	.name = "lackey",
+	.read = lk_read,
+	.free = lk_free,
+};
+
+static int check_opts(const struct tm_import_opts *o, struct tm_error *err)
+{
+	if (o->addr == TM_IMPORT_PHYS)
+		return tm_error_set(err, TM_ERR_USAGE, "--addr phys: lackey traces "
+				    "hold virtual addresses; expected --addr virt");
+	if (o->event)
+		return tm_error_set(err, TM_ERR_USAGE, "--event: lackey traces have "
+				    "no events; expected no --event");
+	if (!(o->ns_per_instr > 0) || !(o->rate_per_s > 0))
+		return tm_error_set(err, TM_ERR_USAGE, "--ns-per-instr and --rate: "
+				    "expected positive numbers");
+	return 0;
+}
+
+static int lk_open(const char *path, const struct tm_import_opts *o,
+		   struct tm_stream **out, struct tm_error *err)
+{
+	struct lk *lk;
+	struct tm_stream *s;
+	FILE *f;
+
+	*out = NULL;
+	if (check_opts(o, err))
+		return -1;
+	f = fopen(path, "r");
+	if (!f)
+		return tm_error_set(err, TM_ERR_NOTFOUND, "%s: cannot open: %s", path,
+				    strerror(errno));
+	lk = tm_xcalloc(1, sizeof(*lk));
+	lk->path = tm_xstrdup(path);
+	lk->f = f;
+	lk->time = o->time;
+	lk->ns_per_instr = o->ns_per_instr;
+	lk->ns_per_access = NS_PER_S / o->rate_per_s;
+	lk->stats_out = o->stats;
+	if (lk->stats_out)
+		*lk->stats_out = lk->st;
+	s = tm_xcalloc(1, sizeof(*s));
+	s->ops = &lk_stream_ops;
+	s->state = lk;
+	tm_import_info_init(&s->info, o, path);
+	s->info.kind = TM_TRACE_ACCESSES;
+	s->info.load_period = 1;
+	s->info.nr_vcpus = o->nr_vcpus ? o->nr_vcpus : 1;
+	*out = s;
+	return 0;
+}
+
+const struct tm_importer_ops tm_importer_lackey = {
+	.name = "lackey",
+	.help = "valgrind --tool=lackey --trace-mem=yes output (full trace)",
+	.open = lk_open,
+};
