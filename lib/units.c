@@ -381,3 +381,20 @@ void tm_format_size(uint64_t sz, char *buf, unsigned sz_buf)
 		buf[--n] = '\0';
 	snprintf(buf + n, sz_buf - n, "%s", names[u]);
 }
+
+/* A time in its largest whole unit ("500ms", "2s", "1h"), else ns. */
+void tm_format_time(uint64_t ns, char *buf, size_t sz)
+{
+	static const struct { const char *unit; uint64_t ns; } u[] = {
+		{ "h", 3600000000000ull }, { "m", 60000000000ull },
+		{ "s", 1000000000ull }, { "ms", 1000000ull }, { "us", 1000ull },
+	};
+	size_t i;
+
+	for (i = 0; ns && i < sizeof(u) / sizeof(u[0]); i++)
+		if (ns % u[i].ns == 0) {
+			snprintf(buf, sz, "%" PRIu64 "%s", ns / u[i].ns, u[i].unit);
+			return;
+		}
+	snprintf(buf, sz, "%" PRIu64 "ns", ns);
+}

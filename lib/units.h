@@ -12,6 +12,7 @@
 #ifndef TM_UNITS_H
 #define TM_UNITS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -27,5 +28,7 @@ int tm_parse_bool(const char *s, int *out, struct tm_error *err);
 
 /* Human-readable size ("1.5GiB", "4KiB") into buf. */
 void tm_format_size(uint64_t sz, char *buf, unsigned sz_buf);
+/* A time in its largest whole unit ("500ms", "2s"; else "123ns"). */
+void tm_format_time(uint64_t ns, char *buf, size_t sz);
 
 #endif

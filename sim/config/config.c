@@ -91,240 +91,240 @@ typedef struct tm_gen_move MOVE;
  * so in docs/config.md too. */
 const struct tm_cfg_key tm_cfg_keys[] = {
 	{ "root.name", TM_CFG_STRING, 1, TM_NAME_MAX - 1, NULL, NULL, DERIV,
-	  FLD(STR, ROOT, name) }, /* default: file name without extension */
-	{ "root.seed", TM_CFG_U64, 0, SEED_MAX, "1", NULL, 0, FLD(U64, ROOT, seed) },
+	  FLD(STR, ROOT, name), NULL }, /* default: file name without extension */
+	{ "root.seed", TM_CFG_U64, 0, SEED_MAX, "1", NULL, 0, FLD(U64, ROOT, seed), NULL },
 	{ "root.duration", TM_CFG_TIME, 1 * MS, 30 * DAY, "10s", NULL, 0,
-	  FLD(U64, ROOT, duration_ns) },
+	  FLD(U64, ROOT, duration_ns), NULL },
 	/* Demeter's split/migration epoch, §3 and §4 */
 	{ "root.epoch", TM_CFG_TIME, 1 * MS, 3600 * SEC, "500ms", NULL, 0,
-	  FLD(U64, ROOT, epoch_ns) },
+	  FLD(U64, ROOT, epoch_ns), NULL },
 	{ "root.snapshot", TM_CFG_TIME, 1 * MS, 30 * DAY, "1s", NULL, 0,
-	  FLD(U64, ROOT, snapshot_ns) },
+	  FLD(U64, ROOT, snapshot_ns), NULL },
 	/* only 4 KiB or 2 MiB pages (DESIGN.md §2); checked in fill_root */
-	{ "root.page_size", TM_CFG_SIZE, 4 * KiB, 2 * MiB, "4KiB", NULL, 0, NOFLD },
-	{ "root.latency", TM_CFG_MAP, 0, 0, NULL, "latency", 0, NOFLD },
+	{ "root.page_size", TM_CFG_SIZE, 4 * KiB, 2 * MiB, "4KiB", NULL, 0, NOFLD, NULL },
+	{ "root.latency", TM_CFG_MAP, 0, 0, NULL, "latency", 0, NOFLD, NULL },
 	/* assumption: half of the time stalls on memory */
 	{ "root.memory_boundness", TM_CFG_SHARE, 0, 1, "0.5", NULL, 0,
-	  FLD(DBL, ROOT, memory_boundness) },
-	{ "root.truth", TM_CFG_MAP, 0, 0, NULL, "truth", 0, NOFLD },
-	{ "root.defaults", TM_CFG_MAP, 0, 0, NULL, "vm", 0, NOFLD },
-	{ "root.hosts", TM_CFG_LIST, 1, MAX_HOSTS, NULL, "host", REQ, NOFLD },
+	  FLD(DBL, ROOT, memory_boundness), NULL },
+	{ "root.truth", TM_CFG_MAP, 0, 0, NULL, "truth", 0, NOFLD, NULL },
+	{ "root.defaults", TM_CFG_MAP, 0, 0, NULL, "vm", 0, NOFLD, NULL },
+	{ "root.hosts", TM_CFG_LIST, 1, MAX_HOSTS, NULL, "host", REQ, NOFLD, NULL },
 
 	/* assumption: DRAM vs CXL/PMem load-to-use latency */
 	{ "latency.fmem", TM_CFG_TIME, 1, 100 * US, "80ns", NULL, 0,
-	  FLD(U64, ROOT, fmem_latency_ns) },
+	  FLD(U64, ROOT, fmem_latency_ns), NULL },
 	{ "latency.smem", TM_CFG_TIME, 1, 100 * US, "250ns", NULL, 0,
-	  FLD(U64, ROOT, smem_latency_ns) },
+	  FLD(U64, ROOT, smem_latency_ns), NULL },
 
-	{ "truth.enabled", TM_CFG_BOOL, 0, 0, "true", NULL, 0, NOFLD },
-	{ "truth.vms", TM_CFG_NAMES, 0, 0, "all", NULL, 0, NOFLD },
+	{ "truth.enabled", TM_CFG_BOOL, 0, 0, "true", NULL, 0, NOFLD, NULL },
+	{ "truth.vms", TM_CFG_NAMES, 0, 0, "all", NULL, 0, NOFLD, NULL },
 
 	{ "host.name", TM_CFG_NAME, 1, TM_NAME_MAX - 1, NULL, NULL, DERIV,
-	  FLD(STR, HOST, name) }, /* default host<i> */
+	  FLD(STR, HOST, name), NULL }, /* default host<i> */
 	/* defaults: Σ of the VMs' fmem; Σ of their memory (double balloon,
 	 * Demeter §5: each VM's SMEM node spans its whole memory) */
-	{ "host.fmem", TM_CFG_SIZE, 0, 64 * TiB, NULL, NULL, DERIV, NOFLD },
-	{ "host.smem", TM_CFG_SIZE, 0, 64 * TiB, NULL, NULL, DERIV, NOFLD },
-	{ "host.rebalancer", TM_CFG_MAP, 0, 0, NULL, "rebalancer", 0, NOFLD },
-	{ "host.vms", TM_CFG_LIST, 1, MAX_VMS_PER_HOST, NULL, "vm", REQ, NOFLD },
+	{ "host.fmem", TM_CFG_SIZE, 0, 64 * TiB, NULL, NULL, DERIV, NOFLD, NULL },
+	{ "host.smem", TM_CFG_SIZE, 0, 64 * TiB, NULL, NULL, DERIV, NOFLD, NULL },
+	{ "host.rebalancer", TM_CFG_MAP, 0, 0, NULL, "rebalancer", 0, NOFLD, NULL },
+	{ "host.vms", TM_CFG_LIST, 1, MAX_VMS_PER_HOST, NULL, "vm", REQ, NOFLD, NULL },
 
 	/* the rebalancer is ours (Demeter §5: none is public); the 1 s
 	 * interval is Demeter's stats interval, the rest are assumptions */
 	{ "rebalancer.policy", TM_CFG_ENUM, 0, 0, "static",
 	  "static|proportional|target-hit|utility|oracle", 0,
-	  FLD(STR, REBAL, policy) },
+	  FLD(STR, REBAL, policy), NULL },
 	{ "rebalancer.interval", TM_CFG_TIME, 1 * MS, 3600 * SEC, "1s", NULL, 0,
-	  FLD(U64, REBAL, interval_ns) },
+	  FLD(U64, REBAL, interval_ns), NULL },
 	{ "rebalancer.window", TM_CFG_TIME, 1 * MS, 1 * DAY, "5s", NULL, 0,
-	  FLD(U64, REBAL, window_ns) },
+	  FLD(U64, REBAL, window_ns), NULL },
 	{ "rebalancer.step", TM_CFG_SIZE, 4 * KiB, TiB, "64MiB", NULL, 0,
-	  FLD(U64, REBAL, sz_step) },
+	  FLD(U64, REBAL, sz_step), NULL },
 	{ "rebalancer.hysteresis", TM_CFG_SHARE, 0, 1, "0.02", NULL, 0,
-	  FLD(DBL, REBAL, hysteresis) },
+	  FLD(DBL, REBAL, hysteresis), NULL },
 	/* Demeter §5: inflate ≈0.9–1.1 GiB/s */
 	{ "rebalancer.balloon_rate", TM_CFG_BRATE, 0, 1e13, "1GiB/s", NULL, EXCL,
-	  FLD(DBL, REBAL, balloon_bytes_per_s) },
+	  FLD(DBL, REBAL, balloon_bytes_per_s), NULL },
 	{ "rebalancer.balloon_msg_latency", TM_CFG_TIME, 0, 1 * SEC, "50us",
-	  NULL, 0, FLD(U64, REBAL, balloon_msg_ns) },
+	  NULL, 0, FLD(U64, REBAL, balloon_msg_ns), NULL },
 
 	{ "vm.name", TM_CFG_NAME, 1, TM_NAME_MAX - 1, NULL, NULL,
-	  DERIV | TM_CFG_NO_DEFAULTS, FLD(STR, VM, name) }, /* default vm<j> */
+	  DERIV | TM_CFG_NO_DEFAULTS, FLD(STR, VM, name), NULL }, /* default vm<j> */
 	{ "vm.replicate", TM_CFG_U64, 1, MAX_VMS_PER_HOST, "1", NULL,
-	  TM_CFG_NO_DEFAULTS, NOFLD },
+	  TM_CFG_NO_DEFAULTS, NOFLD, NULL },
 	/* Demeter §6: 4 vCPUs per VM */
-	{ "vm.vcpus", TM_CFG_U64, 1, 1024, "4", NULL, 0, FLD(U32, VM, nr_vcpus) },
+	{ "vm.vcpus", TM_CFG_U64, 1, 1024, "4", NULL, 0, FLD(U32, VM, nr_vcpus), NULL },
 	{ "vm.memory", TM_CFG_SIZE, 1 * MiB, TiB, "1GiB", NULL, 0,
-	  FLD(U64, VM, sz_mem) },
+	  FLD(U64, VM, sz_mem), NULL },
 	/* Demeter §6: 20% FMEM */
-	{ "vm.fmem", TM_CFG_FMEM, 0, TiB, "20%", NULL, 0, NOFLD },
-	{ "vm.fmem_floor", TM_CFG_FMEM, 0, TiB, "0", NULL, 0, NOFLD },
-	{ "vm.fmem_ceiling", TM_CFG_FMEM, 0, TiB, "100%", NULL, 0, NOFLD },
+	{ "vm.fmem", TM_CFG_FMEM, 0, TiB, "20%", NULL, 0, NOFLD, NULL },
+	{ "vm.fmem_floor", TM_CFG_FMEM, 0, TiB, "0", NULL, 0, NOFLD, NULL },
+	{ "vm.fmem_ceiling", TM_CFG_FMEM, 0, TiB, "100%", NULL, 0, NOFLD, NULL },
 	/* Demeter §5: S2 gated on a 95% FMEM sample share */
 	{ "vm.target_hit", TM_CFG_SHARE, 0, 1, "0.95", NULL, 0,
-	  FLD(DBL, VM, target_hit) },
+	  FLD(DBL, VM, target_hit), NULL },
 	{ "vm.priority", TM_CFG_U64, 1, 1000000, "1", NULL, 0,
-	  FLD(U32, VM, priority) },
-	{ "vm.trace", TM_CFG_MAP, 0, 0, NULL, "trace", REQ, NOFLD },
-	{ "vm.sampler", TM_CFG_MAP, 0, 0, NULL, "sampler", 0, NOFLD },
-	{ "vm.identifier", TM_CFG_MAP, 0, 0, NULL, "identifier", 0, NOFLD },
+	  FLD(U32, VM, priority), NULL },
+	{ "vm.trace", TM_CFG_MAP, 0, 0, NULL, "trace", REQ, NOFLD, NULL },
+	{ "vm.sampler", TM_CFG_MAP, 0, 0, NULL, "sampler", 0, NOFLD, NULL },
+	{ "vm.identifier", TM_CFG_MAP, 0, 0, NULL, "identifier", 0, NOFLD, NULL },
 	{ "vm.shadow_identifiers", TM_CFG_LIST, 0, TM_MAX_SHADOW, NULL,
-	  "identifier", 0, NOFLD },
-	{ "vm.migration", TM_CFG_MAP, 0, 0, NULL, "migration", 0, NOFLD },
+	  "identifier", 0, NOFLD, NULL },
+	{ "vm.migration", TM_CFG_MAP, 0, 0, NULL, "migration", 0, NOFLD, NULL },
 
 	/* Demeter §1: periods 4093/65535, ~2 ms drain, 1 MiB ring per CPU of
 	 * 48-byte records (= 21845 entries); cost per sample: assumption */
 	{ "sampler.load_period", TM_CFG_U64, 1, 1e9, "4093", NULL, 0,
-	  FLD(U64, SAMP, load_period) },
+	  FLD(U64, SAMP, load_period), NULL },
 	{ "sampler.store_period", TM_CFG_U64, 0, 1e9, "65535", NULL, 0,
-	  FLD(U64, SAMP, store_period) },
+	  FLD(U64, SAMP, store_period), NULL },
 	{ "sampler.randomize", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
-	  FLD(BOOL, SAMP, randomize) },
+	  FLD(BOOL, SAMP, randomize), NULL },
 	{ "sampler.drain", TM_CFG_TIME, 1 * US, 1 * SEC, "2ms", NULL, 0,
-	  FLD(U64, SAMP, drain_ns) },
+	  FLD(U64, SAMP, drain_ns), NULL },
 	{ "sampler.ring_entries", TM_CFG_U64, 16, 1 << 24, "21845", NULL, 0,
-	  FLD(U32, SAMP, ring_entries) },
+	  FLD(U32, SAMP, ring_entries), NULL },
 	{ "sampler.cost_per_sample", TM_CFG_TIME, 0, 1 * MS, "100ns", NULL, 0,
-	  FLD(DBL, SAMP, cost_ns_per_sample) },
+	  FLD(DBL, SAMP, cost_ns_per_sample), NULL },
 
 	/* Demeter §2 (SDH): d=4, w=8192, b=1.08, min 512, 16384 requests */
 	{ "identifier.kind", TM_CFG_ENUM, 0, 0, "sdh", "sdh|exact", 0,
-	  FLD(STR, IDENT, kind) },
+	  FLD(STR, IDENT, kind), NULL },
 	{ "identifier.depth", TM_CFG_U64, 1, 16, "4", NULL, 0,
-	  FLD(U32, IDENT, depth) },
+	  FLD(U32, IDENT, depth), NULL },
 	{ "identifier.width", TM_CFG_U64, 16, 1 << 24, "8192", NULL, 0,
-	  FLD(U32, IDENT, width) },
+	  FLD(U32, IDENT, width), NULL },
 	{ "identifier.base", TM_CFG_DOUBLE, 1, 16, "1.08", NULL, EXCL,
-	  FLD(DBL, IDENT, decay_base) },
+	  FLD(DBL, IDENT, decay_base), NULL },
 	{ "identifier.decay", TM_CFG_BOOL, 0, 0, "true", NULL, 0,
-	  FLD(BOOL, IDENT, decay) },
+	  FLD(BOOL, IDENT, decay), NULL },
 	{ "identifier.decay_rounding", TM_CFG_ENUM, 0, 0, "paper",
-	  "paper|integer", 0, FLD(INT, IDENT, decay_rounding) },
+	  "paper|integer", 0, FLD(INT, IDENT, decay_rounding), NULL },
 	{ "identifier.estimator", TM_CFG_ENUM, 0, 0, "max", "max|min", 0,
-	  FLD(INT, IDENT, estimator) },
+	  FLD(INT, IDENT, estimator), NULL },
 	{ "identifier.estimator_rows", TM_CFG_ENUM, 0, 0, "matching",
-	  "matching|all", 0, FLD(INT, IDENT, estimator_rows) },
+	  "matching|all", 0, FLD(INT, IDENT, estimator_rows), NULL },
 	{ "identifier.selective_increment", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
-	  FLD(BOOL, IDENT, selective_increment) },
+	  FLD(BOOL, IDENT, selective_increment), NULL },
 	{ "identifier.weighted", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
-	  FLD(BOOL, IDENT, weighted) },
+	  FLD(BOOL, IDENT, weighted), NULL },
 	{ "identifier.load_weight", TM_CFG_U64, 1, 65535, "1", NULL, 0,
-	  FLD(U32, IDENT, load_weight) },
+	  FLD(U32, IDENT, load_weight), NULL },
 	{ "identifier.store_weight", TM_CFG_U64, 0, 65535, "1", NULL, 0,
-	  FLD(U32, IDENT, store_weight) },
+	  FLD(U32, IDENT, store_weight), NULL },
 	/* 0: 10% of the VM's FMEM pages (Demeter §2, S2 heap capacity) */
 	{ "identifier.topk", TM_CFG_U64, 0, 1 << 24, "0", NULL, 0,
-	  FLD(U64, IDENT, nr_topk) },
+	  FLD(U64, IDENT, nr_topk), NULL },
 	{ "identifier.two_heap", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
-	  FLD(BOOL, IDENT, two_heap) },
+	  FLD(BOOL, IDENT, two_heap), NULL },
 	{ "identifier.min_entries", TM_CFG_U64, 0, 1 << 24, "512", NULL, 0,
-	  FLD(U32, IDENT, min_entries) },
+	  FLD(U32, IDENT, min_entries), NULL },
 	{ "identifier.max_requests", TM_CFG_U64, 1, 1 << 24, "16384", NULL, 0,
-	  FLD(U32, IDENT, max_requests) },
+	  FLD(U32, IDENT, max_requests), NULL },
 	{ "identifier.cooling", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
-	  FLD(BOOL, IDENT, cooling) },
+	  FLD(BOOL, IDENT, cooling), NULL },
 	{ "identifier.pow2_guard", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
-	  FLD(BOOL, IDENT, pow2_guard) },
+	  FLD(BOOL, IDENT, pow2_guard), NULL },
 	{ "identifier.window_decay", TM_CFG_DOUBLE, 0, 1, "0", NULL, 0,
-	  FLD(DBL, IDENT, window_decay) },
+	  FLD(DBL, IDENT, window_decay), NULL },
 	/* assumption: SDH's update time in bench_sdh on the reference machine
 	 * (33 M updates/s, one heap, K = 1000; docs/bench.md) */
 	{ "identifier.cost_per_update", TM_CFG_TIME, 0, 1 * MS, "30ns", NULL, 0,
-	  FLD(DBL, IDENT, cost_ns_per_update) },
+	  FLD(DBL, IDENT, cost_ns_per_update), NULL },
 
 	/* Demeter §4: exchange, per-pair flushes, unbounded lists; costs are
 	 * assumptions (no per-page time is published) */
 	{ "migration.mode", TM_CFG_ENUM, 0, 0, "exchange",
-	  "none|exchange|migrate", 0, FLD(INT, MIG, mode) },
+	  "none|exchange|migrate", 0, FLD(INT, MIG, mode), NULL },
 	{ "migration.max_pages_per_epoch", TM_CFG_U64, 0, 1099511627776.0, "0",
-	  NULL, 0, FLD(U64, MIG, max_pages_per_epoch) },
+	  NULL, 0, FLD(U64, MIG, max_pages_per_epoch), NULL },
 	{ "migration.max_bandwidth", TM_CFG_BRATE, 0, 1e13, "0", NULL, 0,
-	  FLD(DBL, MIG, max_bytes_per_s) },
+	  FLD(DBL, MIG, max_bytes_per_s), NULL },
 	{ "migration.threads", TM_CFG_U64, 1, 64, "1", NULL, 0,
-	  FLD(U32, MIG, nr_threads) },
+	  FLD(U32, MIG, nr_threads), NULL },
 	{ "migration.copy_bandwidth", TM_CFG_BRATE, 0, 1e13, "10GB/s", NULL,
-	  EXCL, FLD(DBL, MIG, copy_bytes_per_s) },
+	  EXCL, FLD(DBL, MIG, copy_bytes_per_s), NULL },
 	{ "migration.remap", TM_CFG_TIME, 0, 1 * MS, "1us", NULL, 0,
-	  FLD(U64, MIG, remap_ns) },
+	  FLD(U64, MIG, remap_ns), NULL },
 	{ "migration.tlb_flush", TM_CFG_TIME, 0, 1 * MS, "2us", NULL, 0,
-	  FLD(U64, MIG, tlb_flush_ns) },
+	  FLD(U64, MIG, tlb_flush_ns), NULL },
 	{ "migration.ept_flush", TM_CFG_TIME, 0, 1 * MS, "5us", NULL, 0,
-	  FLD(U64, MIG, ept_flush_ns) },
+	  FLD(U64, MIG, ept_flush_ns), NULL },
 	{ "migration.batch_flush", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
-	  FLD(BOOL, MIG, batch_flush) },
+	  FLD(BOOL, MIG, batch_flush), NULL },
 	{ "migration.fill_free", TM_CFG_BOOL, 0, 0, "true", NULL, 0,
-	  FLD(BOOL, MIG, fill_free) },
+	  FLD(BOOL, MIG, fill_free), NULL },
 	{ "migration.thrash_guard", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
-	  FLD(BOOL, MIG, thrash_guard) },
+	  FLD(BOOL, MIG, thrash_guard), NULL },
 	{ "migration.where", TM_CFG_ENUM, 0, 0, "guest", "guest|host", 0,
-	  FLD(INT, MIG, where) },
+	  FLD(INT, MIG, where), NULL },
 	{ "migration.pingpong_window", TM_CFG_TIME, 0, 3600 * SEC, "2s", NULL, 0,
-	  FLD(U64, MIG, pingpong_window_ns) },
+	  FLD(U64, MIG, pingpong_window_ns), NULL },
 
-	{ "trace.file", TM_CFG_STRING, 1, TM_PATH_MAX - 1, NULL, NULL, 0, NOFLD },
+	{ "trace.file", TM_CFG_STRING, 1, TM_PATH_MAX - 1, NULL, NULL, 0, NOFLD, NULL },
 	{ "trace.mix", TM_CFG_LIST, 1, TM_GEN_MAX_PARTS, NULL, "mixpart", GEN,
-	  NOFLD },
+	  NOFLD, NULL },
 	{ "trace.phases", TM_CFG_LIST, 1, TM_GEN_MAX_PHASES, NULL, "phase", GEN,
-	  NOFLD },
+	  NOFLD, NULL },
 	{ "trace.rate", TM_CFG_CRATE, 0, 1e10, "1M/s", NULL, GEN | EXCL,
-	  FLD(DBL, TRACE, gen.rate_per_s) },
+	  FLD(DBL, TRACE, gen.rate_per_s), NULL },
 	/* default: the run's duration */
 	{ "trace.duration", TM_CFG_TIME, 0, 30 * DAY, NULL, NULL, GEN | DERIV,
-	  FLD(U64, TRACE, gen.duration_ns) },
+	  FLD(U64, TRACE, gen.duration_ns), NULL },
 	{ "trace.records", TM_CFG_U64, 0, 1e15, "0", NULL, GEN,
-	  FLD(U64, TRACE, gen.nr_records) },
+	  FLD(U64, TRACE, gen.nr_records), NULL },
 	/* default: the VM's vcpus */
 	{ "trace.vcpus", TM_CFG_U64, 1, 1024, NULL, NULL, GEN | DERIV,
-	  FLD(U32, TRACE, gen.nr_vcpus) },
+	  FLD(U32, TRACE, gen.nr_vcpus), NULL },
 	{ "trace.stores", TM_CFG_SHARE, 0, 1, "0", NULL, GEN,
-	  FLD(DBL, TRACE, gen.store_share) },
+	  FLD(DBL, TRACE, gen.store_share), NULL },
 	{ "trace.kind", TM_CFG_ENUM, 0, 0, "samples", "accesses|samples", GEN,
-	  FLD(INT, TRACE, gen.kind) },
+	  FLD(INT, TRACE, gen.kind), NULL },
 	/* default: the VM's sampler periods */
 	{ "trace.load_period", TM_CFG_U64, 1, 1e9, NULL, NULL, GEN | DERIV,
-	  FLD(U64, TRACE, gen.load_period) },
+	  FLD(U64, TRACE, gen.load_period), NULL },
 	{ "trace.store_period", TM_CFG_U64, 0, 1e9, NULL, NULL, GEN | DERIV,
-	  FLD(U64, TRACE, gen.store_period) },
+	  FLD(U64, TRACE, gen.store_period), NULL },
 	{ "trace.addr_offset", TM_CFG_SIZE, 0, MAX_ADDR, "0", NULL, 0,
-	  FLD(U64, TRACE, addr_offset) },
+	  FLD(U64, TRACE, addr_offset), NULL },
 	{ "trace.time_offset", TM_CFG_TIME, 0, 30 * DAY, "0", NULL, 0,
-	  FLD(U64, TRACE, time_offset_ns) },
+	  FLD(U64, TRACE, time_offset_ns), NULL },
 	{ "trace.time_scale", TM_CFG_DOUBLE, 0, 1000, "1.0", NULL, EXCL,
-	  FLD(DBL, TRACE, time_scale) },
+	  FLD(DBL, TRACE, time_scale), NULL },
 	{ "trace.loop", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
-	  FLD(BOOL, TRACE, loop) },
+	  FLD(BOOL, TRACE, loop), NULL },
 
 	{ "gen.gen", TM_CFG_ENUM, 0, 0, NULL, "uniform|zipf|hotset|scan", GEN,
-	  FLD(INT, PART, kind) },
+	  FLD(INT, PART, kind), NULL },
 	/* default: the VM's memory */
 	{ "gen.footprint", TM_CFG_SIZE, 4 * KiB, TiB, NULL, NULL, GEN | DERIV,
-	  FLD(U64, PART, sz_footprint) },
+	  FLD(U64, PART, sz_footprint), NULL },
 	{ "gen.base", TM_CFG_SIZE, 0, MAX_ADDR, "0", NULL, GEN,
-	  FLD(U64, PART, base) },
+	  FLD(U64, PART, base), NULL },
 	{ "gen.s", TM_CFG_DOUBLE, 0, 10, "1.0", NULL, GEN | EXCL,
-	  FLD(DBL, PART, zipf_s) },
-	{ "gen.permute", TM_CFG_BOOL, 0, 0, "true", NULL, GEN, NOFLD },
+	  FLD(DBL, PART, zipf_s), NULL },
+	{ "gen.permute", TM_CFG_BOOL, 0, 0, "true", NULL, GEN, NOFLD, NULL },
 	{ "gen.hot", TM_CFG_SIZE, 4 * KiB, TiB, NULL, NULL, GEN,
-	  FLD(U64, PART, sz_hot) }, /* required for hotset */
+	  FLD(U64, PART, sz_hot), NULL }, /* required for hotset */
 	/* Demeter §6: GUPS hot set gets 90% of updates (weights 9:1) */
 	{ "gen.hot_share", TM_CFG_SHARE, 0, 1, "0.9", NULL, GEN,
-	  FLD(DBL, PART, hot_share) },
+	  FLD(DBL, PART, hot_share), NULL },
 	{ "gen.hot_offset", TM_CFG_SIZE, 0, TiB, "0", NULL, GEN,
-	  FLD(U64, PART, sz_hot_offset) },
+	  FLD(U64, PART, sz_hot_offset), NULL },
 	{ "gen.moves", TM_CFG_LIST, 0, TM_GEN_MAX_MOVES, NULL, "move", GEN,
-	  NOFLD },
+	  NOFLD, NULL },
 	/* default: the page size */
 	{ "gen.stride", TM_CFG_SIZE, 1, TiB, NULL, NULL, GEN | DERIV,
-	  FLD(U64, PART, sz_stride) },
+	  FLD(U64, PART, sz_stride), NULL },
 
 	{ "mixpart.weight", TM_CFG_DOUBLE, 0, 1e6, "1", NULL, GEN | EXCL,
-	  FLD(DBL, PART, weight) },
-	{ "phase.at", TM_CFG_TIME, 0, 30 * DAY, NULL, NULL, GEN | REQ, NOFLD },
+	  FLD(DBL, PART, weight), NULL },
+	{ "phase.at", TM_CFG_TIME, 0, 30 * DAY, NULL, NULL, GEN | REQ, NOFLD, NULL },
 	{ "phase.mix", TM_CFG_LIST, 1, TM_GEN_MAX_PARTS, NULL, "mixpart", GEN,
-	  NOFLD },
+	  NOFLD, NULL },
 	{ "move.at", TM_CFG_TIME, 0, 30 * DAY, NULL, NULL, GEN | REQ,
-	  FLD(U64, MOVE, at_ns) },
+	  FLD(U64, MOVE, at_ns), NULL },
 	{ "move.offset", TM_CFG_SIZE, 0, TiB, NULL, NULL, GEN | REQ,
-	  FLD(U64, MOVE, sz_offset) },
+	  FLD(U64, MOVE, sz_offset), NULL },
 };
 
 const size_t tm_cfg_nr_keys = sizeof(tm_cfg_keys) / sizeof(tm_cfg_keys[0]);
@@ -362,13 +362,6 @@ struct ctx {
 	uint32_t nr_vms_total;
 };
 
-/* A parsed scalar. */
-struct val {
-	uint64_t u;   /* SIZE, TIME, U64, BOOL (0/1), ENUM (index), FMEM size */
-	double d;     /* rates, SHARE, DOUBLE, FMEM share */
-	bool pct;     /* FMEM given as a share of memory */
-	const char *s;
-};
 
 /* snprintf where cutting a long value is acceptable (names are bounded by
  * the table, paths and messages only lose their tail). */
@@ -509,82 +502,9 @@ static void join_idx(char *buf, size_t sz, const char *path, uint32_t i)
 	mark_cut(buf, sz, snprintf(buf, sz, "%s[%u]", path, i));
 }
 
-/* What a scalar of this type looks like, for messages. */
-static const char *type_desc(const struct tm_cfg_key *k)
-{
-	switch (k->type) {
-	case TM_CFG_SIZE: return "a size like 4KiB or 16GiB";
-	case TM_CFG_TIME: return "a time like 500ms or 2s";
-	case TM_CFG_CRATE: return "a rate like 50M/s or 1000/s";
-	case TM_CFG_BRATE: return "a byte rate like 10GB/s or 1GiB/s";
-	case TM_CFG_SHARE: return "a share like 20% or 0.2";
-	case TM_CFG_U64: return "a non-negative integer";
-	case TM_CFG_DOUBLE: return "a non-negative number";
-	case TM_CFG_BOOL: return "true or false";
-	case TM_CFG_ENUM: return "one of the listed values";
-	case TM_CFG_STRING: return "a string";
-	case TM_CFG_NAME: return "a name of letters, digits, '_' or '-'";
-	case TM_CFG_FMEM: return "a size like 4GiB or a share of memory like 20%";
-	case TM_CFG_NAMES: return "\"all\" or a list of VM names";
-	case TM_CFG_MAP: return "a mapping";
-	case TM_CFG_LIST: return "a list";
-	}
-	return "a value";
-}
 
-/* Bound noun: "expected <noun> between <min> and <max>". */
-static const char *bound_noun(enum tm_cfg_type t)
-{
-	switch (t) {
-	case TM_CFG_SIZE: case TM_CFG_FMEM: return "a size";
-	case TM_CFG_TIME: return "a time";
-	case TM_CFG_CRATE: return "a rate";
-	case TM_CFG_BRATE: return "a byte rate";
-	case TM_CFG_SHARE: return "a share";
-	case TM_CFG_U64: return "an integer";
-	default: return "a number";
-	}
-}
 
-static void fmt_time(uint64_t ns, char *buf, size_t sz)
-{
-	static const struct { const char *unit; uint64_t ns; } u[] = {
-		{ "h", 3600000000000ull }, { "m", 60000000000ull },
-		{ "s", 1000000000ull }, { "ms", 1000000ull }, { "us", 1000ull },
-	};
-	size_t i;
 
-	for (i = 0; ns && i < sizeof(u) / sizeof(u[0]); i++)
-		if (ns % u[i].ns == 0) {
-			fmt_into(buf, sz, "%" PRIu64 "%s", ns / u[i].ns, u[i].unit);
-			return;
-		}
-	fmt_into(buf, sz, "%" PRIu64 "ns", ns);
-}
-
-static void fmt_bound(enum tm_cfg_type t, double x, char *buf, size_t sz)
-{
-	switch (t) {
-	case TM_CFG_SIZE: case TM_CFG_FMEM:
-		tm_format_size((uint64_t)x, buf, (unsigned)sz);
-		break;
-	case TM_CFG_TIME:
-		fmt_time((uint64_t)x, buf, sz);
-		break;
-	case TM_CFG_BRATE:
-		tm_format_size((uint64_t)x, buf, (unsigned)sz);
-		strncat(buf, "/s", sz - strlen(buf) - 1);
-		break;
-	case TM_CFG_CRATE:
-		fmt_into(buf, sz, "%g/s", x);
-		break;
-	case TM_CFG_U64:
-		fmt_into(buf, sz, "%.0f", x);
-		break;
-	default:
-		fmt_into(buf, sz, "%g", x);
-	}
-}
 
 /* ---- the bounds table ---------------------------------------------------- */
 
@@ -649,166 +569,14 @@ static void list_keys(const char *scope, bool in_defaults, char *buf, size_t sz)
 		}
 }
 
-/* The index of s in an "a|b|c" list, or -1. */
-static int enum_index(const char *arg, const char *s)
-{
-	size_t len = strlen(s);
-	int i = 0;
 
-	for (;;) {
-		const char *bar = strchr(arg, '|');
-		size_t n = bar ? (size_t)(bar - arg) : strlen(arg);
 
-		if (n == len && strncmp(arg, s, n) == 0)
-			return i;
-		if (!bar)
-			return -1;
-		arg = bar + 1;
-		i++;
-	}
-}
 
-/* The i-th name of an "a|b|c" list into buf. */
-static void enum_name(const char *arg, int i, char *buf, size_t sz)
-{
-	while (i-- > 0 && strchr(arg, '|'))
-		arg = strchr(arg, '|') + 1;
-	fmt_into(buf, sz, "%.*s", (int)strcspn(arg, "|"), arg);
-}
 
-static bool name_ok(const char *s)
-{
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
-			return false;
-	return true;
-}
 
-static int check_bounds(const struct tm_cfg_key *k, double x, const char *s,
-			struct tm_error *e)
-{
-	char lo[32], hi[32];
-	bool excl = k->flags & TM_CFG_MIN_EXCL;
 
-	if ((excl ? x > k->min : x >= k->min) && x <= k->max)
-		return 0;
-	fmt_bound(k->type, k->min, lo, sizeof(lo));
-	fmt_bound(k->type, k->max, hi, sizeof(hi));
-	return tm_error_set(e, TM_ERR_BOUNDS,
-			    "expected %s %s %s %s %s, got \"%s\"",
-			    bound_noun(k->type), excl ? "above" : "between", lo,
-			    excl ? "and at most" : "and", hi, s);
-}
 
-static int parse_text(const struct tm_cfg_key *k, const char *s, struct val *v,
-		      struct tm_error *e)
-{
-	int b, r = 0;
 
-	memset(v, 0, sizeof(*v));
-	v->s = s;
-	switch (k->type) {
-	case TM_CFG_SIZE: r = tm_parse_size(s, &v->u, e); break;
-	case TM_CFG_TIME: r = tm_parse_time_ns(s, &v->u, e); break;
-	case TM_CFG_U64: r = tm_parse_u64(s, &v->u, e); break;
-	case TM_CFG_CRATE: r = tm_parse_count_rate(s, &v->d, e); break;
-	case TM_CFG_BRATE: r = tm_parse_byte_rate(s, &v->d, e); break;
-	case TM_CFG_SHARE: r = tm_parse_share(s, &v->d, e); break;
-	case TM_CFG_DOUBLE: r = tm_parse_double(s, &v->d, e); break;
-	case TM_CFG_BOOL: r = tm_parse_bool(s, &b, e); v->u = (uint64_t)b; return r;
-	default: return -1; /* callers handle the other types */
-	}
-	if (r < 0)
-		return r;
-	if (k->type == TM_CFG_SIZE || k->type == TM_CFG_TIME ||
-	    k->type == TM_CFG_U64)
-		v->d = (double)v->u;
-	return check_bounds(k, v->d, s, e);
-}
-
-/* A size, or a share of the VM's memory ("20%", or a bare fraction such as
- * "0.2", which as bytes would silently round to nothing); resolved in
- * resolve_fmem. */
-static int parse_fmem(const struct tm_cfg_key *k, const char *s, struct val *v,
-		      struct tm_error *e)
-{
-	size_t n = strlen(s);
-	bool fraction = strchr(s, '.') && !strpbrk(s, "BKMGTPEiek");
-
-	memset(v, 0, sizeof(*v));
-	v->s = s;
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	if ((n && s[n - 1] == '%') || fraction) {
-		v->pct = true;
-		return tm_parse_share(s, &v->d, e);
-	}
-	if (tm_parse_size(s, &v->u, e) < 0)
-		return tm_error_set(e, e->code, "expected %s, got \"%s\"",
-				    type_desc(k), s);
-	return check_bounds(k, (double)v->u, s, e);
-}
-
-static int parse_string(const struct tm_cfg_key *k, const char *s,
-			struct val *v, struct tm_error *e)
-{
-	char names[256];
-	int i;
-
-	memset(v, 0, sizeof(*v));
-	v->s = s;
-	if (k->type == TM_CFG_ENUM) {
-		if ((i = enum_index(k->arg, s)) >= 0) {
-			v->u = (uint64_t)i;
-			return 0;
-		}
-		fmt_into(names, sizeof(names), "%s", k->arg);
-		for (i = 0; names[i]; i++)
-			if (names[i] == '|')
-				names[i] = ',';
-		return tm_error_set(e, TM_ERR_CONFIG,
-				    "expected one of %s, got \"%s\"", names, s);
-	}
-	if (strlen(s) < k->min || strlen(s) > k->max)
-		return tm_error_set(e, TM_ERR_BOUNDS,
-				    "expected %s of %.0f to %.0f bytes, got %zu",
-				    type_desc(k), k->min, k->max, strlen(s));
-	if (k->type == TM_CFG_NAME && !name_ok(s))
-		return tm_error_set(e, TM_ERR_CONFIG, "expected %s, got \"%s\"",
-				    type_desc(k), s);
-	return 0;
-}
-
-/* Parse scalar text s as key k's type, with its bounds.  err: no location. */
-static int parse_value(const struct tm_cfg_key *k, const char *s,
-		       struct val *v, struct tm_error *e)
-{
-	switch (k->type) {
-	case TM_CFG_FMEM:
-		return parse_fmem(k, s, v, e);
-	case TM_CFG_ENUM: case TM_CFG_STRING: case TM_CFG_NAME:
-		return parse_string(k, s, v, e);
-	default:
-		return parse_text(k, s, v, e);
-	}
-}
-
-static void store(const struct tm_cfg_key *k, void *base, const struct val *v)
-{
-	char *p = (char *)base + k->off;
-
-	switch (k->field) {
-	case TM_CFG_F_U32: *(uint32_t *)p = (uint32_t)v->u; break;
-	case TM_CFG_F_U64: *(uint64_t *)p = v->u; break;
-	case TM_CFG_F_DBL:
-		*(double *)p = k->type == TM_CFG_TIME ? (double)v->u : v->d;
-		break;
-	case TM_CFG_F_BOOL: *(bool *)p = v->u != 0; break;
-	case TM_CFG_F_INT: *(int *)p = (int)v->u; break;
-	case TM_CFG_F_STR: fmt_into(p, k->sz, "%s", v->s); break;
-	case TM_CFG_F_NONE: break;
-	}
-}
 
 /* ---- 1. YAML -> tree ---------------------------------------------------- */
 
@@ -1130,7 +898,7 @@ static int want_kind(struct ctx *c, const struct tm_cfg_key *k,
 		return 0;
 	got_desc(n, got, sizeof(got));
 	return fail_at(c, n, TM_ERR_CONFIG, path, "expected %s, got %s",
-		       type_desc(k), got);
+		       tm_cfg_type_desc(k), got);
 }
 
 static int walk_list(struct ctx *c, const struct tm_cfg_key *k,
@@ -1170,12 +938,12 @@ static int walk_names(struct ctx *c, const struct tm_cfg_key *k,
 		return -1;
 	for (i = 0; i < n->nr; i++) {
 		struct tm_error e;
-		struct val v;
+		struct tm_cfg_val v;
 
 		join_idx(p, sizeof(p), path, i);
 		if (want_kind(c, &name, n->kids[i], N_SCALAR, p) < 0)
 			return -1;
-		if (parse_value(&name, n->kids[i]->str, &v, &e) < 0)
+		if (tm_cfg_parse(&name, n->kids[i]->str, &v, &e) < 0)
 			return fail_at(c, n->kids[i], e.code, p, "%s", e.msg);
 	}
 	return 0;
@@ -1185,7 +953,7 @@ static int walk_value(struct ctx *c, const struct tm_cfg_key *k,
 		      const struct cnode *n, const char *path)
 {
 	struct tm_error e;
-	struct val v;
+	struct tm_cfg_val v;
 
 	switch (k->type) {
 	case TM_CFG_MAP:
@@ -1199,7 +967,7 @@ static int walk_value(struct ctx *c, const struct tm_cfg_key *k,
 	default:
 		if (want_kind(c, k, n, N_SCALAR, path) < 0)
 			return -1;
-		if (parse_value(k, n->str, &v, &e) < 0)
+		if (tm_cfg_parse(k, n->str, &v, &e) < 0)
 			return fail_at(c, n, e.code, path, "%s", e.msg);
 		return 0;
 	}
@@ -1268,7 +1036,7 @@ static int missing(struct ctx *c, const struct cnode *m, const char *path,
 /* The value of key in map m (or its default).  *pn: the node, NULL when the
  * default was used or there is none (v is then zero). */
 static int value_of(struct ctx *c, const struct cnode *m, const char *scope,
-		    const char *key, const char *path, struct val *v,
+		    const char *key, const char *path, struct tm_cfg_val *v,
 		    const struct cnode **pn)
 {
 	const struct tm_cfg_key *k = find_key(scope, key);
@@ -1280,10 +1048,10 @@ static int value_of(struct ctx *c, const struct cnode *m, const char *scope,
 	if (pn)
 		*pn = n;
 	if (!n && (k->flags & TM_CFG_REQUIRED))
-		return missing(c, m, path, key, type_desc(k));
+		return missing(c, m, path, key, tm_cfg_type_desc(k));
 	if (!n && !k->def)
 		return 0;
-	if (parse_value(k, n ? n->str : k->def, v, &e) == 0)
+	if (tm_cfg_parse(k, n ? n->str : k->def, v, &e) == 0)
 		return 0;
 	join(p, sizeof(p), path, key);
 	return fail_at(c, or_node(n, m), e.code, p, "%s", e.msg);
@@ -1294,7 +1062,7 @@ static int fill_scope(struct ctx *c, const struct cnode *m, const char *scope,
 		      void *base, const char *path)
 {
 	const struct cnode *n;
-	struct val v;
+	struct tm_cfg_val v;
 	size_t i;
 
 	for (i = 0; i < tm_cfg_nr_keys; i++) {
@@ -1305,7 +1073,7 @@ static int fill_scope(struct ctx *c, const struct cnode *m, const char *scope,
 		if (value_of(c, m, scope, key_of(k), path, &v, &n) < 0)
 			return -1;
 		if (n || k->def)
-			store(k, base, &v);
+			tm_cfg_store(k, base, &v);
 	}
 	return 0;
 }
@@ -1349,7 +1117,7 @@ static int fill_moves(struct ctx *c, const struct cnode *m, const char *path,
 		if (fill_scope(c, ms->kids[i], "move", mv, p) < 0)
 			return -1;
 		n = map_get(ms->kids[i], "at");
-		fmt_time(i ? g->moves[i - 1].at_ns : 0, a, sizeof(a));
+		tm_format_time(i ? g->moves[i - 1].at_ns : 0, a, sizeof(a));
 		join(mp, sizeof(mp), p, "at");
 		if (i && mv->at_ns <= g->moves[i - 1].at_ns)
 			return fail_at(c, n, TM_ERR_CONFIG, mp,
@@ -1400,7 +1168,7 @@ static int fill_part(struct ctx *c, const struct cnode *m, const char *path,
 {
 	const struct cnode *n;
 	char p[512];
-	struct val v;
+	struct tm_cfg_val v;
 
 	if (!map_get(m, "gen"))
 		return missing(c, m, path, "gen",
@@ -1478,7 +1246,7 @@ static int fill_phases(struct ctx *c, const struct cnode *ps, const char *path,
 {
 	const struct cnode *at, *it;
 	char p[512], ap[512], prev[32];
-	struct val v;
+	struct tm_cfg_val v;
 	uint32_t i;
 
 	for (i = 0; i < ps->nr; i++) {
@@ -1487,7 +1255,7 @@ static int fill_phases(struct ctx *c, const struct cnode *ps, const char *path,
 		join(ap, sizeof(ap), p, "at");
 		if (value_of(c, it, "phase", "at", p, &v, &at) < 0)
 			return -1;
-		fmt_time(i ? g->phases[i - 1].start_ns : 0, prev, sizeof(prev));
+		tm_format_time(i ? g->phases[i - 1].start_ns : 0, prev, sizeof(prev));
 		if (i == 0 && v.u != 0)
 			return fail_at(c, at, TM_ERR_CONFIG, ap,
 				       "expected 0 for the first phase, got "
@@ -1606,7 +1374,7 @@ static int resolve_fmem(struct ctx *c, const struct cnode *m, const char *key,
 	uint64_t mem = *out, page = UINT64_C(1) << c->cfg->page_shift;
 	const struct cnode *n;
 	char p[512], b[32];
-	struct val v;
+	struct tm_cfg_val v;
 
 	if (value_of(c, m, "vm", key, path, &v, &n) < 0)
 		return -1;
@@ -1820,7 +1588,7 @@ static int check_vm_names(struct ctx *c, const struct cnode *vms,
 	char (*paths)[96] = tm_xcalloc(h->nr_vms, sizeof(*paths));
 	const char **pp = tm_xcalloc(h->nr_vms, sizeof(*pp));
 	uint32_t j, k = 0, r;
-	struct val v;
+	struct tm_cfg_val v;
 	int ret = 0;
 
 	for (j = 0; j < vms->nr && ret == 0; j++) {
@@ -1850,7 +1618,7 @@ static int host_capacity(struct ctx *c, const struct cnode *h, const char *path,
 	uint64_t sum_fmem = 0, sum_rest = 0, sum_mem = 0;
 	const struct cnode *n;
 	char a[32], b[32];
-	struct val v;
+	struct tm_cfg_val v;
 	uint32_t j;
 
 	for (j = 0; j < hc->nr_vms; j++) {
@@ -1890,7 +1658,7 @@ static int fill_host_vms(struct ctx *c, const struct cnode *h, const char *path,
 	const struct cnode *vms = map_get(h, "vms");
 	char vpath[96];
 	uint32_t j, k = 0;
-	struct val v;
+	struct tm_cfg_val v;
 
 	for (j = 0; j < vms->nr; j++) {
 		struct cnode *el = vms->kids[j];
@@ -1922,8 +1690,8 @@ static int fill_host(struct ctx *c, const struct cnode *h, uint32_t i,
 		       &hc->rebalancer, p) < 0)
 		return -1;
 	win = map_get(map_get(h, "rebalancer"), "window");
-	fmt_time(hc->rebalancer.interval_ns, a, sizeof(a));
-	fmt_time(hc->rebalancer.window_ns, w, sizeof(w));
+	tm_format_time(hc->rebalancer.interval_ns, a, sizeof(a));
+	tm_format_time(hc->rebalancer.window_ns, w, sizeof(w));
 	join(wp, sizeof(wp), p, "window");
 	if (hc->rebalancer.window_ns < hc->rebalancer.interval_ns)
 		return fail_at(c, or_node(win, h), TM_ERR_BOUNDS, wp,
@@ -1943,7 +1711,7 @@ static int alloc_hosts(struct ctx *c, const struct cnode *hosts)
 	struct tm_config *cfg = c->cfg;
 	uint64_t total = 0, nr;
 	char path[64], vp[80];
-	struct val v;
+	struct tm_cfg_val v;
 	uint32_t i, j;
 
 	cfg->hosts = tm_xcalloc(hosts->nr, sizeof(*cfg->hosts));
@@ -1997,7 +1765,7 @@ static int apply_truth(struct ctx *c)
 	struct tm_config *cfg = c->cfg;
 	uint32_t h, j, i, k = 0;
 	char p[64];
-	struct val en;
+	struct tm_cfg_val en;
 
 	if (value_of(c, t, "truth", "enabled", "truth", &en, NULL) < 0)
 		return -1;
@@ -2062,7 +1830,7 @@ static int fill_root(struct ctx *c)
 {
 	const struct cnode *r = c->root, *hosts = map_get(r, "hosts"), *n;
 	struct tm_config *cfg = c->cfg;
-	struct val v;
+	struct tm_cfg_val v;
 	uint32_t i;
 
 	if (fill_scope(c, r, "root", cfg, "") < 0 ||
@@ -2180,7 +1948,7 @@ static json_t *field_json(const struct tm_cfg_key *k, const void *base)
 	case TM_CFG_F_DBL: return json_real(*(const double *)p);
 	case TM_CFG_F_BOOL: return json_boolean(*(const bool *)p);
 	case TM_CFG_F_INT:
-		enum_name(k->arg, *(const int *)p, name, sizeof(name));
+		tm_cfg_enum_name(k->arg, *(const int *)p, name, sizeof(name));
 		return json_string(name);
 	case TM_CFG_F_STR: return json_string(p);
 	case TM_CFG_F_NONE: break;
