@@ -24,6 +24,8 @@
 
 #include "sim/config/config.h"
 #include "sim/config/config_internal.h"
+#include "models/ident/sdh.h"
+#include "models/ident/exact.h"
 #include "lib/units.h"
 
 #define BAD_DIR "tests/bad/config"
@@ -110,7 +112,8 @@ static const char *const basic_yaml =
 	" drain: 1ms, ring_entries: 4096, cost_per_sample: 250ns}\n"
 	"        identifier: {kind: sdh, depth: 2, width: 4096, base: 1.1,"
 	" decay_rounding: integer, estimator: min, estimator_rows: all,"
-	" two_heap: on, topk: 1000, window_decay: 0.5}\n"
+	" two_heap: on, topk: 1000}\n"
+	"        shadow_identifiers: [{kind: exact, window_decay: 0.5}]\n"
 	"        migration: {mode: migrate, max_pages_per_epoch: 4096,"
 	" max_bandwidth: 1GB/s, threads: 2, where: host, batch_flush: true}\n"
 	"        trace: {gen: zipf, s: 1.2, footprint: 8GiB, rate: 50M/s,"
@@ -168,22 +171,22 @@ static void test_load_fields(void **state)
 	assert_int_equal(w->sampler.ring_entries, 4096);
 	assert_true(w->sampler.cost_ns_per_sample == 250.0);
 	assert_string_equal(w->ident.kind, "sdh");
-	assert_int_equal(w->ident.depth, 2);
-	assert_int_equal(w->ident.width, 4096);
-	assert_true(w->ident.decay_base == 1.1);
-	assert_int_equal(w->ident.decay_rounding, TM_DECAY_INTEGER);
-	assert_int_equal(w->ident.estimator, TM_EST_MIN);
-	assert_int_equal(w->ident.estimator_rows, TM_EST_ALL);
-	assert_true(w->ident.two_heap);
-	assert_int_equal(w->ident.nr_topk, 1000);
-	assert_true(w->ident.window_decay == 0.5);
+	assert_int_equal(tm_sdh_cfg_of(&w->ident)->depth, 2);
+	assert_int_equal(tm_sdh_cfg_of(&w->ident)->width, 4096);
+	assert_true(tm_sdh_cfg_of(&w->ident)->decay_base == 1.1);
+	assert_int_equal(tm_sdh_cfg_of(&w->ident)->decay_rounding, TM_DECAY_INTEGER);
+	assert_int_equal(tm_sdh_cfg_of(&w->ident)->estimator, TM_EST_MIN);
+	assert_int_equal(tm_sdh_cfg_of(&w->ident)->estimator_rows, TM_EST_ALL);
+	assert_true(tm_sdh_cfg_of(&w->ident)->two_heap);
+	assert_int_equal(tm_sdh_cfg_of(&w->ident)->nr_topk, 1000);
+	assert_true(tm_exact_cfg_of(&w->shadow[0])->window_decay == 0.5);
 	assert_int_equal(w->migration.mode, TM_MIG_MIGRATE);
 	assert_int_equal(w->migration.max_pages_per_epoch, 4096);
 	assert_true(w->migration.max_bytes_per_s == 1e9);
 	assert_int_equal(w->migration.nr_threads, 2);
 	assert_int_equal(w->migration.where, TM_MIG_HOST);
 	assert_true(w->migration.batch_flush);
-	assert_int_equal(w->nr_shadow, 0);
+	assert_int_equal(w->nr_shadow, 1);
 	assert_int_equal(w->loc.line, 15);
 	assert_int_equal(w->loc.col, 9);
 
@@ -264,21 +267,20 @@ static void test_defaults_when_absent(void **state)
 	assert_int_equal(v->sampler.ring_entries, 21845);
 	assert_true(v->sampler.cost_ns_per_sample == 100.0);
 	assert_string_equal(v->ident.kind, "sdh");
-	assert_int_equal(v->ident.depth, 4);
-	assert_int_equal(v->ident.width, 8192);
-	assert_true(v->ident.decay_base == 1.08);
-	assert_true(v->ident.decay);
-	assert_int_equal(v->ident.decay_rounding, TM_DECAY_PAPER);
-	assert_int_equal(v->ident.estimator, TM_EST_MAX);
-	assert_int_equal(v->ident.estimator_rows, TM_EST_MATCHING);
-	assert_false(v->ident.selective_increment || v->ident.weighted ||
-		     v->ident.two_heap || v->ident.cooling || v->ident.pow2_guard);
+	assert_int_equal(tm_sdh_cfg_of(&v->ident)->depth, 4);
+	assert_int_equal(tm_sdh_cfg_of(&v->ident)->width, 8192);
+	assert_true(tm_sdh_cfg_of(&v->ident)->decay_base == 1.08);
+	assert_true(tm_sdh_cfg_of(&v->ident)->decay);
+	assert_int_equal(tm_sdh_cfg_of(&v->ident)->decay_rounding, TM_DECAY_PAPER);
+	assert_int_equal(tm_sdh_cfg_of(&v->ident)->estimator, TM_EST_MAX);
+	assert_int_equal(tm_sdh_cfg_of(&v->ident)->estimator_rows, TM_EST_MATCHING);
+	assert_false(tm_sdh_cfg_of(&v->ident)->selective_increment || v->ident.weighted ||
+		     tm_sdh_cfg_of(&v->ident)->two_heap || tm_sdh_cfg_of(&v->ident)->cooling || tm_sdh_cfg_of(&v->ident)->pow2_guard);
 	assert_int_equal(v->ident.load_weight, 1);
 	assert_int_equal(v->ident.store_weight, 1);
-	assert_int_equal(v->ident.nr_topk, 0);
-	assert_int_equal(v->ident.min_entries, 512);
-	assert_int_equal(v->ident.max_requests, 16384);
-	assert_true(v->ident.window_decay == 0.0);
+	assert_int_equal(tm_sdh_cfg_of(&v->ident)->nr_topk, 0);
+	assert_int_equal(tm_sdh_cfg_of(&v->ident)->min_entries, 512);
+	assert_int_equal(tm_sdh_cfg_of(&v->ident)->max_requests, 16384);
 	assert_int_equal(v->migration.mode, TM_MIG_EXCHANGE);
 	assert_int_equal(v->migration.max_pages_per_epoch, 0);
 	assert_true(v->migration.max_bytes_per_s == 0.0);
@@ -333,9 +335,9 @@ static void test_inheritance(void **state)
 	b = &cfg->hosts[0].vms[1];
 	c = &cfg->hosts[0].vms[2];
 	/* mappings merge: width from defaults, depth from the VM */
-	assert_int_equal(a->ident.width, 4096);
-	assert_int_equal(a->ident.depth, 3);
-	assert_int_equal(b->ident.depth, 2);
+	assert_int_equal(tm_sdh_cfg_of(&a->ident)->width, 4096);
+	assert_int_equal(tm_sdh_cfg_of(&a->ident)->depth, 3);
+	assert_int_equal(tm_sdh_cfg_of(&b->ident)->depth, 2);
 	assert_int_equal(a->sz_mem, 4 * GiB);
 	assert_int_equal(a->sz_fmem, GiB);
 	assert_int_equal(b->sz_fmem, GiB); /* 25% of the inherited 4 GiB */
@@ -343,10 +345,10 @@ static void test_inheritance(void **state)
 	/* lists replace */
 	assert_int_equal(a->nr_shadow, 2);
 	assert_string_equal(a->shadow[0].kind, "exact");
-	assert_int_equal(a->shadow[1].width, 512);
-	assert_int_equal(a->shadow[1].depth, 4); /* shadows start from defaults */
+	assert_int_equal(tm_sdh_cfg_of(&a->shadow[1])->width, 512);
+	assert_int_equal(tm_sdh_cfg_of(&a->shadow[1])->depth, 4); /* shadows start from defaults */
 	assert_int_equal(b->nr_shadow, 1);
-	assert_int_equal(b->shadow[0].width, 1024);
+	assert_int_equal(tm_sdh_cfg_of(&b->shadow[0])->width, 1024);
 	/* traces merge key by key within one source kind */
 	assert_int_equal(a->trace.gen.phases[0].parts[0].kind, TM_GEN_ZIPF);
 	assert_true(a->trace.gen.phases[0].parts[0].zipf_s == 0.9);
@@ -443,8 +445,8 @@ static void test_overrides(void **state)
 	const struct tm_vm_config *db = &cfg->hosts[0].vms[1];
 	const struct tm_vm_config *x = &cfg->hosts[1].vms[0];
 
-	assert_int_equal(web->ident.width, 4096);
-	assert_int_equal(db->ident.width, 512);
+	assert_int_equal(tm_sdh_cfg_of(&web->ident)->width, 4096);
+	assert_int_equal(tm_sdh_cfg_of(&db->ident)->width, 512);
 	assert_int_equal(web->sampler.load_period, 997);
 	assert_int_equal(x->sampler.load_period, 997);
 	assert_int_equal(cfg->seed, 7);
@@ -762,6 +764,8 @@ static bool scope_exists(const char *scope)
 {
 	size_t i, n = strlen(scope);
 
+	if (!strcmp(scope, "identifier"))
+		return true;   /* kinded: tm_ident_common_keys + each kind's */
 	for (i = 0; i < tm_cfg_nr_keys; i++)
 		if (!strncmp(tm_cfg_keys[i].pattern, scope, n) &&
 		    tm_cfg_keys[i].pattern[n] == '.')
@@ -848,6 +852,35 @@ static void test_docs_cover_keys(void **state)
 	}
 }
 
+/* Every row `tmsim identifiers --markdown` prints from the identifier
+ * schemas is in docs/config.md, verbatim. */
+static void test_docs_cover_kinds(void **state)
+{
+	static char doc[1 << 17];
+	char *rows = NULL, *line, *save = NULL;
+	size_t n, sz = 0;
+	FILE *f = fopen("docs/config.md", "r"), *m;
+
+	(void)state;
+	assert_non_null(f);
+	n = fread(doc, 1, sizeof(doc) - 1, f);
+	doc[n] = '\0';
+	fclose(f);
+	m = open_memstream(&rows, &sz);
+	tm_cfg_print_markdown(m, tm_ident_common_keys, tm_ident_nr_common_keys);
+	for (size_t i = 0; i < tm_kinds_count(&tm_identifier_kinds); i++) {
+		const struct tm_kind *k = tm_kinds_at(&tm_identifier_kinds, i);
+
+		tm_cfg_print_markdown(m, k->keys, k->nr_keys);
+	}
+	fclose(m);
+	for (line = strtok_r(rows, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (!strstr(doc, line))
+			fail_msg("docs/config.md lacks the schema row %s", line);
+	free(rows);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -867,6 +900,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_docs_cover_keys),
+		cmocka_unit_test(test_docs_cover_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -190,6 +190,57 @@ static void test_unplanned_pairs(void **state)
 	finish(sim, cfg);
 }
 
+/* Each identifier counts with its own load/store weights (DESIGN.md §6.2).
+ * Regression: the main identifier's weights were applied to every shadow
+ * (and a shadow's own `weighted` could only turn them off).
+ *   page 0: 2 stores    page 1: 3 loads
+ *   main    exact, weighted, load 2, store 1   -> page 0: 2, page 1: 6
+ *   shadow  exact, weighted, load 1, store 3   -> page 0: 6, page 1: 3
+ *   shadow  exact, unweighted                  -> page 0: 2, page 1: 3
+ * Each one's estimates are exact against its own weighted sample counts,
+ * so its ARE is 0 in every epoch. */
+static void test_own_weights(void **state)
+{
+	static const uint64_t want[3][2] = { { 2, 6 }, { 6, 3 }, { 2, 3 } };
+	struct tm_record r[5];
+	struct tm_config *cfg;
+	struct tm_sim *sim;
+	const struct tm_vm_rt *vm;
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 5; i++)
+		r[i] = (struct tm_record){ .time_ns = 1000 * (uint64_t)i,
+					   .addr = i < 2 ? 0 : 4096,
+					   .op = i < 2 ? TM_OP_STORE : TM_OP_LOAD };
+	write_records(r, 5);
+	sim = run("name: weights\nduration: 10ms\nepoch: 5ms\n"
+		  "hosts:\n"
+		  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
+		  "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+		  "        fmem: 4KiB\n"
+		  "        trace: {file: t.tmt}\n"
+		  "        identifier: {kind: exact, window_decay: 1,\n"
+		  "          weighted: true, load_weight: 2, store_weight: 1}\n"
+		  "        shadow_identifiers:\n"
+		  "          - {kind: exact, window_decay: 1, weighted: true,\n"
+		  "             load_weight: 1, store_weight: 3}\n"
+		  "          - {kind: exact, window_decay: 1}\n"
+		  "        migration: {mode: none}\n", &cfg);
+	vm = &sim->hosts[0].vms[0];
+	assert_int_equal(vm->nr_idents, 3);
+	for (uint32_t k = 0; k < 3; k++) {
+		const struct tm_ident_rt *id = &vm->idents[k];
+
+		for (uint32_t page = 0; page < 2; page++)
+			assert_int_equal(id->ops->estimate(id->st, page, page),
+					 want[k][page]);
+		assert_true(id->nr_are > 0);
+		assert_true(id->sum_are == 0.0);
+	}
+	finish(sim, cfg);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -211,6 +262,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_three_pages),
 		cmocka_unit_test(test_unplanned_pairs),
+		cmocka_unit_test(test_own_weights),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

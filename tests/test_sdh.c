@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "models/ident/identifier.h"
+#include "models/ident/exact.h"
 #include "models/ident/sdh_internal.h"
 #include "lib/alloc.h"
 
@@ -48,7 +49,8 @@ static void sdh_defaults(struct tm_ident_config *c)
 
 static void *make(const struct tm_ident_config *c, uint64_t seed)
 {
-	struct tm_ident_params p = { c, 1000, seed };
+	struct tm_ident_params p = { .cfg = c, .own = (*c).own.bytes,
+				       .nr_fmem_pages = 1000, .seed = seed };
 
 	return sdh()->new(&p);
 }
@@ -132,22 +134,24 @@ static struct accuracy run_vs_exact(double skew, uint64_t seed, uint32_t kb,
 				    enum fault fault)
 {
 	struct tm_ident_config c, ce;
-	struct tm_ident_params pe = { &ce, 0, 0 };
+	struct tm_ident_params pe = { .cfg = &ce, .own = ce.own.bytes,
+				       .nr_fmem_pages = 0, .seed = 0 };
 	struct tm_sdh_variant var = { false, false, fault == FAULT_NO_TAKEOVER };
 	uint64_t hot[TOPK], truth[TOPK], kth;
-	struct tm_rank r = { hot, TOPK, 0, NULL, NULL, 0 };
-	struct tm_rank rt = { truth, TOPK, 0, NULL, NULL, 0 };
+	struct tm_rank r = { .hot = hot, .cap = TOPK, .nr_hot = 0, .promote = NULL,
+				.demote = NULL, .nr_pairs = 0 };
+	struct tm_rank rt = { .hot = truth, .cap = TOPK, .nr_hot = 0, .promote = NULL,
+				.demote = NULL, .nr_pairs = 0 };
 	struct accuracy acc = { 0, 0 };
 	struct zipf z;
 	void *s, *x;
 
 	sdh_defaults(&c);
-	c.depth = 2;
-	c.width = ((kb * 1024 - 54 * TOPK) / (4 * 2)) | 1;  /* HK main.cpp */
-	c.decay = fault != FAULT_NO_DECAY;
-	ce = c;
-	strcpy(ce.kind, "exact");
-	ce.window_decay = 1.0;
+	tm_sdh_cfg(&c)->depth = 2;
+	tm_sdh_cfg(&c)->width = ((kb * 1024 - 54 * TOPK) / (4 * 2)) | 1;  /* HK main.cpp */
+	tm_sdh_cfg(&c)->decay = fault != FAULT_NO_DECAY;
+	tm_ident_config_default(&ce, "exact");
+	tm_exact_cfg(&ce)->window_decay = 1.0;
 	s = make(&c, ~seed);   /* not the stream's seed: no shared draws */
 	tm_sdh_set_variant(s, &var);
 	x = exact()->new(&pe);
@@ -155,18 +159,18 @@ static struct accuracy run_vs_exact(double skew, uint64_t seed, uint32_t kb,
 	for (uint32_t n = 0; n < ZIPF_SAMPLES; n++) {
 		uint64_t page = zipf_next(&z);
 
-		sdh()->update(s, page, 1, TM_TIER_FMEM);
-		exact()->update(x, page, 1, TM_TIER_FMEM);
+		tm_ident_feed(sdh(), s, page, 1, TM_TIER_FMEM);
+		tm_ident_feed(exact(), x, page, 1, TM_TIER_FMEM);
 	}
 	sdh()->rank(s, &r);
 	exact()->rank(x, &rt);
 	assert_int_equal(rt.nr_hot, TOPK);
-	kth = exact()->estimate(x, truth[TOPK - 1]);
+	kth = exact()->estimate(x, truth[TOPK - 1], truth[TOPK - 1]);
 	for (size_t i = 0; i < r.nr_hot; i++) {
-		double n = (double)exact()->estimate(x, hot[i]);
+		double n = (double)exact()->estimate(x, hot[i], hot[i]);
 
 		acc.precision += n >= (double)kth;
-		acc.are += fabs((double)sdh()->estimate(s, hot[i]) - n) / n;
+		acc.are += fabs((double)sdh()->estimate(s, hot[i], hot[i]) - n) / n;
 	}
 	acc.precision /= TOPK;
 	acc.are /= r.nr_hot ? (double)r.nr_hot : 1.0;
@@ -245,7 +249,7 @@ static double decay_rate(void *s, uint64_t key, uint32_t c, uint32_t trials)
 	for (uint32_t t = 0; t < trials; t++) {
 		b->fp = (uint16_t)(fp ^ 0x5a5a);
 		b->count = (uint16_t)c;
-		sdh()->update(s, key, 1, TM_TIER_FMEM);
+		tm_ident_feed(sdh(), s, key, 1, TM_TIER_FMEM);
 		if (c > 1)   /* decremented, still owned by the other key */
 			hits += b->count == c - 1 && b->fp != fp;
 		else
@@ -270,9 +274,9 @@ static void test_decay_paper(void **state)
 
 	(void)state;
 	sdh_defaults(&c);
-	c.depth = 1;
-	c.width = 64;
-	c.selective_increment = false;
+	tm_sdh_cfg(&c)->depth = 1;
+	tm_sdh_cfg(&c)->width = 64;
+	tm_sdh_cfg(&c)->selective_increment = false;
 	s = make(&c, 11);
 	for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
 		double p = pow(1.08, -(double)cs[i]);
@@ -294,10 +298,10 @@ static void test_decay_integer(void **state)
 
 	(void)state;
 	sdh_defaults(&c);
-	c.depth = 1;
-	c.width = 64;
-	c.selective_increment = false;
-	c.decay_rounding = TM_DECAY_INTEGER;
+	tm_sdh_cfg(&c)->depth = 1;
+	tm_sdh_cfg(&c)->width = 64;
+	tm_sdh_cfg(&c)->selective_increment = false;
+	tm_sdh_cfg(&c)->decay_rounding = TM_DECAY_INTEGER;
 	s = make(&c, 12);
 	/* S3 sds.c table: floor(1.08^C) is 1 up to C = 9, 2 for 10..14 */
 	for (uint32_t k = 0; k <= 9; k++)
@@ -336,15 +340,15 @@ static void test_cooling(void **state)
 
 	(void)state;
 	sdh_defaults(&c);
-	c.depth = 1;
-	c.width = 64;
-	c.nr_topk = 1;
-	c.cooling = true;
+	tm_sdh_cfg(&c)->depth = 1;
+	tm_sdh_cfg(&c)->width = 64;
+	tm_sdh_cfg(&c)->nr_topk = 1;
+	tm_sdh_cfg(&c)->cooling = true;
 	c.weighted = true;
-	c.selective_increment = false;
+	tm_sdh_cfg(&c)->selective_increment = false;
 	s = make(&c, 13);
 	d = other_bucket_key(s, 999);
-	sdh()->update(s, d, 10, TM_TIER_FMEM);   /* heap = {d: 10} */
+	tm_ident_feed(sdh(), s, d, 10, TM_TIER_FMEM);   /* heap = {d: 10} */
 	check_rate(decay_rate(s, 999, 5, 20000), 1.0, 20000, 5);
 	check_rate(decay_rate(s, 999, 25, 40000), pow(1.08, -15.0), 40000, 25);
 	sdh()->free(s);
@@ -356,26 +360,27 @@ static void run_no_alloc(bool two_heap)
 {
 	struct tm_ident_config c;
 	uint64_t hot[200], pro[200], dem[200];
-	struct tm_rank r = { hot, 200, 0, pro, dem, 0 };
+	struct tm_rank r = { .hot = hot, .cap = 200, .nr_hot = 0, .promote = pro,
+				.demote = dem, .nr_pairs = 0 };
 	uint64_t rng = 5;
 	unsigned long before;
 	void *s;
 
 	sdh_defaults(&c);
-	c.two_heap = two_heap;
-	c.min_entries = 10;
-	c.cooling = two_heap;
+	tm_sdh_cfg(&c)->two_heap = two_heap;
+	tm_sdh_cfg(&c)->min_entries = 10;
+	tm_sdh_cfg(&c)->cooling = two_heap;
 	s = make(&c, 3);
 	before = tm_alloc_count();
 	for (uint32_t n = 0; n < 1000000; n++) {
 		uint64_t x = splitmix(&rng);
 		uint64_t page = (x >> 40) % (1 + (x & 0xffff));  /* skewed */
 
-		sdh()->update(s, page, 1 + (uint32_t)(x & 3),
+		tm_ident_feed(sdh(), s, page, 1 + (uint32_t)(x & 3),
 			      (x & 0x10000) ? TM_TIER_SMEM : TM_TIER_FMEM);
 		if (n % 100000 == 0) {
 			sdh()->rank(s, &r);
-			sdh()->moved(s, page, TM_TIER_FMEM);
+			sdh()->moved(s, (uint32_t)(page), page, TM_TIER_FMEM);
 			sdh()->epoch_end(s);
 		}
 	}
@@ -410,21 +415,21 @@ static void *two_heap_scenario(uint32_t min_entries, uint32_t max_requests,
 	void *s;
 
 	sdh_defaults(&c);
-	c.two_heap = true;
+	tm_sdh_cfg(&c)->two_heap = true;
 	c.weighted = true;
-	c.nr_topk = 8;
-	c.width = 4096;
-	c.min_entries = min_entries;
-	c.max_requests = max_requests;
-	c.pow2_guard = pow2;
+	tm_sdh_cfg(&c)->nr_topk = 8;
+	tm_sdh_cfg(&c)->width = 4096;
+	tm_sdh_cfg(&c)->min_entries = min_entries;
+	tm_sdh_cfg(&c)->max_requests = max_requests;
+	tm_sdh_cfg(&c)->pow2_guard = pow2;
 	s = make(&c, 21);
 	for (int i = 0; i < 5; i++) {
-		sdh()->update(s, F(i + 1), fc[i], TM_TIER_FMEM);
-		sdh()->update(s, S(i + 1), sc[i], TM_TIER_SMEM);
+		tm_ident_feed(sdh(), s, F(i + 1), fc[i], TM_TIER_FMEM);
+		tm_ident_feed(sdh(), s, S(i + 1), sc[i], TM_TIER_SMEM);
 	}
 	for (int i = 0; i < 5; i++) {   /* the scenario is what it says */
-		assert_int_equal(sdh()->estimate(s, F(i + 1)), fc[i]);
-		assert_int_equal(sdh()->estimate(s, S(i + 1)), sc[i]);
+		assert_int_equal(sdh()->estimate(s, F(i + 1), F(i + 1)), fc[i]);
+		assert_int_equal(sdh()->estimate(s, S(i + 1), S(i + 1)), sc[i]);
 	}
 	return s;
 }
@@ -432,7 +437,8 @@ static void *two_heap_scenario(uint32_t min_entries, uint32_t max_requests,
 static size_t exchange(void *s, size_t cap, uint64_t *pro, uint64_t *dem)
 {
 	uint64_t hot[16];
-	struct tm_rank r = { hot, cap, 0, pro, dem, 0 };
+	struct tm_rank r = { .hot = hot, .cap = cap, .nr_hot = 0, .promote = pro,
+				.demote = dem, .nr_pairs = 0 };
 
 	sdh()->rank(s, &r);
 	return r.nr_pairs;
@@ -482,10 +488,10 @@ static void test_two_heap_limits(void **state)
 	s = two_heap_scenario(5, 100, false);     /* rank cap */
 	assert_int_equal(exchange(s, 2, pro, dem), 2);
 	/* equal tops are not misplaced: raise F3 (top, 4) to 7 = SMEM top */
-	sdh()->update(s, F(3), 3, TM_TIER_FMEM);
+	tm_ident_feed(sdh(), s, F(3), 3, TM_TIER_FMEM);
 	assert_int_equal(exchange(s, 16, pro, dem), 0);
-	sdh()->update(s, F(3), 1, TM_TIER_FMEM);   /* 8 > 7: still none */
-	sdh()->update(s, S(3), 2, TM_TIER_SMEM);   /* S3 9 > FMEM top 8 */
+	tm_ident_feed(sdh(), s, F(3), 1, TM_TIER_FMEM);   /* 8 > 7: still none */
+	tm_ident_feed(sdh(), s, S(3), 2, TM_TIER_SMEM);   /* S3 9 > FMEM top 8 */
 	assert_int_equal(exchange(s, 16, pro, dem), 1);
 	assert_int_equal(pro[0], S(3));
 	assert_int_equal(dem[0], F(3));
@@ -496,7 +502,8 @@ static void test_two_heap_limits(void **state)
 static void test_two_heap_hot_and_moves(void **state)
 {
 	uint64_t hot[16], pro[16], dem[16], v;
-	struct tm_rank r = { hot, 16, 0, pro, dem, 0 };
+	struct tm_rank r = { .hot = hot, .cap = 16, .nr_hot = 0, .promote = pro,
+				.demote = dem, .nr_pairs = 0 };
 	static const uint64_t want[] = { S(1), F(5), S(2), F(4), S(3), F(3),
 					 S(4), F(2), F(1), S(5) };
 	int tier;
@@ -507,11 +514,11 @@ static void test_two_heap_hot_and_moves(void **state)
 	assert_int_equal(r.nr_hot, 10);
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(hot[i], want[i]);
-	sdh()->moved(s, F(4), TM_TIER_SMEM);      /* migration done */
+	sdh()->moved(s, (uint32_t)(F(4)), F(4), TM_TIER_SMEM);      /* migration done */
 	assert_true(tm_sdh_heap_get(s, F(4), &v, &tier));
 	assert_int_equal(tier, TM_TIER_SMEM);
 	assert_int_equal(v, 10);
-	sdh()->update(s, F(5), 1, TM_TIER_SMEM);  /* engine says SMEM */
+	tm_ident_feed(sdh(), s, F(5), 1, TM_TIER_SMEM);  /* engine says SMEM */
 	assert_true(tm_sdh_heap_get(s, F(5), &v, &tier));
 	assert_int_equal(tier, TM_TIER_SMEM);
 	assert_int_equal(v, 21);
@@ -534,7 +541,7 @@ static void test_two_heap_zero(void **state)
 			b->fp = (uint16_t)(fp ^ 1);   /* owned by another key, */
 			b->count = 60000;             /* too big to decay */
 		}
-		sdh()->update(s, page, 1, page == F(1) ? TM_TIER_FMEM
+		tm_ident_feed(sdh(), s, page, 1, page == F(1) ? TM_TIER_FMEM
 						       : TM_TIER_SMEM);
 	}
 	assert_true(tm_sdh_heap_get(s, F(1), &v, &tier));
@@ -553,9 +560,9 @@ static void *collision(enum tm_est_fn fn, enum tm_est_rows rows, uint64_t key)
 	void *s;
 
 	sdh_defaults(&c);
-	c.estimator = fn;
-	c.estimator_rows = rows;
-	c.width = 1024;
+	tm_sdh_cfg(&c)->estimator = fn;
+	tm_sdh_cfg(&c)->estimator_rows = rows;
+	tm_sdh_cfg(&c)->width = 1024;
 	s = make(&c, 31);
 	for (uint32_t row = 0; row < 4; row++) {
 		uint16_t fp;
@@ -586,8 +593,8 @@ static void test_estimators(void **state)
 	for (size_t i = 0; i < 4; i++) {
 		void *s = collision(cases[i].fn, cases[i].rows, 55);
 
-		assert_int_equal(sdh()->estimate(s, 55), cases[i].est);
-		sdh()->update(s, 55, 1, TM_TIER_FMEM);
+		assert_int_equal(sdh()->estimate(s, 55, 55), cases[i].est);
+		tm_ident_feed(sdh(), s, 55, 1, TM_TIER_FMEM);
 		assert_true(tm_sdh_heap_get(s, 55, &v, &tier));
 		if (cases[i].rows == TM_EST_MATCHING)
 			assert_int_equal(v, cases[i].heap);
@@ -606,7 +613,7 @@ static void test_estimators(void **state)
 
 		for (uint32_t row = 0; row < 2; row++)
 			tm_sdh_bucket(s, 55, row, &fp)->fp ^= 1;
-		assert_int_equal(sdh()->estimate(s, 55), 0);
+		assert_int_equal(sdh()->estimate(s, 55, 55), 0);
 		sdh()->free(s);
 	}
 }
@@ -622,17 +629,17 @@ static uint32_t selective_case(bool selective, uint16_t count)
 	void *s;
 
 	sdh_defaults(&c);
-	c.depth = 1;
-	c.width = 64;
-	c.nr_topk = 1;
+	tm_sdh_cfg(&c)->depth = 1;
+	tm_sdh_cfg(&c)->width = 64;
+	tm_sdh_cfg(&c)->nr_topk = 1;
 	c.weighted = true;
-	c.selective_increment = selective;
+	tm_sdh_cfg(&c)->selective_increment = selective;
 	s = make(&c, 41);
-	sdh()->update(s, other_bucket_key(s, 7), 3, TM_TIER_FMEM);
+	tm_ident_feed(sdh(), s, other_bucket_key(s, 7), 3, TM_TIER_FMEM);
 	b = tm_sdh_bucket(s, 7, 0, &fp);
 	b->fp = fp;
 	b->count = count;
-	sdh()->update(s, 7, 1, TM_TIER_FMEM);
+	tm_ident_feed(sdh(), s, 7, 1, TM_TIER_FMEM);
 	got = b->count;
 	sdh()->free(s);
 	return got;
@@ -663,27 +670,27 @@ static void test_admission(void **state)
 		void *s;
 
 		sdh_defaults(&c);
-		c.nr_topk = 2;
+		tm_sdh_cfg(&c)->nr_topk = 2;
 		c.weighted = true;
-		c.selective_increment = false;
-		c.width = 4096;
+		tm_sdh_cfg(&c)->selective_increment = false;
+		tm_sdh_cfg(&c)->width = 4096;
 		s = make(&c, 51);
 		tm_sdh_set_variant(s, &var);
-		sdh()->update(s, 1, 10, TM_TIER_FMEM);
-		sdh()->update(s, 2, 4, TM_TIER_FMEM);
-		sdh()->update(s, 3, 4, TM_TIER_FMEM);    /* S1: 4 >= min 4 */
+		tm_ident_feed(sdh(), s, 1, 10, TM_TIER_FMEM);
+		tm_ident_feed(sdh(), s, 2, 4, TM_TIER_FMEM);
+		tm_ident_feed(sdh(), s, 3, 4, TM_TIER_FMEM);    /* S1: 4 >= min 4 */
 		assert_int_equal(tm_sdh_heap_get(s, 3, &v, &tier), !hk);
 		assert_int_equal(tm_sdh_heap_get(s, 2, &v, &tier), hk);
-		sdh()->update(s, 4, 5, TM_TIER_FMEM);    /* both: min 4, 5 */
+		tm_ident_feed(sdh(), s, 4, 5, TM_TIER_FMEM);    /* both: min 4, 5 */
 		assert_true(tm_sdh_heap_get(s, 4, &v, &tier));
-		sdh()->update(s, 5, 7, TM_TIER_FMEM);    /* HK: 7 != 5 + 1 */
+		tm_ident_feed(sdh(), s, 5, 7, TM_TIER_FMEM);    /* HK: 7 != 5 + 1 */
 		assert_int_equal(tm_sdh_heap_get(s, 5, &v, &tier), !hk);
-		sdh()->update(s, 6, 2, TM_TIER_FMEM);    /* below min: never */
+		tm_ident_feed(sdh(), s, 6, 2, TM_TIER_FMEM);    /* below min: never */
 		assert_false(tm_sdh_heap_get(s, 6, &v, &tier));
 		/* lower key 1's estimate to 7 by hand, then sample it */
 		for (uint32_t row = 0; row < 4; row++)
 			tm_sdh_bucket(s, 1, row, &fp)->count = 6;
-		sdh()->update(s, 1, 1, TM_TIER_FMEM);
+		tm_ident_feed(sdh(), s, 1, 1, TM_TIER_FMEM);
 		assert_true(tm_sdh_heap_get(s, 1, &v, &tier));
 		assert_int_equal(v, hk ? 10 : 7);
 		/* every row of key 4 taken by others: estimate 0 removes it */
@@ -693,7 +700,7 @@ static void test_admission(void **state)
 			b->fp = (uint16_t)(fp ^ 1);
 			b->count = 60000;
 		}
-		sdh()->update(s, 4, 1, TM_TIER_FMEM);
+		tm_ident_feed(sdh(), s, 4, 1, TM_TIER_FMEM);
 		assert_false(tm_sdh_heap_get(s, 4, &v, &tier));
 		sdh()->free(s);
 	}
@@ -709,7 +716,7 @@ static void test_saturation_and_memory(void **state)
 	(void)state;
 	sdh_defaults(&c);
 	c.weighted = true;
-	c.nr_topk = 0;          /* 10% of the 1000 FMEM pages given to make() */
+	tm_sdh_cfg(&c)->nr_topk = 0;          /* 10% of the 1000 FMEM pages given to make() */
 	s = make(&c, 61);
 	assert_int_equal(tm_sdh_heap_cap(s), 100);
 	for (uint32_t row = 0; row < 4; row++) {
@@ -717,19 +724,19 @@ static void test_saturation_and_memory(void **state)
 		b->fp = fp;
 		b->count = 65534;
 	}
-	sdh()->update(s, 9, 5, TM_TIER_FMEM);
-	assert_int_equal(sdh()->estimate(s, 9), 65535);
-	sdh()->update(s, 10, 7, TM_TIER_FMEM);   /* weighted: adds 7 */
-	sdh()->update(s, 10, 0, TM_TIER_FMEM);   /* weight 0: nothing */
-	sdh()->update(s, 11, 0, TM_TIER_FMEM);
-	assert_int_equal(sdh()->estimate(s, 10), 7);
-	assert_int_equal(sdh()->estimate(s, 11), 0);
+	tm_ident_feed(sdh(), s, 9, 5, TM_TIER_FMEM);
+	assert_int_equal(sdh()->estimate(s, 9, 9), 65535);
+	tm_ident_feed(sdh(), s, 10, 7, TM_TIER_FMEM);   /* weighted: adds 7 */
+	tm_ident_feed(sdh(), s, 10, 0, TM_TIER_FMEM);   /* weight 0: nothing */
+	tm_ident_feed(sdh(), s, 11, 0, TM_TIER_FMEM);
+	assert_int_equal(sdh()->estimate(s, 10, 10), 7);
+	assert_int_equal(sdh()->estimate(s, 11, 11), 0);
 	sdh()->free(s);
-	c.weighted = false;                      /* unweighted: adds 1 */
+	/* unweighted, the engine passes weight 1 (test_engine) */
 	s = make(&c, 61);
-	sdh()->update(s, 10, 7, TM_TIER_FMEM);
-	sdh()->update(s, 10, 7, TM_TIER_FMEM);
-	assert_int_equal(sdh()->estimate(s, 10), 2);
+	tm_ident_feed(sdh(), s, 10, 1, TM_TIER_FMEM);
+	tm_ident_feed(sdh(), s, 10, 1, TM_TIER_FMEM);
+	assert_int_equal(sdh()->estimate(s, 10, 10), 2);
 	assert_true(sdh()->memory_bytes(s) >= 4u * 4 * 8192 + 100 * 16);
 	sdh()->free(s);
 	sdh()->free(NULL);

@@ -3,8 +3,8 @@
  *
  * A linear-probing hash map page -> count (16-byte slots, count 0 marks an
  * empty slot, since a live page has count >= 1).  update() adds the sample's
- * weight when `weighted` (0: the sample does not count), else 1, exactly
- * as sdh does, so the two count the same thing.
+ * weight (0: the sample does not count), exactly as sdh does, so the two
+ * count the same thing.  Keyed by dense page index.
  *
  * Growth: the table starts at 2 x nr_fmem_pages slots (at least 1024,
  * rounded up to a power of two) and doubles when a *new* page would push
@@ -24,8 +24,7 @@
  * rank(): the top r->cap pages by count, ties to the lower page number, by
  * a min-heap selection over the map, O(pages x log cap); the heap is
  * preallocated for cap = nr_topk or nr_fmem_pages and regrown only if a
- * caller asks for more.  two_heap does not apply (nr_pairs is always 0) and
- * moved() is a no-op.
+ * caller asks for more.  It hands out no exchange pairs and has no moved().
  */
 #include "exact.h"
 
@@ -49,7 +48,6 @@ struct tm_exact {
 	uint64_t mask;           /* slots - 1, slots a power of two */
 	uint64_t nr;             /* live pages */
 	double window_decay;
-	bool weighted;
 	struct tm_topk *sel;     /* rank() selection heap */
 };
 
@@ -112,14 +110,12 @@ static void decay_in_place(struct tm_exact *x, double factor)
 	}
 }
 
-static void exact_update(void *st, uint64_t page, uint32_t weight,
-			 enum tm_tier tier)
+static void exact_update(void *st, const struct tm_sample *s)
 {
 	struct tm_exact *x = st;
-	uint64_t delta = x->weighted ? weight : 1;
+	uint64_t page = s->idx, delta = s->weight;
 	uint64_t i;
 
-	(void)tier;
 	if (delta == 0)
 		return;   /* weight 0 (store_weight: 0) does not count */
 	i = probe(x, page);
@@ -185,18 +181,18 @@ static void exact_epoch_end(void *st)
 	decay_in_place(x, x->window_decay);
 }
 
-static uint64_t exact_estimate(const void *st, uint64_t page)
+static uint64_t exact_estimate(const void *st, uint32_t idx, uint64_t page)
 {
 	const struct tm_exact *x = st;
 
-	return x->tab[probe(x, page)].count;
+	(void)page;
+	return x->tab[probe(x, idx)].count;
 }
 
-static void exact_moved(void *st, uint64_t page, enum tm_tier tier)
+/* Counts since the run's start only when the window is cumulative. */
+static bool exact_cumulative(const void *st)
 {
-	(void)st;
-	(void)page;
-	(void)tier;
+	return ((const struct tm_exact *)st)->window_decay >= 1.0;
 }
 
 static size_t exact_memory_bytes(const void *st)
@@ -222,27 +218,45 @@ static void *exact_new(const struct tm_ident_params *p)
 {
 	struct tm_exact *x = tm_xcalloc(1, sizeof(*x));
 	uint64_t slots = EXACT_MIN_SLOTS;
-	uint64_t cap = p->cfg->nr_topk ? p->cfg->nr_topk : p->nr_fmem_pages;
+	const struct tm_exact_config *c = p->own;
+	uint64_t cap = c->nr_topk ? c->nr_topk : p->nr_fmem_pages;
 
 	while (slots < 2 * p->nr_fmem_pages)
 		slots <<= 1;
 	x->tab = tm_xcalloc(slots, sizeof(*x->tab));
 	x->mask = slots - 1;
-	x->window_decay = p->cfg->window_decay;
-	x->weighted = p->cfg->weighted;
+	x->window_decay = c->window_decay;
 	cap = cap < 1 ? 1 : cap > TM_TOPK_MAX_CAP ? TM_TOPK_MAX_CAP : cap;
 	x->sel = tm_topk_new((uint32_t)cap, TM_TOPK_MIN);
 	return x;
 }
 
+typedef struct tm_exact_config EXACT;
+
+static const struct tm_cfg_key exact_keys[] = {
+	TM_CFG_KEY("topk", TM_CFG_U64, 0, 1 << 24, "0", NULL, 0, TM_CFG_F_U64,
+		   EXACT, nr_topk, "pages ranked; 0: the VM's FMEM pages"),
+	TM_CFG_KEY("window_decay", TM_CFG_DOUBLE, 0, 1, "0", NULL, 0,
+		   TM_CFG_F_DBL, EXACT, window_decay,
+		   "counts x this at each epoch: 0 one epoch, 1 cumulative"),
+};
+
 const struct tm_identifier_ops tm_exact_ops = {
-	.name = "exact",
+	.kind = {
+		.name = "exact",
+		.help = "exact per-page counts of the samples: the upper bound "
+			"of every approximate identifier",
+		.keys = exact_keys,
+		.nr_keys = sizeof(exact_keys) / sizeof(exact_keys[0]),
+		.config_size = sizeof(struct tm_exact_config),
+		.flags = TM_IDENT_SAMPLES,
+	},
 	.new = exact_new,
 	.update = exact_update,
 	.rank = exact_rank,
 	.epoch_end = exact_epoch_end,
 	.estimate = exact_estimate,
-	.moved = exact_moved,
+	.cumulative = exact_cumulative,
 	.memory_bytes = exact_memory_bytes,
 	.free = exact_free,
 };

@@ -1,12 +1,19 @@
 /*
- * identifier.h - the hotness-identifier interface (DESIGN.md §6.2).
+ * identifier.h - the hotness-identifier interface v2 (DESIGN.md §6.2).
  *
- * An identifier consumes samples (a page number and a weight) and, once per
- * epoch, ranks pages.  Backends are operation tables chosen by name
- * (STYLE.md habit 3): "sdh" (sdh.c), "exact" (exact.c).
+ * An identifier consumes samples and, once per epoch, ranks pages or
+ * regions.  Each backend is one file and one row of the table in
+ * identifier.c (STYLE.md habit 3): an ops table that begins with its kind
+ * (lib/cfg.h: name, one-line help, its own config schema, flags).  The
+ * config loader validates a kind's keys from its schema and fills the
+ * kind's own config struct; the engine never compares a kind's name.
  *
- * rank() fills the hot list, hottest first, at most `cap` pages.  Two-heap
- * identifiers also fill exchange candidates (promote[i] <-> demote[i]).
+ * Keys: sample-driven identifiers may key their state by the dense page
+ * index (first-touch order, a bijection of the VM's page numbers, so
+ * hashing behaves the same) or by the page number or address; rank(),
+ * estimate() and moved() name pages by dense index, or rank() returns
+ * regions of page numbers that the engine maps to pages.
+ *
  * Per-sample update() allocates nothing and takes no lock.
  */
 #ifndef TM_IDENTIFIER_H
@@ -16,76 +23,116 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Configuration (validated by sim/config, trusted here). */
-enum tm_decay_rounding { TM_DECAY_PAPER = 0, TM_DECAY_INTEGER };
-enum tm_est_fn { TM_EST_MAX = 0, TM_EST_MIN };
-enum tm_est_rows { TM_EST_MATCHING = 0, TM_EST_ALL };
-
-struct tm_ident_config {
-	char kind[16];            /* "sdh" | "exact" */
-	/* sdh */
-	uint32_t depth;           /* d = 4 */
-	uint32_t width;           /* w = 8192 */
-	double decay_base;        /* b = 1.08 */
-	bool decay;               /* decay on/off */
-	enum tm_decay_rounding decay_rounding;
-	enum tm_est_fn estimator;
-	enum tm_est_rows estimator_rows;
-	bool selective_increment;
-	bool weighted;            /* increment by the sample's weight, else by 1 */
-	uint32_t load_weight, store_weight; /* S3 used 3 and 1 */
-	uint64_t nr_topk;         /* K; 0 means 10% of the VM's FMEM pages */
-	bool two_heap;
-	uint32_t min_entries;     /* 512 */
-	uint32_t max_requests;    /* 16384 */
-	bool cooling;
-	bool pow2_guard;
-	/* exact (and the window of sdh counts, where meaningful) */
-	double window_decay;      /* counts *= window_decay at each epoch; 0: reset */
-	double cost_ns_per_update; /* classification CPU per sample (assumption) */
-};
+#include "lib/cfg.h"
 
 /* Tier of a page as the identifier is told it (two-heap mode needs it). */
 enum tm_tier { TM_TIER_NONE = 0, TM_TIER_FMEM = 1, TM_TIER_SMEM = 2 };
 
+/* Keys every identifier takes (the kind's own follow its schema). */
+struct tm_ident_config {
+	char kind[16];            /* the kind's name */
+	const struct tm_identifier_ops *ops;
+	bool weighted;            /* increment by load/store weight, else by 1 */
+	uint32_t load_weight, store_weight; /* S3 used 3 and 1 */
+	double cost_ns_per_update; /* classification CPU per sample (assumption) */
+	struct tm_kind_config own; /* the kind's own config struct */
+};
+
+/* One sample as the engine hands it to an identifier. */
+struct tm_sample {
+	uint64_t page;      /* page number in the trace's address space */
+	uint64_t addr;      /* byte address */
+	uint64_t time_ns;
+	uint32_t idx;       /* dense page index (first-touch order) */
+	uint32_t weight;    /* this identifier's increment for the op (its
+			     * own load/store weight, or 1 if unweighted);
+			     * 0: the sample does not count */
+	uint16_t cpu;
+	uint8_t op;         /* enum tm_op */
+	uint8_t tier;       /* enum tm_tier: where the page lives now */
+};
+
+/* A ranked region: pages [start, end) of the trace's page numbers. */
+struct tm_region {
+	uint64_t start, end;
+	uint64_t score;     /* higher is hotter (for reports) */
+};
+
 struct tm_rank {
-	uint64_t *hot;         /* caller-allocated, cap entries */
+	uint64_t *hot;         /* dense indexes, hottest first; cap entries */
 	size_t cap;
 	size_t nr_hot;
-	uint64_t *promote;     /* two-heap: caller-allocated, cap entries */
+	/* TM_IDENT_REGIONS kinds fill regions instead of hot, hottest first
+	 * (non-overlapping); the engine turns them into hot pages. */
+	struct tm_region *regions;
+	size_t cap_regions, nr_regions;
+	/* TM_IDENT_PAIRS kinds: exchange candidates promote[i] <-> demote[i]
+	 * (dense indexes).  NULL when the engine will not plan with pairs this
+	 * epoch: a kind may change its own state for the pairs it hands out
+	 * (SDH's two heaps swap them), so it hands none out then. */
+	uint64_t *promote;
 	uint64_t *demote;
 	size_t nr_pairs;
 };
 
 struct tm_ident_params {
 	const struct tm_ident_config *cfg;
+	const void *own;         /* the kind's own config struct (cfg->own) */
 	uint64_t nr_fmem_pages;  /* the VM's FMEM capacity, for K defaults */
 	uint64_t seed;           /* per (run, host, vm, identifier) */
+	uint32_t page_shift;     /* page = addr >> page_shift */
 };
 
+/* Flags of a kind (struct tm_kind.flags). */
+#define TM_IDENT_SAMPLES 0x1u  /* sample-driven (every kind so far) */
+#define TM_IDENT_REGIONS 0x2u  /* rank() returns regions */
+#define TM_IDENT_PAIRS 0x4u    /* rank() can return exchange pairs */
+#define TM_IDENT_TIER 0x8u     /* update() reads the sample's tier */
+
 struct tm_identifier_ops {
-	const char *name;
+	struct tm_kind kind;
 	void *(*new)(const struct tm_ident_params *p);
-	/* One sample on page `page` (address >> page_shift).  tier tells where
-	 * the page lives now; weight is the increment (>= 1). */
-	void (*update)(void *st, uint64_t page, uint32_t weight, enum tm_tier tier);
-	/* Fill r: the hot list (hottest first, at most r->cap) and, for
-	 * two-heap identifiers, exchange candidate pairs when r->promote is
-	 * non-NULL (the engine passes NULL unless it will plan with them).
-	 * Does not change counts, so estimate() afterwards still sees this
-	 * epoch. */
+	void (*update)(void *st, const struct tm_sample *s);
+	/* Fill r (file header).  Does not change counts, so estimate()
+	 * afterwards still sees this epoch. */
 	void (*rank)(void *st, struct tm_rank *r);
 	/* End of an epoch: apply the window rule (reset or decay). */
 	void (*epoch_end)(void *st);
-	/* The current estimate of page's count (0 if unknown). */
-	uint64_t (*estimate)(const void *st, uint64_t page);
-	/* A page changed tier (migration done), for two-heap bookkeeping. */
-	void (*moved)(void *st, uint64_t page, enum tm_tier tier);
+	/* The current estimate of page idx's count (0 if unknown). */
+	uint64_t (*estimate)(const void *st, uint32_t idx, uint64_t page);
+	/* Whether estimate() counts since the start of the run (true) or
+	 * since the last epoch_end (false); NULL means since the start. */
+	bool (*cumulative)(const void *st);
+	/* A page changed tier (migration done); may be NULL. */
+	void (*moved)(void *st, uint32_t idx, uint64_t page, enum tm_tier tier);
 	size_t (*memory_bytes)(const void *st);
 	void (*free)(void *st);
 };
 
-/* Look up a backend by kind name; NULL if unknown. */
+/* The identifier family (identifier.c) and the keys every kind takes
+ * (rows with bare keys into struct tm_ident_config). */
+extern struct tm_kinds tm_identifier_kinds;
+extern const struct tm_cfg_key tm_ident_common_keys[];
+extern const size_t tm_ident_nr_common_keys;
+
+/* The backend of a kind name; NULL if unknown. */
 const struct tm_identifier_ops *tm_identifier_find(const char *kind);
+/* Register a backend before any run (a test's toy identifier). */
+int tm_identifier_register(const struct tm_identifier_ops *ops,
+			   struct tm_error *e);
+/* Fill c with kind's defaults (common keys and the kind's schema); -1 if
+ * the kind is unknown. */
+int tm_ident_config_default(struct tm_ident_config *c, const char *kind);
+
+/* One sample with only a key, weight and tier (tests and benchmarks). */
+static inline void tm_ident_feed(const struct tm_identifier_ops *ops,
+				 void *st, uint32_t idx, uint32_t weight,
+				 enum tm_tier tier)
+{
+	struct tm_sample s = { .page = idx, .idx = idx, .weight = weight,
+			       .tier = (uint8_t)tier };
+
+	ops->update(st, &s);
+}
 
 #endif

@@ -27,9 +27,9 @@
  *                             S2 saturated at 32767)
  *   otherwise              -> with probability b^-C, C := C - 1; at 0 the
  *                             key takes the bucket with C := delta
- * delta = the sample's weight when `weighted` (the engine passes
- * load_weight or store_weight; a weight of 0 makes the sample a no-op),
- * else 1.  S3 and HK take a bucket over with
+ * delta = the sample's weight (the engine passes this identifier's own
+ * load_weight or store_weight when `weighted`, else 1; a weight of 0 makes
+ * the sample a no-op).  S3 and HK take a bucket over with
  * count 1; with weighted off this is the same.  One decay trial per sample
  * whatever its weight (S3; RedisBloom decays per unit of weight).
  *
@@ -128,7 +128,7 @@ struct tm_sdh {
 	uint32_t nr_t;               /* nr_decay_t, or 0 with decay off */
 	bool takeover;               /* false only for the planted fault */
 	bool fast;                   /* defaults: see update_one_heap_x */
-	bool decay, weighted, selective, cooling, two_heap;
+	bool decay, selective, cooling, two_heap;
 	enum est_mode est_mode;
 	struct tm_sdh_variant var;
 	uint64_t row_mul[TM_SDH_MAX_DEPTH];  /* a_i, odd */
@@ -570,11 +570,12 @@ static void update_two_heap(struct tm_sdh *s, uint64_t page, uint32_t delta,
 	update_two_heap_x(s, page, delta, tier, false);
 }
 
-static void sdh_update(void *st, uint64_t page, uint32_t weight,
-		       enum tm_tier tier)
+static void sdh_update(void *st, const struct tm_sample *smp)
 {
 	struct tm_sdh *s = st;
-	uint32_t delta = s->weighted ? weight : 1;
+	uint64_t page = smp->idx;   /* keyed by dense index (identifier.h) */
+	enum tm_tier tier = (enum tm_tier)smp->tier;
+	uint32_t delta = smp->weight;
 
 	if (delta == 0)
 		return;   /* weight 0 (store_weight: 0) does not count */
@@ -660,17 +661,21 @@ static void sdh_epoch_end(void *st)
 	(void)st;   /* streaming: decay is the forgetting (file header) */
 }
 
-static uint64_t sdh_estimate(const void *st, uint64_t page)
+static uint64_t sdh_estimate(const void *st, uint32_t idx, uint64_t page)
 {
-	return sketch_query(st, page);
+	(void)page;
+	return sketch_query(st, idx);
 }
 
-static void sdh_moved(void *st, uint64_t page, enum tm_tier tier)
+static void sdh_moved(void *st, uint32_t idx, uint64_t pg, enum tm_tier tier)
 {
+	uint64_t page = idx;   /* keyed by dense index */
 	struct tm_sdh *s = st;
 	struct tm_topk *h, *o;
 	uint32_t os;
 	uint64_t v;
+
+	(void)pg;
 
 	if (!s->two_heap || tier == TM_TIER_NONE)
 		return;
@@ -724,19 +729,19 @@ static void set_fast(struct tm_sdh *s)
 
 static uint32_t heap_k(const struct tm_ident_params *p)
 {
-	uint64_t k = p->cfg->nr_topk ? p->cfg->nr_topk : p->nr_fmem_pages / 10;
+	const struct tm_sdh_config *c = p->own;
+	uint64_t k = c->nr_topk ? c->nr_topk : p->nr_fmem_pages / 10;
 
 	if (k < 1)
 		k = 1;   /* DESIGN.md §6.2: K = 10% of FMEM pages, at least 1 */
 	return k > TM_TOPK_MAX_CAP ? TM_TOPK_MAX_CAP : (uint32_t)k;
 }
 
-static void copy_config(struct tm_sdh *s, const struct tm_ident_config *c)
+static void copy_config(struct tm_sdh *s, const struct tm_sdh_config *c)
 {
 	s->depth = c->depth;
 	s->width = c->width;
 	s->decay = c->decay;
-	s->weighted = c->weighted;
 	s->selective = c->selective_increment && !c->two_heap;
 	s->cooling = c->cooling;
 	s->two_heap = c->two_heap;
@@ -750,7 +755,7 @@ static void copy_config(struct tm_sdh *s, const struct tm_ident_config *c)
 
 static void *sdh_new(const struct tm_ident_params *p)
 {
-	const struct tm_ident_config *c = p->cfg;
+	const struct tm_sdh_config *c = p->own;
 	struct tm_sdh *s;
 	uint64_t seed = p->seed;
 
@@ -784,8 +789,60 @@ static void *sdh_new(const struct tm_ident_params *p)
 	return s;
 }
 
+typedef struct tm_sdh_config SDH;
+
+/* The schema of kind sdh (DESIGN.md §6.2; defaults: Demeter §2, reference
+ * sdh-and-demeter.md: d = 4, w = 8192, b = 1.08, min 512, 16384 requests). */
+static const struct tm_cfg_key sdh_keys[] = {
+	TM_CFG_KEY("depth", TM_CFG_U64, 1, 16, "4", NULL, 0,
+		   TM_CFG_F_U32, SDH, depth, "rows d of the sketch"),
+	TM_CFG_KEY("width", TM_CFG_U64, 16, 1 << 24, "8192", NULL, 0,
+		   TM_CFG_F_U32, SDH, width, "buckets w per row"),
+	TM_CFG_KEY("base", TM_CFG_DOUBLE, 1, 16, "1.08", NULL, TM_CFG_MIN_EXCL,
+		   TM_CFG_F_DBL, SDH, decay_base,
+		   "decay base b: a mismatch decays with probability b^-C"),
+	TM_CFG_KEY("decay", TM_CFG_BOOL, 0, 0, "true", NULL, 0, TM_CFG_F_BOOL,
+		   SDH, decay, "decay mismatching buckets (off: no takeover)"),
+	TM_CFG_KEY("decay_rounding", TM_CFG_ENUM, 0, 0, "paper",
+		   "paper|integer", 0, TM_CFG_F_INT, SDH, decay_rounding,
+		   "b^-C exactly (paper) or 1/floor(b^C) (the authors' code)"),
+	TM_CFG_KEY("estimator", TM_CFG_ENUM, 0, 0, "max", "max|min", 0,
+		   TM_CFG_F_INT, SDH, estimator, "estimate: max or min of rows"),
+	TM_CFG_KEY("estimator_rows", TM_CFG_ENUM, 0, 0, "matching",
+		   "matching|all", 0, TM_CFG_F_INT, SDH, estimator_rows,
+		   "rows the estimate reads: matching fingerprints or all"),
+	TM_CFG_KEY("selective_increment", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
+		   TM_CFG_F_BOOL, SDH, selective_increment,
+		   "HeavyKeeper's guard: increment only heap keys or C <= min"),
+	TM_CFG_KEY("topk", TM_CFG_U64, 0, 1 << 24, "0", NULL, 0, TM_CFG_F_U64,
+		   SDH, nr_topk, "heap capacity K; 0: 10% of the VM's FMEM pages"),
+	TM_CFG_KEY("two_heap", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
+		   TM_CFG_F_BOOL, SDH, two_heap,
+		   "coldest-FMEM and hottest-SMEM heaps, exchange pairs (S3)"),
+	TM_CFG_KEY("min_entries", TM_CFG_U64, 0, 1 << 24, "512", NULL, 0,
+		   TM_CFG_F_U32, SDH, min_entries,
+		   "two-heap: pairs only while both heaps hold this many"),
+	TM_CFG_KEY("max_requests", TM_CFG_U64, 1, 1 << 24, "16384", NULL, 0,
+		   TM_CFG_F_U32, SDH, max_requests,
+		   "two-heap: at most this many pairs per epoch"),
+	TM_CFG_KEY("cooling", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
+		   TM_CFG_F_BOOL, SDH, cooling,
+		   "decay with probability b^-(C - heap minimum) (blog)"),
+	TM_CFG_KEY("pow2_guard", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
+		   TM_CFG_F_BOOL, SDH, pow2_guard,
+		   "exchange only pairs a power of two apart (thrashing guard)"),
+};
+
 const struct tm_identifier_ops tm_sdh_ops = {
-	.name = "sdh",
+	.kind = {
+		.name = "sdh",
+		.help = "Streaming Decaying Histogram: HeavyKeeper-style sketch "
+			"with a top-K heap (Demeter)",
+		.keys = sdh_keys,
+		.nr_keys = sizeof(sdh_keys) / sizeof(sdh_keys[0]),
+		.config_size = sizeof(struct tm_sdh_config),
+		.flags = TM_IDENT_SAMPLES | TM_IDENT_PAIRS | TM_IDENT_TIER,
+	},
 	.new = sdh_new,
 	.update = sdh_update,
 	.rank = sdh_rank,
@@ -829,19 +886,13 @@ struct tm_sdh_bucket *tm_sdh_bucket(void *st, uint64_t key, uint32_t row,
 void tm_sdh_test_config(struct tm_ident_config *c, uint32_t depth,
 			uint32_t width, uint64_t k)
 {
-	memset(c, 0, sizeof(*c));
-	strcpy(c->kind, "sdh");
-	c->depth = depth;
-	c->width = width;
-	c->decay_base = 1.08;
-	c->decay = true;
-	c->decay_rounding = TM_DECAY_PAPER;
-	c->estimator = TM_EST_MAX;
-	c->estimator_rows = TM_EST_MATCHING;
-	c->selective_increment = true;
-	c->nr_topk = k;
-	c->min_entries = 512;
-	c->max_requests = 16384;
+	struct tm_sdh_config *o = tm_sdh_cfg(c);
+
+	tm_ident_config_default(c, "sdh");
+	o->depth = depth;
+	o->width = width;
+	o->selective_increment = true;
+	o->nr_topk = k;
 }
 
 uint32_t tm_sdh_heap_cap(const void *st)

@@ -13,5 +13,6 @@ int tm_cmd_import(int argc, char **argv);
 int tm_cmd_inspect(int argc, char **argv);
 int tm_cmd_sweep(int argc, char **argv);
 int tm_cmd_report(int argc, char **argv);
+int tm_cmd_kinds(int argc, char **argv);
 
 #endif

@@ -24,6 +24,7 @@ static const char usage[] =
 "  sweep SWEEP      run a parameter sweep (local pool, --list, --shard)\n"
 "  report DIR       print the accuracy, placement and migration report of a\n"
 "                   results folder and write its report.html with figures\n"
+"  identifiers      the identifier kinds and the config keys of each\n"
 "\n"
 "  tmsim COMMAND --help tells the options of each command.\n"
 "\n"
@@ -42,6 +43,7 @@ static const struct command commands[] = {
 	{ "inspect", tm_cmd_inspect },
 	{ "sweep", tm_cmd_sweep },
 	{ "report", tm_cmd_report },
+	{ "identifiers", tm_cmd_kinds },
 };
 
 static int ends_with(const char *s, const char *suffix)

@@ -20,6 +20,12 @@
  * - YAML aliases and multi-document files are refused rather than resolved;
  *   defaults: covers the reuse anchors would give.
  * - --set names address hosts/VMs as written (before replicate expands them).
+ * - identifier: is a kinded scope: its common keys are tm_ident_common_keys,
+ *   the rest come from the chosen kind's own schema (lib/cfg.h) and are
+ *   checked once the kind is known: in the walk for a map that names its
+ *   kind or sits in defaults:, else after defaults: are merged (fill_own).
+ *   A VM's identifier that names another kind than the default's replaces
+ *   it whole instead of merging (merge()).
  * - Keys of another generator kind (e.g. "s" on a hotset part) are accepted
  *   and ignored, so that a defaults: trace can carry them for several VMs.
  */
@@ -186,50 +192,9 @@ const struct tm_cfg_key tm_cfg_keys[] = {
 	{ "sampler.cost_per_sample", TM_CFG_TIME, 0, 1 * MS, "100ns", NULL, 0,
 	  FLD(DBL, SAMP, cost_ns_per_sample), NULL },
 
-	/* Demeter §2 (SDH): d=4, w=8192, b=1.08, min 512, 16384 requests */
-	{ "identifier.kind", TM_CFG_ENUM, 0, 0, "sdh", "sdh|exact", 0,
-	  FLD(STR, IDENT, kind), NULL },
-	{ "identifier.depth", TM_CFG_U64, 1, 16, "4", NULL, 0,
-	  FLD(U32, IDENT, depth), NULL },
-	{ "identifier.width", TM_CFG_U64, 16, 1 << 24, "8192", NULL, 0,
-	  FLD(U32, IDENT, width), NULL },
-	{ "identifier.base", TM_CFG_DOUBLE, 1, 16, "1.08", NULL, EXCL,
-	  FLD(DBL, IDENT, decay_base), NULL },
-	{ "identifier.decay", TM_CFG_BOOL, 0, 0, "true", NULL, 0,
-	  FLD(BOOL, IDENT, decay), NULL },
-	{ "identifier.decay_rounding", TM_CFG_ENUM, 0, 0, "paper",
-	  "paper|integer", 0, FLD(INT, IDENT, decay_rounding), NULL },
-	{ "identifier.estimator", TM_CFG_ENUM, 0, 0, "max", "max|min", 0,
-	  FLD(INT, IDENT, estimator), NULL },
-	{ "identifier.estimator_rows", TM_CFG_ENUM, 0, 0, "matching",
-	  "matching|all", 0, FLD(INT, IDENT, estimator_rows), NULL },
-	{ "identifier.selective_increment", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
-	  FLD(BOOL, IDENT, selective_increment), NULL },
-	{ "identifier.weighted", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
-	  FLD(BOOL, IDENT, weighted), NULL },
-	{ "identifier.load_weight", TM_CFG_U64, 1, 65535, "1", NULL, 0,
-	  FLD(U32, IDENT, load_weight), NULL },
-	{ "identifier.store_weight", TM_CFG_U64, 0, 65535, "1", NULL, 0,
-	  FLD(U32, IDENT, store_weight), NULL },
-	/* 0: 10% of the VM's FMEM pages (Demeter §2, S2 heap capacity) */
-	{ "identifier.topk", TM_CFG_U64, 0, 1 << 24, "0", NULL, 0,
-	  FLD(U64, IDENT, nr_topk), NULL },
-	{ "identifier.two_heap", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
-	  FLD(BOOL, IDENT, two_heap), NULL },
-	{ "identifier.min_entries", TM_CFG_U64, 0, 1 << 24, "512", NULL, 0,
-	  FLD(U32, IDENT, min_entries), NULL },
-	{ "identifier.max_requests", TM_CFG_U64, 1, 1 << 24, "16384", NULL, 0,
-	  FLD(U32, IDENT, max_requests), NULL },
-	{ "identifier.cooling", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
-	  FLD(BOOL, IDENT, cooling), NULL },
-	{ "identifier.pow2_guard", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
-	  FLD(BOOL, IDENT, pow2_guard), NULL },
-	{ "identifier.window_decay", TM_CFG_DOUBLE, 0, 1, "0", NULL, 0,
-	  FLD(DBL, IDENT, window_decay), NULL },
-	/* assumption: SDH's update time in bench_sdh on the reference machine
-	 * (33 M updates/s, one heap, K = 1000; docs/bench.md) */
-	{ "identifier.cost_per_update", TM_CFG_TIME, 0, 1 * MS, "30ns", NULL, 0,
-	  FLD(DBL, IDENT, cost_ns_per_update), NULL },
+	/* identifier.*: the keys every identifier takes are
+	 * tm_ident_common_keys (models/ident/identifier.c), the rest are the
+	 * chosen kind's own schema (kinded scopes below) */
 
 	/* Demeter §4: exchange, per-pair flushes, unbounded lists; costs are
 	 * assumptions (no per-page time is published) */
@@ -333,6 +298,27 @@ const size_t tm_cfg_nr_keys = sizeof(tm_cfg_keys) / sizeof(tm_cfg_keys[0]);
 static const char *const scope_includes[][2] = {
 	{ "trace", "gen" }, { "phase", "gen" }, { "mixpart", "gen" },
 };
+
+/* Scopes whose keys come from a backend family: the keys every kind takes
+ * (bare rows into the scope's struct), the key that selects the kind, and
+ * the family, whose kinds each bring their own schema (lib/cfg.h). */
+struct kinded {
+	const char *selector;
+	const struct tm_cfg_key *common;
+	size_t nr_common;
+	struct tm_kinds *family;
+};
+
+static bool kinded_scope(const char *scope, struct kinded *kd)
+{
+	if (strcmp(scope, "identifier") == 0) {
+		*kd = (struct kinded){ "kind", tm_ident_common_keys,
+				       tm_ident_nr_common_keys,
+				       &tm_identifier_kinds };
+		return true;
+	}
+	return false;
+}
 
 /* ---- the node tree ------------------------------------------------------ */
 
@@ -517,7 +503,9 @@ static bool in_scope(const struct tm_cfg_key *k, const char *scope)
 
 static const char *key_of(const struct tm_cfg_key *k)
 {
-	return strchr(k->pattern, '.') + 1;
+	const char *dot = strchr(k->pattern, '.');
+
+	return dot ? dot + 1 : k->pattern;
 }
 
 static const char *included(const char *scope)
@@ -532,8 +520,11 @@ static const char *included(const char *scope)
 
 static const struct tm_cfg_key *find_key_in(const char *scope, const char *key)
 {
+	struct kinded kd;
 	size_t i;
 
+	if (kinded_scope(scope, &kd))
+		return tm_cfg_find(kd.common, kd.nr_common, key);
 	for (i = 0; i < tm_cfg_nr_keys; i++)
 		if (in_scope(&tm_cfg_keys[i], scope) &&
 		    strcmp(key_of(&tm_cfg_keys[i]), key) == 0)
@@ -553,10 +544,20 @@ static const struct tm_cfg_key *find_key(const char *scope, const char *key)
 static void list_keys(const char *scope, bool in_defaults, char *buf, size_t sz)
 {
 	const char *sc[2] = { scope, included(scope) };
+	struct kinded kd;
 	size_t i, n = 0;
 	int s;
 
 	buf[0] = '\0';
+	if (kinded_scope(scope, &kd)) {
+		for (i = 0; i < kd.nr_common && n + 1 < sz; i++)
+			n += (size_t)snprintf(buf + n, sz - n, "%s%s",
+					      n ? ", " : "", kd.common[i].pattern);
+		if (n + 1 < sz)
+			snprintf(buf + n, sz - n, ", or a key of the chosen %s",
+				 kd.family->family);
+		return;
+	}
 	for (s = 0; s < 2 && sc[s]; s++)
 		for (i = 0; i < tm_cfg_nr_keys && n + 1 < sz; i++) {
 			const struct tm_cfg_key *k = &tm_cfg_keys[i];
@@ -876,6 +877,64 @@ static int apply_override(struct ctx *c, int ov, const char *text)
 
 /* ---- 3. the walk: keys, types, bounds ------------------------------------ */
 
+/* The kind a kinded map selects: its selector's value, else the
+ * selector's default. */
+static const char *kind_of(const struct cnode *m, const struct kinded *kd)
+{
+	const struct cnode *n = map_get(m, kd->selector);
+	const struct tm_cfg_key *k;
+
+	if (n && n->kind == N_SCALAR)
+		return n->str;
+	k = tm_cfg_find(kd->common, kd->nr_common, kd->selector);
+	return k && k->def ? k->def : "";
+}
+
+static int fill_own(struct ctx *c, const struct cnode *m, const char *scope,
+		    const char *path, const struct tm_kind *kind, void *own);
+static const struct tm_kind *find_kind(struct ctx *c, const struct cnode *m,
+				       const char *scope, const char *name,
+				       const char *path);
+
+/* A kinded map that names its kind, or sits in defaults: (where the
+ * default kind applies), has its own keys checked now; a VM's map without
+ * a selector inherits the kind from defaults:, so fill_own checks it. */
+static int walk_own(struct ctx *c, const struct cnode *m, const char *scope,
+		    const char *path)
+{
+	struct tm_kind_config scratch;
+	const struct tm_kind *k;
+	struct kinded kd;
+	const struct cnode *sel;
+
+	if (!kinded_scope(scope, &kd))
+		return 0;
+	sel = map_get(m, kd.selector);
+	if (!sel && strncmp(path, "defaults", 8) != 0)
+		return 0;
+	if (sel && sel->kind != N_SCALAR)
+		return 0;   /* walk_value reported it */
+	k = find_kind(c, m, scope, kind_of(m, &kd), path);
+	return k ? fill_own(c, m, scope, path, k, scratch.bytes) : -1;
+}
+
+/* A key of some kind of a kinded scope: its type and bounds are checked
+ * once the map's kind is known (after defaults: are merged). */
+static bool some_kind_takes(const char *scope, const char *key)
+{
+	struct kinded kd;
+
+	if (!kinded_scope(scope, &kd))
+		return false;
+	for (size_t i = 0; i < tm_kinds_count(kd.family); i++) {
+		const struct tm_kind *k = tm_kinds_at(kd.family, i);
+
+		if (tm_cfg_find(k->keys, k->nr_keys, key))
+			return true;
+	}
+	return false;
+}
+
 static int walk_map(struct ctx *c, const struct cnode *m, const char *scope,
 		    const char *path);
 
@@ -985,7 +1044,9 @@ static int walk_map(struct ctx *c, const struct cnode *m, const char *scope,
 		const struct tm_cfg_key *k = find_key(scope, key->str);
 
 		join(p, sizeof(p), path, key->str);
-		if (!k || (in_defaults && (k->flags & TM_CFG_NO_DEFAULTS))) {
+		/* a key of some kind: checked against its kind in fill_own */
+		if ((!k && !some_kind_takes(scope, key->str)) ||
+		    (k && in_defaults && (k->flags & TM_CFG_NO_DEFAULTS))) {
 			list_keys(scope, in_defaults, keys, sizeof(keys));
 			return fail_at(c, key, TM_ERR_CONFIG, p,
 				       "unknown key%s; expected one of: %s",
@@ -997,10 +1058,10 @@ static int walk_map(struct ctx *c, const struct cnode *m, const char *scope,
 				return fail_at(c, key, TM_ERR_CONFIG, p,
 					       "duplicate key (first at line %u)",
 					       m->keys[j]->line);
-		if (walk_value(c, k, m->kids[i], p) < 0)
+		if (k && walk_value(c, k, m->kids[i], p) < 0)
 			return -1;
 	}
-	return 0;
+	return walk_own(c, m, scope, path);
 }
 
 static int walk_root(struct ctx *c)
@@ -1063,12 +1124,15 @@ static int fill_scope(struct ctx *c, const struct cnode *m, const char *scope,
 {
 	const struct cnode *n;
 	struct tm_cfg_val v;
-	size_t i;
+	struct kinded kd;
+	bool kinded = kinded_scope(scope, &kd);
+	size_t i, nr = kinded ? kd.nr_common : tm_cfg_nr_keys;
 
-	for (i = 0; i < tm_cfg_nr_keys; i++) {
-		const struct tm_cfg_key *k = &tm_cfg_keys[i];
+	for (i = 0; i < nr; i++) {
+		const struct tm_cfg_key *k = kinded ? &kd.common[i] :
+						      &tm_cfg_keys[i];
 
-		if (!in_scope(k, scope) || k->field == TM_CFG_F_NONE)
+		if (!kinded && (!in_scope(k, scope) || k->field == TM_CFG_F_NONE))
 			continue;
 		if (value_of(c, m, scope, key_of(k), path, &v, &n) < 0)
 			return -1;
@@ -1419,6 +1483,103 @@ static int fill_fmem(struct ctx *c, const struct cnode *m, const char *path,
 	return 0;
 }
 
+/* "a, b, c": the keys of a kind's own schema. */
+static const char *kind_keys(const struct tm_kind *k, char *buf, size_t sz)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < k->nr_keys && n + 1 < sz; i++)
+		n += (size_t)snprintf(buf + n, sz - n, "%s%s", i ? ", " : "",
+				      k->keys[i].pattern);
+	if (!k->nr_keys)
+		snprintf(buf, sz, "none");
+	return buf;
+}
+
+/* "a, b, c": the keys every kind of a kinded scope takes. */
+static void common_keys(const char *scope, char *buf, size_t sz)
+{
+	struct kinded kd;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (!kinded_scope(scope, &kd))
+		return;
+	for (size_t i = 0; i < kd.nr_common && n + 1 < sz; i++)
+		n += (size_t)snprintf(buf + n, sz - n, "%s%s", i ? ", " : "",
+				      kd.common[i].pattern);
+}
+
+/* A kinded map's own keys (every key that is not common) against its
+ * kind's schema, into own (defaults first). */
+static int fill_own(struct ctx *c, const struct cnode *m, const char *scope,
+		    const char *path, const struct tm_kind *kind, void *own)
+{
+	char p[512], keys[512], own_keys[512];
+
+	memset(own, 0, kind->config_size);
+	tm_cfg_set_defaults(kind->keys, kind->nr_keys, own);
+	for (uint32_t i = 0; m && i < m->nr; i++) {
+		const struct tm_cfg_key *k;
+		struct tm_cfg_val v;
+		struct tm_error e;
+
+		if (find_key(scope, m->keys[i]->str))
+			continue;   /* common: fill_scope stored it */
+		join(p, sizeof(p), path, m->keys[i]->str);
+		k = tm_cfg_find(kind->keys, kind->nr_keys, m->keys[i]->str);
+		if (!k) {
+			common_keys(scope, keys, sizeof(keys));
+			return fail_at(c, m->keys[i], TM_ERR_CONFIG, p,
+				       "not a key of %s '%s' (its keys: %s; "
+				       "every %s takes: %s)", scope, kind->name,
+				       kind_keys(kind, own_keys, sizeof(own_keys)),
+				       scope, keys);
+		}
+		if (want_kind(c, k, m->kids[i], N_SCALAR, p) < 0)
+			return -1;
+		if (tm_cfg_parse(k, m->kids[i]->str, &v, &e) < 0)
+			return fail_at(c, m->kids[i], e.code, p, "%s", e.msg);
+		tm_cfg_store(k, own, &v);
+	}
+	return 0;
+}
+
+/* The kind named by a kinded map (after its common keys are filled). */
+static const struct tm_kind *find_kind(struct ctx *c, const struct cnode *m,
+				       const char *scope, const char *name,
+				       const char *path)
+{
+	const struct cnode *n;
+	struct kinded kd;
+	const struct tm_kind *k;
+	char names[256], p[512];
+
+	kinded_scope(scope, &kd);
+	if ((k = tm_kinds_find(kd.family, name)))
+		return k;
+	n = map_get(m, kd.selector);
+	tm_kinds_names(kd.family, ", ", names, sizeof(names));
+	join(p, sizeof(p), path, kd.selector);
+	fail_at(c, or_node(n, m), TM_ERR_CONFIG, p,
+		"expected one of %s, got \"%s\"", names, name);
+	return NULL;
+}
+
+/* identifier: {kind, common keys, the kind's own keys}. */
+static int fill_ident(struct ctx *c, const struct cnode *m, const char *path,
+		      struct tm_ident_config *ic)
+{
+	const struct tm_kind *k;
+
+	if (fill_scope(c, m, "identifier", ic, path) < 0 ||
+	    !(k = find_kind(c, m, "identifier", ic->kind, path)))
+		return -1;
+	ic->ops = (const struct tm_identifier_ops *)k;   /* kind: 1st member */
+	return fill_own(c, m, "identifier", path, k, ic->own.bytes);
+}
+
 static int fill_vm_models(struct ctx *c, const struct cnode *m,
 			  const char *path, struct tm_vm_config *vm)
 {
@@ -1430,8 +1591,7 @@ static int fill_vm_models(struct ctx *c, const struct cnode *m,
 	if (fill_scope(c, map_get(m, "sampler"), "sampler", &vm->sampler, p) < 0)
 		return -1;
 	join(p, sizeof(p), path, "identifier");
-	if (fill_scope(c, map_get(m, "identifier"), "identifier", &vm->ident,
-		       p) < 0)
+	if (fill_ident(c, map_get(m, "identifier"), p, &vm->ident) < 0)
 		return -1;
 	join(p, sizeof(p), path, "migration");
 	if (fill_scope(c, map_get(m, "migration"), "migration", &vm->migration,
@@ -1440,7 +1600,7 @@ static int fill_vm_models(struct ctx *c, const struct cnode *m,
 	join(sp, sizeof(sp), path, "shadow_identifiers");
 	for (i = 0; sh && i < sh->nr; i++) {
 		join_idx(p, sizeof(p), sp, i);
-		if (fill_scope(c, sh->kids[i], "identifier", &vm->shadow[i], p) < 0)
+		if (fill_ident(c, sh->kids[i], p, &vm->shadow[i]) < 0)
 			return -1;
 	}
 	vm->nr_shadow = sh ? sh->nr : 0;
@@ -1501,9 +1661,23 @@ static const char *source_of(const struct cnode *t)
 	return NULL;
 }
 
+
+/* Whether a VM's map under key replaces the default's whole: it selects
+ * another kind (identifier: {kind: exact} under a default sdh), whose keys
+ * differ. */
+static bool kind_switch(const char *key, const struct cnode *def,
+			const struct cnode *own)
+{
+	struct kinded kd;
+
+	return kinded_scope(key, &kd) &&
+	       strcmp(kind_of(def, &kd), kind_of(own, &kd)) != 0;
+}
+
 /* defaults: under a VM: mappings merge key by key, anything else (scalars,
  * lists) is replaced by the VM's own value.  A trace whose source kind
- * (file/gen/mix/phases) differs from the default's replaces it whole. */
+ * (file/gen/mix/phases) differs from the default's replaces it whole, and
+ * so does a kinded map (identifier) that selects another kind. */
 static struct cnode *merge(struct ctx *c, struct cnode *def, struct cnode *own,
 			   bool is_trace)
 {
@@ -1521,6 +1695,12 @@ static struct cnode *merge(struct ctx *c, struct cnode *def, struct cnode *own,
 	m = node_new(c, N_MAP, own->line, own->col, own->ov);
 	for (i = 0; i < def->nr; i++) {
 		j = map_find(own, def->keys[i]->str);
+		if (j >= 0 && def->kids[i]->kind == N_MAP &&
+		    own->kids[j]->kind == N_MAP &&
+		    kind_switch(def->keys[i]->str, def->kids[i], own->kids[j])) {
+			node_add(m, def->keys[i], own->kids[j]);
+			continue;
+		}
 		node_add(m, def->keys[i],
 			 j < 0 ? def->kids[i]
 			       : merge(c, def->kids[i], own->kids[j],
@@ -1972,6 +2152,26 @@ static void emit_scope(json_t *obj, const char *scope, const void *base,
 	}
 }
 
+/* An identifier: kind, its own keys (schema order), the common keys. */
+static json_t *ident_json(const struct tm_ident_config *ic)
+{
+	const struct tm_kind *k = &ic->ops->kind;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "kind", json_string(ic->kind));
+	for (size_t i = 0; i < k->nr_keys; i++)
+		if (k->keys[i].field != TM_CFG_F_NONE)
+			json_object_set_new(o, k->keys[i].pattern,
+					    field_json(&k->keys[i],
+						       ic->own.bytes));
+	for (size_t i = 0; i < tm_ident_nr_common_keys; i++)
+		if (strcmp(tm_ident_common_keys[i].pattern, "kind") != 0)
+			json_object_set_new(o, tm_ident_common_keys[i].pattern,
+					    field_json(&tm_ident_common_keys[i],
+						       ic));
+	return o;
+}
+
 static json_t *part_json(const struct tm_gen_part *g)
 {
 	json_t *o = json_object(), *moves = json_array(), *mv;
@@ -2031,14 +2231,9 @@ static json_t *vm_json(const struct tm_vm_config *vm)
 	x = json_object();
 	emit_scope(x, "sampler", &vm->sampler, false);
 	json_object_set_new(o, "sampler", x);
-	x = json_object();
-	emit_scope(x, "identifier", &vm->ident, false);
-	json_object_set_new(o, "identifier", x);
-	for (i = 0; i < vm->nr_shadow; i++) {
-		x = json_object();
-		emit_scope(x, "identifier", &vm->shadow[i], false);
-		json_array_append_new(sh, x);
-	}
+	json_object_set_new(o, "identifier", ident_json(&vm->ident));
+	for (i = 0; i < vm->nr_shadow; i++)
+		json_array_append_new(sh, ident_json(&vm->shadow[i]));
 	json_object_set_new(o, "shadow_identifiers", sh);
 	x = json_object();
 	emit_scope(x, "migration", &vm->migration, false);

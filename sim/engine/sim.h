@@ -84,6 +84,10 @@ struct tm_ident_rt {
 	void *st;
 	bool shadow;
 	bool cum_window;  /* ARE/AAE against cumulative sample counts */
+	uint32_t inc[2];  /* its own increment: [0] loads, [1] stores */
+	uint64_t *ref, *ref_base; /* its own sample counts when its weights
+				   * differ from the main one's (else NULL:
+				   * TM_SMP serves) */
 	uint64_t nr_scored;
 	double sum_precision, sum_recall, sum_wrecall, sum_are, sum_aae;
 	uint64_t nr_are;  /* epochs with a defined ARE */
@@ -130,7 +134,6 @@ struct tm_vm_rt {
 	/* identifiers: [0] drives migration, the rest are shadows */
 	struct tm_ident_rt idents[TM_VM_MAX_IDENTS];
 	uint32_t nr_idents;
-	uint32_t load_inc, store_inc;
 	struct tm_rank rank;
 	uint32_t *hot_idx;          /* rank output as dense indexes */
 	uint32_t *pair_p, *pair_d;

@@ -67,6 +67,16 @@ static int vm_open_stream(struct tm_vm_rt *vm, uint64_t seed,
 	return 0;
 }
 
+/* An identifier whose weights differ from the main one's keeps its own
+ * sample counts (cumulative, and at the epoch's start) for its ARE/AAE. */
+static void ident_ref_grow(struct tm_ident_rt *id, size_t old, size_t cap)
+{
+	id->ref = tm_xrealloc(id->ref, cap * sizeof(*id->ref));
+	id->ref_base = tm_xrealloc(id->ref_base, cap * sizeof(*id->ref_base));
+	memset(id->ref + old, 0, (cap - old) * sizeof(*id->ref));
+	memset(id->ref_base + old, 0, (cap - old) * sizeof(*id->ref_base));
+}
+
 static void grow_arrays(struct tm_vm_rt *vm)
 {
 	uint32_t cap = tm_pagemap_cap(&vm->pm);
@@ -83,8 +93,19 @@ static void grow_arrays(struct tm_vm_rt *vm)
 		GROW(smp_base);
 		GROW(mark);
 	}
+	for (uint32_t i = 0; i < vm->nr_idents; i++)
+		if (vm->idents[i].ref)
+			ident_ref_grow(&vm->idents[i], old, cap);
 #undef GROW
 	vm->arr_cap = cap;
+}
+
+static void ident_weights(struct tm_ident_rt *id)
+{
+	const struct tm_ident_config *ic = id->cfg;
+
+	id->inc[0] = ic->weighted ? ic->load_weight : 1;   /* loads, modifies */
+	id->inc[1] = ic->weighted ? ic->store_weight : 1;  /* stores */
 }
 
 static int vm_init_idents(struct tm_vm_rt *vm, uint64_t seed,
@@ -99,20 +120,26 @@ static int vm_init_idents(struct tm_vm_rt *vm, uint64_t seed,
 						       &vc->ident;
 		struct tm_ident_params p = {
 			.cfg = ic,
+			.own = ic->own.bytes,
 			.nr_fmem_pages = vm->nr_fmem_cap_pages,
 			.seed = seed + i,
+			.page_shift = vm->page_shift,
 		};
 
-		id->ops = tm_identifier_find(ic->kind);
+		id->ops = ic->ops;
 		if (!id->ops)
 			return tm_error_set(err, TM_ERR_CONFIG,
 					    "vm %s: unknown identifier kind '%s'",
 					    vm->name, ic->kind);
 		id->cfg = ic;
 		id->shadow = i > 0;
-		id->cum_window = strcmp(ic->kind, "exact") != 0 ||
-				 ic->window_decay >= 1.0;
+		ident_weights(id);
+		if (i > 0 && (id->inc[0] != vm->idents[0].inc[0] ||
+			      id->inc[1] != vm->idents[0].inc[1]))
+			ident_ref_grow(id, 0, vm->arr_cap);
 		id->st = id->ops->new(&p);
+		id->cum_window = !id->ops->cumulative ||
+				 id->ops->cumulative(id->st);
 	}
 	return 0;
 }
@@ -134,6 +161,13 @@ static void vm_init_rank(struct tm_vm_rt *vm)
 	vm->hot_idx = tm_xmalloc(cap * sizeof(uint32_t));
 	vm->pair_p = tm_xmalloc(cap * sizeof(uint32_t));
 	vm->pair_d = tm_xmalloc(cap * sizeof(uint32_t));
+	for (uint32_t i = 0; i < vm->nr_idents; i++)
+		if (vm->idents[i].ops->kind.flags & TM_IDENT_REGIONS) {
+			vm->rank.cap_regions = cap;
+			vm->rank.regions = tm_xmalloc(cap *
+						      sizeof(*vm->rank.regions));
+			break;
+		}
 }
 
 int tm_vm_init(struct tm_vm_rt *vm, const struct tm_config *cfg,
@@ -171,8 +205,6 @@ int tm_vm_init(struct tm_vm_rt *vm, const struct tm_config *cfg,
 					   sizeof(*vm->drain_buf));
 		vm->next_drain_ns = tm_sampler_next_drain_ns(vm->sampler);
 	}
-	vm->load_inc = vc->ident.weighted ? vc->ident.load_weight : 1;
-	vm->store_inc = vc->ident.weighted ? vc->ident.store_weight : 1;
 	if (vm_init_idents(vm, tm_seed_for(cfg->seed, host, index, SEED_IDENT),
 			   err))
 		return -1;
@@ -185,9 +217,12 @@ int tm_vm_init(struct tm_vm_rt *vm, const struct tm_config *cfg,
 
 void tm_vm_destroy(struct tm_vm_rt *vm)
 {
-	for (uint32_t i = 0; i < vm->nr_idents; i++)
+	for (uint32_t i = 0; i < vm->nr_idents; i++) {
 		if (vm->idents[i].st)
 			vm->idents[i].ops->free(vm->idents[i].st);
+		free(vm->idents[i].ref);
+		free(vm->idents[i].ref_base);
+	}
 	tm_stream_free(vm->stream);
 	tm_sampler_free(vm->sampler);
 	tm_migrator_free(vm->mig);
@@ -204,6 +239,7 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	free(vm->rank.hot);
 	free(vm->rank.promote);
 	free(vm->rank.demote);
+	free(vm->rank.regions);
 	free(vm->hot_idx);
 	free(vm->pair_p);
 	free(vm->pair_d);
@@ -233,14 +269,26 @@ static void first_touch(struct tm_vm_rt *vm, uint32_t idx)
 		vm->nr_static_fmem++;
 }
 
-/* One sample reaches the identifiers. */
-static inline void feed(struct tm_vm_rt *vm, uint32_t idx, uint8_t op)
+/* One sample (record r, dense index idx) reaches the identifiers, each
+ * with its own load/store weight (DESIGN.md §6.2). */
+static inline void feed(struct tm_vm_rt *vm, uint32_t idx,
+			const struct tm_record *r)
 {
-	uint32_t inc = op == TM_OP_STORE ? vm->store_inc : vm->load_inc;
+	unsigned store = r->op == TM_OP_STORE;
 	enum tm_tier tier = vm->pm.tier[idx];
+	struct tm_sample smp = {
+		.page = r->addr >> vm->page_shift,
+		.addr = r->addr,
+		.time_ns = r->time_ns,
+		.idx = idx,
+		.weight = vm->idents[0].inc[store],
+		.cpu = r->cpu,
+		.op = r->op,
+		.tier = (uint8_t)tier,
+	};
 
 	vm->total.samples_fmem += tier == TM_TIER_FMEM;
-	TM_SMP(vm, idx) += inc;
+	TM_SMP(vm, idx) += smp.weight;   /* in the main identifier's weights */
 	vm->total.nr_samples++;
 	/* One identifier (no shadows) is the common case: called directly it
 	 * costs ~20 instructions per sample less than through the loop, whose
@@ -249,11 +297,17 @@ static inline void feed(struct tm_vm_rt *vm, uint32_t idx, uint8_t op)
 	if (vm->nr_idents == 1) {
 		const struct tm_ident_rt *id = vm->idents;
 
-		id->ops->update(id->st, idx, inc, tier);
+		id->ops->update(id->st, &smp);
 		return;
 	}
-	for (uint32_t i = 0; i < vm->nr_idents; i++)
-		vm->idents[i].ops->update(vm->idents[i].st, idx, inc, tier);
+	for (uint32_t i = 0; i < vm->nr_idents; i++) {
+		struct tm_ident_rt *id = &vm->idents[i];
+
+		smp.weight = id->inc[store];
+		if (id->ref)
+			id->ref[idx] += smp.weight;
+		id->ops->update(id->st, &smp);
+	}
 }
 
 static void drain(struct tm_vm_rt *vm, uint64_t now_ns)
@@ -267,7 +321,7 @@ static void drain(struct tm_vm_rt *vm, uint64_t now_ns)
 			uint32_t idx = tm_pagemap_find(&vm->pm,
 						       r->addr >> vm->page_shift);
 
-			feed(vm, idx, r->op);
+			feed(vm, idx, r);
 		}
 	}
 	vm->next_drain_ns = tm_sampler_next_drain_ns(vm->sampler);
@@ -293,7 +347,7 @@ static inline void access_one(struct tm_vm_rt *vm, const struct tm_record *r,
 		vm->total.hits_static_fmem += w;
 	TM_ACC(vm, idx) += w;
 	if (vm->samples)
-		feed(vm, idx, r->op);
+		feed(vm, idx, r);
 	else
 		tm_sampler_push(vm->sampler, r);
 }
@@ -406,30 +460,61 @@ int tm_vm_advance(struct tm_vm_rt *vm, uint64_t until_ns, struct tm_error *err)
 
 /* ---- epoch: accuracy against truth, then the migration plan ---- */
 
+/* The main identifier's estimate of page idx (the migrator's coldness). */
 static uint64_t est_cb(void *ctx, uint32_t idx)
 {
-	const struct tm_ident_rt *id = ctx;
+	const struct tm_vm_rt *vm = ctx;
+	const struct tm_ident_rt *id = &vm->idents[0];
 
-	return id->ops->estimate(id->st, idx);
+	return id->ops->estimate(id->st, idx, vm->pm.page[idx]);
 }
 
-/* The identifier's ranking into vm->rank; exchange pairs only if `pairs`.
- * A two-heap SDH swaps the heap entries of the pairs it hands out (S3's
- * exchange, sdh.c), so it is asked for pairs only when the engine will
- * plan with them: the main identifier, mode exchange, no batch in flight.
- * A shadow's pairs, or pairs of a skipped epoch, would never be moved, and
- * their pages would sit in the wrong heap until their next sample. */
+/* Regions (hottest first) into hot pages: the touched pages of each
+ * region, in page order, until the hot list is full.  A region wider than
+ * the pages touched so far is matched against the dense page list instead
+ * of walked page by page. */
+static void regions_to_pages(struct tm_vm_rt *vm)
+{
+	struct tm_rank *r = &vm->rank;
+
+	r->nr_hot = 0;
+	for (size_t i = 0; i < r->nr_regions && r->nr_hot < r->cap; i++) {
+		const struct tm_region *g = &r->regions[i];
+
+		if (g->end - g->start > vm->pm.nr) {
+			for (uint32_t k = 0; k < vm->pm.nr && r->nr_hot < r->cap; k++)
+				if (vm->pm.page[k] >= g->start &&
+				    vm->pm.page[k] < g->end)
+					r->hot[r->nr_hot++] = k;
+			continue;
+		}
+		for (uint64_t pg = g->start; pg < g->end && r->nr_hot < r->cap;
+		     pg++) {
+			uint32_t k = tm_pagemap_find(&vm->pm, pg);
+
+			if (k != TM_PAGE_NONE)
+				r->hot[r->nr_hot++] = k;
+		}
+	}
+}
+
+/* The identifier's ranking into vm->rank; exchange pairs only if `pairs`:
+ * the main identifier, mode exchange, no batch in flight.  A kind may
+ * change its own state for the pairs it hands out (identifier.h), so it is
+ * asked for none when they would never be moved. */
 static void rank_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 		       bool pairs)
 {
 	uint64_t *pro = vm->rank.promote, *dem = vm->rank.demote;
 
-	vm->rank.nr_hot = vm->rank.nr_pairs = 0;
-	if (!pairs)
+	vm->rank.nr_hot = vm->rank.nr_pairs = vm->rank.nr_regions = 0;
+	if (!pairs || !(id->ops->kind.flags & TM_IDENT_PAIRS))
 		vm->rank.promote = vm->rank.demote = NULL;
 	id->ops->rank(id->st, &vm->rank);
 	vm->rank.promote = pro;
 	vm->rank.demote = dem;
+	if (id->ops->kind.flags & TM_IDENT_REGIONS)
+		regions_to_pages(vm);
 }
 
 /* Score one identifier's ranking (in vm->rank) against T (marked in
@@ -451,9 +536,12 @@ static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 	}
 	for (size_t i = 0; i < nr_true; i++) {
 		uint32_t idx = vm->truth_sel.idx[i];
-		uint64_t n = id->cum_window ? TM_SMP(vm, idx) :
-			     TM_SMP(vm, idx) - vm->smp_base[idx];
-		double d = fabs((double)id->ops->estimate(id->st, idx) -
+		uint64_t now = id->ref ? id->ref[idx] : TM_SMP(vm, idx);
+		uint64_t n = id->cum_window ? now :
+			     now - (id->ref ? id->ref_base[idx] :
+					      vm->smp_base[idx]);
+		double d = fabs((double)id->ops->estimate(id->st, idx,
+							  vm->pm.page[idx]) -
 				(double)n);
 
 		aae += d;
@@ -518,7 +606,6 @@ static void epoch_row(struct tm_strbuf *rows, const char *host,
 uint64_t tm_vm_plan_migration(struct tm_vm_rt *vm, uint64_t now_ns,
 			      uint64_t epoch_ns)
 {
-	struct tm_ident_rt *id = &vm->idents[0];
 	size_t nr_hot = vm->rank.nr_hot < vm->rank.cap ? vm->rank.nr_hot :
 			vm->rank.cap;
 	struct tm_mig_view v = {
@@ -534,7 +621,7 @@ uint64_t tm_vm_plan_migration(struct tm_vm_rt *vm, uint64_t now_ns,
 		.pair_demote = vm->pair_d,
 		.nr_pairs = vm->rank.nr_pairs,
 		.estimate = est_cb,
-		.estimate_ctx = id,
+		.estimate_ctx = vm,
 	};
 
 	for (size_t i = 0; i < nr_hot; i++)
@@ -570,6 +657,10 @@ static void reset_window(struct tm_vm_rt *vm, size_t nr_true)
 			vm->true_base[i] = TM_ACC(vm, i);
 			vm->smp_base[i] = TM_SMP(vm, i);
 		}
+		for (uint32_t k = 0; k < vm->nr_idents; k++)
+			if (vm->idents[k].ref)
+				memcpy(vm->idents[k].ref_base, vm->idents[k].ref,
+				       vm->pm.nr * sizeof(uint64_t));
 	}
 	for (uint32_t i = 0; i < vm->nr_idents; i++)
 		vm->idents[i].ops->epoch_end(vm->idents[i].st);
@@ -665,7 +756,9 @@ void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns)
 		for (uint32_t k = 0; k < vm->nr_idents; k++)
 			if (vm->idents[k].ops->moved)
 				vm->idents[k].ops->moved(vm->idents[k].st,
-							 mv->idx, mv->to_tier);
+							 mv->idx,
+							 vm->pm.page[mv->idx],
+							 mv->to_tier);
 	}
 	tm_migrator_done(vm->mig, &vm->last_batch, vm->cum, 2, now_ns);
 	vm->last_done_ns = now_ns;

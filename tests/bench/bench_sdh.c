@@ -137,10 +137,12 @@ static struct result run_cfg(const struct stream *st, uint32_t k,
 			     const struct tm_sdh_variant *var)
 {
 	const struct tm_identifier_ops *o = tm_identifier_find("sdh");
-	struct tm_ident_params p = { c, 0, 7 };
+	struct tm_ident_params p = { .cfg = c, .own = (*c).own.bytes,
+				       .nr_fmem_pages = 0, .seed = 7 };
 	struct result res = { 0, 0, 0, 0 };
 	uint64_t hot[1000], v;
-	struct tm_rank r = { hot, k, 0, NULL, NULL, 0 };
+	struct tm_rank r = { .hot = hot, .cap = k, .nr_hot = 0, .promote = NULL,
+				.demote = NULL, .nr_pairs = 0 };
 	uint32_t want = k < st->nr_seen ? k : st->nr_seen;
 	uint64_t kth = st->count[st->top[want - 1]];
 	void *s = o->new(&p);
@@ -148,7 +150,7 @@ static struct result run_cfg(const struct stream *st, uint32_t k,
 
 	tm_sdh_set_variant(s, var);
 	for (uint32_t n = 0; n < NR_SAMPLES; n++)
-		o->update(s, st->keys[n], 1, TM_TIER_FMEM);
+		tm_ident_feed(o, s, st->keys[n], 1, TM_TIER_FMEM);
 	o->rank(s, &r);
 	for (size_t i = 0; i < r.nr_hot; i++) {
 		double n = (double)st->count[hot[i]];
@@ -236,18 +238,19 @@ static void throughput(const struct stream *st, uint64_t k, bool two_heap)
 {
 	const struct tm_identifier_ops *o = tm_identifier_find("sdh");
 	struct tm_ident_config c;
-	struct tm_ident_params p = { &c, 0, 7 };
+	struct tm_ident_params p = { .cfg = &c, .own = c.own.bytes,
+				       .nr_fmem_pages = 0, .seed = 7 };
 	double best = 0;
 
 	tm_sdh_test_config(&c, 4, 8192, k);
-	c.selective_increment = false;
-	c.two_heap = two_heap;
+	tm_sdh_cfg(&c)->selective_increment = false;
+	tm_sdh_cfg(&c)->two_heap = two_heap;
 	for (int rep = 0; rep < 3; rep++) {
 		void *s = o->new(&p);
 		double t0 = now_s(), dt;
 
 		for (uint32_t n = 0; n < NR_SAMPLES; n++)
-			o->update(s, st->keys[n], 1,
+			tm_ident_feed(o, s, st->keys[n], 1,
 				  (st->keys[n] & 7) ? TM_TIER_SMEM : TM_TIER_FMEM);
 		dt = now_s() - t0;
 		if (NR_SAMPLES / dt > best)
@@ -265,12 +268,12 @@ enum edit { E_NONE, E_INTEGER, E_NO_SELECTIVE, E_MIN, E_ALL_ROWS,
 static void apply_edit(struct tm_ident_config *c, enum edit e)
 {
 	switch (e) {
-	case E_INTEGER: c->decay_rounding = TM_DECAY_INTEGER; break;
-	case E_NO_SELECTIVE: c->selective_increment = false; break;
-	case E_MIN: c->estimator = TM_EST_MIN; break;
-	case E_ALL_ROWS: c->estimator_rows = TM_EST_ALL; break;
-	case E_COOLING: c->cooling = true; break;
-	case E_NO_DECAY: c->decay = false; break;
+	case E_INTEGER: tm_sdh_cfg(c)->decay_rounding = TM_DECAY_INTEGER; break;
+	case E_NO_SELECTIVE: tm_sdh_cfg(c)->selective_increment = false; break;
+	case E_MIN: tm_sdh_cfg(c)->estimator = TM_EST_MIN; break;
+	case E_ALL_ROWS: tm_sdh_cfg(c)->estimator_rows = TM_EST_ALL; break;
+	case E_COOLING: tm_sdh_cfg(c)->cooling = true; break;
+	case E_NO_DECAY: tm_sdh_cfg(c)->decay = false; break;
 	default: break;
 	}
 }

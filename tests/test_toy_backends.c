@@ -1,0 +1,256 @@
+/*
+ * test_toy_backends.c - backends are one file and one table row (DESIGN.md
+ * §12): a toy identifier defined in this file alone is registered at start
+ * and runs end to end through config validation (its own schema), replay,
+ * region ranking and the output files.
+ *
+ * The toy "blocks" counts samples per block of `span` pages and ranks
+ * blocks (regions) by count, hottest first:
+ *
+ *   pages   0 1 | 2 3 | 4 5 | 6 7      span 2
+ *   samples 1 0 | 0 9 | 5 0 | 0 0      -> regions [2,4) 9, [4,6) 5, [0,2) 1
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "lib/alloc.h"
+#include "models/ident/identifier.h"
+#include "sim/config/config.h"
+#include "sim/engine/sim.h"
+#include "sim/output/output.h"
+#include "traces/tmt.h"
+
+#define TOY_BLOCKS 64
+
+struct toy_config {
+	uint32_t span;
+};
+
+struct toy {
+	uint32_t span;
+	uint64_t count[TOY_BLOCKS];
+};
+
+static void *toy_new(const struct tm_ident_params *p)
+{
+	const struct toy_config *c = p->own;
+	struct toy *t = tm_xcalloc(1, sizeof(*t));
+
+	t->span = c->span;
+	return t;
+}
+
+static void toy_update(void *st, const struct tm_sample *s)
+{
+	struct toy *t = st;
+	uint64_t b = s->page / t->span;   /* keyed by page number */
+
+	if (b < TOY_BLOCKS)
+		t->count[b] += s->weight;
+}
+
+static void toy_rank(void *st, struct tm_rank *r)
+{
+	struct toy *t = st;
+	uint8_t used[TOY_BLOCKS] = { 0 };
+
+	r->nr_regions = 0;
+	while (r->nr_regions < r->cap_regions) {
+		size_t best = TOY_BLOCKS;
+
+		for (size_t b = 0; b < TOY_BLOCKS; b++)
+			if (!used[b] && t->count[b] &&
+			    (best == TOY_BLOCKS || t->count[b] > t->count[best]))
+				best = b;
+		if (best == TOY_BLOCKS)
+			break;
+		used[best] = 1;
+		r->regions[r->nr_regions++] = (struct tm_region){
+			.start = best * t->span, .end = (best + 1) * t->span,
+			.score = t->count[best] };
+	}
+}
+
+static void toy_epoch_end(void *st)
+{
+	(void)st;
+}
+
+static uint64_t toy_estimate(const void *st, uint32_t idx, uint64_t page)
+{
+	const struct toy *t = st;
+
+	(void)idx;
+	return page / t->span < TOY_BLOCKS ? t->count[page / t->span] : 0;
+}
+
+static size_t toy_memory_bytes(const void *st)
+{
+	return sizeof(struct toy) + 0 * sizeof(st);
+}
+
+static const struct tm_cfg_key toy_keys[] = {
+	TM_CFG_KEY("span", TM_CFG_U64, 1, 64, "2", NULL, 0, TM_CFG_F_U32,
+		   struct toy_config, span, "pages per block"),
+};
+
+static const struct tm_identifier_ops toy_ops = {
+	.kind = {
+		.name = "blocks",
+		.help = "toy: samples per block of span pages",
+		.keys = toy_keys,
+		.nr_keys = 1,
+		.config_size = sizeof(struct toy_config),
+		.flags = TM_IDENT_SAMPLES | TM_IDENT_REGIONS,
+	},
+	.new = toy_new,
+	.update = toy_update,
+	.rank = toy_rank,
+	.epoch_end = toy_epoch_end,
+	.estimate = toy_estimate,
+	.memory_bytes = toy_memory_bytes,
+	.free = free,
+};
+
+static char dir[] = "/tmp/tmsim-toy-XXXXXX";
+static char path[400];
+
+static const char *at(const char *name)
+{
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return path;
+}
+
+static void write_file(const char *name, const char *text)
+{
+	FILE *f = fopen(at(name), "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Samples: page 0 x1, page 3 x9, page 4 x5 (period 1, one vCPU). */
+static void write_trace(void)
+{
+	struct tm_trace_info info = {
+		.kind = TM_TRACE_SAMPLES, .space = TM_ADDR_GVA,
+		.page_shift = 12, .load_period = 1, .store_period = 1,
+		.nr_vcpus = 1,
+	};
+	static const uint64_t pages[] = { 0, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+					  4, 4, 4, 4, 4 };
+	struct tm_record r[15];
+	struct tm_error err;
+	struct tm_tmt_writer *w;
+
+	memset(r, 0, sizeof(r));
+	for (size_t i = 0; i < 15; i++)
+		r[i] = (struct tm_record){ .time_ns = 1000 * i,
+					   .addr = pages[i] << 12 };
+	w = tm_tmt_writer_new(at("t.tmt"), &info, NULL, &err);
+	assert_non_null(w);
+	assert_int_equal(tm_tmt_writer_add(w, r, 15, &err), 0);
+	assert_int_equal(tm_tmt_writer_close(w, &err), 0);
+}
+
+static const char *config(const char *ident)
+{
+	static char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "name: toy\nduration: 10ms\nepoch: 5ms\n"
+		 "hosts:\n  - name: h\n    fmem: 8KiB\n    smem: 1GiB\n"
+		 "    vms:\n      - name: v\n        vcpus: 1\n"
+		 "        memory: 1MiB\n        fmem: 8KiB\n"
+		 "        trace: {file: t.tmt}\n"
+		 "        identifier: %s\n"
+		 "        migration: {mode: none}\n", ident);
+	return text;
+}
+
+static void test_toy_identifier(void **state)
+{
+	struct tm_run_opts opts = { .threads = 1 };
+	struct tm_error err = { 0 };
+	struct tm_config *cfg;
+	struct tm_sim *sim;
+	const struct tm_vm_rt *vm;
+	char buf[4096];
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	write_trace();
+	write_file("c.yaml", config("{kind: blocks, span: 2}"));
+	if (tm_config_load(at("c.yaml"), NULL, 0, &cfg, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(tm_sim_new(cfg, &sim, &err), 0);
+	assert_int_equal(tm_sim_run(sim, &opts, &err), 0);
+	vm = &sim->hosts[0].vms[0];
+	/* regions hottest first, each as its touched pages: [2,4) gives
+	 * page 3, [4,6) page 4, [0,2) page 0; the epoch scores the first
+	 * C = 2 of them */
+	assert_int_equal(vm->rank.nr_hot, 3);
+	assert_int_equal(vm->pm.page[vm->rank.hot[0]], 3);
+	assert_int_equal(vm->pm.page[vm->rank.hot[1]], 4);
+	assert_int_equal(vm->pm.page[vm->rank.hot[2]], 0);
+	assert_int_equal(tm_output_write(sim, at("out"), &err), 0);
+	f = fopen(at("out/epochs.csv"), "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	assert_non_null(strstr(buf, ",h,v,blocks,main,2,"));
+	tm_sim_free(sim);
+	tm_config_free(cfg);
+}
+
+/* The toy's schema is checked like any kind's: a key it does not take,
+ * and a value out of its bounds. */
+static void test_toy_schema(void **state)
+{
+	struct tm_error err = { 0 };
+	struct tm_config *cfg;
+
+	(void)state;
+	write_file("bad.yaml", config("{kind: blocks, width: 8}"));
+	assert_int_equal(tm_config_load(at("bad.yaml"), NULL, 0, &cfg, &err),
+			 -1);
+	assert_non_null(strstr(err.msg, ":14:36: hosts[0].vms[0].identifier."
+				       "width: not a key of identifier "
+				       "'blocks' (its keys: span;"));
+	write_file("bad.yaml", config("{kind: blocks, span: 65}"));
+	assert_int_equal(tm_config_load(at("bad.yaml"), NULL, 0, &cfg, &err),
+			 -1);
+	assert_non_null(strstr(err.msg, "identifier.span: expected an integer "
+				       "between 1 and 64"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_toy_identifier),
+		cmocka_unit_test(test_toy_schema),
+	};
+	struct tm_error err;
+	int rc;
+
+	if (!mkdtemp(dir))
+		return 1;
+	if (tm_identifier_register(&toy_ops, &err)) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	if (fork() == 0)
+		execlp("rm", "rm", "-rf", dir, (char *)NULL);
+	return rc;
+}
