@@ -62,9 +62,31 @@ static struct tm_record *slurp(struct tm_stream *s, size_t *nr)
 	return all;
 }
 
+/* The options of a test: common ones and each importer's own. */
+struct topts {
+	struct tm_import_opts o;
+	struct tm_import_perf_opts perf;
+	struct tm_import_lackey_opts lk;
+};
+
+static void topts_init(struct topts *t)
+{
+	tm_import_opts_init(&t->o);
+	tm_importer_config_init(&tm_importer_perf_script, &t->perf);
+	tm_importer_config_init(&tm_importer_lackey, &t->lk);
+}
+
+static void set_str(char *dst, size_t sz, const char *s)
+{
+	snprintf(dst, sz, "%s", s);
+}
+
+#define SET_EVENT(t, s) set_str((t)->perf.event, sizeof((t)->perf.event), s)
+#define SET_FIELDS(t, s) set_str((t)->perf.fields, sizeof((t)->perf.fields), s)
+
 static struct tm_record *import(const char *from, const char *path,
-				const struct tm_import_opts *o, size_t *nr,
-				struct tm_trace_info *info)
+				const void *cfg, const struct tm_import_opts *o,
+				size_t *nr, struct tm_trace_info *info)
 {
 	const struct tm_importer_ops *imp = tm_importer_find(from);
 	struct tm_stream *s = NULL;
@@ -72,7 +94,7 @@ static struct tm_record *import(const char *from, const char *path,
 	struct tm_record *r;
 
 	assert_non_null(imp);
-	if (imp->open(path, o, &s, &err))
+	if (imp->open(path, cfg, o, &s, &err))
 		fail_msg("%s", err.msg);
 	if (info)
 		*info = s->info;
@@ -82,7 +104,7 @@ static struct tm_record *import(const char *from, const char *path,
 }
 
 /* Open must fail with code and a message holding every `want` string. */
-static void expect_fail(const char *from, const char *path,
+static void expect_fail(const char *from, const char *path, const void *cfg,
 			const struct tm_import_opts *o, enum tm_err code, ...)
 {
 	struct tm_stream *s = NULL;
@@ -90,7 +112,7 @@ static void expect_fail(const char *from, const char *path,
 	const char *want;
 	va_list ap;
 
-	if (!tm_importer_find(from)->open(path, o, &s, &err)) {
+	if (!tm_importer_find(from)->open(path, cfg, o, &s, &err)) {
 		/* streaming importers report content errors while read */
 		struct tm_record buf[64];
 		ssize_t got;
@@ -169,16 +191,16 @@ static void check_sorted(const struct tm_record *r, size_t n)
 
 static void test_perfdata_fixture(void **state)
 {
-	struct tm_import_opts o;
+	struct topts o;
 	struct tm_import_stats st;
 	struct tm_trace_info info;
 	size_t n, per_cpu[2] = { 0, 0 };
 	struct tm_record *r;
 
 	(void)state;
-	tm_import_opts_init(&o);
-	o.stats = &st;
-	r = import("perf-data", fixture(PERF_DATA), &o, &n, &info);
+	topts_init(&o);
+	o.o.stats = &st;
+	r = import("perf-data", fixture(PERF_DATA), &o.perf, &o.o, &n, &info);
 	assert_int_equal(n, NR_FIXTURE_SAMPLES);
 	assert_int_equal(st.nr_samples, NR_FIXTURE_SAMPLES);
 	assert_int_equal(st.nr_addr0, 0);
@@ -203,15 +225,15 @@ static void test_perfdata_fixture(void **state)
 /* The two perf importers agree record for record on one recording. */
 static void agree(enum tm_import_addr addr, size_t want)
 {
-	struct tm_import_opts o;
+	struct topts o;
 	struct tm_trace_info ia, ib;
 	struct tm_record *a, *b;
 	size_t na, nb;
 
-	tm_import_opts_init(&o);
-	o.addr = addr;
-	a = import("perf-data", fixture(PERF_DATA), &o, &na, &ia);
-	b = import("perf-script", fixture(PERF_SCRIPT), &o, &nb, &ib);
+	topts_init(&o);
+	o.perf.addr = addr;
+	a = import("perf-data", fixture(PERF_DATA), &o.perf, &o.o, &na, &ia);
+	b = import("perf-script", fixture(PERF_SCRIPT), &o.perf, &o.o, &nb, &ib);
 	assert_int_equal(na, want);
 	assert_int_equal(nb, want);
 	for (size_t i = 0; i < na; i++) {
@@ -238,28 +260,28 @@ static void test_perf_importers_agree(void **state)
 
 static void test_perfdata_event_filter(void **state)
 {
-	struct tm_import_opts o;
+	struct topts o;
 	size_t n;
 
 	(void)state;
-	tm_import_opts_init(&o);
-	o.event = "page-faults"; /* from HEADER_EVENT_DESC */
-	free(import("perf-data", fixture(PERF_DATA), &o, &n, NULL));
+	topts_init(&o);
+	SET_EVENT(&o, "page-faults"); /* from HEADER_EVENT_DESC */
+	free(import("perf-data", fixture(PERF_DATA), &o.perf, &o.o, &n, NULL));
 	assert_int_equal(n, NR_FIXTURE_SAMPLES);
-	o.event = "0";
-	free(import("perf-data", fixture(PERF_DATA), &o, &n, NULL));
+	SET_EVENT(&o, "0");
+	free(import("perf-data", fixture(PERF_DATA), &o.perf, &o.o, &n, NULL));
 	assert_int_equal(n, NR_FIXTURE_SAMPLES);
-	o.event = "page-faults";
-	free(import("perf-script", fixture(PERF_SCRIPT), &o, &n, NULL));
+	SET_EVENT(&o, "page-faults");
+	free(import("perf-script", fixture(PERF_SCRIPT), &o.perf, &o.o, &n, NULL));
 	assert_int_equal(n, NR_FIXTURE_SAMPLES);
-	o.event = "minor-faults";
-	free(import("perf-script", fixture(PERF_SCRIPT), &o, &n, NULL));
+	SET_EVENT(&o, "minor-faults");
+	free(import("perf-script", fixture(PERF_SCRIPT), &o.perf, &o.o, &n, NULL));
 	assert_int_equal(n, 0);
-	o.event = "cycles";
-	expect_fail("perf-data", fixture(PERF_DATA), &o, TM_ERR_USAGE,
+	SET_EVENT(&o, "cycles");
+	expect_fail("perf-data", fixture(PERF_DATA), &o.perf, &o.o, TM_ERR_USAGE,
 		    "--event cycles", "page-faults", NULL);
-	o.event = "1";
-	expect_fail("perf-data", fixture(PERF_DATA), &o, TM_ERR_USAGE,
+	SET_EVENT(&o, "1");
+	expect_fail("perf-data", fixture(PERF_DATA), &o.perf, &o.o, TM_ERR_USAGE,
 		    "expected 0..0", NULL);
 }
 
@@ -268,20 +290,20 @@ static void test_perfdata_truncated(void **state)
 {
 	size_t len;
 	char *p = read_all(fixture(PERF_DATA), &len);
-	struct tm_import_opts o;
+	struct topts o;
 	static const size_t cuts[] = { 0, 10, 20, 103, 150, 264, 300, 1000, 5000 };
 
 	(void)state;
-	tm_import_opts_init(&o);
+	topts_init(&o);
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
-		expect_fail("perf-data", tmpfile_with(p, cuts[i]), &o, TM_ERR_FORMAT,
+		expect_fail("perf-data", tmpfile_with(p, cuts[i]), &o.perf, &o.o, TM_ERR_FORMAT,
 			    tmp_path, NULL);
-	expect_fail("perf-data", tmpfile_with(p, 150), &o, TM_ERR_FORMAT,
+	expect_fail("perf-data", tmpfile_with(p, 150), &o.perf, &o.o, TM_ERR_FORMAT,
 		    "@24: attrs section", "past the end of the file", NULL);
-	expect_fail("perf-data", tmpfile_with(p, len - 1), &o, TM_ERR_FORMAT,
+	expect_fail("perf-data", tmpfile_with(p, len - 1), &o.perf, &o.o, TM_ERR_FORMAT,
 		    "feature section", NULL);
 	for (size_t cut = 0; cut < len; cut += 13)
-		expect_fail("perf-data", tmpfile_with(p, cut), &o, TM_ERR_FORMAT,
+		expect_fail("perf-data", tmpfile_with(p, cut), &o.perf, &o.o, TM_ERR_FORMAT,
 			    "@", NULL);
 	unlink(tmp_path);
 	free(p);
@@ -307,16 +329,16 @@ static void test_perfdata_malformed(void **state)
 	size_t len, data_off;
 	char *p = read_all(fixture(PERF_DATA), &len);
 	char *q = malloc(len);
-	struct tm_import_opts o;
+	struct topts o;
 
 	(void)state;
-	tm_import_opts_init(&o);
+	topts_init(&o);
 	data_off = get64(p, 40);
 #define MUTATE(stmt, ...)                                                      \
 	do {                                                                   \
 		memcpy(q, p, len);                                             \
 		stmt;                                                          \
-		expect_fail("perf-data", tmpfile_with(q, len), &o,             \
+		expect_fail("perf-data", tmpfile_with(q, len), &o.perf, &o.o, \
 			    TM_ERR_FORMAT, __VA_ARGS__, NULL);                 \
 	} while (0)
 	MUTATE(memcpy(q, "PERFILE3", 8), "@0: bad magic");
@@ -483,7 +505,7 @@ static const struct syn_sample syn_samples[] = {
 static void test_perfdata_synthetic_sorted(void **state)
 {
 	struct buf *f = malloc(sizeof(*f));
-	struct tm_import_opts o;
+	struct topts o;
 	struct tm_import_stats st;
 	struct tm_trace_info info;
 	struct tm_record *r;
@@ -491,9 +513,9 @@ static void test_perfdata_synthetic_sorted(void **state)
 
 	(void)state;
 	syn_file(f, syn_attrs, 2, syn_samples, 6);
-	tm_import_opts_init(&o);
-	o.stats = &st;
-	r = import("perf-data", tmpfile_with(f->p, f->len), &o, &n, &info);
+	topts_init(&o);
+	o.o.stats = &st;
+	r = import("perf-data", tmpfile_with(f->p, f->len), &o.perf, &o.o, &n, &info);
 	assert_int_equal(n, 5);
 	assert_int_equal(st.nr_addr0, 1);
 	assert_int_equal(st.nr_skipped, 1);
@@ -511,17 +533,17 @@ static void test_perfdata_synthetic_sorted(void **state)
 	assert_int_equal(info.store_period, 1000);
 	assert_int_equal(info.nr_vcpus, 2);
 
-	o.addr = TM_IMPORT_PHYS; /* sample 2 has phys 0 now */
+	o.perf.addr = TM_IMPORT_PHYS; /* sample 2 has phys 0 now */
 	free(r);
-	r = import("perf-data", tmp_path, &o, &n, NULL);
+	r = import("perf-data", tmp_path, &o.perf, &o.o, &n, NULL);
 	assert_int_equal(n, 5);
 	assert_int_equal(r[0].addr, 0xc000);
 	assert_int_equal(st.nr_addr0, 1);
 
-	o.addr = TM_IMPORT_VIRT;
-	o.event = "1"; /* attr index 1: the stores */
+	o.perf.addr = TM_IMPORT_VIRT;
+	SET_EVENT(&o, "1"); /* attr index 1: the stores */
 	free(r);
-	r = import("perf-data", tmp_path, &o, &n, &info);
+	r = import("perf-data", tmp_path, &o.perf, &o.o, &n, &info);
 	assert_int_equal(n, 1);
 	assert_int_equal(st.nr_filtered, 4);
 	assert_int_equal(info.load_period, 1000);
@@ -534,38 +556,38 @@ static void test_perfdata_synthetic_errors(void **state)
 {
 	struct buf *f = malloc(sizeof(*f));
 	struct syn_attr a[2] = { syn_attrs[0], syn_attrs[1] };
-	struct tm_import_opts o;
+	struct topts o;
 	size_t data_off;
 
 	(void)state;
-	tm_import_opts_init(&o);
+	topts_init(&o);
 	/* a sample whose id is in no attr */
 	data_off = syn_file(f, syn_attrs, 2, syn_samples, 1);
 	put64(f->p, data_off + 8, 4242);
-	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o, TM_ERR_FORMAT,
+	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o.perf, &o.o, TM_ERR_FORMAT,
 		    "sample id 4242", NULL);
 	/* a callchain longer than the record */
 	syn_file(f, syn_attrs, 2, syn_samples, 1);
 	put64(f->p, data_off + 8 + 8 * 7 + 8 * 5, 1000);
-	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o, TM_ERR_FORMAT,
+	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o.perf, &o.o, TM_ERR_FORMAT,
 		    "CALLCHAIN: 1000 entries", NULL);
 	/* samples without TIME */
 	a[0].sample_type &= ~(uint64_t)S_TIME;
 	syn_file(f, a, 1, syn_samples, 1);
-	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o, TM_ERR_FORMAT,
+	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o.perf, &o.o, TM_ERR_FORMAT,
 		    "no TIME", NULL);
 	/* --addr phys without PHYS_ADDR */
 	a[0] = syn_attrs[0];
 	a[0].sample_type &= ~(uint64_t)S_PHYS;
 	syn_file(f, a, 1, syn_samples, 1);
-	o.addr = TM_IMPORT_PHYS;
-	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o, TM_ERR_FORMAT,
+	o.perf.addr = TM_IMPORT_PHYS;
+	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o.perf, &o.o, TM_ERR_FORMAT,
 		    "no PHYS_ADDR", "--phys-data", NULL);
 	/* two events that cannot be told apart */
 	a[0].sample_type = a[1].sample_type = S_TIME | S_ADDR;
 	a[1].sample_type |= S_CPU;
 	syn_file(f, a, 2, syn_samples, 1);
-	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o, TM_ERR_FORMAT,
+	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o.perf, &o.o, TM_ERR_FORMAT,
 		    "cannot be told apart", NULL);
 	unlink(tmp_path);
 	free(f);
@@ -577,21 +599,21 @@ static void test_perfscript_errors(void **state)
 	char *p = read_all(fixture(PERF_SCRIPT), &len);
 	char *line2 = strchr(p, '\n') + 1;
 	char *bad = malloc(len + 64);
-	struct tm_import_opts o;
+	struct topts o;
 	size_t n1 = (size_t)(line2 - p);
 
 	(void)state;
-	tm_import_opts_init(&o);
+	topts_init(&o);
 	/* line 2 replaced by garbage */
 	memcpy(bad, p, n1);
 	strcpy(bad + n1, "hello world\n");
-	expect_fail("perf-script", tmpfile_with(bad, strlen(bad)), &o, TM_ERR_FORMAT,
+	expect_fail("perf-script", tmpfile_with(bad, strlen(bad)), &o.perf, &o.o, TM_ERR_FORMAT,
 		    ":2:1: 'hello'; expected pid/tid", NULL);
 	/* a bad hex address in column 61 of line 1 */
 	memcpy(bad, p, n1 + 1);
 	bad[n1] = '\0';
 	memcpy(strstr(bad, "4bb2b0"), "4bx2b0", 6);
-	expect_fail("perf-script", tmpfile_with(bad, n1), &o, TM_ERR_FORMAT,
+	expect_fail("perf-script", tmpfile_with(bad, n1), &o.perf, &o.o, TM_ERR_FORMAT,
 		    ":1:", "addr '4bx2b0'; expected a hex number", NULL);
 	/* callchain lines after a sample (perf script without -G): the sample
 	 * line lacks ip and phys_addr, which perf printed on the next lines */
@@ -603,18 +625,18 @@ static void test_perfscript_errors(void **state)
 			bad[strlen(bad) - 1] = '\0';
 	}
 	strcat(bad, "\n\tffffffff817554ea\n");
-	expect_fail("perf-script", tmpfile_with(bad, strlen(bad)), &o, TM_ERR_FORMAT,
+	expect_fail("perf-script", tmpfile_with(bad, strlen(bad)), &o.perf, &o.o, TM_ERR_FORMAT,
 		    ":1:", "run perf script with -G", NULL);
 	/* a -F list that does not match the text */
-	o.script_fields = "tid,cpu,time,event,addr,period";
-	expect_fail("perf-script", fixture(PERF_SCRIPT), &o, TM_ERR_FORMAT,
+	SET_FIELDS(&o, "tid,cpu,time,event,addr,period");
+	expect_fail("perf-script", fixture(PERF_SCRIPT), &o.perf, &o.o, TM_ERR_FORMAT,
 		    ":1:2: '", "expected a pid or tid", NULL);
-	o.script_fields = "pid,tid,time,addr,sym";
-	expect_fail("perf-script", fixture(PERF_SCRIPT), &o, TM_ERR_USAGE,
+	SET_FIELDS(&o, "pid,tid,time,addr,sym");
+	expect_fail("perf-script", fixture(PERF_SCRIPT), &o.perf, &o.o, TM_ERR_USAGE,
 		    "'sym' is not supported", NULL);
-	o.script_fields = "pid,tid,cpu,time,event,addr,period";
-	o.addr = TM_IMPORT_PHYS;
-	expect_fail("perf-script", fixture(PERF_SCRIPT), &o, TM_ERR_USAGE,
+	SET_FIELDS(&o, "pid,tid,cpu,time,event,addr,period");
+	o.perf.addr = TM_IMPORT_PHYS;
+	expect_fail("perf-script", fixture(PERF_SCRIPT), &o.perf, &o.o, TM_ERR_USAGE,
 		    "phys_addr", NULL);
 	unlink(tmp_path);
 	free(p);
@@ -635,15 +657,15 @@ static void test_lackey_fixture(void **state)
 {
 	size_t len, n, ops[3] = { 0 };
 	char *text = read_all(fixture(LACKEY), &len);
-	struct tm_import_opts o;
+	struct topts o;
 	struct tm_import_stats st;
 	struct tm_trace_info info;
 	struct tm_record *r;
 
 	(void)state;
-	tm_import_opts_init(&o);
-	o.stats = &st;
-	r = import("lackey", fixture(LACKEY), &o, &n, &info);
+	topts_init(&o);
+	o.o.stats = &st;
+	r = import("lackey", fixture(LACKEY), &o.lk, &o.o, &n, &info);
 	assert_int_equal(n, count_lackey_accesses(text));
 	assert_int_equal(n, NR_LACKEY_ACCESSES);
 	assert_int_equal(st.nr_records, n);
@@ -665,9 +687,9 @@ static void test_lackey_fixture(void **state)
 	assert_int_equal(r[0].weight, 1);
 	free(r);
 
-	o.time = TM_IMPORT_TIME_INDEX;
-	o.rate_per_s = 1e6; /* one access per microsecond */
-	r = import("lackey", fixture(LACKEY), &o, &n, NULL);
+	o.lk.time = TM_IMPORT_TIME_INDEX;
+	o.lk.rate_per_s = 1e6; /* one access per microsecond */
+	r = import("lackey", fixture(LACKEY), &o.lk, &o.o, &n, NULL);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(r[i].time_ns, 1000 * i);
 	free(r);
@@ -679,7 +701,7 @@ static void test_lackey_without_I_lines(void **state)
 	size_t len, k = 0, n;
 	char *text = read_all(fixture(LACKEY), &len);
 	char *out = malloc(len + 1);
-	struct tm_import_opts o;
+	struct topts o;
 	struct tm_record *r;
 
 	(void)state;
@@ -692,13 +714,13 @@ static void test_lackey_without_I_lines(void **state)
 		}
 		l += ll;
 	}
-	tm_import_opts_init(&o);
-	r = import("lackey", tmpfile_with(out, k), &o, &n, NULL);
+	topts_init(&o);
+	r = import("lackey", tmpfile_with(out, k), &o.lk, &o.o, &n, NULL);
 	assert_int_equal(n, NR_LACKEY_ACCESSES);
 	assert_int_equal(r[n - 1].time_ns, n - 1); /* auto: index at 1e9/s */
 	free(r);
-	o.time = TM_IMPORT_TIME_INSTR;
-	expect_fail("lackey", tmp_path, &o, TM_ERR_FORMAT, "access before any I line",
+	o.lk.time = TM_IMPORT_TIME_INSTR;
+	expect_fail("lackey", tmp_path, &o.lk, &o.o, TM_ERR_FORMAT, "access before any I line",
 		    "--time index", NULL);
 	unlink(tmp_path);
 	free(text);
@@ -718,15 +740,13 @@ static void test_lackey_errors(void **state)
 		{ "I  g400,3\n", ":1:4: 'g'; expected a hex address" },
 		{ " L 11112222333344445,8\n", ":1:20: '5'; expected at most 16 hex" },
 	};
-	struct tm_import_opts o;
+	struct topts o;
 
 	(void)state;
-	tm_import_opts_init(&o);
+	topts_init(&o);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		expect_fail("lackey", tmpfile_with(cases[i].text, strlen(cases[i].text)),
-			    &o, TM_ERR_FORMAT, cases[i].want, NULL);
-	o.addr = TM_IMPORT_PHYS;
-	expect_fail("lackey", tmp_path, &o, TM_ERR_USAGE, "virtual addresses", NULL);
+			    &o.lk, &o.o, TM_ERR_FORMAT, cases[i].want, NULL);
 	unlink(tmp_path);
 }
 
@@ -776,7 +796,7 @@ static struct tm_record *read_tmt(const char *path, size_t *n, struct tm_trace_i
 static void test_cmd_import(void **state)
 {
 	char dir[] = "/tmp/test_import_cmd.XXXXXX", out[128];
-	struct tm_import_opts o;
+	struct topts o;
 	struct tm_trace_info info;
 	struct tm_record *a, *b;
 	size_t na, nb, nt = 0;
@@ -786,8 +806,8 @@ static void test_cmd_import(void **state)
 	snprintf(out, sizeof(out), "%s/x.tmt", dir);
 	assert_int_equal(run_cmd((const char *[]){ "import", "--from", "perf-data",
 		fixture(PERF_DATA), "-o", out, NULL }), 0);
-	tm_import_opts_init(&o);
-	a = import("perf-data", fixture(PERF_DATA), &o, &na, NULL);
+	topts_init(&o);
+	a = import("perf-data", fixture(PERF_DATA), &o.perf, &o.o, &na, NULL);
 	b = read_tmt(out, &nb, &info);
 	assert_int_equal(na, nb);
 	assert_memory_equal(a, b, na * sizeof(*a));
@@ -802,7 +822,7 @@ static void test_cmd_import(void **state)
 	assert_int_equal(info.kind, TM_TRACE_SAMPLES);
 	assert_int_equal(info.load_period, 3);
 	assert_int_equal(info.store_period, 5);
-	a = import("lackey", fixture(LACKEY), &o, &na, NULL);
+	a = import("lackey", fixture(LACKEY), &o.lk, &o.o, &na, NULL);
 	struct tm_sampler_config c = { .load_period = 3, .store_period = 5,
 				       .ring_entries = 1 };
 	struct tm_sampler *smp = tm_sampler_new(&c, 1, 1);
