@@ -671,6 +671,31 @@ static void test_help_lists_importers(void **state)
 	free(help);
 }
 
+/* docs/importers.md holds each built-in importer's options table as its
+ * schema prints it (tm_cfg_print_markdown): every row, verbatim. */
+static void test_docs_match_schemas(void **state)
+{
+	size_t len;
+	char *doc = read_all("docs/importers.md", &len);
+
+	(void)state;
+	for (size_t i = 0; i < tm_importer_kinds.nr_builtin; i++) {
+		const struct tm_kind *k = tm_importer_kinds.builtin[i];
+		char *rows = NULL, *line;
+		size_t sz = 0;
+		FILE *f = open_memstream(&rows, &sz);
+
+		tm_cfg_print_markdown(f, k->keys, k->nr_keys);
+		fclose(f);
+		for (line = strtok(rows, "\n"); line; line = strtok(NULL, "\n"))
+			if (!strstr(doc, line))
+				fail_msg("docs/importers.md lacks %s's row\n%s",
+					 k->name, line);
+		free(rows);
+	}
+	free(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_importer_defaults),
 		cmocka_unit_test(test_toy_importer),
 		cmocka_unit_test(test_help_lists_importers),
+		cmocka_unit_test(test_docs_match_schemas),
 		cmocka_unit_test(test_perfdata_fixture),
 		cmocka_unit_test(test_perf_importers_agree),
 		cmocka_unit_test(test_perfdata_event_filter),
