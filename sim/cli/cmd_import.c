@@ -1,7 +1,12 @@
 /*
- * cmd_import.c - `tmsim import`: convert a perf.data file, perf script text
- * or valgrind lackey output into a .tmt trace (DESIGN.md §5, §9; formats
- * and field meanings in docs/importers.md).
+ * cmd_import.c - `tmsim import`: convert a recording into a .tmt trace with
+ * the importer --from names (DESIGN.md §5, §9, §12; formats and field
+ * meanings in docs/importers.md).
+ *
+ * Nothing here knows an importer: it is found in the family
+ * tm_importer_kinds, its options are parsed through its schema and the
+ * common rows below, and --help prints both.  The importer's provenance hook
+ * adds what it did to the trace header.
  *
  * Optionally emulates PEBS at import (--sample-period): a full (accesses)
  * trace goes through the sampler's counters (models/sampler.h) and every

@@ -1,5 +1,5 @@
 /*
- * import_perfdata.c - the "perf-data" importer: reads perf.data (file mode,
+ * perfdata.c - the "perf-data" importer: reads perf.data (file mode,
  * "PERFILE2") directly and yields its samples as a samples trace.
  *
  * Layout (reference/peers.md (a), "perf.data from C"; perf's

@@ -1,5 +1,5 @@
 /*
- * import_perfscript.c - the "perf-script" importer: the text printed by
+ * perfscript.c - the "perf-script" importer: the text printed by
  *   perf script -F pid,tid,cpu,time,event,ip,addr,phys_addr,period,weight,data_src --ns
  * (the -F list is an option, TM_IMPORT_SCRIPT_FIELDS by default; any subset
  * holding time, period and the address field is accepted).
