@@ -322,6 +322,18 @@ void tm_cfg_print_help(FILE *f, const struct tm_cfg_key *keys, size_t nr,
 	}
 }
 
+/* s as a Markdown table cell: '|' (enum values, "a|b") escaped. */
+static void md_cell(FILE *f, const char *s)
+{
+	fputs("| ", f);
+	for (; *s; s++) {
+		if (*s == '|')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc(' ', f);
+}
+
 void tm_cfg_print_markdown(FILE *f, const struct tm_cfg_key *keys, size_t nr)
 {
 	for (size_t i = 0; i < nr; i++) {
@@ -329,9 +341,12 @@ void tm_cfg_print_markdown(FILE *f, const struct tm_cfg_key *keys, size_t nr)
 		char b[96];
 
 		tm_cfg_format_bounds(k, b, sizeof(b));
-		fprintf(f, "| `%s` | %s | %s | %s | %s |\n", k->pattern,
-			metavar(k), (k->flags & TM_CFG_REQUIRED) ? "required" :
-			k->def ? k->def : "derived", b, k->doc ? k->doc : "");
+		fprintf(f, "| `%s` | %s ", k->pattern, metavar(k));
+		md_cell(f, (k->flags & TM_CFG_REQUIRED) ? "required" :
+			k->def ? k->def : "derived");
+		md_cell(f, b);
+		md_cell(f, k->doc ? k->doc : "");
+		fputs("|\n", f);
 	}
 }
 

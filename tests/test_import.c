@@ -1,7 +1,10 @@
 /*
- * test_import.c - the trace importers (traces/import*.c) on real fixtures
- * made by perf and valgrind (tests/fixtures/README.md says how), on
- * synthetic perf.data files written byte by byte here, and on broken inputs.
+ * test_import.c - the trace importers (traces/import/) on real fixtures
+ * made by perf and valgrind (tests/fixtures/README.md says how) and on
+ * broken inputs (synthetic perf.data files: test_perfdata_synthetic.c);
+ * the importer family: every importer's schema, a toy importer registered
+ * from this file alone, `tmsim import --help` and docs/importers.md
+ * generated from the schemas.
  *
  * Run from the repository root (make check does); TMSIM_FIXTURES overrides
  * the fixture folder.  Neither perf nor valgrind is needed at run time.
@@ -22,144 +25,9 @@
 #include "models/sampler.h"
 #include "lib/alloc.h"
 #include "sim/cli/cli.h"
+#include "tests/import_util.h"
 #include "traces/import/import.h"
 #include "traces/tmt.h"
-
-#define PERF_DATA "pagetouch.perf.data"
-#define PERF_SCRIPT "pagetouch.perf-script.txt"
-#define LACKEY "lackey_tiny.lackey.txt"
-/* perf record reported "90 samples"; `wc -l` of the script text is 90. */
-#define NR_FIXTURE_SAMPLES 90
-/* `grep -c '^ [LSM]' lackey_tiny.lackey.txt` prints 96 (32 each). */
-#define NR_LACKEY_ACCESSES 96
-
-static const char *fixture(const char *name)
-{
-	static char path[4][512];
-	static unsigned k;
-	const char *dir = getenv("TMSIM_FIXTURES");
-
-	k = (k + 1) % 4;
-	snprintf(path[k], sizeof(path[k]), "%s/%s", dir ? dir : "tests/fixtures", name);
-	return path[k];
-}
-
-/* Read a whole stream into a malloc'd array. */
-static struct tm_record *slurp(struct tm_stream *s, size_t *nr)
-{
-	struct tm_record *all = NULL, buf[37]; /* odd batch size on purpose */
-	struct tm_error err = { 0 };
-	size_t n = 0;
-	ssize_t got;
-
-	while ((got = tm_stream_read(s, buf, 37, &err)) > 0) {
-		all = realloc(all, (n + (size_t)got) * sizeof(*all));
-		memcpy(all + n, buf, (size_t)got * sizeof(*buf));
-		n += (size_t)got;
-	}
-	assert_int_equal(got, 0);
-	*nr = n;
-	return all;
-}
-
-static struct tm_record *import(const char *from, const char *path,
-				const struct tm_import_opts *o, size_t *nr,
-				struct tm_trace_info *info)
-{
-	const struct tm_importer_ops *imp = tm_importer_find(from);
-	struct tm_stream *s = NULL;
-	struct tm_error err = { 0 };
-	struct tm_record *r;
-
-	assert_non_null(imp);
-	if (imp->open(path, o, &s, &err))
-		fail_msg("%s", err.msg);
-	if (info)
-		*info = s->info;
-	r = slurp(s, nr);
-	tm_stream_free(s);
-	return r;
-}
-
-/* Open must fail with code and a message holding every `want` string. */
-static void expect_fail(const char *from, const char *path,
-			const struct tm_import_opts *o, enum tm_err code, ...)
-{
-	struct tm_stream *s = NULL;
-	struct tm_error err = { 0 };
-	const char *want;
-	va_list ap;
-
-	if (!tm_importer_find(from)->open(path, o, &s, &err)) {
-		/* streaming importers report content errors while read */
-		struct tm_record buf[64];
-		ssize_t got;
-
-		while ((got = tm_stream_read(s, buf, 64, &err)) > 0)
-			;
-		tm_stream_free(s);
-		if (got == 0)
-			fail_msg("%s: import of %s succeeded", from, path);
-	}
-	if (err.code != code)
-		fail_msg("code %s, expected %s: %s", tm_err_name(err.code),
-			 tm_err_name(code), err.msg);
-	va_start(ap, code);
-	while ((want = va_arg(ap, const char *)))
-		if (!strstr(err.msg, want))
-			fail_msg("message '%s' lacks '%s'", err.msg, want);
-	va_end(ap);
-}
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *p;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	*len = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	p = malloc(*len + 1);
-	assert_int_equal(fread(p, 1, *len, f), *len);
-	p[*len] = '\0';
-	fclose(f);
-	return p;
-}
-
-static void write_all(const char *path, const void *p, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(p, 1, len, f), len);
-	fclose(f);
-}
-
-static char tmp_path[64];
-
-static const char *tmpfile_with(const void *p, size_t len)
-{
-	int fd;
-
-	snprintf(tmp_path, sizeof(tmp_path), "/tmp/test_import.XXXXXX");
-	fd = mkstemp(tmp_path);
-	assert_true(fd >= 0);
-	close(fd);
-	write_all(tmp_path, p, len);
-	return tmp_path;
-}
-
-static void test_registry(void **state)
-{
-	(void)state;
-	assert_ptr_equal(tm_importer_find("perf-data"), &tm_importer_perf_data);
-	assert_ptr_equal(tm_importer_find("perf-script"), &tm_importer_perf_script);
-	assert_ptr_equal(tm_importer_find("lackey"), &tm_importer_lackey);
-	assert_null(tm_importer_find("pin"));
-	assert_non_null(tm_importer_at(2));
-	assert_null(tm_importer_at(3));
-}
 
 static void check_sorted(const struct tm_record *r, size_t n)
 {
@@ -169,16 +37,16 @@ static void check_sorted(const struct tm_record *r, size_t n)
 
 static void test_perfdata_fixture(void **state)
 {
-	struct tm_import_opts o;
+	struct topts o;
 	struct tm_import_stats st;
 	struct tm_trace_info info;
 	size_t n, per_cpu[2] = { 0, 0 };
 	struct tm_record *r;
 
 	(void)state;
-	tm_import_opts_init(&o);
-	o.stats = &st;
-	r = import("perf-data", fixture(PERF_DATA), &o, &n, &info);
+	topts_init(&o);
+	o.o.stats = &st;
+	r = import("perf-data", fixture(PERF_DATA), &o.perf, &o.o, &n, &info);
 	assert_int_equal(n, NR_FIXTURE_SAMPLES);
 	assert_int_equal(st.nr_samples, NR_FIXTURE_SAMPLES);
 	assert_int_equal(st.nr_addr0, 0);
@@ -203,15 +71,15 @@ static void test_perfdata_fixture(void **state)
 /* The two perf importers agree record for record on one recording. */
 static void agree(enum tm_import_addr addr, size_t want)
 {
-	struct tm_import_opts o;
+	struct topts o;
 	struct tm_trace_info ia, ib;
 	struct tm_record *a, *b;
 	size_t na, nb;
 
-	tm_import_opts_init(&o);
-	o.addr = addr;
-	a = import("perf-data", fixture(PERF_DATA), &o, &na, &ia);
-	b = import("perf-script", fixture(PERF_SCRIPT), &o, &nb, &ib);
+	topts_init(&o);
+	o.perf.addr = addr;
+	a = import("perf-data", fixture(PERF_DATA), &o.perf, &o.o, &na, &ia);
+	b = import("perf-script", fixture(PERF_SCRIPT), &o.perf, &o.o, &nb, &ib);
 	assert_int_equal(na, want);
 	assert_int_equal(nb, want);
 	for (size_t i = 0; i < na; i++) {
@@ -238,28 +106,28 @@ static void test_perf_importers_agree(void **state)
 
 static void test_perfdata_event_filter(void **state)
 {
-	struct tm_import_opts o;
+	struct topts o;
 	size_t n;
 
 	(void)state;
-	tm_import_opts_init(&o);
-	o.event = "page-faults"; /* from HEADER_EVENT_DESC */
-	free(import("perf-data", fixture(PERF_DATA), &o, &n, NULL));
+	topts_init(&o);
+	SET_EVENT(&o, "page-faults"); /* from HEADER_EVENT_DESC */
+	free(import("perf-data", fixture(PERF_DATA), &o.perf, &o.o, &n, NULL));
 	assert_int_equal(n, NR_FIXTURE_SAMPLES);
-	o.event = "0";
-	free(import("perf-data", fixture(PERF_DATA), &o, &n, NULL));
+	SET_EVENT(&o, "0");
+	free(import("perf-data", fixture(PERF_DATA), &o.perf, &o.o, &n, NULL));
 	assert_int_equal(n, NR_FIXTURE_SAMPLES);
-	o.event = "page-faults";
-	free(import("perf-script", fixture(PERF_SCRIPT), &o, &n, NULL));
+	SET_EVENT(&o, "page-faults");
+	free(import("perf-script", fixture(PERF_SCRIPT), &o.perf, &o.o, &n, NULL));
 	assert_int_equal(n, NR_FIXTURE_SAMPLES);
-	o.event = "minor-faults";
-	free(import("perf-script", fixture(PERF_SCRIPT), &o, &n, NULL));
+	SET_EVENT(&o, "minor-faults");
+	free(import("perf-script", fixture(PERF_SCRIPT), &o.perf, &o.o, &n, NULL));
 	assert_int_equal(n, 0);
-	o.event = "cycles";
-	expect_fail("perf-data", fixture(PERF_DATA), &o, TM_ERR_USAGE,
+	SET_EVENT(&o, "cycles");
+	expect_fail("perf-data", fixture(PERF_DATA), &o.perf, &o.o, TM_ERR_USAGE,
 		    "--event cycles", "page-faults", NULL);
-	o.event = "1";
-	expect_fail("perf-data", fixture(PERF_DATA), &o, TM_ERR_USAGE,
+	SET_EVENT(&o, "1");
+	expect_fail("perf-data", fixture(PERF_DATA), &o.perf, &o.o, TM_ERR_USAGE,
 		    "expected 0..0", NULL);
 }
 
@@ -268,38 +136,23 @@ static void test_perfdata_truncated(void **state)
 {
 	size_t len;
 	char *p = read_all(fixture(PERF_DATA), &len);
-	struct tm_import_opts o;
+	struct topts o;
 	static const size_t cuts[] = { 0, 10, 20, 103, 150, 264, 300, 1000, 5000 };
 
 	(void)state;
-	tm_import_opts_init(&o);
+	topts_init(&o);
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
-		expect_fail("perf-data", tmpfile_with(p, cuts[i]), &o, TM_ERR_FORMAT,
+		expect_fail("perf-data", tmpfile_with(p, cuts[i]), &o.perf, &o.o, TM_ERR_FORMAT,
 			    tmp_path, NULL);
-	expect_fail("perf-data", tmpfile_with(p, 150), &o, TM_ERR_FORMAT,
+	expect_fail("perf-data", tmpfile_with(p, 150), &o.perf, &o.o, TM_ERR_FORMAT,
 		    "@24: attrs section", "past the end of the file", NULL);
-	expect_fail("perf-data", tmpfile_with(p, len - 1), &o, TM_ERR_FORMAT,
+	expect_fail("perf-data", tmpfile_with(p, len - 1), &o.perf, &o.o, TM_ERR_FORMAT,
 		    "feature section", NULL);
 	for (size_t cut = 0; cut < len; cut += 13)
-		expect_fail("perf-data", tmpfile_with(p, cut), &o, TM_ERR_FORMAT,
+		expect_fail("perf-data", tmpfile_with(p, cut), &o.perf, &o.o, TM_ERR_FORMAT,
 			    "@", NULL);
 	unlink(tmp_path);
 	free(p);
-}
-
-static void put64(char *p, size_t off, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[off + (size_t)i] = (char)(v >> (8 * i));
-}
-
-static uint64_t get64(const char *p, size_t off)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | (uint8_t)p[off + (size_t)i];
-	return v;
 }
 
 static void test_perfdata_malformed(void **state)
@@ -307,16 +160,16 @@ static void test_perfdata_malformed(void **state)
 	size_t len, data_off;
 	char *p = read_all(fixture(PERF_DATA), &len);
 	char *q = malloc(len);
-	struct tm_import_opts o;
+	struct topts o;
 
 	(void)state;
-	tm_import_opts_init(&o);
+	topts_init(&o);
 	data_off = get64(p, 40);
 #define MUTATE(stmt, ...)                                                      \
 	do {                                                                   \
 		memcpy(q, p, len);                                             \
 		stmt;                                                          \
-		expect_fail("perf-data", tmpfile_with(q, len), &o,             \
+		expect_fail("perf-data", tmpfile_with(q, len), &o.perf, &o.o, \
 			    TM_ERR_FORMAT, __VA_ARGS__, NULL);                 \
 	} while (0)
 	MUTATE(memcpy(q, "PERFILE3", 8), "@0: bad magic");
@@ -335,263 +188,27 @@ static void test_perfdata_malformed(void **state)
 	free(q);
 }
 
-/*
- * A synthetic perf.data written byte by byte: two events with
- * PERF_SAMPLE_IDENTIFIER, samples out of time order, fields that must be
- * skipped (READ group, CALLCHAIN, RAW, BRANCH_STACK with hw_idx) between
- * the ones kept, and a non-sample record between samples.
- */
-#define S_IP (1u << 0)
-#define S_TID (1u << 1)
-#define S_TIME (1u << 2)
-#define S_ADDR (1u << 3)
-#define S_READ (1u << 4)
-#define S_CALLCHAIN (1u << 5)
-#define S_CPU (1u << 7)
-#define S_PERIOD (1u << 8)
-#define S_RAW (1u << 10)
-#define S_BRANCH (1u << 11)
-#define S_WEIGHT (1u << 14)
-#define S_DATA_SRC (1u << 15)
-#define S_IDENT (1u << 16)
-#define S_PHYS (1u << 19)
-#define S_WEIGHT_STRUCT (1u << 24)
-
-struct syn_attr {
-	uint64_t sample_type, period, id;
-};
-
-struct syn_sample {
-	int attr;
-	uint64_t time, addr, cpu, weight, data_src, phys;
-};
-
-struct buf {
-	char p[1 << 14];
-	size_t len;
-};
-
-static void b64(struct buf *b, uint64_t v)
-{
-	put64(b->p, b->len, v);
-	b->len += 8;
-}
-
-static void b32(struct buf *b, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		b->p[b->len++] = (char)(v >> (8 * i));
-}
-
-static void syn_body(struct buf *b, const struct syn_attr *a, const struct syn_sample *s)
-{
-	uint64_t st = a->sample_type;
-
-	if (st & S_IDENT) b64(b, a->id);
-	if (st & S_IP) b64(b, 0x401000);
-	if (st & S_TID) b64(b, 0x0000002a0000002aull);
-	if (st & S_TIME) b64(b, s->time);
-	if (st & S_ADDR) b64(b, s->addr);
-	if (st & S_CPU) { b32(b, (uint32_t)s->cpu); b32(b, 0); }
-	if (st & S_PERIOD) b64(b, a->period);
-	if (st & S_READ) { b64(b, 2); b64(b, 11); b64(b, 1); b64(b, 22); b64(b, 2); }
-	if (st & S_CALLCHAIN) { b64(b, 3); b64(b, 1); b64(b, 2); b64(b, 3); }
-	if (st & S_RAW) { b32(b, 12); b64(b, 0); b32(b, 0); }
-	if (st & S_BRANCH) { b64(b, 2); b64(b, 7); for (int i = 0; i < 6; i++) b64(b, 9); }
-	if (st & (S_WEIGHT | S_WEIGHT_STRUCT)) b64(b, s->weight);
-	if (st & S_DATA_SRC) b64(b, s->data_src);
-	if (st & S_PHYS) b64(b, s->phys);
-}
-
-static void syn_record(struct buf *b, uint32_t type, const struct buf *body)
-{
-	b32(b, type);
-	b->p[b->len++] = 0;
-	b->p[b->len++] = 0;
-	b->p[b->len++] = (char)((body->len + 8) & 0xff);
-	b->p[b->len++] = (char)((body->len + 8) >> 8);
-	memcpy(b->p + b->len, body->p, body->len);
-	b->len += body->len;
-}
-
-#define ATTR_SZ 128
-#define PERF_FORMAT_ID_GROUP ((1u << 2) | (1u << 3))
-#define BRANCH_HW_INDEX (1u << 17)
-
-/* header | attrs | ids | data; no feature sections. */
-static size_t syn_file(struct buf *f, const struct syn_attr *attrs, size_t nr_attrs,
-		       const struct syn_sample *ss, size_t nr)
-{
-	size_t attrs_off = 104, ids_off = attrs_off + nr_attrs * (ATTR_SZ + 16);
-	size_t data_off = ids_off + 8 * nr_attrs;
-
-	memset(f, 0, sizeof(*f));
-	memcpy(f->p, "PERFILE2", 8);
-	put64(f->p, 8, 104);
-	put64(f->p, 16, ATTR_SZ + 16);
-	put64(f->p, 24, attrs_off);
-	put64(f->p, 32, nr_attrs * (ATTR_SZ + 16));
-	for (size_t i = 0; i < nr_attrs; i++) {
-		size_t a = attrs_off + i * (ATTR_SZ + 16);
-
-		f->p[a + 4] = (char)(uint8_t)ATTR_SZ;
-		put64(f->p, a + 16, attrs[i].period);
-		put64(f->p, a + 24, attrs[i].sample_type);
-		put64(f->p, a + 32, PERF_FORMAT_ID_GROUP);
-		put64(f->p, a + 72, BRANCH_HW_INDEX);
-		put64(f->p, a + ATTR_SZ, ids_off + 8 * i);
-		put64(f->p, a + ATTR_SZ + 8, 8);
-		put64(f->p, ids_off + 8 * i, attrs[i].id);
-	}
-	f->len = data_off;
-	for (size_t i = 0; i < nr; i++) {
-		struct buf body = { .len = 0 };
-
-		if (i == 1) { /* an MMAP-like record to be skipped */
-			b64(&body, 0xdead);
-			syn_record(f, 10, &body);
-			body.len = 0;
-		}
-		syn_body(&body, &attrs[ss[i].attr], &ss[i]);
-		syn_record(f, 9, &body);
-	}
-	put64(f->p, 40, data_off);
-	put64(f->p, 48, f->len - data_off);
-	return data_off;
-}
-
-#define ST_ALL (S_IDENT | S_IP | S_TID | S_TIME | S_ADDR | S_CPU | S_PERIOD | \
-		S_READ | S_CALLCHAIN | S_RAW | S_BRANCH | S_WEIGHT_STRUCT |     \
-		S_DATA_SRC | S_PHYS)
-#define DS_LOAD 0x2 /* PERF_MEM_OP_LOAD */
-#define DS_STORE 0x4
-
-static const struct syn_attr syn_attrs[] = {
-	{ ST_ALL, 100, 1001 }, /* loads, period 100 */
-	{ ST_ALL, 1000, 2002 }, /* stores, period 1000 */
-};
-
-static const struct syn_sample syn_samples[] = {
-	{ 0, 5000, 0x7000, 1, 0x0000000500000040ull, DS_LOAD, 0x9000 },
-	{ 1, 3000, 0x8000, 0, 77, DS_STORE, 0xa000 },
-	{ 0, 4000, 0x7100, 1, 30, DS_LOAD, 0 },
-	{ 0, 3000, 0x7200, 0, 31, DS_LOAD, 0xb000 }, /* ties with sample 1 */
-	{ 1, 1000, 0, 0, 1, DS_STORE, 0xc000 },      /* virt addr 0: dropped */
-	{ 0, 2000, 0x7300, 1, 32, DS_LOAD | 0x100, 0xd000 },
-};
-
-static void test_perfdata_synthetic_sorted(void **state)
-{
-	struct buf *f = malloc(sizeof(*f));
-	struct tm_import_opts o;
-	struct tm_import_stats st;
-	struct tm_trace_info info;
-	struct tm_record *r;
-	size_t n;
-
-	(void)state;
-	syn_file(f, syn_attrs, 2, syn_samples, 6);
-	tm_import_opts_init(&o);
-	o.stats = &st;
-	r = import("perf-data", tmpfile_with(f->p, f->len), &o, &n, &info);
-	assert_int_equal(n, 5);
-	assert_int_equal(st.nr_addr0, 1);
-	assert_int_equal(st.nr_skipped, 1);
-	/* Sorted by time, relative to the earliest kept (2000), ties stable. */
-	assert_int_equal(r[0].time_ns, 0);    assert_int_equal(r[0].addr, 0x7300);
-	assert_int_equal(r[1].time_ns, 1000); assert_int_equal(r[1].addr, 0x8000);
-	assert_int_equal(r[2].time_ns, 1000); assert_int_equal(r[2].addr, 0x7200);
-	assert_int_equal(r[3].time_ns, 2000); assert_int_equal(r[3].addr, 0x7100);
-	assert_int_equal(r[4].time_ns, 3000); assert_int_equal(r[4].addr, 0x7000);
-	assert_int_equal(r[1].op, TM_OP_STORE);
-	assert_int_equal(r[1].weight, 77);
-	assert_int_equal(r[4].weight, 0x40); /* WEIGHT_STRUCT var1_dw only */
-	assert_int_equal(r[4].cpu, 1);
-	assert_int_equal(info.load_period, 100);
-	assert_int_equal(info.store_period, 1000);
-	assert_int_equal(info.nr_vcpus, 2);
-
-	o.addr = TM_IMPORT_PHYS; /* sample 2 has phys 0 now */
-	free(r);
-	r = import("perf-data", tmp_path, &o, &n, NULL);
-	assert_int_equal(n, 5);
-	assert_int_equal(r[0].addr, 0xc000);
-	assert_int_equal(st.nr_addr0, 1);
-
-	o.addr = TM_IMPORT_VIRT;
-	o.event = "1"; /* attr index 1: the stores */
-	free(r);
-	r = import("perf-data", tmp_path, &o, &n, &info);
-	assert_int_equal(n, 1);
-	assert_int_equal(st.nr_filtered, 4);
-	assert_int_equal(info.load_period, 1000);
-	free(r);
-	unlink(tmp_path);
-	free(f);
-}
-
-static void test_perfdata_synthetic_errors(void **state)
-{
-	struct buf *f = malloc(sizeof(*f));
-	struct syn_attr a[2] = { syn_attrs[0], syn_attrs[1] };
-	struct tm_import_opts o;
-	size_t data_off;
-
-	(void)state;
-	tm_import_opts_init(&o);
-	/* a sample whose id is in no attr */
-	data_off = syn_file(f, syn_attrs, 2, syn_samples, 1);
-	put64(f->p, data_off + 8, 4242);
-	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o, TM_ERR_FORMAT,
-		    "sample id 4242", NULL);
-	/* a callchain longer than the record */
-	syn_file(f, syn_attrs, 2, syn_samples, 1);
-	put64(f->p, data_off + 8 + 8 * 7 + 8 * 5, 1000);
-	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o, TM_ERR_FORMAT,
-		    "CALLCHAIN: 1000 entries", NULL);
-	/* samples without TIME */
-	a[0].sample_type &= ~(uint64_t)S_TIME;
-	syn_file(f, a, 1, syn_samples, 1);
-	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o, TM_ERR_FORMAT,
-		    "no TIME", NULL);
-	/* --addr phys without PHYS_ADDR */
-	a[0] = syn_attrs[0];
-	a[0].sample_type &= ~(uint64_t)S_PHYS;
-	syn_file(f, a, 1, syn_samples, 1);
-	o.addr = TM_IMPORT_PHYS;
-	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o, TM_ERR_FORMAT,
-		    "no PHYS_ADDR", "--phys-data", NULL);
-	/* two events that cannot be told apart */
-	a[0].sample_type = a[1].sample_type = S_TIME | S_ADDR;
-	a[1].sample_type |= S_CPU;
-	syn_file(f, a, 2, syn_samples, 1);
-	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o, TM_ERR_FORMAT,
-		    "cannot be told apart", NULL);
-	unlink(tmp_path);
-	free(f);
-}
-
 static void test_perfscript_errors(void **state)
 {
 	size_t len;
 	char *p = read_all(fixture(PERF_SCRIPT), &len);
 	char *line2 = strchr(p, '\n') + 1;
 	char *bad = malloc(len + 64);
-	struct tm_import_opts o;
+	struct topts o;
 	size_t n1 = (size_t)(line2 - p);
 
 	(void)state;
-	tm_import_opts_init(&o);
+	topts_init(&o);
 	/* line 2 replaced by garbage */
 	memcpy(bad, p, n1);
 	strcpy(bad + n1, "hello world\n");
-	expect_fail("perf-script", tmpfile_with(bad, strlen(bad)), &o, TM_ERR_FORMAT,
+	expect_fail("perf-script", tmpfile_with(bad, strlen(bad)), &o.perf, &o.o, TM_ERR_FORMAT,
 		    ":2:1: 'hello'; expected pid/tid", NULL);
 	/* a bad hex address in column 61 of line 1 */
 	memcpy(bad, p, n1 + 1);
 	bad[n1] = '\0';
 	memcpy(strstr(bad, "4bb2b0"), "4bx2b0", 6);
-	expect_fail("perf-script", tmpfile_with(bad, n1), &o, TM_ERR_FORMAT,
+	expect_fail("perf-script", tmpfile_with(bad, n1), &o.perf, &o.o, TM_ERR_FORMAT,
 		    ":1:", "addr '4bx2b0'; expected a hex number", NULL);
 	/* callchain lines after a sample (perf script without -G): the sample
 	 * line lacks ip and phys_addr, which perf printed on the next lines */
@@ -603,18 +220,18 @@ static void test_perfscript_errors(void **state)
 			bad[strlen(bad) - 1] = '\0';
 	}
 	strcat(bad, "\n\tffffffff817554ea\n");
-	expect_fail("perf-script", tmpfile_with(bad, strlen(bad)), &o, TM_ERR_FORMAT,
+	expect_fail("perf-script", tmpfile_with(bad, strlen(bad)), &o.perf, &o.o, TM_ERR_FORMAT,
 		    ":1:", "run perf script with -G", NULL);
 	/* a -F list that does not match the text */
-	o.script_fields = "tid,cpu,time,event,addr,period";
-	expect_fail("perf-script", fixture(PERF_SCRIPT), &o, TM_ERR_FORMAT,
+	SET_FIELDS(&o, "tid,cpu,time,event,addr,period");
+	expect_fail("perf-script", fixture(PERF_SCRIPT), &o.perf, &o.o, TM_ERR_FORMAT,
 		    ":1:2: '", "expected a pid or tid", NULL);
-	o.script_fields = "pid,tid,time,addr,sym";
-	expect_fail("perf-script", fixture(PERF_SCRIPT), &o, TM_ERR_USAGE,
+	SET_FIELDS(&o, "pid,tid,time,addr,sym");
+	expect_fail("perf-script", fixture(PERF_SCRIPT), &o.perf, &o.o, TM_ERR_USAGE,
 		    "'sym' is not supported", NULL);
-	o.script_fields = "pid,tid,cpu,time,event,addr,period";
-	o.addr = TM_IMPORT_PHYS;
-	expect_fail("perf-script", fixture(PERF_SCRIPT), &o, TM_ERR_USAGE,
+	SET_FIELDS(&o, "pid,tid,cpu,time,event,addr,period");
+	o.perf.addr = TM_IMPORT_PHYS;
+	expect_fail("perf-script", fixture(PERF_SCRIPT), &o.perf, &o.o, TM_ERR_USAGE,
 		    "phys_addr", NULL);
 	unlink(tmp_path);
 	free(p);
@@ -635,15 +252,15 @@ static void test_lackey_fixture(void **state)
 {
 	size_t len, n, ops[3] = { 0 };
 	char *text = read_all(fixture(LACKEY), &len);
-	struct tm_import_opts o;
+	struct topts o;
 	struct tm_import_stats st;
 	struct tm_trace_info info;
 	struct tm_record *r;
 
 	(void)state;
-	tm_import_opts_init(&o);
-	o.stats = &st;
-	r = import("lackey", fixture(LACKEY), &o, &n, &info);
+	topts_init(&o);
+	o.o.stats = &st;
+	r = import("lackey", fixture(LACKEY), &o.lk, &o.o, &n, &info);
 	assert_int_equal(n, count_lackey_accesses(text));
 	assert_int_equal(n, NR_LACKEY_ACCESSES);
 	assert_int_equal(st.nr_records, n);
@@ -665,9 +282,9 @@ static void test_lackey_fixture(void **state)
 	assert_int_equal(r[0].weight, 1);
 	free(r);
 
-	o.time = TM_IMPORT_TIME_INDEX;
-	o.rate_per_s = 1e6; /* one access per microsecond */
-	r = import("lackey", fixture(LACKEY), &o, &n, NULL);
+	o.lk.time = TM_IMPORT_TIME_INDEX;
+	o.lk.rate_per_s = 1e6; /* one access per microsecond */
+	r = import("lackey", fixture(LACKEY), &o.lk, &o.o, &n, NULL);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(r[i].time_ns, 1000 * i);
 	free(r);
@@ -679,7 +296,7 @@ static void test_lackey_without_I_lines(void **state)
 	size_t len, k = 0, n;
 	char *text = read_all(fixture(LACKEY), &len);
 	char *out = malloc(len + 1);
-	struct tm_import_opts o;
+	struct topts o;
 	struct tm_record *r;
 
 	(void)state;
@@ -692,13 +309,13 @@ static void test_lackey_without_I_lines(void **state)
 		}
 		l += ll;
 	}
-	tm_import_opts_init(&o);
-	r = import("lackey", tmpfile_with(out, k), &o, &n, NULL);
+	topts_init(&o);
+	r = import("lackey", tmpfile_with(out, k), &o.lk, &o.o, &n, NULL);
 	assert_int_equal(n, NR_LACKEY_ACCESSES);
 	assert_int_equal(r[n - 1].time_ns, n - 1); /* auto: index at 1e9/s */
 	free(r);
-	o.time = TM_IMPORT_TIME_INSTR;
-	expect_fail("lackey", tmp_path, &o, TM_ERR_FORMAT, "access before any I line",
+	o.lk.time = TM_IMPORT_TIME_INSTR;
+	expect_fail("lackey", tmp_path, &o.lk, &o.o, TM_ERR_FORMAT, "access before any I line",
 		    "--time index", NULL);
 	unlink(tmp_path);
 	free(text);
@@ -718,15 +335,13 @@ static void test_lackey_errors(void **state)
 		{ "I  g400,3\n", ":1:4: 'g'; expected a hex address" },
 		{ " L 11112222333344445,8\n", ":1:20: '5'; expected at most 16 hex" },
 	};
-	struct tm_import_opts o;
+	struct topts o;
 
 	(void)state;
-	tm_import_opts_init(&o);
+	topts_init(&o);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		expect_fail("lackey", tmpfile_with(cases[i].text, strlen(cases[i].text)),
-			    &o, TM_ERR_FORMAT, cases[i].want, NULL);
-	o.addr = TM_IMPORT_PHYS;
-	expect_fail("lackey", tmp_path, &o, TM_ERR_USAGE, "virtual addresses", NULL);
+			    &o.lk, &o.o, TM_ERR_FORMAT, cases[i].want, NULL);
 	unlink(tmp_path);
 }
 
@@ -776,7 +391,7 @@ static struct tm_record *read_tmt(const char *path, size_t *n, struct tm_trace_i
 static void test_cmd_import(void **state)
 {
 	char dir[] = "/tmp/test_import_cmd.XXXXXX", out[128];
-	struct tm_import_opts o;
+	struct topts o;
 	struct tm_trace_info info;
 	struct tm_record *a, *b;
 	size_t na, nb, nt = 0;
@@ -786,8 +401,8 @@ static void test_cmd_import(void **state)
 	snprintf(out, sizeof(out), "%s/x.tmt", dir);
 	assert_int_equal(run_cmd((const char *[]){ "import", "--from", "perf-data",
 		fixture(PERF_DATA), "-o", out, NULL }), 0);
-	tm_import_opts_init(&o);
-	a = import("perf-data", fixture(PERF_DATA), &o, &na, NULL);
+	topts_init(&o);
+	a = import("perf-data", fixture(PERF_DATA), &o.perf, &o.o, &na, NULL);
 	b = read_tmt(out, &nb, &info);
 	assert_int_equal(na, nb);
 	assert_memory_equal(a, b, na * sizeof(*a));
@@ -802,7 +417,7 @@ static void test_cmd_import(void **state)
 	assert_int_equal(info.kind, TM_TRACE_SAMPLES);
 	assert_int_equal(info.load_period, 3);
 	assert_int_equal(info.store_period, 5);
-	a = import("lackey", fixture(LACKEY), &o, &na, NULL);
+	a = import("lackey", fixture(LACKEY), &o.lk, &o.o, &na, NULL);
 	struct tm_sampler_config c = { .load_period = 3, .store_period = 5,
 				       .ring_entries = 1 };
 	struct tm_sampler *smp = tm_sampler_new(&c, 1, 1);
@@ -828,17 +443,272 @@ static void test_cmd_import(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/*
+ * A toy importer, defined and registered in this file only (main), to
+ * prove that an importer is one ops table and one registration: lines
+ * "TIME ADDR" (decimal, hex) become accesses of 1 byte on cpu 0 at
+ * TIME × time-scale ns, all of one op.
+ */
+struct toy_opts {
+	uint64_t time_scale;
+	int op;
+};
+
+static const struct tm_cfg_key toy_keys[] = {
+	TM_CFG_KEY("time-scale", TM_CFG_U64, 1, 1e9, "1", NULL, 0, TM_CFG_F_U64,
+		   struct toy_opts, time_scale, "ns per unit of TIME"),
+	TM_CFG_KEY("op", TM_CFG_ENUM, 0, 0, "load", "load|store", 0,
+		   TM_CFG_F_INT, struct toy_opts, op, "the op of every record"),
+};
+
+struct toy_stream {
+	struct tm_record *recs;
+	size_t nr, pos;
+};
+
+static ssize_t toy_read(void *state, struct tm_record *buf, size_t cap,
+			struct tm_error *err)
+{
+	struct toy_stream *ts = state;
+	size_t n = ts->nr - ts->pos < cap ? ts->nr - ts->pos : cap;
+
+	(void)err;
+	memcpy(buf, ts->recs + ts->pos, n * sizeof(*buf));
+	ts->pos += n;
+	return (ssize_t)n;
+}
+
+static void toy_free(void *state)
+{
+	struct toy_stream *ts = state;
+
+	free(ts->recs);
+	free(ts);
+}
+
+static const struct tm_stream_ops toy_stream_ops = {
+	.name = "toy", .read = toy_read, .free = toy_free,
+};
+
+static int toy_open(const char *path, const void *config,
+		    const struct tm_import_opts *o, struct tm_stream **out,
+		    struct tm_error *err)
+{
+	const struct toy_opts *to = config;
+	struct toy_stream *ts;
+	unsigned long long t, a;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return tm_error_set(err, TM_ERR_NOTFOUND, "%s: cannot open", path);
+	ts = tm_xcalloc(1, sizeof(*ts));
+	while (fscanf(f, "%llu %llx", &t, &a) == 2) {
+		ts->recs = tm_xrealloc(ts->recs, (ts->nr + 1) * sizeof(*ts->recs));
+		ts->recs[ts->nr++] = (struct tm_record){
+			.time_ns = t * to->time_scale, .addr = a, .weight = 1,
+			.op = (uint8_t)(to->op ? TM_OP_STORE : TM_OP_LOAD) };
+	}
+	fclose(f);
+	*out = tm_xcalloc(1, sizeof(**out));
+	(*out)->ops = &toy_stream_ops;
+	(*out)->state = ts;
+	(*out)->info = (struct tm_trace_info){ .kind = TM_TRACE_ACCESSES,
+		.space = TM_ADDR_GVA, .page_shift = o->page_shift,
+		.load_period = 1, .nr_vcpus = o->nr_vcpus ? o->nr_vcpus : 1 };
+	snprintf((*out)->info.source, sizeof((*out)->info.source), "%s", path);
+	return 0;
+}
+
+static const struct tm_importer_ops toy_importer = {
+	.kind = {
+		.name = "toy",
+		.help = "lines of TIME ADDR (a test importer)",
+		.keys = toy_keys,
+		.nr_keys = sizeof(toy_keys) / sizeof(toy_keys[0]),
+		.config_size = sizeof(struct toy_opts),
+		.flags = TM_IMPORT_FULL,
+	},
+	.open = toy_open,
+};
+
+/* tmsim import --from toy, end to end: options through the toy's schema,
+ * records into a .tmt and back. */
+static void test_toy_importer(void **state)
+{
+	char dir[] = "/tmp/test_import_toy.XXXXXX", in[128], out[128];
+	static const char text[] = "1 1000\n2 2000\n2 3fff\n7 abc000\n";
+	struct tm_trace_info info;
+	struct tm_record *r;
+	size_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(in, sizeof(in), "%s/x.toy", dir);
+	snprintf(out, sizeof(out), "%s/x.tmt", dir);
+	write_all(in, text, strlen(text));
+	assert_int_equal(run_cmd((const char *[]){ "import", "--from", "toy", in,
+		"-o", out, "--time-scale", "1000", "--op=store", "--vcpus", "3",
+		NULL }), 0);
+	r = read_tmt(out, &n, &info);
+	assert_int_equal(n, 4);
+	assert_int_equal(info.kind, TM_TRACE_ACCESSES);
+	assert_int_equal(info.nr_vcpus, 3);
+	assert_int_equal(r[0].time_ns, 1000);
+	assert_int_equal(r[2].addr, 0x3fff);
+	assert_int_equal(r[3].time_ns, 7000);
+	assert_int_equal(r[3].addr, 0xabc000);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(r[i].op, TM_OP_STORE);
+	free(r);
+	/* the toy's options are the toy's: a bad value, another's option */
+	assert_int_equal(run_cmd((const char *[]){ "import", "--from", "toy", in,
+		"-o", out, "--time-scale", "0", NULL }), 2);
+	assert_int_equal(run_cmd((const char *[]){ "import", "--from", "toy", in,
+		"-o", out, "--rate", "1M/s", NULL }), 2);
+	unlink(out);
+	unlink(in);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* Every importer, built in or registered, is complete: a name, a help
+ * line, an open operation, and a schema whose rows are documented, fit
+ * its options struct and whose defaults parse. */
+static void test_importer_schemas(void **state)
+{
+	struct tm_error err = { 0 };
+
+	(void)state;
+	assert_true(tm_importer_count() >= 1);
+	for (size_t i = 0; i < tm_importer_count(); i++) {
+		const struct tm_importer_ops *imp = tm_importer_at(i);
+		const struct tm_kind *k = &imp->kind;
+
+		assert_true(k->name && k->name[0] && k->help && k->help[0]);
+		assert_non_null(imp->open);
+		assert_ptr_equal(tm_importer_find(k->name), imp);
+		assert_true(k->config_size <= TM_KIND_CONFIG_MAX);
+		for (size_t j = 0; j < k->nr_keys; j++) {
+			const struct tm_cfg_key *row = &k->keys[j];
+			struct tm_cfg_val v;
+
+			assert_true(row->doc && row->doc[0]);
+			assert_true(row->off + row->sz <= k->config_size);
+			assert_ptr_equal(tm_cfg_find(k->keys, k->nr_keys,
+						     row->pattern), row);
+			if (row->def && tm_cfg_parse(row, row->def, &v, &err))
+				fail_msg("%s --%s: default %s: %s", k->name,
+					 row->pattern, row->def, err.msg);
+			assert_true(row->def || (row->flags & TM_CFG_REQUIRED));
+		}
+	}
+	assert_null(tm_importer_at(tm_importer_count()));
+	assert_null(tm_importer_find("pin"));
+	assert_int_equal(tm_importer_register(&tm_importer_lackey, &err), -1);
+	assert_true(strstr(err.msg, "'lackey' is already registered") != NULL);
+}
+
+/* The defaults of the built-in importers are the documented ones (and the
+ * ones every shipped .tmt was imported with). */
+static void test_importer_defaults(void **state)
+{
+	struct tm_import_perf_opts p;
+	struct tm_import_lackey_opts l;
+
+	(void)state;
+	tm_importer_config_init(&tm_importer_perf_script, &p);
+	assert_int_equal(p.addr, TM_IMPORT_VIRT);
+	assert_string_equal(p.event, "all");
+	assert_string_equal(p.fields, TM_IMPORT_SCRIPT_FIELDS);
+	tm_importer_config_init(&tm_importer_lackey, &l);
+	assert_int_equal(l.time, TM_IMPORT_TIME_AUTO);
+	assert_true(l.ns_per_instr == 1.0);
+	assert_true(l.rate_per_s == 1e9);
+}
+
+/* What fn writes to stdout, as a malloc'd string. */
+static char *capture_stdout(const char *const *args)
+{
+	char path[] = "/tmp/test_import_out.XXXXXX";
+	int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
+	size_t len;
+	char *text;
+
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stdout);
+	dup2(fd, STDOUT_FILENO);
+	assert_int_equal(run_cmd(args), 0);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(fd);
+	text = read_all(path, &len);
+	unlink(path);
+	return text;
+}
+
+/* tmsim import --help names every importer (the toy too: it is generated
+ * from the family) and every option of each. */
+static void test_help_lists_importers(void **state)
+{
+	char *help = capture_stdout((const char *[]){ "import", "--help", NULL });
+	char want[96];
+
+	(void)state;
+	for (size_t i = 0; i < tm_importer_count(); i++) {
+		const struct tm_kind *k = &tm_importer_at(i)->kind;
+
+		snprintf(want, sizeof(want), "\n  %-12s %s\n", k->name, k->help);
+		if (!strstr(help, want))
+			fail_msg("--help lacks importer %s", k->name);
+		for (size_t j = 0; j < k->nr_keys; j++) {
+			snprintf(want, sizeof(want), " --%s ", k->keys[j].pattern);
+			if (!strstr(help, want))
+				fail_msg("--help lacks %s's %s", k->name, want);
+		}
+	}
+	assert_non_null(strstr(help, " --ns-per-instr X "));
+	assert_non_null(strstr(help, "lackey, toy give a full (accesses) trace"));
+	free(help);
+}
+
+/* docs/importers.md holds each built-in importer's options table as its
+ * schema prints it (tm_cfg_print_markdown): every row, verbatim. */
+static void test_docs_match_schemas(void **state)
+{
+	size_t len;
+	char *doc = read_all("docs/importers.md", &len);
+
+	(void)state;
+	for (size_t i = 0; i < tm_importer_kinds.nr_builtin; i++) {
+		const struct tm_kind *k = tm_importer_kinds.builtin[i];
+		char *rows = NULL, *line;
+		size_t sz = 0;
+		FILE *f = open_memstream(&rows, &sz);
+
+		tm_cfg_print_markdown(f, k->keys, k->nr_keys);
+		fclose(f);
+		for (line = strtok(rows, "\n"); line; line = strtok(NULL, "\n"))
+			if (!strstr(doc, line))
+				fail_msg("docs/importers.md lacks %s's row\n%s",
+					 k->name, line);
+		free(rows);
+	}
+	free(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_importer_schemas),
+		cmocka_unit_test(test_importer_defaults),
+		cmocka_unit_test(test_toy_importer),
+		cmocka_unit_test(test_help_lists_importers),
+		cmocka_unit_test(test_docs_match_schemas),
 		cmocka_unit_test(test_perfdata_fixture),
 		cmocka_unit_test(test_perf_importers_agree),
 		cmocka_unit_test(test_perfdata_event_filter),
 		cmocka_unit_test(test_perfdata_truncated),
 		cmocka_unit_test(test_perfdata_malformed),
-		cmocka_unit_test(test_perfdata_synthetic_sorted),
-		cmocka_unit_test(test_perfdata_synthetic_errors),
 		cmocka_unit_test(test_perfscript_errors),
 		cmocka_unit_test(test_lackey_fixture),
 		cmocka_unit_test(test_lackey_without_I_lines),
@@ -846,5 +716,11 @@ int main(void)
 		cmocka_unit_test(test_cmd_import),
 	};
 
+	struct tm_error err = { 0 };
+
+	if (tm_importer_register(&toy_importer, &err)) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,12 @@
 /*
- * cmd_import.c - `tmsim import`: convert a perf.data file, perf script text
- * or valgrind lackey output into a .tmt trace (DESIGN.md §5, §9; formats
- * and field meanings in docs/importers.md).
+ * cmd_import.c - `tmsim import`: convert a recording into a .tmt trace with
+ * the importer --from names (DESIGN.md §5, §9, §12; formats and field
+ * meanings in docs/importers.md).
+ *
+ * Nothing here knows an importer: it is found in the family
+ * tm_importer_kinds, its options are parsed through its schema and the
+ * common rows below, and --help prints both.  The importer's provenance hook
+ * adds what it did to the trace header.
  *
  * Optionally emulates PEBS at import (--sample-period): a full (accesses)
  * trace goes through the sampler's counters (models/sampler.h) and every
@@ -10,6 +15,7 @@
  * a temp file and renames it; on any error it is aborted, nothing is left.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,181 +27,257 @@
 #include "traces/import/import.h"
 #include "traces/tmt.h"
 #include "lib/alloc.h"
+#include "lib/cfg.h"
 #include "cli.h"
 #include "lib/error.h"
-#include "lib/units.h"
 #include "lib/version.h"
 
 #define BATCH 4096                  /* records per read: 96 KiB */
 #define PROGRESS_EVERY (1u << 22)   /* records between progress lines */
 
-static const char help[] =
+/* The options every importer takes (the common rows below); an importer's
+ * own options are its schema (traces/import/import.h). */
+struct import_common {
+	char output[4096];
+	uint32_t nr_vcpus;
+	uint64_t sz_page;
+	uint64_t sample_period, store_period, seed;
+	bool randomize;
+	char zstd_level[8];      /* parsed by tm_tmt_parse_level: it may be < 0 */
+};
+
+#define ROW(key, type, min, max, def, flags, fk, m, doc) \
+	TM_CFG_KEY(key, type, min, max, def, NULL, flags, fk, \
+		   struct import_common, m, doc)
+
+/* Periods: the .tmt header stores them as JSON integers below 2^63; the
+ * bound is rounded down to 1e18 so that --help prints it exactly.  The seed
+ * likewise stops at 1e19 (just under 2^64). */
+#define MAX_PERIOD 1e18
+static const struct tm_cfg_key common_keys[] = {
+	ROW("output", TM_CFG_STRING, 1, 4095, NULL, TM_CFG_REQUIRED,
+	    TM_CFG_F_STR, output, "the .tmt file to write (also -o OUT)"),
+	ROW("vcpus", TM_CFG_U64, 0, 65536, "0", 0, TM_CFG_F_U32, nr_vcpus,
+	    "vCPUs in the header; 0: the highest cpu + 1"),
+	ROW("page-size", TM_CFG_SIZE, 4096, 1 << 30, "4KiB", 0, TM_CFG_F_U64,
+	    sz_page, "page size in the header, a power of two"),
+	ROW("sample-period", TM_CFG_U64, 0, MAX_PERIOD, "0", 0, TM_CFG_F_U64,
+	    sample_period, "emulate PEBS on a full trace: sample every P-th "
+	    "load; 0: no emulation"),
+	ROW("store-period", TM_CFG_U64, 0, MAX_PERIOD, NULL, 0, TM_CFG_F_U64,
+	    store_period, "emulation: sample every Q-th store too, 0: none; "
+	    "by default P"),
+	ROW("randomize", TM_CFG_BOOL, 0, 0, "false", 0, TM_CFG_F_BOOL, randomize,
+	    "emulation: reload uniformly in [P - P/2, P + P/2] "
+	    "(--randomize alone: true)"),
+	ROW("seed", TM_CFG_U64, 0, 1e19, "1", 0, TM_CFG_F_U64, seed,
+	    "emulation: seed of that randomisation"),
+	ROW("zstd-level", TM_CFG_STRING, 1, 7, "-3", 0, TM_CFG_F_STR, zstd_level,
+	    "compression, -100 .. 19; lower reads faster in a replay and "
+	    "writes a larger file"),
+};
+
+#undef ROW
+#define NR_COMMON (sizeof(common_keys) / sizeof(common_keys[0]))
+#define KEY_OUTPUT 0
+#define KEY_STORE 4
+
+static const char help_head[] =
 "usage: tmsim import --from FORMAT IN -o OUT.tmt [options]\n"
 "\n"
-"Convert a recording into a .tmt trace.  FORMAT is one of:\n"
-"  perf-data    perf.data (file mode) from perf record -d [--phys-data] ...\n"
-"  perf-script  text of: perf script -F " TM_IMPORT_SCRIPT_FIELDS " --ns\n"
-"  lackey       valgrind --tool=lackey --trace-mem=yes output (full trace)\n"
-"perf inputs give a samples trace (time relative to the first sample);\n"
-"lackey gives an accesses trace.\n"
-"\n"
-"options:\n"
-"  -o, --output OUT      the .tmt file to write (required)\n"
-"  --addr virt|phys      perf: sample ADDR (gva, default) or PHYS_ADDR (gpa);\n"
-"                        samples whose address is 0 are dropped and counted\n"
-"  --event NAME|INDEX    perf: keep one event (perf-data: name or attr index\n"
-"                        as `perf evlist` lists them; perf-script: name)\n"
-"  --fields LIST         perf-script: the -F list perf script was run with\n"
-"                        (default " TM_IMPORT_SCRIPT_FIELDS ")\n"
-"  --time auto|instr|index\n"
-"                        lackey: time from I lines (instr) or from the access\n"
-"                        index (index); auto: instr if the trace has I lines\n"
-"  --ns-per-instr X      lackey instr: ns per instruction (default 1)\n"
-"  --rate R              lackey index: accesses per second, e.g. 1G/s (default)\n"
-"  --vcpus N             vCPUs in the header (default: highest cpu + 1)\n"
-"  --page-size SIZE      page size in the header, 4KiB (default) .. 1GiB\n"
-"  --sample-period P     emulate PEBS on a full trace: sample every P-th load\n"
-"  --store-period Q      ... and every Q-th store (default P; 0: no stores)\n"
-"  --randomize           randomise each reload uniformly in [P - P/2, P + P/2]\n"
-"  --seed S              seed of that randomisation (default 1)\n"
-"  --zstd-level L        compression, -100 .. 19 (default -3); lower reads\n"
-"                        faster in a replay and writes a larger file\n"
-"  -h, --help            this text\n"
+"Convert a recording into a .tmt trace.  FORMAT is one of the importers\n"
+"below; each takes its own options and the options of every importer.\n"
+"\n";
+
+static const char help_tail[] =
+"    -h, --help                 this text\n"
 "\n"
 "Progress goes to stderr when it is a terminal.  Exit status: 0 ok,\n"
 "1 runtime failure (e.g. cannot write OUT), 2 bad usage or bad input.\n";
 
 struct import_args {
-	const char *from, *in, *out;
+	const char *from, *in;
+	const struct tm_importer_ops *imp;
+	struct tm_kind_config cfg;   /* imp's own options */
+	struct import_common c;
+	bool given[NR_COMMON];
 	struct tm_import_opts o;
-	uint64_t sample_period, store_period, seed;
-	int level;               /* zstd level of the written file */
-	bool emulate, store_set, randomize;
+	int level;                   /* zstd level of the written file */
+	bool emulate;
 };
 
-/* "--name VALUE" or "--name=VALUE"; *i advances past what was used. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name,
-			     bool *matched)
+/* The names of the importers that yield full traces, joined by sep. */
+static void full_names(char *buf, size_t sz, const char *sep)
 {
-	size_t n = strlen(name);
-	const char *a = argv[*i];
+	size_t n = 0;
 
-	*matched = false;
-	if (strncmp(a, name, n))
-		return NULL;
-	if (a[n] == '=') {
-		*matched = true;
-		return a + n + 1;
+	buf[0] = '\0';
+	for (size_t i = 0; i < tm_importer_count(); i++) {
+		const struct tm_kind *k = &tm_importer_at(i)->kind;
+
+		if ((k->flags & TM_IMPORT_FULL) && n < sz)
+			n += (size_t)snprintf(buf + n, sz - n, "%s%s",
+					      n ? sep : "", k->name);
 	}
-	if (a[n] || *i + 1 >= argc)
-		return NULL;
-	*matched = true;
-	return argv[++*i];
 }
 
-static int parse_enum(const char *v, const char *opt, const char *const *names,
-		      int nr, int *out, struct tm_error *err)
+static void print_importers(FILE *f)
 {
-	for (int k = 0; k < nr; k++)
-		if (!strcmp(v, names[k])) {
-			*out = k;
-			return 0;
-		}
-	return tm_error_set(err, TM_ERR_USAGE, "%s %s: expected one of %s", opt, v,
-			    nr == 2 ? "virt, phys" : "auto, instr, index");
+	char full[256];
+
+	full_names(full, sizeof(full), ", ");
+	fprintf(f, "importers (--from NAME) and their options:\n");
+	tm_kinds_print_help(f, &tm_importer_kinds, "--");
+	fprintf(f, "%s give%s a full (accesses) trace; the others a samples "
+		"trace.\n", full, strchr(full, ',') ? "" : "s");
 }
 
-static int parse_number_opt(const char *opt, const char *v, struct import_args *a,
-			    struct tm_error *err)
+static void print_help(FILE *f)
 {
-	uint64_t u = 0;
-	int rc = 0;
+	fputs(help_head, f);
+	print_importers(f);
+	fprintf(f, "\noptions of every importer:\n");
+	tm_cfg_print_help(f, common_keys, NR_COMMON, "--");
+	fputs(help_tail, f);
+}
 
-	if (!strcmp(opt, "--ns-per-instr")) {
-		rc = tm_parse_double(v, &a->o.ns_per_instr, err);
-	} else if (!strcmp(opt, "--rate")) {
-		rc = tm_parse_count_rate(v, &a->o.rate_per_s, err);
-	} else if (!strcmp(opt, "--page-size")) {
-		rc = tm_parse_size(v, &u, err);
-		if (!rc && (u < 4096 || u > (1u << 30) || (u & (u - 1))))
-			rc = tm_error_set(err, TM_ERR_USAGE, "expected a power of two "
-					  "from 4KiB to 1GiB, got \"%s\"", v);
-		a->o.page_shift = rc ? 12 : (uint32_t)__builtin_ctzll(u);
-	} else {
-		rc = tm_parse_u64(v, &u, err);
-		if (!strcmp(opt, "--vcpus")) {
-			a->o.nr_vcpus = (uint32_t)(u > 65536 ? 65537 : u);
-		} else if (!strcmp(opt, "--sample-period")) {
-			a->sample_period = u;
-			a->emulate = true;
-		} else if (!strcmp(opt, "--store-period")) {
-			a->store_period = u;
-			a->store_set = true;
-		} else {
-			a->seed = u;
-		}
+/* The --from value (it decides which options exist), or NULL. */
+static const char *find_from(int argc, char **argv)
+{
+	const char *from = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--from") && i + 1 < argc)
+			from = argv[++i];
+		else if (!strncmp(argv[i], "--from=", 7))
+			from = argv[i] + 7;
 	}
-	if (rc) {
-		tm_error_prefix(err, "%s", opt);
+	return from;
+}
+
+/* An option of no row of this importer: say which importers take it. */
+static int unknown_option(const struct import_args *a, const char *arg,
+			  const char *key, struct tm_error *err)
+{
+	char takers[256] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < tm_importer_count() && n < sizeof(takers); i++) {
+		const struct tm_kind *k = &tm_importer_at(i)->kind;
+
+		if (tm_cfg_find(k->keys, k->nr_keys, key))
+			n += (size_t)snprintf(takers + n, sizeof(takers) - n,
+					      "%s%s", n ? " or " : "", k->name);
+	}
+	if (n)
+		return tm_error_set(err, TM_ERR_USAGE, "--%s: not an option of "
+				    "--from %s; expected --from %s", key,
+				    a->imp->kind.name, takers);
+	return tm_error_set(err, TM_ERR_USAGE, "%s: unknown option (tmsim "
+			    "import --help lists them)", arg);
+}
+
+/* Set key (of the common rows or the importer's) from text v. */
+static int set_option(struct import_args *a, const struct tm_cfg_key *k,
+		      void *base, const char *v, struct tm_error *err)
+{
+	struct tm_cfg_val val;
+
+	if (tm_cfg_parse(k, v, &val, err)) {
+		tm_error_prefix(err, "--%s", k->pattern);
 		err->code = TM_ERR_USAGE;
+		return -1;
 	}
-	return rc;
+	tm_cfg_store(k, base, &val);
+	if (base == &a->c)
+		a->given[k - common_keys] = true;
+	return 0;
 }
 
-/* One option at argv[*i]; 1 if it was not an option (a positional). */
+/* One option at argv[*i] ("--key VALUE", "--key=VALUE", "-o OUT", a bare
+ * --key for a BOOL); 1 if it was not an option (a positional). */
 static int parse_opt(int argc, char **argv, int *i, struct import_args *a,
 		     struct tm_error *err)
 {
-	static const char *const addrs[] = { "virt", "phys" };
-	static const char *const times[] = { "auto", "instr", "index" };
-	static const char *const numeric[] = { "--ns-per-instr", "--rate",
-		"--page-size", "--vcpus", "--sample-period", "--store-period", "--seed" };
-	const char *v;
-	bool m;
-	int k = 0;
+	const char *arg = argv[*i], *eq, *v;
+	const struct tm_cfg_key *k;
+	void *base = &a->c;
+	char key[64];
 
-	if (!strcmp(argv[*i], "--randomize"))
-		return a->randomize = true, 0;
-	if ((v = opt_value(argc, argv, i, "--from", &m)), m)
-		return a->from = v, 0;
-	if (((v = opt_value(argc, argv, i, "-o", &m)), m) ||
-	    ((v = opt_value(argc, argv, i, "--output", &m)), m))
-		return a->out = v, 0;
-	if ((v = opt_value(argc, argv, i, "--event", &m)), m)
-		return a->o.event = v, 0;
-	if ((v = opt_value(argc, argv, i, "--fields", &m)), m)
-		return a->o.script_fields = v, 0;
-	if ((v = opt_value(argc, argv, i, "--addr", &m)), m)
-		return parse_enum(v, "--addr", addrs, 2, &k, err) ? -1 :
-		       (a->o.addr = (enum tm_import_addr)k, 0);
-	if ((v = opt_value(argc, argv, i, "--time", &m)), m)
-		return parse_enum(v, "--time", times, 3, &k, err) ? -1 :
-		       (a->o.time = (enum tm_import_time)k, 0);
-	if ((v = opt_value(argc, argv, i, "--zstd-level", &m)), m) {
-		if (!tm_tmt_parse_level(v, &a->level, err))
-			return 0;
+	if (arg[0] != '-' || !arg[1])
+		return 1;
+	eq = strchr(arg, '=');
+	if (arg[1] == 'o' && (!arg[2] || arg[2] == '='))
+		snprintf(key, sizeof(key), "output");
+	else if (arg[1] == '-')
+		snprintf(key, sizeof(key), "%.*s", eq ? (int)(eq - arg - 2) :
+			 (int)strlen(arg + 2), arg + 2);
+	else
+		return unknown_option(a, arg, "", err);
+	if (!strcmp(key, "from"))
+		return *i += !eq, 0; /* found by find_from */
+	if (!(k = tm_cfg_find(common_keys, NR_COMMON, key))) {
+		base = a->cfg.bytes;
+		k = tm_cfg_find(a->imp->kind.keys, a->imp->kind.nr_keys, key);
+	}
+	if (!k)
+		return unknown_option(a, arg, key, err);
+	if (eq)
+		v = eq + 1;
+	else if (k->type == TM_CFG_BOOL)
+		v = "true";
+	else if (*i + 1 < argc)
+		v = argv[++*i];
+	else
+		return tm_error_set(err, TM_ERR_USAGE, "%s: missing value; expected "
+				    "%s", arg, tm_cfg_type_desc(k));
+	return set_option(a, k, base, v, err);
+}
+
+/* The common options into the importer's and the writer's terms. */
+static int check_common(struct import_args *a, struct tm_error *err)
+{
+	const struct import_common *c = &a->c;
+
+	if (!a->in || !a->given[KEY_OUTPUT])
+		return tm_error_set(err, TM_ERR_USAGE, "%s: expected an input "
+				    "file and -o OUT.tmt",
+				    !a->in ? "missing input" : "missing -o");
+	a->emulate = c->sample_period != 0;
+	if ((a->given[KEY_STORE] || c->randomize) && !a->emulate)
+		return tm_error_set(err, TM_ERR_USAGE, "%s: only with "
+				    "--sample-period", a->given[KEY_STORE] ?
+				    "--store-period" : "--randomize");
+	if (c->sz_page & (c->sz_page - 1))
+		return tm_error_set(err, TM_ERR_USAGE, "--page-size: expected a "
+				    "power of two, got %llu bytes",
+				    (unsigned long long)c->sz_page);
+	if (tm_tmt_parse_level(c->zstd_level, &a->level, err)) {
 		tm_error_prefix(err, "--zstd-level");
 		return -1;
 	}
-	for (size_t n = 0; n < sizeof(numeric) / sizeof(numeric[0]); n++)
-		if ((v = opt_value(argc, argv, i, numeric[n], &m)), m)
-			return parse_number_opt(numeric[n], v, a, err);
-	if (argv[*i][0] == '-' && argv[*i][1])
-		return tm_error_set(err, TM_ERR_USAGE, "%s: unknown option or "
-				    "missing value (tmsim import --help lists "
-				    "them)", argv[*i]);
-	return 1;
+	tm_import_opts_init(&a->o);
+	a->o.nr_vcpus = c->nr_vcpus;
+	a->o.page_shift = (uint32_t)__builtin_ctzll(c->sz_page);
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct import_args *a,
 		      struct tm_error *err)
 {
+	char names[256];
 	int rc;
 
 	memset(a, 0, sizeof(*a));
-	tm_import_opts_init(&a->o);
-	a->seed = 1;
-	a->level = TM_TMT_LEVEL_DEFAULT;
+	a->from = find_from(argc, argv);
+	if (!a->from || !(a->imp = tm_importer_find(a->from))) {
+		tm_kinds_names(&tm_importer_kinds, ", ", names, sizeof(names));
+		return tm_error_set(err, TM_ERR_USAGE, "--from %s: expected one "
+				    "of %s", a->from ? a->from : "(missing)",
+				    names);
+	}
+	tm_importer_config_init(a->imp, a->cfg.bytes);
+	tm_cfg_set_defaults(common_keys, NR_COMMON, &a->c);
 	for (int i = 1; i < argc; i++) {
 		rc = parse_opt(argc, argv, &i, a, err);
 		if (rc < 0)
@@ -206,25 +288,7 @@ static int parse_args(int argc, char **argv, struct import_args *a,
 		if (rc == 1)
 			a->in = argv[i];
 	}
-	if (!a->from || !tm_importer_find(a->from))
-		return tm_error_set(err, TM_ERR_USAGE, "--from %s: expected "
-				    "perf-data, perf-script or lackey",
-				    a->from ? a->from : "(missing)");
-	if (!a->in || !a->out)
-		return tm_error_set(err, TM_ERR_USAGE, "%s: expected an input "
-				    "file and -o OUT.tmt",
-				    !a->in ? "missing input" : "missing -o");
-	if ((a->store_set || a->randomize) && !a->emulate)
-		return tm_error_set(err, TM_ERR_USAGE, "%s: only with "
-				    "--sample-period", a->store_set ?
-				    "--store-period" : "--randomize");
-	if (a->emulate && !a->sample_period)
-		return tm_error_set(err, TM_ERR_USAGE, "--sample-period 0: "
-				    "expected at least 1");
-	if (a->o.nr_vcpus > 65536)
-		return tm_error_set(err, TM_ERR_USAGE, "--vcpus: expected 1 to "
-				    "65536");
-	return 0;
+	return check_common(a, err);
 }
 
 static char *provenance(const struct import_args *a, const struct tm_import_stats *st)
@@ -233,26 +297,17 @@ static char *provenance(const struct import_args *a, const struct tm_import_stat
 	char *text;
 
 	json_object_set_new(p, "tool", json_string("tmsim import " TM_VERSION));
-	json_object_set_new(p, "from", json_string(a->from));
+	json_object_set_new(p, "from", json_string(a->imp->kind.name));
 	json_object_set_new(p, "input", json_string(a->in));
-	json_object_set_new(p, "addr", json_string(a->o.addr == TM_IMPORT_PHYS ? "phys" : "virt"));
-	if (a->o.event)
-		json_object_set_new(p, "event", json_string(a->o.event));
-	if (strcmp(a->from, "lackey")) {
-		json_object_set_new(p, "nr_samples", json_integer((json_int_t)st->nr_samples));
-		json_object_set_new(p, "nr_dropped_addr0", json_integer((json_int_t)st->nr_addr0));
-		json_object_set_new(p, "nr_other_events", json_integer((json_int_t)st->nr_filtered));
-	} else {
-		json_object_set_new(p, "ns_per_instr", json_real(a->o.ns_per_instr));
-		json_object_set_new(p, "rate_per_s", json_real(a->o.rate_per_s));
-	}
+	if (a->imp->provenance)
+		a->imp->provenance(a->cfg.bytes, st, p);
 	if (a->emulate) {
 		json_t *e = json_object();
 
-		json_object_set_new(e, "load_period", json_integer((json_int_t)a->sample_period));
-		json_object_set_new(e, "store_period", json_integer((json_int_t)a->store_period));
-		json_object_set_new(e, "randomize", json_boolean(a->randomize));
-		json_object_set_new(e, "seed", json_integer((json_int_t)a->seed));
+		json_object_set_new(e, "load_period", json_integer((json_int_t)a->c.sample_period));
+		json_object_set_new(e, "store_period", json_integer((json_int_t)a->c.store_period));
+		json_object_set_new(e, "randomize", json_boolean(a->c.randomize));
+		json_object_set_new(e, "seed", json_integer((json_int_t)a->c.seed));
 		json_object_set_new(p, "pebs_emulation", e);
 	}
 	text = json_dumps(p, JSON_COMPACT);
@@ -265,23 +320,25 @@ static struct tm_sampler *emulation(struct import_args *a, struct tm_trace_info 
 				    struct tm_error *err)
 {
 	struct tm_sampler_config c = { 0 };
+	char full[256];
 
 	if (info->kind != TM_TRACE_ACCESSES) {
+		full_names(full, sizeof(full), " or ");
 		tm_error_set(err, TM_ERR_USAGE, "--sample-period: %s already holds "
 			     "samples; expected a full (accesses) trace, i.e. "
-			     "--from lackey", a->in);
+			     "--from %s", a->in, full);
 		return NULL;
 	}
-	if (!a->store_set)
-		a->store_period = a->sample_period;
-	c.load_period = a->sample_period;
-	c.store_period = a->store_period;
-	c.randomize = a->randomize;
+	if (!a->given[KEY_STORE])
+		a->c.store_period = a->c.sample_period;
+	c.load_period = a->c.sample_period;
+	c.store_period = a->c.store_period;
+	c.randomize = a->c.randomize;
 	c.ring_entries = 1; /* unused: import calls take() only */
 	info->kind = TM_TRACE_SAMPLES;
-	info->load_period = a->sample_period;
-	info->store_period = a->store_period;
-	return tm_sampler_new(&c, info->nr_vcpus, a->seed);
+	info->load_period = a->c.sample_period;
+	info->store_period = a->c.store_period;
+	return tm_sampler_new(&c, info->nr_vcpus, a->c.seed);
 }
 
 /* Keep only the records the sampler takes; returns the new count. */
@@ -344,20 +401,20 @@ static int run_import(struct import_args *a, struct tm_error *err)
 	int rc = -1;
 
 	a->o.stats = &st;
-	if (tm_importer_find(a->from)->open(a->in, &a->o, &c.in, err))
+	if (a->imp->open(a->in, a->cfg.bytes, &a->o, &c.in, err))
 		return -1;
 	info = c.in->info;
 	if (a->emulate && !(c.sampler = emulation(a, &info, err)))
 		goto out;
 	prov = provenance(a, &st);
-	c.w = tm_tmt_writer_new_level(a->out, &info, prov, a->level, err);
+	c.w = tm_tmt_writer_new_level(a->c.output, &info, prov, a->level, err);
 	if (!c.w || copy_records(&c, err))
 		goto out;
 	rc = tm_tmt_writer_close(c.w, err);
 	c.w = NULL;
 	if (!rc)
 		fprintf(stderr, "tmsim import: %s: %llu %s written (%llu read; %llu "
-			"dropped for address 0, %llu of other events)\n", a->out,
+			"dropped for address 0, %llu of other events)\n", a->c.output,
 			(unsigned long long)c.nr_written,
 			info.kind == TM_TRACE_SAMPLES ? "samples" : "accesses",
 			(unsigned long long)c.nr_read, (unsigned long long)st.nr_addr0,
@@ -377,10 +434,16 @@ int tm_cmd_import(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(help, stdout);
+			print_help(stdout);
 			return 0;
 		}
-	if (parse_args(argc, argv, &a, &err) || run_import(&a, &err)) {
+	if (parse_args(argc, argv, &a, &err)) {
+		fprintf(stderr, "tmsim import: %s\n", err.msg);
+		if (!a.imp) /* no importer chosen: list them */
+			print_importers(stderr);
+		return tm_err_exit_status(err.code);
+	}
+	if (run_import(&a, &err)) {
 		fprintf(stderr, "tmsim import: %s\n", err.msg);
 		return tm_err_exit_status(err.code);
 	}

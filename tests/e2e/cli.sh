@@ -35,6 +35,25 @@ expect_exit 2 "$TMSIM" gen zipf --records 10 --zstd-level 20 -o "$WORK/l.tmt"
 grep -q "zstd-level 20: expected an integer from -100 to 19" "$WORK/err" ||
 	die "gen --zstd-level range"
 [ ! -e "$WORK/l.tmt" ] || die "gen wrote a file for a bad level"
+# tmsim import --help lists every importer with its options (printed from
+# their schemas), and docs/importers.md documents every option it lists.
+expect_exit 0 "$TMSIM" import --help
+for imp in perf-data perf-script lackey; do
+	grep -q "^  $imp " "$WORK/out" || die "import --help lacks $imp"
+done
+for opt in $(sed -n 's/^    --\([a-z-]*\) .*/\1/p' "$WORK/out"); do
+	grep -q "^| \`$opt\`" docs/importers.md ||
+		die "docs/importers.md has no row for import --$opt"
+done
+grep -q -- "--ns-per-instr X" "$WORK/out" || die "import --help lacks --ns-per-instr"
+# A bad option value names the option and what was expected.
+expect_exit 2 "$TMSIM" import --from lackey tests/fixtures/lackey_tiny.lackey.txt \
+	--ns-per-instr 0 -o "$WORK/l.tmt"
+grep -q "ns-per-instr: expected a number above 0" "$WORK/err" ||
+	die "import --ns-per-instr 0"
+expect_exit 2 "$TMSIM" import --from nosuch x -o "$WORK/l.tmt"
+grep -q "expected one of perf-data, perf-script, lackey" "$WORK/err" ||
+	die "import --from nosuch does not list the importers"
 expect_exit 2 "$TMSIM" import --from lackey tests/fixtures/lackey_tiny.lackey.txt \
 	--zstd-level x -o "$WORK/l.tmt"
 grep -q "zstd-level: expected an integer" "$WORK/err" || die "import --zstd-level"

@@ -261,15 +261,17 @@ static inline void tm_fuzz_check_stream(struct tm_stream *s, const char *tag,
 	free(r.recs);
 }
 
-/* Open path with imp and options o: NULL when rejected (error checked). */
+/* Open path with imp, its options cfg and the common options o: NULL when
+ * rejected (error checked). */
 static inline struct tm_stream *tm_fuzz_open(const struct tm_importer_ops *imp,
+					     const void *cfg,
 					     const struct tm_import_opts *o,
 					     const char *path)
 {
 	struct tm_error err = { 0 };
 	struct tm_stream *s = NULL;
 
-	if (imp->open(path, o, &s, &err)) {
+	if (imp->open(path, cfg, o, &s, &err)) {
 		TM_FUZZ_ASSERT(!s, "open failed but returned a stream");
 		tm_fuzz_check_error(&err, path);
 		return NULL;
@@ -282,13 +284,14 @@ static inline struct tm_stream *tm_fuzz_open(const struct tm_importer_ops *imp,
  * (stream.h).  After an error the records are not compared: stream.h does
  * not say whether a batch cut short by an error is delivered. */
 static inline void tm_fuzz_redecode(const struct tm_importer_ops *imp,
+				    const void *cfg,
 				    const struct tm_import_opts *o,
 				    const char *path, int first_rc,
 				    const struct tm_fuzz_recs *first)
 {
 	struct tm_fuzz_recs again = { 0 };
 	struct tm_error err = { 0 };
-	struct tm_stream *s = tm_fuzz_open(imp, o, path);
+	struct tm_stream *s = tm_fuzz_open(imp, cfg, o, path);
 	int rc;
 
 	TM_FUZZ_ASSERT(s, "second open of the same input failed");
@@ -301,12 +304,14 @@ static inline void tm_fuzz_redecode(const struct tm_importer_ops *imp,
 	free(again.recs);
 }
 
-/* Import data (as a file) with imp, once per options variant (each changes
- * what a sample yields), and check every accepted stream.  The first
- * variant is decoded twice (tm_fuzz_redecode); the first accepted stream
- * with records gets the .tmt round trip if the input is picked for it. */
+/* Import data (as a file) with imp, once per value of its option key
+ * (vals[0], vals[1]: each changes what a sample yields), and check every
+ * accepted stream.  The first variant is decoded twice (tm_fuzz_redecode);
+ * the first accepted stream with records gets the .tmt round trip if the
+ * input is picked for it. */
 static inline void tm_fuzz_import(const struct tm_importer_ops *imp,
-				  const char *tag, const uint8_t *data,
+				  const char *tag, const char *key,
+				  const char *const vals[2], const uint8_t *data,
 				  size_t size)
 {
 	struct tm_fuzz_recs r = { 0 };
@@ -319,16 +324,16 @@ static inline void tm_fuzz_import(const struct tm_importer_ops *imp,
 	tm_fuzz_write_file(path, data, size);
 	for (int v = 0; v < 2; v++) {
 		struct tm_import_opts o;
+		struct tm_kind_config cfg;
+		struct tm_error err = { 0 };
 		struct tm_stream *s;
 		int rc;
 
 		tm_import_opts_init(&o);
-		/* lackey has only virtual addresses; perf has no clock option */
-		if (imp == &tm_importer_lackey)
-			o.time = v ? TM_IMPORT_TIME_INDEX : TM_IMPORT_TIME_AUTO;
-		else
-			o.addr = v ? TM_IMPORT_PHYS : TM_IMPORT_VIRT;
-		s = tm_fuzz_open(imp, &o, path);
+		tm_importer_config_init(imp, cfg.bytes);
+		TM_FUZZ_ASSERT(!tm_importer_set(imp, cfg.bytes, key, vals[v], &err),
+			       "%s", err.msg);
+		s = tm_fuzz_open(imp, cfg.bytes, &o, path);
 		if (!s)
 			continue;
 		rc = tm_fuzz_read_stream(s, tag, path, 0, &r);
@@ -337,7 +342,7 @@ static inline void tm_fuzz_import(const struct tm_importer_ops *imp,
 			rt = 0;
 		}
 		if (v == 0)
-			tm_fuzz_redecode(imp, &o, path, rc, &r);
+			tm_fuzz_redecode(imp, cfg.bytes, &o, path, rc, &r);
 		tm_stream_free(s);
 	}
 	free(r.recs);

@@ -17,7 +17,9 @@ int tm_fuzz_lackey(const uint8_t *data, size_t size);
 
 int tm_fuzz_lackey(const uint8_t *data, size_t size)
 {
-	tm_fuzz_import(&tm_importer_lackey, "lackey", data, size);
+	static const char *const times[2] = { "auto", "index" };
+
+	tm_fuzz_import(&tm_importer_lackey, "lackey", "time", times, data, size);
 	return 0;
 }
 

@@ -17,7 +17,9 @@ int tm_fuzz_perfdata(const uint8_t *data, size_t size);
 
 int tm_fuzz_perfdata(const uint8_t *data, size_t size)
 {
-	tm_fuzz_import(&tm_importer_perf_data, "perfdata", data, size);
+	static const char *const addrs[2] = { "virt", "phys" };
+
+	tm_fuzz_import(&tm_importer_perf_data, "perfdata", "addr", addrs, data, size);
 	return 0;
 }
 

@@ -17,7 +17,9 @@ int tm_fuzz_perfscript(const uint8_t *data, size_t size);
 
 int tm_fuzz_perfscript(const uint8_t *data, size_t size)
 {
-	tm_fuzz_import(&tm_importer_perf_script, "perfscript", data, size);
+	static const char *const addrs[2] = { "virt", "phys" };
+
+	tm_fuzz_import(&tm_importer_perf_script, "perfscript", "addr", addrs, data, size);
 	return 0;
 }
 

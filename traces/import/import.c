@@ -1,5 +1,6 @@
 /*
- * import.c - the importer registry and the helpers every importer shares:
+ * import.c - the importer family (the built-in table, registration, lookup,
+ * options through each importer's schema) and the helpers importers share:
  * a record vector, a stable sort by time, the period bookkeeping behind the
  * trace header, and a stream over a sorted in-memory array.
  *
@@ -17,41 +18,105 @@
 
 #include "lib/alloc.h"
 
-static const struct tm_importer_ops *const importers[] = {
-	&tm_importer_perf_data,
-	&tm_importer_perf_script,
-	&tm_importer_lackey,
+/* The built-in importers, in --help order. */
+static const struct tm_kind *const builtin[] = {
+	&tm_importer_perf_data.kind,
+	&tm_importer_perf_script.kind,
+	&tm_importer_lackey.kind,
 };
 
-#define NR_IMPORTERS (sizeof(importers) / sizeof(importers[0]))
+struct tm_kinds tm_importer_kinds = {
+	.family = "importer",
+	.builtin = builtin,
+	.nr_builtin = sizeof(builtin) / sizeof(builtin[0]),
+};
 
-/* Assumptions, documented in docs/importers.md: 1 GHz at IPC 1, and one
- * access per ns when only the access order is known. */
-#define DEFAULT_NS_PER_INSTR 1.0
-#define DEFAULT_RATE_PER_S 1e9
 #define DEFAULT_PAGE_SHIFT 12
+
+/* kind is the first member of the ops (C11 6.7.2.1: a pointer to a struct
+ * converts to and from a pointer to its first member). */
+static const struct tm_importer_ops *ops_of(const struct tm_kind *k)
+{
+	return (const struct tm_importer_ops *)k;
+}
+
+int tm_importer_register(const struct tm_importer_ops *imp, struct tm_error *err)
+{
+	TM_RETURN_IF(!imp->kind.name || !imp->kind.help || !imp->open, err,
+		     TM_ERR_INTERNAL, "importer '%s': expected a name, a help "
+		     "line and an open operation",
+		     imp->kind.name ? imp->kind.name : "(unnamed)");
+	return tm_kinds_add(&tm_importer_kinds, &imp->kind, err);
+}
 
 void tm_import_opts_init(struct tm_import_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->addr = TM_IMPORT_VIRT;
-	o->time = TM_IMPORT_TIME_AUTO;
-	o->ns_per_instr = DEFAULT_NS_PER_INSTR;
-	o->rate_per_s = DEFAULT_RATE_PER_S;
 	o->page_shift = DEFAULT_PAGE_SHIFT;
 }
 
 const struct tm_importer_ops *tm_importer_find(const char *name)
 {
-	for (size_t i = 0; i < NR_IMPORTERS; i++)
-		if (!strcmp(importers[i]->name, name))
-			return importers[i];
-	return NULL;
+	const struct tm_kind *k = tm_kinds_find(&tm_importer_kinds, name);
+
+	return k ? ops_of(k) : NULL;
 }
 
 const struct tm_importer_ops *tm_importer_at(size_t i)
 {
-	return i < NR_IMPORTERS ? importers[i] : NULL;
+	if (i >= tm_kinds_count(&tm_importer_kinds))
+		return NULL;
+	return ops_of(tm_kinds_at(&tm_importer_kinds, i));
+}
+
+size_t tm_importer_count(void)
+{
+	return tm_kinds_count(&tm_importer_kinds);
+}
+
+void tm_importer_config_init(const struct tm_importer_ops *imp, void *config)
+{
+	memset(config, 0, imp->kind.config_size);
+	tm_cfg_set_defaults(imp->kind.keys, imp->kind.nr_keys, config);
+}
+
+int tm_importer_set(const struct tm_importer_ops *imp, void *config,
+		    const char *key, const char *value, struct tm_error *err)
+{
+	const struct tm_cfg_key *k = tm_cfg_find(imp->kind.keys,
+						 imp->kind.nr_keys, key);
+	struct tm_cfg_val v;
+
+	TM_RETURN_IF(!k, err, TM_ERR_USAGE, "%s: not an option of importer %s",
+		     key, imp->kind.name);
+	if (tm_cfg_parse(k, value, &v, err)) {
+		tm_error_prefix(err, "%s", key);
+		err->code = TM_ERR_USAGE;
+		return -1;
+	}
+	tm_cfg_store(k, config, &v);
+	return 0;
+}
+
+/* The perf importers' provenance: address space, event and counts. */
+void tm_import_perf_provenance(const void *config, const struct tm_import_stats *st,
+			       json_t *p)
+{
+	const struct tm_import_perf_opts *o = config;
+
+	json_object_set_new(p, "addr", json_string(o->addr == TM_IMPORT_PHYS ?
+						   "phys" : "virt"));
+	if (strcmp(o->event, TM_IMPORT_ALL_EVENTS))
+		json_object_set_new(p, "event", json_string(o->event));
+	json_object_set_new(p, "nr_samples", json_integer((json_int_t)st->nr_samples));
+	json_object_set_new(p, "nr_dropped_addr0", json_integer((json_int_t)st->nr_addr0));
+	json_object_set_new(p, "nr_other_events", json_integer((json_int_t)st->nr_filtered));
+}
+
+/* The one event a perf importer keeps, or NULL for all. */
+const char *tm_import_perf_event(const struct tm_import_perf_opts *o)
+{
+	return strcmp(o->event, TM_IMPORT_ALL_EVENTS) ? o->event : NULL;
 }
 
 void tm_import_vec_push(struct tm_import_vec *v, const struct tm_record *r)
@@ -144,7 +209,7 @@ void tm_import_info_init(struct tm_trace_info *info, const struct tm_import_opts
 {
 	memset(info, 0, sizeof(*info));
 	info->kind = TM_TRACE_SAMPLES;
-	info->space = o->addr == TM_IMPORT_PHYS ? TM_ADDR_GPA : TM_ADDR_GVA;
+	info->space = TM_ADDR_GVA;
 	info->page_shift = o->page_shift ? o->page_shift : DEFAULT_PAGE_SHIFT;
 	info->nr_vcpus = o->nr_vcpus;
 	snprintf(info->source, sizeof(info->source), "%s", path);

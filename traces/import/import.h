@@ -1,12 +1,20 @@
 /*
  * import.h - trace importers: foreign recordings turned into tm_streams
- * (DESIGN.md §5; formats in reference/peers.md parts (a) and (b); the user
- * guide is docs/importers.md).
+ * (DESIGN.md §5, §12; formats in reference/peers.md parts (a) and (b); the
+ * user guide is docs/importers.md).
  *
- * An importer is an operation table chosen by name (STYLE.md habit 3):
+ * An importer is a backend kind (lib/cfg.h) with an open operation
+ * (STYLE.md habit 3): a name, a one-line help, flags, and the schema of its
+ * own options (bare keys, spelled as on the command line: `tmsim import
+ * --ns-per-instr 2` sets key "ns-per-instr").  The family
+ * tm_importer_kinds holds the built-in table
  *   "perf-data"    perf.data read directly (PERFILE2 file mode)
  *   "perf-script"  the text of `perf script -F <fields> --ns`
  *   "lackey"       valgrind --tool=lackey --trace-mem=yes output
+ * and the importers registered at start-up (tm_importer_register).  Adding
+ * one is a file under traces/import/ and a row in import.c's table; `tmsim
+ * import` finds it by name and parses its options through its schema.
+ *
  * open() checks the input where it enters and yields a stream whose records
  * are in non-decreasing time; after that the records are trusted.
  *
@@ -19,6 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
+#include "lib/cfg.h"
 #include "lib/error.h"
 #include "traces/stream.h"
 
@@ -32,6 +43,10 @@ enum tm_import_time {
 	TM_IMPORT_TIME_INSTR,    /* lackey: time of an access = its instruction × ns_per_instr */
 	TM_IMPORT_TIME_INDEX,    /* lackey: time of access j = j / rate_per_s */
 };
+
+/* Schema rows store enums as int (TM_CFG_F_INT). */
+_Static_assert(sizeof(enum tm_import_addr) == sizeof(int), "enum as int");
+_Static_assert(sizeof(enum tm_import_time) == sizeof(int), "enum as int");
 
 /* The `perf script -F` list the perf-script importer expects by default. */
 #define TM_IMPORT_SCRIPT_FIELDS \
@@ -48,39 +63,74 @@ struct tm_import_stats {
 	uint32_t nr_events;    /* perf-data: attrs in the file */
 };
 
+/* What every importer is given, whatever its kind (`tmsim import`'s
+ * common options). */
 struct tm_import_opts {
-	enum tm_import_addr addr;
-	/* NULL: all events.  perf-data: an event name (HEADER_EVENT_DESC) or an
-	 * attr index (0-based, the order of `perf evlist`); perf-script: a name. */
-	const char *event;
-	/* perf-script: the -F list perf script was run with; NULL: the default. */
-	const char *script_fields;
-	enum tm_import_time time;
-	double ns_per_instr;      /* lackey INSTR; default 1.0 (assumption: 1 GHz, IPC 1) */
-	double rate_per_s;        /* lackey INDEX; default 1e9 accesses/s (assumption) */
 	uint32_t nr_vcpus;        /* 0: from the trace (max cpu + 1) */
 	uint32_t page_shift;      /* written to the trace info; default 12 */
 	/* Optional out: must outlive the stream (lackey updates it while read). */
 	struct tm_import_stats *stats;
 };
 
+/* The options of the perf importers (perf-data has no `fields` row). */
+struct tm_import_perf_opts {
+	enum tm_import_addr addr;
+	/* "all", or one event: perf-data: a name (HEADER_EVENT_DESC) or an attr
+	 * index (0-based, the order of `perf evlist`); perf-script: a name. */
+	char event[128];
+	char fields[256];         /* perf-script: the -F list perf script ran with */
+};
+
+/* The options of the lackey importer. */
+struct tm_import_lackey_opts {
+	enum tm_import_time time;
+	double ns_per_instr;      /* INSTR; default 1 (assumption: 1 GHz, IPC 1) */
+	double rate_per_s;        /* INDEX; default 1e9 accesses/s (assumption) */
+};
+
+/* tm_kind.flags of an importer. */
+#define TM_IMPORT_FULL 0x1u   /* yields every access (an accesses trace);
+			       * without it, samples */
+
 struct tm_importer_ops {
-	const char *name;
-	const char *help;    /* one line for `tmsim import --help` */
-	int (*open)(const char *path, const struct tm_import_opts *o,
-		    struct tm_stream **out, struct tm_error *err);
+	struct tm_kind kind;  /* name, help, schema of its options, flags */
+	/* config: the kind's own options struct, filled from its schema. */
+	int (*open)(const char *path, const void *config,
+		    const struct tm_import_opts *o, struct tm_stream **out,
+		    struct tm_error *err);
+	/* Optional: what the import did, into the trace header's provenance
+	 * (after tool, from and input; stats as filled by open and reads). */
+	void (*provenance)(const void *config, const struct tm_import_stats *st,
+			   json_t *prov);
 };
 
 extern const struct tm_importer_ops tm_importer_perf_data;
 extern const struct tm_importer_ops tm_importer_perf_script;
 extern const struct tm_importer_ops tm_importer_lackey;
 
-/* Defaults as documented above. */
+/* The importer family: the built-in table and start-up registrations. */
+extern struct tm_kinds tm_importer_kinds;
+
+/* Register an importer (before any import; a test registers a toy one).
+ * -1 if the name is taken, the table is full, open is missing or its
+ * options do not fit a struct tm_kind_config. */
+int tm_importer_register(const struct tm_importer_ops *imp, struct tm_error *err);
+
+/* Defaults of the common options. */
 void tm_import_opts_init(struct tm_import_opts *o);
 
 /* The importer called name, or NULL. */
 const struct tm_importer_ops *tm_importer_find(const char *name);
-/* The i-th registered importer, NULL past the end (for --help). */
+/* The i-th importer, NULL past the end (for --help). */
 const struct tm_importer_ops *tm_importer_at(size_t i);
+size_t tm_importer_count(void);
+
+/* Zero config (kind.config_size bytes) and store every default of imp's
+ * schema into it. */
+void tm_importer_config_init(const struct tm_importer_ops *imp, void *config);
+/* Set option key of imp's schema from text; on failure -1 and err says
+ * "KEY: what was expected" (TM_ERR_USAGE). */
+int tm_importer_set(const struct tm_importer_ops *imp, void *config,
+		    const char *key, const char *value, struct tm_error *err);
 
 #endif

@@ -45,7 +45,24 @@ void tm_import_vec_stream(struct tm_import_vec *v, const struct tm_trace_info *i
  * anything else (LOAD, NA, PFETCH, EXEC) -> load. */
 uint8_t tm_import_op_from_data_src(uint64_t data_src);
 
-/* Defaults shared by every importer's trace info. */
+/* --event's default: keep every event. */
+#define TM_IMPORT_ALL_EVENTS "all"
+
+/* The perf importers' schema rows and provenance (import.c). */
+#define TM_IMPORT_PERF_ROWS                                                   \
+	TM_CFG_KEY("addr", TM_CFG_ENUM, 0, 0, "virt", "virt|phys", 0,         \
+		   TM_CFG_F_INT, struct tm_import_perf_opts, addr,            \
+		   "sample ADDR (gva) or PHYS_ADDR (gpa); address 0 is "      \
+		   "dropped and counted"),                                    \
+	TM_CFG_KEY("event", TM_CFG_STRING, 1, 127, TM_IMPORT_ALL_EVENTS, NULL, \
+		   0, TM_CFG_F_STR, struct tm_import_perf_opts, event,        \
+		   "the event to keep, or all: a name, or (perf-data) an "    \
+		   "attr index as `perf evlist` lists them")
+void tm_import_perf_provenance(const void *config, const struct tm_import_stats *st,
+			       json_t *p);
+const char *tm_import_perf_event(const struct tm_import_perf_opts *o);
+
+/* Defaults shared by every importer's trace info (space gva). */
 void tm_import_info_init(struct tm_trace_info *info, const struct tm_import_opts *o,
 			 const char *path);
 

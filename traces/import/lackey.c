@@ -1,5 +1,5 @@
 /*
- * import_lackey.c - the "lackey" importer: the full access trace printed by
+ * lackey.c - the "lackey" importer: the full access trace printed by
  *   valgrind --tool=lackey --trace-mem=yes --log-file=OUT PROGRAM
  * (reference/peers.md (b); valgrind lackey/lk_main.c prints
  * "I  %08lx,%lu", " L %08lx,%lu", " S ...", " M ..." - hex address,
@@ -22,7 +22,9 @@
  */
 #include "import_internal.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <float.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -217,30 +219,17 @@ static const struct tm_stream_ops lk_stream_ops = {
 	.free = lk_free,
 };
 
-static int check_opts(const struct tm_import_opts *o, struct tm_error *err)
+static int lk_open(const char *path, const void *config,
+		   const struct tm_import_opts *o, struct tm_stream **out,
+		   struct tm_error *err)
 {
-	if (o->addr == TM_IMPORT_PHYS)
-		return tm_error_set(err, TM_ERR_USAGE, "--addr phys: lackey traces "
-				    "hold virtual addresses; expected --addr virt");
-	if (o->event)
-		return tm_error_set(err, TM_ERR_USAGE, "--event: lackey traces have "
-				    "no events; expected no --event");
-	if (!(o->ns_per_instr > 0) || !(o->rate_per_s > 0))
-		return tm_error_set(err, TM_ERR_USAGE, "--ns-per-instr and --rate: "
-				    "expected positive numbers");
-	return 0;
-}
-
-static int lk_open(const char *path, const struct tm_import_opts *o,
-		   struct tm_stream **out, struct tm_error *err)
-{
+	const struct tm_import_lackey_opts *lo = config;
 	struct lk *lk;
 	struct tm_stream *s;
 	FILE *f;
 
 	*out = NULL;
-	if (check_opts(o, err))
-		return -1;
+	assert(lo->ns_per_instr > 0 && lo->rate_per_s > 0); /* schema bounds */
 	f = fopen(path, "r");
 	if (!f)
 		return tm_error_set(err, TM_ERR_NOTFOUND, "%s: cannot open: %s", path,
@@ -248,9 +237,9 @@ static int lk_open(const char *path, const struct tm_import_opts *o,
 	lk = tm_xcalloc(1, sizeof(*lk));
 	lk->path = tm_xstrdup(path);
 	lk->f = f;
-	lk->time = o->time;
-	lk->ns_per_instr = o->ns_per_instr;
-	lk->ns_per_access = NS_PER_S / o->rate_per_s;
+	lk->time = lo->time;
+	lk->ns_per_instr = lo->ns_per_instr;
+	lk->ns_per_access = NS_PER_S / lo->rate_per_s;
 	lk->stats_out = o->stats;
 	if (lk->stats_out)
 		*lk->stats_out = lk->st;
@@ -265,8 +254,41 @@ static int lk_open(const char *path, const struct tm_import_opts *o,
 	return 0;
 }
 
+static void lk_provenance(const void *config, const struct tm_import_stats *st,
+			  json_t *p)
+{
+	const struct tm_import_lackey_opts *lo = config;
+
+	(void)st;
+	json_object_set_new(p, "addr", json_string("virt"));
+	json_object_set_new(p, "ns_per_instr", json_real(lo->ns_per_instr));
+	json_object_set_new(p, "rate_per_s", json_real(lo->rate_per_s));
+}
+
+/* Bounds: any positive number (a huge time is refused per access, in
+ * access_time).  Defaults are assumptions, see the file header. */
+static const struct tm_cfg_key lk_keys[] = {
+	TM_CFG_KEY("time", TM_CFG_ENUM, 0, 0, "auto", "auto|instr|index", 0,
+		   TM_CFG_F_INT, struct tm_import_lackey_opts, time,
+		   "time from I lines (instr) or from the access index "
+		   "(index); auto: instr if the trace has I lines"),
+	TM_CFG_KEY("ns-per-instr", TM_CFG_DOUBLE, 0, DBL_MAX, "1", NULL,
+		   TM_CFG_MIN_EXCL, TM_CFG_F_DBL, struct tm_import_lackey_opts,
+		   ns_per_instr, "--time instr: ns per instruction"),
+	TM_CFG_KEY("rate", TM_CFG_CRATE, 0, DBL_MAX, "1G/s", NULL,
+		   TM_CFG_MIN_EXCL, TM_CFG_F_DBL, struct tm_import_lackey_opts,
+		   rate_per_s, "--time index: accesses per second"),
+};
+
 const struct tm_importer_ops tm_importer_lackey = {
-	.name = "lackey",
-	.help = "valgrind --tool=lackey --trace-mem=yes output (full trace)",
+	.kind = {
+		.name = "lackey",
+		.help = "valgrind --tool=lackey --trace-mem=yes output (full trace)",
+		.keys = lk_keys,
+		.nr_keys = sizeof(lk_keys) / sizeof(lk_keys[0]),
+		.config_size = sizeof(struct tm_import_lackey_opts),
+		.flags = TM_IMPORT_FULL,
+	},
 	.open = lk_open,
+	.provenance = lk_provenance,
 };

@@ -1,5 +1,5 @@
 /*
- * import_perfdata.c - the "perf-data" importer: reads perf.data (file mode,
+ * perfdata.c - the "perf-data" importer: reads perf.data (file mode,
  * "PERFILE2") directly and yields its samples as a samples trace.
  *
  * Layout (reference/peers.md (a), "perf.data from C"; perf's
@@ -123,6 +123,7 @@ struct pd_id {
 struct pd {
 	const char *path;
 	const struct tm_import_opts *o;
+	const struct tm_import_perf_opts *po;
 	struct tm_error *err;
 	const uint8_t *p;
 	uint64_t sz;
@@ -505,7 +506,7 @@ static int lookup_id(struct pd *pd, uint64_t id, uint64_t off, uint32_t *idx)
 
 static int select_event(struct pd *pd)
 {
-	const char *ev = pd->o->event;
+	const char *ev = tm_import_perf_event(pd->po);
 	char list[512] = "";
 	size_t n = 0;
 
@@ -542,7 +543,7 @@ static int select_event(struct pd *pd)
  * or aux leaders) never complain. */
 static int check_attr(struct pd *pd, const struct pd_attr *a, uint64_t off)
 {
-	bool phys = pd->o->addr == TM_IMPORT_PHYS;
+	bool phys = pd->po->addr == TM_IMPORT_PHYS;
 
 	if (!(a->sample_type & S_TIME))
 		return pd_err(pd, off, "event %s: samples carry no TIME; expected "
@@ -673,7 +674,7 @@ static int keep_sample(struct pd *pd, uint64_t off, uint32_t idx,
 	if (!a->checked && check_attr(pd, a, off))
 		return -1;
 	a->checked = true;
-	r.addr = pd->o->addr == TM_IMPORT_PHYS ? s->phys : s->addr;
+	r.addr = pd->po->addr == TM_IMPORT_PHYS ? s->phys : s->addr;
 	if (!r.addr) {
 		pd->st.nr_addr0++;
 		return 0;
@@ -754,10 +755,12 @@ static int read_data(struct pd *pd)
 	return 0;
 }
 
-static int pd_open(const char *path, const struct tm_import_opts *o,
-		   struct tm_stream **out, struct tm_error *err)
+static int pd_open(const char *path, const void *config,
+		   const struct tm_import_opts *o, struct tm_stream **out,
+		   struct tm_error *err)
 {
-	struct pd pd = { .path = path, .o = o, .err = err, .selected = -1 };
+	struct pd pd = { .path = path, .o = o, .po = config, .err = err,
+			 .selected = -1 };
 	struct tm_trace_info info;
 	uint64_t fallback = 1;
 	int rc = -1;
@@ -777,6 +780,8 @@ static int pd_open(const char *path, const struct tm_import_opts *o,
 		goto out;
 	}
 	tm_import_info_init(&info, o, path);
+	if (pd.po->addr == TM_IMPORT_PHYS)
+		info.space = TM_ADDR_GPA;
 	tm_import_periods_info(&pd.per, fallback, &info);
 	pd.st.nr_records = pd.vec.nr;
 	pd.st.nr_events = (uint32_t)pd.nr_attrs;
@@ -793,8 +798,16 @@ out:
 	return rc;
 }
 
+static const struct tm_cfg_key pd_keys[] = { TM_IMPORT_PERF_ROWS };
+
 const struct tm_importer_ops tm_importer_perf_data = {
-	.name = "perf-data",
-	.help = "perf.data (file mode) from perf record -d [--phys-data] ...",
+	.kind = {
+		.name = "perf-data",
+		.help = "perf.data (file mode) from perf record -d [--phys-data] ...",
+		.keys = pd_keys,
+		.nr_keys = sizeof(pd_keys) / sizeof(pd_keys[0]),
+		.config_size = sizeof(struct tm_import_perf_opts),
+	},
 	.open = pd_open,
+	.provenance = tm_import_perf_provenance,
 };

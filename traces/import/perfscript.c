@@ -1,5 +1,5 @@
 /*
- * import_perfscript.c - the "perf-script" importer: the text printed by
+ * perfscript.c - the "perf-script" importer: the text printed by
  *   perf script -F pid,tid,cpu,time,event,ip,addr,phys_addr,period,weight,data_src --ns
  * (the -F list is an option, TM_IMPORT_SCRIPT_FIELDS by default; any subset
  * holding time, period and the address field is accepted).
@@ -54,6 +54,7 @@ struct tok {
 struct ps {
 	const char *path;
 	const struct tm_import_opts *o;
+	const struct tm_import_perf_opts *po;
 	struct tm_error *err;
 	bool has[NR_PS_FIELDS];
 	uint64_t lineno;
@@ -108,7 +109,8 @@ static int parse_fields(struct ps *ps, const char *list)
 
 static int check_fields(struct ps *ps)
 {
-	bool phys = ps->o->addr == TM_IMPORT_PHYS;
+	bool phys = ps->po->addr == TM_IMPORT_PHYS;
+	const char *ev = tm_import_perf_event(ps->po);
 
 	if (!ps->has[PS_TIME] || !ps->has[PS_PERIOD])
 		return tm_error_set(ps->err, TM_ERR_USAGE, "--fields: expected time "
@@ -117,10 +119,10 @@ static int check_fields(struct ps *ps)
 		return tm_error_set(ps->err, TM_ERR_USAGE, "--fields: --addr %s needs "
 				    "%s in the perf script -F list",
 				    phys ? "phys" : "virt", phys ? "phys_addr" : "addr");
-	if (ps->o->event && strspn(ps->o->event, "0123456789") == strlen(ps->o->event))
+	if (ev && strspn(ev, "0123456789") == strlen(ev))
 		return tm_error_set(ps->err, TM_ERR_USAGE, "--event %s: perf script "
 				    "text has no attr index; expected an event name",
-				    ps->o->event);
+				    ev);
 	return 0;
 }
 
@@ -308,7 +310,7 @@ static void keep(struct ps *ps, const struct ps_line *l)
 {
 	struct tm_record r = { 0 };
 
-	r.addr = ps->o->addr == TM_IMPORT_PHYS ? l->phys : l->addr;
+	r.addr = ps->po->addr == TM_IMPORT_PHYS ? l->phys : l->addr;
 	if (!r.addr) {
 		ps->st.nr_addr0++;
 		return;
@@ -326,7 +328,7 @@ static int parse_line(struct ps *ps, const char *line)
 {
 	struct ps_line l = { 0 };
 	size_t left = 0;
-	const char *ev = ps->o->event;
+	const char *ev = tm_import_perf_event(ps->po);
 
 	if (tokenize(ps, line))
 		return -1;
@@ -383,8 +385,9 @@ static int read_lines(struct ps *ps, FILE *f)
 	return rc;
 }
 
-static int ps_open(const char *path, const struct tm_import_opts *o,
-		   struct tm_stream **out, struct tm_error *err)
+static int ps_open(const char *path, const void *config,
+		   const struct tm_import_opts *o, struct tm_stream **out,
+		   struct tm_error *err)
 {
 	struct ps *ps = tm_xcalloc(1, sizeof(*ps));
 	struct tm_trace_info info;
@@ -394,8 +397,9 @@ static int ps_open(const char *path, const struct tm_import_opts *o,
 	*out = NULL;
 	ps->path = path;
 	ps->o = o;
+	ps->po = config;
 	ps->err = err;
-	if (parse_fields(ps, o->script_fields ? o->script_fields : TM_IMPORT_SCRIPT_FIELDS) ||
+	if (parse_fields(ps, ps->po->fields) ||
 	    check_fields(ps))
 		goto out;
 	f = fopen(path, "r");
@@ -407,6 +411,8 @@ static int ps_open(const char *path, const struct tm_import_opts *o,
 	if (read_lines(ps, f))
 		goto out;
 	tm_import_info_init(&info, o, path);
+	if (ps->po->addr == TM_IMPORT_PHYS)
+		info.space = TM_ADDR_GPA;
 	tm_import_periods_info(&ps->per, 1, &info);
 	ps->st.nr_records = ps->vec.nr;
 	tm_import_vec_stream(&ps->vec, &info, out);
@@ -421,8 +427,21 @@ out:
 	return rc;
 }
 
+static const struct tm_cfg_key ps_keys[] = {
+	TM_IMPORT_PERF_ROWS,
+	TM_CFG_KEY("fields", TM_CFG_STRING, 1, 255, TM_IMPORT_SCRIPT_FIELDS, NULL,
+		   0, TM_CFG_F_STR, struct tm_import_perf_opts, fields,
+		   "the -F list perf script was run with"),
+};
+
 const struct tm_importer_ops tm_importer_perf_script = {
-	.name = "perf-script",
-	.help = "text of `perf script -F " TM_IMPORT_SCRIPT_FIELDS " --ns`",
+	.kind = {
+		.name = "perf-script",
+		.help = "text of `perf script -F " TM_IMPORT_SCRIPT_FIELDS " --ns`",
+		.keys = ps_keys,
+		.nr_keys = sizeof(ps_keys) / sizeof(ps_keys[0]),
+		.config_size = sizeof(struct tm_import_perf_opts),
+	},
 	.open = ps_open,
+	.provenance = tm_import_perf_provenance,
 };
