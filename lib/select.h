@@ -86,6 +86,7 @@ static inline void name##_partition_(ctx_t ctx, type *v, size_t lo,         \
 	size_t mid_ = lo + (hi - lo) / 2, i_ = lo, j_ = hi;                 \
 	type pivot_;                                                        \
                                                                             \
+	(void)ctx;                                                          \
 	if (before(ctx, &v[mid_], &v[lo]))                                  \
 		name##_swap_(&v[mid_], &v[lo]);                             \
 	if (before(ctx, &v[hi], &v[lo]))                                    \
