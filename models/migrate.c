@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "lib/alloc.h"
+#include "lib/select.h"
 #include "models/ident/identifier.h"
 
 /* Pages per asynchronous migrate_pages batch (HAgent S2, reference §4);
@@ -265,45 +266,18 @@ static void mark_hot(struct tm_migrator *m, struct plan *p)
 	}
 }
 
-static inline bool colder(const struct cold *a, const struct cold *b)
+static inline bool colder(const void *ctx, const struct cold *a,
+			  const struct cold *b)
 {
+	(void)ctx;
 	return a->est < b->est || (a->est == b->est && a->idx < b->idx);
 }
 
-/* Max-heap by coldness: the root is the warmest page kept. */
-static void sift_down(struct cold *h, size_t nr, size_t i)
-{
-	struct cold e = h[i];
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-
-		if (c >= nr)
-			break;
-		if (c + 1 < nr && colder(&h[c], &h[c + 1]))
-			c++;
-		if (!colder(&e, &h[c]))
-			break;
-		h[i] = h[c];
-		i = c;
-	}
-	h[i] = e;
-}
-
-static void sift_up(struct cold *h, size_t i)
-{
-	struct cold e = h[i];
-
-	while (i > 0 && colder(&h[(i - 1) / 2], &e)) {
-		h[i] = h[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	h[i] = e;
-}
+TM_SELECT_DEFINE(coldest, struct cold, const void *, colder)
 
 /* Keep the k coldest FMEM pages neither hot nor moving in m->cold, sorted
  * coldest first; returns how many pages were eligible (may exceed k).
- * O(nr_pages log k), once per epoch. */
+ * O(nr_pages log k), once per epoch; lib/select.h's bounded heap. */
 static size_t select_coldest(struct tm_migrator *m,
 			     const struct tm_mig_view *v, size_t k)
 {
@@ -320,21 +294,9 @@ static size_t select_coldest(struct tm_migrator *m,
 			continue;
 		c.idx = idx;
 		c.est = v->estimate ? v->estimate(v->estimate_ctx, idx) : 0;
-		if (nr < k) {
-			m->cold[nr] = c;
-			sift_up(m->cold, nr++);
-		} else if (colder(&c, &m->cold[0])) {
-			m->cold[0] = c;
-			sift_down(m->cold, nr, 0);
-		}
+		coldest_offer(NULL, m->cold, &nr, k, c);
 	}
-	for (size_t end = nr; end > 1; end--) {  /* heap sort: ascending */
-		struct cold t = m->cold[0];
-
-		m->cold[0] = m->cold[end - 1];
-		m->cold[end - 1] = t;
-		sift_down(m->cold, end - 1, 0);
-	}
+	coldest_offered_sort(NULL, m->cold, nr);
 	return nr_eligible;
 }
 

@@ -187,7 +187,12 @@ static void ensure_window(struct tm_vm_rt *vm, bool need_est)
 	b->win_cap = cap;
 }
 
-/* LSD radix sort of n keys, descending. */
+/* LSD radix sort of n keys, descending.  Kept rather than lib/heap.h's
+ * heapsort: a curve needs every count sorted, not the k first, and 32-bit
+ * counts radix-sort in 4 linear passes.  Callgrind, configs/sweeps/base.yaml
+ * replay: 51.6 M instructions here against 177 M for lib/heap's sort in its
+ * place (+3.3% of the whole run).  Ties do not matter: only values reach
+ * the curve. */
 static void radix_desc(uint32_t *a, uint32_t *tmp, size_t n)
 {
 	for (unsigned shift = 0; shift < 32; shift += 8) {
