@@ -20,8 +20,11 @@
  * - YAML aliases and multi-document files are refused rather than resolved;
  *   defaults: covers the reuse anchors would give.
  * - --set names address hosts/VMs as written (before replicate expands them).
- * - Keys of another generator kind (e.g. "s" on a hotset part) are accepted
- *   and ignored, so that a defaults: trace can carry them for several VMs.
+ * - A generator part takes only its generator's own keys (its schema in
+ *   traces/gen/): "s" on a hotset part is an error at the key.  A VM whose
+ *   trace names another gen than the defaults: trace inherits the defaults'
+ *   trace without the keys its generator does not take (and a trace of
+ *   another source, file/mix/phases, replaces the defaults' whole).
  */
 #include "config.h"
 #include "config_internal.h"
