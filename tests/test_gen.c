@@ -805,6 +805,158 @@ static void test_cmd_gen(void **state)
 	assert_int_equal(rmdir(dir), 0); /* nothing else was left behind */
 }
 
+
+/* ---- a toy generator registered from this file alone (DESIGN.md §12) --- */
+
+/* "stride2": every other page of the footprint, in order: 0, 2, 4, ... */
+struct stride2_state {
+	uint64_t nr_pages, next;
+};
+
+static void stride2_init(void *state, const struct tm_gen_part *p,
+			 uint32_t page_shift)
+{
+	struct stride2_state *st = state;
+
+	st->nr_pages = p->sz_footprint >> page_shift;
+}
+
+static uint64_t stride2_draw(void *state, const struct tm_gen_part *p,
+			     struct tm_gen_rng *rng, uint64_t t_ns)
+{
+	struct stride2_state *st = state;
+	uint64_t pg = st->next;
+
+	(void)p;
+	(void)rng;
+	(void)t_ns;
+	st->next = (st->next + 2) % st->nr_pages;
+	return pg;
+}
+
+static double stride2_page_prob(const struct tm_gen_part *p,
+				uint32_t page_shift, uint64_t t_ns, uint64_t pg)
+{
+	(void)t_ns;
+	return pg % 2 ? 0 : 2.0 / (double)(p->sz_footprint >> page_shift);
+}
+
+static const struct tm_generator_ops stride2 = {
+	.kind = { .name = "stride2", .help = "every other page, in order" },
+	.state_size = sizeof(struct stride2_state),
+	.init = stride2_init,
+	.draw = stride2_draw,
+	.page_prob = stride2_page_prob,
+};
+
+static int register_toy(void **state)
+{
+	struct tm_error err;
+
+	(void)state;
+	if (tm_generator_register(&stride2, &err))
+		fail_msg("register: %s", err.msg);
+	return 0;
+}
+
+static void test_toy_generator(void **state)
+{
+	struct tm_gen_spec spec;
+	struct tm_record *r;
+	size_t n;
+	char buf[128];
+
+	(void)state;
+	assert_ptr_equal(tm_generator_find("stride2"), &stride2);
+	tm_gen_spec_init(&spec);
+	tm_gen_part_init(part0(&spec), tm_generator_find("stride2"));
+	part0(&spec)->sz_footprint = 8 * 4096;
+	spec.nr_records = 10;
+	r = draw(&spec, 1, 10, &n);
+	assert_int_equal(n, 10);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(r[i].addr >> 12, (2 * i) % 8);
+	free(r);
+	assert_true(tm_gen_page_prob(&spec, 0, 2 * 4096) == 0.25);
+	assert_true(tm_gen_page_prob(&spec, 0, 3 * 4096) == 0);
+	tm_gen_spec_describe(&spec, buf, sizeof(buf));
+	assert_string_equal(buf, "stride2(32KiB) @ 1M/s");
+	/* tmsim gen knows it too, and says so in --help */
+	assert_int_equal(run_cmd(tm_cmd_gen, "gen stride2 --records 10 --s 2 "
+				 "-o /dev/null"), 2);
+}
+
+
+/* ---- docs and --help list every generator and key ---------------------- */
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 1 << 20);
+
+	assert_non_null(f);
+	assert_true(fread(buf, 1, (1 << 20) - 1, f) > 0);
+	fclose(f);
+	return buf;
+}
+
+/* Every row of rows[0..nr) as "| `key` |" in each doc. */
+static void documented(const struct tm_cfg_key *rows, size_t nr,
+		       char *const *docs, const char *const *names, size_t nr_docs)
+{
+	char want[80];
+
+	for (size_t i = 0; i < nr; i++) {
+		snprintf(want, sizeof(want), "| `%s` |", rows[i].pattern);
+		for (size_t d = 0; d < nr_docs; d++)
+			if (!strstr(docs[d], want))
+				fail_msg("%s does not document %s", names[d], want);
+	}
+}
+
+static void test_schema_documented(void **state)
+{
+	static const char *const names[] = { "docs/trace-format.md",
+					     "docs/config.md" };
+	char *docs[2] = { slurp(names[0]), slurp(names[1]) };
+	char *help, opt[64];
+	FILE *f;
+
+	(void)state;
+	f = tmpfile();
+	assert_non_null(f);
+	tm_cmd_gen_help(f);
+	rewind(f);
+	help = calloc(1, 1 << 16);
+	assert_true(fread(help, 1, (1 << 16) - 1, f) > 0);
+	fclose(f);
+	for (size_t i = 0; i < tm_kinds_count(&tm_generator_kinds); i++) {
+		const struct tm_generator_ops *g = tm_generator_at(i);
+
+		snprintf(opt, sizeof(opt), "\n  %s ", g->kind.name);
+		if (!strstr(help, opt))
+			fail_msg("--help does not list generator %s", g->kind.name);
+		for (size_t k = 0; k < g->kind.nr_keys; k++) {
+			size_t n = 0;
+
+			for (const char *c = g->kind.keys[k].pattern; *c && n < 60; c++)
+				opt[n++] = *c == '_' ? '-' : *c;
+			opt[n] = '\0';
+			if (!strstr(help, opt))
+				fail_msg("--help does not list %s's %s", g->kind.name,
+					 g->kind.keys[k].pattern);
+		}
+		if (!strcmp(g->kind.name, "stride2"))
+			continue;       /* the toy lives in this file only */
+		documented(g->kind.keys, g->kind.nr_keys, docs, names, 2);
+		if (g->list)
+			documented(g->list->keys, g->list->nr_keys, docs, names, 2);
+	}
+	free(help);
+	free(docs[0]);
+	free(docs[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -823,6 +975,8 @@ int main(void)
 		cmocka_unit_test(test_same_seed_same_bytes),
 		cmocka_unit_test(test_read_allocates_nothing),
 		cmocka_unit_test(test_cmd_gen),
+		cmocka_unit_test_setup(test_toy_generator, register_toy),
+		cmocka_unit_test(test_schema_documented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
