@@ -630,7 +630,7 @@ static void print_kind(FILE *f, const struct tm_generator_ops *g)
 	}
 }
 
-static void print_help(FILE *f)
+void tm_cmd_gen_help(FILE *f)
 {
 	fputs(help_head, f);
 	for (size_t i = 0; i < tm_kinds_count(&tm_generator_kinds); i++)
@@ -646,7 +646,7 @@ int tm_cmd_gen(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			print_help(stdout);
+			tm_cmd_gen_help(stdout);
 			return 0;
 		}
 	a = tm_xcalloc(1, sizeof(*a));

@@ -210,7 +210,7 @@ static const struct tm_cfg_key hotset_keys[] = {
 	TM_CFG_KEY("hot_offset", TM_CFG_SIZE, 0, TiB_, "0", NULL,
 		   TM_CFG_GEN_ONLY, TM_CFG_F_U64, struct hotset_config,
 		   sz_hot_offset, "start of the hot set in the footprint"),
-	{ "moves", TM_CFG_LIST, 0, TM_GEN_MAX_MOVES, NULL, "move",
+	{ "moves", TM_CFG_LIST, 0, TM_GEN_MAX_MOVES, "[]", "move",
 	  TM_CFG_GEN_ONLY, TM_CFG_F_NONE, 0, 0,
 	  "times the hot set moves: entries {at: TIME, offset: SIZE} in time "
 	  "order (command line: --move AT:OFFSET, repeated)" },
