@@ -12,6 +12,7 @@
  */
 #include <dirent.h>
 #include <setjmp.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -194,9 +195,9 @@ static void test_load_fields(void **state)
 	assert_int_equal(w->trace.gen.nr_phases, 1);
 	assert_int_equal(w->trace.gen.phases[0].start_ns, 0);
 	assert_int_equal(w->trace.gen.phases[0].nr_parts, 1);
-	assert_int_equal(w->trace.gen.phases[0].parts[0].kind, TM_GEN_ZIPF);
-	assert_true(w->trace.gen.phases[0].parts[0].zipf_s == 1.2);
-	assert_true(w->trace.gen.phases[0].parts[0].zipf_seed != 0);
+	assert_string_equal(w->trace.gen.phases[0].parts[0].gen->kind.name, "zipf");
+	assert_true(tm_gen_part_get(&w->trace.gen.phases[0].parts[0], "s") == 1.2);
+	assert_true(tm_gen_part_get(&w->trace.gen.phases[0].parts[0], "permute") == 1);
 	assert_true(w->trace.gen.phases[0].parts[0].weight == 1.0);
 	assert_int_equal(w->trace.gen.phases[0].parts[0].sz_footprint, 8 * GiB);
 	assert_true(w->trace.gen.rate_per_s == 50e6);
@@ -299,7 +300,8 @@ static void test_defaults_when_absent(void **state)
 	assert_int_equal(v->trace.gen.duration_ns, 10000000000ull);
 	assert_int_equal(v->trace.gen.nr_vcpus, 4);
 	assert_int_equal(v->trace.gen.phases[0].parts[0].sz_footprint, GiB);
-	assert_int_equal(v->trace.gen.phases[0].parts[0].sz_stride, 4096);
+	/* a uniform part takes no stride (scan's default is tested below) */
+	assert_true(isnan(tm_gen_part_get(&v->trace.gen.phases[0].parts[0], "stride")));
 	assert_true(v->trace.time_scale == 1.0);
 	assert_false(v->trace.loop);
 	tm_config_free(cfg);
@@ -350,11 +352,11 @@ static void test_inheritance(void **state)
 	assert_int_equal(b->nr_shadow, 1);
 	assert_int_equal(tm_sdh_cfg_of(&b->shadow[0])->width, 1024);
 	/* traces merge key by key within one source kind */
-	assert_int_equal(a->trace.gen.phases[0].parts[0].kind, TM_GEN_ZIPF);
-	assert_true(a->trace.gen.phases[0].parts[0].zipf_s == 0.9);
-	assert_int_equal(b->trace.gen.phases[0].parts[0].kind, TM_GEN_HOTSET);
-	assert_int_equal(b->trace.gen.phases[0].parts[0].sz_hot, 64 * MiB);
-	assert_true(b->trace.gen.phases[0].parts[0].hot_share == 0.9);
+	assert_string_equal(a->trace.gen.phases[0].parts[0].gen->kind.name, "zipf");
+	assert_true(tm_gen_part_get(&a->trace.gen.phases[0].parts[0], "s") == 0.9);
+	assert_string_equal(b->trace.gen.phases[0].parts[0].gen->kind.name, "hotset");
+	assert_true(tm_gen_part_get(&b->trace.gen.phases[0].parts[0], "hot") == 64 * MiB);
+	assert_true(tm_gen_part_get(&b->trace.gen.phases[0].parts[0], "hot_share") == 0.9);
 	assert_true(b->trace.gen.rate_per_s == 2e6);
 	/* a file trace replaces a generator default whole */
 	assert_int_equal(c->trace.source, TM_SRC_FILE);
@@ -457,8 +459,8 @@ static void test_overrides(void **state)
 	assert_int_equal(x->sz_fmem, GiB / 2);
 	assert_false(web->truth);
 	assert_true(db->truth);
-	assert_int_equal(web->trace.gen.phases[0].parts[0].kind, TM_GEN_HOTSET);
-	assert_int_equal(web->trace.gen.phases[0].parts[0].sz_hot, 16 * MiB);
+	assert_string_equal(web->trace.gen.phases[0].parts[0].gen->kind.name, "hotset");
+	assert_true(tm_gen_part_get(&web->trace.gen.phases[0].parts[0], "hot") == 16 * MiB);
 	tm_config_free(cfg);
 }
 
@@ -535,15 +537,17 @@ static void test_phases_and_mix(void **state)
 	assert_int_equal(g->nr_phases, 2);
 	assert_int_equal(g->phases[0].start_ns, 0);
 	assert_int_equal(g->phases[0].nr_parts, 1);
-	assert_int_equal(g->phases[0].parts[0].nr_moves, 2);
-	assert_int_equal(g->phases[0].parts[0].moves[1].at_ns, 2000000000ull);
-	assert_int_equal(g->phases[0].parts[0].moves[1].sz_offset, 512 * MiB);
+	/* the hot set moved to 512 MiB at 2 s: its pages gain probability */
+	assert_true(tm_gen_page_prob(g, 2000000000ull, g->phases[0].parts[0].base +
+				     512 * MiB) >
+		    tm_gen_page_prob(g, 1999999999ull, g->phases[0].parts[0].base +
+				     512 * MiB));
 	assert_int_equal(g->phases[1].start_ns, 3000000000ull);
 	assert_int_equal(g->phases[1].nr_parts, 2);
 	assert_true(g->phases[1].parts[0].weight == 3.0);
-	assert_int_equal(g->phases[1].parts[0].zipf_seed, 0); /* permute: false */
+	assert_true(tm_gen_part_get(&g->phases[1].parts[0], "permute") == 0); /* permute: false */
 	assert_true(g->phases[1].parts[1].weight == 1.0);
-	assert_int_equal(g->phases[1].parts[1].sz_stride, 64);
+	assert_true(tm_gen_part_get(&g->phases[1].parts[1], "stride") == 64);
 	assert_int_equal(g->phases[1].parts[1].base, 2 * GiB);
 	assert_int_equal(g->phases[1].parts[1].sz_footprint, 4 * GiB);
 	tm_config_free(cfg);

@@ -25,9 +25,51 @@
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
 
+/* Store v as p's key without its bounds (the checks are under test). */
+static void set(struct tm_gen_part *p, const char *key, double v)
+{
+	const struct tm_cfg_key *k = tm_gen_part_key(p, key);
+	unsigned char *f;
+
+	assert_non_null(k);
+	f = p->cfg + k->off;
+	if (k->field == TM_CFG_F_DBL)
+		*(double *)(void *)f = v;
+	else
+		*(uint64_t *)(void *)f = (uint64_t)v;
+}
+
+/* Append a hotset move without the list's checks. */
+static void move(struct tm_gen_part *p, uint64_t at_ns, uint64_t off)
+{
+	const struct tm_gen_list *l = p->gen->list;
+	uint32_t *nr = (uint32_t *)(void *)(p->cfg + l->off_nr);
+	struct tm_gen_move *m = (struct tm_gen_move *)(void *)(p->cfg +
+				l->off_items + *nr * l->sz_item);
+
+	m->at_ns = at_ns;
+	m->sz_offset = off;
+	(*nr)++;
+}
+
 static struct tm_gen_part *part0(struct tm_gen_spec *s)
 {
 	return &s->phases[0].parts[0];
+}
+
+/* Make p a part of generator name, keeping its weight, range and seed
+ * (scan: stride 64, the stride these tests were pinned with). */
+static void use(struct tm_gen_part *p, const char *name)
+{
+	struct tm_gen_part keep = *p;
+
+	tm_gen_part_init(p, tm_generator_find(name));
+	p->weight = keep.weight;
+	p->base = keep.base;
+	p->sz_footprint = keep.sz_footprint;
+	p->seed = keep.seed;
+	if (!strcmp(name, "scan"))
+		set(p, "stride", 64);
 }
 
 static struct tm_stream *open_gen(const struct tm_gen_spec *spec, uint64_t seed)
@@ -74,10 +116,10 @@ static void two_phases(struct tm_gen_spec *s)
 
 static void hotset(struct tm_gen_part *p)
 {
-	p->kind = TM_GEN_HOTSET;
+	use(p, "hotset");
 	p->sz_footprint = 512 * MiB;
-	p->sz_hot = 64 * MiB;
-	p->hot_share = 0.9;
+	set(p, "hot", 64 * MiB);
+	set(p, "hot_share", 0.9);
 }
 
 static void b_footprint(struct tm_gen_spec *s) { part0(s)->sz_footprint = 0; }
@@ -87,30 +129,28 @@ static void b_hot(struct tm_gen_spec *s)
 {
 	two_phases(s);
 	hotset(&s->phases[1].parts[0]);
-	s->phases[1].parts[0].sz_hot = GiB;
+	set(&s->phases[1].parts[0], "hot", GiB);
 }
-static void b_hot_share(struct tm_gen_spec *s) { hotset(part0(s)); part0(s)->hot_share = 1.5; }
+static void b_hot_share(struct tm_gen_spec *s) { hotset(part0(s)); set(part0(s), "hot_share", 1.5); }
 static void b_hot_offset(struct tm_gen_spec *s)
 {
 	hotset(part0(s));
-	part0(s)->sz_hot_offset = 480 * MiB;
+	set(part0(s), "hot_offset", 480 * MiB);
 }
 static void b_moves_sorted(struct tm_gen_spec *s)
 {
 	hotset(part0(s));
-	part0(s)->nr_moves = 2;
-	part0(s)->moves[0] = (struct tm_gen_move){ 2000, 0 };
-	part0(s)->moves[1] = (struct tm_gen_move){ 1000, 0 };
+	move(part0(s), 2000, 0);
+	move(part0(s), 1000, 0);
 }
 static void b_move_offset(struct tm_gen_spec *s)
 {
 	hotset(part0(s));
-	part0(s)->nr_moves = 1;
-	part0(s)->moves[0] = (struct tm_gen_move){ 2000, 500 * MiB };
+	move(part0(s), 2000, 500 * MiB);
 }
-static void b_s_zero(struct tm_gen_spec *s) { part0(s)->kind = TM_GEN_ZIPF; part0(s)->zipf_s = 0; }
-static void b_s_big(struct tm_gen_spec *s) { part0(s)->kind = TM_GEN_ZIPF; part0(s)->zipf_s = 10.5; }
-static void b_stride(struct tm_gen_spec *s) { part0(s)->kind = TM_GEN_SCAN; part0(s)->sz_stride = 0; }
+static void b_s_zero(struct tm_gen_spec *s) { use(part0(s), "zipf"); set(part0(s), "s", 0); }
+static void b_s_big(struct tm_gen_spec *s) { use(part0(s), "zipf"); set(part0(s), "s", 10.5); }
+static void b_stride(struct tm_gen_spec *s) { use(part0(s), "scan"); set(part0(s), "stride", 0); }
 static void b_weight(struct tm_gen_spec *s) { part0(s)->weight = 0; }
 static void b_weight_neg(struct tm_gen_spec *s)
 {
@@ -118,7 +158,7 @@ static void b_weight_neg(struct tm_gen_spec *s)
 	s->phases[0].parts[1] = *part0(s);
 	s->phases[0].parts[1].weight = -1;
 }
-static void b_kind(struct tm_gen_spec *s) { part0(s)->kind = (enum tm_gen_kind)9; }
+static void b_kind(struct tm_gen_spec *s) { part0(s)->gen = NULL; }
 static void b_nr_parts(struct tm_gen_spec *s) { s->phases[0].nr_parts = 0; }
 static void b_nr_phases(struct tm_gen_spec *s) { s->nr_phases = 0; }
 static void b_first_phase(struct tm_gen_spec *s) { s->phases[0].start_ns = 5; }
@@ -151,7 +191,7 @@ static void test_spec_check(void **state)
 		{ "phases[0].parts[0].stride: ", b_stride },
 		{ "phases[0].parts[0].weight: ", b_weight },
 		{ "phases[0].parts[1].weight: ", b_weight_neg },
-		{ "phases[0].parts[0].kind: ", b_kind },
+		{ "phases[0].parts[0].gen: ", b_kind },
 		{ "phases[0].nr_parts: ", b_nr_parts },
 		{ "nr_phases: ", b_nr_phases },
 		{ "phases[0].start: ", b_first_phase },
@@ -194,8 +234,8 @@ static void test_describe(void **state)
 	tm_gen_spec_init(&spec);
 	tm_gen_spec_describe(&spec, buf, sizeof(buf));
 	assert_string_equal(buf, "uniform(64MiB) @ 1M/s");
-	part0(&spec)->kind = TM_GEN_ZIPF;
-	part0(&spec)->zipf_s = 1.2;
+	use(part0(&spec), "zipf");
+	set(part0(&spec), "s", 1.2);
 	part0(&spec)->sz_footprint = 512 * MiB;
 	tm_gen_spec_describe(&spec, buf, sizeof(buf));
 	assert_string_equal(buf, "zipf(s=1.2, 512MiB) @ 1M/s");
@@ -287,10 +327,10 @@ static void test_scan_is_exact(void **state)
 
 	(void)state;
 	tm_gen_spec_init(&spec);
-	part0(&spec)->kind = TM_GEN_SCAN;
+	use(part0(&spec), "scan");
 	part0(&spec)->base = 1 * GiB;
 	part0(&spec)->sz_footprint = 1 * MiB;
-	part0(&spec)->sz_stride = 3000; /* not a divisor: wraps around unevenly */
+	set(part0(&spec), "stride", 3000); /* not a divisor: wraps around unevenly */
 	spec.nr_records = 10000;
 	r = draw(&spec, 1, 10000, &n);
 	for (size_t i = 0; i < n; i++)
@@ -326,8 +366,8 @@ static void zipf_slope_case(double s_exp)
 	size_t n;
 
 	tm_gen_spec_init(&spec);
-	part0(&spec)->kind = TM_GEN_ZIPF;
-	part0(&spec)->zipf_s = s_exp;
+	use(part0(&spec), "zipf");
+	set(part0(&spec), "s", s_exp);
 	part0(&spec)->sz_footprint = nr_pages * 4096;
 	spec.nr_records = nr_draws;
 	r = draw(&spec, 11, nr_draws, &n);
@@ -362,9 +402,9 @@ static void test_zipf_permuted_matches_prob(void **state)
 
 	(void)state;
 	tm_gen_spec_init(&spec);
-	part0(&spec)->kind = TM_GEN_ZIPF;
-	part0(&spec)->zipf_s = 1.1;
-	part0(&spec)->zipf_seed = 99;
+	use(part0(&spec), "zipf");
+	set(part0(&spec), "s", 1.1);
+	part0(&spec)->seed = 99;
 	part0(&spec)->base = 4 * GiB;
 	part0(&spec)->sz_footprint = nr_pages * 4096;
 	spec.nr_records = nr_draws;
@@ -403,9 +443,8 @@ static void test_hotset_share_and_moves(void **state)
 	tm_gen_spec_init(&spec);
 	p = part0(&spec);
 	hotset(p);
-	p->sz_hot_offset = 64 * MiB;
-	p->nr_moves = 1;
-	p->moves[0] = (struct tm_gen_move){ 500000000ull, 256 * MiB }; /* at 0.5 s */
+	set(p, "hot_offset", 64 * MiB);
+	move(p, 500000000ull, 256 * MiB); /* at 0.5 s */
 	spec.nr_records = 1000000; /* 1 s at 1M/s */
 	r = draw(&spec, 17, 1000000, &n);
 	for (size_t i = 0; i < n; i++) {
@@ -440,11 +479,11 @@ static void test_phase_switch(void **state)
 
 	(void)state;
 	tm_gen_spec_init(&spec);
-	part0(&spec)->kind = TM_GEN_ZIPF;
-	part0(&spec)->zipf_s = 1.2;
+	use(part0(&spec), "zipf");
+	set(part0(&spec), "s", 1.2);
 	two_phases(&spec);
 	spec.phases[1].start_ns = 5000000; /* 5 ms */
-	spec.phases[1].parts[0].kind = TM_GEN_UNIFORM;
+	use(&spec.phases[1].parts[0], "uniform");
 	spec.phases[1].parts[0].base = GiB;
 	spec.nr_records = 10000;
 	r = draw(&spec, 2, 10000, &n);
@@ -473,7 +512,7 @@ static void test_mixture_weights(void **state)
 	part0(&spec)->weight = 3;
 	spec.phases[0].parts[1] = *part0(&spec);
 	spec.phases[0].parts[1].weight = 1;
-	spec.phases[0].parts[1].kind = TM_GEN_SCAN;
+	use(&spec.phases[0].parts[1], "scan");
 	spec.phases[0].parts[1].base = GiB;
 	spec.nr_records = 200000;
 	r = draw(&spec, 8, 200000, &n);
@@ -506,38 +545,37 @@ static void test_page_prob_sums_to_one(void **state)
 	p = part0(&spec);
 	p->sz_footprint = 65536 * 4096ull; /* > 200 pages: Euler-Maclaurin tail */
 	assert_true(fabs(prob_sum(&spec, 0, 0, p->sz_footprint) - 1) < 1e-9);
-	p->kind = TM_GEN_ZIPF;
+	use(p, "zipf");
 	for (size_t i = 0; i < sizeof(s_values) / sizeof(s_values[0]); i++) {
-		p->zipf_s = s_values[i];
-		p->zipf_seed = i;
+		set(p, "s", s_values[i]);
+		p->seed = i;
 		if (fabs(prob_sum(&spec, 0, 0, p->sz_footprint) - 1) > 1e-9)
-			fail_msg("zipf s=%g sums to %.12f", p->zipf_s,
+			fail_msg("zipf s=%g sums to %.12f", tm_gen_part_get(p, "s"),
 				 prob_sum(&spec, 0, 0, p->sz_footprint));
 	}
 	p->sz_footprint = 150 * 4096; /* exact sum only */
 	assert_true(fabs(prob_sum(&spec, 0, 0, p->sz_footprint) - 1) < 1e-12);
 	/* hot set, before and after a move; outside the footprint: 0 */
 	hotset(p);
-	p->nr_moves = 1;
-	p->moves[0] = (struct tm_gen_move){ 1000, 128 * MiB };
+	move(p, 1000, 128 * MiB);
 	assert_true(fabs(prob_sum(&spec, 0, 0, 512 * MiB) - 1) < 1e-9);
 	assert_true(fabs(prob_sum(&spec, 5000, 0, 512 * MiB) - 1) < 1e-9);
 	assert_true(tm_gen_page_prob(&spec, 0, 0) > tm_gen_page_prob(&spec, 0, 128 * MiB));
 	assert_true(tm_gen_page_prob(&spec, 5000, 0) < tm_gen_page_prob(&spec, 5000, 128 * MiB));
 	assert_true(tm_gen_page_prob(&spec, 0, 512 * MiB) == 0);
 	/* scan: stride of 3 pages over 9 pages visits pages 0, 3, 6 */
-	p->kind = TM_GEN_SCAN;
+	use(p, "scan");
 	p->sz_footprint = 9 * 4096;
-	p->sz_stride = 3 * 4096;
+	set(p, "stride", 3 * 4096);
 	assert_true(fabs(tm_gen_page_prob(&spec, 0, 3 * 4096) - 1.0 / 3) < 1e-12);
 	assert_true(tm_gen_page_prob(&spec, 0, 4 * 4096) == 0);
 	assert_true(fabs(prob_sum(&spec, 0, 0, 9 * 4096) - 1) < 1e-12);
-	p->sz_stride = 3000;
+	set(p, "stride", 3000);
 	assert_true(fabs(prob_sum(&spec, 0, 0, 9 * 4096) - 1) < 1e-12);
 	/* mixture over overlapping ranges, in two phases */
 	spec.phases[0].nr_parts = 2;
-	spec.phases[0].parts[1].kind = TM_GEN_ZIPF;
-	spec.phases[0].parts[1].zipf_s = 0.7;
+	use(&spec.phases[0].parts[1], "zipf");
+	set(&spec.phases[0].parts[1], "s", 0.7);
 	spec.phases[0].parts[1].weight = 2;
 	spec.phases[0].parts[1].sz_footprint = 1000 * 4096;
 	two_phases(&spec);
@@ -564,9 +602,9 @@ static void test_huge_footprint(void **state)
 	}
 	assert_true(high > 4500 && high < 5500);
 	free(r);
-	part0(&spec)->kind = TM_GEN_ZIPF;
-	part0(&spec)->zipf_s = 0.9;
-	part0(&spec)->zipf_seed = 5;
+	use(part0(&spec), "zipf");
+	set(part0(&spec), "s", 0.9);
+	part0(&spec)->seed = 5;
 	r = draw(&spec, 4, 10000, &n);
 	assert_int_equal(n, 10000);
 	for (size_t i = 0; i < n; i++)
@@ -580,14 +618,14 @@ static void mixed_spec(struct tm_gen_spec *spec)
 {
 	tm_gen_spec_init(spec);
 	spec->phases[0].nr_parts = 3;
-	part0(spec)->kind = TM_GEN_ZIPF;
-	part0(spec)->zipf_s = 1.1;
-	part0(spec)->zipf_seed = 3;
+	use(part0(spec), "zipf");
+	set(part0(spec), "s", 1.1);
+	part0(spec)->seed = 3;
 	spec->phases[0].parts[1] = *part0(spec);
 	hotset(&spec->phases[0].parts[1]);
 	spec->phases[0].parts[1].base = GiB;
 	spec->phases[0].parts[2] = *part0(spec);
-	spec->phases[0].parts[2].kind = TM_GEN_SCAN;
+	use(&spec->phases[0].parts[2], "scan");
 	spec->phases[0].parts[2].base = 2 * GiB;
 	spec->store_share = 0.4;
 	spec->nr_vcpus = 4;
@@ -767,6 +805,158 @@ static void test_cmd_gen(void **state)
 	assert_int_equal(rmdir(dir), 0); /* nothing else was left behind */
 }
 
+
+/* ---- a toy generator registered from this file alone (DESIGN.md §12) --- */
+
+/* "stride2": every other page of the footprint, in order: 0, 2, 4, ... */
+struct stride2_state {
+	uint64_t nr_pages, next;
+};
+
+static void stride2_init(void *state, const struct tm_gen_part *p,
+			 uint32_t page_shift)
+{
+	struct stride2_state *st = state;
+
+	st->nr_pages = p->sz_footprint >> page_shift;
+}
+
+static uint64_t stride2_draw(void *state, const struct tm_gen_part *p,
+			     struct tm_gen_rng *rng, uint64_t t_ns)
+{
+	struct stride2_state *st = state;
+	uint64_t pg = st->next;
+
+	(void)p;
+	(void)rng;
+	(void)t_ns;
+	st->next = (st->next + 2) % st->nr_pages;
+	return pg;
+}
+
+static double stride2_page_prob(const struct tm_gen_part *p,
+				uint32_t page_shift, uint64_t t_ns, uint64_t pg)
+{
+	(void)t_ns;
+	return pg % 2 ? 0 : 2.0 / (double)(p->sz_footprint >> page_shift);
+}
+
+static const struct tm_generator_ops stride2 = {
+	.kind = { .name = "stride2", .help = "every other page, in order" },
+	.state_size = sizeof(struct stride2_state),
+	.init = stride2_init,
+	.draw = stride2_draw,
+	.page_prob = stride2_page_prob,
+};
+
+static int register_toy(void **state)
+{
+	struct tm_error err;
+
+	(void)state;
+	if (tm_generator_register(&stride2, &err))
+		fail_msg("register: %s", err.msg);
+	return 0;
+}
+
+static void test_toy_generator(void **state)
+{
+	struct tm_gen_spec spec;
+	struct tm_record *r;
+	size_t n;
+	char buf[128];
+
+	(void)state;
+	assert_ptr_equal(tm_generator_find("stride2"), &stride2);
+	tm_gen_spec_init(&spec);
+	tm_gen_part_init(part0(&spec), tm_generator_find("stride2"));
+	part0(&spec)->sz_footprint = 8 * 4096;
+	spec.nr_records = 10;
+	r = draw(&spec, 1, 10, &n);
+	assert_int_equal(n, 10);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(r[i].addr >> 12, (2 * i) % 8);
+	free(r);
+	assert_true(tm_gen_page_prob(&spec, 0, 2 * 4096) == 0.25);
+	assert_true(tm_gen_page_prob(&spec, 0, 3 * 4096) == 0);
+	tm_gen_spec_describe(&spec, buf, sizeof(buf));
+	assert_string_equal(buf, "stride2(32KiB) @ 1M/s");
+	/* tmsim gen knows it too, and says so in --help */
+	assert_int_equal(run_cmd(tm_cmd_gen, "gen stride2 --records 10 --s 2 "
+				 "-o /dev/null"), 2);
+}
+
+
+/* ---- docs and --help list every generator and key ---------------------- */
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 1 << 20);
+
+	assert_non_null(f);
+	assert_true(fread(buf, 1, (1 << 20) - 1, f) > 0);
+	fclose(f);
+	return buf;
+}
+
+/* Every row of rows[0..nr) as "| `key` |" in each doc. */
+static void documented(const struct tm_cfg_key *rows, size_t nr,
+		       char *const *docs, const char *const *names, size_t nr_docs)
+{
+	char want[80];
+
+	for (size_t i = 0; i < nr; i++) {
+		snprintf(want, sizeof(want), "| `%s` |", rows[i].pattern);
+		for (size_t d = 0; d < nr_docs; d++)
+			if (!strstr(docs[d], want))
+				fail_msg("%s does not document %s", names[d], want);
+	}
+}
+
+static void test_schema_documented(void **state)
+{
+	static const char *const names[] = { "docs/trace-format.md",
+					     "docs/config.md" };
+	char *docs[2] = { slurp(names[0]), slurp(names[1]) };
+	char *help, opt[64];
+	FILE *f;
+
+	(void)state;
+	f = tmpfile();
+	assert_non_null(f);
+	tm_cmd_gen_help(f);
+	rewind(f);
+	help = calloc(1, 1 << 16);
+	assert_true(fread(help, 1, (1 << 16) - 1, f) > 0);
+	fclose(f);
+	for (size_t i = 0; i < tm_kinds_count(&tm_generator_kinds); i++) {
+		const struct tm_generator_ops *g = tm_generator_at(i);
+
+		snprintf(opt, sizeof(opt), "\n  %s ", g->kind.name);
+		if (!strstr(help, opt))
+			fail_msg("--help does not list generator %s", g->kind.name);
+		for (size_t k = 0; k < g->kind.nr_keys; k++) {
+			size_t n = 0;
+
+			for (const char *c = g->kind.keys[k].pattern; *c && n < 60; c++)
+				opt[n++] = *c == '_' ? '-' : *c;
+			opt[n] = '\0';
+			if (!strstr(help, opt))
+				fail_msg("--help does not list %s's %s", g->kind.name,
+					 g->kind.keys[k].pattern);
+		}
+		if (!strcmp(g->kind.name, "stride2"))
+			continue;       /* the toy lives in this file only */
+		documented(g->kind.keys, g->kind.nr_keys, docs, names, 2);
+		if (g->list)
+			documented(g->list->keys, g->list->nr_keys, docs, names, 2);
+	}
+	free(help);
+	free(docs[0]);
+	free(docs[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -785,6 +975,8 @@ int main(void)
 		cmocka_unit_test(test_same_seed_same_bytes),
 		cmocka_unit_test(test_read_allocates_nothing),
 		cmocka_unit_test(test_cmd_gen),
+		cmocka_unit_test_setup(test_toy_generator, register_toy),
+		cmocka_unit_test(test_schema_documented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

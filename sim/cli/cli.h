@@ -6,9 +6,13 @@
 #ifndef TM_CLI_H
 #define TM_CLI_H
 
+#include <stdio.h>
+
 int tm_cmd_run(int argc, char **argv);
 int tm_cmd_validate(int argc, char **argv);
 int tm_cmd_gen(int argc, char **argv);
+/* tmsim gen --help: the options, each generator's from its schema. */
+void tm_cmd_gen_help(FILE *f);
 int tm_cmd_import(int argc, char **argv);
 int tm_cmd_inspect(int argc, char **argv);
 int tm_cmd_sweep(int argc, char **argv);

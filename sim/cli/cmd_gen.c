@@ -10,6 +10,7 @@
  * The same options and seed give the same bytes: the provenance in the
  * header holds the spec and seed, not the output path or the date.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,29 +34,25 @@
 /* Demeter's PEBS periods (reference/sdh-and-demeter.md §1). */
 #define DEFAULT_LOAD_PERIOD 4093
 
-static const char help[] =
+static const char help_head[] =
 "usage: tmsim gen KIND [options] -o OUT.tmt\n"
 "\n"
-"Write a synthetic trace.  KIND is uniform, zipf, hotset or scan; it starts\n"
+"Write a synthetic trace.  KIND is a generator (listed below); it starts\n"
 "the first part of the first phase.  Part options apply to the part started\n"
 "last; --part and --phase start new ones, so mixtures and phase changes can\n"
-"be built on the command line.\n"
+"be built on the command line.  A generator's own options apply only to a\n"
+"part of that generator.\n"
 "\n"
 "part options [default]:\n"
 "  --footprint SIZE    bytes the part covers, a multiple of the page [64MiB]\n"
 "  --base ADDR         first byte address, page aligned (size or 0x hex) [0]\n"
 "  --weight W          the part's share of a mixture, normalised [1]\n"
-"  --s S               zipf: exponent, 0 < S <= 10 [1.0]\n"
-"  --no-permute        zipf: rank 1 is the first page (default: ranks are\n"
-"                      spread over the footprint by a permutation from --seed)\n"
-"  --hot SIZE          hotset: bytes of the hot set (required for hotset)\n"
-"  --hot-share X       hotset: share of accesses that go to the hot set [0.9]\n"
-"  --hot-offset SIZE   hotset: start of the hot set in the footprint [0]\n"
-"  --move AT:OFFSET    hotset: from time AT the hot set starts at OFFSET;\n"
-"                      repeat in time order, e.g. --move 5s:256MiB\n"
-"  --stride SIZE       scan: bytes between accesses, wraps around [page size]\n"
 "  --part KIND         start another part of the current phase\n"
 "  --phase AT:KIND     start a phase at time AT with one part of KIND\n"
+"\n"
+"generators and their own options:\n";
+
+static const char help_tail[] =
 "\n"
 "stream options [default]:\n"
 "  --rate R            records per second over all vCPUs, e.g. 1M/s [1M/s]\n"
@@ -86,25 +83,22 @@ struct gen_args {
 	uint64_t seed;
 	int level;               /* zstd level of the written file */
 	const char *out;
-	bool kind_given;
-	/* per part: options whose default depends on others */
-	bool stride_set[TM_GEN_MAX_PHASES][TM_GEN_MAX_PARTS];
-	bool hot_set[TM_GEN_MAX_PHASES][TM_GEN_MAX_PARTS];
-	bool no_permute[TM_GEN_MAX_PHASES][TM_GEN_MAX_PARTS];
+	/* per part: which rows of its generator's schema were given */
+	uint64_t given[TM_GEN_MAX_PHASES][TM_GEN_MAX_PARTS];
 	bool period_set;
 };
 
-static const char *const kind_names[] = { "uniform", "zipf", "hotset", "scan" };
-
-static int parse_kind(const char *v, enum tm_gen_kind *out, struct tm_error *err)
+static const struct tm_generator_ops *parse_kind(const char *v,
+						 struct tm_error *err)
 {
-	for (int k = 0; k < 4; k++)
-		if (!strcmp(v, kind_names[k])) {
-			*out = (enum tm_gen_kind)k;
-			return 0;
-		}
-	return tm_error_set(err, TM_ERR_USAGE, "expected uniform, zipf, hotset or "
-			    "scan, got \"%s\"", v);
+	const struct tm_generator_ops *g = tm_generator_find(v);
+	char names[256];
+
+	if (g)
+		return g;
+	tm_kinds_names(&tm_generator_kinds, ", ", names, sizeof(names));
+	tm_error_set(err, TM_ERR_USAGE, "expected one of %s, got \"%s\"", names, v);
+	return NULL;
 }
 
 static struct tm_gen_phase *cur_phase(struct gen_args *a)
@@ -123,17 +117,15 @@ static struct tm_gen_part *cur_part(struct gen_args *a)
 static int add_part(struct gen_args *a, const char *kind, struct tm_error *err)
 {
 	struct tm_gen_phase *ph = cur_phase(a);
-	struct tm_gen_part *p;
+	const struct tm_generator_ops *g = parse_kind(kind, err);
 
+	if (!g)
+		return -1;
 	TM_RETURN_IF(ph->nr_parts >= TM_GEN_MAX_PARTS, err, TM_ERR_USAGE,
 		     "expected at most %d parts per phase", TM_GEN_MAX_PARTS);
-	p = &ph->parts[ph->nr_parts++];
-	memset(p, 0, sizeof(*p));
-	p->weight = 1;
-	p->sz_footprint = 64ull << 20;
-	p->zipf_s = 1.0;
-	p->hot_share = 0.9; /* Demeter §6: GUPS hot set gets 90% of updates */
-	return parse_kind(kind, &p->kind, err);
+	tm_gen_part_init(&ph->parts[ph->nr_parts++], g);
+	a->given[a->spec.nr_phases - 1][ph->nr_parts - 1] = 0;
+	return 0;
 }
 
 /* "AT:REST": parse AT as a time, return REST. */
@@ -165,21 +157,6 @@ static int add_phase(struct gen_args *a, const char *v, struct tm_error *err)
 	memset(cur_phase(a), 0, sizeof(struct tm_gen_phase));
 	cur_phase(a)->start_ns = at;
 	return add_part(a, kind, err);
-}
-
-static int add_move(struct gen_args *a, const char *v, struct tm_error *err)
-{
-	struct tm_gen_part *p = cur_part(a);
-	uint64_t at, off;
-	const char *rest = split_at(v, &at, err);
-
-	if (!rest || tm_parse_size(rest, &off, err))
-		return -1;
-	TM_RETURN_IF(p->nr_moves >= TM_GEN_MAX_MOVES, err, TM_ERR_USAGE,
-		     "expected at most %d moves per part", TM_GEN_MAX_MOVES);
-	p->moves[p->nr_moves].at_ns = at;
-	p->moves[p->nr_moves++].sz_offset = off;
-	return 0;
 }
 
 static int parse_addr(const char *v, uint64_t *out, struct tm_error *err)
@@ -251,7 +228,6 @@ static int part_opt(struct gen_args *a, const char *o, const char *v,
 		    struct tm_error *err)
 {
 	struct tm_gen_part *p = cur_part(a);
-	uint32_t ph = a->spec.nr_phases - 1, pt = cur_phase(a)->nr_parts - 1;
 
 	if (!strcmp(o, "--footprint"))
 		return tm_parse_size(v, &p->sz_footprint, err);
@@ -259,18 +235,6 @@ static int part_opt(struct gen_args *a, const char *o, const char *v,
 		return parse_addr(v, &p->base, err);
 	if (!strcmp(o, "--weight"))
 		return tm_parse_double(v, &p->weight, err);
-	if (!strcmp(o, "--s"))
-		return tm_parse_double(v, &p->zipf_s, err);
-	if (!strcmp(o, "--hot"))
-		return a->hot_set[ph][pt] = true, tm_parse_size(v, &p->sz_hot, err);
-	if (!strcmp(o, "--hot-share"))
-		return tm_parse_share(v, &p->hot_share, err);
-	if (!strcmp(o, "--hot-offset"))
-		return tm_parse_size(v, &p->sz_hot_offset, err);
-	if (!strcmp(o, "--move"))
-		return add_move(a, v, err);
-	if (!strcmp(o, "--stride"))
-		return a->stride_set[ph][pt] = true, tm_parse_size(v, &p->sz_stride, err);
 	if (!strcmp(o, "--part"))
 		return add_part(a, v, err);
 	return add_phase(a, v, err); /* --phase */
@@ -309,8 +273,7 @@ static int stream_opt(struct gen_args *a, const char *o, const char *v,
 }
 
 static const char *const part_opts[] = {
-	"--footprint", "--base", "--weight", "--s", "--hot", "--hot-share",
-	"--hot-offset", "--move", "--stride", "--part", "--phase",
+	"--footprint", "--base", "--weight", "--part", "--phase",
 };
 static const char *const stream_opts[] = {
 	"--rate", "--duration", "--records", "--vcpus", "--stores", "--kind",
@@ -326,6 +289,95 @@ static int find_opt(const char *name, size_t n, const char *const *tab, size_t n
 	return -1;
 }
 
+/* ---- a generator's own options, from its schema ---------------------- */
+
+/* "--hot-share" -> "hot_share" (options spell keys with '-'). */
+static void option_key(const char *opt, size_t n, char *key, size_t sz)
+{
+	size_t k = 0;
+
+	for (; k < n && k + 1 < sz; k++)
+		key[k] = opt[k] == '-' ? '_' : opt[k];
+	key[k] = '\0';
+}
+
+/* Does any generator take the option named key ("s", "move")? */
+static bool any_takes(const char *key)
+{
+	for (size_t i = 0; i < tm_kinds_count(&tm_generator_kinds); i++) {
+		const struct tm_generator_ops *g = tm_generator_at(i);
+		const struct tm_cfg_key *k =
+			tm_cfg_find(g->kind.keys, g->kind.nr_keys, key);
+
+		if ((k && k->type != TM_CFG_LIST) ||
+		    (g->list && !strcmp(g->list->option, key)))
+			return true;
+	}
+	return false;
+}
+
+/* The row of the current part's generator that --NAME sets (a BOOL row
+ * takes the form --no-NAME), or NULL; *list: NAME is its list option. */
+static const struct tm_cfg_key *own_option(struct gen_args *a, const char *arg,
+					   size_t n, bool *list)
+{
+	const struct tm_generator_ops *g = cur_part(a)->gen;
+	const struct tm_cfg_key *k;
+	bool no = n > 5 && !strncmp(arg, "--no-", 5);
+	char key[64];
+
+	option_key(arg + (no ? 5 : 2), n - (no ? 5 : 2), key, sizeof(key));
+	*list = !no && g->list && !strcmp(g->list->option, key);
+	if (*list)
+		return &g->list->keys[1];
+	k = tm_gen_part_key(cur_part(a), key);
+	if (!k || k->type == TM_CFG_LIST || no != (k->type == TM_CFG_BOOL))
+		return NULL;
+	return k;
+}
+
+/* --NAME VALUE, --no-NAME or --LIST AT:VALUE of the current part's
+ * generator; 1 when arg is none of them. */
+static int kind_opt(struct gen_args *a, int argc, char **argv, int *i,
+		    struct tm_error *err)
+{
+	const char *arg = argv[*i], *eq = strchr(arg, '='), *v;
+	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+	struct tm_gen_part *p = cur_part(a);
+	bool list;
+	const struct tm_cfg_key *k = own_option(a, arg, n, &list);
+	char key[64];
+	int rc;
+
+	if (!k) {
+		bool no = n > 5 && !strncmp(arg, "--no-", 5);
+
+		option_key(arg + (no ? 5 : 2), n > 2 ? n - (no ? 5 : 2) : 0, key,
+			   sizeof(key));
+		TM_RETURN_IF(n > 2 && !strncmp(arg, "--", 2) && any_takes(key), err,
+			     TM_ERR_USAGE, "%.*s: generator %s does not take this "
+			     "option (tmsim gen --help lists each generator's "
+			     "options)", (int)n, arg, p->gen->kind.name);
+		return 1;
+	}
+	if (k->type == TM_CFG_BOOL) {
+		*(bool *)(void *)(p->cfg + k->off) = false;
+		return 0;
+	}
+	v = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+	TM_RETURN_IF(!v, err, TM_ERR_USAGE, "%s: expected a value", arg);
+	rc = list ? tm_gen_part_add_entry(p, v, err) :
+		    tm_gen_part_set(p, k->pattern, v, err);
+	if (rc) {
+		tm_error_prefix(err, "%.*s %s", (int)n, arg, v);
+		err->code = TM_ERR_USAGE;
+		return -1;
+	}
+	a->given[a->spec.nr_phases - 1][cur_phase(a)->nr_parts - 1] |=
+		UINT64_C(1) << (k - p->gen->kind.keys) % 64;
+	return 0;
+}
+
 /* One argument at argv[*i] (after KIND); *i advances past its value. */
 static int parse_one(struct gen_args *a, int argc, char **argv, int *i,
 		     struct tm_error *err)
@@ -338,8 +390,8 @@ static int parse_one(struct gen_args *a, int argc, char **argv, int *i,
 			  sizeof(stream_opts) / sizeof(*stream_opts));
 	int rc;
 
-	if (!strcmp(arg, "--no-permute"))
-		return a->no_permute[a->spec.nr_phases - 1][cur_phase(a)->nr_parts - 1] = true, 0;
+	if (kp < 0 && ks < 0 && (rc = kind_opt(a, argc, argv, i, err)) <= 0)
+		return rc;
 	TM_RETURN_IF(kp < 0 && ks < 0, err, TM_ERR_USAGE, "%s: unknown %s (tmsim "
 		     "gen --help lists the options)", arg, arg[0] == '-' ? "option" :
 		     "argument; KIND comes first");
@@ -354,6 +406,21 @@ static int parse_one(struct gen_args *a, int argc, char **argv, int *i,
 	return rc;
 }
 
+/* Every required key of part (i, j) was given: "hotset needs --hot". */
+static int check_required(const struct gen_args *a, uint32_t i, uint32_t j,
+			  struct tm_error *err)
+{
+	const struct tm_kind *k = &a->spec.phases[i].parts[j].gen->kind;
+
+	for (size_t r = 0; r < k->nr_keys; r++)
+		TM_RETURN_IF((k->keys[r].flags & TM_CFG_REQUIRED) &&
+			     !(a->given[i][j] & UINT64_C(1) << r % 64), err,
+			     TM_ERR_USAGE, "phases[%u].parts[%u]: %s needs --%s "
+			     "(%s)", i, j, k->name, k->keys[r].pattern,
+			     tm_cfg_type_desc(&k->keys[r]));
+	return 0;
+}
+
 /* Defaults that depend on other options, and what the spec cannot check. */
 static int finish_spec(struct gen_args *a, struct tm_error *err)
 {
@@ -361,16 +428,12 @@ static int finish_spec(struct gen_args *a, struct tm_error *err)
 
 	for (uint32_t i = 0; i < s->nr_phases; i++)
 		for (uint32_t j = 0; j < s->phases[i].nr_parts; j++) {
-			struct tm_gen_part *p = &s->phases[i].parts[j];
-
-			if (!a->stride_set[i][j])
-				p->sz_stride = 1ull << s->page_shift;
-			TM_RETURN_IF(p->kind == TM_GEN_HOTSET && !a->hot_set[i][j], err,
-				     TM_ERR_USAGE, "phases[%u].parts[%u]: hotset needs "
-				     "--hot SIZE", i, j);
-			if (p->kind == TM_GEN_ZIPF && !a->no_permute[i][j])
-				p->zipf_seed = (tm_splitmix64_of(a->seed ^ ((uint64_t)i << 32 | j)) >> 1) | 1;
+			if (check_required(a, i, j, err))
+				return -1;
+			s->phases[i].parts[j].seed =
+				(tm_splitmix64_of(a->seed ^ ((uint64_t)i << 32 | j)) >> 1) | 1;
 		}
+	tm_gen_spec_derive(s);
 	if (s->kind == TM_TRACE_SAMPLES && !a->period_set)
 		s->load_period = DEFAULT_LOAD_PERIOD;
 	TM_RETURN_IF(!s->nr_records && !s->duration_ns, err, TM_ERR_USAGE,
@@ -388,7 +451,7 @@ static int parse_args(int argc, char **argv, struct gen_args *a,
 	a->seed = 1;
 	a->level = TM_TMT_LEVEL_DEFAULT;
 	TM_RETURN_IF(argc < 2 || argv[1][0] == '-', err, TM_ERR_USAGE,
-		     "expected KIND (uniform, zipf, hotset or scan) first");
+		     "expected KIND (a generator: tmsim gen --help) first");
 	a->spec.phases[0].nr_parts = 0;
 	if (add_part(a, argv[1], err)) {
 		tm_error_prefix(err, "KIND");
@@ -404,30 +467,16 @@ static int parse_args(int argc, char **argv, struct gen_args *a,
 
 static json_t *part_json(const struct tm_gen_part *p)
 {
-	json_t *o = json_object(), *moves = json_array();
+	json_t *o = json_object();
 
-	json_object_set_new(o, "gen", json_string(kind_names[p->kind]));
+	json_object_set_new(o, "gen", json_string(p->gen->kind.name));
 	json_object_set_new(o, "weight", json_real(p->weight));
 	json_object_set_new(o, "base", json_integer((json_int_t)p->base));
 	json_object_set_new(o, "footprint", json_integer((json_int_t)p->sz_footprint));
-	if (p->kind == TM_GEN_ZIPF) {
-		json_object_set_new(o, "s", json_real(p->zipf_s));
-		json_object_set_new(o, "zipf_seed", json_integer((json_int_t)p->zipf_seed));
-	} else if (p->kind == TM_GEN_HOTSET) {
-		json_object_set_new(o, "hot", json_integer((json_int_t)p->sz_hot));
-		json_object_set_new(o, "hot_share", json_real(p->hot_share));
-		json_object_set_new(o, "hot_offset", json_integer((json_int_t)p->sz_hot_offset));
-		for (uint32_t m = 0; m < p->nr_moves; m++) {
-			json_t *mv = json_object();
-
-			json_object_set_new(mv, "at_ns", json_integer((json_int_t)p->moves[m].at_ns));
-			json_object_set_new(mv, "offset", json_integer((json_int_t)p->moves[m].sz_offset));
-			json_array_append_new(moves, mv);
-		}
-	} else if (p->kind == TM_GEN_SCAN) {
-		json_object_set_new(o, "stride", json_integer((json_int_t)p->sz_stride));
-	}
-	json_object_set_new(o, "moves", moves);
+	if (p->gen->provenance)
+		p->gen->provenance(p, o);
+	if (!json_object_get(o, "moves")) /* every part had it in version 1 */
+		json_object_set_new(o, "moves", json_array());
 	return o;
 }
 
@@ -526,6 +575,69 @@ out:
 	return rc;
 }
 
+/* ---- --help: the generic options, then each generator's schema ------- */
+
+static const char *metavar(const struct tm_cfg_key *k)
+{
+	switch (k->type) {
+	case TM_CFG_SIZE: return "SIZE";
+	case TM_CFG_TIME: return "TIME";
+	case TM_CFG_SHARE: return "SHARE";
+	case TM_CFG_DOUBLE: return "X";
+	case TM_CFG_U64: return "N";
+	case TM_CFG_ENUM: return k->arg;
+	default: return "VALUE";
+	}
+}
+
+/* "--hot-share SHARE", "--no-permute", "--move AT:OFFSET" into buf. */
+static void option_of(const struct tm_generator_ops *g,
+		      const struct tm_cfg_key *k, char *buf, size_t sz)
+{
+	char name[64], up[32];
+	size_t i;
+
+	if (k->type == TM_CFG_LIST && g->list) {
+		for (i = 0; g->list->keys[1].pattern[i] && i + 1 < sizeof(up); i++)
+			up[i] = (char)toupper((unsigned char)g->list->keys[1].pattern[i]);
+		up[i] = '\0';
+		snprintf(buf, sz, "--%s AT:%s", g->list->option, up);
+		return;
+	}
+	for (i = 0; k->pattern[i] && i + 1 < sizeof(name); i++)
+		name[i] = k->pattern[i] == '_' ? '-' : k->pattern[i];
+	name[i] = '\0';
+	if (k->type == TM_CFG_BOOL)
+		snprintf(buf, sz, "--no-%s", name);
+	else
+		snprintf(buf, sz, "--%s %s", name, metavar(k));
+}
+
+static void print_kind(FILE *f, const struct tm_generator_ops *g)
+{
+	const struct tm_kind *k = &g->kind;
+	char opt[64], b[96];
+
+	fprintf(f, "  %-12s %s\n", k->name, k->help);
+	for (size_t i = 0; i < k->nr_keys; i++) {
+		const struct tm_cfg_key *r = &k->keys[i];
+
+		option_of(g, r, opt, sizeof(opt));
+		tm_cfg_format_bounds(r, b, sizeof(b));
+		fprintf(f, "    %-20s %s [%s%s%s]\n", opt, r->doc,
+			(r->flags & TM_CFG_REQUIRED) ? "required" :
+			r->def ? r->def : "derived", *b ? "; " : "", b);
+	}
+}
+
+void tm_cmd_gen_help(FILE *f)
+{
+	fputs(help_head, f);
+	for (size_t i = 0; i < tm_kinds_count(&tm_generator_kinds); i++)
+		print_kind(f, tm_generator_at(i));
+	fputs(help_tail, f);
+}
+
 int tm_cmd_gen(int argc, char **argv)
 {
 	struct gen_args *a;
@@ -534,7 +646,7 @@ int tm_cmd_gen(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(help, stdout);
+			tm_cmd_gen_help(stdout);
 			return 0;
 		}
 	a = tm_xcalloc(1, sizeof(*a));

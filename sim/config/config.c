@@ -26,8 +26,11 @@
  *   kind or sits in defaults:, else after defaults: are merged (fill_own).
  *   A VM's identifier that names another kind than the default's replaces
  *   it whole instead of merging (merge()).
- * - Keys of another generator kind (e.g. "s" on a hotset part) are accepted
- *   and ignored, so that a defaults: trace can carry them for several VMs.
+ * - A generator part takes only its generator's own keys (its schema in
+ *   traces/gen/): "s" on a hotset part is an error at the key.  A VM whose
+ *   trace names another gen than the defaults: trace inherits the defaults'
+ *   trace without the keys its generator does not take (and a trace of
+ *   another source, file/mix/phases, replaces the defaults' whole).
  */
 #include "config.h"
 #include "config_internal.h"
@@ -90,7 +93,6 @@ typedef struct tm_ident_config IDENT;
 typedef struct tm_migration_config MIG;
 typedef struct tm_trace_config TRACE;
 typedef struct tm_gen_part PART;
-typedef struct tm_gen_move MOVE;
 
 /* The one bounds table.  Sources of defaults: "Demeter" is
  * reference/sdh-and-demeter.md (section), "assumption" is ours and labelled
@@ -258,38 +260,20 @@ const struct tm_cfg_key tm_cfg_keys[] = {
 	{ "trace.loop", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
 	  FLD(BOOL, TRACE, loop), NULL },
 
-	{ "gen.gen", TM_CFG_ENUM, 0, 0, NULL, "uniform|zipf|hotset|scan", GEN,
-	  FLD(INT, PART, kind), NULL },
+	/* a generator's name (traces/gen/gen.h); its own keys come from its
+	 * schema (gen_key), checked against the part's generator in fill_part */
+	{ "gen.gen", TM_CFG_STRING, 1, 31, NULL, NULL, GEN, NOFLD, NULL },
 	/* default: the VM's memory */
 	{ "gen.footprint", TM_CFG_SIZE, 4 * KiB, TiB, NULL, NULL, GEN | DERIV,
 	  FLD(U64, PART, sz_footprint), NULL },
 	{ "gen.base", TM_CFG_SIZE, 0, MAX_ADDR, "0", NULL, GEN,
 	  FLD(U64, PART, base), NULL },
-	{ "gen.s", TM_CFG_DOUBLE, 0, 10, "1.0", NULL, GEN | EXCL,
-	  FLD(DBL, PART, zipf_s), NULL },
-	{ "gen.permute", TM_CFG_BOOL, 0, 0, "true", NULL, GEN, NOFLD, NULL },
-	{ "gen.hot", TM_CFG_SIZE, 4 * KiB, TiB, NULL, NULL, GEN,
-	  FLD(U64, PART, sz_hot), NULL }, /* required for hotset */
-	/* Demeter §6: GUPS hot set gets 90% of updates (weights 9:1) */
-	{ "gen.hot_share", TM_CFG_SHARE, 0, 1, "0.9", NULL, GEN,
-	  FLD(DBL, PART, hot_share), NULL },
-	{ "gen.hot_offset", TM_CFG_SIZE, 0, TiB, "0", NULL, GEN,
-	  FLD(U64, PART, sz_hot_offset), NULL },
-	{ "gen.moves", TM_CFG_LIST, 0, TM_GEN_MAX_MOVES, NULL, "move", GEN,
-	  NOFLD, NULL },
-	/* default: the page size */
-	{ "gen.stride", TM_CFG_SIZE, 1, TiB, NULL, NULL, GEN | DERIV,
-	  FLD(U64, PART, sz_stride), NULL },
 
 	{ "mixpart.weight", TM_CFG_DOUBLE, 0, 1e6, "1", NULL, GEN | EXCL,
 	  FLD(DBL, PART, weight), NULL },
 	{ "phase.at", TM_CFG_TIME, 0, 30 * DAY, NULL, NULL, GEN | REQ, NOFLD, NULL },
 	{ "phase.mix", TM_CFG_LIST, 1, TM_GEN_MAX_PARTS, NULL, "mixpart", GEN,
 	  NOFLD, NULL },
-	{ "move.at", TM_CFG_TIME, 0, 30 * DAY, NULL, NULL, GEN | REQ,
-	  FLD(U64, MOVE, at_ns), NULL },
-	{ "move.offset", TM_CFG_SIZE, 0, TiB, NULL, NULL, GEN | REQ,
-	  FLD(U64, MOVE, sz_offset), NULL },
 };
 
 const size_t tm_cfg_nr_keys = sizeof(tm_cfg_keys) / sizeof(tm_cfg_keys[0]);
@@ -532,12 +516,33 @@ static const struct tm_cfg_key *find_key_in(const char *scope, const char *key)
 	return NULL;
 }
 
+/* A generator's own key in scope gen (the first generator that takes it:
+ * the walk checks its type and bounds, fill_part that the part's generator
+ * takes it), or a key of a generator's list entries (hotset's moves). */
+static const struct tm_cfg_key *gen_key(const char *scope, const char *key)
+{
+	for (size_t i = 0; i < tm_kinds_count(&tm_generator_kinds); i++) {
+		const struct tm_generator_ops *g = tm_generator_at(i);
+		const struct tm_cfg_key *k = NULL;
+
+		if (strcmp(scope, "gen") == 0)
+			k = tm_cfg_find(g->kind.keys, g->kind.nr_keys, key);
+		else if (g->list && strcmp(scope, g->list->scope) == 0)
+			k = tm_cfg_find(g->list->keys, g->list->nr_keys, key);
+		if (k)
+			return k;
+	}
+	return NULL;
+}
+
 static const struct tm_cfg_key *find_key(const char *scope, const char *key)
 {
 	const struct tm_cfg_key *k = find_key_in(scope, key);
 	const char *inc = included(scope);
 
-	return k || !inc ? k : find_key_in(inc, key);
+	if (!k && inc)
+		k = find_key_in(inc, key);
+	return k ? k : gen_key(inc ? inc : scope, key);
 }
 
 /* "a, b, c" of every key valid in scope (for "unknown key" messages). */
@@ -1166,99 +1171,179 @@ static int page_aligned(struct ctx *c, const struct cnode *m, const char *path,
 		       n && n->kind == N_SCALAR ? n->str : "");
 }
 
-static int fill_moves(struct ctx *c, const struct cnode *m, const char *path,
-		      struct tm_gen_part *g)
+/* The generator named by the part's gen key. */
+static int part_gen(struct ctx *c, const struct cnode *m, const char *path,
+		    const struct tm_generator_ops **out)
 {
-	const struct cnode *ms = map_get(m, "moves"), *n;
-	char p[512], mp[512], a[32];
-	uint32_t i;
+	const struct cnode *n = map_get(m, "gen");
+	char names[256], what[300], p[512];
 
-	for (i = 0; ms && i < ms->nr; i++) {
-		struct tm_gen_move *mv = &g->moves[i];
+	tm_kinds_names(&tm_generator_kinds, ", ", names, sizeof(names));
+	fmt_into(what, sizeof(what), "one of %s", names);
+	if (!n)
+		return missing(c, m, path, "gen", what);
+	if ((*out = tm_generator_find(n->str)))
+		return 0;
+	tm_kinds_names(&tm_generator_kinds, ",", names, sizeof(names));
+	join(p, sizeof(p), path, "gen");
+	return fail_at(c, n, TM_ERR_CONFIG, p, "expected one of %s, got \"%s\"",
+		       names, n->str);
+}
 
-		join(mp, sizeof(mp), path, "moves");
-		join_idx(p, sizeof(p), mp, i);
-		if (fill_scope(c, ms->kids[i], "move", mv, p) < 0)
-			return -1;
-		n = map_get(ms->kids[i], "at");
-		tm_format_time(i ? g->moves[i - 1].at_ns : 0, a, sizeof(a));
-		join(mp, sizeof(mp), p, "at");
-		if (i && mv->at_ns <= g->moves[i - 1].at_ns)
-			return fail_at(c, n, TM_ERR_CONFIG, mp,
-				       "expected a time after the previous "
-				       "move (%s), got \"%s\"", a, n->str);
-		if (page_aligned(c, ms->kids[i], p, "offset", mv->sz_offset) < 0)
-			return -1;
-		n = map_get(ms->kids[i], "offset");
-		join(mp, sizeof(mp), p, "offset");
-		if (mv->sz_offset > g->sz_footprint - g->sz_hot)
-			return fail_at(c, n, TM_ERR_BOUNDS, mp,
-				       "expected offset + hot within the "
-				       "footprint, got \"%s\"", n->str);
+/* "hot, hot_share, hot_offset, moves": g's own keys, for messages. */
+static void own_keys(const struct tm_generator_ops *g, char *buf, size_t sz)
+{
+	size_t n = 0;
+
+	fmt_into(buf, sz, "none");
+	for (size_t i = 0; i < g->kind.nr_keys && n + 1 < sz; i++)
+		n += (size_t)snprintf(buf + n, sz - n, "%s%s", i ? ", " : "",
+				      g->kind.keys[i].pattern);
+}
+
+/* A key of another generator on a part of g ("s" on a hotset part). */
+static int foreign_keys(struct ctx *c, const struct cnode *m, const char *path,
+			const struct tm_generator_ops *g)
+{
+	char p[512], own[256];
+
+	for (uint32_t i = 0; i < m->nr; i++) {
+		const char *key = m->keys[i]->str;
+
+		if (!gen_key("gen", key) ||
+		    tm_cfg_find(g->kind.keys, g->kind.nr_keys, key))
+			continue;
+		own_keys(g, own, sizeof(own));
+		join(p, sizeof(p), path, key);
+		return fail_at(c, m->keys[i], TM_ERR_CONFIG, p, "generator %s "
+			       "does not take this key; its own keys: %s",
+			       g->kind.name, own);
 	}
-	g->nr_moves = ms ? ms->nr : 0;
 	return 0;
 }
 
-/* Rules between a hotset's keys: hot, hot_offset and moves fit. */
-static int check_hotset(struct ctx *c, const struct cnode *m, const char *path,
-			struct tm_gen_part *g)
+/* Parse the scalar of row k in m (or its default) and store it at base. */
+static int fill_row(struct ctx *c, const struct cnode *m, const char *path,
+		    const struct tm_cfg_key *k, void *base, const char *kind)
 {
-	const struct cnode *hot = map_get(m, "hot");
-	const struct cnode *off = map_get(m, "hot_offset");
-	char p[512], fp[32];
+	const struct cnode *n = map_get(m, k->pattern);
+	struct tm_cfg_val v;
+	struct tm_error e;
+	char p[512], what[128];
 
-	if (!hot)
-		return missing(c, m, path, "hot", "a size for gen hotset");
-	if (page_aligned(c, m, path, "hot", g->sz_hot) < 0 ||
-	    page_aligned(c, m, path, "hot_offset", g->sz_hot_offset) < 0)
-		return -1;
-	tm_format_size(g->sz_footprint, fp, sizeof(fp));
-	join(p, sizeof(p), path, "hot");
-	if (g->sz_hot > g->sz_footprint)
-		return fail_at(c, hot, TM_ERR_BOUNDS, p,
-			       "expected at most the footprint (%s), got \"%s\"",
-			       fp, hot->str);
-	join(p, sizeof(p), path, "hot_offset");
-	if (g->sz_hot_offset > g->sz_footprint - g->sz_hot)
-		return fail_at(c, off, TM_ERR_BOUNDS, p,
-			       "expected hot_offset + hot within the footprint "
-			       "(%s), got \"%s\"", fp, off->str);
-	return fill_moves(c, m, path, g);
+	fmt_into(what, sizeof(what), "%s for gen %s", tm_cfg_type_desc(k), kind);
+	if (!n && (k->flags & TM_CFG_REQUIRED))
+		return missing(c, m, path, k->pattern, what);
+	if (!n)
+		return 0;       /* tm_gen_part_init stored the default */
+	join(p, sizeof(p), path, k->pattern);
+	if (n->kind != N_SCALAR)
+		return fail_at(c, n, TM_ERR_CONFIG, p, "expected %s",
+			       tm_cfg_type_desc(k));
+	if (tm_cfg_parse(k, n->str, &v, &e) < 0)
+		return fail_at(c, n, e.code, p, "%s", e.msg);
+	tm_cfg_store(k, base, &v);
+	return 0;
+}
+
+/* The entries of the generator's list key (hotset: moves). */
+static int fill_list(struct ctx *c, const struct cnode *m, const char *path,
+		     struct tm_gen_part *g)
+{
+	const struct tm_gen_list *l = g->gen->list;
+	const struct cnode *ms = map_get(m, l->key);
+	char p[512], lp[512];
+	uint32_t i;
+
+	join(lp, sizeof(lp), path, l->key);
+	for (i = 0; ms && i < ms->nr && i < l->max; i++) {
+		unsigned char *item = g->cfg + l->off_items + i * l->sz_item;
+
+		join_idx(p, sizeof(p), lp, i);
+		for (size_t r = 0; r < l->nr_keys; r++)
+			if (fill_row(c, ms->kids[i], p, &l->keys[r], item,
+				     g->gen->kind.name) < 0)
+				return -1;
+	}
+	*(uint32_t *)(void *)(g->cfg + l->off_nr) = i;
+	return 0;
+}
+
+/* Every key of the part's generator schema. */
+static int fill_own(struct ctx *c, const struct cnode *m, const char *path,
+		    struct tm_gen_part *g)
+{
+	const struct tm_kind *k = &g->gen->kind;
+
+	for (size_t i = 0; i < k->nr_keys; i++) {
+		if (k->keys[i].type == TM_CFG_LIST) {
+			if (g->gen->list && fill_list(c, m, path, g) < 0)
+				return -1;
+		} else if (fill_row(c, m, path, &k->keys[i], g->cfg, k->name) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The node of a key path "hot" or "moves[1].offset" in m, or NULL. */
+static const struct cnode *key_node(const struct cnode *m, const char *key)
+{
+	const char *br = strchr(key, '['), *dot;
+	const struct cnode *l;
+	char name[64];
+	unsigned long i;
+
+	if (!br)
+		return map_get(m, key);
+	fmt_into(name, sizeof(name), "%.*s", (int)(br - key), key);
+	i = strtoul(br + 1, NULL, 10);
+	dot = strchr(br, '.');
+	l = map_get(m, name);
+	if (!l || l->kind != N_SEQ || i >= l->nr)
+		return NULL;
+	return dot ? map_get(l->kids[i], dot + 1) : l->kids[i];
+}
+
+/* The generator's rules between keys (check op), located at the key. */
+static int check_part(struct ctx *c, const struct cnode *m, const char *path,
+		      const struct tm_gen_part *g)
+{
+	const struct cnode *n;
+	struct tm_error e = { 0 };
+	char key[64], p[512];
+
+	if (!g->gen->check ||
+	    g->gen->check(g, c->cfg->page_shift, key, sizeof(key), &e) == 0)
+		return 0;
+	n = key_node(m, key);
+	join(p, sizeof(p), path, key);
+	if (n && n->kind == N_SCALAR)
+		return fail_at(c, n, e.code, p, "%s, got \"%s\"", e.msg, n->str);
+	return fail_at(c, or_node(n, m), e.code, p, "%s", e.msg);
 }
 
 static int fill_part(struct ctx *c, const struct cnode *m, const char *path,
 		     const struct part_env *env, struct tm_gen_part *g)
 {
-	const struct cnode *n;
-	char p[512];
-	struct tm_cfg_val v;
+	const struct tm_generator_ops *gen;
 
-	if (!map_get(m, "gen"))
-		return missing(c, m, path, "gen",
-			       "one of uniform, zipf, hotset, scan");
-	g->weight = 1.0;
-	if (fill_scope(c, m, "gen", g, path) < 0)
+	if (part_gen(c, m, path, &gen) < 0 || foreign_keys(c, m, path, gen) < 0)
+		return -1;
+	tm_gen_part_init(g, gen);
+	if (fill_scope(c, m, "gen", g, path) < 0 || fill_own(c, m, path, g) < 0)
 		return -1;
 	if (!map_get(m, "footprint"))
 		g->sz_footprint = env->vm->sz_mem;
-	if (!map_get(m, "stride"))
-		g->sz_stride = UINT64_C(1) << env->cfg->page_shift;
+	if (gen->derive)
+		gen->derive(g->cfg, env->cfg->page_shift);
+	/* the part's seed (zipf: its rank permutation, unless permute: false) */
+	g->seed = tm_splitmix64_of(env->cfg->seed ^ ((uint64_t)env->phase << 32 |
+						      env->part)) | 1;
 	if (page_aligned(c, m, path, "footprint", g->sz_footprint) < 0 ||
-	    page_aligned(c, m, path, "base", g->base) < 0 ||
-	    value_of(c, m, "gen", "permute", path, &v, NULL) < 0)
+	    page_aligned(c, m, path, "base", g->base) < 0)
 		return -1;
-	if (g->kind == TM_GEN_ZIPF && v.u) /* nonzero: permute ranks */
-		g->zipf_seed = tm_splitmix64_of(env->cfg->seed ^ ((uint64_t)env->phase << 32 |
-						       env->part)) | 1;
-	if (g->kind == TM_GEN_HOTSET)
-		return check_hotset(c, m, path, g);
-	n = map_get(m, "stride");
-	join(p, sizeof(p), path, "stride");
-	if (g->kind == TM_GEN_SCAN && g->sz_stride > g->sz_footprint)
-		return fail_at(c, or_node(n, m), TM_ERR_BOUNDS, p,
-			       "expected a stride within the footprint");
-	return 0;
+	return check_part(c, m, path, g);
 }
 
 /* With mix (or phases) the generator keys belong in the entries. */
@@ -1269,7 +1354,8 @@ static int no_part_keys(struct ctx *c, const struct cnode *m, const char *path,
 	uint32_t i;
 
 	for (i = 0; i < m->nr; i++) {
-		if (!find_key_in("gen", m->keys[i]->str))
+		if (!find_key_in("gen", m->keys[i]->str) &&
+		    !gen_key("gen", m->keys[i]->str))
 			continue;
 		join(p, sizeof(p), path, m->keys[i]->str);
 		return fail_at(c, m->keys[i], TM_ERR_CONFIG, p,
@@ -1674,6 +1760,27 @@ static bool kind_switch(const char *key, const struct cnode *def,
 	       strcmp(kind_of(def, &kd), kind_of(own, &kd)) != 0;
 }
 
+/* A VM's trace naming another generator than the defaults' trace: the
+ * defaults' keys that the VM's generator does not take (s: for a hotset
+ * VM) are dropped; the rest (rate, footprint, kind, ...) still merge. */
+static struct cnode *gen_defaults(struct ctx *c, struct cnode *def,
+				  const struct cnode *own)
+{
+	const struct cnode *dg = map_get(def, "gen"), *og = map_get(own, "gen");
+	const struct tm_generator_ops *g;
+	struct cnode *m;
+
+	if (!dg || !og || dg->kind != N_SCALAR || og->kind != N_SCALAR ||
+	    strcmp(dg->str, og->str) == 0 || !(g = tm_generator_find(og->str)))
+		return def;
+	m = node_new(c, N_MAP, def->line, def->col, def->ov);
+	for (uint32_t i = 0; i < def->nr; i++)
+		if (!gen_key("gen", def->keys[i]->str) ||
+		    tm_cfg_find(g->kind.keys, g->kind.nr_keys, def->keys[i]->str))
+			node_add(m, def->keys[i], def->kids[i]);
+	return m;
+}
+
 /* defaults: under a VM: mappings merge key by key, anything else (scalars,
  * lists) is replaced by the VM's own value.  A trace whose source kind
  * (file/gen/mix/phases) differs from the default's replaces it whole, and
@@ -1692,6 +1799,8 @@ static struct cnode *merge(struct ctx *c, struct cnode *def, struct cnode *own,
 	b = source_of(own);
 	if (is_trace && a && b && strcmp(a, b) != 0)
 		return own;
+	if (is_trace)
+		def = gen_defaults(c, def, own);
 	m = node_new(c, N_MAP, own->line, own->col, own->ov);
 	for (i = 0; i < def->nr; i++) {
 		j = map_find(own, def->keys[i]->str);
@@ -2172,20 +2281,81 @@ static json_t *ident_json(const struct tm_ident_config *ic)
 	return o;
 }
 
-static json_t *part_json(const struct tm_gen_part *g)
+/* A parsed value of row k as JSON (for defaults that are not stored). */
+static json_t *val_json(const struct tm_cfg_key *k, const struct tm_cfg_val *v)
 {
-	json_t *o = json_object(), *moves = json_array(), *mv;
-	uint32_t i;
+	switch (k->field) {
+	case TM_CFG_F_U32: case TM_CFG_F_U64:
+		return json_integer((json_int_t)v->u);
+	case TM_CFG_F_DBL: return json_real(v->d);
+	case TM_CFG_F_BOOL: return json_boolean(v->u != 0);
+	default: return json_null();
+	}
+}
+
+/* summary.json's part echo predates per-generator schemas: every part
+ * shows these keys in this order, a key its generator does not take with
+ * the value version 1 showed (stride: the page size); then the entries of
+ * its list (moves, [] without one) and any other key of its generator. */
+static const struct { const char *key, *absent; } echo_v1[] = {
+	{ "s", "1.0" }, { "hot", "0" }, { "hot_share", "0.9" },
+	{ "hot_offset", "0" }, { "stride", NULL }, { "permute", "false" },
+};
+
+static json_t *list_json(const struct tm_gen_part *g)
+{
+	const struct tm_gen_list *l = g->gen->list;
+	json_t *a = json_array(), *e;
+	uint32_t nr = l ? *(const uint32_t *)(const void *)(g->cfg + l->off_nr) : 0;
+
+	for (uint32_t i = 0; i < nr; i++) {
+		e = json_object();
+		for (size_t r = 0; r < l->nr_keys; r++)
+			json_object_set_new(e, l->keys[r].pattern,
+					    field_json(&l->keys[r], g->cfg +
+						       l->off_items + i * l->sz_item));
+		json_array_append_new(a, e);
+	}
+	return a;
+}
+
+static void echo_v1_keys(json_t *o, const struct tm_gen_part *g, uint32_t shift)
+{
+	struct tm_cfg_key r;   /* the row without bounds: "hot": 0 */
+	struct tm_cfg_val v;
+	struct tm_error e;
+
+	for (size_t i = 0; i < sizeof(echo_v1) / sizeof(echo_v1[0]); i++) {
+		const struct tm_cfg_key *own = tm_gen_part_key(g, echo_v1[i].key);
+		const struct tm_cfg_key *any = gen_key("gen", echo_v1[i].key);
+
+		if (own)
+			json_object_set_new(o, own->pattern, field_json(own, g->cfg));
+		else if (any && !echo_v1[i].absent)
+			json_object_set_new(o, any->pattern,
+					    json_integer((json_int_t)1 << shift));
+		else if (any && (r = *any, r.min = 0, r.max = HUGE_VAL,
+				 tm_cfg_parse(&r, echo_v1[i].absent, &v, &e) == 0))
+			json_object_set_new(o, any->pattern, val_json(any, &v));
+	}
+}
+
+static json_t *part_json(const struct tm_gen_part *g, uint32_t shift)
+{
+	const struct tm_kind *k = &g->gen->kind;
+	json_t *o = json_object();
 
 	emit_scope(o, "mixpart", g, false);
+	json_object_set_new(o, "gen", json_string(k->name));
 	emit_scope(o, "gen", g, false);
-	json_object_set_new(o, "permute", json_boolean(g->zipf_seed != 0));
-	for (i = 0; i < g->nr_moves; i++) {
-		mv = json_object();
-		emit_scope(mv, "move", &g->moves[i], false);
-		json_array_append_new(moves, mv);
-	}
-	json_object_set_new(o, "moves", moves);
+	echo_v1_keys(o, g, shift);
+	json_object_set_new(o, g->gen->list ? g->gen->list->key : "moves",
+			    list_json(g));
+	for (size_t i = 0; i < k->nr_keys; i++)
+		if (k->keys[i].field != TM_CFG_F_NONE &&
+		    !json_object_get(o, k->keys[i].pattern))
+			json_object_set_new(o, k->keys[i].pattern,
+					    field_json(&k->keys[i], g->cfg));
 	return o;
 }
 
@@ -2207,7 +2377,8 @@ static json_t *trace_json(const struct tm_trace_config *t)
 		mix = json_array();
 		for (j = 0; j < t->gen.phases[i].nr_parts; j++)
 			json_array_append_new(mix,
-					      part_json(&t->gen.phases[i].parts[j]));
+					      part_json(&t->gen.phases[i].parts[j],
+							t->gen.page_shift));
 		json_object_set_new(ph, "mix", mix);
 		json_array_append_new(phases, ph);
 	}

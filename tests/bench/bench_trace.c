@@ -62,9 +62,8 @@ static struct tm_record *make_zipf(uint64_t nr, struct tm_trace_info *info)
 	ssize_t n;
 
 	tm_gen_spec_init(&spec);
-	spec.phases[0].parts[0].kind = TM_GEN_ZIPF;
-	spec.phases[0].parts[0].zipf_s = 1.0;
-	spec.phases[0].parts[0].zipf_seed = 7;
+	tm_gen_part_init(&spec.phases[0].parts[0], tm_generator_find("zipf"));
+	spec.phases[0].parts[0].seed = 7;
 	spec.phases[0].parts[0].sz_footprint = 1ull << 30;
 	spec.phases[0].parts[0].base = 0x7f0000000000ull;
 	spec.nr_records = nr;

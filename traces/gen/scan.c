@@ -1,0 +1,130 @@
+/*
+ * scan.c - the sequential scan generator (DESIGN.md §5): the part's i-th
+ * record is at base + (i * stride) mod footprint.  Addresses are exact (no
+ * random offset inside the page); page_prob is the long-run share of the
+ * walk that falls on a page.
+ */
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "gen_internal.h"
+
+struct scan_config {
+	uint64_t sz_stride;     /* 0 until derived: the page size */
+};
+
+struct scan_state {
+	uint64_t pos;           /* byte offset of the next access */
+};
+
+static const struct scan_config *config_of(const struct tm_gen_part *p)
+{
+	return (const struct scan_config *)p->cfg;
+}
+
+static void scan_derive(void *cfg, uint32_t page_shift)
+{
+	struct scan_config *c = cfg;
+
+	if (!c->sz_stride)
+		c->sz_stride = UINT64_C(1) << page_shift;
+}
+
+static int scan_check(const struct tm_gen_part *p, uint32_t page_shift,
+		      char *key, size_t sz_key, struct tm_error *e)
+{
+	(void)page_shift;
+	if (config_of(p)->sz_stride > p->sz_footprint)
+		return tm_gen_fail_key(key, sz_key, e, TM_ERR_BOUNDS, "stride",
+				       "expected a stride within the footprint");
+	return 0;
+}
+
+static void scan_init(void *state, const struct tm_gen_part *p,
+		      uint32_t page_shift)
+{
+	(void)state;
+	(void)p;
+	(void)page_shift;
+}
+
+static uint64_t scan_draw(void *state, const struct tm_gen_part *p,
+			  struct tm_gen_rng *rng, uint64_t t_ns)
+{
+	struct scan_state *st = state;
+	uint64_t off = st->pos, f = p->sz_footprint;
+	uint64_t step = config_of(p)->sz_stride % f; /* no overflow near 2^64 */
+
+	(void)rng;
+	(void)t_ns;
+	st->pos = off >= f - step ? off - (f - step) : off + step;
+	return off;
+}
+
+static uint64_t gcd_u64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+static double scan_page_prob(const struct tm_gen_part *p, uint32_t page_shift,
+			     uint64_t t_ns, uint64_t pg)
+{
+	uint64_t f = p->sz_footprint, g = gcd_u64(f, config_of(p)->sz_stride % f);
+	uint64_t lo = pg << page_shift, hi = lo + (UINT64_C(1) << page_shift);
+	/* visited offsets are the multiples of g in [0, f), each g/f of the time */
+	uint64_t nr = (hi + g - 1) / g - (lo + g - 1) / g;
+
+	(void)t_ns;
+	return (double)nr * ((double)g / (double)f);
+}
+
+static int scan_describe(const struct tm_gen_part *p, char *buf, size_t n)
+{
+	char fp[32], b[32];
+
+	tm_gen_format_size(p->sz_footprint, fp, sizeof(fp));
+	tm_gen_format_size(config_of(p)->sz_stride, b, sizeof(b));
+	return snprintf(buf, n, "scan(stride %s, %s)", b, fp);
+}
+
+static void scan_provenance(const struct tm_gen_part *p, json_t *o)
+{
+	json_object_set_new(o, "stride",
+			    json_integer((json_int_t)config_of(p)->sz_stride));
+}
+
+#define TiB_ 1099511627776.0
+
+static const struct tm_cfg_key scan_keys[] = {
+	TM_CFG_KEY("stride", TM_CFG_SIZE, 1, TiB_, NULL, NULL,
+		   TM_CFG_GEN_ONLY | TM_CFG_DERIVED, TM_CFG_F_U64,
+		   struct scan_config, sz_stride,
+		   "bytes between consecutive accesses, wrapping around the "
+		   "footprint (default: the page size)"),
+};
+
+const struct tm_generator_ops tm_gen_scan = {
+	.kind = {
+		.name = "scan",
+		.help = "a sequential walk over the footprint with a stride",
+		.keys = scan_keys,
+		.nr_keys = sizeof(scan_keys) / sizeof(scan_keys[0]),
+		.config_size = sizeof(struct scan_config),
+		.flags = TM_GEN_EXACT_ADDR,
+	},
+	.state_size = sizeof(struct scan_state),
+	.derive = scan_derive,
+	.check = scan_check,
+	.init = scan_init,
+	.draw = scan_draw,
+	.page_prob = scan_page_prob,
+	.describe = scan_describe,
+	.provenance = scan_provenance,
+};
