@@ -1270,8 +1270,8 @@ static int fill_list(struct ctx *c, const struct cnode *m, const char *path,
 }
 
 /* Every key of the part's generator schema. */
-static int fill_own(struct ctx *c, const struct cnode *m, const char *path,
-		    struct tm_gen_part *g)
+static int fill_gen_own(struct ctx *c, const struct cnode *m, const char *path,
+			struct tm_gen_part *g)
 {
 	const struct tm_kind *k = &g->gen->kind;
 
@@ -1331,7 +1331,7 @@ static int fill_part(struct ctx *c, const struct cnode *m, const char *path,
 	if (part_gen(c, m, path, &gen) < 0 || foreign_keys(c, m, path, gen) < 0)
 		return -1;
 	tm_gen_part_init(g, gen);
-	if (fill_scope(c, m, "gen", g, path) < 0 || fill_own(c, m, path, g) < 0)
+	if (fill_scope(c, m, "gen", g, path) < 0 || fill_gen_own(c, m, path, g) < 0)
 		return -1;
 	if (!map_get(m, "footprint"))
 		g->sz_footprint = env->vm->sz_mem;
