@@ -277,14 +277,11 @@ static inline void feed(struct tm_vm_rt *vm, uint32_t idx,
 	unsigned store = r->op == TM_OP_STORE;
 	enum tm_tier tier = vm->pm.tier[idx];
 	struct tm_sample smp = {
+		.rec = r,
 		.page = r->addr >> vm->page_shift,
-		.addr = r->addr,
-		.time_ns = r->time_ns,
 		.idx = idx,
 		.weight = vm->idents[0].inc[store],
-		.cpu = r->cpu,
-		.op = r->op,
-		.tier = (uint8_t)tier,
+		.tier = tier,
 	};
 
 	vm->total.samples_fmem += tier == TM_TIER_FMEM;
