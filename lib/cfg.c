@@ -13,20 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "strbuf.h"
 #include "units.h"
-
-/* snprintf where cutting a long value is acceptable. */
-static void fmt_into(char *buf, size_t sz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fmt_into(char *buf, size_t sz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sz, fmt, ap);
-	va_end(ap);
-}
 
 /* What a scalar of this type looks like, for messages. */
 const char *tm_cfg_type_desc(const struct tm_cfg_key *k)
@@ -77,13 +65,13 @@ static void fmt_bound(enum tm_cfg_type t, double x, char *buf, size_t sz)
 		strncat(buf, "/s", sz - strlen(buf) - 1);
 		break;
 	case TM_CFG_CRATE:
-		fmt_into(buf, sz, "%g/s", x);
+		tm_fmt(buf, sz, "%g/s", x);
 		break;
 	case TM_CFG_U64:
-		fmt_into(buf, sz, "%.0f", x);
+		tm_fmt(buf, sz, "%.0f", x);
 		break;
 	default:
-		fmt_into(buf, sz, "%g", x);
+		tm_fmt(buf, sz, "%g", x);
 	}
 }
 /* The index of s in an "a|b|c" list, or -1. */
@@ -109,7 +97,7 @@ void tm_cfg_enum_name(const char *arg, int i, char *buf, size_t sz)
 {
 	while (i-- > 0 && strchr(arg, '|'))
 		arg = strchr(arg, '|') + 1;
-	fmt_into(buf, sz, "%.*s", (int)strcspn(arg, "|"), arg);
+	tm_fmt(buf, sz, "%.*s", (int)strcspn(arg, "|"), arg);
 }
 bool tm_cfg_name_ok(const char *s)
 {
@@ -193,7 +181,7 @@ static int parse_string(const struct tm_cfg_key *k, const char *s,
 			v->u = (uint64_t)i;
 			return 0;
 		}
-		fmt_into(names, sizeof(names), "%s", k->arg);
+		tm_fmt(names, sizeof(names), "%s", k->arg);
 		for (i = 0; names[i]; i++)
 			if (names[i] == '|')
 				names[i] = ',';
@@ -235,7 +223,7 @@ void tm_cfg_store(const struct tm_cfg_key *k, void *base,
 		break;
 	case TM_CFG_F_BOOL: *(bool *)p = v->u != 0; break;
 	case TM_CFG_F_INT: *(int *)p = (int)v->u; break;
-	case TM_CFG_F_STR: fmt_into(p, k->sz, "%s", v->s); break;
+	case TM_CFG_F_STR: tm_fmt(p, k->sz, "%s", v->s); break;
 	case TM_CFG_F_NONE: break;
 	}
 }
@@ -264,11 +252,11 @@ void tm_cfg_format_bounds(const struct tm_cfg_key *k, char *buf, size_t sz)
 	case TM_CFG_DOUBLE: case TM_CFG_FMEM:
 		fmt_bound(k->type, k->min, lo, sizeof(lo));
 		fmt_bound(k->type, k->max, hi, sizeof(hi));
-		fmt_into(buf, sz, "%s%s..%s",
+		tm_fmt(buf, sz, "%s%s..%s",
 			 (k->flags & TM_CFG_MIN_EXCL) ? ">" : "", lo, hi);
 		break;
 	case TM_CFG_ENUM:
-		fmt_into(buf, sz, "%s", k->arg);
+		tm_fmt(buf, sz, "%s", k->arg);
 		break;
 	default:
 		break;
@@ -308,7 +296,7 @@ void tm_cfg_print_help(FILE *f, const struct tm_cfg_key *keys, size_t nr,
 		const struct tm_cfg_key *k = &keys[i];
 		char opt[64], b[96];
 
-		fmt_into(opt, sizeof(opt), "%s%s %s", prefix, k->pattern,
+		tm_fmt(opt, sizeof(opt), "%s%s %s", prefix, k->pattern,
 			 metavar(k));
 		tm_cfg_format_bounds(k, b, sizeof(b));
 		fprintf(f, "    %-26s %s (", opt, k->doc ? k->doc : "");

@@ -47,3 +47,12 @@ void tm_strbuf_free(struct tm_strbuf *b)
 	b->p = NULL;
 	b->len = b->cap = 0;
 }
+
+void tm_fmt(char *buf, size_t sz, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sz, fmt, ap);
+	va_end(ap);
+}

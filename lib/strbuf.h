@@ -17,4 +17,9 @@ void tm_strbuf_printf(struct tm_strbuf *b, const char *fmt, ...)
 void tm_strbuf_num(struct tm_strbuf *b, double v);
 void tm_strbuf_free(struct tm_strbuf *b);
 
+/* snprintf into buf where cutting a long value is acceptable (names are
+ * bounded by their tables; paths and messages only lose their tail). */
+void tm_fmt(char *buf, size_t sz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

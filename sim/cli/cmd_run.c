@@ -62,6 +62,52 @@ static unsigned online_cpus(void)
 	return n < 1 ? 1 : n > 1024 ? 1024 : (unsigned)n;
 }
 
+/* One option with its argument; -1 to go on, else the exit status. */
+static int take_option(int c, struct run_args *a, const char *usage)
+{
+	struct tm_error err;
+	uint64_t v;
+
+	switch (c) {
+	case 'o':
+		a->outdir = optarg;
+		return -1;
+	case 's':
+		if (a->nr_sets == MAX_SETS) {
+			fprintf(stderr, "tmsim: too many --set (max %d)\n",
+				MAX_SETS);
+			return 2;
+		}
+		a->sets[a->nr_sets++] = optarg;
+		return -1;
+	case 'S':
+		if (tm_parse_u64(optarg, &v, &err)) {
+			fprintf(stderr, "tmsim: --seed: %s\n", err.msg);
+			return 2;
+		}
+		snprintf(a->seed_set, sizeof(a->seed_set), "seed=%llu",
+			 (unsigned long long)v);
+		return -1;
+	case 't':
+		if (tm_parse_u64(optarg, &v, &err) || v < 1 || v > 1024) {
+			fprintf(stderr, "tmsim: --threads: expected a whole number "
+				"from 1 to 1024, got \"%s\"\n", optarg);
+			return 2;
+		}
+		a->threads = (unsigned)v;
+		return -1;
+	case 'q':
+		a->quiet = 1;
+		return -1;
+	case 'h':
+		fputs(usage, stdout);
+		return 0;
+	default:
+		fputs(usage, stderr);
+		return 2;
+	}
+}
+
 static int parse_args(int argc, char **argv, struct run_args *a,
 		      const char *usage)
 {
@@ -74,54 +120,14 @@ static int parse_args(int argc, char **argv, struct run_args *a,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct tm_error err;
-	uint64_t v;
-	int c;
+	int c, rc;
 
 	memset(a, 0, sizeof(*a));
 	a->threads = online_cpus();
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			a->outdir = optarg;
-			break;
-		case 's':
-			if (a->nr_sets == MAX_SETS) {
-				fprintf(stderr, "tmsim: too many --set (max %d)\n",
-					MAX_SETS);
-				return 2;
-			}
-			a->sets[a->nr_sets++] = optarg;
-			break;
-		case 'S':
-			if (tm_parse_u64(optarg, &v, &err)) {
-				fprintf(stderr, "tmsim: --seed: %s\n", err.msg);
-				return 2;
-			}
-			snprintf(a->seed_set, sizeof(a->seed_set), "seed=%llu",
-				 (unsigned long long)v);
-			break;
-		case 't':
-			if (tm_parse_u64(optarg, &v, &err) || v < 1 || v > 1024) {
-				fprintf(stderr, "tmsim: --threads: expected a "
-					"whole number from 1 to 1024, got \"%s\"\n",
-					optarg);
-				return 2;
-			}
-			a->threads = (unsigned)v;
-			break;
-		case 'q':
-			a->quiet = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
-			fputs(usage, stderr);
-			return 2;
-		}
-	}
+	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1)
+		if ((rc = take_option(c, a, usage)) >= 0)
+			return rc;
 	if (optind != argc - 1) {
 		fprintf(stderr, "tmsim: expected exactly one CONFIG file\n\n%s",
 			usage);

@@ -1,7 +1,16 @@
 /*
  * config_internal.h - the bounds table of the configuration loader, shared
  * with its tests (tests/test_config.c checks the table is consistent with
- * the structs and that docs/config.md documents every key).
+ * the structs and that docs/config.md documents every key), and what the
+ * loader's files share: the node tree, the context, and the functions one
+ * file calls in another.  Those keep short names in the code and link as
+ * tm_config_<name> (the #defines below), so no short name leaves the
+ * module.
+ *
+ * Files, in pipeline order: tree.c (YAML -> tree, --set overrides,
+ * messages), table.c (the bounds table and scope lookups), walk.c (keys,
+ * types, bounds), fill.c and trace.c (the struct tm_config), echo.c (JSON),
+ * config.c (the public entry points).
  *
  * STYLE.md habit 5 / zstd's parameter table: every key of the YAML schema is
  * one row, naming its type, bounds, default and where it lands in struct
@@ -23,11 +32,150 @@
 #ifndef TM_CONFIG_INTERNAL_H
 #define TM_CONFIG_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "config.h"
 #include "lib/cfg.h"
+#include "lib/error.h"
 
 extern const struct tm_cfg_key tm_cfg_keys[];
 extern const size_t tm_cfg_nr_keys;
+
+/* Resource bounds (assumptions: far above any planned experiment, far below
+ * what would exhaust a 24 GiB machine).  A tm_vm_config is ~47 KB because
+ * of its inline generator spec, so the whole cluster is capped too. */
+#define MAX_HOSTS 4096
+#define MAX_VMS_PER_HOST 4096
+#define MAX_VMS_TOTAL 16384     /* ~0.8 GB of VM configs */
+#define MAX_DEPTH 32            /* YAML nesting; the schema needs 13 */
+#define MAX_FILE_BYTES (64u << 20)
+
+/* Scopes whose keys come from a backend family: the keys every kind takes
+ * (bare rows into the scope's struct), the key that selects the kind, and
+ * the family, whose kinds each bring their own schema (lib/cfg.h). */
+struct kinded {
+	const char *selector;
+	const struct tm_cfg_key *common;
+	size_t nr_common;
+	struct tm_kinds *family;
+};
+
+/* ---- the node tree ------------------------------------------------------ */
+
+enum nkind { N_SCALAR, N_MAP, N_SEQ };
+
+struct cnode {
+	enum nkind kind;
+	uint32_t line, col;     /* 1-based */
+	int ov;                 /* -1: from the file; else the --set index */
+	char *str;              /* SCALAR */
+	uint32_t nr, cap;
+	struct cnode **keys;    /* MAP: key scalars, parallel to kids */
+	struct cnode **kids;    /* MAP values; SEQ items */
+};
+
+struct ctx {
+	const char *file;        /* the config path, for messages */
+	char dir[TM_PATH_MAX];   /* its folder ("" when none) */
+	struct tm_error *err;
+	struct cnode **nodes;    /* every node, freed together */
+	size_t nr_nodes, cap_nodes;
+	char **ov_paths;         /* key path of each --set, for messages */
+	unsigned nr_ov;
+	struct cnode *root;
+	struct tm_config *cfg;
+	char (*vm_base)[TM_NAME_MAX]; /* per VM: its name before replicate */
+	uint32_t nr_vms_total;
+};
+
+/* Context a generator part needs from its VM and run. */
+struct part_env {
+	const struct tm_config *cfg;
+	const struct tm_vm_config *vm;
+	uint32_t phase, part;
+};
+
+/* ---- shared by the loader's files ---- */
+
+#define apply_override tm_config_apply_override
+#define common_keys tm_config_common_keys
+#define ctx_free tm_config_ctx_free
+#define fail_at tm_config_fail_at
+#define fill_own tm_config_fill_own
+#define fill_root tm_config_fill_root
+#define fill_scope tm_config_fill_scope
+#define fill_trace tm_config_fill_trace
+#define find_key tm_config_find_key
+#define find_key_in tm_config_find_key_in
+#define find_kind tm_config_find_kind
+#define gen_key tm_config_gen_key
+#define in_scope tm_config_in_scope
+#define join tm_config_join
+#define join_idx tm_config_join_idx
+#define key_of tm_config_key_of
+#define kind_keys tm_config_kind_keys
+#define kind_of tm_config_kind_of
+#define kinded_scope tm_config_kinded_scope
+#define list_keys tm_config_list_keys
+#define map_find tm_config_map_find
+#define map_get tm_config_map_get
+#define missing tm_config_missing
+#define node_add tm_config_node_add
+#define node_new tm_config_node_new
+#define or_node tm_config_or_node
+#define own_keys tm_config_own_keys
+#define read_file tm_config_read_file
+#define some_kind_takes tm_config_some_kind_takes
+#define source_of tm_config_source_of
+#define value_of tm_config_value_of
+#define walk_root tm_config_walk_root
+#define want_kind tm_config_want_kind
+
+int apply_override(struct ctx *c, int ov, const char *text);
+void common_keys(const char *scope, char *buf, size_t sz);
+void ctx_free(struct ctx *c);
+int fail_at(struct ctx *c, const struct cnode *n, enum tm_err code,
+		   const char *path, const char *fmt, ...);
+int fill_own(struct ctx *c, const struct cnode *m, const char *scope,
+		    const char *path, const struct tm_kind *kind, void *own);
+int fill_root(struct ctx *c);
+int fill_scope(struct ctx *c, const struct cnode *m, const char *scope,
+		      void *base, const char *path);
+int fill_trace(struct ctx *c, const struct cnode *t, const char *path,
+		      struct tm_vm_config *vm);
+const struct tm_cfg_key *find_key(const char *scope, const char *key);
+const struct tm_cfg_key *find_key_in(const char *scope, const char *key);
+const struct tm_kind *find_kind(struct ctx *c, const struct cnode *m,
+				       const char *scope, const char *name,
+				       const char *path);
+const struct tm_cfg_key *gen_key(const char *scope, const char *key);
+bool in_scope(const struct tm_cfg_key *k, const char *scope);
+void join(char *buf, size_t sz, const char *path, const char *key);
+void join_idx(char *buf, size_t sz, const char *path, uint32_t i);
+const char *key_of(const struct tm_cfg_key *k);
+const char *kind_keys(const struct tm_kind *k, char *buf, size_t sz);
+const char *kind_of(const struct cnode *m, const struct kinded *kd);
+bool kinded_scope(const char *scope, struct kinded *kd);
+void list_keys(const char *scope, bool in_defaults, char *buf, size_t sz);
+int map_find(const struct cnode *m, const char *key);
+const struct cnode *map_get(const struct cnode *m, const char *key);
+int missing(struct ctx *c, const struct cnode *m, const char *path,
+		   const char *key, const char *what);
+void node_add(struct cnode *p, struct cnode *key, struct cnode *kid);
+struct cnode *node_new(struct ctx *c, enum nkind kind, uint32_t line,
+			      uint32_t col, int ov);
+const struct cnode *or_node(const struct cnode *n, const struct cnode *m);
+void own_keys(const struct tm_generator_ops *g, char *buf, size_t sz);
+int read_file(struct ctx *c);
+bool some_kind_takes(const char *scope, const char *key);
+const char *source_of(const struct cnode *t);
+int value_of(struct ctx *c, const struct cnode *m, const char *scope,
+		    const char *key, const char *path, struct tm_cfg_val *v,
+		    const struct cnode **pn);
+int walk_root(struct ctx *c);
+int want_kind(struct ctx *c, const struct tm_cfg_key *k,
+		     const struct cnode *n, enum nkind kind, const char *path);
 
 #endif
