@@ -129,6 +129,7 @@ static void test_load_fields(void **state)
 	struct tmp *t = *state;
 	struct tm_config *cfg;
 	const struct tm_vm_config *w, *d;
+	const struct tm_target_hit_config *th;
 	char want[600];
 
 	tmp_write(t, "t.tmt", "");
@@ -149,8 +150,13 @@ static void test_load_fields(void **state)
 	assert_string_equal(cfg->hosts[0].rebalancer.policy, "target-hit");
 	assert_int_equal(cfg->hosts[0].rebalancer.interval_ns, 2000000000ull);
 	assert_int_equal(cfg->hosts[0].rebalancer.window_ns, 10000000000ull);
-	assert_int_equal(cfg->hosts[0].rebalancer.sz_step, 128 * MiB);
-	assert_true(cfg->hosts[0].rebalancer.hysteresis == 0.05);
+	th = (const struct tm_target_hit_config *)(const void *)
+		cfg->hosts[0].rebalancer.own.bytes;
+	assert_ptr_equal(cfg->hosts[0].rebalancer.ops,
+			 tm_rebalancer_find("target-hit"));
+	assert_int_equal(th->sz_step, 128 * MiB);
+	assert_true(th->hysteresis == 0.05);
+	assert_true(th->gain == 0.5 && th->feedback_max == 0.2);
 	assert_true(cfg->hosts[0].rebalancer.balloon_bytes_per_s == 2.0 * GiB);
 	assert_int_equal(cfg->hosts[0].loc.line, 10);
 	assert_int_equal(cfg->hosts[0].nr_vms, 2);
@@ -247,8 +253,7 @@ static void test_defaults_when_absent(void **state)
 	assert_string_equal(h->rebalancer.policy, "static");
 	assert_int_equal(h->rebalancer.interval_ns, 1000000000ull);
 	assert_int_equal(h->rebalancer.window_ns, 5000000000ull);
-	assert_int_equal(h->rebalancer.sz_step, 64 * MiB);
-	assert_true(h->rebalancer.hysteresis == 0.02);
+	assert_ptr_equal(h->rebalancer.ops, tm_rebalancer_find("static"));
 	assert_true(h->rebalancer.balloon_bytes_per_s == (double)GiB);
 	assert_int_equal(h->rebalancer.balloon_msg_ns, 50000);
 	assert_string_equal(v->name, "vm0");
@@ -768,8 +773,8 @@ static bool scope_exists(const char *scope)
 {
 	size_t i, n = strlen(scope);
 
-	if (!strcmp(scope, "identifier"))
-		return true;   /* kinded: tm_ident_common_keys + each kind's */
+	if (!strcmp(scope, "identifier") || !strcmp(scope, "rebalancer"))
+		return true;   /* kinded: common keys + each kind's own */
 	for (i = 0; i < tm_cfg_nr_keys; i++)
 		if (!strncmp(tm_cfg_keys[i].pattern, scope, n) &&
 		    tm_cfg_keys[i].pattern[n] == '.')
@@ -807,7 +812,8 @@ static void test_table(void **state)
 	size_t i, j;
 
 	(void)state;
-	assert_true(tm_cfg_nr_keys > 80);
+	/* the rebalancer's rows moved to the policies' schemas */
+	assert_true(tm_cfg_nr_keys > 70);
 	for (i = 0; i < tm_cfg_nr_keys; i++) {
 		const struct tm_cfg_key *k = &tm_cfg_keys[i];
 

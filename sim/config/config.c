@@ -25,7 +25,9 @@
  *   checked once the kind is known: in the walk for a map that names its
  *   kind or sits in defaults:, else after defaults: are merged (fill_own).
  *   A VM's identifier that names another kind than the default's replaces
- *   it whole instead of merging (merge()).
+ *   it whole instead of merging (merge()).  A host's rebalancer: is a
+ *   kinded scope the same way: tm_rb_common_keys, then the chosen policy's
+ *   own schema (models/rebalance/).
  * - A generator part takes only its generator's own keys (its schema in
  *   traces/gen/): "s" on a hotset part is an error at the key.  A VM whose
  *   trace names another gen than the defaults: trace inherits the defaults'
@@ -86,7 +88,6 @@
 
 typedef struct tm_config ROOT;
 typedef struct tm_host_config HOST;
-typedef struct tm_rebalancer_config REBAL;
 typedef struct tm_vm_config VM;
 typedef struct tm_sampler_config SAMP;
 typedef struct tm_ident_config IDENT;
@@ -136,24 +137,9 @@ const struct tm_cfg_key tm_cfg_keys[] = {
 	{ "host.rebalancer", TM_CFG_MAP, 0, 0, NULL, "rebalancer", 0, NOFLD, NULL },
 	{ "host.vms", TM_CFG_LIST, 1, MAX_VMS_PER_HOST, NULL, "vm", REQ, NOFLD, NULL },
 
-	/* the rebalancer is ours (Demeter §5: none is public); the 1 s
-	 * interval is Demeter's stats interval, the rest are assumptions */
-	{ "rebalancer.policy", TM_CFG_ENUM, 0, 0, "static",
-	  "static|proportional|target-hit|utility|oracle", 0,
-	  FLD(STR, REBAL, policy), NULL },
-	{ "rebalancer.interval", TM_CFG_TIME, 1 * MS, 3600 * SEC, "1s", NULL, 0,
-	  FLD(U64, REBAL, interval_ns), NULL },
-	{ "rebalancer.window", TM_CFG_TIME, 1 * MS, 1 * DAY, "5s", NULL, 0,
-	  FLD(U64, REBAL, window_ns), NULL },
-	{ "rebalancer.step", TM_CFG_SIZE, 4 * KiB, TiB, "64MiB", NULL, 0,
-	  FLD(U64, REBAL, sz_step), NULL },
-	{ "rebalancer.hysteresis", TM_CFG_SHARE, 0, 1, "0.02", NULL, 0,
-	  FLD(DBL, REBAL, hysteresis), NULL },
-	/* Demeter §5: inflate ≈0.9–1.1 GiB/s */
-	{ "rebalancer.balloon_rate", TM_CFG_BRATE, 0, 1e13, "1GiB/s", NULL, EXCL,
-	  FLD(DBL, REBAL, balloon_bytes_per_s), NULL },
-	{ "rebalancer.balloon_msg_latency", TM_CFG_TIME, 0, 1 * SEC, "50us",
-	  NULL, 0, FLD(U64, REBAL, balloon_msg_ns), NULL },
+	/* rebalancer.*: the keys every policy takes are tm_rb_common_keys
+	 * (models/rebalance/rebalancer.c), the rest are the chosen policy's
+	 * own schema (kinded scopes below) */
 
 	{ "vm.name", TM_CFG_NAME, 1, TM_NAME_MAX - 1, NULL, NULL,
 	  DERIV | TM_CFG_NO_DEFAULTS, FLD(STR, VM, name), NULL }, /* default vm<j> */
@@ -299,6 +285,11 @@ static bool kinded_scope(const char *scope, struct kinded *kd)
 		*kd = (struct kinded){ "kind", tm_ident_common_keys,
 				       tm_ident_nr_common_keys,
 				       &tm_identifier_kinds };
+		return true;
+	}
+	if (strcmp(scope, "rebalancer") == 0) {
+		*kd = (struct kinded){ "policy", tm_rb_common_keys,
+				       tm_rb_nr_common_keys, &tm_policy_kinds };
 		return true;
 	}
 	return false;
@@ -1642,7 +1633,8 @@ static const struct tm_kind *find_kind(struct ctx *c, const struct cnode *m,
 	const struct tm_kind *k;
 	char names[256], p[512];
 
-	kinded_scope(scope, &kd);
+	if (!kinded_scope(scope, &kd))
+		abort();   /* callers pass kinded scopes only */
 	if ((k = tm_kinds_find(kd.family, name)))
 		return k;
 	n = map_get(m, kd.selector);
@@ -1664,6 +1656,19 @@ static int fill_ident(struct ctx *c, const struct cnode *m, const char *path,
 		return -1;
 	ic->ops = (const struct tm_identifier_ops *)k;   /* kind: 1st member */
 	return fill_own(c, m, "identifier", path, k, ic->own.bytes);
+}
+
+/* rebalancer: {policy, common keys, the policy's own keys}. */
+static int fill_policy(struct ctx *c, const struct cnode *m, const char *path,
+		       struct tm_rebalancer_config *rc)
+{
+	const struct tm_kind *k;
+
+	if (fill_scope(c, m, "rebalancer", rc, path) < 0 ||
+	    !(k = find_kind(c, m, "rebalancer", rc->policy, path)))
+		return -1;
+	rc->ops = (const struct tm_rebalancer_ops *)k;   /* kind: 1st member */
+	return fill_own(c, m, "rebalancer", path, k, rc->own.bytes);
 }
 
 static int fill_vm_models(struct ctx *c, const struct cnode *m,
@@ -1975,8 +1980,7 @@ static int fill_host(struct ctx *c, const struct cnode *h, uint32_t i,
 	if (!map_get(h, "name"))
 		fmt_into(hc->name, sizeof(hc->name), "host%u", i);
 	join(p, sizeof(p), path, "rebalancer");
-	if (fill_scope(c, map_get(h, "rebalancer"), "rebalancer",
-		       &hc->rebalancer, p) < 0)
+	if (fill_policy(c, map_get(h, "rebalancer"), p, &hc->rebalancer) < 0)
 		return -1;
 	win = map_get(map_get(h, "rebalancer"), "window");
 	tm_format_time(hc->rebalancer.interval_ns, a, sizeof(a));
@@ -2281,6 +2285,26 @@ static json_t *ident_json(const struct tm_ident_config *ic)
 	return o;
 }
 
+/* A rebalancer: policy, its own keys (schema order), the common keys. */
+static json_t *policy_json(const struct tm_rebalancer_config *rc)
+{
+	const struct tm_kind *k = &rc->ops->kind;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "policy", json_string(rc->policy));
+	for (size_t i = 0; i < k->nr_keys; i++)
+		if (k->keys[i].field != TM_CFG_F_NONE)
+			json_object_set_new(o, k->keys[i].pattern,
+					    field_json(&k->keys[i],
+						       rc->own.bytes));
+	for (size_t i = 0; i < tm_rb_nr_common_keys; i++)
+		if (strcmp(tm_rb_common_keys[i].pattern, "policy") != 0)
+			json_object_set_new(o, tm_rb_common_keys[i].pattern,
+					    field_json(&tm_rb_common_keys[i],
+						       rc));
+	return o;
+}
+
 /* A parsed value of row k as JSON (for defaults that are not stored). */
 static json_t *val_json(const struct tm_cfg_key *k, const struct tm_cfg_val *v)
 {
@@ -2414,14 +2438,13 @@ static json_t *vm_json(const struct tm_vm_config *vm)
 
 static json_t *host_json(const struct tm_host_config *h)
 {
-	json_t *o = json_object(), *vms = json_array(), *rb = json_object();
+	json_t *o = json_object(), *vms = json_array();
 	uint32_t j;
 
 	emit_scope(o, "host", h, false);
 	json_object_set_new(o, "fmem", json_integer((json_int_t)h->sz_fmem));
 	json_object_set_new(o, "smem", json_integer((json_int_t)h->sz_smem));
-	emit_scope(rb, "rebalancer", &h->rebalancer, false);
-	json_object_set_new(o, "rebalancer", rb);
+	json_object_set_new(o, "rebalancer", policy_json(&h->rebalancer));
 	for (j = 0; j < h->nr_vms; j++)
 		json_array_append_new(vms, vm_json(&h->vms[j]));
 	json_object_set_new(o, "vms", vms);
