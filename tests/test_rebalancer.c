@@ -124,6 +124,37 @@ static void test_target_hit(void **state)
 	assert_int_equal(t[1], 300);
 }
 
+/* gain and feedback_max are target-hit's own keys (0.5 and 0.2 by
+ * default): a's feedback 0.5 x (0.87 - 0.40) = 0.235 is clamped to 0.2,
+ * b's 0.5 x (0.52 - 0.90) = -0.19 is not; gain 0 keeps both at 0. */
+static void test_target_hit_feedback_keys(void **state)
+{
+	struct tm_rebalancer_config c;
+	struct tm_target_hit_config *th = (void *)c.own.bytes;
+	struct tm_rb_params p = { .cfg = &c, .own = c.own.bytes,
+				  .host_pages = 400, .page_shift = 12 };
+	struct tm_rb_vm v[2] = { vm_a(50, 0.40), vm_b(300, 0.90) };
+	uint64_t t[2];
+
+	(void)state;
+	make_curves();
+	assert_int_equal(tm_rebalancer_config_default(&c, "target-hit"), 0);
+	assert_true(th->gain == 0.5 && th->feedback_max == 0.2);
+	c.ops->decide(&p, v, 2, t);
+	assert_true(fabs(v[0].feedback - 0.2) < 1e-12);
+	assert_true(fabs(v[1].feedback + 0.19) < 1e-12);
+	th->feedback_max = 0.1;
+	v[0] = vm_a(50, 0.40);
+	v[1] = vm_b(300, 0.90);
+	c.ops->decide(&p, v, 2, t);
+	assert_true(v[0].feedback == 0.1 && v[1].feedback == -0.1);
+	th->gain = 0;
+	v[0] = vm_a(50, 0.40);
+	v[1] = vm_b(300, 0.90);
+	c.ops->decide(&p, v, 2, t);
+	assert_true(v[0].feedback == 0 && v[1].feedback == 0);
+}
+
 /* Floors and ceilings bound every policy; Σ targets <= host. */
 static void test_bounds_all(void **state)
 {
@@ -175,6 +206,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_curve),
 		cmocka_unit_test(test_static_keeps),
+		cmocka_unit_test(test_target_hit_feedback_keys),
 		cmocka_unit_test(test_target_hit),
 		cmocka_unit_test(test_bounds_all),
 		cmocka_unit_test(test_utility_oracle),
