@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "sim/cli/cli.h"
 #include "sim/config/config.h"
 #include "sim/config/config_internal.h"
 #include "models/ident/sdh.h"
@@ -129,6 +130,7 @@ static void test_load_fields(void **state)
 	struct tmp *t = *state;
 	struct tm_config *cfg;
 	const struct tm_vm_config *w, *d;
+	const struct tm_target_hit_config *th;
 	char want[600];
 
 	tmp_write(t, "t.tmt", "");
@@ -149,8 +151,13 @@ static void test_load_fields(void **state)
 	assert_string_equal(cfg->hosts[0].rebalancer.policy, "target-hit");
 	assert_int_equal(cfg->hosts[0].rebalancer.interval_ns, 2000000000ull);
 	assert_int_equal(cfg->hosts[0].rebalancer.window_ns, 10000000000ull);
-	assert_int_equal(cfg->hosts[0].rebalancer.sz_step, 128 * MiB);
-	assert_true(cfg->hosts[0].rebalancer.hysteresis == 0.05);
+	th = (const struct tm_target_hit_config *)(const void *)
+		cfg->hosts[0].rebalancer.own.bytes;
+	assert_ptr_equal(cfg->hosts[0].rebalancer.ops,
+			 tm_rebalancer_find("target-hit"));
+	assert_int_equal(th->sz_step, 128 * MiB);
+	assert_true(th->hysteresis == 0.05);
+	assert_true(th->gain == 0.5 && th->feedback_max == 0.2);
 	assert_true(cfg->hosts[0].rebalancer.balloon_bytes_per_s == 2.0 * GiB);
 	assert_int_equal(cfg->hosts[0].loc.line, 10);
 	assert_int_equal(cfg->hosts[0].nr_vms, 2);
@@ -247,8 +254,7 @@ static void test_defaults_when_absent(void **state)
 	assert_string_equal(h->rebalancer.policy, "static");
 	assert_int_equal(h->rebalancer.interval_ns, 1000000000ull);
 	assert_int_equal(h->rebalancer.window_ns, 5000000000ull);
-	assert_int_equal(h->rebalancer.sz_step, 64 * MiB);
-	assert_true(h->rebalancer.hysteresis == 0.02);
+	assert_ptr_equal(h->rebalancer.ops, tm_rebalancer_find("static"));
 	assert_true(h->rebalancer.balloon_bytes_per_s == (double)GiB);
 	assert_int_equal(h->rebalancer.balloon_msg_ns, 50000);
 	assert_string_equal(v->name, "vm0");
@@ -768,8 +774,8 @@ static bool scope_exists(const char *scope)
 {
 	size_t i, n = strlen(scope);
 
-	if (!strcmp(scope, "identifier"))
-		return true;   /* kinded: tm_ident_common_keys + each kind's */
+	if (!strcmp(scope, "identifier") || !strcmp(scope, "rebalancer"))
+		return true;   /* kinded: common keys + each kind's own */
 	for (i = 0; i < tm_cfg_nr_keys; i++)
 		if (!strncmp(tm_cfg_keys[i].pattern, scope, n) &&
 		    tm_cfg_keys[i].pattern[n] == '.')
@@ -807,7 +813,8 @@ static void test_table(void **state)
 	size_t i, j;
 
 	(void)state;
-	assert_true(tm_cfg_nr_keys > 80);
+	/* the rebalancer's rows moved to the policies' schemas */
+	assert_true(tm_cfg_nr_keys > 70);
 	for (i = 0; i < tm_cfg_nr_keys; i++) {
 		const struct tm_cfg_key *k = &tm_cfg_keys[i];
 
@@ -830,6 +837,47 @@ static void test_table(void **state)
 		if (k->flags & TM_CFG_REQUIRED)
 			assert_null(k->def);
 	}
+}
+
+/* A family's common rows and every kind's schema: defaults within their
+ * own bounds, field sizes, no own key that shadows a common one. */
+static void check_family(const struct tm_kinds *fam,
+			 const struct tm_cfg_key *common, size_t nr_common)
+{
+	for (size_t i = 0; i < nr_common; i++)
+		if (common[i].def)
+			check_default(&common[i]);
+	for (size_t i = 0; i < tm_kinds_count(fam); i++) {
+		const struct tm_kind *k = tm_kinds_at(fam, i);
+
+		assert_true(k->config_size <= TM_KIND_CONFIG_MAX);
+		for (size_t j = 0; j < k->nr_keys; j++) {
+			const struct tm_cfg_key *r = &k->keys[j];
+
+			if (tm_cfg_find(common, nr_common, r->pattern))
+				fail_msg("%s '%s': own key %s is common",
+					 fam->family, k->name, r->pattern);
+			if (r->field != TM_CFG_F_STR &&
+			    r->sz != field_size(r->field))
+				fail_msg("%s: field size %zu", r->pattern, r->sz);
+			assert_true(r->off + r->sz <= k->config_size);
+			if (r->def)
+				check_default(r);
+		}
+	}
+}
+
+static void test_kind_schemas(void **state)
+{
+	(void)state;
+	check_family(&tm_identifier_kinds, tm_ident_common_keys,
+		     tm_ident_nr_common_keys);
+	check_family(&tm_policy_kinds, tm_rb_common_keys, tm_rb_nr_common_keys);
+	/* static takes none; the dynamic ones at least a step */
+	assert_int_equal(tm_rebalancer_find("static")->kind.nr_keys, 0);
+	assert_non_null(tm_cfg_find(tm_rebalancer_find("utility")->kind.keys,
+				    tm_rebalancer_find("utility")->kind.nr_keys,
+				    "step"));
 }
 
 /* docs/config.md documents every key of the table. */
@@ -856,33 +904,42 @@ static void test_docs_cover_keys(void **state)
 	}
 }
 
-/* Every row `tmsim identifiers --markdown` prints from the identifier
- * schemas is in docs/config.md, verbatim. */
+/* What `tmsim identifiers --markdown` and `tmsim policies --markdown`
+ * print from the schemas is in docs/config.md, verbatim and whole (each
+ * kind's table under its own heading); a missing row is named. */
+static void docs_cover(const char *doc, const char *command)
+{
+	char *md = NULL, *line, *save = NULL;
+	size_t sz = 0;
+	FILE *m = open_memstream(&md, &sz);
+
+	assert_int_equal(tm_cmd_kinds_markdown(m, command), 0);
+	fclose(m);
+	if (!strstr(doc, md)) {
+		for (line = strtok_r(md, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			if (!strstr(doc, line))
+				fail_msg("docs/config.md lacks the line %s", line);
+		fail_msg("docs/config.md lacks `tmsim %s --markdown` as printed",
+			 command);
+	}
+	free(md);
+}
+
 static void test_docs_cover_kinds(void **state)
 {
 	static char doc[1 << 17];
-	char *rows = NULL, *line, *save = NULL;
-	size_t n, sz = 0;
-	FILE *f = fopen("docs/config.md", "r"), *m;
+	size_t n;
+	FILE *f = fopen("docs/config.md", "r");
 
 	(void)state;
 	assert_non_null(f);
 	n = fread(doc, 1, sizeof(doc) - 1, f);
 	doc[n] = '\0';
 	fclose(f);
-	m = open_memstream(&rows, &sz);
-	tm_cfg_print_markdown(m, tm_ident_common_keys, tm_ident_nr_common_keys);
-	for (size_t i = 0; i < tm_kinds_count(&tm_identifier_kinds); i++) {
-		const struct tm_kind *k = tm_kinds_at(&tm_identifier_kinds, i);
-
-		tm_cfg_print_markdown(m, k->keys, k->nr_keys);
-	}
-	fclose(m);
-	for (line = strtok_r(rows, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save))
-		if (!strstr(doc, line))
-			fail_msg("docs/config.md lacks the schema row %s", line);
-	free(rows);
+	docs_cover(doc, "identifiers");
+	docs_cover(doc, "policies");
+	assert_int_equal(tm_cmd_kinds_markdown(stdout, "nonesuch"), -1);
 }
 
 int main(void)
@@ -903,6 +960,7 @@ int main(void)
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_kind_schemas),
 		cmocka_unit_test(test_docs_cover_keys),
 		cmocka_unit_test(test_docs_cover_kinds),
 	};

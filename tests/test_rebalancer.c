@@ -50,9 +50,23 @@ static struct tm_rb_vm vm_b(uint64_t cap, double measured)
 	};
 }
 
-static const struct tm_rebalancer_config cfg = {
-	.policy = "x", .hysteresis = 0.02,
-};
+/* Run policy name on v with its defaults (hysteresis 0.02), host_pages
+ * and a step of step pages (4 KiB pages). */
+static void decide(const char *name, struct tm_rb_vm *v, uint32_t nr,
+		   uint64_t host_pages, uint64_t step, uint64_t *t)
+{
+	struct tm_rebalancer_config c;
+	const struct tm_cfg_key *k;
+	struct tm_rb_params p;
+
+	assert_int_equal(tm_rebalancer_config_default(&c, name), 0);
+	k = tm_cfg_find(c.ops->kind.keys, c.ops->kind.nr_keys, "step");
+	if (k)
+		*(uint64_t *)(void *)(c.own.bytes + k->off) = step << 12;
+	p = (struct tm_rb_params){ .cfg = &c, .own = c.own.bytes,
+				   .host_pages = host_pages, .page_shift = 12 };
+	c.ops->decide(&p, v, nr, t);
+}
 
 static void test_curve(void **state)
 {
@@ -77,7 +91,7 @@ static void test_static_keeps(void **state)
 
 	(void)state;
 	make_curves();
-	tm_rebalancer_find("static")->decide(&cfg, v, 2, 400, 64, t);
+	decide("static", v, 2, 400, 64, t);
 	assert_int_equal(t[0], 50);
 	assert_int_equal(t[1], 300);
 	assert_null(tm_rebalancer_find("nonesuch"));
@@ -92,22 +106,53 @@ static void test_target_hit(void **state)
 
 	(void)state;
 	make_curves();
-	tm_rebalancer_find("target-hit")->decide(&cfg, v, 2, 400, 64, t);
+	decide("target-hit", v, 2, 400, 64, t);
 	assert_int_equal(t[0], 50 + 64);
 	assert_int_equal(t[1], 300 - 64);
 	assert_true(v[0].feedback > 0 && v[1].feedback < 0);
 	/* In the band [target, target + 2 hyst]: hold. */
 	v[0] = vm_a(120, 0.86);
 	v[1] = vm_b(200, 0.53);
-	tm_rebalancer_find("target-hit")->decide(&cfg, v, 2, 400, 64, t);
+	decide("target-hit", v, 2, 400, 64, t);
 	assert_int_equal(t[0], 120);
 	assert_int_equal(t[1], 200);
 	/* No free pages and no donor: the grower gets nothing. */
 	v[0] = vm_a(100, 0.40);
 	v[1] = vm_b(300, 0.51);
-	tm_rebalancer_find("target-hit")->decide(&cfg, v, 2, 400, 64, t);
+	decide("target-hit", v, 2, 400, 64, t);
 	assert_int_equal(t[0], 100);
 	assert_int_equal(t[1], 300);
+}
+
+/* gain and feedback_max are target-hit's own keys (0.5 and 0.2 by
+ * default): a's feedback 0.5 x (0.87 - 0.40) = 0.235 is clamped to 0.2,
+ * b's 0.5 x (0.52 - 0.90) = -0.19 is not; gain 0 keeps both at 0. */
+static void test_target_hit_feedback_keys(void **state)
+{
+	struct tm_rebalancer_config c;
+	struct tm_target_hit_config *th = (void *)c.own.bytes;
+	struct tm_rb_params p = { .cfg = &c, .own = c.own.bytes,
+				  .host_pages = 400, .page_shift = 12 };
+	struct tm_rb_vm v[2] = { vm_a(50, 0.40), vm_b(300, 0.90) };
+	uint64_t t[2];
+
+	(void)state;
+	make_curves();
+	assert_int_equal(tm_rebalancer_config_default(&c, "target-hit"), 0);
+	assert_true(th->gain == 0.5 && th->feedback_max == 0.2);
+	c.ops->decide(&p, v, 2, t);
+	assert_true(fabs(v[0].feedback - 0.2) < 1e-12);
+	assert_true(fabs(v[1].feedback + 0.19) < 1e-12);
+	th->feedback_max = 0.1;
+	v[0] = vm_a(50, 0.40);
+	v[1] = vm_b(300, 0.90);
+	c.ops->decide(&p, v, 2, t);
+	assert_true(v[0].feedback == 0.1 && v[1].feedback == -0.1);
+	th->gain = 0;
+	v[0] = vm_a(50, 0.40);
+	v[1] = vm_b(300, 0.90);
+	c.ops->decide(&p, v, 2, t);
+	assert_true(v[0].feedback == 0 && v[1].feedback == 0);
 }
 
 /* Floors and ceilings bound every policy; Σ targets <= host. */
@@ -127,8 +172,7 @@ static void test_bounds_all(void **state)
 			v[0].ceil_pages = 250;
 			if (cap > 250)
 				continue;
-			tm_rebalancer_find(names[k])->decide(&cfg, v, 2, 400,
-							      1000, t);
+			decide(names[k], v, 2, 400, 1000, t);
 			assert_true(t[0] + t[1] <= 400);
 			assert_true(t[0] >= 10 && t[0] <= 250);
 		}
@@ -145,7 +189,7 @@ static void test_utility_oracle(void **state)
 
 	(void)state;
 	make_curves();
-	tm_rebalancer_find("utility")->decide(&cfg, v, 2, 400, 1000, t);
+	decide("utility", v, 2, 400, 1000, t);
 	assert_true(t[0] >= 100);
 	assert_true(t[0] + t[1] <= 400);
 	/* est says b is steep, truth says a: oracle follows the truth */
@@ -153,7 +197,7 @@ static void test_utility_oracle(void **state)
 	v[1] = vm_b(200, 0.5);
 	v[0].est = (struct tm_curve){ cum_b, 400, 4000 };
 	v[0].rate = 9900;
-	tm_rebalancer_find("oracle")->decide(&cfg, v, 2, 400, 1000, t);
+	decide("oracle", v, 2, 400, 1000, t);
 	assert_true(t[0] >= 100);
 }
 
@@ -162,6 +206,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_curve),
 		cmocka_unit_test(test_static_keeps),
+		cmocka_unit_test(test_target_hit_feedback_keys),
 		cmocka_unit_test(test_target_hit),
 		cmocka_unit_test(test_bounds_all),
 		cmocka_unit_test(test_utility_oracle),

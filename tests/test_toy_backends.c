@@ -9,6 +9,14 @@
  *
  *   pages   0 1 | 2 3 | 4 5 | 6 7      span 2
  *   samples 1 0 | 0 9 | 5 0 | 0 0      -> regions [2,4) 9, [4,6) 5, [0,2) 1
+ *
+ * A toy rebalancer policy "halves", from this file too, runs the same way
+ * through its own schema (key fraction), the host's rebalance ticks and
+ * summary.json: every interval each VM's target is fraction (0.5) of its
+ * capacity, within its floor and ceiling:
+ *
+ *   tick      2ms  4ms  6ms  8ms
+ *   capacity   8 -> 4 -> 2 -> 2 -> 2 pages   (floor 2 pages)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +30,7 @@
 
 #include "lib/alloc.h"
 #include "models/ident/identifier.h"
+#include "models/rebalance/rebalancer.h"
 #include "sim/config/config.h"
 #include "sim/engine/sim.h"
 #include "sim/output/output.h"
@@ -117,6 +126,41 @@ static const struct tm_identifier_ops toy_ops = {
 	.estimate = toy_estimate,
 	.memory_bytes = toy_memory_bytes,
 	.free = free,
+};
+
+struct halves_config {
+	double fraction;
+};
+
+static void halves_decide(const struct tm_rb_params *p, struct tm_rb_vm *vms,
+			  uint32_t nr, uint64_t *target)
+{
+	const struct halves_config *c = p->own;
+
+	for (uint32_t i = 0; i < nr; i++) {
+		uint64_t t = (uint64_t)((double)vms[i].cap_pages * c->fraction);
+
+		t = t < vms[i].floor_pages ? vms[i].floor_pages : t;
+		target[i] = t > vms[i].ceil_pages ? vms[i].ceil_pages : t;
+	}
+}
+
+static const struct tm_cfg_key halves_keys[] = {
+	TM_CFG_KEY("fraction", TM_CFG_SHARE, 0, 1, "0.5", NULL, 0,
+		   TM_CFG_F_DBL, struct halves_config, fraction,
+		   "share of its capacity each VM keeps per interval"),
+};
+
+static const struct tm_rebalancer_ops halves_ops = {
+	.kind = {
+		.name = "halves",
+		.help = "toy: every VM keeps a fraction of its FMEM",
+		.keys = halves_keys,
+		.nr_keys = 1,
+		.config_size = sizeof(struct halves_config),
+		.flags = TM_RB_RESIZES,
+	},
+	.decide = halves_decide,
 };
 
 static char dir[] = "/tmp/tmsim-toy-XXXXXX";
@@ -234,18 +278,98 @@ static void test_toy_schema(void **state)
 				       "between 1 and 64"));
 }
 
+static const char *policy_config(const char *rebalancer)
+{
+	static char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "name: toy\nduration: 10ms\nepoch: 5ms\n"
+		 "hosts:\n  - name: h\n    fmem: 32KiB\n    smem: 1GiB\n"
+		 "    rebalancer: %s\n"
+		 "    vms:\n      - name: v\n        vcpus: 1\n"
+		 "        memory: 1MiB\n        fmem: 32KiB\n"
+		 "        fmem_floor: 8KiB\n"
+		 "        trace: {file: t.tmt}\n"
+		 "        identifier: {kind: exact}\n", rebalancer);
+	return text;
+}
+
+static void read_file(const char *name, char *buf, size_t sz)
+{
+	FILE *f = fopen(at(name), "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sz - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+static void test_toy_policy(void **state)
+{
+	struct tm_run_opts opts = { .threads = 1 };
+	struct tm_error err = { 0 };
+	struct tm_config *cfg;
+	struct tm_sim *sim;
+	const struct tm_host_rt *h;
+	static char buf[1 << 16];
+
+	(void)state;
+	write_trace();
+	write_file("p.yaml", policy_config("{policy: halves, fraction: 0.5, "
+					   "interval: 2ms, window: 2ms}"));
+	if (tm_config_load(at("p.yaml"), NULL, 0, &cfg, &err))
+		fail_msg("%s", err.msg);
+	assert_ptr_equal(cfg->hosts[0].rebalancer.ops, &halves_ops);
+	assert_int_equal(tm_sim_new(cfg, &sim, &err), 0);
+	assert_int_equal(tm_sim_run(sim, &opts, &err), 0);
+	h = &sim->hosts[0];
+	assert_true(h->nr_rebalances >= 4);
+	assert_int_equal(h->vms[0].nr_fmem_cap_pages, 2);   /* the floor */
+	assert_int_equal(h->pool_pages, 6);
+	assert_true(h->vms[0].bl.inflated_bytes == 6 * 4096);
+	assert_int_equal(tm_output_write(sim, at("pout"), &err), 0);
+	read_file("pout/summary.json", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"policy\": \"halves\""));
+	assert_non_null(strstr(buf, "\"fraction\": 0.5"));
+	tm_sim_free(sim);
+	tm_config_free(cfg);
+}
+
+/* The toy policy's schema is checked like any policy's. */
+static void test_toy_policy_schema(void **state)
+{
+	struct tm_error err = { 0 };
+	struct tm_config *cfg;
+
+	(void)state;
+	write_file("pbad.yaml", policy_config("{policy: halves, step: 1MiB}"));
+	assert_int_equal(tm_config_load(at("pbad.yaml"), NULL, 0, &cfg, &err),
+			 -1);
+	assert_non_null(strstr(err.msg, ":8:34: hosts[0].rebalancer.step: "
+				       "not a key of rebalancer 'halves' (its "
+				       "keys: fraction;"));
+	write_file("pbad.yaml", policy_config("{policy: halves, fraction: 2}"));
+	assert_int_equal(tm_config_load(at("pbad.yaml"), NULL, 0, &cfg, &err),
+			 -1);
+	assert_non_null(strstr(err.msg, "rebalancer.fraction: expected a share"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_toy_identifier),
 		cmocka_unit_test(test_toy_schema),
+		cmocka_unit_test(test_toy_policy),
+		cmocka_unit_test(test_toy_policy_schema),
 	};
 	struct tm_error err;
 	int rc;
 
 	if (!mkdtemp(dir))
 		return 1;
-	if (tm_identifier_register(&toy_ops, &err)) {
+	if (tm_identifier_register(&toy_ops, &err) ||
+	    tm_rebalancer_register(&halves_ops, &err)) {
 		fprintf(stderr, "%s\n", err.msg);
 		return 1;
 	}

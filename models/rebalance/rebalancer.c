@@ -1,33 +1,98 @@
 /*
- * rebalancer.c - FMEM rebalancing policies (see rebalancer.h).
+ * rebalancer.c - the registry of rebalancing policies (DESIGN.md §6.4,
+ * §12; STYLE.md habit 3) and what the built-in ones share.  Adding a policy
+ * is adding its file and one row to the table below.
  *
  * All policies are tmsim's own design (no public rebalancer exists,
- * reference/sdh-and-demeter.md §5).  Each computes a desired capacity per
- * VM, then two shared rules apply:
+ * reference/sdh-and-demeter.md §5).  Each dynamic one computes a desired
+ * capacity per VM, then two shared rules apply (rebalance_internal.h):
  *   1. bounded step: a VM moves from its capacity toward the desired one by
  *      at most step_pages per interval, within [floor, ceiling];
  *   2. grant: decreases are always granted (the pages go to the host's free
  *      pool); increases are served from the pool (free pages now plus this
  *      interval's decreases) by priority, then largest deficit, then index,
  *      so Σ targets <= host FMEM.
- *
- * Control laws, one line each:
- *   static:       desired = capacity
- *   proportional: desired_v = host × hs_v / Σ hs,   hs_v = pages_for(est_v, target_v)
- *   target-hit:   band = [target, target + 2·hyst]; outside it:
- *                 fb_v += g·(target_v + hyst − measured_v);  desired_v = pages_for(est_v, target_v + hyst + fb_v)
- *                 below the band grow (by a step if the curve says enough), above it shrink
- *   utility:      greedy chunks to the VM of largest rate_v·Δhits_v(est) until no gain
- *   oracle:       utility on the true curves (an upper bound)
+ * Each policy's file has its control law in one line.
  */
 #include "rebalancer.h"
-
-#include "lib/alloc.h"
+#include "rebalance_internal.h"
 
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lib/alloc.h"
+
+static const struct tm_kind *const builtin[] = {
+	&tm_rb_static_ops.kind,
+	&tm_rb_proportional_ops.kind,
+	&tm_rb_target_hit_ops.kind,
+	&tm_rb_utility_ops.kind,
+	&tm_rb_oracle_ops.kind,
+};
+
+struct tm_kinds tm_policy_kinds = {
+	.family = "policy",
+	.builtin = builtin,
+	.nr_builtin = sizeof(builtin) / sizeof(builtin[0]),
+};
+
+/* kind is the first member of the ops table. */
+const struct tm_rebalancer_ops *tm_rebalancer_find(const char *name)
+{
+	return (const struct tm_rebalancer_ops *)tm_kinds_find(
+		&tm_policy_kinds, name);
+}
+
+int tm_rebalancer_register(const struct tm_rebalancer_ops *ops,
+			   struct tm_error *e)
+{
+	return tm_kinds_add(&tm_policy_kinds, &ops->kind, e);
+}
+
+typedef struct tm_rebalancer_config REBAL;
+
+/* Keys every policy takes; `policy` selects the schema of the rest.  The
+ * 1 s interval is Demeter's stats interval (reference §5), the balloon rate
+ * its measured inflate rate; the rest are assumptions. */
+const struct tm_cfg_key tm_rb_common_keys[] = {
+	TM_CFG_KEY("policy", TM_CFG_STRING, 1, 15, "static", NULL, 0,
+		   TM_CFG_F_STR, REBAL, policy,
+		   "the policy (one of the policies below)"),
+	TM_CFG_KEY("interval", TM_CFG_TIME, 1e6, 3600e9, "1s", NULL, 0,
+		   TM_CFG_F_U64, REBAL, interval_ns,
+		   "how often the policy runs (Demeter's stats interval)"),
+	TM_CFG_KEY("window", TM_CFG_TIME, 1e6, 86400e9, "5s", NULL, 0,
+		   TM_CFG_F_U64, REBAL, window_ns,
+		   "sliding window of per-VM stats, at least interval "
+		   "(assumption)"),
+	TM_CFG_KEY("balloon_rate", TM_CFG_BRATE, 0, 1e13, "1GiB/s", NULL,
+		   TM_CFG_MIN_EXCL, TM_CFG_F_DBL, REBAL, balloon_bytes_per_s,
+		   "balloon resize rate (Demeter: inflate ~0.9-1.1 GiB/s)"),
+	TM_CFG_KEY("balloon_msg_latency", TM_CFG_TIME, 0, 1e9, "50us", NULL, 0,
+		   TM_CFG_F_U64, REBAL, balloon_msg_ns,
+		   "latency per 256-page balloon message (assumption)"),
+};
+const size_t tm_rb_nr_common_keys =
+	sizeof(tm_rb_common_keys) / sizeof(tm_rb_common_keys[0]);
+
+int tm_rebalancer_config_default(struct tm_rebalancer_config *c,
+				 const char *policy)
+{
+	const struct tm_rebalancer_ops *ops = tm_rebalancer_find(policy);
+
+	memset(c, 0, sizeof(*c));
+	if (!ops)
+		return -1;
+	tm_cfg_set_defaults(tm_rb_common_keys, tm_rb_nr_common_keys, c);
+	strncpy(c->policy, policy, sizeof(c->policy) - 1);
+	c->ops = ops;
+	tm_cfg_set_defaults(ops->kind.keys, ops->kind.nr_keys, c->own.bytes);
+	return 0;
+}
+
+/* ---- curves ------------------------------------------------------------- */
 
 uint64_t tm_curve_pages_for(const struct tm_curve *c, double h)
 {
@@ -64,14 +129,22 @@ double tm_curve_hits_at(const struct tm_curve *c, uint64_t pages)
 	return (double)c->cum[pages - 1] / (double)c->total;
 }
 
+/* ---- the shared rules --------------------------------------------------- */
+
+uint64_t tm_rb_step_pages(uint64_t sz_step, uint32_t page_shift)
+{
+	uint64_t step = sz_step >> page_shift;
+
+	return step ? step : 1;
+}
+
 static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* Rule 1: move toward desired by at most step, within [floor, ceiling]. */
-static uint64_t bounded(const struct tm_rb_vm *v, uint64_t desired,
-			uint64_t step)
+uint64_t tm_rb_bounded(const struct tm_rb_vm *v, uint64_t desired,
+		       uint64_t step)
 {
 	uint64_t t = desired;
 
@@ -82,9 +155,8 @@ static uint64_t bounded(const struct tm_rb_vm *v, uint64_t desired,
 	return clamp_u64(t, v->floor_pages, v->ceil_pages);
 }
 
-/* Rule 2: grant decreases, serve increases from the pool in order. */
-static void grant(const struct tm_rb_vm *vms, uint32_t nr, uint64_t host_pages,
-		  const double *urgency, uint64_t *target)
+void tm_rb_grant(const struct tm_rb_vm *vms, uint32_t nr,
+		 uint64_t host_pages, const double *urgency, uint64_t *target)
 {
 	uint64_t used = 0, pool;
 	bool *done = tm_xcalloc(nr, sizeof(*done));
@@ -114,79 +186,37 @@ static void grant(const struct tm_rb_vm *vms, uint32_t nr, uint64_t host_pages,
 	free(done);
 }
 
-static void rb_static(const struct tm_rebalancer_config *cfg,
-		      struct tm_rb_vm *vms, uint32_t nr, uint64_t host_pages,
-		      uint64_t step, uint64_t *target)
+/* ---- greedy (utility, oracle) ------------------------------------------- */
+
+/* The VM whose next chunk gains the most hits (nr if none gains). */
+static uint32_t best_gain(const struct tm_rb_vm *vms, uint32_t nr,
+			  const uint64_t *alloc, uint64_t chunk, bool truth)
 {
-	(void)cfg;
-	(void)host_pages;
-	(void)step;
-	for (uint32_t i = 0; i < nr; i++)
-		target[i] = vms[i].cap_pages;
-}
-
-static void rb_proportional(const struct tm_rebalancer_config *cfg,
-			    struct tm_rb_vm *vms, uint32_t nr,
-			    uint64_t host_pages, uint64_t step, uint64_t *target)
-{
-	double sum = 0, *urg = tm_xcalloc(nr, sizeof(*urg));
-	uint64_t *hs = tm_xcalloc(nr, sizeof(*hs));
-
-	(void)cfg;
-	for (uint32_t i = 0; i < nr; i++) {
-		hs[i] = tm_curve_pages_for(&vms[i].est, vms[i].target_hit);
-		sum += (double)hs[i];
-	}
-	for (uint32_t i = 0; i < nr; i++) {
-		uint64_t want = sum > 0 ? (uint64_t)((double)host_pages *
-					  (double)hs[i] / sum) : vms[i].cap_pages;
-
-		target[i] = bounded(&vms[i], want, step);
-		urg[i] = (double)want - (double)vms[i].cap_pages;
-	}
-	grant(vms, nr, host_pages, urg, target);
-	free(hs);
-	free(urg);
-}
-
-static void rb_target_hit(const struct tm_rebalancer_config *cfg,
-			  struct tm_rb_vm *vms, uint32_t nr,
-			  uint64_t host_pages, uint64_t step, uint64_t *target)
-{
-	double *urg = tm_xcalloc(nr, sizeof(*urg));
+	uint32_t best = nr;
+	double best_gain = 0;
 
 	for (uint32_t i = 0; i < nr; i++) {
-		struct tm_rb_vm *v = &vms[i];
-		double mid = v->target_hit + cfg->hysteresis, goal;
-		bool below, above;
-		uint64_t want;
+		const struct tm_curve *c = truth ? &vms[i].truth : &vms[i].est;
+		uint64_t n = alloc[i] + chunk;
+		double gain;
 
-		target[i] = v->cap_pages;
-		if (isnan(v->measured_hit))
+		if (alloc[i] >= vms[i].ceil_pages)
 			continue;
-		below = v->measured_hit < v->target_hit;
-		above = v->measured_hit > v->target_hit + 2 * cfg->hysteresis;
-		urg[i] = v->target_hit - v->measured_hit;
-		if (!below && !above)
-			continue;  /* in the band: hold, keep the feedback */
-		v->feedback += TM_RB_FEEDBACK_GAIN * (mid - v->measured_hit);
-		v->feedback = fmin(TM_RB_FEEDBACK_MAX,
-				   fmax(-TM_RB_FEEDBACK_MAX, v->feedback));
-		goal = fmin(1.0, fmax(0.0, mid + v->feedback));
-		want = tm_curve_pages_for(&v->est, goal);
-		if (below)  /* grow; if the curve says enough, probe a step */
-			target[i] = bounded(v, want > v->cap_pages ? want :
-					    v->cap_pages + step, step);
-		else if (want < v->cap_pages)
-			target[i] = bounded(v, want, step);
+		if (n > vms[i].ceil_pages)
+			n = vms[i].ceil_pages;
+		gain = vms[i].rate * (tm_curve_hits_at(c, n) -
+				      tm_curve_hits_at(c, alloc[i]));
+		if (gain > best_gain) {
+			best_gain = gain;
+			best = i;
+		}
 	}
-	grant(vms, nr, host_pages, urg, target);
-	free(urg);
+	return best;
 }
 
 /* Greedy allocation by marginal hits per chunk, from the floors up. */
-static void greedy(struct tm_rb_vm *vms, uint32_t nr, uint64_t host_pages,
-		   bool truth, uint64_t *alloc)
+static void greedy(const struct tm_rb_vm *vms, uint32_t nr,
+		   uint64_t host_pages, bool truth, uint64_t *alloc)
 {
 	uint64_t left = host_pages, chunk = host_pages / 1024 + 1;
 
@@ -195,26 +225,8 @@ static void greedy(struct tm_rb_vm *vms, uint32_t nr, uint64_t host_pages,
 		left -= alloc[i];
 	}
 	while (left) {
-		uint32_t best = nr;
-		double best_gain = 0;
+		uint32_t best = best_gain(vms, nr, alloc, chunk, truth);
 
-		for (uint32_t i = 0; i < nr; i++) {
-			const struct tm_curve *c = truth ? &vms[i].truth :
-							   &vms[i].est;
-			uint64_t n = alloc[i] + chunk;
-			double gain;
-
-			if (alloc[i] >= vms[i].ceil_pages)
-				continue;
-			if (n > vms[i].ceil_pages)
-				n = vms[i].ceil_pages;
-			gain = vms[i].rate * (tm_curve_hits_at(c, n) -
-					      tm_curve_hits_at(c, alloc[i]));
-			if (gain > best_gain) {
-				best_gain = gain;
-				best = i;
-			}
-		}
 		if (best == nr)
 			break;
 		chunk = chunk < left ? chunk : left;
@@ -226,50 +238,19 @@ static void greedy(struct tm_rb_vm *vms, uint32_t nr, uint64_t host_pages,
 	}
 }
 
-static void rb_greedy(struct tm_rb_vm *vms, uint32_t nr, uint64_t host_pages,
-		      uint64_t step, uint64_t *target, bool truth)
+void tm_rb_greedy_decide(const struct tm_rb_params *p, struct tm_rb_vm *vms,
+			 uint32_t nr, uint64_t step, bool truth,
+			 uint64_t *target)
 {
 	uint64_t *alloc = tm_xcalloc(nr, sizeof(*alloc));
 	double *urg = tm_xcalloc(nr, sizeof(*urg));
 
-	greedy(vms, nr, host_pages, truth, alloc);
+	greedy(vms, nr, p->host_pages, truth, alloc);
 	for (uint32_t i = 0; i < nr; i++) {
-		target[i] = bounded(&vms[i], alloc[i], step);
+		target[i] = tm_rb_bounded(&vms[i], alloc[i], step);
 		urg[i] = (double)alloc[i] - (double)vms[i].cap_pages;
 	}
-	grant(vms, nr, host_pages, urg, target);
+	tm_rb_grant(vms, nr, p->host_pages, urg, target);
 	free(alloc);
 	free(urg);
-}
-
-static void rb_utility(const struct tm_rebalancer_config *cfg,
-		       struct tm_rb_vm *vms, uint32_t nr, uint64_t host_pages,
-		       uint64_t step, uint64_t *target)
-{
-	(void)cfg;
-	rb_greedy(vms, nr, host_pages, step, target, false);
-}
-
-static void rb_oracle(const struct tm_rebalancer_config *cfg,
-		      struct tm_rb_vm *vms, uint32_t nr, uint64_t host_pages,
-		      uint64_t step, uint64_t *target)
-{
-	(void)cfg;
-	rb_greedy(vms, nr, host_pages, step, target, true);
-}
-
-static const struct tm_rebalancer_ops policies[] = {
-	{ "static", rb_static },
-	{ "proportional", rb_proportional },
-	{ "target-hit", rb_target_hit },
-	{ "utility", rb_utility },
-	{ "oracle", rb_oracle },
-};
-
-const struct tm_rebalancer_ops *tm_rebalancer_find(const char *name)
-{
-	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
-		if (!strcmp(policies[i].name, name))
-			return &policies[i];
-	return NULL;
 }

@@ -12,7 +12,13 @@
  * A policy sees, per VM, its current FMEM capacity, bounds, target, the
  * measured FMEM hit ratio over the window and coverage curves, and returns
  * a target capacity per VM.  Σ targets never exceeds the host's FMEM.
- * Backends are an operation table chosen by name (STYLE.md habit 3).
+ *
+ * Each policy is one file and one row of the table in rebalancer.c
+ * (STYLE.md habit 3, DESIGN.md §12): an ops table that begins with its kind
+ * (lib/cfg.h: name, one-line help, its own config schema, flags).  The
+ * config loader takes the common keys below for every policy and only the
+ * chosen policy's own keys besides; the engine asks a policy's flags what
+ * to gather for it and never compares its name.
  */
 #ifndef TM_REBALANCER_H
 #define TM_REBALANCER_H
@@ -21,15 +27,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Configuration (validated by sim/config, trusted here). */
+#include "lib/cfg.h"
+
+/* Keys every policy takes: the balloon mechanics and the stats window
+ * (validated by sim/config, trusted here); the policy's own follow its
+ * schema into `own`. */
 struct tm_rebalancer_config {
-	char policy[16];           /* static | proportional | target-hit | utility | oracle */
+	char policy[16];           /* the policy's name */
+	const struct tm_rebalancer_ops *ops;
 	uint64_t interval_ns;      /* 1 s */
 	uint64_t window_ns;        /* sliding window of stats */
-	uint64_t sz_step;          /* bounded step per interval */
-	double hysteresis;
 	double balloon_bytes_per_s;/* ~1 GiB/s (reference §5) */
 	uint64_t balloon_msg_ns;   /* per 256-page message latency */
+	struct tm_kind_config own; /* the policy's own config struct */
 };
 
 /* A coverage curve: cum[i] = accesses to the i+1 hottest pages of the
@@ -53,23 +63,66 @@ struct tm_rb_vm {
 	uint32_t priority;           /* higher receives first */
 	double measured_hit;         /* sampled FMEM hit ratio, window; NaN: none */
 	double rate;                 /* accesses per second over the window */
-	struct tm_curve est;         /* from samples (what the host can know) */
-	struct tm_curve truth;       /* from every access (oracle only) */
+	struct tm_curve est;         /* from samples (TM_RB_EST_CURVE) */
+	struct tm_curve truth;       /* from every access (TM_RB_TRUE_CURVE) */
 	double feedback;             /* target-hit state, kept between calls */
 };
 
-struct tm_rebalancer_ops {
-	const char *name;
-	/* Fill target[i] for each VM; Σ target <= host_pages. */
-	void (*decide)(const struct tm_rebalancer_config *cfg,
-		       struct tm_rb_vm *vms, uint32_t nr, uint64_t host_pages,
-		       uint64_t step_pages, uint64_t *target);
+/* What a policy decides with besides the VMs. */
+struct tm_rb_params {
+	const struct tm_rebalancer_config *cfg;
+	const void *own;             /* the policy's own config (cfg->own) */
+	uint64_t host_pages;         /* the host's FMEM */
+	uint32_t page_shift;         /* sizes in the own config -> pages */
 };
 
-const struct tm_rebalancer_ops *tm_rebalancer_find(const char *name);
+/* Flags of a policy (struct tm_kind.flags): what it needs from the
+ * engine.  Without TM_RB_RESIZES the engine keeps the configured split and
+ * never calls decide(); the curves are built only for policies that read
+ * them (the estimated one costs 24 bytes per page).  The engine builds the
+ * true curve for every policy anyway (the need metrics of docs/
+ * rebalancing.md), so TM_RB_TRUE_CURVE states a dependency, not a cost. */
+#define TM_RB_RESIZES 0x1u     /* decide() every interval on per-VM stats */
+#define TM_RB_EST_CURVE 0x2u   /* reads tm_rb_vm.est */
+#define TM_RB_TRUE_CURVE 0x4u  /* reads tm_rb_vm.truth (an oracle) */
 
-/* Feedback gain of target-hit (assumption, tmsim's own). */
-#define TM_RB_FEEDBACK_GAIN 0.5
-#define TM_RB_FEEDBACK_MAX 0.2
+struct tm_rebalancer_ops {
+	struct tm_kind kind;
+	/* Fill target[i] for each VM; Σ target <= p->host_pages.  May keep
+	 * state in vms[i].feedback, which the engine hands back next time. */
+	void (*decide)(const struct tm_rb_params *p, struct tm_rb_vm *vms,
+		       uint32_t nr, uint64_t *target);
+};
+
+/* The policy family (rebalancer.c) and the keys every policy takes (rows
+ * with bare keys into struct tm_rebalancer_config). */
+extern struct tm_kinds tm_policy_kinds;
+extern const struct tm_cfg_key tm_rb_common_keys[];
+extern const size_t tm_rb_nr_common_keys;
+
+/* The policy of a name; NULL if unknown. */
+const struct tm_rebalancer_ops *tm_rebalancer_find(const char *name);
+/* Register a policy before any run (a test's toy policy). */
+int tm_rebalancer_register(const struct tm_rebalancer_ops *ops,
+			   struct tm_error *e);
+/* Fill c with policy's defaults (common keys and its schema); -1 if the
+ * policy is unknown. */
+int tm_rebalancer_config_default(struct tm_rebalancer_config *c,
+				 const char *policy);
+
+/* ---- the built-in policies' own config structs -------------------------- */
+
+/* proportional, utility, oracle: the bounded step only. */
+struct tm_rb_step_config {
+	uint64_t sz_step;          /* largest change per VM per interval */
+};
+
+/* target-hit (its file header has the control law). */
+struct tm_target_hit_config {
+	uint64_t sz_step;
+	double hysteresis;         /* band [target, target + 2 hysteresis] */
+	double gain;               /* feedback gain (assumption) */
+	double feedback_max;       /* |feedback| clamp (assumption) */
+};
 
 #endif

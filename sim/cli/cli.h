@@ -17,6 +17,10 @@ int tm_cmd_import(int argc, char **argv);
 int tm_cmd_inspect(int argc, char **argv);
 int tm_cmd_sweep(int argc, char **argv);
 int tm_cmd_report(int argc, char **argv);
+/* tmsim identifiers, tmsim policies (argv[0]): a backend family from its
+ * schemas; tm_cmd_kinds_markdown prints the command's --markdown into f
+ * (-1: no such command). */
 int tm_cmd_kinds(int argc, char **argv);
+int tm_cmd_kinds_markdown(FILE *f, const char *command);
 
 #endif

@@ -25,6 +25,7 @@ static const char usage[] =
 "  report DIR       print the accuracy, placement and migration report of a\n"
 "                   results folder and write its report.html with figures\n"
 "  identifiers      the identifier kinds and the config keys of each\n"
+"  policies         the rebalancer policies and the config keys of each\n"
 "\n"
 "  tmsim COMMAND --help tells the options of each command.\n"
 "\n"
@@ -44,6 +45,7 @@ static const struct command commands[] = {
 	{ "sweep", tm_cmd_sweep },
 	{ "report", tm_cmd_report },
 	{ "identifiers", tm_cmd_kinds },
+	{ "policies", tm_cmd_kinds },
 };
 
 static int ends_with(const char *s, const char *suffix)

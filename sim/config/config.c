@@ -29,7 +29,9 @@
  *   checked once the kind is known: in the walk for a map that names its
  *   kind or sits in defaults:, else after defaults: are merged (fill_own).
  *   A VM's identifier that names another kind than the default's replaces
- *   it whole instead of merging (merge()).
+ *   it whole instead of merging (merge()).  A host's rebalancer: is a
+ *   kinded scope the same way: tm_rb_common_keys, then the chosen policy's
+ *   own schema (models/rebalance/).
  * - A generator part takes only its generator's own keys (its schema in
  *   traces/gen/): "s" on a hotset part is an error at the key.  A VM whose
  *   trace names another gen than the defaults: trace inherits the defaults'

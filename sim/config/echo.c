@@ -45,24 +45,37 @@ static void emit_scope(json_t *obj, const char *scope, const void *base,
 	}
 }
 
-/* An identifier: kind, its own keys (schema order), the common keys. */
-static json_t *ident_json(const struct tm_ident_config *ic)
+/* A kinded map (identifier, rebalancer): its selector and kind name, the
+ * kind's own keys (schema order), then the keys every kind takes. */
+static json_t *kinded_json(const char *selector, const char *name,
+			   const struct tm_kind *k, const void *own,
+			   const struct tm_cfg_key *common, size_t nr_common,
+			   const void *base)
 {
-	const struct tm_kind *k = &ic->ops->kind;
 	json_t *o = json_object();
 
-	json_object_set_new(o, "kind", json_string(ic->kind));
+	json_object_set_new(o, selector, json_string(name));
 	for (size_t i = 0; i < k->nr_keys; i++)
 		if (k->keys[i].field != TM_CFG_F_NONE)
 			json_object_set_new(o, k->keys[i].pattern,
-					    field_json(&k->keys[i],
-						       ic->own.bytes));
-	for (size_t i = 0; i < tm_ident_nr_common_keys; i++)
-		if (strcmp(tm_ident_common_keys[i].pattern, "kind") != 0)
-			json_object_set_new(o, tm_ident_common_keys[i].pattern,
-					    field_json(&tm_ident_common_keys[i],
-						       ic));
+					    field_json(&k->keys[i], own));
+	for (size_t i = 0; i < nr_common; i++)
+		if (strcmp(common[i].pattern, selector) != 0)
+			json_object_set_new(o, common[i].pattern,
+					    field_json(&common[i], base));
 	return o;
+}
+
+static json_t *ident_json(const struct tm_ident_config *ic)
+{
+	return kinded_json("kind", ic->kind, &ic->ops->kind, ic->own.bytes,
+			   tm_ident_common_keys, tm_ident_nr_common_keys, ic);
+}
+
+static json_t *policy_json(const struct tm_rebalancer_config *rc)
+{
+	return kinded_json("policy", rc->policy, &rc->ops->kind, rc->own.bytes,
+			   tm_rb_common_keys, tm_rb_nr_common_keys, rc);
 }
 
 /* A parsed value of row k as JSON (for defaults that are not stored). */
@@ -198,14 +211,13 @@ static json_t *vm_json(const struct tm_vm_config *vm)
 
 static json_t *host_json(const struct tm_host_config *h)
 {
-	json_t *o = json_object(), *vms = json_array(), *rb = json_object();
+	json_t *o = json_object(), *vms = json_array();
 	uint32_t j;
 
 	emit_scope(o, "host", h, false);
 	json_object_set_new(o, "fmem", json_integer((json_int_t)h->sz_fmem));
 	json_object_set_new(o, "smem", json_integer((json_int_t)h->sz_smem));
-	emit_scope(rb, "rebalancer", &h->rebalancer, false);
-	json_object_set_new(o, "rebalancer", rb);
+	json_object_set_new(o, "rebalancer", policy_json(&h->rebalancer));
 	for (j = 0; j < h->nr_vms; j++)
 		json_array_append_new(vms, vm_json(&h->vms[j]));
 	json_object_set_new(o, "vms", vms);

@@ -8,6 +8,7 @@
 #include "config_internal.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/alloc.h"
@@ -177,7 +178,8 @@ const struct tm_kind *find_kind(struct ctx *c, const struct cnode *m,
 	const struct tm_kind *k;
 	char names[256], p[512];
 
-	kinded_scope(scope, &kd);
+	if (!kinded_scope(scope, &kd))
+		abort();   /* callers pass kinded scopes only */
 	if ((k = tm_kinds_find(kd.family, name)))
 		return k;
 	n = map_get(m, kd.selector);
@@ -199,6 +201,19 @@ static int fill_ident(struct ctx *c, const struct cnode *m, const char *path,
 		return -1;
 	ic->ops = (const struct tm_identifier_ops *)k;   /* kind: 1st member */
 	return fill_own(c, m, "identifier", path, k, ic->own.bytes);
+}
+
+/* rebalancer: {policy, common keys, the policy's own keys}. */
+static int fill_policy(struct ctx *c, const struct cnode *m, const char *path,
+		       struct tm_rebalancer_config *rc)
+{
+	const struct tm_kind *k;
+
+	if (fill_scope(c, m, "rebalancer", rc, path) < 0 ||
+	    !(k = find_kind(c, m, "rebalancer", rc->policy, path)))
+		return -1;
+	rc->ops = (const struct tm_rebalancer_ops *)k;   /* kind: 1st member */
+	return fill_own(c, m, "rebalancer", path, k, rc->own.bytes);
 }
 
 static int fill_vm_models(struct ctx *c, const struct cnode *m,
@@ -489,8 +504,7 @@ static int fill_host(struct ctx *c, const struct cnode *h, uint32_t i,
 	if (!map_get(h, "name"))
 		tm_fmt(hc->name, sizeof(hc->name), "host%u", i);
 	join(p, sizeof(p), path, "rebalancer");
-	if (fill_scope(c, map_get(h, "rebalancer"), "rebalancer",
-		       &hc->rebalancer, p) < 0)
+	if (fill_policy(c, map_get(h, "rebalancer"), p, &hc->rebalancer) < 0)
 		return -1;
 	win = map_get(map_get(h, "rebalancer"), "window");
 	tm_format_time(hc->rebalancer.interval_ns, a, sizeof(a));

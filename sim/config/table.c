@@ -34,7 +34,6 @@
 
 typedef struct tm_config ROOT;
 typedef struct tm_host_config HOST;
-typedef struct tm_rebalancer_config REBAL;
 typedef struct tm_vm_config VM;
 typedef struct tm_sampler_config SAMP;
 typedef struct tm_ident_config IDENT;
@@ -84,24 +83,9 @@ const struct tm_cfg_key tm_cfg_keys[] = {
 	{ "host.rebalancer", TM_CFG_MAP, 0, 0, NULL, "rebalancer", 0, NOFLD, NULL },
 	{ "host.vms", TM_CFG_LIST, 1, MAX_VMS_PER_HOST, NULL, "vm", REQ, NOFLD, NULL },
 
-	/* the rebalancer is ours (Demeter §5: none is public); the 1 s
-	 * interval is Demeter's stats interval, the rest are assumptions */
-	{ "rebalancer.policy", TM_CFG_ENUM, 0, 0, "static",
-	  "static|proportional|target-hit|utility|oracle", 0,
-	  FLD(STR, REBAL, policy), NULL },
-	{ "rebalancer.interval", TM_CFG_TIME, 1 * MS, 3600 * SEC, "1s", NULL, 0,
-	  FLD(U64, REBAL, interval_ns), NULL },
-	{ "rebalancer.window", TM_CFG_TIME, 1 * MS, 1 * DAY, "5s", NULL, 0,
-	  FLD(U64, REBAL, window_ns), NULL },
-	{ "rebalancer.step", TM_CFG_SIZE, 4 * KiB, TiB, "64MiB", NULL, 0,
-	  FLD(U64, REBAL, sz_step), NULL },
-	{ "rebalancer.hysteresis", TM_CFG_SHARE, 0, 1, "0.02", NULL, 0,
-	  FLD(DBL, REBAL, hysteresis), NULL },
-	/* Demeter §5: inflate ≈0.9–1.1 GiB/s */
-	{ "rebalancer.balloon_rate", TM_CFG_BRATE, 0, 1e13, "1GiB/s", NULL, EXCL,
-	  FLD(DBL, REBAL, balloon_bytes_per_s), NULL },
-	{ "rebalancer.balloon_msg_latency", TM_CFG_TIME, 0, 1 * SEC, "50us",
-	  NULL, 0, FLD(U64, REBAL, balloon_msg_ns), NULL },
+	/* rebalancer.*: the keys every policy takes are tm_rb_common_keys
+	 * (models/rebalance/rebalancer.c), the rest are the chosen policy's
+	 * own schema (kinded scopes below) */
 
 	{ "vm.name", TM_CFG_NAME, 1, TM_NAME_MAX - 1, NULL, NULL,
 	  DERIV | TM_CFG_NO_DEFAULTS, FLD(STR, VM, name), NULL }, /* default vm<j> */
@@ -237,6 +221,11 @@ bool kinded_scope(const char *scope, struct kinded *kd)
 		*kd = (struct kinded){ "kind", tm_ident_common_keys,
 				       tm_ident_nr_common_keys,
 				       &tm_identifier_kinds };
+		return true;
+	}
+	if (strcmp(scope, "rebalancer") == 0) {
+		*kd = (struct kinded){ "policy", tm_rb_common_keys,
+				       tm_rb_nr_common_keys, &tm_policy_kinds };
 		return true;
 	}
 	return false;

@@ -15,8 +15,8 @@
  * Conservation: Σ (capacity + pages being released) + pool = host FMEM.
  *
  * Every REBALANCE interval the host gathers per-VM stats over a sliding
- * window and asks its policy (models/rebalance/rebalancer.c, tmsim's own design) for
- * target capacities.
+ * window and asks its policy (models/rebalance/, tmsim's own design) for
+ * target capacities; the policy's flags say which stats it reads.
  *
  * Notes (simplifications):
  * - The window of per-page counts is exponentially decayed: each interval
@@ -160,9 +160,9 @@ int tm_host_check(const struct tm_host_rt *h)
 
 /* ---- the rebalancer's view of a VM: sliding window and curves ---- */
 
-/* need_est: the estimated curve is kept too (a dynamic policy; fixed for
- * a host's run).  The static policy never touches those three arrays, so
- * they are not allocated: 24 bytes per page less. */
+/* need_est: the estimated curve is kept too (the policy's TM_RB_EST_CURVE;
+ * fixed for a host's run).  Other policies never touch those three arrays,
+ * so they are not allocated: 24 bytes per page less. */
 static void ensure_window(struct tm_vm_rt *vm, bool need_est)
 {
 	struct tm_vm_balloon *b = &vm->bl;
@@ -329,25 +329,31 @@ static void fill_rb_vm(const struct tm_host_rt *h, struct tm_vm_rt *vm,
 	r->feedback = b->feedback;
 }
 
+/* The policy's flags say what to gather: the estimated curve only for a
+ * policy that reads it, and nothing more (nor a decide() call) for one that
+ * does not resize (static). */
 void tm_host_rebalance(struct tm_host_rt *h, uint64_t now_ns)
 {
-	bool dynamic = strcmp(h->rb->name, "static") != 0;
-	uint64_t need = 0, step;
+	unsigned flags = h->rb->kind.flags;
+	bool need_est = (flags & TM_RB_EST_CURVE) != 0;
+	struct tm_rb_params p = {
+		.cfg = &h->cfg->rebalancer, .own = h->cfg->rebalancer.own.bytes,
+		.host_pages = h->host_pages, .page_shift = h->run_cfg->page_shift,
+	};
+	uint64_t need = 0;
 
 	for (uint32_t v = 0; v < h->nr_vms; v++) {
-		vm_tick(h, &h->vms[v], now_ns, dynamic);
+		vm_tick(h, &h->vms[v], now_ns, need_est);
 		need += h->vms[v].bl.need_now_pages;
 	}
 	if (need > h->need_sum_max)
 		h->need_sum_max = need;
 	h->nr_rebalances++;
-	if (!dynamic)
+	if (!(flags & TM_RB_RESIZES))
 		return;
 	for (uint32_t v = 0; v < h->nr_vms; v++)
 		fill_rb_vm(h, &h->vms[v], &h->rb_vms[v]);
-	step = h->cfg->rebalancer.sz_step >> h->run_cfg->page_shift;
-	h->rb->decide(&h->cfg->rebalancer, h->rb_vms, h->nr_vms, h->host_pages,
-		      step ? step : 1, h->rb_target);
+	h->rb->decide(&p, h->rb_vms, h->nr_vms, h->rb_target);
 	for (uint32_t v = 0; v < h->nr_vms; v++) {
 		struct tm_vm_rt *vm = &h->vms[v];
 

@@ -50,10 +50,10 @@ static int host_init(struct tm_host_rt *h, const struct tm_config *cfg,
 	h->pool_pages = h->host_pages;
 	for (uint32_t v = 0; v < hc->nr_vms; v++)
 		h->pool_pages -= h->vms[v].nr_fmem_cap_pages;
-	h->rb = tm_rebalancer_find(hc->rebalancer.policy);
+	h->rb = hc->rebalancer.ops;   /* the loader found the policy */
 	if (!h->rb)
 		return tm_error_set(err, TM_ERR_CONFIG,
-				    "host %s: unknown rebalancer policy '%s'",
+				    "host %s: no rebalancer policy '%s'",
 				    hc->name, hc->rebalancer.policy);
 	h->rb_vms = tm_xcalloc(hc->nr_vms, sizeof(*h->rb_vms));
 	h->rb_target = tm_xcalloc(hc->nr_vms, sizeof(*h->rb_target));

@@ -1,0 +1,97 @@
+/*
+ * target_hit.c - the seed's rule (DESIGN.md §6.4): check whether the
+ * desired share of accesses hits FMEM; VMs below their target receive, VMs
+ * above donate; predict from the estimated coverage curve, corrected by
+ * feedback on the measured hit ratio.  tmsim's own design (no rebalancer
+ * is public, reference/sdh-and-demeter.md §5); step, hysteresis, gain and
+ * feedback_max are its assumptions.
+ *
+ *   band = [target, target + 2·hyst]; inside it hold (keep the feedback); outside:
+ *   fb_v += gain·(target_v + hyst − measured_v), clamped to ±feedback_max
+ *   desired_v = pages_for(est_v, target_v + hyst + fb_v)
+ *   below the band grow (by a step if the curve says enough), above it shrink
+ *
+ * then the bounded step and the grant (rebalancer.c), with the deficit
+ * target − measured as urgency.  Notes: a VM with no samples in the window
+ * (measured NaN) holds; the curve only predicts, the measurement decides
+ * the direction, so a VM below target never shrinks.
+ */
+#include "rebalance_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "lib/alloc.h"
+
+/* One VM's desired target (its capacity if it holds). */
+static uint64_t vm_target(const struct tm_target_hit_config *c,
+			  struct tm_rb_vm *v, uint64_t step)
+{
+	double mid = v->target_hit + c->hysteresis, goal;
+	bool below, above;
+	uint64_t want;
+
+	if (isnan(v->measured_hit))
+		return v->cap_pages;
+	below = v->measured_hit < v->target_hit;
+	above = v->measured_hit > v->target_hit + 2 * c->hysteresis;
+	if (!below && !above)
+		return v->cap_pages;  /* in the band: hold, keep the feedback */
+	v->feedback += c->gain * (mid - v->measured_hit);
+	v->feedback = fmin(c->feedback_max, fmax(-c->feedback_max, v->feedback));
+	goal = fmin(1.0, fmax(0.0, mid + v->feedback));
+	want = tm_curve_pages_for(&v->est, goal);
+	if (below)  /* grow; if the curve says enough, probe a step */
+		return tm_rb_bounded(v, want > v->cap_pages ? want :
+				     v->cap_pages + step, step);
+	if (want < v->cap_pages)
+		return tm_rb_bounded(v, want, step);
+	return v->cap_pages;
+}
+
+static void target_hit_decide(const struct tm_rb_params *p,
+			      struct tm_rb_vm *vms, uint32_t nr,
+			      uint64_t *target)
+{
+	const struct tm_target_hit_config *c = p->own;
+	uint64_t step = tm_rb_step_pages(c->sz_step, p->page_shift);
+	double *urg = tm_xcalloc(nr, sizeof(*urg));
+
+	for (uint32_t i = 0; i < nr; i++) {
+		target[i] = vm_target(c, &vms[i], step);
+		if (!isnan(vms[i].measured_hit))
+			urg[i] = vms[i].target_hit - vms[i].measured_hit;
+	}
+	tm_rb_grant(vms, nr, p->host_pages, urg, target);
+	free(urg);
+}
+
+typedef struct tm_target_hit_config TH;
+
+static const struct tm_cfg_key target_hit_keys[] = {
+	TM_RB_STEP_KEY(TH),
+	TM_CFG_KEY("hysteresis", TM_CFG_SHARE, 0, 1, "0.02", NULL, 0,
+		   TM_CFG_F_DBL, TH, hysteresis,
+		   "hold while the hit ratio is in [target, target + 2 x this] "
+		   "(assumption)"),
+	TM_CFG_KEY("gain", TM_CFG_DOUBLE, 0, 10, "0.5", NULL, 0, TM_CFG_F_DBL,
+		   TH, gain,
+		   "feedback += gain x (target + hysteresis - measured) "
+		   "(assumption)"),
+	TM_CFG_KEY("feedback_max", TM_CFG_SHARE, 0, 1, "0.2", NULL, 0,
+		   TM_CFG_F_DBL, TH, feedback_max,
+		   "the feedback is clamped to +-this (assumption)"),
+};
+
+const struct tm_rebalancer_ops tm_rb_target_hit_ops = {
+	.kind = {
+		.name = "target-hit",
+		.help = "VMs below their target_hit receive, VMs above donate; "
+			"predicted by the estimated curve, corrected by feedback",
+		.keys = target_hit_keys,
+		.nr_keys = sizeof(target_hit_keys) / sizeof(target_hit_keys[0]),
+		.config_size = sizeof(struct tm_target_hit_config),
+		.flags = TM_RB_RESIZES | TM_RB_EST_CURVE,
+	},
+	.decide = target_hit_decide,
+};
