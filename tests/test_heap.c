@@ -32,9 +32,10 @@ struct item {
 TM_HEAP_DEFINE(minh, struct item, const void *, MIN_ABOVE, TM_HEAP_SET)
 TM_HEAP_DEFINE(maxh, struct item, const void *, MAX_ABOVE, TM_HEAP_SET)
 
-/* A heap that records where each id sits, through its set hook. */
+/* A heap that records where each id sits, through its set hook, with
+ * 32-bit indexes (as topk's). */
 #define POS_SET(pos, v, i, x) ((v)[i] = (x), (pos)[(x).id] = (i))
-TM_HEAP_DEFINE(posh, struct item, size_t *, MIN_ABOVE, POS_SET)
+TM_HEAP_DEFINE_IDX(posh, struct item, uint32_t, uint32_t *, MIN_ABOVE, POS_SET)
 
 static int cmp_min(const void *pa, const void *pb)
 {
@@ -158,13 +159,13 @@ static void test_set_hook(void **state)
 	for (size_t t = 0; t < sizeof(cases) / sizeof(cases[0]); t++) {
 		const struct heap_case *c = &cases[t];
 		struct item *in = random_items(c), *h = malloc(c->n * sizeof(*h)), x;
-		size_t *pos = malloc(c->n * sizeof(*pos)), nr = 0;
+		uint32_t *pos = malloc(c->n * sizeof(*pos)), nr = 0;
 
 		for (size_t i = 0; i < c->n; i++) {
 			posh_push(pos, h, &nr, in[i]);
 			if (i % 3 == 2)
 				posh_pop(pos, h, &nr, &x);
-			for (size_t j = 0; j < nr; j++)
+			for (uint32_t j = 0; j < nr; j++)
 				assert_int_equal(pos[h[j].id], j);
 		}
 		assert_true(posh_check(pos, h, nr));

@@ -159,10 +159,14 @@ static inline bool above(const struct tm_topk *h, const struct hent *a,
 #define ABOVE_MAX_ANY(h, a, b) above_o(TM_TOPK_MAX, TM_TOPK_TIES_ANY, a, b)
 #define ABOVE_MIN_ANY(h, a, b) above_o(TM_TOPK_MIN, TM_TOPK_TIES_ANY, a, b)
 
-TM_HEAP_DEFINE(hmax_key, struct hent, struct tm_topk *, ABOVE_MAX_KEY, TOPK_SET)
-TM_HEAP_DEFINE(hmin_key, struct hent, struct tm_topk *, ABOVE_MIN_KEY, TOPK_SET)
-TM_HEAP_DEFINE(hmax_any, struct hent, struct tm_topk *, ABOVE_MAX_ANY, TOPK_SET)
-TM_HEAP_DEFINE(hmin_any, struct hent, struct tm_topk *, ABOVE_MIN_ANY, TOPK_SET)
+TM_HEAP_DEFINE_IDX(hmax_key, struct hent, uint32_t, struct tm_topk *,
+		    ABOVE_MAX_KEY, TOPK_SET)
+TM_HEAP_DEFINE_IDX(hmin_key, struct hent, uint32_t, struct tm_topk *,
+		    ABOVE_MIN_KEY, TOPK_SET)
+TM_HEAP_DEFINE_IDX(hmax_any, struct hent, uint32_t, struct tm_topk *,
+		    ABOVE_MAX_ANY, TOPK_SET)
+TM_HEAP_DEFINE_IDX(hmin_any, struct hent, uint32_t, struct tm_topk *,
+		    ABOVE_MIN_ANY, TOPK_SET)
 
 static void sift_up(struct tm_topk *h, uint32_t i)
 {
