@@ -4,6 +4,10 @@
  * and runs end to end through config validation (its own schema), replay,
  * region ranking and the output files.
  *
+ * test_all_toys_end_to_end adds a toy generator, a toy importer and a toy
+ * rebalancer policy, all defined and registered here, and runs the four
+ * through an import, config validation, replay and the outputs.
+ *
  * The toy "blocks" counts samples per block of `span` pages and ranks
  * blocks (regions) by count, hottest first:
  *
@@ -33,7 +37,10 @@
 #include "models/rebalance/rebalancer.h"
 #include "sim/config/config.h"
 #include "sim/engine/sim.h"
+#include "sim/cli/cli.h"
 #include "sim/output/output.h"
+#include "traces/gen/gen.h"
+#include "traces/import/import.h"
 #include "traces/tmt.h"
 
 #define TOY_BLOCKS 64
@@ -161,6 +168,135 @@ static const struct tm_rebalancer_ops halves_ops = {
 		.flags = TM_RB_RESIZES,
 	},
 	.decide = halves_decide,
+};
+
+
+/* ---- a toy generator: "every4", every fourth page of the footprint in
+ * order (0, 4, 8, ...), with one key of its own, `skip` ------------------ */
+
+struct every4_config {
+	uint32_t skip;
+};
+
+struct every4_state {
+	uint64_t nr_pages, next, step;
+};
+
+static void every4_init(void *state, const struct tm_gen_part *p,
+			uint32_t page_shift)
+{
+	const struct every4_config *c = (const void *)p->cfg;
+	struct every4_state *st = state;
+
+	st->nr_pages = p->sz_footprint >> page_shift;
+	st->step = c->skip;
+}
+
+static uint64_t every4_draw(void *state, const struct tm_gen_part *p,
+			    struct tm_gen_rng *rng, uint64_t t_ns)
+{
+	struct every4_state *st = state;
+	uint64_t pg = st->next;
+
+	(void)p;
+	(void)rng;
+	(void)t_ns;
+	st->next = (st->next + st->step) % st->nr_pages;
+	return pg;
+}
+
+static double every4_page_prob(const struct tm_gen_part *p,
+			       uint32_t page_shift, uint64_t t_ns, uint64_t pg)
+{
+	const struct every4_config *c = (const void *)p->cfg;
+	uint64_t n = p->sz_footprint >> page_shift;
+
+	(void)t_ns;
+	return pg % c->skip ? 0 : 1.0 / (double)((n + c->skip - 1) / c->skip);
+}
+
+static const struct tm_cfg_key every4_keys[] = {
+	TM_CFG_KEY("skip", TM_CFG_U64, 1, 64, "4", NULL, 0, TM_CFG_F_U32,
+		   struct every4_config, skip, "pages between two drawn pages"),
+};
+
+static const struct tm_generator_ops every4_ops = {
+	.kind = {
+		.name = "every4", .help = "toy: every skip-th page, in order",
+		.keys = every4_keys, .nr_keys = 1,
+		.config_size = sizeof(struct every4_config),
+	},
+	.state_size = sizeof(struct every4_state),
+	.init = every4_init,
+	.draw = every4_draw,
+	.page_prob = every4_page_prob,
+};
+
+/* ---- a toy importer: "pairs", lines "TIME_NS PAGE" into samples of
+ * period 1 on cpu 0 ----------------------------------------------------- */
+
+struct pairs_opts {
+	uint32_t cpu;
+};
+
+static const struct tm_cfg_key pairs_keys[] = {
+	TM_CFG_KEY("cpu", TM_CFG_U64, 0, 1023, "0", NULL, 0, TM_CFG_F_U32,
+		   struct pairs_opts, cpu, "the vCPU of every sample"),
+};
+
+struct pairs_stream {
+	struct tm_record r[64];
+	size_t nr, pos;
+};
+
+static ssize_t pairs_read(void *state, struct tm_record *buf, size_t cap,
+			  struct tm_error *err)
+{
+	struct pairs_stream *ps = state;
+	size_t n = ps->nr - ps->pos < cap ? ps->nr - ps->pos : cap;
+
+	(void)err;
+	memcpy(buf, ps->r + ps->pos, n * sizeof(*buf));
+	ps->pos += n;
+	return (ssize_t)n;
+}
+
+static const struct tm_stream_ops pairs_stream_ops = {
+	.name = "pairs", .read = pairs_read, .free = free,
+};
+
+static int pairs_open(const char *file, const void *config,
+		      const struct tm_import_opts *o, struct tm_stream **out,
+		      struct tm_error *err)
+{
+	const struct pairs_opts *po = config;
+	struct pairs_stream *ps;
+	unsigned long long t, pg;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		return tm_error_set(err, TM_ERR_NOTFOUND, "%s: cannot open", file);
+	ps = tm_xcalloc(1, sizeof(*ps));
+	while (ps->nr < 64 && fscanf(f, "%llu %llu", &t, &pg) == 2)
+		ps->r[ps->nr++] = (struct tm_record){ .time_ns = t,
+			.addr = pg << o->page_shift, .cpu = (uint16_t)po->cpu };
+	fclose(f);
+	*out = tm_xcalloc(1, sizeof(**out));
+	(*out)->ops = &pairs_stream_ops;
+	(*out)->state = ps;
+	(*out)->info = (struct tm_trace_info){ .kind = TM_TRACE_SAMPLES,
+		.space = TM_ADDR_GVA, .page_shift = o->page_shift,
+		.load_period = 1, .store_period = 1, .nr_vcpus = 1 };
+	return 0;
+}
+
+static const struct tm_importer_ops pairs_ops = {
+	.kind = {
+		.name = "pairs", .help = "toy: lines of TIME_NS PAGE",
+		.keys = pairs_keys, .nr_keys = 1,
+		.config_size = sizeof(struct pairs_opts),
+	},
+	.open = pairs_open,
 };
 
 static char dir[] = "/tmp/tmsim-toy-XXXXXX";
@@ -355,6 +491,63 @@ static void test_toy_policy_schema(void **state)
 	assert_non_null(strstr(err.msg, "rebalancer.fraction: expected a share"));
 }
 
+
+/* All four toys at once, from this file alone: "pairs" imports a text file
+ * into a .tmt, VM b replays it, VM a replays the "every4" generator inline,
+ * both rank with "blocks", the host rebalances with "halves", and the
+ * outputs name each of them. */
+static void test_all_toys_end_to_end(void **state)
+{
+	struct tm_run_opts opts = { .threads = 1 };
+	struct tm_error err = { 0 };
+	struct tm_config *cfg;
+	struct tm_sim *sim;
+	static char in[400], tmt[400], text[1024], buf[1 << 16];
+	char *argv[] = { "import", "--from", "pairs", in, "--cpu", "1", "-o",
+			 tmt, NULL };
+
+	(void)state;
+	write_file("p.txt", "0 7\n1000 7\n2000 7\n3000 9\n4000 7\n");
+	snprintf(in, sizeof(in), "%s", at("p.txt"));
+	snprintf(tmt, sizeof(tmt), "%s", at("p.tmt"));
+	assert_int_equal(tm_cmd_import(8, argv), 0);
+	snprintf(text, sizeof(text),
+		 "name: toys\nduration: 10ms\nepoch: 5ms\n"
+		 "hosts:\n  - name: h\n    fmem: 64KiB\n    smem: 1GiB\n"
+		 "    rebalancer: {policy: halves, interval: 5ms, window: 5ms}\n"
+		 "    vms:\n"
+		 "      - name: a\n        vcpus: 1\n        memory: 1MiB\n"
+		 "        fmem: 32KiB\n        fmem_floor: 8KiB\n"
+		 "        identifier: {kind: blocks, span: 2}\n"
+		 "        trace: {gen: every4, skip: 4, footprint: 256KiB,\n"
+		 "                rate: 1M/s}\n"
+		 "      - name: b\n        vcpus: 1\n        memory: 1MiB\n"
+		 "        fmem: 32KiB\n        fmem_floor: 8KiB\n"
+		 "        identifier: {kind: blocks, span: 4}\n"
+		 "        trace: {file: p.tmt}\n");
+	write_file("toys.yaml", text);
+	if (tm_config_load(at("toys.yaml"), NULL, 0, &cfg, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(tm_sim_new(cfg, &sim, &err), 0);
+	assert_int_equal(tm_sim_run(sim, &opts, &err), 0);
+	/* VM b: page 7 (4 samples) and 9 (1) in the imported trace */
+	assert_int_equal(sim->hosts[0].vms[1].total.nr_samples, 5);
+	assert_int_equal(sim->hosts[0].vms[1].pm.nr, 2);
+	/* VM a: every4 touches only pages 0, 4, 8, ... */
+	for (uint32_t k = 0; k < sim->hosts[0].vms[0].pm.nr; k++)
+		assert_int_equal(sim->hosts[0].vms[0].pm.page[k] % 4, 0);
+	assert_int_equal(tm_output_write(sim, at("toys"), &err), 0);
+	read_file("toys/epochs.csv", buf, sizeof(buf));
+	assert_non_null(strstr(buf, ",h,a,blocks,main,"));
+	assert_non_null(strstr(buf, ",h,b,blocks,main,"));
+	read_file("toys/summary.json", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"halves\""));
+	assert_non_null(strstr(buf, "\"every4\""));
+	assert_non_null(strstr(buf, "\"skip\": 4"));
+	tm_sim_free(sim);
+	tm_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_toy_schema),
 		cmocka_unit_test(test_toy_policy),
 		cmocka_unit_test(test_toy_policy_schema),
+		cmocka_unit_test(test_all_toys_end_to_end),
 	};
 	struct tm_error err;
 	int rc;
@@ -369,7 +563,9 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	if (tm_identifier_register(&toy_ops, &err) ||
-	    tm_rebalancer_register(&halves_ops, &err)) {
+	    tm_rebalancer_register(&halves_ops, &err) ||
+	    tm_generator_register(&every4_ops, &err) ||
+	    tm_importer_register(&pairs_ops, &err)) {
 		fprintf(stderr, "%s\n", err.msg);
 		return 1;
 	}
