@@ -125,7 +125,6 @@ struct part_env {
 #define node_add tm_config_node_add
 #define node_new tm_config_node_new
 #define or_node tm_config_or_node
-#define own_keys tm_config_own_keys
 #define read_file tm_config_read_file
 #define some_kind_takes tm_config_some_kind_takes
 #define source_of tm_config_source_of
@@ -167,7 +166,6 @@ void node_add(struct cnode *p, struct cnode *key, struct cnode *kid);
 struct cnode *node_new(struct ctx *c, enum nkind kind, uint32_t line,
 			      uint32_t col, int ov);
 const struct cnode *or_node(const struct cnode *n, const struct cnode *m);
-void own_keys(const struct tm_generator_ops *g, char *buf, size_t sz);
 int read_file(struct ctx *c);
 bool some_kind_takes(const char *scope, const char *key);
 const char *source_of(const struct cnode *t);

@@ -49,17 +49,6 @@ static int part_gen(struct ctx *c, const struct cnode *m, const char *path,
 		       names, n->str);
 }
 
-/* "hot, hot_share, hot_offset, moves": g's own keys, for messages. */
-void own_keys(const struct tm_generator_ops *g, char *buf, size_t sz)
-{
-	size_t n = 0;
-
-	tm_fmt(buf, sz, "none");
-	for (size_t i = 0; i < g->kind.nr_keys && n + 1 < sz; i++)
-		n += (size_t)snprintf(buf + n, sz - n, "%s%s", i ? ", " : "",
-				      g->kind.keys[i].pattern);
-}
-
 /* A key of another generator on a part of g ("s" on a hotset part). */
 static int foreign_keys(struct ctx *c, const struct cnode *m, const char *path,
 			const struct tm_generator_ops *g)
@@ -72,11 +61,10 @@ static int foreign_keys(struct ctx *c, const struct cnode *m, const char *path,
 		if (!gen_key("gen", key) ||
 		    tm_cfg_find(g->kind.keys, g->kind.nr_keys, key))
 			continue;
-		own_keys(g, own, sizeof(own));
 		join(p, sizeof(p), path, key);
-		return fail_at(c, m->keys[i], TM_ERR_CONFIG, p, "generator %s "
-			       "does not take this key; its own keys: %s",
-			       g->kind.name, own);
+		return fail_at(c, m->keys[i], TM_ERR_CONFIG, p, "not a key of "
+			       "generator '%s' (its keys: %s)", g->kind.name,
+			       kind_keys(&g->kind, own, sizeof(own)));
 	}
 	return 0;
 }
