@@ -21,17 +21,14 @@
  * faults and, freed, TLB shootdowns across the run's threads, about a fifth
  * of the 100-host x 10-VM benchmark's CPU time.
  *
- * rank(): the top r->cap pages by count, ties to the lower page number, by
- * a min-heap selection over the map, O(pages x log cap); the heap is
- * preallocated for cap = nr_topk or nr_fmem_pages and regrown only if a
- * caller asks for more.  It hands out no exchange pairs and has no moved().
- *
- * Why not lib/select.h: its bounded heap (offer, offered_sort) ranks the
- * same pages in the same order without topk's reverse index, which this
- * selection never uses: callgrind, configs/sweeps/base.yaml replay, rank()
- * 25.4 M -> 5.8 M instructions over 12 epochs, and less memory.  But the
- * index is part of memory_bytes, which summary.json reports, so the switch
- * changes golden outputs; it waits for a golden refresh.
+ * rank(): the top r->cap pages by count, ties to the lower page number,
+ * through lib/select.h's bounded heap (offer, offered_sort), O(pages x log
+ * cap); its array is preallocated for cap = nr_topk or nr_fmem_pages and
+ * regrown only if a caller asks for more.  (It was a topk heap, whose
+ * reverse index this selection never used: callgrind, configs/sweeps/
+ * base.yaml replay, rank() 25.4 M -> 5.8 M instructions over 12 epochs,
+ * and 16 bytes per ranked page instead of topk's entries and index.)  It
+ * hands out no exchange pairs and has no moved().
  */
 #include "exact.h"
 
@@ -40,8 +37,8 @@
 #include <string.h>
 
 #include "lib/alloc.h"
-#include "topk.h"
 #include "lib/hash.h"
+#include "lib/select.h"
 
 #define EXACT_MIN_SLOTS 1024u   /* assumption: small maps are cheap */
 
@@ -55,7 +52,8 @@ struct tm_exact {
 	uint64_t mask;           /* slots - 1, slots a power of two */
 	uint64_t nr;             /* live pages */
 	double window_decay;
-	struct tm_topk *sel;     /* rank() selection heap */
+	struct slot *sel;        /* rank(): the kept pages (lib/select) */
+	size_t cap_sel;
 };
 
 /* The slot holding page, or the empty slot where it would go. */
@@ -138,39 +136,35 @@ static void exact_update(void *st, const struct tm_sample *s)
 	x->tab[i].count += delta;
 }
 
+/* Hotter: a larger count, ties to the lower page number (total order). */
+static inline bool hotter(const void *ctx, const struct slot *a,
+			  const struct slot *b)
+{
+	(void)ctx;
+	return a->count > b->count || (a->count == b->count && a->page < b->page);
+}
+
+TM_SELECT_DEFINE(hottest, struct slot, const void *, hotter)
+
 static void exact_rank(void *st, struct tm_rank *r)
 {
 	struct tm_exact *x = st;
-	struct tm_topk_entry e, top;
-	size_t n;
+	size_t n = 0;
 
 	r->nr_pairs = 0;
 	r->nr_hot = 0;
 	if (!r->hot || r->cap == 0)
 		return;
-	if (r->cap > tm_topk_cap(x->sel)) {
-		tm_topk_free(x->sel);
-		x->sel = tm_topk_new(r->cap > TM_TOPK_MAX_CAP ? TM_TOPK_MAX_CAP
-							      : (uint32_t)r->cap,
-				     TM_TOPK_MIN);
+	if (r->cap > x->cap_sel) {
+		x->cap_sel = r->cap;
+		x->sel = tm_xrealloc(x->sel, x->cap_sel * sizeof(*x->sel));
 	}
-	tm_topk_clear(x->sel);
-	for (uint64_t i = 0; i <= x->mask; i++) {
-		if (x->tab[i].count == 0)
-			continue;
-		e.key = x->tab[i].page;
-		e.value = x->tab[i].count;
-		if (tm_topk_size(x->sel) < r->cap && tm_topk_push(x->sel, e.key, e.value))
-			continue;
-		tm_topk_top(x->sel, &top);
-		if (tm_topk_hotter(&e, &top))
-			tm_topk_replace_top(x->sel, e.key, e.value);
-	}
-	n = tm_topk_size(x->sel);
-	for (size_t k = n; k-- > 0;) {
-		tm_topk_pop(x->sel, &e);   /* coldest first */
-		r->hot[k] = e.key;
-	}
+	for (uint64_t i = 0; i <= x->mask; i++)
+		if (x->tab[i].count)
+			hottest_offer(NULL, x->sel, &n, r->cap, x->tab[i]);
+	hottest_offered_sort(NULL, x->sel, n);
+	for (size_t k = 0; k < n; k++)
+		r->hot[k] = x->sel[k].page;
 	r->nr_hot = n;
 }
 
@@ -207,7 +201,7 @@ static size_t exact_memory_bytes(const void *st)
 	const struct tm_exact *x = st;
 
 	return sizeof(*x) + (x->mask + 1) * sizeof(*x->tab) +
-	       tm_topk_memory_bytes(x->sel);
+	       x->cap_sel * sizeof(*x->sel);
 }
 
 static void exact_free(void *st)
@@ -217,7 +211,7 @@ static void exact_free(void *st)
 	if (!x)
 		return;
 	free(x->tab);
-	tm_topk_free(x->sel);
+	free(x->sel);
 	free(x);
 }
 
@@ -233,8 +227,8 @@ static void *exact_new(const struct tm_ident_params *p)
 	x->tab = tm_xcalloc(slots, sizeof(*x->tab));
 	x->mask = slots - 1;
 	x->window_decay = c->window_decay;
-	cap = cap < 1 ? 1 : cap > TM_TOPK_MAX_CAP ? TM_TOPK_MAX_CAP : cap;
-	x->sel = tm_topk_new((uint32_t)cap, TM_TOPK_MIN);
+	x->cap_sel = cap < 1 ? 1 : cap;
+	x->sel = tm_xmalloc(x->cap_sel * sizeof(*x->sel));
 	return x;
 }
 
