@@ -209,19 +209,66 @@ static void test_errors_located(void **state)
 	expect_error("base: b.yaml\ngrid: {a: [[1]]}\n",
 		     "dir/s.yaml:2:12: a: expected a scalar value");
 	expect_error("base: b.yaml\nbase: c.yaml\n",
-		     "dir/s.yaml:2:1: base: duplicate key");
+		     "dir/s.yaml:2:1: base: duplicate key (first at line 1)");
 	expect_error("base: b.yaml\nname: no/slash\n",
 		     "dir/s.yaml:2:7: name: expected a name of 1-63 letters, "
 		     "digits, _ or -, got \"no/slash\"");
 	expect_error("base: [b\n",
 		     "dir/s.yaml:2:1: malformed YAML: did not find expected ',' "
-		     "or ']'");
+		     "or ']' (while parsing a flow sequence that starts at "
+		     "line 1)");
 	expect_error("base: b.yaml\ngrid: {a: [1,2,3,4,5,6,7,8,9,10], "
 		     "b: [1,2,3,4,5,6,7,8,9,10], c: [1,2,3,4,5,6,7,8,9,10], "
 		     "d: [1,2,3,4,5,6,7,8,9,10], e: [1,2,3,4,5,6,7,8,9,10], "
 		     "f: [1,2,3,4,5,6,7,8,9,10], g: [1, 2]}\n",
 		     "dir/s.yaml: sweep: expected at most 1000000 points, the "
 		     "expansion has more");
+}
+
+/* Malformed files are refused by the config module's YAML front-end with
+ * the run loader's located messages (file:line:col, the key, what was
+ * expected); the line and column are those of the offending token. */
+static void test_malformed_located(void **state)
+{
+	(void)state;
+	/* bad indentation: "b" is neither in grid: nor a top-level key */
+	expect_error("base: b.yaml\ngrid:\n  a: [1, 2]\n b: [3]\n",
+		     "dir/s.yaml:4:2: malformed YAML: did not find expected key "
+		     "(while parsing a block mapping that starts at line 1)");
+	expect_error("base: b.yaml\ngrid:\n  a: [1]\n   b: [3]\n",
+		     "dir/s.yaml:4:4: malformed YAML: did not find expected key "
+		     "(while parsing a block mapping that starts at line 3)");
+	/* duplicate keys: at the top level, and inside a section */
+	expect_error("name: x\nseeds: 2\nname: y\n",
+		     "dir/s.yaml:3:1: name: duplicate key (first at line 1)");
+	expect_error("base: b.yaml\ngrid:\n  a: [1]\n  a: [2]\n",
+		     "dir/s.yaml:4:3: a: swept twice; expected each key once "
+		     "across set, grid and zip");
+	/* values of the wrong type */
+	expect_error("base: b.yaml\nset: [a]\n",
+		     "dir/s.yaml:2:6: set: expected a mapping of key: value");
+	expect_error("base: b.yaml\nseeds: {a: 1}\n",
+		     "dir/s.yaml:2:8: seeds: expected a count or a non-empty "
+		     "list of seeds");
+	expect_error("base:\n  - b.yaml\n",
+		     "dir/s.yaml:2:3: base: expected a path");
+	expect_error("base: b.yaml\nset:\n  duration: {a: 1}\n",
+		     "dir/s.yaml:3:13: duration: expected a scalar value");
+	expect_error("base: b.yaml\nzip:\n  - {a: [1]}\n  - [b]\n",
+		     "dir/s.yaml:4:5: zip[1]: expected a mapping of key: "
+		     "[values]");
+	/* what the front-end refuses in every file it reads */
+	expect_error("base: b.yaml\ngrid:\n  ? [a]\n  : [1]\n",
+		     "dir/s.yaml:3:5: (key): expected a plain key, got a list");
+	expect_error("base: b.yaml\nzip:\n  a: &l [1, 2]\n  b: *l\n",
+		     "dir/s.yaml:4:6: (document): expected plain values; "
+		     "aliases (*l) are not supported");
+	expect_error("base: b.yaml\n---\nbase: c.yaml\n",
+		     "dir/s.yaml:2:1: (document): expected one YAML document, "
+		     "got more");
+	expect_error("# nothing\n",
+		     "dir/s.yaml:1:1: sweep: expected a mapping with base:, got "
+		     "an empty file");
 }
 
 static void test_missing_file(void **state)
@@ -364,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_grid_and_counts),
 		cmocka_unit_test(test_shards),
 		cmocka_unit_test(test_errors_located),
+		cmocka_unit_test(test_malformed_located),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_merge_columns),
 		cmocka_unit_test(test_check_located),

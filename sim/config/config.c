@@ -102,6 +102,7 @@ int tm_config_load(const char *path, const char *const *overrides,
 				    "expected %u overrides, got none",
 				    nr_overrides);
 	c.file = path;
+	c.alias_hint = ", use defaults: instead";
 	set_dir(&c);
 	r = load(&c, overrides, nr_overrides);
 	if (r < 0)

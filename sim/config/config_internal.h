@@ -10,7 +10,8 @@
  * Files, in pipeline order: tree.c (YAML -> tree, --set overrides,
  * messages), table.c (the bounds table and scope lookups), walk.c (keys,
  * types, bounds), fill.c and trace.c (the struct tm_config), echo.c (JSON),
- * config.c (the public entry points).
+ * config.c (the public entry points).  yaml.c lends tree.c's tree and
+ * messages to readers of other YAML files (yaml.h: sweep files).
  *
  * STYLE.md habit 5 / zstd's parameter table: every key of the YAML schema is
  * one row, naming its type, bounds, default and where it lands in struct
@@ -37,6 +38,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "yaml.h"
 #include "lib/cfg.h"
 #include "lib/error.h"
 
@@ -64,7 +66,15 @@ struct kinded {
 
 /* ---- the node tree ------------------------------------------------------ */
 
-enum nkind { N_SCALAR, N_MAP, N_SEQ };
+/* The node is yaml.h's struct tm_ynode (opaque there); the loader's files
+ * keep the short name. */
+#define cnode tm_ynode
+
+enum nkind {
+	N_SCALAR = TM_YNODE_SCALAR,
+	N_MAP = TM_YNODE_MAP,
+	N_SEQ = TM_YNODE_SEQ,
+};
 
 struct cnode {
 	enum nkind kind;
@@ -78,6 +88,7 @@ struct cnode {
 
 struct ctx {
 	const char *file;        /* the config path, for messages */
+	const char *alias_hint;  /* ends the refusal of an alias, or NULL */
 	char dir[TM_PATH_MAX];   /* its folder ("" when none) */
 	struct tm_error *err;
 	struct cnode **nodes;    /* every node, freed together */
@@ -126,6 +137,7 @@ struct part_env {
 #define node_new tm_config_node_new
 #define or_node tm_config_or_node
 #define read_file tm_config_read_file
+#define read_text tm_config_read_text
 #define some_kind_takes tm_config_some_kind_takes
 #define source_of tm_config_source_of
 #define value_of tm_config_value_of
@@ -167,6 +179,7 @@ struct cnode *node_new(struct ctx *c, enum nkind kind, uint32_t line,
 			      uint32_t col, int ov);
 const struct cnode *or_node(const struct cnode *n, const struct cnode *m);
 int read_file(struct ctx *c);
+int read_text(struct ctx *c, const char *text, size_t len);
 bool some_kind_takes(const char *scope, const char *key);
 const char *source_of(const struct cnode *t);
 int value_of(struct ctx *c, const struct cnode *m, const char *scope,

@@ -219,8 +219,8 @@ static int on_event(struct ctx *c, struct builder *b, const yaml_event_t *ev,
 	case YAML_ALIAS_EVENT:
 		return fail_at(c, &tmp, TM_ERR_CONFIG, "(document)",
 			       "expected plain values; aliases (*%s) are not "
-			       "supported, use defaults: instead",
-			       (const char *)ev->data.alias.anchor);
+			       "supported%s", (const char *)ev->data.alias.anchor,
+			       c->alias_hint ? c->alias_hint : "");
 	case YAML_SCALAR_EVENT:
 		return attach(c, b, scalar_new(c, (const char *)ev->data.scalar.value,
 					       ev->data.scalar.length, line, col, ov));
@@ -281,6 +281,19 @@ int read_file(struct ctx *c)
 	r = build_tree(c, &p, -1, &c->root);
 	yaml_parser_delete(&p);
 	fclose(f);
+	return r;
+}
+
+/* The same from text in memory (a sweep file, yaml.c). */
+int read_text(struct ctx *c, const char *text, size_t len)
+{
+	yaml_parser_t p;
+	int r;
+
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	r = build_tree(c, &p, -1, &c->root);
+	yaml_parser_delete(&p);
 	return r;
 }
 

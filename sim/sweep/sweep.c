@@ -3,11 +3,13 @@
  * merge into sweep.csv (DESIGN.md §11; see sweep.h for the model and
  * docs/sweeps.md for the file format).
  *
- * The file is read with libyaml's document API, which keeps every node's
- * line and column, so each error names file:line:col, the key and what was
- * expected.  Values stay strings: they are handed to `tmsim run --set`
- * verbatim, so the config loader (one bounds table) remains the only judge
- * of what a value means; tm_sweep_check() asks it before anything runs.
+ * The file is read by the config module's YAML front-end (sim/config/yaml.h),
+ * the one that reads run configs: it keeps every node's line and column, so
+ * each error names file:line:col, the key and what was expected, in the
+ * run loader's words.  Values stay strings: they are handed to `tmsim run
+ * --set` verbatim, so the config loader (one bounds table) remains the only
+ * judge of what a value means; tm_sweep_check() asks it before anything
+ * runs.
  *
  * Notes:
  * - sweep.csv is rebuilt from the point folders only, never appended to, so
@@ -16,6 +18,7 @@
  * - Every point's summary.json is held in memory during a merge (to size the
  *   identifier columns first); a sweep of 10^5 points with a few VMs each
  *   needs a few hundred MB.  A two-pass read would lift that if needed.
+ * - As in a run config, YAML aliases and a second document are refused.
  */
 #include "sweep.h"
 
@@ -26,10 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <yaml.h>
 
 #include "lib/alloc.h"
 #include "sim/config/config.h"
+#include "sim/config/yaml.h"
 #include "lib/units.h"
 
 /* Largest `seeds: N` count and seed value (2^53 - 1, as config `seed`). */
@@ -38,71 +41,51 @@
 /* Largest sweep file read (assumption, as the config loader's 64 MiB). */
 #define SWEEP_MAX_FILE_BYTES (64u << 20)
 
-/* Parser state: the document and where errors point. */
+/* Parser state: the tree (it holds the error sink) and the sweep built. */
 struct sweep_parse {
 	const char *path;
-	yaml_document_t doc;
+	struct tm_ydoc *y;
 	struct tm_sweep *sw;
 	struct tm_error *err;
 };
 
-static int perr(struct sweep_parse *p, const yaml_node_t *n, const char *key,
-		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* "file:line:col: key: message" at node n. */
+#define perr(p, n, key, ...) \
+	tm_ydoc_fail((p)->y, (n), TM_ERR_CONFIG, (key), __VA_ARGS__)
 
-static int perr(struct sweep_parse *p, const yaml_node_t *n, const char *key,
-		const char *fmt, ...)
+/* A key's text (the front-end takes only scalar keys). */
+static const char *key_str(const struct tm_ynode *map, uint32_t i)
 {
-	char msg[TM_ERR_MSG_MAX / 2];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return tm_error_set(p->err, TM_ERR_CONFIG, "%s:%lu:%lu: %s: %s",
-			    p->path, (unsigned long)n->start_mark.line + 1,
-			    (unsigned long)n->start_mark.column + 1, key, msg);
+	return tm_ynode_str(tm_ynode_key(map, i));
 }
 
-static yaml_node_t *node(struct sweep_parse *p, int id)
-{
-	return yaml_document_get_node(&p->doc, id);
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-	return (const char *)n->data.scalar.value;
-}
-
-/* A scalar value, or an error "key: expected WHAT". */
-static int want_scalar(struct sweep_parse *p, const yaml_node_t *n,
+/* A non-empty scalar value, or an error "key: expected WHAT". */
+static int want_scalar(struct sweep_parse *p, const struct tm_ynode *n,
 		       const char *key, const char *what, const char **out)
 {
-	*out = NULL;
-	if (n->type != YAML_SCALAR_NODE || n->data.scalar.length == 0)
+	*out = tm_ynode_str(n);
+	if (!*out || !**out)
 		return perr(p, n, key, "expected %s", what);
-	*out = scalar(n);
 	return 0;
 }
 
 /* A --set key path: letters, digits, _ - . [ ] (config.md "--set"). */
-static int check_key_path(struct sweep_parse *p, const yaml_node_t *n)
+static int check_key_path(struct sweep_parse *p, const struct tm_ynode *n)
 {
-	const char *k = scalar(n);
+	const char *k = tm_ynode_str(n);
 
-	if (n->type != YAML_SCALAR_NODE || !*k ||
-	    strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		   "0123456789_-.[]") != strlen(k) || strlen(k) > 255)
-		return perr(p, n, n->type == YAML_SCALAR_NODE ? k : "key",
-			    "expected a config key path like "
+	if (!*k || strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789_-.[]") != strlen(k) || strlen(k) > 255)
+		return perr(p, n, k, "expected a config key path like "
 			    "defaults.sampler.load_period");
 	return 0;
 }
 
 /* Refuse a key already fixed or swept: each key has one source. */
-static int check_unique(struct sweep_parse *p, const yaml_node_t *n)
+static int check_unique(struct sweep_parse *p, const struct tm_ynode *n)
 {
 	const struct tm_sweep *sw = p->sw;
-	const char *k = scalar(n);
+	const char *k = tm_ynode_str(n);
 	size_t len = strlen(k);
 
 	for (uint32_t i = 0; i < sw->nr_params; i++)
@@ -150,164 +133,148 @@ static void add_param(struct tm_sweep *sw, const char *key)
 }
 
 /* `set: {key: value, ...}`: overrides applied to every point. */
-static int parse_set(struct sweep_parse *p, yaml_node_t *map)
+static int parse_set(struct sweep_parse *p, const struct tm_ynode *map)
 {
 	struct tm_sweep *sw = p->sw;
-	yaml_node_pair_t *pr;
 
-	if (map->type != YAML_MAPPING_NODE)
+	if (tm_ynode_kind(map) != TM_YNODE_MAP)
 		return perr(p, map, "set", "expected a mapping of key: value");
-	for (pr = map->data.mapping.pairs.start;
-	     pr < map->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node(p, pr->key), *v = node(p, pr->value);
-		const char *val = NULL;
+	for (uint32_t i = 0; i < tm_ynode_nr(map); i++) {
+		const struct tm_ynode *k = tm_ynode_key(map, i);
+		const char *key = tm_ynode_str(k), *val = NULL;
 		size_t len;
 
 		if (check_key_path(p, k) || check_unique(p, k) ||
-		    want_scalar(p, v, scalar(k), "a scalar value", &val))
+		    want_scalar(p, tm_ynode_at(map, i), key, "a scalar value",
+				&val))
 			return -1;
-		len = strlen(scalar(k)) + strlen(val) + 2;
+		len = strlen(key) + strlen(val) + 2;
 		sw->fixed = tm_xrealloc(sw->fixed, (sw->nr_fixed + 1) *
 					sizeof(char *));
 		sw->fixed[sw->nr_fixed] = tm_xmalloc(len);
-		snprintf(sw->fixed[sw->nr_fixed++], len, "%s=%s", scalar(k),
-			 val);
+		snprintf(sw->fixed[sw->nr_fixed++], len, "%s=%s", key, val);
 	}
 	return 0;
 }
 
-/* A list of values of one swept key; *n must match when > 0 (zip). */
-static int parse_values(struct sweep_parse *p, yaml_node_t *k,
-			yaml_node_t *list, uint32_t *n, const char *section)
+/* The list of values of swept key i of map; *n must match when > 0 (zip). */
+static int parse_values(struct sweep_parse *p, const struct tm_ynode *map,
+			uint32_t i, uint32_t *n, const char *section)
 {
-	uint32_t len;
+	const struct tm_ynode *k = tm_ynode_key(map, i);
+	const struct tm_ynode *list = tm_ynode_at(map, i);
+	uint32_t len = tm_ynode_nr(list);
 
 	if (check_key_path(p, k) || check_unique(p, k))
 		return -1;
-	if (list->type != YAML_SEQUENCE_NODE ||
-	    list->data.sequence.items.top == list->data.sequence.items.start)
-		return perr(p, list, scalar(k), "expected a non-empty list of "
-			    "values, like [997, 4093]");
-	len = (uint32_t)(list->data.sequence.items.top -
-			 list->data.sequence.items.start);
+	if (tm_ynode_kind(list) != TM_YNODE_SEQ || len == 0)
+		return perr(p, list, tm_ynode_str(k), "expected a non-empty "
+			    "list of values, like [997, 4093]");
 	if (*n && len != *n)
-		return perr(p, list, scalar(k), "expected %u values like the "
-			    "other keys of this %s group, got %u", *n, section,
-			    len);
+		return perr(p, list, tm_ynode_str(k), "expected %u values like "
+			    "the other keys of this %s group, got %u", *n,
+			    section, len);
 	*n = len;
 	return 0;
 }
 
-/* Copy the values of key k (k-th of its dim) into the dim. */
+/* Copy the values of key i of map (the k-th key of its dim) into the dim. */
 static int fill_values(struct sweep_parse *p, struct tm_sweep_dim *d,
-		       uint32_t k, yaml_node_t *key, yaml_node_t *list)
+		       uint32_t k, const struct tm_ynode *map, uint32_t i)
 {
+	const struct tm_ynode *list = tm_ynode_at(map, i);
+
+	add_param(p->sw, key_str(map, i));
 	for (uint32_t v = 0; v < d->nr_values; v++) {
-		yaml_node_t *item = node(p, list->data.sequence.items.start[v]);
+		const struct tm_ynode *item = tm_ynode_at(list, v);
+		size_t at = (size_t)v * d->nr_keys + k;
 		const char *s = NULL;
 
-		if (want_scalar(p, item, scalar(key), "a scalar value", &s))
+		if (want_scalar(p, item, key_str(map, i), "a scalar value", &s))
 			return -1;
-		d->values[(size_t)v * d->nr_keys + k] = tm_xstrdup(s);
-		d->lines[(size_t)v * d->nr_keys + k] =
-			(uint32_t)item->start_mark.line + 1;
-		d->cols[(size_t)v * d->nr_keys + k] =
-			(uint32_t)item->start_mark.column + 1;
+		d->values[at] = tm_xstrdup(s);
+		d->lines[at] = tm_ynode_line(item);
+		d->cols[at] = tm_ynode_col(item);
 	}
 	return 0;
 }
 
 /* `grid: {key: [values], ...}`: one dimension per key. */
-static int parse_grid(struct sweep_parse *p, yaml_node_t *map)
+static int parse_grid(struct sweep_parse *p, const struct tm_ynode *map)
 {
-	yaml_node_pair_t *pr;
-
-	if (map->type != YAML_MAPPING_NODE)
+	if (tm_ynode_kind(map) != TM_YNODE_MAP)
 		return perr(p, map, "grid", "expected a mapping of key: "
 			    "[values]");
-	for (pr = map->data.mapping.pairs.start;
-	     pr < map->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node(p, pr->key), *v = node(p, pr->value);
-		struct tm_sweep_dim *d;
+	for (uint32_t i = 0; i < tm_ynode_nr(map); i++) {
 		uint32_t n = 0;
 
-		if (parse_values(p, k, v, &n, "grid"))
-			return -1;
-		d = add_dim(p->sw, 1, n);
-		add_param(p->sw, scalar(k));
-		if (fill_values(p, d, 0, k, v))
+		if (parse_values(p, map, i, &n, "grid") ||
+		    fill_values(p, add_dim(p->sw, 1, n), 0, map, i))
 			return -1;
 	}
 	return 0;
 }
 
 /* One zip group: a mapping of keys with equally long lists. */
-static int parse_zip_group(struct sweep_parse *p, yaml_node_t *map)
+static int parse_zip_group(struct sweep_parse *p, const struct tm_ynode *map,
+			   const char *path)
 {
-	yaml_node_pair_t *s = map->data.mapping.pairs.start;
-	yaml_node_pair_t *e = map->data.mapping.pairs.top, *pr;
+	uint32_t nr = tm_ynode_nr(map), n = 0;
 	struct tm_sweep_dim *d;
-	uint32_t n = 0, k = 0;
 
-	if (s == e)
-		return perr(p, map, "zip", "expected at least one key");
-	for (pr = s; pr < e; pr++)
-		if (parse_values(p, node(p, pr->key), node(p, pr->value), &n,
-				 "zip"))
+	if (tm_ynode_kind(map) != TM_YNODE_MAP)
+		return perr(p, map, path, "expected a mapping of key: [values]");
+	if (nr == 0)
+		return perr(p, map, path, "expected at least one key");
+	for (uint32_t i = 0; i < nr; i++)
+		if (parse_values(p, map, i, &n, "zip"))
 			return -1;
-	d = add_dim(p->sw, (uint32_t)(e - s), n);
-	for (pr = s; pr < e; pr++, k++) {
-		add_param(p->sw, scalar(node(p, pr->key)));
-		if (fill_values(p, d, k, node(p, pr->key), node(p, pr->value)))
+	d = add_dim(p->sw, nr, n);
+	for (uint32_t i = 0; i < nr; i++)
+		if (fill_values(p, d, i, map, i))
 			return -1;
-	}
 	return 0;
 }
 
 /* `zip:` one group (a mapping) or several (a list of mappings). */
-static int parse_zip(struct sweep_parse *p, yaml_node_t *n)
+static int parse_zip(struct sweep_parse *p, const struct tm_ynode *n)
 {
-	yaml_node_item_t *it;
+	char path[32];
 
-	if (n->type == YAML_MAPPING_NODE)
-		return parse_zip_group(p, n);
-	if (n->type != YAML_SEQUENCE_NODE)
+	if (tm_ynode_kind(n) == TM_YNODE_MAP)
+		return parse_zip_group(p, n, "zip");
+	if (tm_ynode_kind(n) != TM_YNODE_SEQ)
 		return perr(p, n, "zip", "expected a mapping of key: [values] "
 			    "or a list of such mappings");
-	for (it = n->data.sequence.items.start;
-	     it < n->data.sequence.items.top; it++) {
-		yaml_node_t *g = node(p, *it);
-
-		if (g->type != YAML_MAPPING_NODE)
-			return perr(p, g, "zip[]", "expected a mapping of "
-				    "key: [values]");
-		if (parse_zip_group(p, g))
+	for (uint32_t i = 0; i < tm_ynode_nr(n); i++) {
+		tm_ydoc_join_idx(path, sizeof(path), "zip", i);
+		if (parse_zip_group(p, tm_ynode_at(n, i), path))
 			return -1;
 	}
 	return 0;
 }
 
-static int parse_seed(struct sweep_parse *p, yaml_node_t *n, uint64_t *seed)
+static int parse_seed(struct sweep_parse *p, const struct tm_ynode *n,
+		      uint64_t *seed)
 {
+	const char *s = tm_ynode_str(n);
 	struct tm_error e;
 
-	if (n->type != YAML_SCALAR_NODE || tm_parse_u64(scalar(n), seed, &e) ||
-	    *seed > SWEEP_MAX_SEED)
+	if (!s || tm_parse_u64(s, seed, &e) || *seed > SWEEP_MAX_SEED)
 		return perr(p, n, "seeds", "expected a seed from 0 to 2^53-1");
 	return 0;
 }
 
 /* `seeds: N` (seeds 1..N) or `seeds: [s, ...]`; the fastest dimension. */
-static int parse_seeds(struct sweep_parse *p, yaml_node_t *n)
+static int parse_seeds(struct sweep_parse *p, const struct tm_ynode *n)
 {
+	uint32_t nr = tm_ynode_nr(n);
 	struct tm_sweep_dim *d;
+	struct tm_error e;
 	uint64_t v;
-	uint32_t nr;
 
-	if (n->type == YAML_SCALAR_NODE) {
-		struct tm_error e;
-
-		if (tm_parse_u64(scalar(n), &v, &e) || v < 1 ||
+	if (tm_ynode_kind(n) == TM_YNODE_SCALAR) {
+		if (tm_parse_u64(tm_ynode_str(n), &v, &e) || v < 1 ||
 		    v > SWEEP_MAX_SEED_COUNT)
 			return perr(p, n, "seeds", "expected a count from 1 to "
 				    "%u or a list of seeds", SWEEP_MAX_SEED_COUNT);
@@ -318,14 +285,12 @@ static int parse_seeds(struct sweep_parse *p, yaml_node_t *n)
 		}
 		return 0;
 	}
-	nr = n->type == YAML_SEQUENCE_NODE ? (uint32_t)(n->data.sequence.items.top -
-				   n->data.sequence.items.start) : 0;
-	if (nr == 0)
+	if (tm_ynode_kind(n) != TM_YNODE_SEQ || nr == 0)
 		return perr(p, n, "seeds", "expected a count or a non-empty "
 			    "list of seeds");
 	d = add_dim(p->sw, 0, nr);
 	for (uint32_t i = 0; i < nr; i++) {
-		if (parse_seed(p, node(p, n->data.sequence.items.start[i]), &v))
+		if (parse_seed(p, tm_ynode_at(n, i), &v))
 			return -1;
 		d->values[i] = tm_xmalloc(24);
 		snprintf(d->values[i], 24, "%llu", (unsigned long long)v);
@@ -333,7 +298,7 @@ static int parse_seeds(struct sweep_parse *p, yaml_node_t *n)
 	return 0;
 }
 
-static int parse_name(struct sweep_parse *p, yaml_node_t *n)
+static int parse_name(struct sweep_parse *p, const struct tm_ynode *n)
 {
 	const char *s;
 
@@ -350,16 +315,18 @@ static int parse_name(struct sweep_parse *p, yaml_node_t *n)
 	return 0;
 }
 
-/* One top-level key.  Order matters for columns, so sections are handled
+/* Top-level key i.  Order matters for columns, so sections are handled
  * in file order; seeds must come after grid and zip (it is the last dim). */
-static int parse_top(struct sweep_parse *p, yaml_node_t *k, yaml_node_t *v)
+static int parse_top(struct sweep_parse *p, const struct tm_ynode *root,
+		     uint32_t i)
 {
 	struct tm_sweep *sw = p->sw;
-	const char *key = scalar(k), *s = NULL;
+	const char *key = key_str(root, i), *s = NULL;
+	const struct tm_ynode *v = tm_ynode_at(root, i);
 
 	if (sw->has_seeds && (!strcmp(key, "grid") || !strcmp(key, "zip")))
-		return perr(p, k, key, "expected after grid: and zip:, "
-			    "seeds: must come last");
+		return perr(p, tm_ynode_key(root, i), key, "expected after "
+			    "grid: and zip:, seeds: must come last");
 	if (!strcmp(key, "name"))
 		return parse_name(p, v);
 	if (!strcmp(key, "base") || !strcmp(key, "output")) {
@@ -381,43 +348,37 @@ static int parse_top(struct sweep_parse *p, yaml_node_t *k, yaml_node_t *v)
 		sw->has_seeds = 1;
 		return parse_seeds(p, v);
 	}
-	return perr(p, k, key, "unknown key; expected one of: name, base, "
-		    "output, set, grid, zip, seeds");
+	return perr(p, tm_ynode_key(root, i), key, "unknown key; expected one "
+		    "of: name, base, output, set, grid, zip, seeds");
 }
 
-/* Refuse a top-level key given twice (libyaml keeps both). */
-static int check_dup_top(struct sweep_parse *p, yaml_node_t *root,
-			 yaml_node_pair_t *pr)
+/* Refuse top-level key i given before (the tree keeps both), in the run
+ * loader's words. */
+static int check_dup_top(struct sweep_parse *p, const struct tm_ynode *root,
+			 uint32_t i)
 {
-	const char *key = scalar(node(p, pr->key));
+	const char *key = key_str(root, i);
 
-	for (yaml_node_pair_t *q = root->data.mapping.pairs.start; q < pr; q++)
-		if (!strcmp(scalar(node(p, q->key)), key))
-			return perr(p, node(p, pr->key), key, "duplicate key");
+	for (uint32_t j = 0; j < i; j++)
+		if (!strcmp(key_str(root, j), key))
+			return perr(p, tm_ynode_key(root, i), key, "duplicate key "
+				    "(first at line %u)",
+				    tm_ynode_line(tm_ynode_key(root, j)));
 	return 0;
 }
 
 static int parse_root(struct sweep_parse *p)
 {
-	yaml_node_t *root = yaml_document_get_root_node(&p->doc);
-	yaml_node_pair_t *pr;
+	const struct tm_ynode *root = tm_ydoc_root(p->y);
 
 	if (!root)
-		return tm_error_set(p->err, TM_ERR_CONFIG, "%s:1:1: sweep: "
-				    "expected a mapping with base:, got an "
-				    "empty file", p->path);
-	if (root->type != YAML_MAPPING_NODE)
+		return perr(p, NULL, "sweep", "expected a mapping with base:, "
+			    "got an empty file");
+	if (tm_ynode_kind(root) != TM_YNODE_MAP)
 		return perr(p, root, "sweep", "expected a mapping with base:");
-	for (pr = root->data.mapping.pairs.start;
-	     pr < root->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node(p, pr->key);
-
-		if (k->type != YAML_SCALAR_NODE)
-			return perr(p, k, "sweep", "expected a plain key");
-		if (check_dup_top(p, root, pr) ||
-		    parse_top(p, k, node(p, pr->value)))
+	for (uint32_t i = 0; i < tm_ynode_nr(root); i++)
+		if (check_dup_top(p, root, i) || parse_top(p, root, i))
 			return -1;
-	}
 	if (!p->sw->base)
 		return perr(p, root, "base", "missing; expected the path of "
 			    "the base config");
@@ -470,25 +431,6 @@ static void fill_defaults(struct tm_sweep *sw)
 			 sw->path, sw->base);
 }
 
-static int load_doc(struct sweep_parse *p, const char *text, size_t len)
-{
-	yaml_parser_t parser;
-	int rc = 0;
-
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &p->doc)) {
-		rc = tm_error_set(p->err, TM_ERR_CONFIG, "%s:%lu:%lu: malformed "
-				  "YAML: %s", p->path,
-				  (unsigned long)parser.problem_mark.line + 1,
-				  (unsigned long)parser.problem_mark.column + 1,
-				  parser.problem ? parser.problem : "error");
-		memset(&p->doc, 0, sizeof(p->doc));
-	}
-	yaml_parser_delete(&parser);
-	return rc;
-}
-
 int tm_sweep_parse(const char *path, const char *text, size_t len,
 		   struct tm_sweep **out, struct tm_error *err)
 {
@@ -496,12 +438,12 @@ int tm_sweep_parse(const char *path, const char *text, size_t len,
 	int rc;
 
 	*out = NULL;
-	if (load_doc(&p, text, len))
+	if (tm_ydoc_parse(path, text, len, &p.y, err))
 		return -1;
 	p.sw = tm_xcalloc(1, sizeof(*p.sw));
 	p.sw->path = tm_xstrdup(path);
 	rc = parse_root(&p);
-	yaml_document_delete(&p.doc);
+	tm_ydoc_free(p.y);
 	if (!rc)
 		rc = count_points(&p);
 	if (rc) {
