@@ -71,12 +71,14 @@ static struct tm_sim *start(struct tm_config **cfg)
 	return sim;
 }
 
-static void resize(struct tm_host_rt *h, struct tm_vm_rt *vm, uint64_t target,
+static void resize(struct tm_host_rt *h, uint32_t v, uint64_t target,
 		   uint64_t now_ns)
 {
-	vm->bl.target_pages = target;
-	if (!vm->bl.active && !vm->bl.pending_release)
-		tm_vm_balloon_step(h, vm, now_ns);
+	struct tm_balloon *b = &h->fm.vm[v].bl;
+
+	b->target_pages = target;
+	if (!b->active && !b->pending_release)
+		tm_rebalance_balloon_step(&h->fm, v, now_ns);
 }
 
 static void test_shrink_demotes_excess(void **state)
@@ -88,27 +90,27 @@ static void test_shrink_demotes_excess(void **state)
 	const struct tm_mig_stats *m = tm_migrator_stats(v0->mig);
 
 	(void)state;
-	assert_int_equal(h->host_pages, 16);
-	assert_int_equal(h->pool_pages, 4);
+	assert_int_equal(h->fm.host_pages, 16);
+	assert_int_equal(h->fm.pool_pages, 4);
 	assert_int_equal(v0->nr_fmem_pages, 8);
 	assert_int_equal(v0->nr_smem_pages, 2);
-	resize(h, v0, 5, 100000);
+	resize(h, 0, 5, 100000);
 	assert_int_equal(tm_host_advance(h, 200000000), 0);
 	assert_int_equal(v0->nr_fmem_cap_pages, 5);
 	assert_int_equal(v0->nr_fmem_pages, 5);
 	assert_int_equal(m->nr_demotions, 3);
 	assert_int_equal(m->nr_promotions, 0);
 	assert_int_equal(m->sz_bytes, 3 * 4096);
-	assert_int_equal(h->pool_pages, 7);
-	assert_int_equal(v0->bl.inflated_bytes, 3 * 4096);
-	assert_true(tm_host_check(h));
+	assert_int_equal(h->fm.pool_pages, 7);
+	assert_int_equal(h->fm.vm[0].bl.inflated_bytes, 3 * 4096);
+	assert_true(tm_rebalance_check(&h->fm));
 	assert_true(tm_vm_check(v0));
 	/* Growing takes pages from the pool, no more than it holds. */
-	resize(h, &h->vms[1], 16, 200000000);
+	resize(h, 1, 16, 200000000);
 	assert_int_equal(tm_host_advance(h, 400000000), 0);
 	assert_int_equal(h->vms[1].nr_fmem_cap_pages, 11);
-	assert_int_equal(h->pool_pages, 0);
-	assert_true(tm_host_check(h));
+	assert_int_equal(h->fm.pool_pages, 0);
+	assert_true(tm_rebalance_check(&h->fm));
 	tm_sim_free(sim);
 	tm_config_free(cfg);
 }
@@ -129,10 +131,10 @@ static void test_random_resizes(void **state)
 		uint64_t lo = vm->cfg->sz_fmem_floor >> 12;
 		uint64_t hi = vm->cfg->sz_fmem_ceiling >> 12;
 
-		resize(h, vm, lo + gsl_rng_uniform_int(r, hi - lo + 1), now);
+		resize(h, v, lo + gsl_rng_uniform_int(r, hi - lo + 1), now);
 		now += 1 + gsl_rng_uniform_int(r, 3000000);
 		assert_true(tm_host_advance(h, now) >= 0);
-		assert_true(tm_host_check(h));
+		assert_true(tm_rebalance_check(&h->fm));
 		for (uint32_t k = 0; k < 2; k++) {
 			assert_true(tm_vm_check(&h->vms[k]));
 			assert_true(h->vms[k].nr_fmem_cap_pages >= (k ? 0 : 2));

@@ -1,17 +1,13 @@
 /*
- * balloon.c - the double balloon of each VM and the host's rebalancer loop
+ * rebalance.c - the FMEM of one host: balloon steps and the rebalancer loop
  * (DESIGN.md §6.4; reference/sdh-and-demeter.md §5).
  *
- * Every VM has an FMEM and an SMEM balloon over guest nodes sized to its
- * memory; FMEM capacity = FMEM node size − FMEM balloon.  Only the FMEM
- * balloon's size matters to placement, so the model keeps the capacity and
- * moves it in messages of 256 × 4 KiB pages at `balloon_rate` plus
- * `balloon_msg_latency` per message (BALLOON_STEP events).
- *
- * Shrinking FMEM below the VM's resident FMEM first demotes its coldest
- * pages through the migration engine (charged as migration); the pages go to
- * the host's free pool when those demotions land.  Growing moves pages from
- * the pool; the migration engine then promotes into the room.
+ * BALLOON_STEP events move each VM's FMEM capacity toward its target by the
+ * rules of models/balloon.c, one message per step; this file applies a
+ * step's move to the VM's capacity and the host's free pool and schedules
+ * what follows.  A shrink below the VM's resident FMEM first demotes its
+ * coldest pages through the migration engine (charged as migration); the
+ * pages go to the pool when those demotions land (MIGRATION_DONE, arg 1).
  * Conservation: Σ (capacity + pages being released) + pool = host FMEM.
  *
  * Every REBALANCE interval the host gathers per-VM stats over a sliding
@@ -22,140 +18,148 @@
  * - The window of per-page counts is exponentially decayed: each interval
  *   multiplies it by 1 − interval/window, then adds the interval's counts.
  *   Hit ratios use an exact ring of the last window/interval intervals.
- * - A balloon message is at least one simulated page (2 MiB pages: one page
- *   per message, its time scaled by its bytes).
- * - The SMEM balloon is not modelled: SMEM is assumed large enough.
  */
+#include "rebalance.h"
+
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/alloc.h"
-#include "sim.h"
 
-#define TM_BALLOON_MSG_4K_PAGES 256  /* PFNs per virtio message (reference §5) */
-
-void tm_vm_balloon_destroy(struct tm_vm_rt *vm)
+int tm_rebalance_init(struct tm_rebalance *r, const struct tm_config *cfg,
+		      const struct tm_host_config *hc, struct tm_vm_rt *vms,
+		      struct tm_eventq *q, struct tm_error *err)
 {
-	struct tm_vm_balloon *b = &vm->bl;
-
-	free(b->win_est);
-	free(b->win_true);
-	free(b->snap_smp);
-	free(b->snap_true);
-	free(b->curve_est);
-	free(b->curve_true);
-	free(b->sort_a);
-	free(b->sort_b);
-}
-
-static uint64_t msg_pages(const struct tm_vm_rt *vm)
-{
-	uint64_t p = ((uint64_t)TM_BALLOON_MSG_4K_PAGES << 12) >> vm->page_shift;
-
-	return p ? p : 1;
-}
-
-/* Time of one message of `pages` simulated pages. */
-static uint64_t msg_ns(const struct tm_host_rt *h, const struct tm_vm_rt *vm,
-		       uint64_t pages)
-{
-	const struct tm_rebalancer_config *rc = &h->cfg->rebalancer;
-	double bytes = (double)(pages << vm->page_shift);
-
-	return (uint64_t)(bytes * 1e9 / rc->balloon_bytes_per_s) +
-	       rc->balloon_msg_ns + 1;
-}
-
-static void schedule_step(struct tm_host_rt *h, struct tm_vm_rt *vm,
-			  uint64_t at_ns)
-{
-	vm->bl.active = true;
-	tm_eventq_push(h->q, at_ns, TM_EV_BALLOON_STEP, vm->index, 0);
-}
-
-/* Inflate the FMEM balloon by one message (capacity shrinks). */
-static void shrink_step(struct tm_host_rt *h, struct tm_vm_rt *vm,
-			uint64_t now_ns)
-{
-	uint64_t d = msg_pages(vm), cap = vm->nr_fmem_cap_pages;
-	uint64_t t = vm->bl.target_pages;
-
-	if (d > cap - t)
-		d = cap - t;
-	if (vm->nr_fmem_pages + vm->nr_inflight_promotions <= cap - d) {
-		vm->nr_fmem_cap_pages -= d;
-		h->pool_pages += d;
-		vm->bl.inflated_bytes += d << vm->page_shift;
-		vm->bl.busy_ns += msg_ns(h, vm, d);
-		schedule_step(h, vm, now_ns + msg_ns(h, vm, d));
-		return;
+	memset(r, 0, sizeof(*r));
+	r->cfg = &hc->rebalancer;
+	r->balloon = (struct tm_balloon_cfg){
+		.page_shift = cfg->page_shift,
+		.bytes_per_s = hc->rebalancer.balloon_bytes_per_s,
+		.msg_latency_ns = hc->rebalancer.balloon_msg_ns,
+	};
+	r->epoch_ns = cfg->epoch_ns;
+	r->vms = vms;
+	r->nr_vms = hc->nr_vms;
+	r->q = q;
+	r->vm = tm_xcalloc(hc->nr_vms, sizeof(*r->vm));
+	r->host_pages = hc->sz_fmem >> cfg->page_shift;
+	r->pool_pages = r->host_pages;
+	for (uint32_t v = 0; v < hc->nr_vms; v++) {
+		tm_balloon_init(&r->vm[v].bl, vms[v].nr_fmem_cap_pages);
+		r->pool_pages -= vms[v].nr_fmem_cap_pages;
 	}
-	if (vm->busy) {  /* wait for the batch in flight, then retry */
-		schedule_step(h, vm, vm->busy_until_ns);
-		return;
+	r->ops = hc->rebalancer.ops;   /* the loader found the policy */
+	if (!r->ops)
+		return tm_error_set(err, TM_ERR_CONFIG,
+				    "host %s: no rebalancer policy '%s'",
+				    hc->name, hc->rebalancer.policy);
+	r->rb_vms = tm_xcalloc(hc->nr_vms, sizeof(*r->rb_vms));
+	r->rb_target = tm_xcalloc(hc->nr_vms, sizeof(*r->rb_target));
+	return 0;
+}
+
+void tm_rebalance_destroy(struct tm_rebalance *r)
+{
+	for (uint32_t v = 0; r->vm && v < r->nr_vms; v++) {
+		struct tm_rebalance_vm *b = &r->vm[v];
+
+		free(b->win_est);
+		free(b->win_true);
+		free(b->snap_smp);
+		free(b->snap_true);
+		free(b->curve_est);
+		free(b->curve_true);
+		free(b->sort_a);
+		free(b->sort_b);
 	}
-	vm->nr_fmem_cap_pages -= d;
-	vm->bl.pending_release = d;
-	vm->bl.inflated_bytes += d << vm->page_shift;
-	vm->bl.busy_ns += msg_ns(h, vm, d);
-	if (!tm_vm_plan_migration(vm, now_ns, h->run_cfg->epoch_ns))
+	free(r->vm);
+	free(r->rb_vms);
+	free(r->rb_target);
+	memset(r, 0, sizeof(*r));
+}
+
+static void schedule_step(struct tm_rebalance *r, uint32_t v, uint64_t at_ns)
+{
+	tm_eventq_push(r->q, at_ns, TM_EV_BALLOON_STEP, v, 0);
+}
+
+/* A shrink below the resident pages: the capacity is already lowered, so
+ * the migrator demotes the excess coldest pages. */
+static void demote_for(struct tm_rebalance *r, struct tm_vm_rt *vm,
+		       uint32_t v, uint64_t now_ns)
+{
+	if (!tm_vm_plan_migration(vm, now_ns, r->epoch_ns))
 		vm->busy_until_ns = now_ns;  /* nothing to move after all */
-	tm_eventq_push(h->q, vm->busy ? vm->busy_until_ns : now_ns,
-		       TM_EV_MIGRATION_DONE, vm->index, 1);
-	vm->bl.active = true;  /* resumed when the demotions land */
+	tm_eventq_push(r->q, vm->busy ? vm->busy_until_ns : now_ns,
+		       TM_EV_MIGRATION_DONE, v, 1);
 }
 
-/* Deflate the FMEM balloon by one message (capacity grows from the pool). */
-static void grow_step(struct tm_host_rt *h, struct tm_vm_rt *vm,
-		      uint64_t now_ns)
+void tm_rebalance_balloon_step(struct tm_rebalance *r, uint32_t v,
+			       uint64_t now_ns)
 {
-	uint64_t d = msg_pages(vm);
+	struct tm_vm_rt *vm = &r->vms[v];
+	struct tm_balloon_view view = {
+		.cap_pages = vm->nr_fmem_cap_pages,
+		.resident_pages = vm->nr_fmem_pages +
+				  vm->nr_inflight_promotions,
+		.pool_pages = r->pool_pages,
+		.migrating = vm->busy,
+	};
+	struct tm_balloon_move m = tm_balloon_step(&r->vm[v].bl, &r->balloon,
+						   &view);
 
-	if (d > vm->bl.target_pages - vm->nr_fmem_cap_pages)
-		d = vm->bl.target_pages - vm->nr_fmem_cap_pages;
-	if (d > h->pool_pages)
-		d = h->pool_pages;
-	if (!d) {  /* nothing free now: the next rebalance decides again */
-		vm->bl.active = false;
-		return;
+	switch (m.op) {
+	case TM_BALLOON_INFLATE:
+		vm->nr_fmem_cap_pages -= m.nr_pages;
+		r->pool_pages += m.nr_pages;
+		schedule_step(r, v, now_ns + m.msg_ns);
+		break;
+	case TM_BALLOON_DEFLATE:
+		vm->nr_fmem_cap_pages += m.nr_pages;
+		r->pool_pages -= m.nr_pages;
+		schedule_step(r, v, now_ns + m.msg_ns);
+		break;
+	case TM_BALLOON_WAIT:
+		schedule_step(r, v, vm->busy_until_ns);
+		break;
+	case TM_BALLOON_DEMOTE:
+		vm->nr_fmem_cap_pages -= m.nr_pages;
+		demote_for(r, vm, v, now_ns);
+		break;
+	case TM_BALLOON_NONE:
+		break;
 	}
-	vm->nr_fmem_cap_pages += d;
-	h->pool_pages -= d;
-	vm->bl.deflated_bytes += d << vm->page_shift;
-	vm->bl.busy_ns += msg_ns(h, vm, d);
-	schedule_step(h, vm, now_ns + msg_ns(h, vm, d));
+	assert(tm_rebalance_check(r));
 }
 
-void tm_vm_balloon_step(struct tm_host_rt *h, struct tm_vm_rt *vm,
-			uint64_t now_ns)
+void tm_rebalance_released(struct tm_rebalance *r, uint32_t v,
+			   uint64_t now_ns)
 {
-	vm->bl.active = false;
-	if (vm->bl.pending_release)
-		return;  /* resumed by the MIGRATION_DONE that releases it */
-	if (vm->bl.target_pages < vm->nr_fmem_cap_pages)
-		shrink_step(h, vm, now_ns);
-	else if (vm->bl.target_pages > vm->nr_fmem_cap_pages)
-		grow_step(h, vm, now_ns);
-	assert(tm_host_check(h));
+	uint64_t d = tm_balloon_release(&r->vm[v].bl);
+
+	if (!d)
+		return;
+	r->pool_pages += d;
+	tm_rebalance_balloon_step(r, v, now_ns);
 }
 
-int tm_host_check(const struct tm_host_rt *h)
+int tm_rebalance_check(const struct tm_rebalance *r)
 {
-	uint64_t sum = h->pool_pages;
+	uint64_t sum = r->pool_pages;
 
-	for (uint32_t v = 0; v < h->nr_vms; v++) {
-		const struct tm_vm_rt *vm = &h->vms[v];
+	for (uint32_t v = 0; v < r->nr_vms; v++) {
+		const struct tm_vm_rt *vm = &r->vms[v];
 
-		sum += vm->nr_fmem_cap_pages + vm->bl.pending_release;
+		sum += vm->nr_fmem_cap_pages + r->vm[v].bl.pending_release;
 		if (vm->nr_fmem_cap_pages > (vm->cfg->sz_fmem_ceiling >>
 					     vm->page_shift) ||
 		    vm->nr_fmem_cap_pages < (vm->cfg->sz_fmem_floor >>
 					     vm->page_shift))
 			return 0;
 	}
-	return sum == h->host_pages;
+	return sum == r->host_pages;
 }
 
 /* ---- the rebalancer's view of a VM: sliding window and curves ---- */
@@ -163,9 +167,9 @@ int tm_host_check(const struct tm_host_rt *h)
 /* need_est: the estimated curve is kept too (the policy's TM_RB_EST_CURVE;
  * fixed for a host's run).  Other policies never touch those three arrays,
  * so they are not allocated: 24 bytes per page less. */
-static void ensure_window(struct tm_vm_rt *vm, bool need_est)
+static void ensure_window(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
+			  bool need_est)
 {
-	struct tm_vm_balloon *b = &vm->bl;
 	uint32_t cap = vm->arr_cap, old = b->win_cap;
 
 	if (cap <= old)
@@ -210,11 +214,10 @@ static void radix_desc(uint32_t *a, uint32_t *tmp, size_t n)
 
 /* Decay the window, add the interval, and rebuild one curve.  cum: the
  * page's count at cum[2 i] (TM_ACC or, from vm->cum + 1, TM_SMP). */
-static size_t window_curve(struct tm_vm_rt *vm, double *win, uint64_t *snap,
-			   const uint64_t *cum, double decay, uint64_t *curve,
-			   uint64_t *total)
+static size_t window_curve(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
+			   double *win, uint64_t *snap, const uint64_t *cum,
+			   double decay, uint64_t *curve, uint64_t *total)
 {
-	struct tm_vm_balloon *b = &vm->bl;
 	size_t n = 0;
 	uint64_t sum = 0;
 
@@ -237,11 +240,10 @@ static size_t window_curve(struct tm_vm_rt *vm, double *win, uint64_t *snap,
 }
 
 /* Close the interval: ring of counters, curves, SLO and need metrics. */
-static void vm_tick(struct tm_host_rt *h, struct tm_vm_rt *vm,
-		    uint64_t now_ns, bool need_est)
+static void vm_tick(const struct tm_rebalance *r, const struct tm_vm_rt *vm,
+		    struct tm_rebalance_vm *b, uint64_t now_ns, bool need_est)
 {
-	const struct tm_rebalancer_config *rc = &h->cfg->rebalancer;
-	struct tm_vm_balloon *b = &vm->bl;
+	const struct tm_rebalancer_config *rc = r->cfg;
 	struct tm_rb_interval *iv = &b->ring[b->ring_pos];
 	double decay = 1.0 - (double)rc->interval_ns / (double)rc->window_ns;
 	struct tm_curve tc;
@@ -255,13 +257,13 @@ static void vm_tick(struct tm_host_rt *h, struct tm_vm_rt *vm,
 	b->ring_pos = (b->ring_pos + 1) % TM_RB_RING;
 	if (b->ring_nr < TM_RB_RING)
 		b->ring_nr++;
-	ensure_window(vm, need_est);
+	ensure_window(vm, b, need_est);
 	if (decay < 0)
 		decay = 0;
-	b->nr_true = window_curve(vm, b->win_true, b->snap_true, vm->cum,
+	b->nr_true = window_curve(vm, b, b->win_true, b->snap_true, vm->cum,
 				  decay, b->curve_true, &b->tot_true);
 	if (need_est)
-		b->nr_est = window_curve(vm, b->win_est, b->snap_smp,
+		b->nr_est = window_curve(vm, b, b->win_est, b->snap_smp,
 					 vm->cum + 1, decay, b->curve_est,
 					 &b->tot_est);
 	tc = (struct tm_curve){ b->curve_true, b->nr_true, b->tot_true };
@@ -293,9 +295,8 @@ static void vm_tick(struct tm_host_rt *h, struct tm_vm_rt *vm,
 }
 
 /* The sampled FMEM hit ratio over the window's intervals. */
-static double window_hit(const struct tm_vm_rt *vm, uint32_t nr_iv)
+static double window_hit(const struct tm_rebalance_vm *b, uint32_t nr_iv)
 {
-	const struct tm_vm_balloon *b = &vm->bl;
 	uint64_t s = 0, f = 0;
 
 	if (nr_iv > b->ring_nr)
@@ -310,19 +311,18 @@ static double window_hit(const struct tm_vm_rt *vm, uint32_t nr_iv)
 	return s ? (double)f / (double)s : NAN;
 }
 
-static void fill_rb_vm(const struct tm_host_rt *h, struct tm_vm_rt *vm,
-		       struct tm_rb_vm *r)
+static void fill_rb_vm(const struct tm_rebalancer_config *rc,
+		       const struct tm_vm_rt *vm,
+		       const struct tm_rebalance_vm *b, struct tm_rb_vm *r)
 {
-	const struct tm_rebalancer_config *rc = &h->cfg->rebalancer;
 	uint32_t nr_iv = (uint32_t)(rc->window_ns / rc->interval_ns);
-	const struct tm_vm_balloon *b = &vm->bl;
 
 	r->cap_pages = vm->nr_fmem_cap_pages;
 	r->floor_pages = vm->cfg->sz_fmem_floor >> vm->page_shift;
 	r->ceil_pages = vm->cfg->sz_fmem_ceiling >> vm->page_shift;
 	r->target_hit = vm->cfg->target_hit;
 	r->priority = vm->cfg->priority;
-	r->measured_hit = window_hit(vm, nr_iv ? nr_iv : 1);
+	r->measured_hit = window_hit(b, nr_iv ? nr_iv : 1);
 	r->rate = (double)b->tot_true * 1e9 / (double)rc->window_ns;
 	r->est = (struct tm_curve){ b->curve_est, b->nr_est, b->tot_est };
 	r->truth = (struct tm_curve){ b->curve_true, b->nr_true, b->tot_true };
@@ -332,35 +332,32 @@ static void fill_rb_vm(const struct tm_host_rt *h, struct tm_vm_rt *vm,
 /* The policy's flags say what to gather: the estimated curve only for a
  * policy that reads it, and nothing more (nor a decide() call) for one that
  * does not resize (static). */
-void tm_host_rebalance(struct tm_host_rt *h, uint64_t now_ns)
+void tm_rebalance_tick(struct tm_rebalance *r, uint64_t now_ns)
 {
-	unsigned flags = h->rb->kind.flags;
+	unsigned flags = r->ops->kind.flags;
 	bool need_est = (flags & TM_RB_EST_CURVE) != 0;
 	struct tm_rb_params p = {
-		.cfg = &h->cfg->rebalancer, .own = h->cfg->rebalancer.own.bytes,
-		.host_pages = h->host_pages, .page_shift = h->run_cfg->page_shift,
+		.cfg = r->cfg, .own = r->cfg->own.bytes,
+		.host_pages = r->host_pages, .page_shift = r->balloon.page_shift,
 	};
 	uint64_t need = 0;
 
-	for (uint32_t v = 0; v < h->nr_vms; v++) {
-		vm_tick(h, &h->vms[v], now_ns, need_est);
-		need += h->vms[v].bl.need_now_pages;
+	for (uint32_t v = 0; v < r->nr_vms; v++) {
+		vm_tick(r, &r->vms[v], &r->vm[v], now_ns, need_est);
+		need += r->vm[v].need_now_pages;
 	}
-	if (need > h->need_sum_max)
-		h->need_sum_max = need;
-	h->nr_rebalances++;
+	if (need > r->need_sum_max)
+		r->need_sum_max = need;
+	r->nr_rebalances++;
 	if (!(flags & TM_RB_RESIZES))
 		return;
-	for (uint32_t v = 0; v < h->nr_vms; v++)
-		fill_rb_vm(h, &h->vms[v], &h->rb_vms[v]);
-	h->rb->decide(&p, h->rb_vms, h->nr_vms, h->rb_target);
-	for (uint32_t v = 0; v < h->nr_vms; v++) {
-		struct tm_vm_rt *vm = &h->vms[v];
-
-		vm->bl.feedback = h->rb_vms[v].feedback;
-		vm->bl.target_pages = h->rb_target[v];
-		if (!vm->bl.active && !vm->bl.pending_release &&
-		    vm->bl.target_pages != vm->nr_fmem_cap_pages)
-			schedule_step(h, vm, now_ns);
+	for (uint32_t v = 0; v < r->nr_vms; v++)
+		fill_rb_vm(r->cfg, &r->vms[v], &r->vm[v], &r->rb_vms[v]);
+	r->ops->decide(&p, r->rb_vms, r->nr_vms, r->rb_target);
+	for (uint32_t v = 0; v < r->nr_vms; v++) {
+		r->vm[v].feedback = r->rb_vms[v].feedback;
+		if (tm_balloon_retarget(&r->vm[v].bl, r->rb_target[v],
+					r->vms[v].nr_fmem_cap_pages))
+			schedule_step(r, v, now_ns);
 	}
 }
