@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Layer and cycle check of the include graph (DESIGN.md §12).
 
-Prints, per folder, the folders its files include, then fails (exit 1) on
+Prints, per folder, the folders its files include, and for sim/engine which
+module includes which (a module is foo.c with foo.h), then fails (exit 1) on
   - an include that points up a layer (lib < traces < models < sim < sim/cli),
-  - a cycle between folders, or between files.
+  - a cycle between folders, or between files,
+  - a cycle between the modules of sim/engine (foo.c or foo.h including
+    bar.h, and bar.c or bar.h including foo.h: each needs the other).
 Includes are written from the top of the tree ("lib/alloc.h") or bare within
 one folder ("topk.h"); an include that resolves to neither is an error too.
 Usage: depcheck.py [ROOT]   (default: the tree this script lives in)
@@ -67,6 +70,26 @@ def find_cycle(graph):
     return None
 
 
+ENGINE = "sim/engine"
+
+
+def modules(files, folder):
+    """Module graph of one folder: foo -> bar when foo.c or foo.h includes
+    bar.h (both in folder; a header of no .c is a module of its own)."""
+    graph = {}
+    for f, targets in files.items():
+        if os.path.dirname(f) != folder:
+            continue
+        src = os.path.splitext(os.path.basename(f))[0]
+        graph.setdefault(src, set())
+        for t in targets:
+            if os.path.dirname(t) == folder and t.endswith(".h"):
+                dst = os.path.splitext(os.path.basename(t))[0]
+                if dst != src:
+                    graph[src].add(dst)
+    return graph
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else \
         os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -99,6 +122,13 @@ def main():
     for src in sorted(folders):
         print("  %-18s -> %s" % (src, ", ".join(
             "%s: %d" % (d, n) for d, n in sorted(folders[src].items()))))
+    engine = modules(files, ENGINE)
+    print("%s modules (module -> modules whose header it includes):" % ENGINE)
+    for src in sorted(engine):
+        print("  %-18s -> %s" % (src, ", ".join(sorted(engine[src])) or "-"))
+    cycle = find_cycle(engine)
+    if cycle:
+        errors.append("%s module cycle: %s" % (ENGINE, " -> ".join(cycle)))
     cycle = find_cycle({k: set(v) for k, v in folders.items()})
     if cycle:
         errors.append("folder cycle: " + " -> ".join(cycle))

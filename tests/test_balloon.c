@@ -1,8 +1,12 @@
 /*
- * test_balloon.c - the double balloon: a shrink below the resident pages
- * demotes exactly the excess; random resize sequences conserve host FMEM
- * (Σ VM FMEM + free pool = host FMEM) and keep every VM within its floor and
- * ceiling (DESIGN.md §6.4).
+ * test_balloon.c - the double balloon (DESIGN.md §6.4).
+ *
+ * models/balloon alone, table-driven: message sizes, message times at a
+ * given rate, the move of one step, a shrink that waits for demotions.
+ *
+ * The engine's balloons: a shrink below the resident pages demotes exactly
+ * the excess; random resize sequences conserve host FMEM (Σ VM FMEM + free
+ * pool = host FMEM) and keep every VM within its floor and ceiling.
  *
  *   host FMEM 16 pages:  v0 [8 pages, floor 2, ceiling 16]
  *                        v1 [4 pages, floor 0, ceiling 16]   pool 4
@@ -20,6 +24,7 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "models/balloon.h"
 #include "sim/config/config.h"
 #include "sim/engine/sim.h"
 #include "traces/tmt.h"
@@ -59,6 +64,163 @@ static void write_files(void)
 	fclose(f);
 }
 
+/* ---- models/balloon alone ---- */
+
+#define GiB (1024.0 * 1024 * 1024)
+
+static void test_msg_pages(void **state)
+{
+	static const struct { uint32_t shift; uint64_t pages; } t[] = {
+		{ 12, 256 },   /* 4 KiB pages: the virtio message, 1 MiB */
+		{ 16, 16 },    /* 64 KiB pages: the same 1 MiB */
+		{ 20, 1 },     /* 1 MiB pages: one */
+		{ 21, 1 },     /* 2 MiB pages: at least one page */
+		{ 30, 1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_int_equal(tm_balloon_msg_pages(t[i].shift), t[i].pages);
+}
+
+/* msg_ns = bytes * 1e9 / rate + latency + 1, truncated. */
+static void test_msg_ns(void **state)
+{
+	static const struct {
+		uint32_t shift;
+		double rate;
+		uint64_t lat_ns, pages, ns;
+	} t[] = {
+		{ 12, 1 * GiB, 50000, 256, 976562 + 50000 + 1 },  /* 1 MiB */
+		{ 12, 1 * GiB, 50000, 3, 11444 + 50000 + 1 },     /* 12 KiB */
+		{ 21, 1 * GiB, 50000, 1, 1953125 + 50000 + 1 },   /* 2 MiB */
+		{ 12, 2 * GiB, 0, 256, 488281 + 1 },
+		{ 12, 1 * GiB, 1000000, 0, 1000000 + 1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct tm_balloon_cfg c = { t[i].shift, t[i].rate, t[i].lat_ns };
+
+		assert_int_equal(tm_balloon_msg_ns(&c, t[i].pages), t[i].ns);
+	}
+}
+
+/* One step from a fresh balloon.  Capacities in pages:
+ *
+ *   shrink 1000 -> 600, 100 resident:  |####......[256 out]....|  INFLATE
+ *   shrink 1000 -> 600, 900 resident:  |##########[256 out]##..|  DEMOTE
+ *                                       the 156 pages over go first
+ */
+static void test_step_table(void **state)
+{
+	static const struct {
+		const char *what;
+		uint32_t shift;
+		uint64_t cap, resident, pool;
+		bool migrating;
+		uint64_t target;
+		enum tm_balloon_op op;
+		uint64_t nr_pages, ns, pending;
+		bool active;
+	} t[] = {
+		{ "shrink, room", 12, 1000, 100, 0, false, 600,
+		  TM_BALLOON_INFLATE, 256, 1026563, 0, true },
+		{ "shrink, last part", 12, 744, 100, 0, false, 600,
+		  TM_BALLOON_INFLATE, 144, 549316 + 50001, 0, true },
+		{ "shrink, resident just fits", 12, 1000, 744, 0, false, 600,
+		  TM_BALLOON_INFLATE, 256, 1026563, 0, true },
+		{ "shrink, one page over", 12, 1000, 745, 0, false, 600,
+		  TM_BALLOON_DEMOTE, 256, 1026563, 256, true },
+		{ "shrink, over, batch in flight", 12, 1000, 900, 0, true, 600,
+		  TM_BALLOON_WAIT, 0, 0, 0, true },
+		{ "grow", 12, 600, 0, 1000, false, 1000,
+		  TM_BALLOON_DEFLATE, 256, 1026563, 0, true },
+		{ "grow, pool short", 12, 600, 0, 10, false, 1000,
+		  TM_BALLOON_DEFLATE, 10, 38146 + 50001, 0, true },
+		{ "grow, pool empty", 12, 600, 0, 0, false, 1000,
+		  TM_BALLOON_NONE, 0, 0, 0, false },
+		{ "at target", 12, 600, 600, 0, false, 600,
+		  TM_BALLOON_NONE, 0, 0, 0, false },
+		{ "shrink, 2 MiB pages", 21, 10, 0, 0, false, 5,
+		  TM_BALLOON_INFLATE, 1, 2003126, 0, true },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct tm_balloon_cfg c = { t[i].shift, 1 * GiB, 50000 };
+		struct tm_balloon_view v = { t[i].cap, t[i].resident,
+					     t[i].pool, t[i].migrating };
+		struct tm_balloon b;
+		struct tm_balloon_move m;
+		uint64_t moved = t[i].nr_pages << t[i].shift;
+
+		tm_balloon_init(&b, t[i].cap);
+		b.target_pages = t[i].target;
+		m = tm_balloon_step(&b, &c, &v);
+		print_message("%s\n", t[i].what);
+		assert_int_equal(m.op, t[i].op);
+		assert_int_equal(m.nr_pages, t[i].nr_pages);
+		assert_int_equal(m.msg_ns, t[i].ns);
+		assert_int_equal(b.pending_release, t[i].pending);
+		assert_int_equal(b.active, t[i].active);
+		assert_int_equal(b.busy_ns, t[i].ns);
+		assert_int_equal(b.inflated_bytes,
+				 t[i].op == TM_BALLOON_DEFLATE ? 0 : moved);
+		assert_int_equal(b.deflated_bytes,
+				 t[i].op == TM_BALLOON_DEFLATE ? moved : 0);
+	}
+}
+
+/* Shrinking 1000 -> 600 with 900 pages resident: each message lowers the
+ * capacity, then waits; nothing moves until its demotions land. */
+static void test_shrink_waits_for_demotions(void **state)
+{
+	struct tm_balloon_cfg c = { 12, 1 * GiB, 50000 };
+	struct tm_balloon_view v = { 1000, 900, 0, false };
+	struct tm_balloon b;
+	struct tm_balloon_move m;
+	uint64_t inf, def;
+
+	(void)state;
+	tm_balloon_init(&b, 1000);
+	assert_false(tm_balloon_retarget(&b, 1000, 1000));  /* no change */
+	assert_true(tm_balloon_retarget(&b, 600, 1000));
+	assert_true(b.active);
+	assert_false(tm_balloon_retarget(&b, 500, 1000));   /* already active */
+	b.target_pages = 600;
+	m = tm_balloon_step(&b, &c, &v);
+	assert_int_equal(m.op, TM_BALLOON_DEMOTE);
+	assert_int_equal(b.pending_release, 256);
+	v.cap_pages = 744;     /* the caller applied the move */
+	/* a step before the demotions land moves nothing and goes idle */
+	m = tm_balloon_step(&b, &c, &v);
+	assert_int_equal(m.op, TM_BALLOON_NONE);
+	assert_false(b.active);
+	assert_false(tm_balloon_retarget(&b, 600, 744));    /* still pending */
+	assert_int_equal(tm_balloon_release(&b), 256);
+	assert_int_equal(tm_balloon_release(&b), 0);
+	/* the demotions landed: 744 resident, so the last 144 demote too */
+	v.resident_pages = 744;
+	m = tm_balloon_step(&b, &c, &v);
+	assert_int_equal(m.op, TM_BALLOON_DEMOTE);
+	assert_int_equal(m.nr_pages, 144);
+	assert_int_equal(tm_balloon_release(&b), 144);
+	v.cap_pages = v.resident_pages = 600;
+	m = tm_balloon_step(&b, &c, &v);
+	assert_int_equal(m.op, TM_BALLOON_NONE);   /* at target */
+	assert_false(b.active);
+	assert_int_equal(b.inflated_bytes, 400 * 4096);
+	assert_int_equal(b.busy_ns, 1026563 + 549316 + 50001);
+	tm_balloon_snap(&b, &inf, &def);
+	assert_int_equal(inf, 400 * 4096);
+	assert_int_equal(def, 0);
+	tm_balloon_snap(&b, &inf, &def);
+	assert_int_equal(inf, 0);
+}
+
+/* ---- the engine's balloons ---- */
+
 static struct tm_sim *start(struct tm_config **cfg)
 {
 	struct tm_error err = { 0 };
@@ -71,12 +233,14 @@ static struct tm_sim *start(struct tm_config **cfg)
 	return sim;
 }
 
-static void resize(struct tm_host_rt *h, struct tm_vm_rt *vm, uint64_t target,
+static void resize(struct tm_host_rt *h, uint32_t v, uint64_t target,
 		   uint64_t now_ns)
 {
-	vm->bl.target_pages = target;
-	if (!vm->bl.active && !vm->bl.pending_release)
-		tm_vm_balloon_step(h, vm, now_ns);
+	struct tm_balloon *b = &h->fm.vm[v].bl;
+
+	b->target_pages = target;
+	if (!b->active && !b->pending_release)
+		tm_rebalance_balloon_step(&h->fm, v, now_ns);
 }
 
 static void test_shrink_demotes_excess(void **state)
@@ -88,27 +252,27 @@ static void test_shrink_demotes_excess(void **state)
 	const struct tm_mig_stats *m = tm_migrator_stats(v0->mig);
 
 	(void)state;
-	assert_int_equal(h->host_pages, 16);
-	assert_int_equal(h->pool_pages, 4);
+	assert_int_equal(h->fm.host_pages, 16);
+	assert_int_equal(h->fm.pool_pages, 4);
 	assert_int_equal(v0->nr_fmem_pages, 8);
 	assert_int_equal(v0->nr_smem_pages, 2);
-	resize(h, v0, 5, 100000);
+	resize(h, 0, 5, 100000);
 	assert_int_equal(tm_host_advance(h, 200000000), 0);
 	assert_int_equal(v0->nr_fmem_cap_pages, 5);
 	assert_int_equal(v0->nr_fmem_pages, 5);
 	assert_int_equal(m->nr_demotions, 3);
 	assert_int_equal(m->nr_promotions, 0);
 	assert_int_equal(m->sz_bytes, 3 * 4096);
-	assert_int_equal(h->pool_pages, 7);
-	assert_int_equal(v0->bl.inflated_bytes, 3 * 4096);
-	assert_true(tm_host_check(h));
+	assert_int_equal(h->fm.pool_pages, 7);
+	assert_int_equal(h->fm.vm[0].bl.inflated_bytes, 3 * 4096);
+	assert_true(tm_rebalance_check(&h->fm));
 	assert_true(tm_vm_check(v0));
 	/* Growing takes pages from the pool, no more than it holds. */
-	resize(h, &h->vms[1], 16, 200000000);
+	resize(h, 1, 16, 200000000);
 	assert_int_equal(tm_host_advance(h, 400000000), 0);
 	assert_int_equal(h->vms[1].nr_fmem_cap_pages, 11);
-	assert_int_equal(h->pool_pages, 0);
-	assert_true(tm_host_check(h));
+	assert_int_equal(h->fm.pool_pages, 0);
+	assert_true(tm_rebalance_check(&h->fm));
 	tm_sim_free(sim);
 	tm_config_free(cfg);
 }
@@ -129,10 +293,10 @@ static void test_random_resizes(void **state)
 		uint64_t lo = vm->cfg->sz_fmem_floor >> 12;
 		uint64_t hi = vm->cfg->sz_fmem_ceiling >> 12;
 
-		resize(h, vm, lo + gsl_rng_uniform_int(r, hi - lo + 1), now);
+		resize(h, v, lo + gsl_rng_uniform_int(r, hi - lo + 1), now);
 		now += 1 + gsl_rng_uniform_int(r, 3000000);
 		assert_true(tm_host_advance(h, now) >= 0);
-		assert_true(tm_host_check(h));
+		assert_true(tm_rebalance_check(&h->fm));
 		for (uint32_t k = 0; k < 2; k++) {
 			assert_true(tm_vm_check(&h->vms[k]));
 			assert_true(h->vms[k].nr_fmem_cap_pages >= (k ? 0 : 2));
@@ -166,6 +330,10 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_msg_pages),
+		cmocka_unit_test(test_msg_ns),
+		cmocka_unit_test(test_step_table),
+		cmocka_unit_test(test_shrink_waits_for_demotions),
 		cmocka_unit_test(test_shrink_demotes_excess),
 		cmocka_unit_test(test_random_resizes),
 	};

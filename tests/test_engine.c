@@ -172,10 +172,10 @@ static void test_unplanned_pairs(void **state)
 	assert_int_equal(vm->pm.tier[0], TM_TIER_FMEM);
 	assert_int_equal(vm->pm.tier[1], TM_TIER_SMEM);
 	/* the static policy's ticks keep the true curve only */
-	assert_true(vm->bl.nr_ticks > 0);
-	assert_non_null(vm->bl.curve_true);
-	assert_null(vm->bl.win_est);
-	assert_null(vm->bl.curve_est);
+	assert_true(sim->hosts[0].fm.vm[0].nr_ticks > 0);
+	assert_non_null(sim->hosts[0].fm.vm[0].curve_true);
+	assert_null(sim->hosts[0].fm.vm[0].win_est);
+	assert_null(sim->hosts[0].fm.vm[0].curve_est);
 	for (uint32_t k = 0; k < vm->nr_idents; k++) {
 		for (uint32_t page = 0; page < 2; page++) {
 			uint64_t v;

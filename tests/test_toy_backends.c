@@ -460,10 +460,10 @@ static void test_toy_policy(void **state)
 	assert_int_equal(tm_sim_new(cfg, &sim, &err), 0);
 	assert_int_equal(tm_sim_run(sim, &opts, &err), 0);
 	h = &sim->hosts[0];
-	assert_true(h->nr_rebalances >= 4);
+	assert_true(h->fm.nr_rebalances >= 4);
 	assert_int_equal(h->vms[0].nr_fmem_cap_pages, 2);   /* the floor */
-	assert_int_equal(h->pool_pages, 6);
-	assert_true(h->vms[0].bl.inflated_bytes == 6 * 4096);
+	assert_int_equal(h->fm.pool_pages, 6);
+	assert_true(h->fm.vm[0].bl.inflated_bytes == 6 * 4096);
 	assert_int_equal(tm_output_write(sim, at("pout"), &err), 0);
 	read_file("pout/summary.json", buf, sizeof(buf));
 	assert_non_null(strstr(buf, "\"policy\": \"halves\""));

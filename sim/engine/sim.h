@@ -1,190 +1,24 @@
 /*
  * sim.h - the simulation of one run: hosts of VMs driven by per-host event
- * queues (DESIGN.md §3, §4).
+ * queues (DESIGN.md §3, §4); the engine's public header.
  *
  * tm_sim_run() builds the runtime from a validated config, runs every host
  * (in parallel on `threads` threads: hosts never interact), and keeps what
  * the outputs need.  Outputs are produced by sim/output/output.c.
+ *
+ * The engine's headers include each other one way only:
+ *   sim.h -> host.h -> rebalance.h -> vm.h -> pagemap.h
+ *                   -> eventq.h
  */
 #ifndef TM_SIM_H
 #define TM_SIM_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <gsl/gsl_rng.h>
-
-#include "models/ident/identifier.h"
-#include "models/migrate.h"
-#include "models/rebalance/rebalancer.h"
-#include "models/sampler.h"
-#include "models/truth.h"
-#include "traces/stream.h"
 #include "sim/config/config.h"
 #include "lib/error.h"
-#include "eventq.h"
-#include "pagemap.h"
-#include "lib/strbuf.h"
-
-#define TM_VM_MAX_IDENTS (1 + TM_MAX_SHADOW)
-#define TM_VM_BUF_RECORDS 4096
-
-/* Counters of accesses; one set for the whole run, one since the last
- * snapshot, one since the last epoch. */
-struct tm_hits {
-	uint64_t nr_records;   /* records consumed (accesses or samples) */
-	uint64_t nr_accesses;  /* accesses represented (samples x period) */
-	uint64_t nr_samples;   /* samples fed to the identifiers */
-	uint64_t hits_fmem, hits_smem, hits_static_fmem;
-	uint64_t samples_fmem;  /* samples whose page was in FMEM */
-};
-
-#define TM_RB_RING 64
-
-/* One rebalance interval's counters, for the sliding window. */
-struct tm_rb_interval {
-	uint64_t samples, samples_fmem, accesses, hits_fmem;
-};
-
-/* Balloon and rebalancer state of a VM (DESIGN.md §6.4). */
-struct tm_vm_balloon {
-	uint64_t target_pages;      /* capacity the balloon moves toward */
-	bool active;                /* a BALLOON_STEP is scheduled */
-	uint64_t pending_release;   /* pages leaving once demotions land */
-	uint64_t inflated_bytes, deflated_bytes, busy_ns;
-	uint64_t snap_inflated, snap_deflated;
-	/* sliding window */
-	struct tm_rb_interval ring[TM_RB_RING];
-	uint32_t ring_pos, ring_nr;
-	struct tm_hits at_tick;     /* totals at the previous tick */
-	double *win_est, *win_true; /* decayed per-page counts */
-	uint64_t *snap_smp, *snap_true;
-	uint32_t win_cap;
-	uint64_t *curve_est, *curve_true;  /* cumulative sorted counts */
-	uint32_t *sort_a, *sort_b;
-	size_t nr_est, nr_true;
-	uint64_t tot_est, tot_true;
-	double feedback;
-	/* SLO and cost metrics */
-	uint64_t slo_miss_ns;
-	bool in_miss;
-	uint64_t miss_start_ns, nr_episodes, max_recover_ns, sum_recover_ns;
-	uint64_t nr_recovered;
-	uint64_t need_max_pages;    /* max over ticks of true pages needed */
-	uint64_t need_now_pages;
-	double sum_cap_pages;       /* Σ capacity over ticks (mean FMEM) */
-	uint64_t nr_ticks;
-};
-
-/* One identifier running on a VM, and its accuracy sums over epochs. */
-struct tm_ident_rt {
-	const struct tm_identifier_ops *ops;
-	const struct tm_ident_config *cfg;
-	void *st;
-	bool shadow;
-	bool cum_window;  /* ARE/AAE against cumulative sample counts */
-	uint32_t inc[2];  /* its own increment: [0] loads, [1] stores */
-	uint64_t *ref, *ref_base; /* its own sample counts when its weights
-				   * differ from the main one's (else NULL:
-				   * TM_SMP serves) */
-	uint64_t nr_scored;
-	double sum_precision, sum_recall, sum_wrecall, sum_are, sum_aae;
-	uint64_t nr_are;  /* epochs with a defined ARE */
-};
-
-/* A page's cumulative counts in tm_vm_rt.cum (stride 2). */
-#define TM_ACC(vm, idx) ((vm)->cum[2 * (size_t)(idx)])
-#define TM_SMP(vm, idx) ((vm)->cum[2 * (size_t)(idx) + 1])
-
-struct tm_vm_rt {
-	const struct tm_vm_config *cfg;
-	uint32_t index;
-	char name[TM_NAME_MAX];
-	uint32_t page_shift;
-
-	/* trace */
-	struct tm_stream *stream;
-	uint64_t trace_seed;
-	struct tm_record *buf;
-	size_t buf_nr, buf_pos;
-	bool eof;
-	bool samples;               /* the stream holds samples */
-	uint64_t load_period, store_period;
-	struct tm_sampler *sampler; /* accesses streams only */
-	struct tm_record *drain_buf;
-	uint64_t next_drain_ns;
-
-	/* pages */
-	struct tm_pagemap pm;
-	uint32_t arr_cap;           /* capacity of the per-page arrays below */
-	uint64_t *true_base;        /* TM_ACC at the epoch's start */
-	uint64_t *epoch_cnt;        /* scratch: accesses this epoch */
-	/* Per page, side by side so that one cache line serves both updates
-	 * of a sample (40 M-sample replay: 3.2 -> 3.0 s): cum[2 i] accesses
-	 * since start (TM_ACC), cum[2 i + 1] identifier increments since start
-	 * (TM_SMP). */
-	uint64_t *cum;
-	uint64_t *smp_base;         /* TM_SMP at the epoch's start */
-	uint8_t *mark;              /* scratch: page is in T */
-	uint64_t nr_fmem_cap_pages;
-	uint64_t nr_fmem_pages, nr_smem_pages, nr_static_fmem;
-	uint64_t nr_fmem_cap_initial;
-
-	/* identifiers: [0] drives migration, the rest are shadows */
-	struct tm_ident_rt idents[TM_VM_MAX_IDENTS];
-	uint32_t nr_idents;
-	struct tm_rank rank;
-	uint32_t *hot_idx;          /* rank output as dense indexes */
-	uint32_t *pair_p, *pair_d;
-	struct tm_truth_sel truth_sel;
-	bool truth;
-	bool truth_estimated;
-
-	/* migration */
-	struct tm_migrator *mig;
-	struct tm_move *inflight;
-	size_t nr_inflight, cap_inflight;
-	uint64_t nr_inflight_promotions;
-	bool busy;
-	bool moved_this_epoch;      /* a batch landed since the epoch began */
-	struct tm_mig_batch last_batch;
-	uint64_t last_done_ns;      /* time the last batch landed */
-	uint64_t nr_epochs_skipped_busy;
-
-	struct tm_vm_balloon bl;
-	uint64_t busy_until_ns;     /* done time of the batch in flight */
-
-	/* counters */
-	struct tm_hits total, snap, epoch;
-	uint64_t nr_epochs;
-	double sum_oracle_ratio, sum_epoch_ratio;
-	uint64_t nr_ratio_epochs;
-	struct tm_mig_stats mig_snap;  /* migration stats at the last snapshot */
-	struct tm_sampler_stats smp_snap;
-};
-
-struct tm_host_rt {
-	const struct tm_host_config *cfg;
-	uint32_t index;
-	const struct tm_config *run_cfg;
-	struct tm_vm_rt *vms;
-	uint32_t nr_vms;
-	struct tm_eventq *q;
-	uint64_t now_ns;
-	uint64_t host_pages;        /* FMEM of the host, in pages */
-	uint64_t pool_pages;        /* free FMEM of the host */
-	const struct tm_rebalancer_ops *rb;
-	struct tm_rb_vm *rb_vms;
-	uint64_t *rb_target;
-	uint64_t need_sum_max;      /* max over ticks of Σ true pages needed */
-	uint64_t nr_rebalances;
-	struct tm_strbuf ts;        /* timeseries rows */
-	struct tm_strbuf ep;        /* epochs rows */
-	struct tm_error err;
-	int failed;
-	_Atomic uint64_t sim_done_ns; /* progress, read by the monitor */
-};
+#include "host.h"
 
 struct tm_run_opts {
 	unsigned threads;
@@ -203,46 +37,5 @@ int tm_sim_new(const struct tm_config *cfg, struct tm_sim **out,
 int tm_sim_run(struct tm_sim *sim, const struct tm_run_opts *opts,
 	       struct tm_error *err);
 void tm_sim_free(struct tm_sim *sim);
-
-/* Per-component seeds from (run seed, host, vm, component): splitmix64. */
-uint64_t tm_seed_for(uint64_t seed, uint32_t host, uint32_t vm,
-		     uint32_t component);
-
-/* vm.c */
-int tm_vm_init(struct tm_vm_rt *vm, const struct tm_config *cfg,
-	       const struct tm_vm_config *vc, uint32_t host, uint32_t index,
-	       struct tm_error *err);
-void tm_vm_destroy(struct tm_vm_rt *vm);
-/* Consume records with time < until_ns.  -1 on a trace error. */
-int tm_vm_advance(struct tm_vm_rt *vm, uint64_t until_ns, struct tm_error *err);
-/* EPOCH: score identifiers against truth, plan migration; returns the
- * batch's done time, or 0 when nothing moves. */
-uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
-		     uint32_t epoch_no, const char *host_name,
-		     struct tm_strbuf *rows);
-void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns);
-void tm_vm_snapshot(struct tm_vm_rt *vm, const struct tm_config *cfg,
-		    uint64_t now_ns, const char *host_name, struct tm_strbuf *rows);
-/* host.c: run one host's events due before until_ns; 1 at END, -1 on a
- * trace error (h->err). */
-int tm_host_advance(struct tm_host_rt *h, uint64_t until_ns);
-
-/* balloon.c: the double balloon and the host's rebalancer. */
-void tm_host_rebalance(struct tm_host_rt *h, uint64_t now_ns);
-void tm_vm_balloon_step(struct tm_host_rt *h, struct tm_vm_rt *vm,
-			uint64_t now_ns);
-/* Host FMEM conservation: Σ VM FMEM + free pool = host FMEM. */
-int tm_host_check(const struct tm_host_rt *h);
-void tm_vm_balloon_destroy(struct tm_vm_rt *vm);
-/* Plan a migration batch now (epoch or balloon); returns its done time, 0
- * if nothing moves. */
-uint64_t tm_vm_plan_migration(struct tm_vm_rt *vm, uint64_t now_ns,
-			      uint64_t epoch_ns);
-
-/* Invariants of DESIGN.md §7: tiers within capacity, pages conserved. */
-int tm_vm_check(const struct tm_vm_rt *vm);
-size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm);
-double tm_vm_sampling_cpu_ns(const struct tm_vm_rt *vm);
-uint64_t tm_ident_cpu_ns(const struct tm_ident_rt *id, uint64_t nr_samples);
 
 #endif

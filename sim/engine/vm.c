@@ -18,7 +18,7 @@
  * - A migration batch still in flight at the next epoch makes the VM skip
  *   that epoch's plan (counted as epochs_skipped_busy).
  */
-#include "sim.h"
+#include "vm.h"
 
 #include <assert.h>
 #include <math.h>
@@ -29,8 +29,20 @@
 #include "traces/reuse.h"
 #include "traces/tmt.h"
 #include "lib/alloc.h"
+#include "lib/hash.h"
 
 enum { SEED_TRACE = 1, SEED_SAMPLER = 2, SEED_IDENT = 16 };
+
+uint64_t tm_seed_for(uint64_t seed, uint32_t host, uint32_t vm,
+		     uint32_t component)
+{
+	uint64_t parts[4] = { seed, host, vm, component }, z = 0;
+
+	/* SplitMix64 over the parts: well-mixed, order-sensitive. */
+	for (unsigned i = 0; i < 4; i++)
+		z = tm_splitmix64_of(z + parts[i]);
+	return z;
+}
 
 static int open_trace(void *ctx, struct tm_stream **out, struct tm_error *err)
 {
@@ -182,7 +194,6 @@ int tm_vm_init(struct tm_vm_rt *vm, const struct tm_config *cfg,
 	snprintf(vm->name, sizeof(vm->name), "%s", vc->name);
 	vm->page_shift = cfg->page_shift;
 	vm->nr_fmem_cap_pages = vc->sz_fmem >> cfg->page_shift;
-	vm->bl.target_pages = vm->nr_fmem_cap_pages;
 	vm->nr_fmem_cap_initial = vm->nr_fmem_cap_pages;
 	vm->truth = vc->truth;
 	if (vm_open_stream(vm, tm_seed_for(cfg->seed, host, index, SEED_TRACE),
@@ -227,7 +238,6 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	tm_sampler_free(vm->sampler);
 	tm_migrator_free(vm->mig);
 	tm_pagemap_destroy(&vm->pm);
-	tm_vm_balloon_destroy(vm);
 	tm_truth_sel_free(&vm->truth_sel);
 	free(vm->buf);
 	free(vm->drain_buf);

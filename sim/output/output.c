@@ -184,9 +184,9 @@ static json_t *sampler_json(const struct tm_vm_rt *vm)
 }
 
 /* Per-VM rebalancing metrics (docs/rebalancing.md). */
-static json_t *rebalancing_json(const struct tm_vm_rt *vm)
+static json_t *rebalancing_json(const struct tm_vm_rt *vm,
+			       const struct tm_rebalance_vm *b)
 {
-	const struct tm_vm_balloon *b = &vm->bl;
 
 	return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:o, s:I}",
 		"target_hit", json_real(vm->cfg->target_hit),
@@ -197,15 +197,16 @@ static json_t *rebalancing_json(const struct tm_vm_rt *vm)
 		"mean_time_to_recover_ns", (json_int_t)(b->nr_recovered ?
 			b->sum_recover_ns / b->nr_recovered : 0),
 		"below_target_at_end", b->in_miss,
-		"balloon_inflated_bytes", (json_int_t)b->inflated_bytes,
-		"balloon_deflated_bytes", (json_int_t)b->deflated_bytes,
-		"balloon_busy_ns", (json_int_t)b->busy_ns,
+		"balloon_inflated_bytes", (json_int_t)b->bl.inflated_bytes,
+		"balloon_deflated_bytes", (json_int_t)b->bl.deflated_bytes,
+		"balloon_busy_ns", (json_int_t)b->bl.busy_ns,
 		"fmem_mean_pages", num_or_null(b->nr_ticks ? b->sum_cap_pages /
 					       (double)b->nr_ticks : NAN),
 		"fmem_needed_max_pages", (json_int_t)b->need_max_pages);
 }
 
-static json_t *vm_json(const struct tm_config *cfg, const struct tm_vm_rt *vm)
+static json_t *vm_json(const struct tm_config *cfg, const struct tm_vm_rt *vm,
+		       const struct tm_rebalance_vm *rb)
 {
 	const struct tm_hits *t = &vm->total;
 	double amat, slow, n = (double)vm->nr_ratio_epochs;
@@ -240,7 +241,7 @@ static json_t *vm_json(const struct tm_config *cfg, const struct tm_vm_rt *vm)
 		"identifiers", ids,
 		"migration", migration_json(vm),
 		"sampler", sampler_json(vm),
-		"rebalancing", rebalancing_json(vm));
+		"rebalancing", rebalancing_json(vm, rb));
 }
 
 static void add_hits(struct tm_hits *a, const struct tm_hits *b)
@@ -275,9 +276,9 @@ struct rb_sum {
 	uint32_t nr_vms;
 };
 
-static void rb_add_vm(struct rb_sum *r, const struct tm_vm_rt *vm)
+static void rb_add_vm(struct rb_sum *r, const struct tm_vm_rt *vm,
+		      const struct tm_rebalance_vm *b)
 {
-	const struct tm_vm_balloon *b = &vm->bl;
 	double hit = ratio(vm->total.hits_fmem, vm->total.nr_accesses);
 	double x = isnan(hit) ? 0 : fmin(1.0, hit / vm->cfg->target_hit);
 
@@ -285,8 +286,8 @@ static void rb_add_vm(struct rb_sum *r, const struct tm_vm_rt *vm)
 	r->need_static += b->need_max_pages;
 	if (b->max_recover_ns > r->max_recover_ns)
 		r->max_recover_ns = b->max_recover_ns;
-	r->balloon_bytes += b->inflated_bytes + b->deflated_bytes;
-	r->balloon_busy_ns += b->busy_ns;
+	r->balloon_bytes += b->bl.inflated_bytes + b->bl.deflated_bytes;
+	r->balloon_busy_ns += b->bl.busy_ns;
 	r->nr_below_end += b->in_miss;
 	r->mean_fmem_pages += b->nr_ticks ? b->sum_cap_pages /
 					    (double)b->nr_ticks : 0;
@@ -333,13 +334,14 @@ static json_t *summary_json(const struct tm_sim *sim)
 		json_t *vms = json_array(), *hj;
 
 		for (uint32_t v = 0; v < hr->nr_vms; v++) {
-			json_array_append_new(vms, vm_json(cfg, &hr->vms[v]));
+			json_array_append_new(vms, vm_json(cfg, &hr->vms[v],
+							   &hr->fm.vm[v]));
 			add_hits(&hh, &hr->vms[v].total);
-			rb_add_vm(&rh, &hr->vms[v]);
-			rb_add_vm(&rall, &hr->vms[v]);
+			rb_add_vm(&rh, &hr->vms[v], &hr->fm.vm[v]);
+			rb_add_vm(&rall, &hr->vms[v], &hr->fm.vm[v]);
 		}
-		rh.need_dynamic = hr->need_sum_max;
-		rall.need_dynamic += hr->need_sum_max;
+		rh.need_dynamic = hr->fm.need_sum_max;
+		rall.need_dynamic += hr->fm.need_sum_max;
 		add_hits(&all, &hh);
 		hj = json_pack("{s:s, s:I, s:I, s:o, s:o, s:o}", "name", hr->cfg->name,
 			       "fmem_bytes", (json_int_t)hr->cfg->sz_fmem,

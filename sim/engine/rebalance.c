@@ -1,0 +1,363 @@
+/*
+ * rebalance.c - the FMEM of one host: balloon steps and the rebalancer loop
+ * (DESIGN.md §6.4; reference/sdh-and-demeter.md §5).
+ *
+ * BALLOON_STEP events move each VM's FMEM capacity toward its target by the
+ * rules of models/balloon.c, one message per step; this file applies a
+ * step's move to the VM's capacity and the host's free pool and schedules
+ * what follows.  A shrink below the VM's resident FMEM first demotes its
+ * coldest pages through the migration engine (charged as migration); the
+ * pages go to the pool when those demotions land (MIGRATION_DONE, arg 1).
+ * Conservation: Σ (capacity + pages being released) + pool = host FMEM.
+ *
+ * Every REBALANCE interval the host gathers per-VM stats over a sliding
+ * window and asks its policy (models/rebalance/, tmsim's own design) for
+ * target capacities; the policy's flags say which stats it reads.
+ *
+ * Notes (simplifications):
+ * - The window of per-page counts is exponentially decayed: each interval
+ *   multiplies it by 1 − interval/window, then adds the interval's counts.
+ *   Hit ratios use an exact ring of the last window/interval intervals.
+ */
+#include "rebalance.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/alloc.h"
+
+int tm_rebalance_init(struct tm_rebalance *r, const struct tm_config *cfg,
+		      const struct tm_host_config *hc, struct tm_vm_rt *vms,
+		      struct tm_eventq *q, struct tm_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	r->cfg = &hc->rebalancer;
+	r->balloon = (struct tm_balloon_cfg){
+		.page_shift = cfg->page_shift,
+		.bytes_per_s = hc->rebalancer.balloon_bytes_per_s,
+		.msg_latency_ns = hc->rebalancer.balloon_msg_ns,
+	};
+	r->epoch_ns = cfg->epoch_ns;
+	r->vms = vms;
+	r->nr_vms = hc->nr_vms;
+	r->q = q;
+	r->vm = tm_xcalloc(hc->nr_vms, sizeof(*r->vm));
+	r->host_pages = hc->sz_fmem >> cfg->page_shift;
+	r->pool_pages = r->host_pages;
+	for (uint32_t v = 0; v < hc->nr_vms; v++) {
+		tm_balloon_init(&r->vm[v].bl, vms[v].nr_fmem_cap_pages);
+		r->pool_pages -= vms[v].nr_fmem_cap_pages;
+	}
+	r->ops = hc->rebalancer.ops;   /* the loader found the policy */
+	if (!r->ops)
+		return tm_error_set(err, TM_ERR_CONFIG,
+				    "host %s: no rebalancer policy '%s'",
+				    hc->name, hc->rebalancer.policy);
+	r->rb_vms = tm_xcalloc(hc->nr_vms, sizeof(*r->rb_vms));
+	r->rb_target = tm_xcalloc(hc->nr_vms, sizeof(*r->rb_target));
+	return 0;
+}
+
+void tm_rebalance_destroy(struct tm_rebalance *r)
+{
+	for (uint32_t v = 0; r->vm && v < r->nr_vms; v++) {
+		struct tm_rebalance_vm *b = &r->vm[v];
+
+		free(b->win_est);
+		free(b->win_true);
+		free(b->snap_smp);
+		free(b->snap_true);
+		free(b->curve_est);
+		free(b->curve_true);
+		free(b->sort_a);
+		free(b->sort_b);
+	}
+	free(r->vm);
+	free(r->rb_vms);
+	free(r->rb_target);
+	memset(r, 0, sizeof(*r));
+}
+
+static void schedule_step(struct tm_rebalance *r, uint32_t v, uint64_t at_ns)
+{
+	tm_eventq_push(r->q, at_ns, TM_EV_BALLOON_STEP, v, 0);
+}
+
+/* A shrink below the resident pages: the capacity is already lowered, so
+ * the migrator demotes the excess coldest pages. */
+static void demote_for(struct tm_rebalance *r, struct tm_vm_rt *vm,
+		       uint32_t v, uint64_t now_ns)
+{
+	if (!tm_vm_plan_migration(vm, now_ns, r->epoch_ns))
+		vm->busy_until_ns = now_ns;  /* nothing to move after all */
+	tm_eventq_push(r->q, vm->busy ? vm->busy_until_ns : now_ns,
+		       TM_EV_MIGRATION_DONE, v, 1);
+}
+
+void tm_rebalance_balloon_step(struct tm_rebalance *r, uint32_t v,
+			       uint64_t now_ns)
+{
+	struct tm_vm_rt *vm = &r->vms[v];
+	struct tm_balloon_view view = {
+		.cap_pages = vm->nr_fmem_cap_pages,
+		.resident_pages = vm->nr_fmem_pages +
+				  vm->nr_inflight_promotions,
+		.pool_pages = r->pool_pages,
+		.migrating = vm->busy,
+	};
+	struct tm_balloon_move m = tm_balloon_step(&r->vm[v].bl, &r->balloon,
+						   &view);
+
+	switch (m.op) {
+	case TM_BALLOON_INFLATE:
+		vm->nr_fmem_cap_pages -= m.nr_pages;
+		r->pool_pages += m.nr_pages;
+		schedule_step(r, v, now_ns + m.msg_ns);
+		break;
+	case TM_BALLOON_DEFLATE:
+		vm->nr_fmem_cap_pages += m.nr_pages;
+		r->pool_pages -= m.nr_pages;
+		schedule_step(r, v, now_ns + m.msg_ns);
+		break;
+	case TM_BALLOON_WAIT:
+		schedule_step(r, v, vm->busy_until_ns);
+		break;
+	case TM_BALLOON_DEMOTE:
+		vm->nr_fmem_cap_pages -= m.nr_pages;
+		demote_for(r, vm, v, now_ns);
+		break;
+	case TM_BALLOON_NONE:
+		break;
+	}
+	assert(tm_rebalance_check(r));
+}
+
+void tm_rebalance_released(struct tm_rebalance *r, uint32_t v,
+			   uint64_t now_ns)
+{
+	uint64_t d = tm_balloon_release(&r->vm[v].bl);
+
+	if (!d)
+		return;
+	r->pool_pages += d;
+	tm_rebalance_balloon_step(r, v, now_ns);
+}
+
+int tm_rebalance_check(const struct tm_rebalance *r)
+{
+	uint64_t sum = r->pool_pages;
+
+	for (uint32_t v = 0; v < r->nr_vms; v++) {
+		const struct tm_vm_rt *vm = &r->vms[v];
+
+		sum += vm->nr_fmem_cap_pages + r->vm[v].bl.pending_release;
+		if (vm->nr_fmem_cap_pages > (vm->cfg->sz_fmem_ceiling >>
+					     vm->page_shift) ||
+		    vm->nr_fmem_cap_pages < (vm->cfg->sz_fmem_floor >>
+					     vm->page_shift))
+			return 0;
+	}
+	return sum == r->host_pages;
+}
+
+/* ---- the rebalancer's view of a VM: sliding window and curves ---- */
+
+/* need_est: the estimated curve is kept too (the policy's TM_RB_EST_CURVE;
+ * fixed for a host's run).  Other policies never touch those three arrays,
+ * so they are not allocated: 24 bytes per page less. */
+static void ensure_window(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
+			  bool need_est)
+{
+	uint32_t cap = vm->arr_cap, old = b->win_cap;
+
+	if (cap <= old)
+		return;
+#define GROW(a) do { \
+	b->a = tm_xrealloc(b->a, cap * sizeof(*b->a)); \
+	memset(b->a + old, 0, (cap - old) * sizeof(*b->a)); } while (0)
+	if (need_est) {
+		GROW(win_est);
+		GROW(snap_smp);
+		GROW(curve_est);
+	}
+	GROW(win_true);
+	GROW(snap_true);
+	GROW(curve_true);
+	GROW(sort_a);
+	GROW(sort_b);
+#undef GROW
+	b->win_cap = cap;
+}
+
+/* LSD radix sort of n keys, descending.  Kept rather than lib/heap.h's
+ * heapsort: a curve needs every count sorted, not the k first, and 32-bit
+ * counts radix-sort in 4 linear passes.  Callgrind, configs/sweeps/base.yaml
+ * replay: 51.6 M instructions here against 177 M for lib/heap's sort in its
+ * place (+3.3% of the whole run).  Ties do not matter: only values reach
+ * the curve. */
+static void radix_desc(uint32_t *a, uint32_t *tmp, size_t n)
+{
+	for (unsigned shift = 0; shift < 32; shift += 8) {
+		size_t count[257] = { 0 };
+
+		for (size_t i = 0; i < n; i++)
+			count[255 - ((a[i] >> shift) & 255) + 1]++;
+		for (unsigned k = 1; k <= 256; k++)
+			count[k] += count[k - 1];
+		for (size_t i = 0; i < n; i++)
+			tmp[count[255 - ((a[i] >> shift) & 255)]++] = a[i];
+		memcpy(a, tmp, n * sizeof(*a));
+	}
+}
+
+/* Decay the window, add the interval, and rebuild one curve.  cum: the
+ * page's count at cum[2 i] (TM_ACC or, from vm->cum + 1, TM_SMP). */
+static size_t window_curve(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
+			   double *win, uint64_t *snap, const uint64_t *cum,
+			   double decay, uint64_t *curve, uint64_t *total)
+{
+	size_t n = 0;
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < vm->pm.nr; i++) {
+		double w = win[i] * decay + (double)(cum[2 * (size_t)i] - snap[i]);
+
+		win[i] = w;
+		snap[i] = cum[2 * (size_t)i];
+		if (w >= 0.5)
+			b->sort_a[n++] = w >= 4e9 ? UINT32_MAX :
+					 (uint32_t)(w + 0.5);
+	}
+	radix_desc(b->sort_a, b->sort_b, n);
+	for (size_t i = 0; i < n; i++) {
+		sum += b->sort_a[i];
+		curve[i] = sum;
+	}
+	*total = sum;
+	return n;
+}
+
+/* Close the interval: ring of counters, curves, SLO and need metrics. */
+static void vm_tick(const struct tm_rebalance *r, const struct tm_vm_rt *vm,
+		    struct tm_rebalance_vm *b, uint64_t now_ns, bool need_est)
+{
+	const struct tm_rebalancer_config *rc = r->cfg;
+	struct tm_rb_interval *iv = &b->ring[b->ring_pos];
+	double decay = 1.0 - (double)rc->interval_ns / (double)rc->window_ns;
+	struct tm_curve tc;
+	double ratio;
+
+	iv->samples = vm->total.nr_samples - b->at_tick.nr_samples;
+	iv->samples_fmem = vm->total.samples_fmem - b->at_tick.samples_fmem;
+	iv->accesses = vm->total.nr_accesses - b->at_tick.nr_accesses;
+	iv->hits_fmem = vm->total.hits_fmem - b->at_tick.hits_fmem;
+	b->at_tick = vm->total;
+	b->ring_pos = (b->ring_pos + 1) % TM_RB_RING;
+	if (b->ring_nr < TM_RB_RING)
+		b->ring_nr++;
+	ensure_window(vm, b, need_est);
+	if (decay < 0)
+		decay = 0;
+	b->nr_true = window_curve(vm, b, b->win_true, b->snap_true, vm->cum,
+				  decay, b->curve_true, &b->tot_true);
+	if (need_est)
+		b->nr_est = window_curve(vm, b, b->win_est, b->snap_smp,
+					 vm->cum + 1, decay, b->curve_est,
+					 &b->tot_est);
+	tc = (struct tm_curve){ b->curve_true, b->nr_true, b->tot_true };
+	b->need_now_pages = tm_curve_pages_for(&tc, vm->cfg->target_hit);
+	if (b->need_now_pages > b->need_max_pages)
+		b->need_max_pages = b->need_now_pages;
+	b->sum_cap_pages += (double)vm->nr_fmem_cap_pages;
+	b->nr_ticks++;
+	/* SLO: the interval's true FMEM hit ratio against the target. */
+	if (!iv->accesses)
+		return;
+	ratio = (double)iv->hits_fmem / (double)iv->accesses;
+	if (ratio < vm->cfg->target_hit) {
+		b->slo_miss_ns += rc->interval_ns;
+		if (!b->in_miss) {
+			b->in_miss = true;
+			b->miss_start_ns = now_ns - rc->interval_ns;
+			b->nr_episodes++;
+		}
+	} else if (b->in_miss) {
+		uint64_t d = now_ns - b->miss_start_ns;
+
+		b->in_miss = false;
+		b->sum_recover_ns += d;
+		b->nr_recovered++;
+		if (d > b->max_recover_ns)
+			b->max_recover_ns = d;
+	}
+}
+
+/* The sampled FMEM hit ratio over the window's intervals. */
+static double window_hit(const struct tm_rebalance_vm *b, uint32_t nr_iv)
+{
+	uint64_t s = 0, f = 0;
+
+	if (nr_iv > b->ring_nr)
+		nr_iv = b->ring_nr;
+	for (uint32_t k = 1; k <= nr_iv; k++) {
+		const struct tm_rb_interval *iv =
+			&b->ring[(b->ring_pos + TM_RB_RING - k) % TM_RB_RING];
+
+		s += iv->samples;
+		f += iv->samples_fmem;
+	}
+	return s ? (double)f / (double)s : NAN;
+}
+
+static void fill_rb_vm(const struct tm_rebalancer_config *rc,
+		       const struct tm_vm_rt *vm,
+		       const struct tm_rebalance_vm *b, struct tm_rb_vm *r)
+{
+	uint32_t nr_iv = (uint32_t)(rc->window_ns / rc->interval_ns);
+
+	r->cap_pages = vm->nr_fmem_cap_pages;
+	r->floor_pages = vm->cfg->sz_fmem_floor >> vm->page_shift;
+	r->ceil_pages = vm->cfg->sz_fmem_ceiling >> vm->page_shift;
+	r->target_hit = vm->cfg->target_hit;
+	r->priority = vm->cfg->priority;
+	r->measured_hit = window_hit(b, nr_iv ? nr_iv : 1);
+	r->rate = (double)b->tot_true * 1e9 / (double)rc->window_ns;
+	r->est = (struct tm_curve){ b->curve_est, b->nr_est, b->tot_est };
+	r->truth = (struct tm_curve){ b->curve_true, b->nr_true, b->tot_true };
+	r->feedback = b->feedback;
+}
+
+/* The policy's flags say what to gather: the estimated curve only for a
+ * policy that reads it, and nothing more (nor a decide() call) for one that
+ * does not resize (static). */
+void tm_rebalance_tick(struct tm_rebalance *r, uint64_t now_ns)
+{
+	unsigned flags = r->ops->kind.flags;
+	bool need_est = (flags & TM_RB_EST_CURVE) != 0;
+	struct tm_rb_params p = {
+		.cfg = r->cfg, .own = r->cfg->own.bytes,
+		.host_pages = r->host_pages, .page_shift = r->balloon.page_shift,
+	};
+	uint64_t need = 0;
+
+	for (uint32_t v = 0; v < r->nr_vms; v++) {
+		vm_tick(r, &r->vms[v], &r->vm[v], now_ns, need_est);
+		need += r->vm[v].need_now_pages;
+	}
+	if (need > r->need_sum_max)
+		r->need_sum_max = need;
+	r->nr_rebalances++;
+	if (!(flags & TM_RB_RESIZES))
+		return;
+	for (uint32_t v = 0; v < r->nr_vms; v++)
+		fill_rb_vm(r->cfg, &r->vms[v], &r->vm[v], &r->rb_vms[v]);
+	r->ops->decide(&p, r->rb_vms, r->nr_vms, r->rb_target);
+	for (uint32_t v = 0; v < r->nr_vms; v++) {
+		r->vm[v].feedback = r->rb_vms[v].feedback;
+		if (tm_balloon_retarget(&r->vm[v].bl, r->rb_target[v],
+					r->vms[v].nr_fmem_cap_pages))
+			schedule_step(r, v, now_ns);
+	}
+}

@@ -1,0 +1,91 @@
+/*
+ * rebalance.h - the FMEM of one host: its free pool, its VMs' balloons
+ * driven by BALLOON_STEP events, and the REBALANCE tick that gathers per-VM
+ * stats over a sliding window and asks the host's policy for targets
+ * (DESIGN.md §6.4), implemented in rebalance.c.
+ *
+ * The balloon's rules are models/balloon.c's, the policies are
+ * models/rebalance/'s; this is the glue between them, the VMs (vm.h) and
+ * the host's event queue.  It knows nothing of the host's run loop.
+ */
+#ifndef TM_REBALANCE_H
+#define TM_REBALANCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/balloon.h"
+#include "models/rebalance/rebalancer.h"
+#include "sim/config/config.h"
+#include "lib/error.h"
+#include "eventq.h"
+#include "vm.h"
+
+#define TM_RB_RING 64
+
+/* One rebalance interval's counters, for the sliding window. */
+struct tm_rb_interval {
+	uint64_t samples, samples_fmem, accesses, hits_fmem;
+};
+
+/* A VM's balloon and the rebalancer's view of it. */
+struct tm_rebalance_vm {
+	struct tm_balloon bl;
+	/* sliding window */
+	struct tm_rb_interval ring[TM_RB_RING];
+	uint32_t ring_pos, ring_nr;
+	struct tm_hits at_tick;     /* totals at the previous tick */
+	double *win_est, *win_true; /* decayed per-page counts */
+	uint64_t *snap_smp, *snap_true;
+	uint32_t win_cap;
+	uint64_t *curve_est, *curve_true;  /* cumulative sorted counts */
+	uint32_t *sort_a, *sort_b;
+	size_t nr_est, nr_true;
+	uint64_t tot_est, tot_true;
+	double feedback;
+	/* SLO and cost metrics */
+	uint64_t slo_miss_ns;
+	bool in_miss;
+	uint64_t miss_start_ns, nr_episodes, max_recover_ns, sum_recover_ns;
+	uint64_t nr_recovered;
+	uint64_t need_max_pages;    /* max over ticks of true pages needed */
+	uint64_t need_now_pages;
+	double sum_cap_pages;       /* Σ capacity over ticks (mean FMEM) */
+	uint64_t nr_ticks;
+};
+
+struct tm_rebalance {
+	const struct tm_rebalancer_config *cfg;
+	const struct tm_rebalancer_ops *ops;
+	struct tm_balloon_cfg balloon;
+	uint64_t epoch_ns;          /* the run's epoch (balloon demotions) */
+	struct tm_vm_rt *vms;       /* the host's VMs */
+	struct tm_rebalance_vm *vm; /* per VM */
+	uint32_t nr_vms;
+	struct tm_eventq *q;        /* the host's queue */
+	uint64_t host_pages;        /* FMEM of the host, in pages */
+	uint64_t pool_pages;        /* free FMEM of the host */
+	struct tm_rb_vm *rb_vms;
+	uint64_t *rb_target;
+	uint64_t need_sum_max;      /* max over ticks of Σ true pages needed */
+	uint64_t nr_rebalances;
+};
+
+/* After the VMs' init: the pool is what their capacities leave free. */
+int tm_rebalance_init(struct tm_rebalance *r, const struct tm_config *cfg,
+		      const struct tm_host_config *hc, struct tm_vm_rt *vms,
+		      struct tm_eventq *q, struct tm_error *err);
+void tm_rebalance_destroy(struct tm_rebalance *r);
+/* REBALANCE: close the interval, ask the policy, start the balloons. */
+void tm_rebalance_tick(struct tm_rebalance *r, uint64_t now_ns);
+/* BALLOON_STEP of VM v: one message toward its target. */
+void tm_rebalance_balloon_step(struct tm_rebalance *r, uint32_t v,
+			       uint64_t now_ns);
+/* A balloon's demotions landed (MIGRATION_DONE with arg 1): release its
+ * pages to the pool and step on. */
+void tm_rebalance_released(struct tm_rebalance *r, uint32_t v,
+			   uint64_t now_ns);
+/* Host FMEM conservation: Σ VM FMEM + free pool = host FMEM. */
+int tm_rebalance_check(const struct tm_rebalance *r);
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * vm.h - one VM of the simulation: its trace, sampler, identifiers, truth,
+ * tier map and migration engine (DESIGN.md §3, §4), implemented in vm.c.
+ *
+ * The VM knows nothing of its host: its FMEM capacity (nr_fmem_cap_pages)
+ * is changed from outside by the host's balloons (rebalance.h), and its
+ * functions take the event times and return the times of what follows.
+ */
+#ifndef TM_VM_H
+#define TM_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/ident/identifier.h"
+#include "models/migrate.h"
+#include "models/sampler.h"
+#include "models/truth.h"
+#include "traces/stream.h"
+#include "sim/config/config.h"
+#include "lib/error.h"
+#include "lib/strbuf.h"
+#include "pagemap.h"
+
+#define TM_VM_MAX_IDENTS (1 + TM_MAX_SHADOW)
+#define TM_VM_BUF_RECORDS 4096
+
+/* Counters of accesses; one set for the whole run, one since the last
+ * snapshot, one since the last epoch. */
+struct tm_hits {
+	uint64_t nr_records;   /* records consumed (accesses or samples) */
+	uint64_t nr_accesses;  /* accesses represented (samples x period) */
+	uint64_t nr_samples;   /* samples fed to the identifiers */
+	uint64_t hits_fmem, hits_smem, hits_static_fmem;
+	uint64_t samples_fmem;  /* samples whose page was in FMEM */
+};
+
+/* One identifier running on a VM, and its accuracy sums over epochs. */
+struct tm_ident_rt {
+	const struct tm_identifier_ops *ops;
+	const struct tm_ident_config *cfg;
+	void *st;
+	bool shadow;
+	bool cum_window;  /* ARE/AAE against cumulative sample counts */
+	uint32_t inc[2];  /* its own increment: [0] loads, [1] stores */
+	uint64_t *ref, *ref_base; /* its own sample counts when its weights
+				   * differ from the main one's (else NULL:
+				   * TM_SMP serves) */
+	uint64_t nr_scored;
+	double sum_precision, sum_recall, sum_wrecall, sum_are, sum_aae;
+	uint64_t nr_are;  /* epochs with a defined ARE */
+};
+
+/* A page's cumulative counts in tm_vm_rt.cum (stride 2). */
+#define TM_ACC(vm, idx) ((vm)->cum[2 * (size_t)(idx)])
+#define TM_SMP(vm, idx) ((vm)->cum[2 * (size_t)(idx) + 1])
+
+struct tm_vm_rt {
+	const struct tm_vm_config *cfg;
+	uint32_t index;
+	char name[TM_NAME_MAX];
+	uint32_t page_shift;
+
+	/* trace */
+	struct tm_stream *stream;
+	uint64_t trace_seed;
+	struct tm_record *buf;
+	size_t buf_nr, buf_pos;
+	bool eof;
+	bool samples;               /* the stream holds samples */
+	uint64_t load_period, store_period;
+	struct tm_sampler *sampler; /* accesses streams only */
+	struct tm_record *drain_buf;
+	uint64_t next_drain_ns;
+
+	/* pages */
+	struct tm_pagemap pm;
+	uint32_t arr_cap;           /* capacity of the per-page arrays below */
+	uint64_t *true_base;        /* TM_ACC at the epoch's start */
+	uint64_t *epoch_cnt;        /* scratch: accesses this epoch */
+	/* Per page, side by side so that one cache line serves both updates
+	 * of a sample (40 M-sample replay: 3.2 -> 3.0 s): cum[2 i] accesses
+	 * since start (TM_ACC), cum[2 i + 1] identifier increments since start
+	 * (TM_SMP). */
+	uint64_t *cum;
+	uint64_t *smp_base;         /* TM_SMP at the epoch's start */
+	uint8_t *mark;              /* scratch: page is in T */
+	uint64_t nr_fmem_cap_pages;
+	uint64_t nr_fmem_pages, nr_smem_pages, nr_static_fmem;
+	uint64_t nr_fmem_cap_initial;
+
+	/* identifiers: [0] drives migration, the rest are shadows */
+	struct tm_ident_rt idents[TM_VM_MAX_IDENTS];
+	uint32_t nr_idents;
+	struct tm_rank rank;
+	uint32_t *hot_idx;          /* rank output as dense indexes */
+	uint32_t *pair_p, *pair_d;
+	struct tm_truth_sel truth_sel;
+	bool truth;
+	bool truth_estimated;
+
+	/* migration */
+	struct tm_migrator *mig;
+	struct tm_move *inflight;
+	size_t nr_inflight, cap_inflight;
+	uint64_t nr_inflight_promotions;
+	bool busy;
+	bool moved_this_epoch;      /* a batch landed since the epoch began */
+	struct tm_mig_batch last_batch;
+	uint64_t last_done_ns;      /* time the last batch landed */
+	uint64_t nr_epochs_skipped_busy;
+
+	uint64_t busy_until_ns;     /* done time of the batch in flight */
+
+	/* counters */
+	struct tm_hits total, snap, epoch;
+	uint64_t nr_epochs;
+	double sum_oracle_ratio, sum_epoch_ratio;
+	uint64_t nr_ratio_epochs;
+	struct tm_mig_stats mig_snap;  /* migration stats at the last snapshot */
+	struct tm_sampler_stats smp_snap;
+};
+
+/* Per-component seeds from (run seed, host, vm, component): splitmix64. */
+uint64_t tm_seed_for(uint64_t seed, uint32_t host, uint32_t vm,
+		     uint32_t component);
+
+int tm_vm_init(struct tm_vm_rt *vm, const struct tm_config *cfg,
+	       const struct tm_vm_config *vc, uint32_t host, uint32_t index,
+	       struct tm_error *err);
+void tm_vm_destroy(struct tm_vm_rt *vm);
+/* Consume records with time < until_ns.  -1 on a trace error. */
+int tm_vm_advance(struct tm_vm_rt *vm, uint64_t until_ns, struct tm_error *err);
+/* EPOCH: score identifiers against truth, plan migration; returns the
+ * batch's done time, or 0 when nothing moves. */
+uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
+		     uint32_t epoch_no, const char *host_name,
+		     struct tm_strbuf *rows);
+void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns);
+void tm_vm_snapshot(struct tm_vm_rt *vm, const struct tm_config *cfg,
+		    uint64_t now_ns, const char *host_name, struct tm_strbuf *rows);
+/* Plan a migration batch now (epoch or balloon); returns its done time, 0
+ * if nothing moves. */
+uint64_t tm_vm_plan_migration(struct tm_vm_rt *vm, uint64_t now_ns,
+			      uint64_t epoch_ns);
+
+/* Invariants of DESIGN.md §7: tiers within capacity, pages conserved. */
+int tm_vm_check(const struct tm_vm_rt *vm);
+size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm);
+double tm_vm_sampling_cpu_ns(const struct tm_vm_rt *vm);
+uint64_t tm_ident_cpu_ns(const struct tm_ident_rt *id, uint64_t nr_samples);
+
+#endif
