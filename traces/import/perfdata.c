@@ -30,7 +30,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,20 +151,9 @@ struct pd_sample {
 	uint32_t cpu;
 };
 
-static int pd_err(struct pd *pd, uint64_t off, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int pd_err(struct pd *pd, uint64_t off, const char *fmt, ...)
-{
-	char msg[TM_ERR_MSG_MAX - 64];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return tm_error_set(pd->err, TM_ERR_FORMAT, "%s@%llu: %s", pd->path,
-			    (unsigned long long)off, msg);
-}
+/* A format error at byte off of the file (lib/error.h's located form). */
+#define pd_err(pd, off, ...) \
+	tm_error_at_off((pd)->err, TM_ERR_FORMAT, (pd)->path, (off), __VA_ARGS__)
 
 /* Is [off, off + n) inside the file? (n may come from the file.) */
 static bool in_file(const struct pd *pd, uint64_t off, uint64_t n)

@@ -23,7 +23,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,20 +71,10 @@ struct ps_line {
 	const struct tok *event;
 };
 
-static int ps_err(struct ps *ps, size_t col, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int ps_err(struct ps *ps, size_t col, const char *fmt, ...)
-{
-	char msg[TM_ERR_MSG_MAX - 64];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return tm_error_set(ps->err, TM_ERR_FORMAT, "%s:%llu:%zu: %s", ps->path,
-			    (unsigned long long)ps->lineno, col, msg);
-}
+/* A format error at column col of the current line. */
+#define ps_err(ps, col, ...)                                                 \
+	tm_error_at_line((ps)->err, TM_ERR_FORMAT, (ps)->path, (ps)->lineno, \
+			 (col), __VA_ARGS__)
 
 static int parse_fields(struct ps *ps, const char *list)
 {
