@@ -30,6 +30,7 @@
 
 #include "lib/alloc.h"
 #include "lib/hash.h"
+#include "lib/units.h"
 
 /* Assumption: 2^40 pages (4 PiB at 4 KiB) bounds any simulated footprint. */
 #define GEN_MAX_PAGES (1ull << 40)
@@ -319,19 +320,6 @@ int tm_gen_spec_check(const struct tm_gen_spec *s, struct tm_error *e)
 	return check_phases(s, e);
 }
 
-void tm_gen_format_size(uint64_t sz, char *buf, size_t n)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	int u = 0;
-
-	while (u < 5 && sz >= (1024ull << (10 * u)))
-		u++;
-	if (sz % (1ull << (10 * u)) == 0)
-		snprintf(buf, n, "%llu%s", (unsigned long long)(sz >> (10 * u)), unit[u]);
-	else
-		snprintf(buf, n, "%.3g%s", (double)sz / (double)(1ull << (10 * u)), unit[u]);
-}
-
 static void fmt_rate(double r, char *buf, size_t n)
 {
 	if (r >= 1e9)
@@ -350,7 +338,7 @@ static int describe_part(const struct tm_gen_part *p, char *buf, size_t n)
 
 	if (p->gen->describe)
 		return p->gen->describe(p, buf, n);
-	tm_gen_format_size(p->sz_footprint, fp, sizeof(fp));
+	tm_format_size(p->sz_footprint, fp, sizeof(fp));
 	return snprintf(buf, n, "%s(%s)", p->gen->kind.name, fp);
 }
 
