@@ -367,10 +367,11 @@ static int hdr_fields(const struct tmt_reader *r, json_t *hdr,
 	if (hdr_choice(r, hdr, "kind", "accesses", "samples", &kind, err) ||
 	    hdr_choice(r, hdr, "address_space", "gva", "gpa", &space, err) ||
 	    hdr_choice(r, hdr, "time_unit", "ns", "ns", &ns, err) ||
-	    hdr_uint(r, hdr, "page_size", 4096, 1u << 30, &page_size, err) ||
+	    hdr_uint(r, hdr, "page_size", 1u << TM_TRACE_PAGE_SHIFT_MIN,
+		     1u << TM_TRACE_PAGE_SHIFT_MAX, &page_size, err) ||
 	    hdr_uint(r, hdr, "load_period", 0, INT64_MAX, &info->load_period, err) ||
 	    hdr_uint(r, hdr, "store_period", 0, INT64_MAX, &info->store_period, err) ||
-	    hdr_uint(r, hdr, "vcpus", 1, 65536, &vcpus, err) ||
+	    hdr_uint(r, hdr, "vcpus", 1, TM_TRACE_VCPUS_MAX, &vcpus, err) ||
 	    hdr_uint(r, hdr, "footprint_hint", 0, INT64_MAX,
 		     &info->sz_footprint_hint, err))
 		return -1;
@@ -664,12 +665,14 @@ static int info_check(const char *path, const struct tm_trace_info *info,
 	TM_RETURN_IF(info->space != TM_ADDR_GVA && info->space != TM_ADDR_GPA, err,
 		     TM_ERR_BOUNDS, "%s: address space %d; expected gva or gpa", path,
 		     (int)info->space);
-	TM_RETURN_IF(info->page_shift < 12 || info->page_shift > 30, err,
-		     TM_ERR_BOUNDS, "%s: page shift %u; expected 12 to 30", path,
-		     info->page_shift);
-	TM_RETURN_IF(info->nr_vcpus < 1 || info->nr_vcpus > 65536, err,
-		     TM_ERR_BOUNDS, "%s: vcpus %u; expected 1 to 65536", path,
-		     info->nr_vcpus);
+	TM_RETURN_IF(info->page_shift < TM_TRACE_PAGE_SHIFT_MIN ||
+		     info->page_shift > TM_TRACE_PAGE_SHIFT_MAX, err,
+		     TM_ERR_BOUNDS, "%s: page shift %u; expected %u to %u", path,
+		     info->page_shift, TM_TRACE_PAGE_SHIFT_MIN,
+		     TM_TRACE_PAGE_SHIFT_MAX);
+	TM_RETURN_IF(info->nr_vcpus < 1 || info->nr_vcpus > TM_TRACE_VCPUS_MAX, err,
+		     TM_ERR_BOUNDS, "%s: vcpus %u; expected 1 to %u", path,
+		     info->nr_vcpus, TM_TRACE_VCPUS_MAX);
 	TM_RETURN_IF(info->kind == TM_TRACE_SAMPLES && info->load_period == 0, err,
 		     TM_ERR_BOUNDS, "%s: load period 0; expected at least 1 in a "
 		     "samples trace", path);

@@ -305,12 +305,13 @@ static int check_phases(const struct tm_gen_spec *s, struct tm_error *e)
 
 int tm_gen_spec_check(const struct tm_gen_spec *s, struct tm_error *e)
 {
-	CHECK(s->page_shift >= 12 && s->page_shift <= 30, e,
+	CHECK(s->page_shift >= TM_TRACE_PAGE_SHIFT_MIN &&
+	      s->page_shift <= TM_TRACE_PAGE_SHIFT_MAX, e,
 	      "page_shift: %u; expected 12 (4 KiB) to 30 (1 GiB)", s->page_shift);
 	CHECK(s->rate_per_s > 0 && s->rate_per_s <= GEN_MAX_RATE, e,
 	      "rate: %g records/s; expected > 0 and at most 1e12", s->rate_per_s);
-	CHECK(s->nr_vcpus >= 1 && s->nr_vcpus <= 65536, e,
-	      "vcpus: %u; expected 1 to 65536", s->nr_vcpus);
+	CHECK(s->nr_vcpus >= 1 && s->nr_vcpus <= TM_TRACE_VCPUS_MAX, e,
+	      "vcpus: %u; expected 1 to %u", s->nr_vcpus, TM_TRACE_VCPUS_MAX);
 	CHECK(s->store_share >= 0 && s->store_share <= 1, e,
 	      "store_share: %g; expected 0 to 1", s->store_share);
 	CHECK(s->kind == TM_TRACE_ACCESSES || s->kind == TM_TRACE_SAMPLES, e,

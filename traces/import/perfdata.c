@@ -653,9 +653,10 @@ static int keep_sample(struct pd *pd, uint64_t off, uint32_t idx,
 		pd->st.nr_addr0++;
 		return 0;
 	}
-	if (s->cpu > UINT16_MAX || (pd->o->nr_vcpus && s->cpu >= pd->o->nr_vcpus))
+	if (s->cpu >= TM_TRACE_VCPUS_MAX ||
+	    (pd->o->nr_vcpus && s->cpu >= pd->o->nr_vcpus))
 		return pd_err(pd, off, "sample on cpu %u; expected a cpu below %u",
-			      s->cpu, pd->o->nr_vcpus ? pd->o->nr_vcpus : UINT16_MAX + 1);
+			      s->cpu, pd->o->nr_vcpus ? pd->o->nr_vcpus : TM_TRACE_VCPUS_MAX);
 	r.time_ns = s->time;
 	r.cpu = (uint16_t)s->cpu;
 	r.weight = s->weight > UINT32_MAX ? UINT32_MAX : (uint32_t)s->weight;

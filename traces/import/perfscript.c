@@ -187,9 +187,9 @@ static int tok_cpu(struct ps *ps, const struct tok *t, uint32_t *cpu)
 	uint64_t v;
 
 	if (t->len < 3 || t->s[0] != '[' || t->s[t->len - 1] != ']' ||
-	    !parse_num(t->s + 1, t->len - 2, 10, &v) || v > UINT16_MAX)
-		return ps_err(ps, t->col, "cpu '%.*s'; expected [N] with N < 65536",
-			      (int)t->len, t->s);
+	    !parse_num(t->s + 1, t->len - 2, 10, &v) || v >= TM_TRACE_VCPUS_MAX)
+		return ps_err(ps, t->col, "cpu '%.*s'; expected [N] with N < %u",
+			      (int)t->len, t->s, TM_TRACE_VCPUS_MAX);
 	*cpu = (uint32_t)v;
 	return 0;
 }
