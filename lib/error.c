@@ -19,6 +19,50 @@ int tm_error_set(struct tm_error *e, enum tm_err code, const char *fmt, ...)
 	return -1;
 }
 
+/* Set *e to "LOC: message": the message is cut first, so that a long one
+ * still leaves room for its location (assumption: 64 bytes hold a typical
+ * location; a long path is cut at the end of the whole). */
+static int set_located(struct tm_error *e, enum tm_err code, const char *loc,
+		       const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static int set_located(struct tm_error *e, enum tm_err code, const char *loc,
+		       const char *fmt, va_list ap)
+{
+	char msg[TM_ERR_MSG_MAX - 64];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	return tm_error_set(e, code, "%s: %s", loc, msg);
+}
+
+int tm_error_at_line(struct tm_error *e, enum tm_err code, const char *path,
+		     unsigned long long line, size_t col, const char *fmt, ...)
+{
+	char loc[TM_ERR_MSG_MAX];
+	va_list ap;
+	int rc;
+
+	snprintf(loc, sizeof(loc), "%s:%llu:%zu", path, line, col);
+	va_start(ap, fmt);
+	rc = set_located(e, code, loc, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int tm_error_at_off(struct tm_error *e, enum tm_err code, const char *path,
+		    unsigned long long off, const char *fmt, ...)
+{
+	char loc[TM_ERR_MSG_MAX];
+	va_list ap;
+	int rc;
+
+	snprintf(loc, sizeof(loc), "%s@%llu", path, off);
+	va_start(ap, fmt);
+	rc = set_located(e, code, loc, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 void tm_error_prefix(struct tm_error *e, const char *fmt, ...)
 {
 	char old[TM_ERR_MSG_MAX];

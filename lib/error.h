@@ -9,6 +9,7 @@
 #define TM_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum tm_err {
 	TM_OK = 0,
@@ -32,6 +33,16 @@ struct tm_error {
  * `return tm_error_set(e, TM_ERR_FORMAT, "%s@%llu: ...", ...);` */
 int tm_error_set(struct tm_error *e, enum tm_err code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* A message located in an input file, the two forms habit 6 names:
+ * "path:line:col: message" for text, "path@offset: message" for binary
+ * (offset in bytes).  Both set *e like tm_error_set and return -1. */
+int tm_error_at_line(struct tm_error *e, enum tm_err code, const char *path,
+		     unsigned long long line, size_t col, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+int tm_error_at_off(struct tm_error *e, enum tm_err code, const char *path,
+		    unsigned long long off, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
 /* Prefix an existing message: "prefix: old message". */
 void tm_error_prefix(struct tm_error *e, const char *fmt, ...)

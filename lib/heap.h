@@ -42,9 +42,14 @@
 /* A plain store, for heaps that keep no index of where elements sit. */
 #define TM_HEAP_SET(ctx, v, i, x) ((void)(ctx), (v)[i] = (x))
 
+/* Every instance defines all the operations and a caller uses a few: clang
+ * (unlike gcc) warns of unused static inline functions written in a .c
+ * file, which a macro expansion is, hence `unused`. */
 #if defined(__GNUC__)
-#define TM_HEAP_HOT static inline __attribute__((always_inline))
+#define TM_HEAP_FN static inline __attribute__((unused))
+#define TM_HEAP_HOT static inline __attribute__((always_inline, unused))
 #else
+#define TM_HEAP_FN static inline
 #define TM_HEAP_HOT static inline
 #endif
 
@@ -86,7 +91,7 @@ TM_HEAP_HOT void name##_sift_down(ctx_t ctx, type *v, idx_t nr, idx_t i)    \
 }                                                                           \
                                                                             \
 /* Restore the order after v[i] changed in either direction. */             \
-static inline void name##_fix(ctx_t ctx, type *v, idx_t nr, idx_t i)        \
+TM_HEAP_FN void name##_fix(ctx_t ctx, type *v, idx_t nr, idx_t i)           \
 {                                                                           \
 	if (i > 0 && (above(ctx, &v[i], &v[(i - 1) / 2])))                  \
 		name##_sift_up(ctx, v, i);                                  \
@@ -95,14 +100,14 @@ static inline void name##_fix(ctx_t ctx, type *v, idx_t nr, idx_t i)        \
 }                                                                           \
                                                                             \
 /* Add x; v must have room for *nr + 1 elements. */                         \
-static inline void name##_push(ctx_t ctx, type *v, idx_t *nr, type x)       \
+TM_HEAP_FN void name##_push(ctx_t ctx, type *v, idx_t *nr, type x)          \
 {                                                                           \
 	set(ctx, v, *nr, x);                                                \
 	name##_sift_up(ctx, v, (*nr)++);                                    \
 }                                                                           \
                                                                             \
 /* Remove the top (*nr > 0) into *out. */                                   \
-static inline void name##_pop(ctx_t ctx, type *v, idx_t *nr, type *out)     \
+TM_HEAP_FN void name##_pop(ctx_t ctx, type *v, idx_t *nr, type *out)        \
 {                                                                           \
 	*out = v[0];                                                        \
 	if (--*nr == 0)                                                     \
@@ -112,14 +117,14 @@ static inline void name##_pop(ctx_t ctx, type *v, idx_t *nr, type *out)     \
 }                                                                           \
                                                                             \
 /* Replace the top (nr > 0) by x in one sift. */                            \
-static inline void name##_replace_top(ctx_t ctx, type *v, idx_t nr, type x) \
+TM_HEAP_FN void name##_replace_top(ctx_t ctx, type *v, idx_t nr, type x)    \
 {                                                                           \
 	set(ctx, v, 0, x);                                                  \
 	name##_sift_down(ctx, v, nr, 0);                                    \
 }                                                                           \
                                                                             \
 /* Make v[0..nr) a heap, bottom-up (Floyd), O(nr). */                       \
-static inline void name##_heapify(ctx_t ctx, type *v, idx_t nr)             \
+TM_HEAP_FN void name##_heapify(ctx_t ctx, type *v, idx_t nr)                \
 {                                                                           \
 	for (idx_t i_ = nr / 2; i_-- > 0;)                                  \
 		name##_sift_down(ctx, v, nr, i_);                           \
@@ -128,7 +133,7 @@ static inline void name##_heapify(ctx_t ctx, type *v, idx_t nr)             \
 /* Sort the heap v[0..nr) in place (heapsort's second half): the top ends   \
  * last, so v runs from the element that would be popped last to the one    \
  * popped first. */                                                         \
-static inline void name##_sort_heap(ctx_t ctx, type *v, idx_t nr)           \
+TM_HEAP_FN void name##_sort_heap(ctx_t ctx, type *v, idx_t nr)              \
 {                                                                           \
 	for (idx_t end_ = nr; end_ > 1; end_--) {                           \
 		type t_ = v[0];                                             \
@@ -140,14 +145,14 @@ static inline void name##_sort_heap(ctx_t ctx, type *v, idx_t nr)           \
 }                                                                           \
                                                                             \
 /* Heapsort any v[0..nr), in the order of _sort_heap. */                    \
-static inline void name##_sort(ctx_t ctx, type *v, idx_t nr)                \
+TM_HEAP_FN void name##_sort(ctx_t ctx, type *v, idx_t nr)                   \
 {                                                                           \
 	name##_heapify(ctx, v, nr);                                         \
 	name##_sort_heap(ctx, v, nr);                                       \
 }                                                                           \
                                                                             \
 /* Heap order holds on v[0..nr); for assert() and tests. */                 \
-static inline bool name##_check(ctx_t ctx, const type *v, idx_t nr)         \
+TM_HEAP_FN bool name##_check(ctx_t ctx, const type *v, idx_t nr)            \
 {                                                                           \
 	(void)ctx;                                                          \
 	for (idx_t i_ = 1; i_ < nr; i_++)                                   \

@@ -50,14 +50,14 @@ static inline unsigned tm_select_log2(size_t n)
 
 #define TM_SELECT_DEFINE(name, type, ctx_t, before)                         \
 /* The heap of the kept items: the last of them on top. */                  \
-static inline bool name##_after_(ctx_t ctx, const type *a, const type *b)   \
+TM_HEAP_FN bool name##_after_(ctx_t ctx, const type *a, const type *b)      \
 {                                                                           \
 	(void)ctx;                                                          \
 	return before(ctx, b, a);                                           \
 }                                                                           \
 TM_HEAP_DEFINE(name##_heap_, type, ctx_t, name##_after_, TM_HEAP_SET)       \
                                                                             \
-static inline void name##_swap_(type *a, type *b)                           \
+TM_HEAP_FN void name##_swap_(type *a, type *b)                              \
 {                                                                           \
 	type t_ = *a;                                                       \
                                                                             \
@@ -66,7 +66,7 @@ static inline void name##_swap_(type *a, type *b)                           \
 }                                                                           \
                                                                             \
 /* v[0..m) := the m first of v[0..n) (0 < m <= n), by a heap of m. */       \
-static inline void name##_heap_select_(ctx_t ctx, type *v, size_t n,        \
+TM_HEAP_FN void name##_heap_select_(ctx_t ctx, type *v, size_t n,           \
 				       size_t m)                            \
 {                                                                           \
 	name##_heap__heapify(ctx, v, m);                                    \
@@ -80,7 +80,7 @@ static inline void name##_heap_select_(ctx_t ctx, type *v, size_t n,        \
                                                                             \
 /* Hoare partition of v[lo..hi] around the median of three; returns the     \
  * crossing point: v[lo..*j] rank no later than v[*i..hi]. */                \
-static inline void name##_partition_(ctx_t ctx, type *v, size_t lo,         \
+TM_HEAP_FN void name##_partition_(ctx_t ctx, type *v, size_t lo,            \
 				     size_t hi, size_t *pi, size_t *pj)     \
 {                                                                           \
 	size_t mid_ = lo + (hi - lo) / 2, i_ = lo, j_ = hi;                 \
@@ -111,7 +111,7 @@ static inline void name##_partition_(ctx_t ctx, type *v, size_t lo,         \
 	*pj = j_;                                                           \
 }                                                                           \
                                                                             \
-static inline void name##_top(ctx_t ctx, type *v, size_t n, size_t k)       \
+TM_HEAP_FN void name##_top(ctx_t ctx, type *v, size_t n, size_t k)          \
 {                                                                           \
 	size_t lo_ = 0, hi_, pos_, i_, j_;                                  \
 	unsigned budget_;                                                   \
@@ -137,7 +137,7 @@ static inline void name##_top(ctx_t ctx, type *v, size_t n, size_t k)       \
 	}                                                                   \
 }                                                                           \
                                                                             \
-static inline void name##_top_sorted(ctx_t ctx, type *v, size_t n,          \
+TM_HEAP_FN void name##_top_sorted(ctx_t ctx, type *v, size_t n,             \
 				     size_t k)                              \
 {                                                                           \
 	if (k > n)                                                          \
@@ -146,7 +146,7 @@ static inline void name##_top_sorted(ctx_t ctx, type *v, size_t n,          \
 	name##_heap__sort(ctx, v, k);                                       \
 }                                                                           \
                                                                             \
-static inline void name##_offer(ctx_t ctx, type *v, size_t *nr, size_t k,   \
+TM_HEAP_FN void name##_offer(ctx_t ctx, type *v, size_t *nr, size_t k,      \
 				type x)                                     \
 {                                                                           \
 	if (*nr < k)                                                        \
@@ -155,7 +155,7 @@ static inline void name##_offer(ctx_t ctx, type *v, size_t *nr, size_t k,   \
 		name##_heap__replace_top(ctx, v, *nr, x);                   \
 }                                                                           \
                                                                             \
-static inline void name##_offered_sort(ctx_t ctx, type *v, size_t nr)       \
+TM_HEAP_FN void name##_offered_sort(ctx_t ctx, type *v, size_t nr)          \
 {                                                                           \
 	name##_heap__sort_heap(ctx, v, nr);                                 \
 }

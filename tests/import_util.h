@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "lib/alloc.h"
+#include "lib/le.h"
 #include "traces/import/import.h"
 
 #define PERF_DATA "pagetouch.perf.data"
@@ -168,21 +169,6 @@ static inline const char *tmpfile_with(const void *p, size_t len)
 	close(fd);
 	write_all(tmp_path, p, len);
 	return tmp_path;
-}
-
-static inline void put64(char *p, size_t off, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[off + (size_t)i] = (char)(v >> (8 * i));
-}
-
-static inline uint64_t get64(const char *p, size_t off)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | (uint8_t)p[off + (size_t)i];
-	return v;
 }
 
 #endif

@@ -254,6 +254,24 @@ static void test_describe(void **state)
 	assert_int_equal(strlen(buf), 9);
 }
 
+/* Regression: describe printed sizes with 3 significant digits, so a
+ * 100.5MiB footprint was "100MiB" and 10.25MiB "10.2MiB"; it now uses
+ * tm_format_size like every other size tmsim prints. */
+static void test_describe_odd_size(void **state)
+{
+	struct tm_gen_spec spec;
+	char buf[256];
+
+	(void)state;
+	tm_gen_spec_init(&spec);
+	part0(&spec)->sz_footprint = 201 * MiB / 2;
+	tm_gen_spec_describe(&spec, buf, sizeof(buf));
+	assert_string_equal(buf, "uniform(100.5MiB) @ 1M/s");
+	part0(&spec)->sz_footprint = 41 * MiB / 4;
+	tm_gen_spec_describe(&spec, buf, sizeof(buf));
+	assert_string_equal(buf, "uniform(10.25MiB) @ 1M/s");
+}
+
 /* ---- the stream's shape ---------------------------------------------------------- */
 
 static void test_times_cpus_ops(void **state)
@@ -962,6 +980,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spec_check),
 		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_describe_odd_size),
 		cmocka_unit_test(test_times_cpus_ops),
 		cmocka_unit_test(test_stream_info),
 		cmocka_unit_test(test_scan_is_exact),

@@ -164,7 +164,7 @@ static void test_perfdata_malformed(void **state)
 
 	(void)state;
 	topts_init(&o);
-	data_off = get64(p, 40);
+	data_off = tm_le64(p + 40);
 #define MUTATE(stmt, ...)                                                      \
 	do {                                                                   \
 		memcpy(q, p, len);                                             \
@@ -174,14 +174,14 @@ static void test_perfdata_malformed(void **state)
 	} while (0)
 	MUTATE(memcpy(q, "PERFILE3", 8), "@0: bad magic");
 	MUTATE(memcpy(q, "2ELIFREP", 8), "@0:", "byte order");
-	MUTATE(put64(q, 8, 16), "@8:", "pipe mode", "re-record with -o FILE");
-	MUTATE(put64(q, 16, 7), "@16: attr_size 7; expected");
-	MUTATE(put64(q, 16, 5000), "@16: attr_size 5000");
-	MUTATE(put64(q, 16, 100), "@32: attrs section of 144 bytes");
+	MUTATE(tm_put_le64(q + 8, 16), "@8:", "pipe mode", "re-record with -o FILE");
+	MUTATE(tm_put_le64(q + 16, 7), "@16: attr_size 7; expected");
+	MUTATE(tm_put_le64(q + 16, 5000), "@16: attr_size 5000");
+	MUTATE(tm_put_le64(q + 16, 100), "@32: attrs section of 144 bytes");
 	MUTATE(q[data_off + 6] = q[data_off + 7] = 0, "record size 0; expected at least 8");
 	MUTATE(q[72 + 3] |= 0x08, "-z", "re-record without -z"); /* feature bit 27 */
 	MUTATE(q[data_off] = 81, "compressed record");
-	MUTATE(put64(q, 48, 0), "@48: empty data section");
+	MUTATE(tm_put_le64(q + 48, 0), "@48: empty data section");
 #undef MUTATE
 	unlink(tmp_path);
 	free(p);

@@ -43,14 +43,14 @@ struct buf {
 
 static void b64(struct buf *b, uint64_t v)
 {
-	put64(b->p, b->len, v);
+	tm_put_le64(b->p + b->len, v);
 	b->len += 8;
 }
 
 static void b32(struct buf *b, uint32_t v)
 {
-	for (int i = 0; i < 4; i++)
-		b->p[b->len++] = (char)(v >> (8 * i));
+	tm_put_le32(b->p + b->len, v);
+	b->len += 4;
 }
 
 static void syn_body(struct buf *b, const struct syn_attr *a, const struct syn_sample *s)
@@ -76,10 +76,9 @@ static void syn_body(struct buf *b, const struct syn_attr *a, const struct syn_s
 static void syn_record(struct buf *b, uint32_t type, const struct buf *body)
 {
 	b32(b, type);
-	b->p[b->len++] = 0;
-	b->p[b->len++] = 0;
-	b->p[b->len++] = (char)((body->len + 8) & 0xff);
-	b->p[b->len++] = (char)((body->len + 8) >> 8);
+	tm_put_le16(b->p + b->len, 0); /* misc */
+	tm_put_le16(b->p + b->len + 2, (uint16_t)(body->len + 8));
+	b->len += 4;
 	memcpy(b->p + b->len, body->p, body->len);
 	b->len += body->len;
 }
@@ -97,21 +96,21 @@ static size_t syn_file(struct buf *f, const struct syn_attr *attrs, size_t nr_at
 
 	memset(f, 0, sizeof(*f));
 	memcpy(f->p, "PERFILE2", 8);
-	put64(f->p, 8, 104);
-	put64(f->p, 16, ATTR_SZ + 16);
-	put64(f->p, 24, attrs_off);
-	put64(f->p, 32, nr_attrs * (ATTR_SZ + 16));
+	tm_put_le64(f->p + 8, 104);
+	tm_put_le64(f->p + 16, ATTR_SZ + 16);
+	tm_put_le64(f->p + 24, attrs_off);
+	tm_put_le64(f->p + 32, nr_attrs * (ATTR_SZ + 16));
 	for (size_t i = 0; i < nr_attrs; i++) {
 		size_t a = attrs_off + i * (ATTR_SZ + 16);
 
 		f->p[a + 4] = (char)(uint8_t)ATTR_SZ;
-		put64(f->p, a + 16, attrs[i].period);
-		put64(f->p, a + 24, attrs[i].sample_type);
-		put64(f->p, a + 32, PERF_FORMAT_ID_GROUP);
-		put64(f->p, a + 72, BRANCH_HW_INDEX);
-		put64(f->p, a + ATTR_SZ, ids_off + 8 * i);
-		put64(f->p, a + ATTR_SZ + 8, 8);
-		put64(f->p, ids_off + 8 * i, attrs[i].id);
+		tm_put_le64(f->p + a + 16, attrs[i].period);
+		tm_put_le64(f->p + a + 24, attrs[i].sample_type);
+		tm_put_le64(f->p + a + 32, PERF_FORMAT_ID_GROUP);
+		tm_put_le64(f->p + a + 72, BRANCH_HW_INDEX);
+		tm_put_le64(f->p + a + ATTR_SZ, ids_off + 8 * i);
+		tm_put_le64(f->p + a + ATTR_SZ + 8, 8);
+		tm_put_le64(f->p + ids_off + 8 * i, attrs[i].id);
 	}
 	f->len = data_off;
 	for (size_t i = 0; i < nr; i++) {
@@ -125,8 +124,8 @@ static size_t syn_file(struct buf *f, const struct syn_attr *attrs, size_t nr_at
 		syn_body(&body, &attrs[ss[i].attr], &ss[i]);
 		syn_record(f, 9, &body);
 	}
-	put64(f->p, 40, data_off);
-	put64(f->p, 48, f->len - data_off);
+	tm_put_le64(f->p + 40, data_off);
+	tm_put_le64(f->p + 48, f->len - data_off);
 	return data_off;
 }
 
@@ -211,12 +210,12 @@ static void test_perfdata_synthetic_errors(void **state)
 	topts_init(&o);
 	/* a sample whose id is in no attr */
 	data_off = syn_file(f, syn_attrs, 2, syn_samples, 1);
-	put64(f->p, data_off + 8, 4242);
+	tm_put_le64(f->p + data_off + 8, 4242);
 	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o.perf, &o.o, TM_ERR_FORMAT,
 		    "sample id 4242", NULL);
 	/* a callchain longer than the record */
 	syn_file(f, syn_attrs, 2, syn_samples, 1);
-	put64(f->p, data_off + 8 + 8 * 7 + 8 * 5, 1000);
+	tm_put_le64(f->p + data_off + 8 + 8 * 7 + 8 * 5, 1000);
 	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o.perf, &o.o, TM_ERR_FORMAT,
 		    "CALLCHAIN: 1000 entries", NULL);
 	/* samples without TIME */

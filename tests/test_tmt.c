@@ -23,6 +23,7 @@
 #include <zstd.h>
 
 #include "lib/alloc.h"
+#include "lib/le.h"
 #include "lib/tmpname.h"
 #include "traces/tmt.h"
 #include "traces/tmt_internal.h"
@@ -164,18 +165,6 @@ static size_t write_zstd(const char *path, const void *payload, size_t len,
 	return n;
 }
 
-static void put32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
 /* A decompressed payload: preamble, header text, nr records (time 100*i,
  * valid fields) then `extra` raw bytes.  Returns its length. */
 static size_t payload(unsigned char *buf, const char *magic, uint32_t version,
@@ -185,13 +174,13 @@ static size_t payload(unsigned char *buf, const char *magic, uint32_t version,
 	size_t len = strlen(hdr), off = 16 + len, i;
 
 	memcpy(buf, magic, 8);
-	put32(buf + 8, version);
-	put32(buf + 12, hdr_len_field);
+	tm_put_le32(buf + 8, version);
+	tm_put_le32(buf + 12, hdr_len_field);
 	memcpy(buf + 16, hdr, len);
 	for (i = 0; i < nr; i++, off += 24) {
-		put64(buf + off, 100 * i);
-		put64(buf + off + 8, 0x1000 * (i + 1));
-		put32(buf + off + 16, 7);
+		tm_put_le64(buf + off, 100 * i);
+		tm_put_le64(buf + off + 8, 0x1000 * (i + 1));
+		tm_put_le32(buf + off + 16, 7);
 		buf[off + 20] = (unsigned char)i;
 		buf[off + 21] = 0;
 		buf[off + 22] = (unsigned char)(i % 3);
@@ -468,8 +457,8 @@ static void test_layout_is_documented(void **state)
 	n = ZSTD_decompress(out, sizeof(out), z, zlen);
 	assert_false(ZSTD_isError(n));
 	assert_memory_equal(out, "TMTRACE\0", 8);
-	assert_int_equal(out[8] | out[9] << 8, 1);
-	hlen = (uint32_t)(out[12] | out[13] << 8 | out[14] << 16 | (uint32_t)out[15] << 24);
+	assert_int_equal(tm_le32(out + 8), 1);
+	hlen = tm_le32(out + 12);
 	assert_int_equal(n, 16 + hlen + 24);
 	assert_int_equal(out[16], '{');
 	assert_memory_equal(out + 16 + hlen,
@@ -691,7 +680,7 @@ static void test_bad_records(void **state)
 
 	/* time going backwards at record 3 */
 	n = payload(buf, "TMTRACE", 1, HDR_OK, (uint32_t)len, 10, 0);
-	put64(buf + first + 3 * 24, 150);
+	tm_put_le64(buf + first + 3 * 24, 150);
 	write_zstd(f->path, buf, n, 1);
 	snprintf(off, sizeof(off), "%zu: ", first + 3 * 24);
 	expect_format(f->path, off, "record 3: time 150 ns");
@@ -714,7 +703,7 @@ static void test_bad_records(void **state)
 	expect_format(f->path, off, "partial record of 10 bytes");
 	/* far into the file, past many buffer refills: offsets still exact */
 	n = payload(buf, "TMTRACE", 1, HDR_OK, (uint32_t)len, 200000, 0);
-	put64(buf + first + 123457 * 24, 5);
+	tm_put_le64(buf + first + 123457 * 24, 5);
 	write_zstd(f->path, buf, n, 1);
 	snprintf(off, sizeof(off), "%zu: ", first + 123457 * 24);
 	expect_format(f->path, off, "record 123457");

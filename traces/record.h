@@ -28,6 +28,15 @@ struct tm_record {
 
 #define TM_RECORD_DISK_SIZE 24
 
+/* Bounds of a trace's header, the one source for the .tmt reader and
+ * writer, the generators, `tmsim gen` and `tmsim import`
+ * (docs/trace-format.md):
+ *  - vCPUs: record.cpu is a uint16_t, so at most 65536 can be told apart;
+ *  - page size: 4 KiB to 1 GiB, the x86-64 page sizes. */
+#define TM_TRACE_VCPUS_MAX 65536u
+#define TM_TRACE_PAGE_SHIFT_MIN 12u
+#define TM_TRACE_PAGE_SHIFT_MAX 30u
+
 enum tm_trace_kind {
 	TM_TRACE_ACCESSES = 0, /* every record is one true access */
 	TM_TRACE_SAMPLES = 1,  /* every record is a sample standing for a period */

@@ -41,17 +41,9 @@
 #include <zstd_errors.h>
 
 #include "lib/alloc.h"
+#include "lib/le.h"
 #include "lib/tmpname.h"
 #include "tmt_internal.h"
-
-#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__)
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define TMT_NATIVE_LE 1
-#endif
-#endif
-#ifndef TMT_NATIVE_LE
-#define TMT_NATIVE_LE 0
-#endif
 
 /* The in-memory record is the disk record on little-endian hosts. */
 _Static_assert(sizeof(struct tm_record) == TM_RECORD_DISK_SIZE, "record size");
@@ -85,44 +77,17 @@ static const unsigned char zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
  * 512 KiB): assumption, room for files recompressed at higher levels. */
 #define TMT_WINDOW_LOG_MAX 24
 
-/* ---- little-endian helpers ---------------------------------------------- */
-
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void put_le32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-#if !TMT_NATIVE_LE
-static uint64_t le64(const unsigned char *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static void put_le64(unsigned char *p, uint64_t v)
-{
-	put_le32(p, (uint32_t)v);
-	put_le32(p + 4, (uint32_t)(v >> 32));
-}
-
+#if !TM_NATIVE_LE
 /* In place: the bytes of *rec are a disk record; make them a struct. */
 static void rec_from_disk(struct tm_record *rec)
 {
 	const unsigned char *p = (const unsigned char *)rec;
 	struct tm_record v;
 
-	v.time_ns = le64(p);
-	v.addr = le64(p + 8);
-	v.weight = le32(p + 16);
-	v.cpu = (uint16_t)(p[20] | p[21] << 8);
+	v.time_ns = tm_le64(p);
+	v.addr = tm_le64(p + 8);
+	v.weight = tm_le32(p + 16);
+	v.cpu = tm_le16(p + 20);
 	v.op = p[22];
 	v.flags = p[23];
 	*rec = v;
@@ -130,11 +95,10 @@ static void rec_from_disk(struct tm_record *rec)
 
 static void rec_to_disk(const struct tm_record *rec, unsigned char *p)
 {
-	put_le64(p, rec->time_ns);
-	put_le64(p + 8, rec->addr);
-	put_le32(p + 16, rec->weight);
-	p[20] = (unsigned char)rec->cpu;
-	p[21] = (unsigned char)(rec->cpu >> 8);
+	tm_put_le64(p, rec->time_ns);
+	tm_put_le64(p + 8, rec->addr);
+	tm_put_le32(p + 16, rec->weight);
+	tm_put_le16(p + 20, rec->cpu);
 	p[22] = rec->op;
 	p[23] = rec->flags;
 }
@@ -336,11 +300,11 @@ static int read_preamble(struct tmt_reader *r, uint32_t *hdr_len,
 		return -1;
 	TM_RETURN_IF(memcmp(pre, TM_TMT_MAGIC, TMT_MAGIC_LEN) != 0, err,
 		     TM_ERR_FORMAT, "%s@0: bad magic; expected \"TMTRACE\\0\"", r->path);
-	version = le32(pre + 8);
+	version = tm_le32(pre + 8);
 	TM_RETURN_IF(version != TM_TMT_VERSION, err, TM_ERR_FORMAT,
 		     "%s@8: version %u; expected %u", r->path, version,
 		     TM_TMT_VERSION);
-	*hdr_len = le32(pre + 12);
+	*hdr_len = tm_le32(pre + 12);
 	TM_RETURN_IF(*hdr_len < 2 || *hdr_len > TMT_HEADER_MAX, err, TM_ERR_FORMAT,
 		     "%s@12: header length %u; expected 2 to %u bytes", r->path,
 		     *hdr_len, TMT_HEADER_MAX);
@@ -403,10 +367,11 @@ static int hdr_fields(const struct tmt_reader *r, json_t *hdr,
 	if (hdr_choice(r, hdr, "kind", "accesses", "samples", &kind, err) ||
 	    hdr_choice(r, hdr, "address_space", "gva", "gpa", &space, err) ||
 	    hdr_choice(r, hdr, "time_unit", "ns", "ns", &ns, err) ||
-	    hdr_uint(r, hdr, "page_size", 4096, 1u << 30, &page_size, err) ||
+	    hdr_uint(r, hdr, "page_size", 1u << TM_TRACE_PAGE_SHIFT_MIN,
+		     1u << TM_TRACE_PAGE_SHIFT_MAX, &page_size, err) ||
 	    hdr_uint(r, hdr, "load_period", 0, INT64_MAX, &info->load_period, err) ||
 	    hdr_uint(r, hdr, "store_period", 0, INT64_MAX, &info->store_period, err) ||
-	    hdr_uint(r, hdr, "vcpus", 1, 65536, &vcpus, err) ||
+	    hdr_uint(r, hdr, "vcpus", 1, TM_TRACE_VCPUS_MAX, &vcpus, err) ||
 	    hdr_uint(r, hdr, "footprint_hint", 0, INT64_MAX,
 		     &info->sz_footprint_hint, err))
 		return -1;
@@ -489,7 +454,7 @@ static int check_records(struct tmt_reader *r, struct tm_record *recs,
 	size_t i;
 
 	for (i = 0; i < nr; i++) {
-#if !TMT_NATIVE_LE
+#if !TM_NATIVE_LE
 		rec_from_disk(&recs[i]);
 #endif
 		if (recs[i].op > TM_OP_MODIFY || recs[i].flags ||
@@ -626,7 +591,7 @@ struct tm_tmt_writer {
 	uint64_t nr_records;
 	uint64_t last_time_ns;
 	int failed;
-#if !TMT_NATIVE_LE
+#if !TM_NATIVE_LE
 	unsigned char *enc_buf; /* TMT_WRITE_BUF bytes of encoded records */
 #endif
 };
@@ -637,7 +602,7 @@ static void writer_free(struct tm_tmt_writer *w)
 		close(w->fd);
 	ZSTD_freeCCtx(w->cctx);
 	free(w->out_buf);
-#if !TMT_NATIVE_LE
+#if !TM_NATIVE_LE
 	free(w->enc_buf);
 #endif
 	free(w->tmp_path);
@@ -700,12 +665,14 @@ static int info_check(const char *path, const struct tm_trace_info *info,
 	TM_RETURN_IF(info->space != TM_ADDR_GVA && info->space != TM_ADDR_GPA, err,
 		     TM_ERR_BOUNDS, "%s: address space %d; expected gva or gpa", path,
 		     (int)info->space);
-	TM_RETURN_IF(info->page_shift < 12 || info->page_shift > 30, err,
-		     TM_ERR_BOUNDS, "%s: page shift %u; expected 12 to 30", path,
-		     info->page_shift);
-	TM_RETURN_IF(info->nr_vcpus < 1 || info->nr_vcpus > 65536, err,
-		     TM_ERR_BOUNDS, "%s: vcpus %u; expected 1 to 65536", path,
-		     info->nr_vcpus);
+	TM_RETURN_IF(info->page_shift < TM_TRACE_PAGE_SHIFT_MIN ||
+		     info->page_shift > TM_TRACE_PAGE_SHIFT_MAX, err,
+		     TM_ERR_BOUNDS, "%s: page shift %u; expected %u to %u", path,
+		     info->page_shift, TM_TRACE_PAGE_SHIFT_MIN,
+		     TM_TRACE_PAGE_SHIFT_MAX);
+	TM_RETURN_IF(info->nr_vcpus < 1 || info->nr_vcpus > TM_TRACE_VCPUS_MAX, err,
+		     TM_ERR_BOUNDS, "%s: vcpus %u; expected 1 to %u", path,
+		     info->nr_vcpus, TM_TRACE_VCPUS_MAX);
 	TM_RETURN_IF(info->kind == TM_TRACE_SAMPLES && info->load_period == 0, err,
 		     TM_ERR_BOUNDS, "%s: load period 0; expected at least 1 in a "
 		     "samples trace", path);
@@ -783,7 +750,7 @@ static int writer_setup_zstd(struct tm_tmt_writer *w, int level,
 	(void)ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_nbWorkers, TMT_ZSTD_WORKERS);
 	w->out_cap = TMT_WRITE_BUF;
 	w->out_buf = tm_xmalloc(w->out_cap);
-#if !TMT_NATIVE_LE
+#if !TM_NATIVE_LE
 	w->enc_buf = tm_xmalloc(TMT_WRITE_BUF);
 #endif
 	return 0;
@@ -801,8 +768,8 @@ static int writer_put_header(struct tm_tmt_writer *w, const char *text,
 		     TMT_HEADER_MAX);
 	buf = tm_xmalloc(TMT_PREAMBLE_LEN + len);
 	memcpy(buf, TM_TMT_MAGIC, TMT_MAGIC_LEN); /* includes the NUL */
-	put_le32(buf + 8, TM_TMT_VERSION);
-	put_le32(buf + 12, (uint32_t)len);
+	tm_put_le32(buf + 8, TM_TMT_VERSION);
+	tm_put_le32(buf + 12, (uint32_t)len);
 	memcpy(buf + TMT_PREAMBLE_LEN, text, len);
 	rc = compress_bytes(w, buf, TMT_PREAMBLE_LEN + len, ZSTD_e_continue, err);
 	free(buf);
@@ -888,7 +855,7 @@ static int writer_compress_records(struct tm_tmt_writer *w,
 				   const struct tm_record *recs, size_t nr,
 				   struct tm_error *err)
 {
-#if TMT_NATIVE_LE
+#if TM_NATIVE_LE
 	return compress_bytes(w, recs, nr * TM_RECORD_DISK_SIZE, ZSTD_e_continue, err);
 #else
 	const size_t per = TMT_WRITE_BUF / TM_RECORD_DISK_SIZE;

@@ -177,7 +177,8 @@ static int parse_page_size(const char *v, uint32_t *shift, struct tm_error *err)
 
 	if (tm_parse_size(v, &u, err))
 		return -1;
-	TM_RETURN_IF(u < 4096 || u > (1u << 30) || (u & (u - 1)), err, TM_ERR_USAGE,
+	TM_RETURN_IF(u < (1u << TM_TRACE_PAGE_SHIFT_MIN) ||
+		     u > (1u << TM_TRACE_PAGE_SHIFT_MAX) || (u & (u - 1)), err, TM_ERR_USAGE,
 		     "expected a power of two from 4KiB to 1GiB, got \"%s\"", v);
 	*shift = (uint32_t)__builtin_ctzll(u);
 	return 0;
@@ -217,8 +218,8 @@ static int parse_vcpus(const char *v, uint32_t *out, struct tm_error *err)
 
 	if (tm_parse_u64(v, &u, err))
 		return -1;
-	TM_RETURN_IF(u < 1 || u > 65536, err, TM_ERR_USAGE,
-		     "expected 1 to 65536 vCPUs, got \"%s\"", v);
+	TM_RETURN_IF(u < 1 || u > TM_TRACE_VCPUS_MAX, err, TM_ERR_USAGE,
+		     "expected 1 to %u vCPUs, got \"%s\"", TM_TRACE_VCPUS_MAX, v);
 	*out = (uint32_t)u;
 	return 0;
 }

@@ -57,9 +57,10 @@ struct import_common {
 static const struct tm_cfg_key common_keys[] = {
 	ROW("output", TM_CFG_STRING, 1, 4095, NULL, TM_CFG_REQUIRED,
 	    TM_CFG_F_STR, output, "the .tmt file to write (also -o OUT)"),
-	ROW("vcpus", TM_CFG_U64, 0, 65536, "0", 0, TM_CFG_F_U32, nr_vcpus,
+	ROW("vcpus", TM_CFG_U64, 0, TM_TRACE_VCPUS_MAX, "0", 0, TM_CFG_F_U32, nr_vcpus,
 	    "vCPUs in the header; 0: the highest cpu + 1"),
-	ROW("page-size", TM_CFG_SIZE, 4096, 1 << 30, "4KiB", 0, TM_CFG_F_U64,
+	ROW("page-size", TM_CFG_SIZE, 1u << TM_TRACE_PAGE_SHIFT_MIN,
+	    1u << TM_TRACE_PAGE_SHIFT_MAX, "4KiB", 0, TM_CFG_F_U64,
 	    sz_page, "page size in the header, a power of two"),
 	ROW("sample-period", TM_CFG_U64, 0, MAX_PERIOD, "0", 0, TM_CFG_F_U64,
 	    sample_period, "emulate PEBS on a full trace: sample every P-th "

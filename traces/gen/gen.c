@@ -30,6 +30,7 @@
 
 #include "lib/alloc.h"
 #include "lib/hash.h"
+#include "lib/units.h"
 
 /* Assumption: 2^40 pages (4 PiB at 4 KiB) bounds any simulated footprint. */
 #define GEN_MAX_PAGES (1ull << 40)
@@ -304,12 +305,13 @@ static int check_phases(const struct tm_gen_spec *s, struct tm_error *e)
 
 int tm_gen_spec_check(const struct tm_gen_spec *s, struct tm_error *e)
 {
-	CHECK(s->page_shift >= 12 && s->page_shift <= 30, e,
+	CHECK(s->page_shift >= TM_TRACE_PAGE_SHIFT_MIN &&
+	      s->page_shift <= TM_TRACE_PAGE_SHIFT_MAX, e,
 	      "page_shift: %u; expected 12 (4 KiB) to 30 (1 GiB)", s->page_shift);
 	CHECK(s->rate_per_s > 0 && s->rate_per_s <= GEN_MAX_RATE, e,
 	      "rate: %g records/s; expected > 0 and at most 1e12", s->rate_per_s);
-	CHECK(s->nr_vcpus >= 1 && s->nr_vcpus <= 65536, e,
-	      "vcpus: %u; expected 1 to 65536", s->nr_vcpus);
+	CHECK(s->nr_vcpus >= 1 && s->nr_vcpus <= TM_TRACE_VCPUS_MAX, e,
+	      "vcpus: %u; expected 1 to %u", s->nr_vcpus, TM_TRACE_VCPUS_MAX);
 	CHECK(s->store_share >= 0 && s->store_share <= 1, e,
 	      "store_share: %g; expected 0 to 1", s->store_share);
 	CHECK(s->kind == TM_TRACE_ACCESSES || s->kind == TM_TRACE_SAMPLES, e,
@@ -317,19 +319,6 @@ int tm_gen_spec_check(const struct tm_gen_spec *s, struct tm_error *e)
 	CHECK(s->kind != TM_TRACE_SAMPLES || s->load_period >= 1, e,
 	      "load_period: 0; expected at least 1 for a samples trace");
 	return check_phases(s, e);
-}
-
-void tm_gen_format_size(uint64_t sz, char *buf, size_t n)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	int u = 0;
-
-	while (u < 5 && sz >= (1024ull << (10 * u)))
-		u++;
-	if (sz % (1ull << (10 * u)) == 0)
-		snprintf(buf, n, "%llu%s", (unsigned long long)(sz >> (10 * u)), unit[u]);
-	else
-		snprintf(buf, n, "%.3g%s", (double)sz / (double)(1ull << (10 * u)), unit[u]);
 }
 
 static void fmt_rate(double r, char *buf, size_t n)
@@ -350,7 +339,7 @@ static int describe_part(const struct tm_gen_part *p, char *buf, size_t n)
 
 	if (p->gen->describe)
 		return p->gen->describe(p, buf, n);
-	tm_gen_format_size(p->sz_footprint, fp, sizeof(fp));
+	tm_format_size(p->sz_footprint, fp, sizeof(fp));
 	return snprintf(buf, n, "%s(%s)", p->gen->kind.name, fp);
 }
 

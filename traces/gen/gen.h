@@ -194,7 +194,5 @@ void tm_gen_spec_describe(const struct tm_gen_spec *spec, char *buf,
 /* Uniform integer in [0, n), n >= 1, without bias; uniform double in [0, 1). */
 uint64_t tm_gen_rng_below(struct tm_gen_rng *rng, uint64_t n);
 double tm_gen_rng_uniform(struct tm_gen_rng *rng);
-/* "256MiB", "1.5GiB": a size for describe. */
-void tm_gen_format_size(uint64_t sz, char *buf, size_t n);
 
 #endif

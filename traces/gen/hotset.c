@@ -152,8 +152,8 @@ static int hotset_describe(const struct tm_gen_part *p, char *buf, size_t n)
 	const struct hotset_config *c = config_of(p);
 	char fp[32], a[32];
 
-	tm_gen_format_size(p->sz_footprint, fp, sizeof(fp));
-	tm_gen_format_size(c->sz_hot, a, sizeof(a));
+	tm_format_size(p->sz_footprint, fp, sizeof(fp));
+	tm_format_size(c->sz_hot, a, sizeof(a));
 	return snprintf(buf, n, "hotset(%s hot of %s, share %g, %u move%s)", a,
 			fp, c->hot_share, c->nr_moves, c->nr_moves == 1 ? "" : "s");
 }

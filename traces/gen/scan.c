@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "gen_internal.h"
+#include "lib/units.h"
 
 struct scan_config {
 	uint64_t sz_stride;     /* 0 until derived: the page size */
@@ -89,8 +90,8 @@ static int scan_describe(const struct tm_gen_part *p, char *buf, size_t n)
 {
 	char fp[32], b[32];
 
-	tm_gen_format_size(p->sz_footprint, fp, sizeof(fp));
-	tm_gen_format_size(config_of(p)->sz_stride, b, sizeof(b));
+	tm_format_size(p->sz_footprint, fp, sizeof(fp));
+	tm_format_size(config_of(p)->sz_stride, b, sizeof(b));
 	return snprintf(buf, n, "scan(stride %s, %s)", b, fp);
 }
 

@@ -22,6 +22,7 @@
 
 #include "gen_internal.h"
 #include "lib/hash.h"
+#include "lib/units.h"
 
 /* Euler-Maclaurin for H(N,s): exact sum below this rank, tail above. */
 #define ZIPF_EXACT_TERMS 100u
@@ -256,7 +257,7 @@ static int zipf_describe(const struct tm_gen_part *p, char *buf, size_t n)
 {
 	char fp[32];
 
-	tm_gen_format_size(p->sz_footprint, fp, sizeof(fp));
+	tm_format_size(p->sz_footprint, fp, sizeof(fp));
 	return snprintf(buf, n, "zipf(s=%g, %s)", config_of(p)->s, fp);
 }
 

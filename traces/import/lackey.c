@@ -25,7 +25,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <float.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,20 +48,10 @@ struct lk {
 	struct tm_import_stats *stats_out;
 };
 
-static int lk_err(struct lk *lk, struct tm_error *err, size_t col, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int lk_err(struct lk *lk, struct tm_error *err, size_t col, const char *fmt, ...)
-{
-	char msg[TM_ERR_MSG_MAX - 64];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return tm_error_set(err, TM_ERR_FORMAT, "%s:%llu:%zu: %s", lk->path,
-			    (unsigned long long)lk->lineno, col, msg);
-}
+/* A format error at column col of the current line. */
+#define lk_err(lk, err, col, ...)                                            \
+	tm_error_at_line((err), TM_ERR_FORMAT, (lk)->path, (lk)->lineno,     \
+			 (col), __VA_ARGS__)
 
 static int hexval(char c)
 {

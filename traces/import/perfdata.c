@@ -30,7 +30,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +39,7 @@
 #include <unistd.h>
 
 #include "lib/alloc.h"
+#include "lib/le.h"
 
 /* PERF_SAMPLE_* bits, include/uapi/linux/perf_event.h. */
 #define S_IP (1ULL << 0)
@@ -151,35 +151,9 @@ struct pd_sample {
 	uint32_t cpu;
 };
 
-static uint64_t le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static int pd_err(struct pd *pd, uint64_t off, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int pd_err(struct pd *pd, uint64_t off, const char *fmt, ...)
-{
-	char msg[TM_ERR_MSG_MAX - 64];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return tm_error_set(pd->err, TM_ERR_FORMAT, "%s@%llu: %s", pd->path,
-			    (unsigned long long)off, msg);
-}
+/* A format error at byte off of the file (lib/error.h's located form). */
+#define pd_err(pd, off, ...) \
+	tm_error_at_off((pd)->err, TM_ERR_FORMAT, (pd)->path, (off), __VA_ARGS__)
 
 /* Is [off, off + n) inside the file? (n may come from the file.) */
 static bool in_file(const struct pd *pd, uint64_t off, uint64_t n)
@@ -223,7 +197,7 @@ static int cur_u32(struct pd *pd, struct cur *c, const char *what, uint32_t *v)
 {
 	if (cur_skip(pd, c, 4, what))
 		return -1;
-	*v = le32(c->p + c->off - 4);
+	*v = tm_le32(c->p + c->off - 4);
 	return 0;
 }
 
@@ -231,7 +205,7 @@ static int cur_u64(struct pd *pd, struct cur *c, const char *what, uint64_t *v)
 {
 	if (cur_skip(pd, c, 8, what))
 		return -1;
-	*v = le64(c->p + c->off - 8);
+	*v = tm_le64(c->p + c->off - 8);
 	return 0;
 }
 
@@ -285,8 +259,8 @@ static int check_magic(struct pd *pd)
 static int section(struct pd *pd, uint64_t hoff, const char *name,
 		   uint64_t *off, uint64_t *size)
 {
-	*off = le64(pd->p + hoff);
-	*size = le64(pd->p + hoff + 8);
+	*off = tm_le64(pd->p + hoff);
+	*size = tm_le64(pd->p + hoff + 8);
 	if (!in_file(pd, *off, *size))
 		return pd_err(pd, hoff, "%s section [%llu, +%llu) ends past the end "
 			      "of the file (%llu bytes); expected a complete "
@@ -302,7 +276,7 @@ static int read_header(struct pd *pd)
 
 	if (check_magic(pd))
 		return -1;
-	hsz = le64(pd->p + 8);
+	hsz = tm_le64(pd->p + 8);
 	if (hsz == PIPE_HEADER_SZ)
 		return pd_err(pd, 8, "perf.data in pipe mode (perf record -o -); "
 			      "expected file mode: re-record with -o FILE (perf "
@@ -314,7 +288,7 @@ static int read_header(struct pd *pd)
 		return pd_err(pd, 0, "file of %llu bytes; expected at least the "
 			      "%llu-byte header", (unsigned long long)pd->sz,
 			      (unsigned long long)hsz);
-	pd->attr_size = le64(pd->p + 16);
+	pd->attr_size = tm_le64(pd->p + 16);
 	if (pd->attr_size < ATTR_SZ_VER0 + 16 || pd->attr_size > ATTR_SZ_MAX)
 		return pd_err(pd, 16, "attr_size %llu; expected %d..%d",
 			      (unsigned long long)pd->attr_size, ATTR_SZ_VER0 + 16,
@@ -339,14 +313,14 @@ static int read_header(struct pd *pd)
 
 static uint64_t attr_u64(const uint8_t *a, uint32_t asz, uint32_t off)
 {
-	return off + 8 <= asz ? le64(a + off) : 0; /* older attrs lack the field */
+	return off + 8 <= asz ? tm_le64(a + off) : 0; /* older attrs lack the field */
 }
 
 static int read_attr(struct pd *pd, uint64_t i)
 {
 	uint64_t esz = pd->attr_size - 16, off = pd->attrs_off + i * pd->attr_size;
 	const uint8_t *a = pd->p + off;
-	uint32_t asz = le32(a + A_SIZE);
+	uint32_t asz = tm_le32(a + A_SIZE);
 	struct pd_attr *at = &pd->attrs[i];
 	uint64_t ids_sz;
 
@@ -458,7 +432,7 @@ static void build_idmap(struct pd *pd)
 	pd->ids = tm_xcalloc(n ? n : 1, sizeof(*pd->ids));
 	for (uint64_t i = 0; i < pd->nr_attrs; i++)
 		for (uint64_t k = 0; k < pd->attrs[i].nr_ids; k++) {
-			pd->ids[pd->nr_ids].id = le64(pd->p + pd->attrs[i].ids_off + 8 * k);
+			pd->ids[pd->nr_ids].id = tm_le64(pd->p + pd->attrs[i].ids_off + 8 * k);
 			pd->ids[pd->nr_ids++].idx = (uint32_t)i;
 		}
 	qsort(pd->ids, pd->nr_ids, sizeof(*pd->ids), cmp_id);
@@ -679,9 +653,10 @@ static int keep_sample(struct pd *pd, uint64_t off, uint32_t idx,
 		pd->st.nr_addr0++;
 		return 0;
 	}
-	if (s->cpu > UINT16_MAX || (pd->o->nr_vcpus && s->cpu >= pd->o->nr_vcpus))
+	if (s->cpu >= TM_TRACE_VCPUS_MAX ||
+	    (pd->o->nr_vcpus && s->cpu >= pd->o->nr_vcpus))
 		return pd_err(pd, off, "sample on cpu %u; expected a cpu below %u",
-			      s->cpu, pd->o->nr_vcpus ? pd->o->nr_vcpus : UINT16_MAX + 1);
+			      s->cpu, pd->o->nr_vcpus ? pd->o->nr_vcpus : TM_TRACE_VCPUS_MAX);
 	r.time_ns = s->time;
 	r.cpu = (uint16_t)s->cpu;
 	r.weight = s->weight > UINT32_MAX ? UINT32_MAX : (uint32_t)s->weight;
@@ -707,7 +682,7 @@ static int read_sample(struct pd *pd, uint64_t off, uint32_t size)
 		if (size < 16)
 			return pd_err(pd, off, "sample of %u bytes; expected at least "
 				      "16 (header + IDENTIFIER)", size);
-		if (lookup_id(pd, le64(pd->p + off + 8), off + 8, &idx))
+		if (lookup_id(pd, tm_le64(pd->p + off + 8), off + 8, &idx))
 			return -1;
 	}
 	if (parse_head(pd, &pd->attrs[idx], &c, &s) ||
@@ -730,8 +705,8 @@ static int read_data(struct pd *pd)
 			return pd_err(pd, off, "%llu bytes left in the data section; "
 				      "expected an 8-byte record header",
 				      (unsigned long long)(pd->data_end - off));
-		type = le32(pd->p + off);
-		size = (uint16_t)(pd->p[off + 6] | pd->p[off + 7] << 8);
+		type = tm_le32(pd->p + off);
+		size = tm_le16(pd->p + off + 6);
 		if (size < 8)
 			return pd_err(pd, off + 6, "record size %u; expected at least 8 "
 				      "(the record header)", size);

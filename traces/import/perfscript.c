@@ -23,7 +23,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,20 +71,10 @@ struct ps_line {
 	const struct tok *event;
 };
 
-static int ps_err(struct ps *ps, size_t col, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int ps_err(struct ps *ps, size_t col, const char *fmt, ...)
-{
-	char msg[TM_ERR_MSG_MAX - 64];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return tm_error_set(ps->err, TM_ERR_FORMAT, "%s:%llu:%zu: %s", ps->path,
-			    (unsigned long long)ps->lineno, col, msg);
-}
+/* A format error at column col of the current line. */
+#define ps_err(ps, col, ...)                                                 \
+	tm_error_at_line((ps)->err, TM_ERR_FORMAT, (ps)->path, (ps)->lineno, \
+			 (col), __VA_ARGS__)
 
 static int parse_fields(struct ps *ps, const char *list)
 {
@@ -198,9 +187,9 @@ static int tok_cpu(struct ps *ps, const struct tok *t, uint32_t *cpu)
 	uint64_t v;
 
 	if (t->len < 3 || t->s[0] != '[' || t->s[t->len - 1] != ']' ||
-	    !parse_num(t->s + 1, t->len - 2, 10, &v) || v > UINT16_MAX)
-		return ps_err(ps, t->col, "cpu '%.*s'; expected [N] with N < 65536",
-			      (int)t->len, t->s);
+	    !parse_num(t->s + 1, t->len - 2, 10, &v) || v >= TM_TRACE_VCPUS_MAX)
+		return ps_err(ps, t->col, "cpu '%.*s'; expected [N] with N < %u",
+			      (int)t->len, t->s, TM_TRACE_VCPUS_MAX);
 	*cpu = (uint32_t)v;
 	return 0;
 }
