@@ -205,7 +205,7 @@ static int parse_count(const char *v, uint64_t *out, struct tm_error *err)
 		return 0;
 	snprintf(rate, sizeof(rate), "%s/s", v);
 	if (strlen(v) + 2 >= sizeof(rate) || tm_parse_count_rate(rate, &d, err) ||
-	    d != (double)(uint64_t)d || d > 9e15)
+	    d != (double)(uint64_t)d || d > TM_GEN_RECORDS_MAX)
 		return tm_error_set(err, TM_ERR_USAGE, "expected a count like 1000 "
 				    "or 10M, got \"%s\"", v);
 	*out = (uint64_t)d;

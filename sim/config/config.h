@@ -31,6 +31,11 @@
 #define TM_NAME_MAX 64
 #define TM_PATH_MAX 1024
 #define TM_MAX_SHADOW 4
+/* vCPUs of a simulated VM (and of its generated trace): the sampler keeps
+ * a ring per vCPU (~512 KB at the default 21845 entries), so 1024 vCPUs
+ * already cost ~512 MiB per VM (assumption: far above any VM studied).  A
+ * trace file may carry up to TM_TRACE_VCPUS_MAX (its cpu field's range). */
+#define TM_VM_VCPUS_MAX 1024
 
 /* Where a config value came from, for messages after parsing. */
 struct tm_src_loc {

@@ -148,7 +148,8 @@ int apply_override(struct ctx *c, int ov, const char *text);
 void common_keys(const char *scope, char *buf, size_t sz);
 void ctx_free(struct ctx *c);
 int fail_at(struct ctx *c, const struct cnode *n, enum tm_err code,
-		   const char *path, const char *fmt, ...);
+		   const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 int fill_own(struct ctx *c, const struct cnode *m, const char *scope,
 		    const char *path, const struct tm_kind *kind, void *own);
 int fill_root(struct ctx *c);

@@ -92,7 +92,7 @@ const struct tm_cfg_key tm_cfg_keys[] = {
 	{ "vm.replicate", TM_CFG_U64, 1, MAX_VMS_PER_HOST, "1", NULL,
 	  TM_CFG_NO_DEFAULTS, NOFLD, NULL },
 	/* Demeter §6: 4 vCPUs per VM */
-	{ "vm.vcpus", TM_CFG_U64, 1, 1024, "4", NULL, 0, FLD(U32, VM, nr_vcpus), NULL },
+	{ "vm.vcpus", TM_CFG_U64, 1, TM_VM_VCPUS_MAX, "4", NULL, 0, FLD(U32, VM, nr_vcpus), NULL },
 	{ "vm.memory", TM_CFG_SIZE, 1 * MiB, TiB, "1GiB", NULL, 0,
 	  FLD(U64, VM, sz_mem), NULL },
 	/* Demeter §6: 20% FMEM */
@@ -164,15 +164,15 @@ const struct tm_cfg_key tm_cfg_keys[] = {
 	  NOFLD, NULL },
 	{ "trace.phases", TM_CFG_LIST, 1, TM_GEN_MAX_PHASES, NULL, "phase", GEN,
 	  NOFLD, NULL },
-	{ "trace.rate", TM_CFG_CRATE, 0, 1e10, "1M/s", NULL, GEN | EXCL,
+	{ "trace.rate", TM_CFG_CRATE, 0, TM_GEN_RATE_MAX, "1M/s", NULL, GEN | EXCL,
 	  FLD(DBL, TRACE, gen.rate_per_s), NULL },
 	/* default: the run's duration */
 	{ "trace.duration", TM_CFG_TIME, 0, 30 * DAY, NULL, NULL, GEN | DERIV,
 	  FLD(U64, TRACE, gen.duration_ns), NULL },
-	{ "trace.records", TM_CFG_U64, 0, 1e15, "0", NULL, GEN,
+	{ "trace.records", TM_CFG_U64, 0, TM_GEN_RECORDS_MAX, "0", NULL, GEN,
 	  FLD(U64, TRACE, gen.nr_records), NULL },
 	/* default: the VM's vcpus */
-	{ "trace.vcpus", TM_CFG_U64, 1, 1024, NULL, NULL, GEN | DERIV,
+	{ "trace.vcpus", TM_CFG_U64, 1, TM_VM_VCPUS_MAX, NULL, NULL, GEN | DERIV,
 	  FLD(U32, TRACE, gen.nr_vcpus), NULL },
 	{ "trace.stores", TM_CFG_SHARE, 0, 1, "0", NULL, GEN,
 	  FLD(DBL, TRACE, gen.store_share), NULL },

@@ -35,7 +35,6 @@
 /* Assumption: 2^40 pages (4 PiB at 4 KiB) bounds any simulated footprint. */
 #define GEN_MAX_PAGES (1ull << 40)
 /* Assumption: a trillion records per second is beyond any real machine. */
-#define GEN_MAX_RATE 1e12
 
 /* ---- the RNG ---------------------------------------------------------------- */
 
@@ -308,7 +307,7 @@ int tm_gen_spec_check(const struct tm_gen_spec *s, struct tm_error *e)
 	CHECK(s->page_shift >= TM_TRACE_PAGE_SHIFT_MIN &&
 	      s->page_shift <= TM_TRACE_PAGE_SHIFT_MAX, e,
 	      "page_shift: %u; expected 12 (4 KiB) to 30 (1 GiB)", s->page_shift);
-	CHECK(s->rate_per_s > 0 && s->rate_per_s <= GEN_MAX_RATE, e,
+	CHECK(s->rate_per_s > 0 && s->rate_per_s <= TM_GEN_RATE_MAX, e,
 	      "rate: %g records/s; expected > 0 and at most 1e12", s->rate_per_s);
 	CHECK(s->nr_vcpus >= 1 && s->nr_vcpus <= TM_TRACE_VCPUS_MAX, e,
 	      "vcpus: %u; expected 1 to %u", s->nr_vcpus, TM_TRACE_VCPUS_MAX);

@@ -43,6 +43,12 @@
  * aligned offset inside that page. */
 #define TM_GEN_EXACT_ADDR 0x1u
 
+/* Bounds of a generated stream, shared by `tmsim gen` and the config
+ * (assumptions: far above any real PEBS or access rate, and a record count
+ * that stays exact in a double). */
+#define TM_GEN_RATE_MAX 1e12        /* records per second */
+#define TM_GEN_RECORDS_MAX 9e15
+
 struct tm_generator_ops;
 struct tm_gen_rng;              /* the stream's RNG (opaque) */
 struct json_t;
