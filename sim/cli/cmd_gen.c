@@ -25,6 +25,7 @@
 #include "lib/alloc.h"
 #include "cli.h"
 #include "lib/error.h"
+#include "lib/strbuf.h"
 #include "lib/units.h"
 #include "lib/version.h"
 #include "lib/hash.h"
@@ -602,16 +603,17 @@ static void option_of(const struct tm_generator_ops *g,
 		for (i = 0; g->list->keys[1].pattern[i] && i + 1 < sizeof(up); i++)
 			up[i] = (char)toupper((unsigned char)g->list->keys[1].pattern[i]);
 		up[i] = '\0';
-		snprintf(buf, sz, "--%s AT:%s", g->list->option, up);
+		tm_fmt(buf, sz, "--%s AT:%s", g->list->option, up);
 		return;
 	}
 	for (i = 0; k->pattern[i] && i + 1 < sizeof(name); i++)
 		name[i] = k->pattern[i] == '_' ? '-' : k->pattern[i];
 	name[i] = '\0';
+	/* tm_fmt: a cut option name is acceptable in help text */
 	if (k->type == TM_CFG_BOOL)
-		snprintf(buf, sz, "--no-%s", name);
+		tm_fmt(buf, sz, "--no-%s", name);
 	else
-		snprintf(buf, sz, "--%s %s", name, metavar(k));
+		tm_fmt(buf, sz, "--%s %s", name, metavar(k));
 }
 
 static void print_kind(FILE *f, const struct tm_generator_ops *g)
