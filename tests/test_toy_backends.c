@@ -50,7 +50,7 @@ struct toy_config {
 };
 
 struct toy {
-	uint32_t span;
+	uint32_t span, page_shift;
 	uint64_t count[TOY_BLOCKS];
 };
 
@@ -60,16 +60,17 @@ static void *toy_new(const struct tm_ident_params *p)
 	struct toy *t = tm_xcalloc(1, sizeof(*t));
 
 	t->span = c->span;
+	t->page_shift = p->page_shift;
 	return t;
 }
 
-static void toy_update(void *st, const struct tm_sample *s)
+static void toy_update(void *st, struct tm_sample s)
 {
 	struct toy *t = st;
-	uint64_t b = s->page / t->span;   /* keyed by page number */
+	uint64_t b = tm_sample_page(s, t->page_shift) / t->span;
 
 	if (b < TOY_BLOCKS)
-		t->count[b] += s->weight;
+		t->count[b] += s.weight;
 }
 
 static void toy_rank(void *st, struct tm_rank *r)

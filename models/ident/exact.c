@@ -115,10 +115,10 @@ static void decay_in_place(struct tm_exact *x, double factor)
 	}
 }
 
-static void exact_update(void *st, const struct tm_sample *s)
+static void exact_update(void *st, struct tm_sample s)
 {
 	struct tm_exact *x = st;
-	uint64_t page = s->idx, delta = s->weight;
+	uint64_t page = s.idx, delta = s.weight;
 	uint64_t i;
 
 	if (delta == 0)

@@ -570,12 +570,12 @@ static void update_two_heap(struct tm_sdh *s, uint64_t page, uint32_t delta,
 	update_two_heap_x(s, page, delta, tier, false);
 }
 
-static void sdh_update(void *st, const struct tm_sample *smp)
+static void sdh_update(void *st, struct tm_sample smp)
 {
 	struct tm_sdh *s = st;
-	uint64_t page = smp->idx;   /* keyed by dense index (identifier.h) */
-	enum tm_tier tier = (enum tm_tier)smp->tier;
-	uint32_t delta = smp->weight;
+	uint64_t page = smp.idx;   /* keyed by dense index (identifier.h) */
+	enum tm_tier tier = (enum tm_tier)smp.tier;
+	uint32_t delta = smp.weight;
 
 	if (delta == 0)
 		return;   /* weight 0 (store_weight: 0) does not count */

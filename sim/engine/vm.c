@@ -116,8 +116,8 @@ static void ident_weights(struct tm_ident_rt *id)
 {
 	const struct tm_ident_config *ic = id->cfg;
 
-	id->inc[0] = ic->weighted ? ic->load_weight : 1;   /* loads, modifies */
-	id->inc[1] = ic->weighted ? ic->store_weight : 1;  /* stores */
+	id->inc[0] = (uint16_t)(ic->weighted ? ic->load_weight : 1); /* loads, modifies */
+	id->inc[1] = (uint16_t)(ic->weighted ? ic->store_weight : 1); /* stores */
 }
 
 static int vm_init_idents(struct tm_vm_rt *vm, uint64_t seed,
@@ -279,16 +279,14 @@ static void first_touch(struct tm_vm_rt *vm, uint32_t idx)
 		vm->nr_static_fmem++;
 }
 
-/* One sample (record r, dense index idx) reaches the identifiers, each
- * with its own load/store weight (DESIGN.md §6.2). */
+/* One sample (record r, dense index idx, its page's tier) reaches the
+ * identifiers, each with its own load/store weight (DESIGN.md §6.2). */
 static inline void feed(struct tm_vm_rt *vm, uint32_t idx,
-			const struct tm_record *r)
+			const struct tm_record *r, uint8_t tier)
 {
 	unsigned store = r->op == TM_OP_STORE;
-	enum tm_tier tier = vm->pm.tier[idx];
 	struct tm_sample smp = {
 		.rec = r,
-		.page = r->addr >> vm->page_shift,
 		.idx = idx,
 		.weight = vm->idents[0].inc[store],
 		.tier = tier,
@@ -304,7 +302,7 @@ static inline void feed(struct tm_vm_rt *vm, uint32_t idx,
 	if (vm->nr_idents == 1) {
 		const struct tm_ident_rt *id = vm->idents;
 
-		id->ops->update(id->st, &smp);
+		id->ops->update(id->st, smp);
 		return;
 	}
 	for (uint32_t i = 0; i < vm->nr_idents; i++) {
@@ -313,7 +311,7 @@ static inline void feed(struct tm_vm_rt *vm, uint32_t idx,
 		smp.weight = id->inc[store];
 		if (id->ref)
 			id->ref[idx] += smp.weight;
-		id->ops->update(id->st, &smp);
+		id->ops->update(id->st, smp);
 	}
 }
 
@@ -328,33 +326,38 @@ static void drain(struct tm_vm_rt *vm, uint64_t now_ns)
 			uint32_t idx = tm_pagemap_find(&vm->pm,
 						       r->addr >> vm->page_shift);
 
-			feed(vm, idx, r);
+			feed(vm, idx, r, vm->pm.tier[idx]);
 		}
 	}
 	vm->next_drain_ns = tm_sampler_next_drain_ns(vm->sampler);
 }
 
 /* One record whose page is already looked up (idx; added on its first
- * touch). */
-static inline void access_one(struct tm_vm_rt *vm, const struct tm_record *r,
-			      uint32_t idx, int added)
+ * touch), its tier read once.  samples is a constant in each of
+ * access_run's two instances (a samples stream, an accesses stream), so
+ * its tests cost nothing per record. */
+static inline __attribute__((always_inline)) void
+access_one(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx,
+	   int added, const bool samples)
 {
 	uint64_t w = 1;
+	uint8_t tier;
 
 	if (added)
 		first_touch(vm, idx);
-	if (vm->samples)
+	tier = vm->pm.tier[idx];
+	if (samples)
 		w = r->op == TM_OP_STORE ? vm->store_period : vm->load_period;
 	vm->total.nr_accesses += w;
-	if (vm->pm.tier[idx] == TM_TIER_FMEM)
+	if (tier == TM_TIER_FMEM)
 		vm->total.hits_fmem += w;
 	else
 		vm->total.hits_smem += w;
 	if (idx < vm->nr_static_fmem)
 		vm->total.hits_static_fmem += w;
 	TM_ACC(vm, idx) += w;
-	if (vm->samples)
-		feed(vm, idx, r);
+	if (samples)
+		feed(vm, idx, r, tier);
 	else
 		tm_sampler_push(vm->sampler, r);
 }
@@ -385,7 +388,8 @@ prefetch_page(const struct tm_vm_rt *vm, uint32_t idx)
 #define TM_VM_LOOKAHEAD 8   /* assumption: 4, 8 and 16 ran alike */
 #define TM_VM_SLOTAHEAD (2 * TM_VM_LOOKAHEAD)
 
-static void access_run(struct tm_vm_rt *vm, size_t a, size_t b)
+static inline __attribute__((always_inline)) void
+access_run_x(struct tm_vm_rt *vm, size_t a, size_t b, const bool samples)
 {
 	const struct tm_record *buf = vm->buf;
 	const unsigned shift = vm->page_shift;
@@ -396,7 +400,8 @@ static void access_run(struct tm_vm_rt *vm, size_t a, size_t b)
 	for (size_t i = a; i < b + L; i++) {
 		/* record i - L first: its ring cell is record i's */
 		if (i >= a + L)
-			access_one(vm, &buf[i - L], ring[i % L], fresh[i % L]);
+			access_one(vm, &buf[i - L], ring[i % L], fresh[i % L],
+				   samples);
 		if (i + TM_VM_SLOTAHEAD < b)
 			tm_pagemap_prefetch(&vm->pm,
 					    buf[i + TM_VM_SLOTAHEAD].addr >> shift);
@@ -412,6 +417,14 @@ static void access_run(struct tm_vm_rt *vm, size_t a, size_t b)
 		}
 	}
 	vm->total.nr_records += b - a;   /* once per run, not per record */
+}
+
+static void access_run(struct tm_vm_rt *vm, size_t a, size_t b)
+{
+	if (vm->samples)
+		access_run_x(vm, a, b, true);
+	else
+		access_run_x(vm, a, b, false);
 }
 
 static int refill(struct tm_vm_rt *vm, struct tm_error *err)

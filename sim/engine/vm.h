@@ -42,7 +42,7 @@ struct tm_ident_rt {
 	void *st;
 	bool shadow;
 	bool cum_window;  /* ARE/AAE against cumulative sample counts */
-	uint32_t inc[2];  /* its own increment: [0] loads, [1] stores */
+	uint16_t inc[2];  /* its own increment: [0] loads, [1] stores */
 	uint64_t *ref, *ref_base; /* its own sample counts when its weights
 				   * differ from the main one's (else NULL:
 				   * TM_SMP serves) */
