@@ -280,7 +280,9 @@ static void first_touch(struct tm_vm_rt *vm, uint32_t idx)
 }
 
 /* One sample (record r, dense index idx, its page's tier) reaches the
- * identifiers, each with its own load/store weight (DESIGN.md §6.2). */
+ * identifiers, each with its own load/store weight (DESIGN.md §6.2).  The
+ * callers count it (nr_samples, samples_fmem): per run of records, or in
+ * the branch on the tier they take anyway (-4 instructions per sample). */
 static inline void feed(struct tm_vm_rt *vm, uint32_t idx,
 			const struct tm_record *r, uint8_t tier)
 {
@@ -292,9 +294,7 @@ static inline void feed(struct tm_vm_rt *vm, uint32_t idx,
 		.tier = tier,
 	};
 
-	vm->total.samples_fmem += tier == TM_TIER_FMEM;
 	TM_SMP(vm, idx) += smp.weight;   /* in the main identifier's weights */
-	vm->total.nr_samples++;
 	/* One identifier (no shadows) is the common case: called directly it
 	 * costs ~20 instructions per sample less than through the loop, whose
 	 * bounds stay live across the indirect call (callgrind; holding them
@@ -326,8 +326,12 @@ static void drain(struct tm_vm_rt *vm, uint64_t now_ns)
 			uint32_t idx = tm_pagemap_find(&vm->pm,
 						       r->addr >> vm->page_shift);
 
-			feed(vm, idx, r, vm->pm.tier[idx]);
+			uint8_t tier = vm->pm.tier[idx];
+
+			vm->total.samples_fmem += tier == TM_TIER_FMEM;
+			feed(vm, idx, r, tier);
 		}
+		vm->total.nr_samples += n;
 	}
 	vm->next_drain_ns = tm_sampler_next_drain_ns(vm->sampler);
 }
@@ -349,10 +353,12 @@ access_one(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx,
 	if (samples)
 		w = r->op == TM_OP_STORE ? vm->store_period : vm->load_period;
 	vm->total.nr_accesses += w;
-	if (tier == TM_TIER_FMEM)
+	if (tier == TM_TIER_FMEM) {
 		vm->total.hits_fmem += w;
-	else
+		vm->total.samples_fmem += samples;
+	} else {
 		vm->total.hits_smem += w;
+	}
 	if (idx < vm->nr_static_fmem)
 		vm->total.hits_static_fmem += w;
 	TM_ACC(vm, idx) += w;
@@ -417,6 +423,8 @@ access_run_x(struct tm_vm_rt *vm, size_t a, size_t b, const bool samples)
 		}
 	}
 	vm->total.nr_records += b - a;   /* once per run, not per record */
+	if (samples)
+		vm->total.nr_samples += b - a;   /* every record is a sample */
 }
 
 static void access_run(struct tm_vm_rt *vm, size_t a, size_t b)
