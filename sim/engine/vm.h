@@ -22,6 +22,8 @@
 #include "lib/strbuf.h"
 #include "pagemap.h"
 
+struct tm_gen_dist;
+
 #define TM_VM_MAX_IDENTS (1 + TM_MAX_SHADOW)
 #define TM_VM_BUF_RECORDS 4096
 
@@ -88,6 +90,7 @@ struct tm_vm_rt {
 	uint64_t nr_fmem_cap_pages;
 	uint64_t nr_fmem_pages, nr_smem_pages, nr_static_fmem;
 	uint64_t nr_fmem_cap_initial;
+	uint64_t nr_fmem_cap_max_epoch; /* the largest capacity this epoch */
 
 	/* identifiers: [0] drives migration, the rest are shadows */
 	struct tm_ident_rt idents[TM_VM_MAX_IDENTS];
@@ -96,8 +99,11 @@ struct tm_vm_rt {
 	uint32_t *hot_idx;          /* rank output as dense indexes */
 	uint32_t *pair_p, *pair_d;
 	struct tm_truth_sel truth_sel;
+	size_t nr_sel;              /* T's touched pages in truth_sel.idx */
 	bool truth;
-	bool truth_estimated;
+	enum tm_truth_source truth_src;
+	struct tm_gen_dist *dist;   /* distribution truth, or NULL */
+	uint64_t epoch_start_ns;
 
 	/* migration */
 	struct tm_migrator *mig;
