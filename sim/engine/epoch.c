@@ -13,6 +13,7 @@
 
 #include <assert.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "traces/gen/dist.h"
@@ -72,6 +73,10 @@ struct epoch_truth {
 	size_t nr_true;         /* |T|, touched or not */
 	double sum_true;        /* accesses of T (expected, for distribution) */
 	double total;           /* accesses of every page */
+	double oracle;          /* NaN when undefined */
+	size_t smp_k;           /* exact on samples: last k (SIZE_MAX: none) */
+	double smp_prec;        /* and its precision */
+	double single_share;    /* estimated: T's pages on one sample */
 };
 
 /* Accesses of touched page idx in the epoch: exact or estimated counts,
@@ -125,6 +130,18 @@ static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 	acc->are = nr_are ? are / (double)nr_are : NAN;
 }
 
+static void add_losses(struct tm_ident_rt *id, double smp, double ident)
+{
+	if (!isnan(smp)) {
+		id->sum_sampling_loss += smp;
+		id->nr_sampling_loss++;
+	}
+	if (!isnan(ident)) {
+		id->sum_ident_loss += ident;
+		id->nr_ident_loss++;
+	}
+}
+
 static void add_scores(struct tm_ident_rt *id, const struct tm_accuracy *a)
 {
 	if (isnan(a->precision) || isnan(a->recall))
@@ -143,7 +160,8 @@ static void add_scores(struct tm_ident_rt *id, const struct tm_accuracy *a)
 static void epoch_row(struct tm_strbuf *rows, const char *host,
 		      const struct tm_vm_rt *vm, uint32_t epoch_no,
 		      uint64_t now_ns, const struct tm_ident_rt *id,
-		      const struct tm_accuracy *a, double hit, double oracle)
+		      const struct tm_accuracy *a, double hit,
+		      const struct epoch_truth *et, const double loss[2])
 {
 	tm_strbuf_printf(rows, "%u,%llu,%s,%s,%s,%s,%zu,%zu,", epoch_no,
 			 (unsigned long long)now_ns, host, vm->name,
@@ -161,8 +179,14 @@ static void epoch_row(struct tm_strbuf *rows, const char *host,
 	tm_strbuf_printf(rows, ",");
 	tm_strbuf_num(rows, hit);
 	tm_strbuf_printf(rows, ",");
-	tm_strbuf_num(rows, oracle);
-	tm_strbuf_printf(rows, ",%s\n", tm_truth_source_name(vm->truth_src));
+	tm_strbuf_num(rows, et->oracle);
+	tm_strbuf_printf(rows, ",%s,", tm_truth_source_name(vm->truth_src));
+	tm_strbuf_num(rows, loss[0]);
+	tm_strbuf_printf(rows, ",");
+	tm_strbuf_num(rows, loss[1]);
+	tm_strbuf_printf(rows, ",");
+	tm_strbuf_num(rows, et->single_share);
+	tm_strbuf_printf(rows, "\n");
 }
 
 static void reset_window(struct tm_vm_rt *vm, uint64_t now_ns)
@@ -185,6 +209,7 @@ static void reset_window(struct tm_vm_rt *vm, uint64_t now_ns)
 	vm->epoch_start_ns = now_ns;
 	vm->nr_fmem_cap_max_epoch = vm->nr_fmem_cap_pages;
 	vm->nr_sel = 0;
+	vm->nr_pages_epoch0 = vm->pm.nr;
 }
 
 /* T from counts: the epoch's top-C pages by accesses (exact, or samples x
@@ -243,6 +268,114 @@ static void select_dist(struct tm_vm_rt *vm, uint64_t now_ns,
 	et->total = top.total;
 }
 
+/* Precision against T of a perfect counter of the delivered samples
+ * ("exact on samples") naming as many pages as the identifier does (k):
+ * the epoch's top-k pages by their sample counts in the main identifier's
+ * weights (TM_SMP).  The last k is kept: shadows often share it. */
+static double samples_precision(struct tm_vm_rt *vm, struct epoch_truth *et,
+				size_t k)
+{
+	size_t n, hit = 0;
+
+	if (et->smp_k == k)
+		return et->smp_prec;
+	if (et->smp_k == SIZE_MAX)
+		for (uint32_t i = 0; i < vm->pm.nr; i++)
+			vm->scratch[i] = TM_SMP(vm, i) - vm->smp_base[i];
+	n = tm_truth_top(&vm->xsel, vm->scratch, vm->pm.nr, k);
+	for (size_t i = 0; i < n; i++)
+		hit += vm->mark[vm->xsel.idx[i]];
+	et->smp_k = k;
+	et->smp_prec = n ? (double)hit / (double)n : NAN;
+	return et->smp_prec;
+}
+
+/* Sampling and identifier loss of one identifier (docs/metrics.md):
+ * precision 1 (truth) - exact on samples - the identifier. */
+static void losses(struct tm_vm_rt *vm, struct epoch_truth *et,
+		   const struct tm_accuracy *a, double *smp, double *ident)
+{
+	double p = samples_precision(vm, et, a->nr_hot);
+
+	*smp = vm->truth_src == TM_TRUTH_ESTIMATED ? NAN : 1 - p;
+	*ident = p - a->precision;
+}
+
+/* The top-C pages of one half (the first by time, or the second), scored
+ * by their accesses in the other half, as a share of that half's.  A half
+ * of a flat distribution names fewer than C pages; the placement fills its
+ * free slots with pages known before the epoch (first-touch order), which
+ * the scoring half cannot have chosen: counts are taken as 2 a + known, so
+ * ties and empty slots go to known pages and an unknown page with no
+ * accesses in the choosing half is never picked. */
+static double half_score(struct tm_vm_rt *vm, uint64_t c, bool first)
+{
+	double hits = 0, all = 0;
+	size_t n;
+
+	for (uint32_t i = 0; i < vm->pm.nr; i++)   /* pick on one half */
+		vm->scratch[i] = 2 * (first ? vm->half_base[i] - vm->true_base[i] :
+				      TM_ACC(vm, i) - vm->half_base[i]) +
+				 (i < vm->nr_pages_epoch0);
+	n = tm_truth_top(&vm->xsel, vm->scratch, vm->pm.nr, c);
+	for (uint32_t i = 0; i < vm->pm.nr; i++)   /* score on the other */
+		all += (double)(first ? TM_ACC(vm, i) - vm->half_base[i] :
+				vm->half_base[i] - vm->true_base[i]);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k = vm->xsel.idx[i];
+
+		hits += (double)(first ? TM_ACC(vm, k) - vm->half_base[k] :
+				 vm->half_base[k] - vm->true_base[k]);
+	}
+	return all > 0 ? hits / all : NAN;
+}
+
+/* The cross-fitted oracle of estimated truth (DESIGN.md §7): top-C chosen
+ * on the epoch's first half (by time), hits scored on the second, and the
+ * reverse, averaged.  Never scored on the samples it was chosen from. */
+static double xfit_oracle(struct tm_vm_rt *vm, uint64_t c)
+{
+	double ab, ba;
+
+	if (vm->half_ns) {   /* the midpoint was never reached: one half */
+		for (uint32_t i = 0; i < vm->pm.nr; i++)
+			vm->half_base[i] = TM_ACC(vm, i);
+		vm->half_ns = 0;
+	}
+	ab = half_score(vm, c, true);
+	ba = half_score(vm, c, false);
+	if (isnan(ab))
+		return ba;
+	return isnan(ba) ? ab : (ab + ba) / 2;
+}
+
+/* Share of T's pages that rest on one sample: an epoch count of one load
+ * or one store period (estimated truth). */
+static double single_share(const struct tm_vm_rt *vm)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < vm->nr_sel; i++) {
+		uint64_t a = vm->epoch_cnt[vm->truth_sel.idx[i]];
+
+		n += a == vm->load_period || a == vm->store_period;
+	}
+	return vm->nr_sel ? (double)n / (double)vm->nr_sel : NAN;
+}
+
+/* Oracle and error decomposition of the epoch (docs/metrics.md). */
+static void epoch_figures(struct tm_vm_rt *vm, uint64_t sum_all,
+			  struct epoch_truth *et)
+{
+	et->smp_k = SIZE_MAX;
+	et->single_share = NAN;
+	et->oracle = sum_all && et->total > 0 ? et->sum_true / et->total : NAN;
+	if (vm->truth_src != TM_TRUTH_ESTIMATED)
+		return;
+	et->single_share = single_share(vm);
+	et->oracle = sum_all ? xfit_oracle(vm, et->c) : NAN;
+}
+
 uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
 		     uint32_t epoch_no, const char *host_name,
 		     struct tm_strbuf *rows)
@@ -251,7 +384,7 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
 	uint64_t hits = vm->total.hits_fmem - vm->epoch.hits_fmem;
 	struct epoch_truth et = { .c = c > vm->nr_fmem_cap_max_epoch ? c :
 				  vm->nr_fmem_cap_max_epoch };
-	double hit_ratio, oracle;
+	double hit_ratio;
 
 	sum_all = vm->total.nr_accesses - vm->epoch.nr_accesses;
 	if (vm->truth && vm->dist)
@@ -266,11 +399,12 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
 	assert(!vm->truth || vm->dist || vm->moved_this_epoch ||
 	       (double)hits <= et.sum_true);
 	hit_ratio = sum_all ? (double)hits / (double)sum_all : NAN;
-	oracle = sum_all && vm->truth && et.total > 0 ?
-		 et.sum_true / et.total : NAN;
+	if (vm->truth)
+		epoch_figures(vm, sum_all, &et);
 	if (sum_all) {
 		vm->sum_epoch_ratio += hit_ratio;
-		vm->sum_oracle_ratio += vm->truth && !isnan(oracle) ? oracle : 0;
+		vm->sum_oracle_ratio += vm->truth && !isnan(et.oracle) ?
+					et.oracle : 0;
 		vm->nr_ratio_epochs++;
 	}
 	/* Shadows first, so the main identifier's rank stays in vm->rank;
@@ -287,9 +421,13 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
 			continue;
 		score_ident(vm, &vm->idents[i], &et, c, &a);
 		if (sum_all) {
+			double loss[2];
+
+			losses(vm, &et, &a, &loss[0], &loss[1]);
 			add_scores(&vm->idents[i], &a);
+			add_losses(&vm->idents[i], loss[0], loss[1]);
 			epoch_row(rows, host_name, vm, epoch_no, now_ns,
-				  &vm->idents[i], &a, hit_ratio, oracle);
+				  &vm->idents[i], &a, hit_ratio, &et, loss);
 		}
 	}
 	if (vm->busy)
@@ -297,6 +435,8 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
 	else
 		done = tm_vm_plan_migration(vm, now_ns, epoch_ns);
 	reset_window(vm, now_ns);
+	if (vm->half_base)
+		vm->half_ns = now_ns + epoch_ns / 2;
 	vm->moved_this_epoch = false;
 	vm->nr_epochs++;
 	return done;

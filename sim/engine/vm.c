@@ -133,6 +133,9 @@ static void grow_arrays(struct tm_vm_rt *vm)
 		GROW(epoch_cnt);
 		GROW(smp_base);
 		GROW(mark);
+		GROW(scratch);
+		if (vm->truth_src == TM_TRUTH_ESTIMATED)
+			GROW(half_base);
 	}
 	for (uint32_t i = 0; i < vm->nr_idents; i++)
 		if (vm->idents[i].ref)
@@ -233,6 +236,8 @@ int tm_vm_init(struct tm_vm_rt *vm, const struct tm_config *cfg,
 	}
 	vm->truth_src = vm->dist ? TM_TRUTH_DISTRIBUTION :
 			vm->samples ? TM_TRUTH_ESTIMATED : TM_TRUTH_EXACT;
+	vm->half_ns = vm->truth && vm->truth_src == TM_TRUTH_ESTIMATED ?
+		      cfg->epoch_ns / 2 : 0;
 	hint = vm->stream->info.sz_footprint_hint >> cfg->page_shift;
 	if (!hint || hint > (vc->sz_mem >> cfg->page_shift))
 		hint = vc->sz_mem >> cfg->page_shift;
@@ -278,6 +283,9 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	free(vm->cum);
 	free(vm->smp_base);
 	free(vm->mark);
+	free(vm->scratch);
+	free(vm->half_base);
+	tm_truth_sel_free(&vm->xsel);
 	free(vm->rank.hot);
 	free(vm->rank.promote);
 	free(vm->rank.demote);
@@ -463,7 +471,8 @@ static int refill(struct tm_vm_rt *vm, struct tm_error *err)
 	return n > 0;
 }
 
-int tm_vm_advance(struct tm_vm_rt *vm, uint64_t until_ns, struct tm_error *err)
+static int advance_to(struct tm_vm_rt *vm, uint64_t until_ns,
+		      struct tm_error *err)
 {
 	for (;;) {
 		uint64_t stop = until_ns;
@@ -495,6 +504,22 @@ int tm_vm_advance(struct tm_vm_rt *vm, uint64_t until_ns, struct tm_error *err)
 	if (vm->sampler && until_ns >= vm->next_drain_ns)
 		drain(vm, until_ns);
 	return 0;
+}
+
+/* With estimated truth the epoch's counts are split in two halves by time
+ * for the cross-fitted oracle (epoch.c): the replay stops at the midpoint
+ * once to note every page's count.  Epoch-level work, O(touched pages);
+ * the per-record path is untouched. */
+int tm_vm_advance(struct tm_vm_rt *vm, uint64_t until_ns, struct tm_error *err)
+{
+	if (vm->half_ns && until_ns > vm->half_ns) {
+		if (advance_to(vm, vm->half_ns, err))
+			return -1;
+		for (uint32_t i = 0; i < vm->pm.nr; i++)
+			vm->half_base[i] = TM_ACC(vm, i);
+		vm->half_ns = 0;
+	}
+	return advance_to(vm, until_ns, err);
 }
 
 /* ---- epoch: accuracy against truth, then the migration plan ---- */
@@ -606,8 +631,12 @@ size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm)
 	return (size_t)vm->arr_cap * (sizeof(*vm->true_base) +
 				      sizeof(*vm->epoch_cnt) +
 				      sizeof(*vm->smp_base) +
-				      sizeof(*vm->mark)) +
-	       tm_truth_sel_memory_bytes(&vm->truth_sel);
+				      sizeof(*vm->mark) +
+				      sizeof(*vm->scratch) +
+				      (vm->half_base ? sizeof(*vm->half_base) :
+						       0)) +
+	       tm_truth_sel_memory_bytes(&vm->truth_sel) +
+	       tm_truth_sel_memory_bytes(&vm->xsel);
 }
 
 int tm_vm_check(const struct tm_vm_rt *vm)
