@@ -27,11 +27,7 @@ size_t tm_truth_top(struct tm_truth_sel *sel, const uint64_t *cnt, uint32_t nr,
 {
 	size_t n = 0;
 
-	if (sel->cap < nr) {
-		free(sel->idx);
-		sel->cap = nr;
-		sel->idx = tm_xmalloc(sel->cap * sizeof(*sel->idx));
-	}
+	tm_truth_sel_reserve(sel, nr);
 	for (uint32_t i = 0; i < nr; i++)
 		if (cnt[i])
 			sel->idx[n++] = i;
@@ -41,6 +37,15 @@ size_t tm_truth_top(struct tm_truth_sel *sel, const uint64_t *cnt, uint32_t nr,
 		return 0;
 	hot_top(cnt, sel->idx, n, (size_t)c);
 	return (size_t)c;
+}
+
+void tm_truth_sel_reserve(struct tm_truth_sel *sel, size_t n)
+{
+	if (sel->cap < n) {
+		free(sel->idx);
+		sel->cap = n;
+		sel->idx = tm_xmalloc(sel->cap * sizeof(*sel->idx));
+	}
 }
 
 void tm_truth_sel_free(struct tm_truth_sel *sel)

@@ -18,6 +18,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Where an epoch's truth comes from (DESIGN.md §7, docs/metrics.md). */
+enum tm_truth_source {
+	TM_TRUTH_EXACT,         /* a full access trace: every access counted */
+	TM_TRUTH_ESTIMATED,     /* a recorded sample trace: samples x period */
+	TM_TRUTH_DISTRIBUTION,  /* a generated trace: expected accesses */
+};
+
+static inline const char *tm_truth_source_name(enum tm_truth_source s)
+{
+	return s == TM_TRUTH_DISTRIBUTION ? "distribution" :
+	       s == TM_TRUTH_ESTIMATED ? "estimated" : "exact";
+}
+
 struct tm_truth_sel {
 	uint32_t *idx;      /* scratch and result: T's dense indexes */
 	size_t cap;
@@ -27,6 +40,8 @@ struct tm_truth_sel {
  * sel->idx[0..ret).  Grows sel as needed (epoch-level work).  O(nr). */
 size_t tm_truth_top(struct tm_truth_sel *sel, const uint64_t *cnt, uint32_t nr,
 		    uint64_t c);
+/* Room for n indexes in sel->idx (epoch-level work). */
+void tm_truth_sel_reserve(struct tm_truth_sel *sel, size_t n);
 void tm_truth_sel_free(struct tm_truth_sel *sel);
 
 static inline size_t tm_truth_sel_memory_bytes(const struct tm_truth_sel *sel)

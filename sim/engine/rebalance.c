@@ -118,6 +118,8 @@ void tm_rebalance_balloon_step(struct tm_rebalance *r, uint32_t v,
 		break;
 	case TM_BALLOON_DEFLATE:
 		vm->nr_fmem_cap_pages += m.nr_pages;
+		if (vm->nr_fmem_cap_pages > vm->nr_fmem_cap_max_epoch)
+			vm->nr_fmem_cap_max_epoch = vm->nr_fmem_cap_pages;
 		r->pool_pages -= m.nr_pages;
 		schedule_step(r, v, now_ns + m.msg_ns);
 		break;

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "traces/gen/dist.h"
 #include "traces/gen/gen.h"
 #include "traces/reuse.h"
 #include "traces/tmt.h"
@@ -54,6 +55,32 @@ static int open_trace(void *ctx, struct tm_stream **out, struct tm_error *err)
 	return tm_gen_stream_new(&tc->gen, vm->trace_seed, out, err);
 }
 
+/* Distribution truth (DESIGN.md §7) for a generated trace: the inline
+ * generator's spec, or the one a .tmt header's provenance describes; seen
+ * through the VM's trace reuse. */
+static void vm_open_dist(struct tm_vm_rt *vm, const struct tm_stream *s)
+{
+	const struct tm_trace_config *tc = &vm->cfg->trace;
+	struct tm_gen_dist_map map = {
+		.addr_offset = tc->addr_offset,
+		.time_offset_ns = tc->time_offset_ns,
+		.time_scale = tc->time_scale,
+		.loop = tc->loop,
+	};
+	struct tm_gen_spec *spec;
+
+	if (tc->source != TM_SRC_FILE) {
+		if (tc->gen.page_shift == vm->page_shift)
+			vm->dist = tm_gen_dist_new(&tc->gen, &map);
+		return;
+	}
+	spec = tm_xmalloc(sizeof(*spec));
+	if (!tm_gen_spec_of_stream(s, spec) &&
+	    spec->page_shift == vm->page_shift)
+		vm->dist = tm_gen_dist_new(spec, &map);
+	free(spec);
+}
+
 static int vm_open_stream(struct tm_vm_rt *vm, uint64_t seed,
 			  struct tm_error *err)
 {
@@ -71,6 +98,8 @@ static int vm_open_stream(struct tm_vm_rt *vm, uint64_t seed,
 	vm->trace_seed = seed;
 	if (open_trace(vm, &s, err))
 		return -1;
+	if (vm->truth)
+		vm_open_dist(vm, s);
 	vm->stream = tm_reuse_wrap(s, &ro);
 	vm->samples = s->info.kind == TM_TRACE_SAMPLES;
 	vm->load_period = s->info.load_period ? s->info.load_period : 1;
@@ -104,6 +133,9 @@ static void grow_arrays(struct tm_vm_rt *vm)
 		GROW(epoch_cnt);
 		GROW(smp_base);
 		GROW(mark);
+		GROW(scratch);
+		if (vm->truth_src == TM_TRUTH_ESTIMATED)
+			GROW(half_base);
 	}
 	for (uint32_t i = 0; i < vm->nr_idents; i++)
 		if (vm->idents[i].ref)
@@ -195,13 +227,17 @@ int tm_vm_init(struct tm_vm_rt *vm, const struct tm_config *cfg,
 	vm->page_shift = cfg->page_shift;
 	vm->nr_fmem_cap_pages = vc->sz_fmem >> cfg->page_shift;
 	vm->nr_fmem_cap_initial = vm->nr_fmem_cap_pages;
+	vm->nr_fmem_cap_max_epoch = vm->nr_fmem_cap_pages;
 	vm->truth = vc->truth;
 	if (vm_open_stream(vm, tm_seed_for(cfg->seed, host, index, SEED_TRACE),
 			   err)) {
 		tm_error_prefix(err, "vm %s", vc->name);
 		return -1;
 	}
-	vm->truth_estimated = vm->samples;
+	vm->truth_src = vm->dist ? TM_TRUTH_DISTRIBUTION :
+			vm->samples ? TM_TRUTH_ESTIMATED : TM_TRUTH_EXACT;
+	vm->half_ns = vm->truth && vm->truth_src == TM_TRUTH_ESTIMATED ?
+		      cfg->epoch_ns / 2 : 0;
 	hint = vm->stream->info.sz_footprint_hint >> cfg->page_shift;
 	if (!hint || hint > (vc->sz_mem >> cfg->page_shift))
 		hint = vc->sz_mem >> cfg->page_shift;
@@ -239,6 +275,7 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	tm_migrator_free(vm->mig);
 	tm_pagemap_destroy(&vm->pm);
 	tm_truth_sel_free(&vm->truth_sel);
+	tm_gen_dist_free(vm->dist);
 	free(vm->buf);
 	free(vm->drain_buf);
 	free(vm->true_base);
@@ -246,6 +283,9 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	free(vm->cum);
 	free(vm->smp_base);
 	free(vm->mark);
+	free(vm->scratch);
+	free(vm->half_base);
+	tm_truth_sel_free(&vm->xsel);
 	free(vm->rank.hot);
 	free(vm->rank.promote);
 	free(vm->rank.demote);
@@ -452,7 +492,8 @@ static int refill(struct tm_vm_rt *vm, struct tm_error *err)
 	return n > 0;
 }
 
-int tm_vm_advance(struct tm_vm_rt *vm, uint64_t until_ns, struct tm_error *err)
+static int advance_to(struct tm_vm_rt *vm, uint64_t until_ns,
+		      struct tm_error *err)
 {
 	for (;;) {
 		uint64_t stop = until_ns;
@@ -486,6 +527,22 @@ int tm_vm_advance(struct tm_vm_rt *vm, uint64_t until_ns, struct tm_error *err)
 	return 0;
 }
 
+/* With estimated truth the epoch's counts are split in two halves by time
+ * for the cross-fitted oracle (epoch.c): the replay stops at the midpoint
+ * once to note every page's count.  Epoch-level work, O(touched pages);
+ * the per-record path is untouched. */
+int tm_vm_advance(struct tm_vm_rt *vm, uint64_t until_ns, struct tm_error *err)
+{
+	if (vm->half_ns && until_ns > vm->half_ns) {
+		if (advance_to(vm, vm->half_ns, err))
+			return -1;
+		for (uint32_t i = 0; i < vm->pm.nr; i++)
+			vm->half_base[i] = TM_ACC(vm, i);
+		vm->half_ns = 0;
+	}
+	return advance_to(vm, until_ns, err);
+}
+
 /* ---- epoch: accuracy against truth, then the migration plan ---- */
 
 /* The main identifier's estimate of page idx (the migrator's coldness). */
@@ -495,137 +552,6 @@ static uint64_t est_cb(void *ctx, uint32_t idx)
 	const struct tm_ident_rt *id = &vm->idents[0];
 
 	return id->ops->estimate(id->st, idx, vm->pm.page[idx]);
-}
-
-/* Regions (hottest first) into hot pages: the touched pages of each
- * region, in page order, until the hot list is full.  A region wider than
- * the pages touched so far is matched against the dense page list instead
- * of walked page by page. */
-static void regions_to_pages(struct tm_vm_rt *vm)
-{
-	struct tm_rank *r = &vm->rank;
-
-	r->nr_hot = 0;
-	for (size_t i = 0; i < r->nr_regions && r->nr_hot < r->cap; i++) {
-		const struct tm_region *g = &r->regions[i];
-
-		if (g->end - g->start > vm->pm.nr) {
-			for (uint32_t k = 0; k < vm->pm.nr && r->nr_hot < r->cap; k++)
-				if (vm->pm.page[k] >= g->start &&
-				    vm->pm.page[k] < g->end)
-					r->hot[r->nr_hot++] = k;
-			continue;
-		}
-		for (uint64_t pg = g->start; pg < g->end && r->nr_hot < r->cap;
-		     pg++) {
-			uint32_t k = tm_pagemap_find(&vm->pm, pg);
-
-			if (k != TM_PAGE_NONE)
-				r->hot[r->nr_hot++] = k;
-		}
-	}
-}
-
-/* The identifier's ranking into vm->rank; exchange pairs only if `pairs`:
- * the main identifier, mode exchange, no batch in flight.  A kind may
- * change its own state for the pairs it hands out (identifier.h), so it is
- * asked for none when they would never be moved. */
-static void rank_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
-		       bool pairs)
-{
-	uint64_t *pro = vm->rank.promote, *dem = vm->rank.demote;
-
-	vm->rank.nr_hot = vm->rank.nr_pairs = vm->rank.nr_regions = 0;
-	if (!pairs || !(id->ops->kind.flags & TM_IDENT_PAIRS))
-		vm->rank.promote = vm->rank.demote = NULL;
-	id->ops->rank(id->st, &vm->rank);
-	vm->rank.promote = pro;
-	vm->rank.demote = dem;
-	if (id->ops->kind.flags & TM_IDENT_REGIONS)
-		regions_to_pages(vm);
-}
-
-/* Score one identifier's ranking (in vm->rank) against T (marked in
- * vm->mark). */
-static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
-			size_t nr_true, uint64_t sum_true, uint64_t c,
-			struct tm_accuracy *acc)
-{
-	size_t hit = 0, nr_hot, nr_are = 0;
-	uint64_t sum_hot = 0;
-	double are = 0, aae = 0;
-
-	nr_hot = vm->rank.nr_hot < c ? vm->rank.nr_hot : (size_t)c;
-	for (size_t i = 0; i < nr_hot; i++) {
-		uint32_t idx = (uint32_t)vm->rank.hot[i];
-
-		hit += vm->mark[idx];
-		sum_hot += vm->mark[idx] ? vm->epoch_cnt[idx] : 0;
-	}
-	for (size_t i = 0; i < nr_true; i++) {
-		uint32_t idx = vm->truth_sel.idx[i];
-		uint64_t now = id->ref ? id->ref[idx] : TM_SMP(vm, idx);
-		uint64_t n = id->cum_window ? now :
-			     now - (id->ref ? id->ref_base[idx] :
-					      vm->smp_base[idx]);
-		double d = fabs((double)id->ops->estimate(id->st, idx,
-							  vm->pm.page[idx]) -
-				(double)n);
-
-		aae += d;
-		if (n) {
-			are += d / (double)n;
-			nr_are++;
-		}
-	}
-	acc->nr_hot = nr_hot;
-	acc->nr_true = nr_true;
-	acc->precision = nr_hot ? (double)hit / (double)nr_hot : NAN;
-	acc->recall = nr_true ? (double)hit / (double)nr_true : NAN;
-	acc->wrecall = sum_true ? (double)sum_hot / (double)sum_true : NAN;
-	acc->aae = nr_true ? aae / (double)nr_true : NAN;
-	acc->are = nr_are ? are / (double)nr_are : NAN;
-}
-
-static void add_scores(struct tm_ident_rt *id, const struct tm_accuracy *a)
-{
-	if (isnan(a->precision) || isnan(a->recall))
-		return;
-	id->nr_scored++;
-	id->sum_precision += a->precision;
-	id->sum_recall += a->recall;
-	id->sum_wrecall += isnan(a->wrecall) ? 0 : a->wrecall;
-	id->sum_aae += isnan(a->aae) ? 0 : a->aae;
-	if (!isnan(a->are)) {
-		id->sum_are += a->are;
-		id->nr_are++;
-	}
-}
-
-static void epoch_row(struct tm_strbuf *rows, const char *host,
-		      const struct tm_vm_rt *vm, uint32_t epoch_no,
-		      uint64_t now_ns, const struct tm_ident_rt *id,
-		      const struct tm_accuracy *a, double hit, double oracle)
-{
-	tm_strbuf_printf(rows, "%u,%llu,%s,%s,%s,%s,%zu,%zu,", epoch_no,
-			 (unsigned long long)now_ns, host, vm->name,
-			 id->cfg->kind, id->shadow ? "shadow" : "main",
-			 a->nr_hot, a->nr_true);
-	tm_strbuf_num(rows, a->precision);
-	tm_strbuf_printf(rows, ",");
-	tm_strbuf_num(rows, a->recall);
-	tm_strbuf_printf(rows, ",");
-	tm_strbuf_num(rows, a->wrecall);
-	tm_strbuf_printf(rows, ",");
-	tm_strbuf_num(rows, a->are);
-	tm_strbuf_printf(rows, ",");
-	tm_strbuf_num(rows, a->aae);
-	tm_strbuf_printf(rows, ",");
-	tm_strbuf_num(rows, hit);
-	tm_strbuf_printf(rows, ",");
-	tm_strbuf_num(rows, oracle);
-	tm_strbuf_printf(rows, ",%s\n", vm->truth_estimated ? "estimated" :
-							       "exact");
 }
 
 /* Plan moves from the main identifier's last rank (at an epoch, or when a
@@ -674,96 +600,6 @@ uint64_t tm_vm_plan_migration(struct tm_vm_rt *vm, uint64_t now_ns,
 	vm->busy_until_ns = vm->last_batch.done_ns > now_ns ?
 			    vm->last_batch.done_ns : now_ns;
 	return vm->busy_until_ns;
-}
-
-static void reset_window(struct tm_vm_rt *vm, size_t nr_true)
-{
-	if (vm->truth) {
-		for (size_t i = 0; i < nr_true; i++)
-			vm->mark[vm->truth_sel.idx[i]] = 0;
-		for (uint32_t i = 0; i < vm->pm.nr; i++) {
-			vm->true_base[i] = TM_ACC(vm, i);
-			vm->smp_base[i] = TM_SMP(vm, i);
-		}
-		for (uint32_t k = 0; k < vm->nr_idents; k++)
-			if (vm->idents[k].ref)
-				memcpy(vm->idents[k].ref_base, vm->idents[k].ref,
-				       vm->pm.nr * sizeof(uint64_t));
-	}
-	for (uint32_t i = 0; i < vm->nr_idents; i++)
-		vm->idents[i].ops->epoch_end(vm->idents[i].st);
-	vm->epoch = vm->total;
-}
-
-/* T, the epoch's true top-C pages (marked in vm->mark); returns |T| and
- * their accesses in *sum_true. */
-static size_t select_truth(struct tm_vm_rt *vm, uint64_t c, uint64_t *sum_true)
-{
-	size_t nr_true;
-
-	/* the epoch's window: counts since the last epoch (the per-record path
-	 * only adds to the cumulative counts, one array write fewer) */
-	for (uint32_t i = 0; i < vm->pm.nr; i++)
-		vm->epoch_cnt[i] = TM_ACC(vm, i) - vm->true_base[i];
-	nr_true = tm_truth_top(&vm->truth_sel, vm->epoch_cnt, vm->pm.nr, c);
-	for (size_t i = 0; i < nr_true; i++) {
-		vm->mark[vm->truth_sel.idx[i]] = 1;
-		*sum_true += vm->epoch_cnt[vm->truth_sel.idx[i]];
-	}
-	return nr_true;
-}
-
-uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
-		     uint32_t epoch_no, const char *host_name,
-		     struct tm_strbuf *rows)
-{
-	uint64_t c = vm->nr_fmem_cap_pages, sum_true = 0, sum_all, done = 0;
-	uint64_t hits = vm->total.hits_fmem - vm->epoch.hits_fmem;
-	size_t nr_true = 0;
-	double hit_ratio, oracle;
-
-	sum_all = vm->total.nr_accesses - vm->epoch.nr_accesses;
-	if (vm->truth)
-		nr_true = select_truth(vm, c, &sum_true);
-	/* DESIGN.md §7 invariant: achieved <= oracle.  It is strict only when
-	 * no migration landed inside the epoch: first touch only adds pages to
-	 * FMEM, so the FMEM set at the epoch's end (<= C pages) covers every
-	 * hit, and T is the best set of C pages. */
-	assert(!vm->truth || vm->moved_this_epoch || hits <= sum_true);
-	hit_ratio = sum_all ? (double)hits / (double)sum_all : NAN;
-	oracle = sum_all && vm->truth ? (double)sum_true / (double)sum_all : NAN;
-	if (sum_all) {
-		vm->sum_epoch_ratio += hit_ratio;
-		vm->sum_oracle_ratio += vm->truth ? oracle : 0;
-		vm->nr_ratio_epochs++;
-	}
-	/* Shadows first, so the main identifier's rank stays in vm->rank;
-	 * without truth only the main one, which plans the migration, ranks. */
-	for (uint32_t i = vm->nr_idents; i-- > 0;) {
-		struct tm_accuracy a;
-		bool pairs = i == 0 && !vm->busy &&
-			     vm->cfg->migration.mode == TM_MIG_EXCHANGE;
-
-		if (!vm->truth && i > 0)
-			continue;
-		rank_ident(vm, &vm->idents[i], pairs);
-		if (!vm->truth)
-			continue;
-		score_ident(vm, &vm->idents[i], nr_true, sum_true, c, &a);
-		if (sum_all) {
-			add_scores(&vm->idents[i], &a);
-			epoch_row(rows, host_name, vm, epoch_no, now_ns,
-				  &vm->idents[i], &a, hit_ratio, oracle);
-		}
-	}
-	if (vm->busy)
-		vm->nr_epochs_skipped_busy++;
-	else
-		done = tm_vm_plan_migration(vm, now_ns, epoch_ns);
-	reset_window(vm, nr_true);
-	vm->moved_this_epoch = false;
-	vm->nr_epochs++;
-	return done;
 }
 
 void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns)
@@ -816,8 +652,12 @@ size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm)
 	return (size_t)vm->arr_cap * (sizeof(*vm->true_base) +
 				      sizeof(*vm->epoch_cnt) +
 				      sizeof(*vm->smp_base) +
-				      sizeof(*vm->mark)) +
-	       tm_truth_sel_memory_bytes(&vm->truth_sel);
+				      sizeof(*vm->mark) +
+				      sizeof(*vm->scratch) +
+				      (vm->half_base ? sizeof(*vm->half_base) :
+						       0)) +
+	       tm_truth_sel_memory_bytes(&vm->truth_sel) +
+	       tm_truth_sel_memory_bytes(&vm->xsel);
 }
 
 int tm_vm_check(const struct tm_vm_rt *vm)

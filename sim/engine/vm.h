@@ -22,6 +22,8 @@
 #include "lib/strbuf.h"
 #include "pagemap.h"
 
+struct tm_gen_dist;
+
 #define TM_VM_MAX_IDENTS (1 + TM_MAX_SHADOW)
 #define TM_VM_BUF_RECORDS 4096
 
@@ -49,6 +51,10 @@ struct tm_ident_rt {
 	uint64_t nr_scored;
 	double sum_precision, sum_recall, sum_wrecall, sum_are, sum_aae;
 	uint64_t nr_are;  /* epochs with a defined ARE */
+	/* error decomposition (docs/metrics.md): sums over epochs where
+	 * defined, and their counts */
+	double sum_sampling_loss, sum_ident_loss;
+	uint64_t nr_sampling_loss, nr_ident_loss;
 };
 
 /* A page's cumulative counts in tm_vm_rt.cum (stride 2). */
@@ -85,9 +91,15 @@ struct tm_vm_rt {
 	uint64_t *cum;
 	uint64_t *smp_base;         /* TM_SMP at the epoch's start */
 	uint8_t *mark;              /* scratch: page is in T */
+	uint64_t *scratch;          /* scratch: counts of one half, or samples */
+	uint64_t *half_base;        /* estimated truth: TM_ACC at the epoch's
+				     * midpoint (cross-fitted oracle) */
+	uint64_t half_ns;           /* that midpoint, 0 once taken */
+	uint32_t nr_pages_epoch0;   /* pages touched before the epoch */
 	uint64_t nr_fmem_cap_pages;
 	uint64_t nr_fmem_pages, nr_smem_pages, nr_static_fmem;
 	uint64_t nr_fmem_cap_initial;
+	uint64_t nr_fmem_cap_max_epoch; /* the largest capacity this epoch */
 
 	/* identifiers: [0] drives migration, the rest are shadows */
 	struct tm_ident_rt idents[TM_VM_MAX_IDENTS];
@@ -96,8 +108,12 @@ struct tm_vm_rt {
 	uint32_t *hot_idx;          /* rank output as dense indexes */
 	uint32_t *pair_p, *pair_d;
 	struct tm_truth_sel truth_sel;
+	size_t nr_sel;              /* T's touched pages in truth_sel.idx */
+	struct tm_truth_sel xsel;   /* scratch selection (halves, samples) */
 	bool truth;
-	bool truth_estimated;
+	enum tm_truth_source truth_src;
+	struct tm_gen_dist *dist;   /* distribution truth, or NULL */
+	uint64_t epoch_start_ns;
 
 	/* migration */
 	struct tm_migrator *mig;

@@ -31,7 +31,8 @@ static const char ts_header[] =
 
 static const char ep_header[] =
 	"epoch,time_ns,host,vm,identifier,role,nr_hot,nr_true,precision,"
-	"recall,weighted_recall,are,aae,fmem_hit_ratio,oracle_hit_ratio,truth\n";
+	"recall,weighted_recall,are,aae,fmem_hit_ratio,oracle_hit_ratio,truth,"
+	"sampling_loss,identifier_loss,single_sample_share\n";
 
 int tm_mkdir_p(const char *dir, struct tm_error *err)
 {
@@ -121,7 +122,8 @@ static json_t *ident_json(const struct tm_vm_rt *vm, const struct tm_ident_rt *i
 {
 	double n = (double)id->nr_scored;
 
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, "
+			 "s:o, s:o}",
 		"kind", id->cfg->kind, "role", id->shadow ? "shadow" : "main",
 		"memory_bytes", (json_int_t)id->ops->memory_bytes(id->st),
 		"cpu_ns", (json_int_t)tm_ident_cpu_ns(id, vm->total.nr_samples),
@@ -131,8 +133,13 @@ static json_t *ident_json(const struct tm_vm_rt *vm, const struct tm_ident_rt *i
 		"weighted_recall", num_or_null(n ? id->sum_wrecall / n : NAN),
 		"are", num_or_null(id->nr_are ? id->sum_are /
 				   (double)id->nr_are : NAN),
-		"aae", num_or_null(n ? id->sum_aae / n : NAN));
-	(void)vm;
+		"aae", num_or_null(n ? id->sum_aae / n : NAN),
+		"sampling_loss", num_or_null(id->nr_sampling_loss ?
+					     id->sum_sampling_loss /
+					     (double)id->nr_sampling_loss : NAN),
+		"identifier_loss", num_or_null(id->nr_ident_loss ?
+					       id->sum_ident_loss /
+					       (double)id->nr_ident_loss : NAN));
 }
 
 /* Performance proxy (docs/metrics.md): AMAT and slowdown vs all-FMEM. */
@@ -236,7 +243,7 @@ static json_t *vm_json(const struct tm_config *cfg, const struct tm_vm_rt *vm,
 		"fmem_capacity_pages", (json_int_t)vm->nr_fmem_cap_pages,
 		"epochs", (json_int_t)vm->nr_epochs,
 		"truth", "enabled", vm->truth,
-			 "source", vm->truth_estimated ? "estimated" : "exact",
+			 "source", tm_truth_source_name(vm->truth_src),
 			 "memory_bytes", (json_int_t)tm_vm_truth_memory_bytes(vm),
 		"identifiers", ids,
 		"migration", migration_json(vm),

@@ -133,10 +133,32 @@ struct tm_generator_ops {
 	 * page pg of its footprint (deterministic kinds: the long-run share). */
 	double (*page_prob)(const struct tm_gen_part *p, uint32_t page_shift,
 			    uint64_t t_ns, uint64_t pg);
+	/* ---- distribution truth (DESIGN.md §7, traces/gen/dist.c) ----
+	 * The part's pages in rank order while its distribution is the one
+	 * of t_ns: rank 0 is the likeliest page, probabilities never increase
+	 * with the rank, ties go by page index.  `state` is one that init()
+	 * set up and draw() never touched.  All four, or none (then traces of
+	 * the generator are scored on their records, not on a distribution). */
+	uint64_t (*rank_of)(const void *state, const struct tm_gen_part *p,
+			    uint64_t t_ns, uint64_t pg);
+	uint64_t (*page_at)(const void *state, const struct tm_gen_part *p,
+			    uint64_t t_ns, uint64_t rank);
+	double (*rank_prob)(const void *state, const struct tm_gen_part *p,
+			    uint64_t t_ns, uint64_t rank);
+	/* Σ rank_prob over ranks [0, c), in closed form. */
+	double (*top_prob)(const void *state, const struct tm_gen_part *p,
+			   uint64_t t_ns, uint64_t c);
+	/* The first time after t_ns at which the distribution changes (hotset:
+	 * a move); NULL or UINT64_MAX: never. */
+	uint64_t (*next_change)(const struct tm_gen_part *p, uint64_t t_ns);
 	/* "zipf(s=1.2, 512MiB)" (NULL: "name(footprint)"); snprintf's result. */
 	int (*describe)(const struct tm_gen_part *p, char *buf, size_t sz);
 	/* The part's own keys into a trace header's provenance (NULL: none). */
 	void (*provenance)(const struct tm_gen_part *p, struct json_t *o);
+	/* The inverse: the part's own keys back from a provenance object
+	 * (-1: a key is missing or malformed).  NULL: the kind has no keys of
+	 * its own beyond its schema's defaults. */
+	int (*restore)(struct tm_gen_part *p, const struct json_t *o);
 };
 
 /* ---- the family ----------------------------------------------------------- */
@@ -190,6 +212,12 @@ int tm_gen_stream_new(const struct tm_gen_spec *spec, uint64_t seed,
  * deterministic; their probability is the long-run share per page. */
 double tm_gen_page_prob(const struct tm_gen_spec *spec, uint64_t t_ns,
 			uint64_t addr);
+
+/* The spec a `tmsim gen` trace header describes (its provenance: spec and
+ * seed), into *out; -1 when the header holds none, or one this build
+ * cannot read back (a removed provenance, an unknown generator).  Kind,
+ * page size and periods come from the stream's info. */
+int tm_gen_spec_of_stream(const struct tm_stream *s, struct tm_gen_spec *out);
 
 /* One-line human description, e.g. "zipf(s=1.2, 512MiB) @ 1M/s". */
 void tm_gen_spec_describe(const struct tm_gen_spec *spec, char *buf,

@@ -8,6 +8,7 @@
  * of its part; an empty hot set (hot == 0, only from code: the schema asks
  * for at least 4 KiB) leaves the part uniform.
  */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -147,6 +148,103 @@ static double hotset_page_prob(const struct tm_gen_part *p, uint32_t page_shift,
 	return (1 - c->hot_share) / (double)(n - nr_hot);
 }
 
+/* ---- rank order: the denser level first (the hot set, unless hot_share
+ * is below its share of the pages), each level in page order ---- */
+
+struct hs_levels {
+	uint64_t n, nr_hot, first_hot;
+	double p_hot, p_cold;
+	bool hot_first;
+};
+
+static void levels_at(const void *state, const struct tm_gen_part *p,
+		      uint64_t t_ns, struct hs_levels *l)
+{
+	const struct hotset_state *st = state;
+	const struct hotset_config *c = config_of(p);
+
+	l->n = st->nr_pages;
+	l->nr_hot = st->nr_hot_pages;
+	l->first_hot = hot_offset_at(c, t_ns) >> st->page_shift;
+	if (l->nr_hot == 0 || l->nr_hot == l->n) {   /* uniform */
+		l->nr_hot = l->n;
+		l->first_hot = 0;
+		l->p_hot = l->p_cold = 1.0 / (double)l->n;
+	} else {
+		l->p_hot = c->hot_share / (double)l->nr_hot;
+		l->p_cold = (1 - c->hot_share) / (double)(l->n - l->nr_hot);
+	}
+	l->hot_first = l->p_hot >= l->p_cold;
+}
+
+static uint64_t hotset_rank_of(const void *state, const struct tm_gen_part *p,
+			       uint64_t t_ns, uint64_t pg)
+{
+	struct hs_levels l;
+	uint64_t nr_cold;
+
+	levels_at(state, p, t_ns, &l);
+	nr_cold = l.n - l.nr_hot;
+	if (pg >= l.first_hot && pg < l.first_hot + l.nr_hot)
+		return (l.hot_first ? 0 : nr_cold) + (pg - l.first_hot);
+	return (l.hot_first ? l.nr_hot : 0) +
+	       (pg < l.first_hot ? pg : pg - l.nr_hot);
+}
+
+static uint64_t hotset_page_at(const void *state, const struct tm_gen_part *p,
+			       uint64_t t_ns, uint64_t rank)
+{
+	struct hs_levels l;
+	uint64_t nr_cold, x;
+
+	levels_at(state, p, t_ns, &l);
+	nr_cold = l.n - l.nr_hot;
+	if (l.hot_first ? rank < l.nr_hot : rank >= nr_cold)
+		return l.first_hot + (l.hot_first ? rank : rank - nr_cold);
+	x = l.hot_first ? rank - l.nr_hot : rank;
+	return x < l.first_hot ? x : x + l.nr_hot;
+}
+
+static double hotset_rank_prob(const void *state, const struct tm_gen_part *p,
+			       uint64_t t_ns, uint64_t rank)
+{
+	struct hs_levels l;
+
+	levels_at(state, p, t_ns, &l);
+	if (l.hot_first)
+		return rank < l.nr_hot ? l.p_hot : l.p_cold;
+	return rank < l.n - l.nr_hot ? l.p_cold : l.p_hot;
+}
+
+/* min(c, a) q_a + min(c - a, b) q_b over the two levels, in rank order */
+static double hotset_top_prob(const void *state, const struct tm_gen_part *p,
+			      uint64_t t_ns, uint64_t c)
+{
+	struct hs_levels l;
+	uint64_t a, b;
+	double qa, qb;
+
+	levels_at(state, p, t_ns, &l);
+	a = l.hot_first ? l.nr_hot : l.n - l.nr_hot;
+	b = l.n - a;
+	qa = l.hot_first ? l.p_hot : l.p_cold;
+	qb = l.hot_first ? l.p_cold : l.p_hot;
+	if (c >= l.n)
+		return 1.0;
+	return c <= a ? (double)c * qa :
+	       (double)a * qa + (double)(c - a < b ? c - a : b) * qb;
+}
+
+static uint64_t hotset_next_change(const struct tm_gen_part *p, uint64_t t_ns)
+{
+	const struct hotset_config *c = config_of(p);
+
+	for (uint32_t i = 0; i < c->nr_moves; i++)
+		if (c->moves[i].at_ns > t_ns)
+			return c->moves[i].at_ns;
+	return UINT64_MAX;
+}
+
 static int hotset_describe(const struct tm_gen_part *p, char *buf, size_t n)
 {
 	const struct hotset_config *c = config_of(p);
@@ -177,6 +275,37 @@ static void hotset_provenance(const struct tm_gen_part *p, json_t *o)
 		json_array_append_new(moves, mv);
 	}
 	json_object_set_new(o, "moves", moves);
+}
+
+static int json_u64(const json_t *o, const char *key, uint64_t *out)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+static int hotset_restore(struct tm_gen_part *p, const json_t *o)
+{
+	struct hotset_config *c = (struct hotset_config *)(void *)p->cfg;
+	const json_t *share = json_object_get(o, "hot_share");
+	const json_t *moves = json_object_get(o, "moves");
+
+	if (json_u64(o, "hot", &c->sz_hot) ||
+	    json_u64(o, "hot_offset", &c->sz_hot_offset) ||
+	    !json_is_number(share) || !json_is_array(moves) ||
+	    json_array_size(moves) > TM_GEN_MAX_MOVES)
+		return -1;
+	c->hot_share = json_number_value(share);
+	c->nr_moves = (uint32_t)json_array_size(moves);
+	for (uint32_t m = 0; m < c->nr_moves; m++)
+		if (json_u64(json_array_get(moves, m), "at_ns", &c->moves[m].at_ns) ||
+		    json_u64(json_array_get(moves, m), "offset",
+			     &c->moves[m].sz_offset))
+			return -1;
+	return 0;
 }
 
 static const struct tm_cfg_key move_keys[] = {
@@ -231,6 +360,12 @@ const struct tm_generator_ops tm_gen_hotset = {
 	.init = hotset_init,
 	.draw = hotset_draw,
 	.page_prob = hotset_page_prob,
+	.rank_of = hotset_rank_of,
+	.page_at = hotset_page_at,
+	.rank_prob = hotset_rank_prob,
+	.top_prob = hotset_top_prob,
+	.next_change = hotset_next_change,
 	.describe = hotset_describe,
 	.provenance = hotset_provenance,
+	.restore = hotset_restore,
 };

@@ -4,6 +4,7 @@
  * random offset inside the page); page_prob is the long-run share of the
  * walk that falls on a page.
  */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -17,6 +18,11 @@ struct scan_config {
 
 struct scan_state {
 	uint64_t pos;           /* byte offset of the next access */
+	/* the rank order (truth ops): visited offsets are the multiples of g;
+	 * a page holds lo or hi = lo + 1 of them, nr_hi pages hold hi */
+	uint64_t g, n, lo, hi, nr_hi;
+	uint32_t page_shift;
+	bool even;              /* every page holds lo: uniform */
 };
 
 static const struct scan_config *config_of(const struct tm_gen_part *p)
@@ -42,12 +48,35 @@ static int scan_check(const struct tm_gen_part *p, uint32_t page_shift,
 	return 0;
 }
 
+static uint64_t gcd_u64(uint64_t a, uint64_t b);
+
+/* Visited offsets in pages [0, pg): ceil(pg P / g). */
+static uint64_t visits_before(const struct scan_state *st, uint64_t pg)
+{
+	uint64_t lo = pg << st->page_shift;
+
+	return lo / st->g + (lo % st->g != 0);
+}
+
+/* Pages among [0, pg) that hold hi visits. */
+static uint64_t hi_before(const struct scan_state *st, uint64_t pg)
+{
+	return st->even ? 0 : visits_before(st, pg) - pg * st->lo;
+}
+
 static void scan_init(void *state, const struct tm_gen_part *p,
 		      uint32_t page_shift)
 {
-	(void)state;
-	(void)p;
-	(void)page_shift;
+	struct scan_state *st = state;
+	uint64_t f = p->sz_footprint, page = UINT64_C(1) << page_shift;
+
+	st->g = gcd_u64(f, config_of(p)->sz_stride % f);
+	st->n = f >> page_shift;
+	st->page_shift = page_shift;
+	st->lo = page / st->g;
+	st->even = page % st->g == 0;
+	st->hi = st->lo + !st->even;
+	st->nr_hi = st->even ? st->n : hi_before(st, st->n);
 }
 
 static uint64_t scan_draw(void *state, const struct tm_gen_part *p,
@@ -84,6 +113,88 @@ static double scan_page_prob(const struct tm_gen_part *p, uint32_t page_shift,
 
 	(void)t_ns;
 	return (double)nr * ((double)g / (double)f);
+}
+
+/* ---- rank order: pages with hi visits, then pages with lo, each in page
+ * order (the long-run share: see the Notes of docs/metrics.md) ---- */
+
+static bool is_hi(const struct scan_state *st, uint64_t pg)
+{
+	return st->even || hi_before(st, pg + 1) > hi_before(st, pg);
+}
+
+static uint64_t scan_rank_of(const void *state, const struct tm_gen_part *p,
+			     uint64_t t_ns, uint64_t pg)
+{
+	const struct scan_state *st = state;
+	uint64_t hb = hi_before(st, pg);
+
+	(void)p;
+	(void)t_ns;
+	if (st->even)
+		return pg;
+	return is_hi(st, pg) ? hb : st->nr_hi + (pg - hb);
+}
+
+/* The smallest page pg whose count of the level's pages in [0, pg + 1)
+ * exceeds r (binary search: the counts never decrease). */
+static uint64_t scan_page_at(const void *state, const struct tm_gen_part *p,
+			     uint64_t t_ns, uint64_t rank)
+{
+	const struct scan_state *st = state;
+	bool hi = rank < st->nr_hi;
+	uint64_t r = hi ? rank : rank - st->nr_hi, a = 0, b = st->n - 1;
+
+	(void)p;
+	(void)t_ns;
+	if (st->even)
+		return rank;
+	while (a < b) {
+		uint64_t m = a + (b - a) / 2, h = hi_before(st, m + 1);
+
+		if ((hi ? h : m + 1 - h) > r)
+			b = m;
+		else
+			a = m + 1;
+	}
+	return a;
+}
+
+static double scan_rank_prob(const void *state, const struct tm_gen_part *p,
+			     uint64_t t_ns, uint64_t rank)
+{
+	const struct scan_state *st = state;
+	double q = (double)st->g / (double)p->sz_footprint;
+
+	(void)t_ns;
+	return (double)(rank < st->nr_hi ? st->hi : st->lo) * q;
+}
+
+static double scan_top_prob(const void *state, const struct tm_gen_part *p,
+			   uint64_t t_ns, uint64_t c)
+{
+	const struct scan_state *st = state;
+	double q = (double)st->g / (double)p->sz_footprint;
+	uint64_t a = c < st->nr_hi ? c : st->nr_hi;
+	uint64_t b = c > st->nr_hi ? c - st->nr_hi : 0;
+
+	(void)t_ns;
+	if (c >= st->n)
+		return 1.0;
+	if (b > st->n - st->nr_hi)
+		b = st->n - st->nr_hi;
+	return ((double)a * (double)st->hi + (double)b * (double)st->lo) * q;
+}
+
+static int scan_restore(struct tm_gen_part *p, const json_t *o)
+{
+	const json_t *v = json_object_get(o, "stride");
+
+	if (!json_is_integer(v) || json_integer_value(v) <= 0)
+		return -1;
+	((struct scan_config *)(void *)p->cfg)->sz_stride =
+		(uint64_t)json_integer_value(v);
+	return 0;
 }
 
 static int scan_describe(const struct tm_gen_part *p, char *buf, size_t n)
@@ -126,6 +237,11 @@ const struct tm_generator_ops tm_gen_scan = {
 	.init = scan_init,
 	.draw = scan_draw,
 	.page_prob = scan_page_prob,
+	.rank_of = scan_rank_of,
+	.page_at = scan_page_at,
+	.rank_prob = scan_rank_prob,
+	.top_prob = scan_top_prob,
 	.describe = scan_describe,
 	.provenance = scan_provenance,
+	.restore = scan_restore,
 };

@@ -199,6 +199,7 @@ static double zipf_norm(double s, uint64_t n)
 struct zipf_state {
 	struct gen_zipf zipf;
 	struct gen_perm perm;
+	double norm;            /* H(N,s), for the truth ops */
 	bool permuted;
 };
 
@@ -222,6 +223,7 @@ static void zipf_part_init(void *state, const struct tm_gen_part *p,
 	uint64_t n = p->sz_footprint >> page_shift;
 
 	zipf_init(&st->zipf, config_of(p)->s, n);
+	st->norm = zipf_norm(config_of(p)->s, n);
 	st->permuted = permuted(p);
 	if (st->permuted)
 		perm_init(&st->perm, p->seed, n);
@@ -251,6 +253,64 @@ static double zipf_page_prob(const struct tm_gen_part *p, uint32_t page_shift,
 		rank = perm_inv(&perm, pg);
 	}
 	return pow((double)(rank + 1), -s) / zipf_norm(s, n);
+}
+
+/* Rank order: the rank permutation's inverse (ranks are 0-based here). */
+static uint64_t zipf_rank_of(const void *state, const struct tm_gen_part *p,
+			     uint64_t t_ns, uint64_t pg)
+{
+	const struct zipf_state *st = state;
+
+	(void)p;
+	(void)t_ns;
+	return st->permuted ? perm_inv(&st->perm, pg) : pg;
+}
+
+static uint64_t zipf_page_at(const void *state, const struct tm_gen_part *p,
+			     uint64_t t_ns, uint64_t rank)
+{
+	const struct zipf_state *st = state;
+
+	(void)p;
+	(void)t_ns;
+	return st->permuted ? perm_fwd(&st->perm, rank) : rank;
+}
+
+static double zipf_rank_prob(const void *state, const struct tm_gen_part *p,
+			     uint64_t t_ns, uint64_t rank)
+{
+	const struct zipf_state *st = state;
+
+	(void)p;
+	(void)t_ns;
+	return pow((double)(rank + 1), -st->zipf.s) / st->norm;
+}
+
+/* Σ_{i<=c} i^-s / Σ_{i<=N} i^-s */
+static double zipf_top_prob(const void *state, const struct tm_gen_part *p,
+			    uint64_t t_ns, uint64_t c)
+{
+	const struct zipf_state *st = state;
+
+	(void)p;
+	(void)t_ns;
+	if (c >= st->zipf.n)
+		return 1.0;
+	return c ? zipf_norm(st->zipf.s, c) / st->norm : 0.0;
+}
+
+static int zipf_restore(struct tm_gen_part *p, const json_t *o)
+{
+	struct zipf_config *c = (struct zipf_config *)(void *)p->cfg;
+	const json_t *s = json_object_get(o, "s");
+	const json_t *seed = json_object_get(o, "zipf_seed");
+
+	if (!json_is_number(s) || !json_is_integer(seed))
+		return -1;
+	c->s = json_number_value(s);
+	p->seed = (uint64_t)json_integer_value(seed);
+	c->permute = p->seed != 0;
+	return 0;
 }
 
 static int zipf_describe(const struct tm_gen_part *p, char *buf, size_t n)
@@ -292,6 +352,11 @@ const struct tm_generator_ops tm_gen_zipf = {
 	.init = zipf_part_init,
 	.draw = zipf_part_draw,
 	.page_prob = zipf_page_prob,
+	.rank_of = zipf_rank_of,
+	.page_at = zipf_page_at,
+	.rank_prob = zipf_rank_prob,
+	.top_prob = zipf_top_prob,
 	.describe = zipf_describe,
 	.provenance = zipf_provenance,
+	.restore = zipf_restore,
 };

@@ -1,0 +1,443 @@
+/*
+ * epoch.c - a VM's epoch (DESIGN.md §7): the truth of the epoch's window,
+ * every identifier's ranking scored against it into epochs.csv, then the
+ * main identifier's ranking handed to the migration planner (vm.c).
+ *
+ * Truth, by what the trace can give (docs/metrics.md "Ground truth"):
+ *  - exact: a full access trace, every access counted (TM_ACC);
+ *  - distribution: a generated trace (inline, or a .tmt whose header keeps
+ *    its provenance), the generator's expected accesses (traces/gen/dist.h);
+ *  - estimated: a recorded sample trace, samples x period.
+ */
+#include "vm.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "traces/gen/dist.h"
+
+/* Regions (hottest first) into hot pages: the touched pages of each
+ * region, in page order, until the hot list is full.  A region wider than
+ * the pages touched so far is matched against the dense page list instead
+ * of walked page by page. */
+static void regions_to_pages(struct tm_vm_rt *vm)
+{
+	struct tm_rank *r = &vm->rank;
+
+	r->nr_hot = 0;
+	for (size_t i = 0; i < r->nr_regions && r->nr_hot < r->cap; i++) {
+		const struct tm_region *g = &r->regions[i];
+
+		if (g->end - g->start > vm->pm.nr) {
+			for (uint32_t k = 0; k < vm->pm.nr && r->nr_hot < r->cap; k++)
+				if (vm->pm.page[k] >= g->start &&
+				    vm->pm.page[k] < g->end)
+					r->hot[r->nr_hot++] = k;
+			continue;
+		}
+		for (uint64_t pg = g->start; pg < g->end && r->nr_hot < r->cap;
+		     pg++) {
+			uint32_t k = tm_pagemap_find(&vm->pm, pg);
+
+			if (k != TM_PAGE_NONE)
+				r->hot[r->nr_hot++] = k;
+		}
+	}
+}
+
+/* The identifier's ranking into vm->rank; exchange pairs only if `pairs`:
+ * the main identifier, mode exchange, no batch in flight.  A kind may
+ * change its own state for the pairs it hands out (identifier.h), so it is
+ * asked for none when they would never be moved. */
+static void rank_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
+		       bool pairs)
+{
+	uint64_t *pro = vm->rank.promote, *dem = vm->rank.demote;
+
+	vm->rank.nr_hot = vm->rank.nr_pairs = vm->rank.nr_regions = 0;
+	if (!pairs || !(id->ops->kind.flags & TM_IDENT_PAIRS))
+		vm->rank.promote = vm->rank.demote = NULL;
+	id->ops->rank(id->st, &vm->rank);
+	vm->rank.promote = pro;
+	vm->rank.demote = dem;
+	if (id->ops->kind.flags & TM_IDENT_REGIONS)
+		regions_to_pages(vm);
+}
+
+/* The epoch's truth: T (touched pages marked in vm->mark and listed in
+ * truth_sel.idx[0, nr_sel)), its accesses and the epoch's. */
+struct epoch_truth {
+	uint64_t c;             /* the largest FMEM capacity of the epoch */
+	size_t nr_true;         /* |T|, touched or not */
+	double sum_true;        /* accesses of T (expected, for distribution) */
+	double total;           /* accesses of every page */
+	double oracle;          /* NaN when undefined */
+	size_t smp_k;           /* exact on samples: last k (SIZE_MAX: none) */
+	double smp_prec;        /* and its precision */
+	double single_share;    /* estimated: T's pages on one sample */
+};
+
+/* Accesses of touched page idx in the epoch: exact or estimated counts,
+ * or the distribution's expectation. */
+static double page_truth(const struct tm_vm_rt *vm, uint32_t idx)
+{
+	if (vm->dist)
+		return tm_gen_dist_expected(vm->dist, vm->pm.page[idx]);
+	return (double)vm->epoch_cnt[idx];
+}
+
+/* Score one identifier's ranking (in vm->rank) against T.  Weighted recall
+ * is Σ_{p∈H} a_p / Σ_{p∈T} a_p (docs/metrics.md): it does not depend on
+ * how T broke ties, which a uniform distribution is made of. */
+static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
+			const struct epoch_truth *et, uint64_t c,
+			struct tm_accuracy *acc)
+{
+	size_t hit = 0, nr_hot, nr_are = 0;
+	double sum_hot = 0, are = 0, aae = 0;
+
+	nr_hot = vm->rank.nr_hot < c ? vm->rank.nr_hot : (size_t)c;
+	for (size_t i = 0; i < nr_hot; i++) {
+		uint32_t idx = (uint32_t)vm->rank.hot[i];
+
+		hit += vm->mark[idx];
+		sum_hot += page_truth(vm, idx);
+	}
+	for (size_t i = 0; i < vm->nr_sel; i++) {
+		uint32_t idx = vm->truth_sel.idx[i];
+		uint64_t now = id->ref ? id->ref[idx] : TM_SMP(vm, idx);
+		uint64_t n = id->cum_window ? now :
+			     now - (id->ref ? id->ref_base[idx] :
+					      vm->smp_base[idx]);
+		double d = fabs((double)id->ops->estimate(id->st, idx,
+							  vm->pm.page[idx]) -
+				(double)n);
+
+		aae += d;
+		if (n) {
+			are += d / (double)n;
+			nr_are++;
+		}
+	}
+	acc->nr_hot = nr_hot;
+	acc->nr_true = et->nr_true;
+	acc->precision = nr_hot ? (double)hit / (double)nr_hot : NAN;
+	acc->recall = et->nr_true ? (double)hit / (double)et->nr_true : NAN;
+	acc->wrecall = et->sum_true > 0 ? sum_hot / et->sum_true : NAN;
+	acc->aae = vm->nr_sel ? aae / (double)vm->nr_sel : NAN;
+	acc->are = nr_are ? are / (double)nr_are : NAN;
+}
+
+static void add_losses(struct tm_ident_rt *id, double smp, double ident)
+{
+	if (!isnan(smp)) {
+		id->sum_sampling_loss += smp;
+		id->nr_sampling_loss++;
+	}
+	if (!isnan(ident)) {
+		id->sum_ident_loss += ident;
+		id->nr_ident_loss++;
+	}
+}
+
+static void add_scores(struct tm_ident_rt *id, const struct tm_accuracy *a)
+{
+	if (isnan(a->precision) || isnan(a->recall))
+		return;
+	id->nr_scored++;
+	id->sum_precision += a->precision;
+	id->sum_recall += a->recall;
+	id->sum_wrecall += isnan(a->wrecall) ? 0 : a->wrecall;
+	id->sum_aae += isnan(a->aae) ? 0 : a->aae;
+	if (!isnan(a->are)) {
+		id->sum_are += a->are;
+		id->nr_are++;
+	}
+}
+
+static void epoch_row(struct tm_strbuf *rows, const char *host,
+		      const struct tm_vm_rt *vm, uint32_t epoch_no,
+		      uint64_t now_ns, const struct tm_ident_rt *id,
+		      const struct tm_accuracy *a, double hit,
+		      const struct epoch_truth *et, const double loss[2])
+{
+	tm_strbuf_printf(rows, "%u,%llu,%s,%s,%s,%s,%zu,%zu,", epoch_no,
+			 (unsigned long long)now_ns, host, vm->name,
+			 id->cfg->kind, id->shadow ? "shadow" : "main",
+			 a->nr_hot, a->nr_true);
+	tm_strbuf_num(rows, a->precision);
+	tm_strbuf_printf(rows, ",");
+	tm_strbuf_num(rows, a->recall);
+	tm_strbuf_printf(rows, ",");
+	tm_strbuf_num(rows, a->wrecall);
+	tm_strbuf_printf(rows, ",");
+	tm_strbuf_num(rows, a->are);
+	tm_strbuf_printf(rows, ",");
+	tm_strbuf_num(rows, a->aae);
+	tm_strbuf_printf(rows, ",");
+	tm_strbuf_num(rows, hit);
+	tm_strbuf_printf(rows, ",");
+	tm_strbuf_num(rows, et->oracle);
+	tm_strbuf_printf(rows, ",%s,", tm_truth_source_name(vm->truth_src));
+	tm_strbuf_num(rows, loss[0]);
+	tm_strbuf_printf(rows, ",");
+	tm_strbuf_num(rows, loss[1]);
+	tm_strbuf_printf(rows, ",");
+	tm_strbuf_num(rows, et->single_share);
+	tm_strbuf_printf(rows, "\n");
+}
+
+static void reset_window(struct tm_vm_rt *vm, uint64_t now_ns)
+{
+	if (vm->truth) {
+		for (size_t i = 0; i < vm->nr_sel; i++)
+			vm->mark[vm->truth_sel.idx[i]] = 0;
+		for (uint32_t i = 0; i < vm->pm.nr; i++) {
+			vm->true_base[i] = TM_ACC(vm, i);
+			vm->smp_base[i] = TM_SMP(vm, i);
+		}
+		for (uint32_t k = 0; k < vm->nr_idents; k++)
+			if (vm->idents[k].ref)
+				memcpy(vm->idents[k].ref_base, vm->idents[k].ref,
+				       vm->pm.nr * sizeof(uint64_t));
+	}
+	for (uint32_t i = 0; i < vm->nr_idents; i++)
+		vm->idents[i].ops->epoch_end(vm->idents[i].st);
+	vm->epoch = vm->total;
+	vm->epoch_start_ns = now_ns;
+	vm->nr_fmem_cap_max_epoch = vm->nr_fmem_cap_pages;
+	vm->nr_sel = 0;
+	vm->nr_pages_epoch0 = vm->pm.nr;
+}
+
+/* T from counts: the epoch's top-C pages by accesses (exact, or samples x
+ * period when estimated). */
+static void select_counted(struct tm_vm_rt *vm, struct epoch_truth *et)
+{
+	/* the epoch's window: counts since the last epoch (the per-record path
+	 * only adds to the cumulative counts, one array write fewer) */
+	for (uint32_t i = 0; i < vm->pm.nr; i++)
+		vm->epoch_cnt[i] = TM_ACC(vm, i) - vm->true_base[i];
+	vm->nr_sel = tm_truth_top(&vm->truth_sel, vm->epoch_cnt, vm->pm.nr,
+				  et->c);
+	for (size_t i = 0; i < vm->nr_sel; i++) {
+		vm->mark[vm->truth_sel.idx[i]] = 1;
+		et->sum_true += (double)vm->epoch_cnt[vm->truth_sel.idx[i]];
+	}
+	et->nr_true = vm->nr_sel;
+	et->total = (double)(vm->total.nr_accesses - vm->epoch.nr_accesses);
+}
+
+static void mark_one(struct tm_vm_rt *vm, uint32_t idx)
+{
+	vm->mark[idx] = 1;
+	vm->truth_sel.idx[vm->nr_sel++] = idx;
+}
+
+static void mark_page(void *ctx, uint64_t page)
+{
+	struct tm_vm_rt *vm = ctx;
+	uint32_t idx = tm_pagemap_find(&vm->pm, page);
+
+	if (idx != TM_PAGE_NONE)
+		mark_one(vm, idx);
+}
+
+/* T from the distribution (traces/gen/dist.h); its touched pages are
+ * marked by whichever is shorter: T, or the touched pages. */
+static void select_dist(struct tm_vm_rt *vm, uint64_t now_ns,
+			struct epoch_truth *et)
+{
+	struct tm_gen_top top;
+
+	tm_gen_dist_epoch(vm->dist, vm->epoch_start_ns, now_ns, et->c, &top);
+	tm_truth_sel_reserve(&vm->truth_sel, top.nr_true < vm->pm.nr ?
+				(size_t)top.nr_true : vm->pm.nr);
+	vm->nr_sel = 0;
+	if (vm->pm.nr < top.nr_true) {
+		for (uint32_t i = 0; i < vm->pm.nr; i++)
+			if (tm_gen_dist_in_top(vm->dist, vm->pm.page[i]))
+				mark_one(vm, i);
+	} else {
+		tm_gen_dist_each_top(vm->dist, mark_page, vm);
+	}
+	et->nr_true = top.nr_true;
+	et->sum_true = top.mass;
+	et->total = top.total;
+}
+
+/* Precision against T of a perfect counter of the delivered samples
+ * ("exact on samples") naming as many pages as the identifier does (k):
+ * the epoch's top-k pages by their sample counts in the main identifier's
+ * weights (TM_SMP).  The last k is kept: shadows often share it. */
+static double samples_precision(struct tm_vm_rt *vm, struct epoch_truth *et,
+				size_t k)
+{
+	size_t n, hit = 0;
+
+	if (et->smp_k == k)
+		return et->smp_prec;
+	if (et->smp_k == SIZE_MAX)
+		for (uint32_t i = 0; i < vm->pm.nr; i++)
+			vm->scratch[i] = TM_SMP(vm, i) - vm->smp_base[i];
+	n = tm_truth_top(&vm->xsel, vm->scratch, vm->pm.nr, k);
+	for (size_t i = 0; i < n; i++)
+		hit += vm->mark[vm->xsel.idx[i]];
+	et->smp_k = k;
+	et->smp_prec = n ? (double)hit / (double)n : NAN;
+	return et->smp_prec;
+}
+
+/* Sampling and identifier loss of one identifier (docs/metrics.md):
+ * precision 1 (truth) - exact on samples - the identifier. */
+static void losses(struct tm_vm_rt *vm, struct epoch_truth *et,
+		   const struct tm_accuracy *a, double *smp, double *ident)
+{
+	double p = samples_precision(vm, et, a->nr_hot);
+
+	*smp = vm->truth_src == TM_TRUTH_ESTIMATED ? NAN : 1 - p;
+	*ident = p - a->precision;
+}
+
+/* The top-C pages of one half (the first by time, or the second), scored
+ * by their accesses in the other half, as a share of that half's.  A half
+ * of a flat distribution names fewer than C pages; the placement fills its
+ * free slots with pages known before the epoch (first-touch order), which
+ * the scoring half cannot have chosen: counts are taken as 2 a + known, so
+ * ties and empty slots go to known pages and an unknown page with no
+ * accesses in the choosing half is never picked. */
+static double half_score(struct tm_vm_rt *vm, uint64_t c, bool first)
+{
+	double hits = 0, all = 0;
+	size_t n;
+
+	for (uint32_t i = 0; i < vm->pm.nr; i++)   /* pick on one half */
+		vm->scratch[i] = 2 * (first ? vm->half_base[i] - vm->true_base[i] :
+				      TM_ACC(vm, i) - vm->half_base[i]) +
+				 (i < vm->nr_pages_epoch0);
+	n = tm_truth_top(&vm->xsel, vm->scratch, vm->pm.nr, c);
+	for (uint32_t i = 0; i < vm->pm.nr; i++)   /* score on the other */
+		all += (double)(first ? TM_ACC(vm, i) - vm->half_base[i] :
+				vm->half_base[i] - vm->true_base[i]);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k = vm->xsel.idx[i];
+
+		hits += (double)(first ? TM_ACC(vm, k) - vm->half_base[k] :
+				 vm->half_base[k] - vm->true_base[k]);
+	}
+	return all > 0 ? hits / all : NAN;
+}
+
+/* The cross-fitted oracle of estimated truth (DESIGN.md §7): top-C chosen
+ * on the epoch's first half (by time), hits scored on the second, and the
+ * reverse, averaged.  Never scored on the samples it was chosen from. */
+static double xfit_oracle(struct tm_vm_rt *vm, uint64_t c)
+{
+	double ab, ba;
+
+	if (vm->half_ns) {   /* the midpoint was never reached: one half */
+		for (uint32_t i = 0; i < vm->pm.nr; i++)
+			vm->half_base[i] = TM_ACC(vm, i);
+		vm->half_ns = 0;
+	}
+	ab = half_score(vm, c, true);
+	ba = half_score(vm, c, false);
+	if (isnan(ab))
+		return ba;
+	return isnan(ba) ? ab : (ab + ba) / 2;
+}
+
+/* Share of T's pages that rest on one sample: an epoch count of one load
+ * or one store period (estimated truth). */
+static double single_share(const struct tm_vm_rt *vm)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < vm->nr_sel; i++) {
+		uint64_t a = vm->epoch_cnt[vm->truth_sel.idx[i]];
+
+		n += a == vm->load_period || a == vm->store_period;
+	}
+	return vm->nr_sel ? (double)n / (double)vm->nr_sel : NAN;
+}
+
+/* Oracle and error decomposition of the epoch (docs/metrics.md). */
+static void epoch_figures(struct tm_vm_rt *vm, uint64_t sum_all,
+			  struct epoch_truth *et)
+{
+	et->smp_k = SIZE_MAX;
+	et->single_share = NAN;
+	et->oracle = sum_all && et->total > 0 ? et->sum_true / et->total : NAN;
+	if (vm->truth_src != TM_TRUTH_ESTIMATED)
+		return;
+	et->single_share = single_share(vm);
+	et->oracle = sum_all ? xfit_oracle(vm, et->c) : NAN;
+}
+
+uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
+		     uint32_t epoch_no, const char *host_name,
+		     struct tm_strbuf *rows)
+{
+	uint64_t c = vm->nr_fmem_cap_pages, sum_all, done = 0;
+	uint64_t hits = vm->total.hits_fmem - vm->epoch.hits_fmem;
+	struct epoch_truth et = { .c = c > vm->nr_fmem_cap_max_epoch ? c :
+				  vm->nr_fmem_cap_max_epoch };
+	double hit_ratio;
+
+	sum_all = vm->total.nr_accesses - vm->epoch.nr_accesses;
+	if (vm->truth && vm->dist)
+		select_dist(vm, now_ns, &et);
+	else if (vm->truth)
+		select_counted(vm, &et);
+	/* DESIGN.md §7 invariant: achieved <= oracle.  It is strict only when
+	 * no migration landed inside the epoch: first touch only adds pages to
+	 * FMEM, so the FMEM set at the epoch's end (<= C pages) covers every
+	 * hit, and T is the best set of C pages.  Against a distribution it
+	 * holds in expectation only (the records are a draw). */
+	assert(!vm->truth || vm->dist || vm->moved_this_epoch ||
+	       (double)hits <= et.sum_true);
+	hit_ratio = sum_all ? (double)hits / (double)sum_all : NAN;
+	if (vm->truth)
+		epoch_figures(vm, sum_all, &et);
+	if (sum_all) {
+		vm->sum_epoch_ratio += hit_ratio;
+		vm->sum_oracle_ratio += vm->truth && !isnan(et.oracle) ?
+					et.oracle : 0;
+		vm->nr_ratio_epochs++;
+	}
+	/* Shadows first, so the main identifier's rank stays in vm->rank;
+	 * without truth only the main one, which plans the migration, ranks. */
+	for (uint32_t i = vm->nr_idents; i-- > 0;) {
+		struct tm_accuracy a;
+		bool pairs = i == 0 && !vm->busy &&
+			     vm->cfg->migration.mode == TM_MIG_EXCHANGE;
+
+		if (!vm->truth && i > 0)
+			continue;
+		rank_ident(vm, &vm->idents[i], pairs);
+		if (!vm->truth)
+			continue;
+		score_ident(vm, &vm->idents[i], &et, c, &a);
+		if (sum_all) {
+			double loss[2];
+
+			losses(vm, &et, &a, &loss[0], &loss[1]);
+			add_scores(&vm->idents[i], &a);
+			add_losses(&vm->idents[i], loss[0], loss[1]);
+			epoch_row(rows, host_name, vm, epoch_no, now_ns,
+				  &vm->idents[i], &a, hit_ratio, &et, loss);
+		}
+	}
+	if (vm->busy)
+		vm->nr_epochs_skipped_busy++;
+	else
+		done = tm_vm_plan_migration(vm, now_ns, epoch_ns);
+	reset_window(vm, now_ns);
+	if (vm->half_base)
+		vm->half_ns = now_ns + epoch_ns / 2;
+	vm->moved_this_epoch = false;
+	vm->nr_epochs++;
+	return done;
+}

@@ -1,0 +1,527 @@
+/*
+ * dist.c - the distribution truth of a generated trace (see dist.h; the
+ * rules are DESIGN.md §7 and docs/metrics.md "Ground truth").
+ *
+ * An epoch of VM time becomes stretches of stream time (trace reuse
+ * inverted: t_stream = (t_vm - time_offset - pass start) / time_scale), a
+ * stretch becomes components (phase, part, stretch between two hot-set
+ * moves), and components with the same (phase, part, stretch start) add
+ * their expected records, so a looped trace costs no more per epoch than
+ * one pass.  T is selected over the components' rank orders (gen.h: rank_of,
+ * page_at, rank_prob, top_prob).
+ *
+ * Notes (simplifications, all in docs/metrics.md):
+ *  - Records arrive at a constant rate over a pass (the generators'
+ *    fixed inter-arrival times), so expected records of a stretch =
+ *    rate × length; a part of a mixture gets its normalised weight of them.
+ *  - A sample stands for the mean period, (1 - stores) × load_period +
+ *    stores × store_period, since load/store is drawn apart from the page.
+ *  - An address offset that is not page aligned is taken down to a page.
+ *  - A scan's truth is its long-run share per page (gen.h: page_prob), not
+ *    the window it walks in one epoch.
+ */
+#include "dist.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gen_internal.h"
+#include "lib/alloc.h"
+
+/* Assumption: no epoch meets more distinct (phase, part, stretch) than
+ * this; beyond it, further stretches add to the last component. */
+#define DIST_MAX_COMP 256
+
+struct comp {
+	const struct tm_gen_part *p;
+	const void *st;         /* the part's truth state */
+	uint64_t t_ns;          /* stream time of its distribution */
+	uint64_t lo, n;         /* VM pages [lo, lo + n) */
+	double w;               /* expected accesses in the epoch */
+	uint64_t take;          /* its ranks [0, take) are in T (disjoint case) */
+	uint32_t phase, part;
+};
+
+struct cand {
+	uint64_t page;
+	double mass;
+};
+
+struct tm_gen_dist {
+	struct tm_gen_spec spec;
+	struct tm_gen_dist_map map;
+	double per_record;          /* accesses per record */
+	double ns_per_record;
+	uint64_t pass_ns;           /* stream time one pass covers */
+	uint64_t period_ns;         /* loop: VM time between pass starts */
+	struct comp comp[DIST_MAX_COMP];
+	uint32_t nr_comp;
+	bool overlap;
+	struct cand *top;           /* overlap: T sorted by page */
+	size_t nr_top, cap_top;
+	struct cand *cand;          /* overlap: scratch */
+	size_t cap_cand;
+	_Alignas(16) unsigned char st[TM_GEN_MAX_PHASES][TM_GEN_MAX_PARTS]
+				     [TM_GEN_STATE_MAX];
+};
+
+double tm_gen_dist_per_record(const struct tm_gen_spec *s)
+{
+	double sp;
+
+	if (s->kind != TM_TRACE_SAMPLES)
+		return 1.0;
+	sp = (double)(s->store_period ? s->store_period : s->load_period);
+	return (1 - s->store_share) * (double)s->load_period + s->store_share * sp;
+}
+
+/* Time of record i, as the stream computes it. */
+static uint64_t record_ns(const struct tm_gen_dist *d, uint64_t i)
+{
+	return (uint64_t)((double)i * d->ns_per_record);
+}
+
+/* Records in one pass: up to nr_records, and before duration. */
+static uint64_t pass_records(const struct tm_gen_dist *d)
+{
+	const struct tm_gen_spec *s = &d->spec;
+	uint64_t n = s->nr_records ? s->nr_records : UINT64_MAX;
+
+	if (s->duration_ns) {
+		uint64_t m = (uint64_t)ceil((double)s->duration_ns /
+					    d->ns_per_record);
+
+		while (m > 0 && record_ns(d, m - 1) >= s->duration_ns)
+			m--;
+		while (record_ns(d, m) < s->duration_ns)
+			m++;
+		n = m < n ? m : n;
+	}
+	return n;
+}
+
+/* The pass length and, for a loop, the VM time between pass starts as
+ * traces/reuse.c computes it (last record + the mean gap). */
+static void init_passes(struct tm_gen_dist *d)
+{
+	uint64_t n = pass_records(d), last, gap;
+	double v;
+
+	d->pass_ns = n == UINT64_MAX ? UINT64_MAX :
+		     (uint64_t)((double)n * d->ns_per_record);
+	if (!d->map.loop || n == UINT64_MAX || n == 0)
+		return;
+	last = record_ns(d, n - 1);
+	v = (double)last * d->map.time_scale;
+	last = v >= 1.8e19 ? UINT64_MAX / 2 : (uint64_t)v;
+	gap = n > 1 ? last / (n - 1) : 1;
+	d->period_ns = last + (gap ? gap : 1);
+}
+
+struct tm_gen_dist *tm_gen_dist_new(const struct tm_gen_spec *spec,
+				    const struct tm_gen_dist_map *map)
+{
+	struct tm_gen_dist *d;
+
+	for (uint32_t i = 0; i < spec->nr_phases; i++)
+		for (uint32_t j = 0; j < spec->phases[i].nr_parts; j++) {
+			const struct tm_generator_ops *g =
+				spec->phases[i].parts[j].gen;
+
+			if (!g->rank_of || !g->page_at || !g->rank_prob ||
+			    !g->top_prob)
+				return NULL;
+		}
+	d = tm_xcalloc(1, sizeof(*d));
+	d->spec = *spec;
+	d->map = *map;
+	if (!(d->map.time_scale > 0))
+		d->map.time_scale = 1.0;
+	d->per_record = tm_gen_dist_per_record(spec);
+	d->ns_per_record = 1e9 / spec->rate_per_s;
+	for (uint32_t i = 0; i < spec->nr_phases; i++)
+		for (uint32_t j = 0; j < spec->phases[i].nr_parts; j++) {
+			const struct tm_gen_part *p = &d->spec.phases[i].parts[j];
+
+			p->gen->init(d->st[i][j], p, spec->page_shift);
+		}
+	init_passes(d);
+	return d;
+}
+
+void tm_gen_dist_free(struct tm_gen_dist *d)
+{
+	if (!d)
+		return;
+	for (uint32_t i = 0; i < d->spec.nr_phases; i++)
+		for (uint32_t j = 0; j < d->spec.phases[i].nr_parts; j++)
+			if (d->spec.phases[i].parts[j].gen->free)
+				d->spec.phases[i].parts[j].gen->free(d->st[i][j]);
+	free(d->top);
+	free(d->cand);
+	free(d);
+}
+
+/* ---- components -------------------------------------------------------- */
+
+static void add_comp(struct tm_gen_dist *d, uint32_t ph, uint32_t j,
+		     uint64_t t_ns, double w)
+{
+	const struct tm_gen_part *p = &d->spec.phases[ph].parts[j];
+	uint32_t shift = d->spec.page_shift;
+	struct comp *c;
+
+	for (uint32_t k = 0; k < d->nr_comp; k++)
+		if (d->comp[k].phase == ph && d->comp[k].part == j &&
+		    d->comp[k].t_ns == t_ns) {
+			d->comp[k].w += w;
+			return;
+		}
+	if (d->nr_comp == DIST_MAX_COMP) {
+		d->comp[d->nr_comp - 1].w += w;
+		return;
+	}
+	c = &d->comp[d->nr_comp++];
+	memset(c, 0, sizeof(*c));
+	c->p = p;
+	c->st = d->st[ph][j];
+	c->t_ns = t_ns;
+	c->lo = (p->base + d->map.addr_offset) >> shift;
+	c->n = p->sz_footprint >> shift;
+	c->w = w;
+	c->phase = ph;
+	c->part = j;
+}
+
+/* Start of the stretch without a change that holds u (>= from). */
+static uint64_t stretch_start(const struct tm_gen_part *p, uint64_t from,
+			      uint64_t u, uint64_t *next)
+{
+	uint64_t cur = from, nc;
+
+	for (;;) {
+		nc = p->gen->next_change ? p->gen->next_change(p, cur) : UINT64_MAX;
+		if (nc > u)
+			break;
+		cur = nc;
+	}
+	*next = nc;
+	return cur;
+}
+
+/* Part j of phase ph over stream time [a, b), times mult passes. */
+static void add_part(struct tm_gen_dist *d, uint32_t ph, uint32_t j,
+		     uint64_t a, uint64_t b, double share)
+{
+	const struct tm_gen_part *p = &d->spec.phases[ph].parts[j];
+	double per_ns = d->per_record / d->ns_per_record;
+	uint64_t u = a, next;
+
+	while (u < b) {
+		uint64_t s0 = stretch_start(p, d->spec.phases[ph].start_ns, u,
+					    &next);
+		uint64_t v = next < b ? next : b;
+
+		add_comp(d, ph, j, s0, (double)(v - u) * per_ns * share);
+		u = v;
+	}
+}
+
+/* Stream time [s0, s1) of one pass, mult times. */
+static void add_stretch(struct tm_gen_dist *d, uint64_t s0, uint64_t s1,
+			double mult)
+{
+	const struct tm_gen_spec *s = &d->spec;
+
+	if (s1 > d->pass_ns)
+		s1 = d->pass_ns;
+	for (uint32_t i = 0; i < s->nr_phases && s0 < s1; i++) {
+		const struct tm_gen_phase *ph = &s->phases[i];
+		uint64_t end = i + 1 < s->nr_phases ? s->phases[i + 1].start_ns :
+			       UINT64_MAX;
+		uint64_t a = s0 > ph->start_ns ? s0 : ph->start_ns;
+		uint64_t b = s1 < end ? s1 : end;
+		double total = 0;
+
+		if (a >= b)
+			continue;
+		for (uint32_t j = 0; j < ph->nr_parts; j++)
+			total += ph->parts[j].weight;
+		for (uint32_t j = 0; j < ph->nr_parts; j++)
+			add_part(d, i, j, a, b, mult * ph->parts[j].weight / total);
+	}
+}
+
+/* VM time [t0, t1) relative to a pass start, into stream time. */
+static void add_vm_span(struct tm_gen_dist *d, uint64_t t0, uint64_t t1,
+			double mult)
+{
+	double k = d->map.time_scale;
+	uint64_t s0 = (uint64_t)ceil((double)t0 / k);
+	uint64_t s1 = (double)t1 / k >= 1.8e19 ? UINT64_MAX :
+		      (uint64_t)ceil((double)t1 / k);
+
+	if (s0 < s1)
+		add_stretch(d, s0, s1, mult);
+}
+
+/* The epoch's components: the passes it meets, full passes at once. */
+static void components(struct tm_gen_dist *d, uint64_t t0, uint64_t t1)
+{
+	uint64_t off = d->map.time_offset_ns, p = d->period_ns, k0, k1;
+
+	d->nr_comp = 0;
+	if (t1 <= off)
+		return;
+	t0 = t0 > off ? t0 - off : 0;
+	t1 -= off;
+	if (!d->map.loop || !p) {
+		add_vm_span(d, t0, t1, 1.0);
+		return;
+	}
+	k0 = t0 / p;
+	k1 = (t1 - 1) / p;
+	if (k0 == k1) {
+		add_vm_span(d, t0 - k0 * p, t1 - k0 * p, 1.0);
+		return;
+	}
+	add_vm_span(d, t0 - k0 * p, p, 1.0);
+	if (k1 > k0 + 1)
+		add_vm_span(d, 0, p, (double)(k1 - k0 - 1));
+	add_vm_span(d, 0, t1 - k1 * p, 1.0);
+}
+
+/* ---- T over disjoint components: a threshold on the merged orders ------ */
+
+static double value(const struct comp *c, uint64_t r)
+{
+	return c->w * c->p->gen->rank_prob(c->st, c->p, c->t_ns, r);
+}
+
+/* Ranks of c whose expected accesses are >= tau (> 0). */
+static uint64_t count_ge(const struct comp *c, double tau)
+{
+	uint64_t a = 0, b = c->n;
+
+	while (a < b) {
+		uint64_t m = a + (b - a) / 2;
+
+		if (value(c, m) >= tau)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a;
+}
+
+static uint64_t sum_ge(const struct tm_gen_dist *d, double tau)
+{
+	uint64_t n = 0;
+
+	for (uint32_t k = 0; k < d->nr_comp; k++)
+		n += count_ge(&d->comp[k], tau);
+	return n;
+}
+
+static double bits_dbl(uint64_t b)
+{
+	double x;
+
+	memcpy(&x, &b, sizeof(x));
+	return x;
+}
+
+static uint64_t dbl_bits(double x)
+{
+	uint64_t b;
+
+	memcpy(&b, &x, sizeof(b));
+	return b;
+}
+
+/* The C-th largest value tau (positive doubles order as their bits), then
+ * every rank above tau and the ties at tau in component order. */
+static void select_disjoint(struct tm_gen_dist *d, uint64_t c)
+{
+	uint64_t lo = 1, hi = 0, left;
+	double tau;
+
+	for (uint32_t k = 0; k < d->nr_comp; k++)
+		if (d->comp[k].w > 0 && dbl_bits(value(&d->comp[k], 0)) > hi)
+			hi = dbl_bits(value(&d->comp[k], 0));
+	if (!hi || c == 0 || sum_ge(d, bits_dbl(1)) <= c) {
+		for (uint32_t k = 0; k < d->nr_comp; k++)
+			d->comp[k].take = c && hi ?
+					  count_ge(&d->comp[k], bits_dbl(1)) : 0;
+		return;
+	}
+	while (lo < hi) {   /* the largest tau with sum_ge(tau) >= c */
+		uint64_t m = lo + (hi - lo + 1) / 2;
+
+		if (sum_ge(d, bits_dbl(m)) >= c)
+			lo = m;
+		else
+			hi = m - 1;
+	}
+	tau = bits_dbl(lo);
+	left = c;
+	for (uint32_t k = 0; k < d->nr_comp; k++) {
+		d->comp[k].take = count_ge(&d->comp[k], bits_dbl(lo + 1));
+		left -= d->comp[k].take;
+	}
+	for (uint32_t k = 0; k < d->nr_comp && left; k++) {
+		uint64_t ties = count_ge(&d->comp[k], tau) - d->comp[k].take;
+		uint64_t t = ties < left ? ties : left;
+
+		d->comp[k].take += t;
+		left -= t;
+	}
+}
+
+/* ---- T over overlapping components: the best C of their own top C ----- */
+
+static int cmp_page(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	return x->page < y->page ? -1 : x->page > y->page;
+}
+
+static int cmp_hot(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->mass != y->mass)
+		return x->mass > y->mass ? -1 : 1;
+	return x->page < y->page ? -1 : x->page > y->page;
+}
+
+static size_t gather(struct tm_gen_dist *d, uint64_t c)
+{
+	size_t n = 0, need = 0;
+
+	for (uint32_t k = 0; k < d->nr_comp; k++)
+		need += d->comp[k].n < c ? d->comp[k].n : c;
+	if (d->cap_cand < need) {
+		d->cap_cand = need;
+		d->cand = tm_xrealloc(d->cand, need * sizeof(*d->cand));
+	}
+	for (uint32_t k = 0; k < d->nr_comp; k++) {
+		const struct comp *q = &d->comp[k];
+		uint64_t m = q->n < c ? q->n : c;
+
+		for (uint64_t r = 0; r < m && value(q, r) > 0; r++)
+			d->cand[n++].page = q->lo + q->p->gen->page_at(q->st, q->p,
+								       q->t_ns, r);
+	}
+	return n;
+}
+
+static void select_overlap(struct tm_gen_dist *d, uint64_t c)
+{
+	size_t n = gather(d, c), u = 0;
+
+	qsort(d->cand, n, sizeof(*d->cand), cmp_page);
+	for (size_t i = 0; i < n; i++)
+		if (!u || d->cand[u - 1].page != d->cand[i].page)
+			d->cand[u++] = d->cand[i];
+	for (size_t i = 0; i < u; i++)
+		d->cand[i].mass = tm_gen_dist_expected(d, d->cand[i].page);
+	qsort(d->cand, u, sizeof(*d->cand), cmp_hot);
+	d->nr_top = u < c ? u : (size_t)c;
+	if (d->cap_top < d->nr_top) {
+		d->cap_top = d->nr_top;
+		d->top = tm_xrealloc(d->top, d->cap_top * sizeof(*d->top));
+	}
+	memcpy(d->top, d->cand, d->nr_top * sizeof(*d->top));
+	qsort(d->top, d->nr_top, sizeof(*d->top), cmp_page);
+}
+
+static bool overlapping(const struct tm_gen_dist *d)
+{
+	for (uint32_t a = 0; a < d->nr_comp; a++)
+		for (uint32_t b = a + 1; b < d->nr_comp; b++)
+			if (d->comp[a].lo < d->comp[b].lo + d->comp[b].n &&
+			    d->comp[b].lo < d->comp[a].lo + d->comp[a].n)
+				return true;
+	return false;
+}
+
+void tm_gen_dist_epoch(struct tm_gen_dist *d, uint64_t t0_ns, uint64_t t1_ns,
+		       uint64_t c, struct tm_gen_top *out)
+{
+	memset(out, 0, sizeof(*out));
+	components(d, t0_ns, t1_ns);
+	d->overlap = overlapping(d);
+	d->nr_top = 0;
+	for (uint32_t k = 0; k < d->nr_comp; k++)
+		out->total += d->comp[k].w;
+	if (d->overlap) {
+		select_overlap(d, c);
+		for (size_t i = 0; i < d->nr_top; i++)
+			out->mass += d->top[i].mass;
+		out->nr_true = d->nr_top;
+		out->approx = true;
+		return;
+	}
+	select_disjoint(d, c);
+	for (uint32_t k = 0; k < d->nr_comp; k++) {
+		const struct comp *q = &d->comp[k];
+
+		out->nr_true += q->take;
+		if (q->take)
+			out->mass += q->w * q->p->gen->top_prob(q->st, q->p,
+								 q->t_ns, q->take);
+	}
+}
+
+/* ---- queries ------------------------------------------------------------- */
+
+double tm_gen_dist_expected(const struct tm_gen_dist *d, uint64_t page)
+{
+	double e = 0;
+
+	for (uint32_t k = 0; k < d->nr_comp; k++) {
+		const struct comp *q = &d->comp[k];
+
+		if (page >= q->lo && page - q->lo < q->n)
+			e += value(q, q->p->gen->rank_of(q->st, q->p, q->t_ns,
+							 page - q->lo));
+	}
+	return e;
+}
+
+bool tm_gen_dist_in_top(const struct tm_gen_dist *d, uint64_t page)
+{
+	if (d->overlap) {
+		struct cand key = { .page = page };
+
+		return d->nr_top && bsearch(&key, d->top, d->nr_top,
+					    sizeof(*d->top), cmp_page);
+	}
+	for (uint32_t k = 0; k < d->nr_comp; k++) {
+		const struct comp *q = &d->comp[k];
+
+		if (q->take && page >= q->lo && page - q->lo < q->n)
+			return q->p->gen->rank_of(q->st, q->p, q->t_ns,
+						  page - q->lo) < q->take;
+	}
+	return false;
+}
+
+void tm_gen_dist_each_top(const struct tm_gen_dist *d,
+			  void (*fn)(void *ctx, uint64_t page), void *ctx)
+{
+	if (d->overlap) {
+		for (size_t i = 0; i < d->nr_top; i++)
+			fn(ctx, d->top[i].page);
+		return;
+	}
+	for (uint32_t k = 0; k < d->nr_comp; k++) {
+		const struct comp *q = &d->comp[k];
+
+		for (uint64_t r = 0; r < q->take; r++)
+			fn(ctx, q->lo + q->p->gen->page_at(q->st, q->p, q->t_ns, r));
+	}
+}
