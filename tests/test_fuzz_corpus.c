@@ -28,6 +28,7 @@
 #include "tests/fuzz/fuzz_lackey.c"
 #include "tests/fuzz/fuzz_perfdata.c"
 #include "tests/fuzz/fuzz_perfscript.c"
+#include "tests/fuzz/fuzz_sweep.c"
 #include "tests/fuzz/fuzz_tmt.c"
 #include "tests/fuzz/fuzz_units.c"
 
@@ -97,6 +98,12 @@ static void test_config(void **state)
 {
 	(void)state;
 	assert_true(replay("config", tm_fuzz_config) >= 33);
+}
+
+static void test_sweep(void **state)
+{
+	(void)state;
+	assert_true(replay("sweep", tm_fuzz_sweep) >= 10);
 }
 
 static void test_tmt(void **state)
@@ -188,6 +195,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_units),
+		cmocka_unit_test(test_sweep),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_tmt),
 		cmocka_unit_test(test_perfdata),
