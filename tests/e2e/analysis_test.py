@@ -3,7 +3,9 @@ results folder given in $TMSIM_RESULTS (a real `tmsim run`, made by
 tests/e2e/analysis_errors.sh).  Run by that script with the system Python.
 
 What is checked: the sweep report finds the swept parameters from sweep.json
-(and from dotted columns without it) and draws the expected figures; the
+(and from dotted columns without it) and draws the expected figures, with
+the main identifier's sampling and identifier loss from the points'
+summary.json; the
 trace report draws both figures from inspect JSON; every script exits 2
 with a message naming the file on a missing file, a wrong format_version and
 a missing column; figures are byte-identical when drawn twice; the error
@@ -141,6 +143,45 @@ class SweepReport(Base):
         # Mean over 3 seeds per point and VM: 9 points x 2 VMs table rows.
         self.assertEqual(page.count("<td>h0/zipf</td>"), 9)
         self.assertNotIn("sweep.json not found", page)
+
+    def write_point_summaries(self, losses):
+        """points/pNNNN/summary.json of every point of write_sweep, the
+        main identifier's (sampling_loss, identifier_loss) per VM."""
+        doc = json.loads(read(os.path.join(self.dir, "sweep.json")))
+        for pt in doc["points"]:
+            d = os.path.join(self.dir, pt["folder"])
+            os.makedirs(d)
+            vms = [{"name": vm, "identifiers": [
+                {"kind": "sdh", "role": "main", "sampling_loss": sl,
+                 "identifier_loss": il}]}
+                for (_, vm), (sl, il) in zip(VMS, losses)]
+            write(os.path.join(d, "summary.json"), json.dumps(
+                {"format_version": 1, "name": "p", "duration_ns": 10**9,
+                 "config": {"page_size": 4096},
+                 "hosts": [{"name": "h0", "vms": vms}]}))
+
+    def test_losses_from_point_summaries(self):
+        """sweep.csv has no loss columns: the main identifier's sampling
+        and identifier loss are read from each point's summary.json and
+        shown in the table (means over seeds) and the accuracy figures."""
+        write_sweep(self.dir)
+        self.write_point_summaries([(0.321, 0.123), (0.654, -0.045)])
+        p = run("sweep_report.py", self.dir)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        page = read(os.path.join(self.dir, "sweep_report.html"))
+        self.assertIn("<th>ident0_sampling_loss</th>", page)
+        self.assertIn("<th>ident0_identifier_loss</th>", page)
+        for v in ("0.321", "0.123", "0.654", "-0.045"):
+            self.assertEqual(page.count('<td class="n">%s</td>' % v), 9, v)
+        self.assertIn("identifier read from each point", page)
+
+    def test_no_losses_without_point_folders(self):
+        write_sweep(self.dir)
+        p = run("sweep_report.py", self.dir)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        page = read(os.path.join(self.dir, "sweep_report.html"))
+        self.assertNotIn("ident0_sampling_loss", page)
+        self.assertIn("point folder points/p0000 not found", page)
 
     def test_dotted_columns_without_json(self):
         write_sweep(self.dir, with_json=False)
