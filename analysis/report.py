@@ -30,9 +30,13 @@ def accuracy_rows(summary):
     rows = []
     for h in summary["hosts"]:
         for v in h.get("vms", []):
+            truth = v.get("truth") or {}
+            source = truth.get("source") if truth.get("enabled") else None
             for i in v.get("identifiers", []):
                 rows.append((h["name"], v["name"], i.get("kind"), i.get("role"),
-                             i.get("precision"), i.get("recall"),
+                             source, i.get("precision"),
+                             i.get("sampling_loss"), i.get("identifier_loss"),
+                             i.get("recall"),
                              i.get("weighted_recall"), i.get("are"),
                              i.get("aae"), i.get("epochs_scored")))
     return rows
@@ -72,8 +76,11 @@ def migration_rows(summary):
 def tables_html(summary):
     return "\n".join([
         "<h2>Identification accuracy</h2>",
-        "<p>Mean over epochs; T = true top-C pages, C = FMEM pages.</p>",
-        tr.table_html(("host", "vm", "identifier", "role", "precision",
+        "<p>Mean over epochs; T = true top-C pages, C = FMEM pages; truth "
+        "is where T comes from; precision = 1 - sampling loss - identifier "
+        "loss (docs/metrics.md, \"Error decomposition\").</p>",
+        tr.table_html(("host", "vm", "identifier", "role", "truth",
+                       "precision", "sampling loss", "identifier loss",
                        "recall", "w-recall", "ARE", "AAE", "epochs"),
                       accuracy_rows(summary)),
         "<h2>Placement</h2>",

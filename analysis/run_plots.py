@@ -7,7 +7,9 @@ counters of timeseries.csv are turned into rates by dividing by the length
 of their interval: time_ns minus the VM's previous snapshot (0 for the first).
 """
 
+import csv
 import math
+import os
 
 import matplotlib.pyplot as plt
 
@@ -130,6 +132,133 @@ def accuracy(summary, ts, ep, outdir):
         "Precision and recall per identifier over time (T = true top-C pages)"
 
 
+# Columns of the error decomposition (docs/metrics.md), added to epochs.csv
+# with distribution truth; older results lack them.
+LOSS_COLUMNS = ("truth", "sampling_loss", "identifier_loss")
+# Bars of the error_decomposition figure: (key, label, colour, hatch).
+SEGMENTS = (
+    ("precision", "precision against T", "C2", None),
+    ("gain", "identifier gain (identifier_loss < 0: precision above the "
+     "perfect counter's)", "C2", "//"),
+    ("identifier_loss", "identifier loss", "C1", None),
+    ("sampling_loss", "sampling loss", "C0", None),
+    ("unsplit", "not split: estimated truth has no sampling loss", "0.8",
+     None))
+
+
+def decomposition_rows(summary, ep):
+    """Per VM with truth, two bars: the main identifier and a perfect
+    counter of the same samples naming as many pages ("exact on samples").
+    Each is (host, vm, truth, bar, precision, sampling_loss,
+    identifier_loss): means over the main identifier's epochs where each is
+    defined, as summary.json's; the counter's precision is that of the
+    identifier plus its loss, its identifier loss 0."""
+    main = ep[ep["role"] == "main"]
+    rows = []
+    for host, vm in vm_order(summary):
+        e = main[(main["host"] == host) & (main["vm"] == vm)]
+        if not len(e):
+            continue
+        truth = "/".join(dict.fromkeys(e["truth"].dropna().astype(str)))
+        p = e["precision"].mean()
+        sl = e["sampling_loss"].mean()
+        il = e["identifier_loss"].mean()
+        both = e[["precision", "identifier_loss"]].dropna()
+        pc = (both["precision"] + both["identifier_loss"]).mean()
+        kind = "%s (main)" % e["identifier"].iloc[0]
+        rows.append((host, vm, truth, kind, p, sl, il))
+        rows.append((host, vm, truth, "exact on samples", pc, sl, 0.0))
+    return rows
+
+
+def bar_segments(p, sl, il):
+    """[(segment key, bottom, height)] of one bar, from 0 up to 1."""
+    if p != p:
+        return []
+    segs = []
+    if il == il and il < 0:
+        segs += [("precision", 0.0, p + il), ("gain", p + il, -il)]
+    else:
+        segs.append(("precision", 0.0, p))
+    top = max(p, p + il) if il == il else p
+    if il == il and il > 0:
+        segs.append(("identifier_loss", p, il))
+    if sl == sl:
+        segs.append(("sampling_loss", top, max(0.0, 1.0 - top)))
+    else:
+        segs.append(("unsplit", top, max(0.0, 1.0 - top)))
+    return segs
+
+
+def write_rows_csv(outdir, name, header, rows):
+    """The numbers of a figure as outdir/name.csv (temp name, rename)."""
+    path = os.path.join(outdir, name + ".csv")
+    tmp = os.path.join(outdir, ".%s.csv.tmp.%d" % (name, os.getpid()))
+    with open(tmp, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        for r in rows:
+            w.writerow(["" if (isinstance(x, float) and x != x) else
+                        ("%.6f" % x if isinstance(x, float) else x)
+                        for x in r])
+    os.replace(tmp, path)
+
+
+def error_decomposition(summary, ts, ep, outdir):
+    """Stacked bars per VM: precision, identifier loss, sampling loss."""
+    missing = [c for c in LOSS_COLUMNS if c not in ep.columns]
+    if missing:
+        return None, "epochs.csv has no %s column (results from before " \
+            "the error decomposition): no error decomposition figure" \
+            % ", ".join(missing)
+    rows = decomposition_rows(summary, ep)
+    if not rows:
+        return None, "no epochs.csv rows (truth disabled for every VM): " \
+            "no error decomposition figure"
+    n = len(rows) // 2
+    fig, ax = plt.subplots(figsize=(min(60.0, max(11.0, 1.1 * n + 2)), 5.2))
+    styles = {k: (lab, c, h) for k, lab, c, h in SEGMENTS}
+    seen = set()
+    for i, (host, vm, truth, bar, p, sl, il) in enumerate(rows):
+        x = i // 2 + (-0.21 if i % 2 == 0 else 0.21)
+        for key, bottom, height in bar_segments(p, sl, il):
+            lab, color, hatch = styles[key]
+            ax.bar(x, height, 0.4, bottom=bottom, color=color, hatch=hatch,
+                   edgecolor="w" if hatch is None else "C3", linewidth=0.5,
+                   label=None if key in seen else lab)
+            seen.add(key)
+    ax.set_xticks([i // 2 + (-0.21 if i % 2 == 0 else 0.21)
+                   for i in range(len(rows))])
+    ax.set_xticklabels([r[3].replace(" on ", "\non ").replace(" (", "\n(")
+                        for r in rows], fontsize=7)
+    vms = ax.secondary_xaxis(-0.14)
+    vms.set_xticks(range(n))
+    vms.set_xticklabels(["%s/%s\n%s truth" % r[:3] for r in rows[::2]])
+    vms.tick_params(length=0)
+    vms.spines["bottom"].set_visible(False)
+    vms.set_xlabel("VM: its main identifier, and a perfect counter of the "
+                   "same samples naming as many pages")
+    ax.set_xlim(-0.6, n - 0.4)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("share of the identified pages (0-1)")
+    order = [lab for _, lab, _, _ in SEGMENTS]
+    legend = sorted(zip(*ax.get_legend_handles_labels()),
+                    key=lambda hl: order.index(hl[1]))
+    fig.legend([h for h, _ in legend], [lab for _, lab in legend],
+               loc="lower center", ncol=3)
+    fig.suptitle("Error decomposition per VM: precision |H∩T|/|H| = 1 - "
+                 "sampling loss - identifier loss (mean over epochs)")
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    os.makedirs(outdir, exist_ok=True)
+    write_rows_csv(outdir, "error_decomposition",
+                   ("host", "vm", "truth", "bar", "precision",
+                    "sampling_loss", "identifier_loss"), rows)
+    return save_figure(fig, outdir, "error_decomposition"), \
+        "Precision of the main identifier and of a perfect counter of its " \
+        "samples, split into sampling loss and identifier loss, per VM " \
+        "(numbers: error_decomposition.csv)"
+
+
 def per_host_axes(summary, nrows, row_h=3.0):
     hosts = [h["name"] for h in summary["hosts"]]
     fig, axes = plt.subplots(nrows, len(hosts),
@@ -246,4 +375,5 @@ def cpu(summary, ts, ep, outdir):
 
 
 # In report order.
-FIGURES = (hit_ratio, accuracy, migration, fmem_allocation, balloon, cpu)
+FIGURES = (hit_ratio, accuracy, error_decomposition, migration,
+           fmem_allocation, balloon, cpu)

@@ -8,9 +8,12 @@ reads SWEEPDIR/sweep.csv (one row per point x VM) and SWEEPDIR/sweep.json
 (the swept parameter names and every point) and writes OUTDIR/sweep_report.html
 with figures in OUTDIR/figures/ (OUTDIR defaults to SWEEPDIR):
 
-- per swept parameter: main-identifier recall and precision, and placement
-  efficiency (achieved / oracle FMEM hit ratio) against the parameter's
-  values, lines per VM, error bars one standard deviation over seeds;
+- per swept parameter: main-identifier recall and precision, placement
+  efficiency (achieved / oracle FMEM hit ratio), and the main identifier's
+  sampling loss and identifier loss (docs/metrics.md) against the
+  parameter's values, lines per VM, error bars one standard deviation over
+  seeds; the losses come from sweep.csv's ident0_sampling_loss and
+  ident0_identifier_loss columns, or else from each point's summary.json;
 - per pair of swept parameters: heatmaps of the mean efficiency and recall;
 - cost vs benefit: FMEM hit-ratio gain over static first-touch placement
   against migrated bytes and against management CPU, one dot per point x VM.
@@ -40,10 +43,19 @@ FIGDIR = "figures"
 REQUIRED = ("point", "seed", "host", "vm", "fmem_hit_ratio",
             "static_hit_ratio", "efficiency")
 # (column, axis label) of the accuracy panels, in order; absent columns
-# (a sweep without identifiers scored) are left out.
+# (a sweep without identifiers scored, or without the error decomposition)
+# are left out.
 METRICS = (("ident0_recall", "recall of the main identifier (0-1)"),
            ("ident0_precision", "precision of the main identifier (0-1)"),
-           ("efficiency", "efficiency: achieved / oracle hit ratio"))
+           ("efficiency", "efficiency: achieved / oracle hit ratio"),
+           ("ident0_sampling_loss", "sampling loss of the main identifier"),
+           ("ident0_identifier_loss", "identifier loss of the main "
+            "identifier"))
+# The error decomposition of the main identifier (docs/metrics.md): taken
+# from sweep.csv when it has these columns, else from each point's
+# summary.json (identifiers[0], the main one, as ident0_ in sweep.csv).
+LOSSES = ("sampling_loss", "identifier_loss")
+PANELS_PER_ROW = 3
 # Most lines in one panel before lines are pooled per VM (assumption:
 # beyond this a legend is unreadable).
 MAX_LINES = 8
@@ -77,10 +89,58 @@ def load(folder):
     if not len(df):
         raise tr.InputError("%s: no rows (expected one row per point x VM)"
                             % csv)
+    if os.path.isfile(jpath):
+        df = with_point_losses(df, folder, doc, notes)
     for p in params:
         df[p] = df[p].astype(str)
     df["vmkey"] = df["host"] + "/" + df["vm"]
     return df, params, notes
+
+
+def point_losses(folder, point):
+    """{(host, vm): (sampling_loss, identifier_loss)} of the main identifier
+    from a point's summary.json, or None when the point folder is absent
+    (a sweep.csv copied without its points)."""
+    path = os.path.join(folder, str(point.get("folder")), "summary.json")
+    if not os.path.isfile(path):
+        return None
+    summary = tr.read_json(path, "the summary.json of a sweep point")
+    tr.check_summary(path, summary)
+    out = {}
+    for h in summary["hosts"]:
+        for v in h.get("vms", []):
+            ids = v.get("identifiers") or [{}]
+            out[(h["name"], v["name"])] = tuple(
+                np.nan if ids[0].get(k) is None else float(ids[0][k])
+                for k in LOSSES)
+    return out
+
+
+def with_point_losses(df, folder, doc, notes):
+    """Add ident0_sampling_loss and ident0_identifier_loss from the points'
+    summary.json when sweep.csv lacks them and every point folder is here."""
+    cols = ["ident0_" + k for k in LOSSES]
+    if all(c in df.columns for c in cols) or "ident0_precision" not in df:
+        return df
+    per_point, present = {}, set(df["point"])
+    for pt in doc.get("points", []):
+        if not isinstance(pt, dict) or pt.get("index") not in present:
+            continue
+        losses = point_losses(folder, pt)
+        if losses is None:
+            notes.append("point folder %s not found: no sampling and "
+                         "identifier loss series" % pt.get("folder"))
+            return df
+        per_point[pt.get("index")] = losses
+    df = df.copy()
+    for j, c in enumerate(cols):
+        df[c] = [per_point.get(p, {}).get((h, v), (np.nan,) * 2)[j]
+                 for p, h, v in zip(df["point"], df["host"], df["vm"])]
+    if not df[cols[1]].notna().any():
+        return df.drop(columns=cols)
+    notes.append("sampling and identifier loss of the main identifier read "
+                 "from each point's summary.json")
+    return df
 
 
 def value_order(df, p):
@@ -107,9 +167,14 @@ def accuracy_vs(df, p, params, outdir):
     vals, numeric = value_order(df, p)
     pos = {v: (float(v) if numeric else i) for i, v in enumerate(vals)}
     hue, pooled = line_groups(df, p, params)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(11.0, 5.2),
+    nrows = (len(metrics) + PANELS_PER_ROW - 1) // PANELS_PER_ROW
+    ncols = min(len(metrics), PANELS_PER_ROW)
+    fig, grid = plt.subplots(nrows, ncols, figsize=(11.0, 1.6 + 3.6 * nrows),
                              squeeze=False)
-    for ax, (col, label) in zip(axes[0], metrics):
+    axes = [a for row in grid for a in row]
+    for a in axes[len(metrics):]:
+        a.set_visible(False)
+    for ax, (col, label) in zip(axes, metrics):
         for i, (key, g) in enumerate(df.groupby(hue, sort=False)):
             agg = g.groupby(p)[col].agg(["mean", "std"]).reindex(
                 [v for v in vals if v in set(g[p])])
@@ -120,14 +185,15 @@ def accuracy_vs(df, p, params, outdir):
                         label=", ".join(str(k) for k in key))
         ax.set_xlabel(p)
         ax.set_ylabel(label)
-        ax.set_ylim(-0.03, 1.05)
+        # an identifier can beat the perfect counter: a negative loss
+        ax.set_ylim(min(-0.03, df[col].min() - 0.03), 1.05)
         x = [pos[v] for v in vals]
         if numeric and min(x) > 0 and max(x) / min(x) >= 10:
             ax.set_xscale("log")
         ax.set_xticks(x)
         ax.set_xticks([], minor=True)
         ax.set_xticklabels(vals, rotation=30)
-    handles, labels = axes[0][0].get_legend_handles_labels()
+    handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)),
                title=" / ".join(["host/vm"] + [q for q in hue
                                                if q != "vmkey"]))
@@ -135,7 +201,8 @@ def accuracy_vs(df, p, params, outdir):
     fig.suptitle("Accuracy and efficiency vs %s: mean ± 1 sd over seeds%s"
                  % (p, pooled_note))
     rows = (len(labels) + 3) // 4
-    fig.tight_layout(rect=(0, min(0.45, 0.07 + 0.055 * rows), 1, 1))
+    fig.tight_layout(rect=(0, min(0.45, (0.07 + 0.055 * rows) / nrows ** 0.5),
+                           1, 1))
     name = "accuracy_vs_" + safe(p)
     return tr.save_figure(fig, outdir, name), \
         "Accuracy and efficiency vs %s%s" % (p, pooled_note)
@@ -222,8 +289,10 @@ def safe(p):
 
 
 def table(df, params):
-    cols = [c for c in ("efficiency", "ident0_precision", "ident0_recall",
-                        "fmem_hit_ratio", "static_hit_ratio") if c in df]
+    cols = [c for c in ("efficiency", "ident0_precision",
+                        "ident0_sampling_loss", "ident0_identifier_loss",
+                        "ident0_recall", "fmem_hit_ratio",
+                        "static_hit_ratio") if c in df]
     g = df.groupby(params + ["vmkey"], sort=False)
     agg = g[cols].mean()
     agg["seeds"] = g["seed"].nunique()

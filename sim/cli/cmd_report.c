@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,16 +49,63 @@ static double num(const json_t *o, const char *key)
 	return json_is_number(v) ? json_number_value(v) : -1;
 }
 
-/* One right-aligned column of width 9: "-" for a missing value, else v
- * with `prec` decimals (prec < 0: 3 significant digits). */
+/* A value that may be negative (an identifier can beat the perfect counter
+ * of its samples: identifier_loss < 0): NAN when missing or null. */
+static double signed_num(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "-";
+}
+
+/* One right-aligned column of width 9: "-" for a missing value (negative or
+ * NAN), else v with `prec` decimals (prec < 0: 3 significant digits). */
 static void cell(double v, int prec)
 {
-	if (v < 0)
+	if (v < 0 || isnan(v))
 		printf(" %9s", "-");
 	else if (prec < 0)
 		printf(" %9.3g", v);
 	else
 		printf(" %9.*f", prec, v);
+}
+
+/* As cell() with 3 decimals, for a value whose sign means something. */
+static void signed_cell(double v)
+{
+	if (isnan(v))
+		printf(" %9s", "-");
+	else
+		printf(" %9.3f", v);
+}
+
+/* The truth source names where T comes from (docs/metrics.md "Ground
+ * truth"); the losses split 1 - precision (sampling_loss is null for
+ * `estimated` truth, where T is made of the same samples). */
+static void accuracy_row(const json_t *host, const json_t *vm,
+			 const json_t *id)
+{
+	const json_t *truth = json_object_get(vm, "truth");
+
+	printf("%-10s %-12s %-6s %-6s %-12s", str(host, "name"),
+	       str(vm, "name"), str(id, "kind"), str(id, "role"),
+	       json_is_true(json_object_get(truth, "enabled")) ?
+	       str(truth, "source") : "-");
+	cell(num(id, "precision"), 3);
+	signed_cell(signed_num(id, "sampling_loss"));
+	signed_cell(signed_num(id, "identifier_loss"));
+	cell(num(id, "recall"), 3);
+	cell(num(id, "weighted_recall"), 3);
+	cell(num(id, "are"), -1);
+	cell(num(id, "aae"), -1);
+	printf(" %7.0f\n", num(id, "epochs_scored"));
 }
 
 static void accuracy_table(const json_t *hosts)
@@ -66,27 +114,17 @@ static void accuracy_table(const json_t *hosts)
 	json_t *host, *vm, *id;
 
 	printf("Identification accuracy (mean over epochs; T = true top-C, "
-	       "C = FMEM pages)\n");
-	printf("%-10s %-12s %-6s %-6s %9s %9s %9s %9s %9s %7s\n", "host", "vm",
-	       "ident", "role", "precision", "recall", "w-recall", "ARE", "AAE",
+	       "C = FMEM pages;\nprecision = 1 - sampling loss - identifier "
+	       "loss, docs/metrics.md)\n");
+	printf("%-10s %-12s %-6s %-6s %-12s %9s %9s %9s %9s %9s %9s %9s %7s\n",
+	       "host", "vm", "ident", "role", "truth", "precision",
+	       "samp-loss", "id-loss", "recall", "w-recall", "ARE", "AAE",
 	       "epochs");
-	json_array_foreach(hosts, h, host) {
-		json_array_foreach(json_object_get(host, "vms"), v, vm) {
-			json_array_foreach(json_object_get(vm, "identifiers"), i, id) {
-				printf("%-10s %-12s %-6s %-6s",
-				       json_string_value(json_object_get(host, "name")),
-				       json_string_value(json_object_get(vm, "name")),
-				       json_string_value(json_object_get(id, "kind")),
-				       json_string_value(json_object_get(id, "role")));
-				cell(num(id, "precision"), 3);
-				cell(num(id, "recall"), 3);
-				cell(num(id, "weighted_recall"), 3);
-				cell(num(id, "are"), -1);
-				cell(num(id, "aae"), -1);
-				printf(" %7.0f\n", num(id, "epochs_scored"));
-			}
-		}
-	}
+	json_array_foreach(hosts, h, host)
+		json_array_foreach(json_object_get(host, "vms"), v, vm)
+			json_array_foreach(json_object_get(vm, "identifiers"),
+					   i, id)
+				accuracy_row(host, vm, id);
 }
 
 static void placement_table(const json_t *hosts)
@@ -94,7 +132,11 @@ static void placement_table(const json_t *hosts)
 	size_t h, v;
 	json_t *host, *vm;
 
-	printf("\nPlacement (FMEM hit ratio in %%; efficiency = achieved / oracle)\n");
+	/* oracle_hit_ratio and efficiency are the run's own (summary.json),
+	 * against the same truth as the accuracy table: the distribution's
+	 * best placement, or cross-fitted for `estimated` truth. */
+	printf("\nPlacement (FMEM hit ratio in %%; oracle = the epoch's true "
+	       "top-C in FMEM;\nefficiency = epoch / oracle)\n");
 	printf("%-10s %-12s %9s %9s %9s %9s %9s %9s %9s\n", "host", "vm",
 	       "achieved", "epoch", "oracle", "static", "efficiency",
 	       "AMAT ns", "slowdown");

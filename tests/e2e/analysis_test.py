@@ -3,10 +3,13 @@ results folder given in $TMSIM_RESULTS (a real `tmsim run`, made by
 tests/e2e/analysis_errors.sh).  Run by that script with the system Python.
 
 What is checked: the sweep report finds the swept parameters from sweep.json
-(and from dotted columns without it) and draws the expected figures; the
+(and from dotted columns without it) and draws the expected figures, with
+the main identifier's sampling and identifier loss from the points'
+summary.json; the
 trace report draws both figures from inspect JSON; every script exits 2
 with a message naming the file on a missing file, a wrong format_version and
-a missing column; figures are byte-identical when drawn twice.
+a missing column; figures are byte-identical when drawn twice; the error
+decomposition figure of a real run carries summary.json's means.
 """
 
 import csv
@@ -141,6 +144,45 @@ class SweepReport(Base):
         self.assertEqual(page.count("<td>h0/zipf</td>"), 9)
         self.assertNotIn("sweep.json not found", page)
 
+    def write_point_summaries(self, losses):
+        """points/pNNNN/summary.json of every point of write_sweep, the
+        main identifier's (sampling_loss, identifier_loss) per VM."""
+        doc = json.loads(read(os.path.join(self.dir, "sweep.json")))
+        for pt in doc["points"]:
+            d = os.path.join(self.dir, pt["folder"])
+            os.makedirs(d)
+            vms = [{"name": vm, "identifiers": [
+                {"kind": "sdh", "role": "main", "sampling_loss": sl,
+                 "identifier_loss": il}]}
+                for (_, vm), (sl, il) in zip(VMS, losses)]
+            write(os.path.join(d, "summary.json"), json.dumps(
+                {"format_version": 1, "name": "p", "duration_ns": 10**9,
+                 "config": {"page_size": 4096},
+                 "hosts": [{"name": "h0", "vms": vms}]}))
+
+    def test_losses_from_point_summaries(self):
+        """sweep.csv has no loss columns: the main identifier's sampling
+        and identifier loss are read from each point's summary.json and
+        shown in the table (means over seeds) and the accuracy figures."""
+        write_sweep(self.dir)
+        self.write_point_summaries([(0.321, 0.123), (0.654, -0.045)])
+        p = run("sweep_report.py", self.dir)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        page = read(os.path.join(self.dir, "sweep_report.html"))
+        self.assertIn("<th>ident0_sampling_loss</th>", page)
+        self.assertIn("<th>ident0_identifier_loss</th>", page)
+        for v in ("0.321", "0.123", "0.654", "-0.045"):
+            self.assertEqual(page.count('<td class="n">%s</td>' % v), 9, v)
+        self.assertIn("identifier read from each point", page)
+
+    def test_no_losses_without_point_folders(self):
+        write_sweep(self.dir)
+        p = run("sweep_report.py", self.dir)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        page = read(os.path.join(self.dir, "sweep_report.html"))
+        self.assertNotIn("ident0_sampling_loss", page)
+        self.assertIn("point folder points/p0000 not found", page)
+
     def test_dotted_columns_without_json(self):
         write_sweep(self.dir, with_json=False)
         p = run("sweep_report.py", self.dir)
@@ -224,8 +266,8 @@ class RunReport(Base):
         p = run("report.py", d)
         self.assertEqual(p.returncode, 0, p.stderr)
         page = read(os.path.join(d, "report.html"))
-        for f in ("hit_ratio", "accuracy", "migration", "fmem_allocation",
-                  "cpu"):
+        for f in ("hit_ratio", "accuracy", "error_decomposition",
+                  "migration", "fmem_allocation", "cpu"):
             self.assertIn('src="figures/%s.png"' % f, page)
             self.assertTrue(os.path.isfile(os.path.join(d, "figures",
                                                         f + ".svg")))
@@ -243,6 +285,97 @@ class RunReport(Base):
         self.assertEqual(run("report.py", d).returncode, 0)
         page = read(os.path.join(d, "report.html"))
         self.assertIn('src="figures/balloon.png"', page)
+
+    def decomposition(self, d):
+        """error_decomposition.csv of d as {(host, vm, bar): row}."""
+        with open(os.path.join(d, "figures", "error_decomposition.csv"),
+                  newline="") as f:
+            return {(r["host"], r["vm"], r["bar"]): r
+                    for r in csv.DictReader(f)}
+
+    def main_identifiers(self, d):
+        doc = json.loads(read(os.path.join(d, "summary.json")))
+        for h in doc["hosts"]:
+            for v in h["vms"]:
+                ids = [i for i in v["identifiers"] if i["role"] == "main"]
+                yield h["name"], v, ids[0]
+
+    def assert_close(self, csv_field, want, what):
+        # epochs.csv and the figure's numbers have six decimals
+        if want is None:
+            self.assertEqual(csv_field, "", what)
+        else:
+            self.assertAlmostEqual(float(csv_field), want, delta=2e-6,
+                                   msg=what)
+
+    def test_error_decomposition_is_the_summary_means(self):
+        """The stacked bars per VM (computed from epochs.csv's loss
+        columns) carry the means summary.json reports: the main identifier's
+        precision, sampling loss and identifier loss, and a perfect counter
+        of its samples at precision + identifier loss = 1 - sampling
+        loss."""
+        d = self.copy_results()
+        self.assertEqual(run("report.py", d).returncode, 0)
+        page = read(os.path.join(d, "report.html"))
+        self.assertIn('src="figures/error_decomposition.png"', page)
+        self.assertIn("<th>sampling loss</th>", page)
+        bars = self.decomposition(d)
+        n = 0
+        for host, vm, ident in self.main_identifiers(d):
+            what = "%s/%s" % (host, vm)
+            self.assertEqual(vm["truth"]["source"], "distribution", what)
+            m = bars[(host, vm["name"], "%s (main)" % ident["kind"])]
+            e = bars[(host, vm["name"], "exact on samples")]
+            self.assertEqual(m["truth"], "distribution", what)
+            for k in ("precision", "sampling_loss", "identifier_loss"):
+                self.assert_close(m[k], ident[k], what + " " + k)
+            self.assert_close(e["precision"], ident["precision"] +
+                              ident["identifier_loss"], what)
+            self.assert_close(e["precision"], 1 - ident["sampling_loss"], what)
+            self.assert_close(e["sampling_loss"], ident["sampling_loss"], what)
+            self.assertEqual(float(e["identifier_loss"]), 0.0, what)
+            n += 1
+        self.assertEqual(len(bars), 2 * n)
+        self.assertGreater(n, 0)
+
+    def test_error_decomposition_estimated_truth(self):
+        """With `estimated` truth sampling_loss is empty: the bars keep the
+        identifier loss and leave the sampling loss empty."""
+        d = self.copy_results()
+        path = os.path.join(d, "epochs.csv")
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        for r in rows:
+            r["truth"], r["sampling_loss"] = "estimated", ""
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, rows[0].keys(), lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+        self.assertEqual(run("report.py", d).returncode, 0)
+        for (host, vm, bar), r in self.decomposition(d).items():
+            self.assertEqual((r["truth"], r["sampling_loss"]),
+                             ("estimated", ""), (host, vm, bar))
+        self.assertIn('src="figures/error_decomposition.png"',
+                      read(os.path.join(d, "report.html")))
+
+    def test_results_without_loss_columns(self):
+        """Results from before the error decomposition still get every other
+        figure, and a note instead of this one."""
+        d = self.copy_results()
+        path = os.path.join(d, "epochs.csv")
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+        keep = [i for i, c in enumerate(rows[0]) if c not in
+                ("truth", "sampling_loss", "identifier_loss",
+                 "single_sample_share")]
+        with open(path, "w", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(
+                [[r[i] for i in keep] for r in rows])
+        self.assertEqual(run("report.py", d).returncode, 0)
+        page = read(os.path.join(d, "report.html"))
+        self.assertIn("no error decomposition figure", page)
+        self.assertNotIn("error_decomposition.png", page)
+        self.assertIn('src="figures/accuracy.png"', page)
 
     def test_wrong_format_version(self):
         d = self.copy_results()
