@@ -43,8 +43,9 @@ struct comp {
 	uint32_t phase, part;
 };
 
-struct cand {
-	uint64_t page;
+/* Pages [page, page + n), each with expected accesses mass. */
+struct cand_seg {
+	uint64_t page, n;
 	double mass;
 };
 
@@ -58,10 +59,11 @@ struct tm_gen_dist {
 	struct comp comp[DIST_MAX_COMP];
 	uint32_t nr_comp;
 	bool overlap;
-	struct cand *top;           /* overlap: T sorted by page */
+	struct cand_seg *top;       /* overlap: T's segments sorted by page */
 	size_t nr_top, cap_top;
-	struct cand *cand;          /* overlap: scratch */
-	size_t cap_cand;
+	uint64_t nr_top_pages;
+	struct cand_seg *seg;       /* overlap: scratch */
+	size_t nr_seg, cap_seg;
 	_Alignas(16) unsigned char st[TM_GEN_MAX_PHASES][TM_GEN_MAX_PARTS]
 				     [TM_GEN_STATE_MAX];
 };
@@ -159,7 +161,7 @@ void tm_gen_dist_free(struct tm_gen_dist *d)
 			if (d->spec.phases[i].parts[j].gen->free)
 				d->spec.phases[i].parts[j].gen->free(d->st[i][j]);
 	free(d->top);
-	free(d->cand);
+	free(d->seg);
 	free(d);
 }
 
@@ -379,62 +381,173 @@ static void select_disjoint(struct tm_gen_dist *d, uint64_t c)
 	}
 }
 
-/* ---- T over overlapping components: the best C of their own top C ----- */
+/* ---- T over overlapping components: the best C of their own top C -----
+ *
+ * The candidates are the union of each component's ranks [0, C) with a
+ * positive value, a page's value the sum over every component.  Both are
+ * taken in runs: ranks of one component with one probability and
+ * consecutive pages (gen.h orders ties by page, so a run is found by a
+ * galloping search).  The union, cut wherever a component's run ends, is a
+ * list of page segments of equal value; T is the best C pages of them
+ * (value first, then page).  A hot-set move is a handful of runs per
+ * stretch (the two windows: pages in both, in one only, the rest), so the
+ * epoch costs O(segments × log N); a Zipf part is one run per page and
+ * costs O(C log C) as before.  Measured: tests/bench/bench_truth.c. */
+
+/* Whether ranks [r, e) of q are one run. */
+static bool one_run(const struct comp *q, uint64_t r, uint64_t e)
+{
+	const struct tm_generator_ops *g = q->p->gen;
+
+	return g->rank_prob(q->st, q->p, q->t_ns, e - 1) ==
+	       g->rank_prob(q->st, q->p, q->t_ns, r) &&
+	       g->page_at(q->st, q->p, q->t_ns, e - 1) -
+	       g->page_at(q->st, q->p, q->t_ns, r) == e - 1 - r;
+}
+
+/* The end of the run of q that starts at rank r < m, at most m. */
+static uint64_t run_end(const struct comp *q, uint64_t r, uint64_t m)
+{
+	uint64_t good = r + 1, bad = m + 1, step = 1;
+
+	while (good + step < bad) {       /* gallop, then bisect */
+		if (!one_run(q, r, good + step)) {
+			bad = good + step;
+			break;
+		}
+		good += step;
+		step *= 2;
+	}
+	while (good + 1 < bad) {
+		uint64_t mid = good + (bad - good) / 2;
+
+		if (one_run(q, r, mid))
+			good = mid;
+		else
+			bad = mid;
+	}
+	return good;
+}
+
+static struct cand_seg *push_seg(struct tm_gen_dist *d, uint64_t page,
+				 uint64_t n)
+{
+	if (d->nr_seg == d->cap_seg) {
+		d->cap_seg = d->cap_seg ? 2 * d->cap_seg : 64;
+		d->seg = tm_xrealloc(d->seg, d->cap_seg * sizeof(*d->seg));
+	}
+	d->seg[d->nr_seg].page = page;
+	d->seg[d->nr_seg].n = n;
+	d->seg[d->nr_seg].mass = 0;
+	return &d->seg[d->nr_seg++];
+}
 
 static int cmp_page(const void *a, const void *b)
 {
-	const struct cand *x = a, *y = b;
+	const struct cand_seg *x = a, *y = b;
 
 	return x->page < y->page ? -1 : x->page > y->page;
 }
 
 static int cmp_hot(const void *a, const void *b)
 {
-	const struct cand *x = a, *y = b;
+	const struct cand_seg *x = a, *y = b;
 
 	if (x->mass != y->mass)
 		return x->mass > y->mass ? -1 : 1;
 	return x->page < y->page ? -1 : x->page > y->page;
 }
 
+/* The candidates as page intervals, sorted and merged: d->seg[0..n). */
 static size_t gather(struct tm_gen_dist *d, uint64_t c)
 {
-	size_t n = 0, need = 0;
+	size_t u = 0;
 
-	for (uint32_t k = 0; k < d->nr_comp; k++)
-		need += d->comp[k].n < c ? d->comp[k].n : c;
-	if (d->cap_cand < need) {
-		d->cap_cand = need;
-		d->cand = tm_xrealloc(d->cand, need * sizeof(*d->cand));
-	}
+	d->nr_seg = 0;
 	for (uint32_t k = 0; k < d->nr_comp; k++) {
 		const struct comp *q = &d->comp[k];
-		uint64_t m = q->n < c ? q->n : c;
+		uint64_t m = q->n < c ? q->n : c, r = 0, e;
 
-		for (uint64_t r = 0; r < m && value(q, r) > 0; r++)
-			d->cand[n++].page = q->lo + q->p->gen->page_at(q->st, q->p,
-								       q->t_ns, r);
+		for (; r < m && value(q, r) > 0; r = e) {
+			e = run_end(q, r, m);
+			push_seg(d, q->lo + q->p->gen->page_at(q->st, q->p,
+							       q->t_ns, r), e - r);
+		}
 	}
-	return n;
+	qsort(d->seg, d->nr_seg, sizeof(*d->seg), cmp_page);
+	for (size_t i = 0; i < d->nr_seg; i++) {
+		struct cand_seg *x = &d->seg[i], *y = u ? &d->seg[u - 1] : NULL;
+
+		if (y && x->page <= y->page + y->n) {
+			if (x->page + x->n > y->page + y->n)
+				y->n = x->page + x->n - y->page;
+		} else {
+			d->seg[u++] = *x;
+		}
+	}
+	d->nr_seg = u;
+	return u;
+}
+
+/* The end of the segment of equal value from page x, at most b. */
+static uint64_t seg_end(const struct tm_gen_dist *d, uint64_t x, uint64_t b)
+{
+	uint64_t end = b;
+
+	for (uint32_t k = 0; k < d->nr_comp; k++) {
+		const struct comp *q = &d->comp[k];
+		uint64_t r, e;
+
+		if (q->lo > x) {
+			end = q->lo < end ? q->lo : end;
+			continue;
+		}
+		if (x - q->lo >= q->n)
+			continue;
+		r = q->p->gen->rank_of(q->st, q->p, q->t_ns, x - q->lo);
+		e = run_end(q, r, q->n);
+		end = x + (e - r) < end ? x + (e - r) : end;
+	}
+	return end;
+}
+
+/* Cut the merged candidates d->seg[0..u) into segments of equal value,
+ * appended after them; returns the first segment. */
+static size_t cut(struct tm_gen_dist *d, size_t u)
+{
+	for (size_t i = 0; i < u; i++) {
+		uint64_t x = d->seg[i].page, b = x + d->seg[i].n;
+
+		while (x < b) {
+			uint64_t e = seg_end(d, x, b);
+
+			push_seg(d, x, e - x)->mass = tm_gen_dist_expected(d, x);
+			x = e;
+		}
+	}
+	return u;
 }
 
 static void select_overlap(struct tm_gen_dist *d, uint64_t c)
 {
-	size_t n = gather(d, c), u = 0;
+	size_t first = cut(d, gather(d, c)), n = d->nr_seg - first;
+	struct cand_seg *s = d->seg + first;
+	uint64_t left = c;
 
-	qsort(d->cand, n, sizeof(*d->cand), cmp_page);
-	for (size_t i = 0; i < n; i++)
-		if (!u || d->cand[u - 1].page != d->cand[i].page)
-			d->cand[u++] = d->cand[i];
-	for (size_t i = 0; i < u; i++)
-		d->cand[i].mass = tm_gen_dist_expected(d, d->cand[i].page);
-	qsort(d->cand, u, sizeof(*d->cand), cmp_hot);
-	d->nr_top = u < c ? u : (size_t)c;
-	if (d->cap_top < d->nr_top) {
-		d->cap_top = d->nr_top;
-		d->top = tm_xrealloc(d->top, d->cap_top * sizeof(*d->top));
+	qsort(s, n, sizeof(*s), cmp_hot);
+	d->nr_top = 0;
+	for (size_t i = 0; i < n && left; i++) {
+		uint64_t t = s[i].n < left ? s[i].n : left;
+
+		if (d->nr_top == d->cap_top) {
+			d->cap_top = d->cap_top ? 2 * d->cap_top : 16;
+			d->top = tm_xrealloc(d->top, d->cap_top * sizeof(*d->top));
+		}
+		d->top[d->nr_top] = s[i];
+		d->top[d->nr_top++].n = t;
+		left -= t;
 	}
-	memcpy(d->top, d->cand, d->nr_top * sizeof(*d->top));
+	d->nr_top_pages = c - left;
 	qsort(d->top, d->nr_top, sizeof(*d->top), cmp_page);
 }
 
@@ -455,13 +568,14 @@ void tm_gen_dist_epoch(struct tm_gen_dist *d, uint64_t t0_ns, uint64_t t1_ns,
 	components(d, t0_ns, t1_ns);
 	d->overlap = overlapping(d);
 	d->nr_top = 0;
+	d->nr_top_pages = 0;
 	for (uint32_t k = 0; k < d->nr_comp; k++)
 		out->total += d->comp[k].w;
 	if (d->overlap) {
 		select_overlap(d, c);
 		for (size_t i = 0; i < d->nr_top; i++)
-			out->mass += d->top[i].mass;
-		out->nr_true = d->nr_top;
+			out->mass += (double)d->top[i].n * d->top[i].mass;
+		out->nr_true = d->nr_top_pages;
 		out->approx = true;
 		return;
 	}
@@ -495,10 +609,17 @@ double tm_gen_dist_expected(const struct tm_gen_dist *d, uint64_t page)
 bool tm_gen_dist_in_top(const struct tm_gen_dist *d, uint64_t page)
 {
 	if (d->overlap) {
-		struct cand key = { .page = page };
+		size_t a = 0, b = d->nr_top;   /* the last segment at or below */
 
-		return d->nr_top && bsearch(&key, d->top, d->nr_top,
-					    sizeof(*d->top), cmp_page);
+		while (a < b) {
+			size_t m = a + (b - a) / 2;
+
+			if (d->top[m].page <= page)
+				a = m + 1;
+			else
+				b = m;
+		}
+		return a && page - d->top[a - 1].page < d->top[a - 1].n;
 	}
 	for (uint32_t k = 0; k < d->nr_comp; k++) {
 		const struct comp *q = &d->comp[k];
@@ -515,7 +636,8 @@ void tm_gen_dist_each_top(const struct tm_gen_dist *d,
 {
 	if (d->overlap) {
 		for (size_t i = 0; i < d->nr_top; i++)
-			fn(ctx, d->top[i].page);
+			for (uint64_t j = 0; j < d->top[i].n; j++)
+				fn(ctx, d->top[i].page + j);
 		return;
 	}
 	for (uint32_t k = 0; k < d->nr_comp; k++) {
