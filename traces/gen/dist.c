@@ -17,8 +17,9 @@
  *  - A sample stands for the mean period, (1 - stores) × load_period +
  *    stores × store_period, since load/store is drawn apart from the page.
  *  - An address offset that is not page aligned is taken down to a page.
- *  - A scan's truth is its long-run share per page (gen.h: page_prob), not
- *    the window it walks in one epoch.
+ *  - A deterministic part (scan) alone in its phase is the window of its
+ *    draws in the epoch (gen.h: window); in a mixture, or with a stride
+ *    that knows no window, its long-run share per page (page_prob).
  */
 #include "dist.h"
 
@@ -32,15 +33,29 @@
 /* Assumption: no epoch meets more distinct (phase, part, stretch) than
  * this; beyond it, further stretches add to the last component. */
 #define DIST_MAX_COMP 256
+/* Windows of deterministic parts per epoch, and runs per window; beyond,
+ * the part's long-run share. */
+#define DIST_MAX_WIN 16
+#define DIST_WIN_RUNS 16
 
 struct comp {
 	const struct tm_gen_part *p;
-	const void *st;         /* the part's truth state */
+	const struct tm_generator_ops *g;   /* its rank order */
+	const void *st;         /* the part's truth state, or its window */
 	uint64_t t_ns;          /* stream time of its distribution */
 	uint64_t lo, n;         /* VM pages [lo, lo + n) */
 	double w;               /* expected accesses in the epoch */
 	uint64_t take;          /* its ranks [0, take) are in T (disjoint case) */
 	uint32_t phase, part;
+	bool win;               /* a window of a deterministic part */
+};
+
+/* A window's rank order: its runs by visits (then page), ranks before. */
+struct win {
+	struct tm_gen_run run[DIST_WIN_RUNS];
+	uint64_t rank[DIST_WIN_RUNS];
+	uint32_t nr;
+	double nr_draws;
 };
 
 /* Pages [page, page + n), each with expected accesses mass. */
@@ -58,6 +73,8 @@ struct tm_gen_dist {
 	uint64_t period_ns;         /* loop: VM time between pass starts */
 	struct comp comp[DIST_MAX_COMP];
 	uint32_t nr_comp;
+	struct win win[DIST_MAX_WIN];
+	uint32_t nr_win;
 	bool overlap;
 	struct cand_seg *top;       /* overlap: T's segments sorted by page */
 	size_t nr_top, cap_top;
@@ -175,8 +192,8 @@ static void add_comp(struct tm_gen_dist *d, uint32_t ph, uint32_t j,
 	struct comp *c;
 
 	for (uint32_t k = 0; k < d->nr_comp; k++)
-		if (d->comp[k].phase == ph && d->comp[k].part == j &&
-		    d->comp[k].t_ns == t_ns) {
+		if (!d->comp[k].win && d->comp[k].phase == ph &&
+		    d->comp[k].part == j && d->comp[k].t_ns == t_ns) {
 			d->comp[k].w += w;
 			return;
 		}
@@ -187,6 +204,7 @@ static void add_comp(struct tm_gen_dist *d, uint32_t ph, uint32_t j,
 	c = &d->comp[d->nr_comp++];
 	memset(c, 0, sizeof(*c));
 	c->p = p;
+	c->g = p->gen;
 	c->st = d->st[ph][j];
 	c->t_ns = t_ns;
 	c->lo = (p->base + d->map.addr_offset) >> shift;
@@ -210,6 +228,132 @@ static uint64_t stretch_start(const struct tm_gen_part *p, uint64_t from,
 	}
 	*next = nc;
 	return cur;
+}
+
+/* ---- windows of deterministic parts (scan) ---------------------------- */
+
+/* The first record at or after stream time t. */
+static uint64_t first_record(const struct tm_gen_dist *d, uint64_t t)
+{
+	double x = ceil((double)t / d->ns_per_record);
+	uint64_t m;
+
+	if (x >= 1.8e19)
+		return UINT64_MAX / 2;
+	m = (uint64_t)x;
+	while (m > 0 && record_ns(d, m - 1) >= t)
+		m--;
+	while (record_ns(d, m) < t)
+		m++;
+	return m;
+}
+
+static int cmp_run(const void *a, const void *b)
+{
+	const struct tm_gen_run *x = a, *y = b;
+
+	if (x->visits != y->visits)
+		return x->visits > y->visits ? -1 : 1;
+	return x->page < y->page ? -1 : x->page > y->page;
+}
+
+static uint64_t win_rank_of(const void *state, const struct tm_gen_part *p,
+			    uint64_t t_ns, uint64_t pg)
+{
+	const struct win *w = state;
+
+	(void)p;
+	(void)t_ns;
+	for (uint32_t i = 0; i < w->nr; i++)
+		if (pg - w->run[i].page < w->run[i].n && pg >= w->run[i].page)
+			return w->rank[i] + (pg - w->run[i].page);
+	return 0;
+}
+
+static uint32_t win_run_at(const struct win *w, uint64_t rank)
+{
+	uint32_t i = 0;
+
+	while (i + 1 < w->nr && w->rank[i + 1] <= rank)
+		i++;
+	return i;
+}
+
+static uint64_t win_page_at(const void *state, const struct tm_gen_part *p,
+			    uint64_t t_ns, uint64_t rank)
+{
+	const struct win *w = state;
+	uint32_t i = win_run_at(w, rank);
+
+	(void)p;
+	(void)t_ns;
+	return w->run[i].page + (rank - w->rank[i]);
+}
+
+static double win_rank_prob(const void *state, const struct tm_gen_part *p,
+			    uint64_t t_ns, uint64_t rank)
+{
+	const struct win *w = state;
+
+	(void)p;
+	(void)t_ns;
+	return w->run[win_run_at(w, rank)].visits / w->nr_draws;
+}
+
+static double win_top_prob(const void *state, const struct tm_gen_part *p,
+			   uint64_t t_ns, uint64_t c)
+{
+	const struct win *w = state;
+	double v = 0;
+
+	(void)p;
+	(void)t_ns;
+	for (uint32_t i = 0; i < w->nr && w->rank[i] < c; i++) {
+		uint64_t k = c - w->rank[i] < w->run[i].n ? c - w->rank[i] :
+			     w->run[i].n;
+
+		v += (double)k * w->run[i].visits;
+	}
+	return v / w->nr_draws;
+}
+
+static const struct tm_generator_ops win_ops = {
+	.rank_of = win_rank_of,
+	.page_at = win_page_at,
+	.rank_prob = win_rank_prob,
+	.top_prob = win_top_prob,
+};
+
+/* Part j of phase ph, alone in it, over stream time [a, b) as the window
+ * of its draws; false where the part knows no window. */
+static bool add_window(struct tm_gen_dist *d, uint32_t ph, uint32_t j,
+		       uint64_t a, uint64_t b, double mult)
+{
+	const struct tm_gen_part *p = &d->spec.phases[ph].parts[j];
+	uint64_t k = first_record(d, d->spec.phases[ph].start_ns);
+	uint64_t i0 = first_record(d, a), i1 = first_record(d, b);
+	struct win *w = &d->win[d->nr_win];
+	uint64_t rank = 0;
+
+	if (!p->gen->window || d->spec.phases[ph].nr_parts != 1 ||
+	    d->nr_win == DIST_MAX_WIN || d->nr_comp == DIST_MAX_COMP)
+		return false;
+	if (i1 <= i0)
+		return true;
+	w->nr = p->gen->window(d->st[ph][j], p, i0 - k, i1 - i0, w->run,
+			       DIST_WIN_RUNS);
+	if (!w->nr)
+		return false;
+	qsort(w->run, w->nr, sizeof(w->run[0]), cmp_run);
+	for (uint32_t i = 0; i < w->nr; i++, rank += w->run[i - 1].n)
+		w->rank[i] = rank;
+	w->nr_draws = (double)(i1 - i0);
+	add_comp(d, ph, j, a, w->nr_draws * d->per_record * mult);
+	d->comp[d->nr_comp - 1].win = true;
+	d->comp[d->nr_comp - 1].g = &win_ops;
+	d->comp[d->nr_comp - 1].st = w;
+	d->nr_win++;
+	return true;
 }
 
 /* Part j of phase ph over stream time [a, b), times mult passes. */
@@ -251,7 +395,9 @@ static void add_stretch(struct tm_gen_dist *d, uint64_t s0, uint64_t s1,
 		for (uint32_t j = 0; j < ph->nr_parts; j++)
 			total += ph->parts[j].weight;
 		for (uint32_t j = 0; j < ph->nr_parts; j++)
-			add_part(d, i, j, a, b, mult * ph->parts[j].weight / total);
+			if (!add_window(d, i, j, a, b, mult))
+				add_part(d, i, j, a, b,
+					 mult * ph->parts[j].weight / total);
 	}
 }
 
@@ -274,6 +420,7 @@ static void components(struct tm_gen_dist *d, uint64_t t0, uint64_t t1)
 	uint64_t off = d->map.time_offset_ns, p = d->period_ns, k0, k1;
 
 	d->nr_comp = 0;
+	d->nr_win = 0;
 	if (t1 <= off)
 		return;
 	t0 = t0 > off ? t0 - off : 0;
@@ -298,7 +445,7 @@ static void components(struct tm_gen_dist *d, uint64_t t0, uint64_t t1)
 
 static double value(const struct comp *c, uint64_t r)
 {
-	return c->w * c->p->gen->rank_prob(c->st, c->p, c->t_ns, r);
+	return c->w * c->g->rank_prob(c->st, c->p, c->t_ns, r);
 }
 
 /* Ranks of c whose expected accesses are >= tau (> 0). */
@@ -470,7 +617,7 @@ static size_t gather(struct tm_gen_dist *d, uint64_t c)
 
 		for (; r < m && value(q, r) > 0; r = e) {
 			e = run_end(q, r, m);
-			push_seg(d, q->lo + q->p->gen->page_at(q->st, q->p,
+			push_seg(d, q->lo + q->g->page_at(q->st, q->p,
 							       q->t_ns, r), e - r);
 		}
 	}
@@ -504,7 +651,7 @@ static uint64_t seg_end(const struct tm_gen_dist *d, uint64_t x, uint64_t b)
 		}
 		if (x - q->lo >= q->n)
 			continue;
-		r = q->p->gen->rank_of(q->st, q->p, q->t_ns, x - q->lo);
+		r = q->g->rank_of(q->st, q->p, q->t_ns, x - q->lo);
 		e = run_end(q, r, q->n);
 		end = x + (e - r) < end ? x + (e - r) : end;
 	}
@@ -585,7 +732,7 @@ void tm_gen_dist_epoch(struct tm_gen_dist *d, uint64_t t0_ns, uint64_t t1_ns,
 
 		out->nr_true += q->take;
 		if (q->take)
-			out->mass += q->w * q->p->gen->top_prob(q->st, q->p,
+			out->mass += q->w * q->g->top_prob(q->st, q->p,
 								 q->t_ns, q->take);
 	}
 }
@@ -600,7 +747,7 @@ double tm_gen_dist_expected(const struct tm_gen_dist *d, uint64_t page)
 		const struct comp *q = &d->comp[k];
 
 		if (page >= q->lo && page - q->lo < q->n)
-			e += value(q, q->p->gen->rank_of(q->st, q->p, q->t_ns,
+			e += value(q, q->g->rank_of(q->st, q->p, q->t_ns,
 							 page - q->lo));
 	}
 	return e;
@@ -625,7 +772,7 @@ bool tm_gen_dist_in_top(const struct tm_gen_dist *d, uint64_t page)
 		const struct comp *q = &d->comp[k];
 
 		if (q->take && page >= q->lo && page - q->lo < q->n)
-			return q->p->gen->rank_of(q->st, q->p, q->t_ns,
+			return q->g->rank_of(q->st, q->p, q->t_ns,
 						  page - q->lo) < q->take;
 	}
 	return false;
@@ -644,6 +791,6 @@ void tm_gen_dist_each_top(const struct tm_gen_dist *d,
 		const struct comp *q = &d->comp[k];
 
 		for (uint64_t r = 0; r < q->take; r++)
-			fn(ctx, q->lo + q->p->gen->page_at(q->st, q->p, q->t_ns, r));
+			fn(ctx, q->lo + q->g->page_at(q->st, q->p, q->t_ns, r));
 	}
 }
