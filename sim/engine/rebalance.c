@@ -113,11 +113,13 @@ void tm_rebalance_balloon_step(struct tm_rebalance *r, uint32_t v,
 	switch (m.op) {
 	case TM_BALLOON_INFLATE:
 		vm->nr_fmem_cap_pages -= m.nr_pages;
+		vm->cap_changed_this_epoch |= m.nr_pages > 0;
 		r->pool_pages += m.nr_pages;
 		schedule_step(r, v, now_ns + m.msg_ns);
 		break;
 	case TM_BALLOON_DEFLATE:
 		vm->nr_fmem_cap_pages += m.nr_pages;
+		vm->cap_changed_this_epoch |= m.nr_pages > 0;
 		if (vm->nr_fmem_cap_pages > vm->nr_fmem_cap_max_epoch)
 			vm->nr_fmem_cap_max_epoch = vm->nr_fmem_cap_pages;
 		r->pool_pages -= m.nr_pages;

@@ -32,7 +32,7 @@ static const char ts_header[] =
 static const char ep_header[] =
 	"epoch,time_ns,host,vm,identifier,role,nr_hot,nr_true,precision,"
 	"recall,weighted_recall,are,aae,fmem_hit_ratio,oracle_hit_ratio,truth,"
-	"sampling_loss,identifier_loss,single_sample_share\n";
+	"sampling_loss,identifier_loss,single_sample_share,placement_changed\n";
 
 int tm_mkdir_p(const char *dir, struct tm_error *err)
 {

@@ -17,6 +17,12 @@ late = [r for r in ep if int(r["time_ns"]) >= 3_500_000_000]
 ach = sum(float(r["fmem_hit_ratio"]) for r in late) / len(late)
 ora = sum(float(r["oracle_hit_ratio"]) for r in late) / len(late)
 assert ach >= 0.95 * ora, (ach, ora)
+# placement_changed: 0/1, set where a batch landed (exchanges follow the
+# hot set), never on a VM whose migrations stay off (the guarded uniform
+# VM may still land a few: only 0/1 there).
+allr = list(csv.DictReader(open(f"{w}/on/epochs.csv")))
+assert all(r["placement_changed"] in ("0", "1") for r in allr)
+assert sum(r["placement_changed"] == "1" for r in ep) >= 1, ep
 ts = [r for r in csv.DictReader(open(f"{w}/on/timeseries.csv")) if r["vm"] == "gups"]
 static = [float(r["static_hit_ratio"]) for r in ts if int(r["time_ns"]) >= 4_000_000_000]
 assert max(static) < 0.9 * ach, (static, ach)

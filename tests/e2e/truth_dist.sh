@@ -5,7 +5,8 @@
 # mixture, a phase change and a hot-set move inside an epoch.  1 GiB VMs,
 # 20% FMEM (C = 52,428 of N = 262,144 pages), 150k samples/s, 500 ms epochs:
 #   uniform C/N = 0.200; Zipf s=1 H(C)/H(N) = 0.877; hot set 128 MiB at 90%:
-#   0.9 + 0.1 (C - h)/(N - h) = 0.909; scan (long-run share) 0.200.
+#   0.9 + 0.1 (C - h)/(N - h) = 0.909; scan: the window it walks, 75,000
+#   distinct pages an epoch (150k/s x 500 ms < N), C of them: C/75000 = 0.699.
 . "$(dirname "$0")/lib.sh"
 cat >"$WORK/gen.yaml" <<'YAML'
 name: truth-dist
@@ -72,7 +73,7 @@ mixo = 0.5 * z1 + 0.5 * C / N
 moved = C * (0.45 / H + 0.05 / (N - H))
 WANT = {
     "uniform": [0.2] * 6, "zipf": [z1] * 6, "hotset": [hot] * 6,
-    "scan": [0.2] * 6, "mixd": [mixd] * 6, "mixo": [mixo] * 6,
+    "scan": [52428 / 75000] * 6, "mixd": [mixd] * 6, "mixo": [mixo] * 6,
     "phase": [z1, z1, mixo, 0.2, 0.2, 0.2],
     "moved": [hot, hot, moved, hot, hot, hot],
 }

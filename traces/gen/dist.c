@@ -17,8 +17,9 @@
  *  - A sample stands for the mean period, (1 - stores) × load_period +
  *    stores × store_period, since load/store is drawn apart from the page.
  *  - An address offset that is not page aligned is taken down to a page.
- *  - A scan's truth is its long-run share per page (gen.h: page_prob), not
- *    the window it walks in one epoch.
+ *  - A deterministic part (scan) alone in its phase is the window of its
+ *    draws in the epoch (gen.h: window); in a mixture, or with a stride
+ *    that knows no window, its long-run share per page (page_prob).
  */
 #include "dist.h"
 
@@ -32,19 +33,34 @@
 /* Assumption: no epoch meets more distinct (phase, part, stretch) than
  * this; beyond it, further stretches add to the last component. */
 #define DIST_MAX_COMP 256
+/* Windows of deterministic parts per epoch, and runs per window; beyond,
+ * the part's long-run share. */
+#define DIST_MAX_WIN 16
+#define DIST_WIN_RUNS 16
 
 struct comp {
 	const struct tm_gen_part *p;
-	const void *st;         /* the part's truth state */
+	const struct tm_generator_ops *g;   /* its rank order */
+	const void *st;         /* the part's truth state, or its window */
 	uint64_t t_ns;          /* stream time of its distribution */
 	uint64_t lo, n;         /* VM pages [lo, lo + n) */
 	double w;               /* expected accesses in the epoch */
 	uint64_t take;          /* its ranks [0, take) are in T (disjoint case) */
 	uint32_t phase, part;
+	bool win;               /* a window of a deterministic part */
 };
 
-struct cand {
-	uint64_t page;
+/* A window's rank order: its runs by visits (then page), ranks before. */
+struct win {
+	struct tm_gen_run run[DIST_WIN_RUNS];
+	uint64_t rank[DIST_WIN_RUNS];
+	uint32_t nr;
+	double nr_draws;
+};
+
+/* Pages [page, page + n), each with expected accesses mass. */
+struct cand_seg {
+	uint64_t page, n;
 	double mass;
 };
 
@@ -57,11 +73,14 @@ struct tm_gen_dist {
 	uint64_t period_ns;         /* loop: VM time between pass starts */
 	struct comp comp[DIST_MAX_COMP];
 	uint32_t nr_comp;
+	struct win win[DIST_MAX_WIN];
+	uint32_t nr_win;
 	bool overlap;
-	struct cand *top;           /* overlap: T sorted by page */
+	struct cand_seg *top;       /* overlap: T's segments sorted by page */
 	size_t nr_top, cap_top;
-	struct cand *cand;          /* overlap: scratch */
-	size_t cap_cand;
+	uint64_t nr_top_pages;
+	struct cand_seg *seg;       /* overlap: scratch */
+	size_t nr_seg, cap_seg;
 	_Alignas(16) unsigned char st[TM_GEN_MAX_PHASES][TM_GEN_MAX_PARTS]
 				     [TM_GEN_STATE_MAX];
 };
@@ -159,7 +178,7 @@ void tm_gen_dist_free(struct tm_gen_dist *d)
 			if (d->spec.phases[i].parts[j].gen->free)
 				d->spec.phases[i].parts[j].gen->free(d->st[i][j]);
 	free(d->top);
-	free(d->cand);
+	free(d->seg);
 	free(d);
 }
 
@@ -173,8 +192,8 @@ static void add_comp(struct tm_gen_dist *d, uint32_t ph, uint32_t j,
 	struct comp *c;
 
 	for (uint32_t k = 0; k < d->nr_comp; k++)
-		if (d->comp[k].phase == ph && d->comp[k].part == j &&
-		    d->comp[k].t_ns == t_ns) {
+		if (!d->comp[k].win && d->comp[k].phase == ph &&
+		    d->comp[k].part == j && d->comp[k].t_ns == t_ns) {
 			d->comp[k].w += w;
 			return;
 		}
@@ -185,6 +204,7 @@ static void add_comp(struct tm_gen_dist *d, uint32_t ph, uint32_t j,
 	c = &d->comp[d->nr_comp++];
 	memset(c, 0, sizeof(*c));
 	c->p = p;
+	c->g = p->gen;
 	c->st = d->st[ph][j];
 	c->t_ns = t_ns;
 	c->lo = (p->base + d->map.addr_offset) >> shift;
@@ -208,6 +228,132 @@ static uint64_t stretch_start(const struct tm_gen_part *p, uint64_t from,
 	}
 	*next = nc;
 	return cur;
+}
+
+/* ---- windows of deterministic parts (scan) ---------------------------- */
+
+/* The first record at or after stream time t. */
+static uint64_t first_record(const struct tm_gen_dist *d, uint64_t t)
+{
+	double x = ceil((double)t / d->ns_per_record);
+	uint64_t m;
+
+	if (x >= 1.8e19)
+		return UINT64_MAX / 2;
+	m = (uint64_t)x;
+	while (m > 0 && record_ns(d, m - 1) >= t)
+		m--;
+	while (record_ns(d, m) < t)
+		m++;
+	return m;
+}
+
+static int cmp_run(const void *a, const void *b)
+{
+	const struct tm_gen_run *x = a, *y = b;
+
+	if (x->visits != y->visits)
+		return x->visits > y->visits ? -1 : 1;
+	return x->page < y->page ? -1 : x->page > y->page;
+}
+
+static uint64_t win_rank_of(const void *state, const struct tm_gen_part *p,
+			    uint64_t t_ns, uint64_t pg)
+{
+	const struct win *w = state;
+
+	(void)p;
+	(void)t_ns;
+	for (uint32_t i = 0; i < w->nr; i++)
+		if (pg - w->run[i].page < w->run[i].n && pg >= w->run[i].page)
+			return w->rank[i] + (pg - w->run[i].page);
+	return 0;
+}
+
+static uint32_t win_run_at(const struct win *w, uint64_t rank)
+{
+	uint32_t i = 0;
+
+	while (i + 1 < w->nr && w->rank[i + 1] <= rank)
+		i++;
+	return i;
+}
+
+static uint64_t win_page_at(const void *state, const struct tm_gen_part *p,
+			    uint64_t t_ns, uint64_t rank)
+{
+	const struct win *w = state;
+	uint32_t i = win_run_at(w, rank);
+
+	(void)p;
+	(void)t_ns;
+	return w->run[i].page + (rank - w->rank[i]);
+}
+
+static double win_rank_prob(const void *state, const struct tm_gen_part *p,
+			    uint64_t t_ns, uint64_t rank)
+{
+	const struct win *w = state;
+
+	(void)p;
+	(void)t_ns;
+	return w->run[win_run_at(w, rank)].visits / w->nr_draws;
+}
+
+static double win_top_prob(const void *state, const struct tm_gen_part *p,
+			   uint64_t t_ns, uint64_t c)
+{
+	const struct win *w = state;
+	double v = 0;
+
+	(void)p;
+	(void)t_ns;
+	for (uint32_t i = 0; i < w->nr && w->rank[i] < c; i++) {
+		uint64_t k = c - w->rank[i] < w->run[i].n ? c - w->rank[i] :
+			     w->run[i].n;
+
+		v += (double)k * w->run[i].visits;
+	}
+	return v / w->nr_draws;
+}
+
+static const struct tm_generator_ops win_ops = {
+	.rank_of = win_rank_of,
+	.page_at = win_page_at,
+	.rank_prob = win_rank_prob,
+	.top_prob = win_top_prob,
+};
+
+/* Part j of phase ph, alone in it, over stream time [a, b) as the window
+ * of its draws; false where the part knows no window. */
+static bool add_window(struct tm_gen_dist *d, uint32_t ph, uint32_t j,
+		       uint64_t a, uint64_t b, double mult)
+{
+	const struct tm_gen_part *p = &d->spec.phases[ph].parts[j];
+	uint64_t k = first_record(d, d->spec.phases[ph].start_ns);
+	uint64_t i0 = first_record(d, a), i1 = first_record(d, b);
+	struct win *w = &d->win[d->nr_win];
+	uint64_t rank = 0;
+
+	if (!p->gen->window || d->spec.phases[ph].nr_parts != 1 ||
+	    d->nr_win == DIST_MAX_WIN || d->nr_comp == DIST_MAX_COMP)
+		return false;
+	if (i1 <= i0)
+		return true;
+	w->nr = p->gen->window(d->st[ph][j], p, i0 - k, i1 - i0, w->run,
+			       DIST_WIN_RUNS);
+	if (!w->nr)
+		return false;
+	qsort(w->run, w->nr, sizeof(w->run[0]), cmp_run);
+	for (uint32_t i = 0; i < w->nr; i++, rank += w->run[i - 1].n)
+		w->rank[i] = rank;
+	w->nr_draws = (double)(i1 - i0);
+	add_comp(d, ph, j, a, w->nr_draws * d->per_record * mult);
+	d->comp[d->nr_comp - 1].win = true;
+	d->comp[d->nr_comp - 1].g = &win_ops;
+	d->comp[d->nr_comp - 1].st = w;
+	d->nr_win++;
+	return true;
 }
 
 /* Part j of phase ph over stream time [a, b), times mult passes. */
@@ -249,7 +395,9 @@ static void add_stretch(struct tm_gen_dist *d, uint64_t s0, uint64_t s1,
 		for (uint32_t j = 0; j < ph->nr_parts; j++)
 			total += ph->parts[j].weight;
 		for (uint32_t j = 0; j < ph->nr_parts; j++)
-			add_part(d, i, j, a, b, mult * ph->parts[j].weight / total);
+			if (!add_window(d, i, j, a, b, mult))
+				add_part(d, i, j, a, b,
+					 mult * ph->parts[j].weight / total);
 	}
 }
 
@@ -272,6 +420,7 @@ static void components(struct tm_gen_dist *d, uint64_t t0, uint64_t t1)
 	uint64_t off = d->map.time_offset_ns, p = d->period_ns, k0, k1;
 
 	d->nr_comp = 0;
+	d->nr_win = 0;
 	if (t1 <= off)
 		return;
 	t0 = t0 > off ? t0 - off : 0;
@@ -296,7 +445,7 @@ static void components(struct tm_gen_dist *d, uint64_t t0, uint64_t t1)
 
 static double value(const struct comp *c, uint64_t r)
 {
-	return c->w * c->p->gen->rank_prob(c->st, c->p, c->t_ns, r);
+	return c->w * c->g->rank_prob(c->st, c->p, c->t_ns, r);
 }
 
 /* Ranks of c whose expected accesses are >= tau (> 0). */
@@ -379,62 +528,173 @@ static void select_disjoint(struct tm_gen_dist *d, uint64_t c)
 	}
 }
 
-/* ---- T over overlapping components: the best C of their own top C ----- */
+/* ---- T over overlapping components: the best C of their own top C -----
+ *
+ * The candidates are the union of each component's ranks [0, C) with a
+ * positive value, a page's value the sum over every component.  Both are
+ * taken in runs: ranks of one component with one probability and
+ * consecutive pages (gen.h orders ties by page, so a run is found by a
+ * galloping search).  The union, cut wherever a component's run ends, is a
+ * list of page segments of equal value; T is the best C pages of them
+ * (value first, then page).  A hot-set move is a handful of runs per
+ * stretch (the two windows: pages in both, in one only, the rest), so the
+ * epoch costs O(segments × log N); a Zipf part is one run per page and
+ * costs O(C log C) as before.  Measured: tests/bench/bench_truth.c. */
+
+/* Whether ranks [r, e) of q are one run. */
+static bool one_run(const struct comp *q, uint64_t r, uint64_t e)
+{
+	const struct tm_generator_ops *g = q->p->gen;
+
+	return g->rank_prob(q->st, q->p, q->t_ns, e - 1) ==
+	       g->rank_prob(q->st, q->p, q->t_ns, r) &&
+	       g->page_at(q->st, q->p, q->t_ns, e - 1) -
+	       g->page_at(q->st, q->p, q->t_ns, r) == e - 1 - r;
+}
+
+/* The end of the run of q that starts at rank r < m, at most m. */
+static uint64_t run_end(const struct comp *q, uint64_t r, uint64_t m)
+{
+	uint64_t good = r + 1, bad = m + 1, step = 1;
+
+	while (good + step < bad) {       /* gallop, then bisect */
+		if (!one_run(q, r, good + step)) {
+			bad = good + step;
+			break;
+		}
+		good += step;
+		step *= 2;
+	}
+	while (good + 1 < bad) {
+		uint64_t mid = good + (bad - good) / 2;
+
+		if (one_run(q, r, mid))
+			good = mid;
+		else
+			bad = mid;
+	}
+	return good;
+}
+
+static struct cand_seg *push_seg(struct tm_gen_dist *d, uint64_t page,
+				 uint64_t n)
+{
+	if (d->nr_seg == d->cap_seg) {
+		d->cap_seg = d->cap_seg ? 2 * d->cap_seg : 64;
+		d->seg = tm_xrealloc(d->seg, d->cap_seg * sizeof(*d->seg));
+	}
+	d->seg[d->nr_seg].page = page;
+	d->seg[d->nr_seg].n = n;
+	d->seg[d->nr_seg].mass = 0;
+	return &d->seg[d->nr_seg++];
+}
 
 static int cmp_page(const void *a, const void *b)
 {
-	const struct cand *x = a, *y = b;
+	const struct cand_seg *x = a, *y = b;
 
 	return x->page < y->page ? -1 : x->page > y->page;
 }
 
 static int cmp_hot(const void *a, const void *b)
 {
-	const struct cand *x = a, *y = b;
+	const struct cand_seg *x = a, *y = b;
 
 	if (x->mass != y->mass)
 		return x->mass > y->mass ? -1 : 1;
 	return x->page < y->page ? -1 : x->page > y->page;
 }
 
+/* The candidates as page intervals, sorted and merged: d->seg[0..n). */
 static size_t gather(struct tm_gen_dist *d, uint64_t c)
 {
-	size_t n = 0, need = 0;
+	size_t u = 0;
 
-	for (uint32_t k = 0; k < d->nr_comp; k++)
-		need += d->comp[k].n < c ? d->comp[k].n : c;
-	if (d->cap_cand < need) {
-		d->cap_cand = need;
-		d->cand = tm_xrealloc(d->cand, need * sizeof(*d->cand));
-	}
+	d->nr_seg = 0;
 	for (uint32_t k = 0; k < d->nr_comp; k++) {
 		const struct comp *q = &d->comp[k];
-		uint64_t m = q->n < c ? q->n : c;
+		uint64_t m = q->n < c ? q->n : c, r = 0, e;
 
-		for (uint64_t r = 0; r < m && value(q, r) > 0; r++)
-			d->cand[n++].page = q->lo + q->p->gen->page_at(q->st, q->p,
-								       q->t_ns, r);
+		for (; r < m && value(q, r) > 0; r = e) {
+			e = run_end(q, r, m);
+			push_seg(d, q->lo + q->g->page_at(q->st, q->p,
+							       q->t_ns, r), e - r);
+		}
 	}
-	return n;
+	qsort(d->seg, d->nr_seg, sizeof(*d->seg), cmp_page);
+	for (size_t i = 0; i < d->nr_seg; i++) {
+		struct cand_seg *x = &d->seg[i], *y = u ? &d->seg[u - 1] : NULL;
+
+		if (y && x->page <= y->page + y->n) {
+			if (x->page + x->n > y->page + y->n)
+				y->n = x->page + x->n - y->page;
+		} else {
+			d->seg[u++] = *x;
+		}
+	}
+	d->nr_seg = u;
+	return u;
+}
+
+/* The end of the segment of equal value from page x, at most b. */
+static uint64_t seg_end(const struct tm_gen_dist *d, uint64_t x, uint64_t b)
+{
+	uint64_t end = b;
+
+	for (uint32_t k = 0; k < d->nr_comp; k++) {
+		const struct comp *q = &d->comp[k];
+		uint64_t r, e;
+
+		if (q->lo > x) {
+			end = q->lo < end ? q->lo : end;
+			continue;
+		}
+		if (x - q->lo >= q->n)
+			continue;
+		r = q->g->rank_of(q->st, q->p, q->t_ns, x - q->lo);
+		e = run_end(q, r, q->n);
+		end = x + (e - r) < end ? x + (e - r) : end;
+	}
+	return end;
+}
+
+/* Cut the merged candidates d->seg[0..u) into segments of equal value,
+ * appended after them; returns the first segment. */
+static size_t cut(struct tm_gen_dist *d, size_t u)
+{
+	for (size_t i = 0; i < u; i++) {
+		uint64_t x = d->seg[i].page, b = x + d->seg[i].n;
+
+		while (x < b) {
+			uint64_t e = seg_end(d, x, b);
+
+			push_seg(d, x, e - x)->mass = tm_gen_dist_expected(d, x);
+			x = e;
+		}
+	}
+	return u;
 }
 
 static void select_overlap(struct tm_gen_dist *d, uint64_t c)
 {
-	size_t n = gather(d, c), u = 0;
+	size_t first = cut(d, gather(d, c)), n = d->nr_seg - first;
+	struct cand_seg *s = d->seg + first;
+	uint64_t left = c;
 
-	qsort(d->cand, n, sizeof(*d->cand), cmp_page);
-	for (size_t i = 0; i < n; i++)
-		if (!u || d->cand[u - 1].page != d->cand[i].page)
-			d->cand[u++] = d->cand[i];
-	for (size_t i = 0; i < u; i++)
-		d->cand[i].mass = tm_gen_dist_expected(d, d->cand[i].page);
-	qsort(d->cand, u, sizeof(*d->cand), cmp_hot);
-	d->nr_top = u < c ? u : (size_t)c;
-	if (d->cap_top < d->nr_top) {
-		d->cap_top = d->nr_top;
-		d->top = tm_xrealloc(d->top, d->cap_top * sizeof(*d->top));
+	qsort(s, n, sizeof(*s), cmp_hot);
+	d->nr_top = 0;
+	for (size_t i = 0; i < n && left; i++) {
+		uint64_t t = s[i].n < left ? s[i].n : left;
+
+		if (d->nr_top == d->cap_top) {
+			d->cap_top = d->cap_top ? 2 * d->cap_top : 16;
+			d->top = tm_xrealloc(d->top, d->cap_top * sizeof(*d->top));
+		}
+		d->top[d->nr_top] = s[i];
+		d->top[d->nr_top++].n = t;
+		left -= t;
 	}
-	memcpy(d->top, d->cand, d->nr_top * sizeof(*d->top));
+	d->nr_top_pages = c - left;
 	qsort(d->top, d->nr_top, sizeof(*d->top), cmp_page);
 }
 
@@ -455,13 +715,14 @@ void tm_gen_dist_epoch(struct tm_gen_dist *d, uint64_t t0_ns, uint64_t t1_ns,
 	components(d, t0_ns, t1_ns);
 	d->overlap = overlapping(d);
 	d->nr_top = 0;
+	d->nr_top_pages = 0;
 	for (uint32_t k = 0; k < d->nr_comp; k++)
 		out->total += d->comp[k].w;
 	if (d->overlap) {
 		select_overlap(d, c);
 		for (size_t i = 0; i < d->nr_top; i++)
-			out->mass += d->top[i].mass;
-		out->nr_true = d->nr_top;
+			out->mass += (double)d->top[i].n * d->top[i].mass;
+		out->nr_true = d->nr_top_pages;
 		out->approx = true;
 		return;
 	}
@@ -471,7 +732,7 @@ void tm_gen_dist_epoch(struct tm_gen_dist *d, uint64_t t0_ns, uint64_t t1_ns,
 
 		out->nr_true += q->take;
 		if (q->take)
-			out->mass += q->w * q->p->gen->top_prob(q->st, q->p,
+			out->mass += q->w * q->g->top_prob(q->st, q->p,
 								 q->t_ns, q->take);
 	}
 }
@@ -486,7 +747,7 @@ double tm_gen_dist_expected(const struct tm_gen_dist *d, uint64_t page)
 		const struct comp *q = &d->comp[k];
 
 		if (page >= q->lo && page - q->lo < q->n)
-			e += value(q, q->p->gen->rank_of(q->st, q->p, q->t_ns,
+			e += value(q, q->g->rank_of(q->st, q->p, q->t_ns,
 							 page - q->lo));
 	}
 	return e;
@@ -495,16 +756,23 @@ double tm_gen_dist_expected(const struct tm_gen_dist *d, uint64_t page)
 bool tm_gen_dist_in_top(const struct tm_gen_dist *d, uint64_t page)
 {
 	if (d->overlap) {
-		struct cand key = { .page = page };
+		size_t a = 0, b = d->nr_top;   /* the last segment at or below */
 
-		return d->nr_top && bsearch(&key, d->top, d->nr_top,
-					    sizeof(*d->top), cmp_page);
+		while (a < b) {
+			size_t m = a + (b - a) / 2;
+
+			if (d->top[m].page <= page)
+				a = m + 1;
+			else
+				b = m;
+		}
+		return a && page - d->top[a - 1].page < d->top[a - 1].n;
 	}
 	for (uint32_t k = 0; k < d->nr_comp; k++) {
 		const struct comp *q = &d->comp[k];
 
 		if (q->take && page >= q->lo && page - q->lo < q->n)
-			return q->p->gen->rank_of(q->st, q->p, q->t_ns,
+			return q->g->rank_of(q->st, q->p, q->t_ns,
 						  page - q->lo) < q->take;
 	}
 	return false;
@@ -515,13 +783,14 @@ void tm_gen_dist_each_top(const struct tm_gen_dist *d,
 {
 	if (d->overlap) {
 		for (size_t i = 0; i < d->nr_top; i++)
-			fn(ctx, d->top[i].page);
+			for (uint64_t j = 0; j < d->top[i].n; j++)
+				fn(ctx, d->top[i].page + j);
 		return;
 	}
 	for (uint32_t k = 0; k < d->nr_comp; k++) {
 		const struct comp *q = &d->comp[k];
 
 		for (uint64_t r = 0; r < q->take; r++)
-			fn(ctx, q->lo + q->p->gen->page_at(q->st, q->p, q->t_ns, r));
+			fn(ctx, q->lo + q->g->page_at(q->st, q->p, q->t_ns, r));
 	}
 }

@@ -17,7 +17,9 @@
  *    component's own top C, scored by their summed expectation.  This is an
  *    approximation: a page outside every component's top C that still makes
  *    the sum's top C is missed (tests/test_dist.c bounds the loss against
- *    brute force on small footprints).  O(components × C) for that epoch.
+ *    brute force on small footprints).  Taken in runs of equal value and
+ *    consecutive pages: O(segments × log pages) for a hot-set move or flat
+ *    parts, O(C log C) where a Zipf part is one of them.
  */
 #ifndef TM_GEN_DIST_H
 #define TM_GEN_DIST_H
@@ -53,7 +55,7 @@ struct tm_gen_dist *tm_gen_dist_new(const struct tm_gen_spec *spec,
 void tm_gen_dist_free(struct tm_gen_dist *d);
 
 /* Select T for the VM time [t0_ns, t1_ns) and capacity c pages.  Epoch
- * work: may grow d's scratch (O(components × C) only for overlaps). */
+ * work: may grow d's scratch (overlaps only). */
 void tm_gen_dist_epoch(struct tm_gen_dist *d, uint64_t t0_ns, uint64_t t1_ns,
 		       uint64_t c, struct tm_gen_top *out);
 /* Expected accesses of the VM's page `page` in the last epoch. */

@@ -71,6 +71,12 @@ struct tm_gen_part {
 	_Alignas(16) unsigned char cfg[TM_GEN_CONFIG_MAX];
 };
 
+/* Pages [page, page + n) of a part, each visited `visits` times. */
+struct tm_gen_run {
+	uint64_t page, n;
+	double visits;
+};
+
 /* Parts active from start_ns until the next phase's start_ns. */
 struct tm_gen_phase {
 	uint64_t start_ns;
@@ -148,6 +154,14 @@ struct tm_generator_ops {
 	/* Σ rank_prob over ranks [0, c), in closed form. */
 	double (*top_prob)(const void *state, const struct tm_gen_part *p,
 			   uint64_t t_ns, uint64_t c);
+	/* Deterministic kinds (scan): the pages that draws [k0, k0 + nr) of
+	 * the part visit (k counted from its first draw), as up to max runs
+	 * of pages with equal visits covering the footprint, in page order;
+	 * the count of runs, or 0 where no window is known (then the part's
+	 * truth is its long-run share).  NULL: never. */
+	uint32_t (*window)(const void *state, const struct tm_gen_part *p,
+			   uint64_t k0, uint64_t nr, struct tm_gen_run *runs,
+			   uint32_t max);
 	/* The first time after t_ns at which the distribution changes (hotset:
 	 * a move); NULL or UINT64_MAX: never. */
 	uint64_t (*next_change)(const struct tm_gen_part *p, uint64_t t_ns);

@@ -186,6 +186,66 @@ static double scan_top_prob(const void *state, const struct tm_gen_part *p,
 	return ((double)a * (double)st->hi + (double)b * (double)st->lo) * q;
 }
 
+/* ---- the window of draws [k0, k0 + nr) (distribution truth) ----
+ * When the stride divides the footprint and the page (g = stride), draw k
+ * visits offset index k mod P (P = footprint / g), opp = page / g indices
+ * a page: nr / P full passes, then the indices [x0, x0 + R) mod P once more.
+ * Other strides keep the long-run share (a partial pass of them is spread
+ * over the footprint in no closed form). */
+
+/* Extra visits of page pg from the offset indices [a, b). */
+static uint64_t extra_in(uint64_t pg, uint64_t opp, uint64_t a, uint64_t b)
+{
+	uint64_t lo = pg * opp, hi = lo + opp;
+
+	lo = lo > a ? lo : a;
+	hi = hi < b ? hi : b;
+	return hi > lo ? hi - lo : 0;
+}
+
+static uint32_t scan_window(const void *state, const struct tm_gen_part *p,
+			    uint64_t k0, uint64_t nr, struct tm_gen_run *runs,
+			    uint32_t max)
+{
+	const struct scan_state *st = state;
+	uint64_t step = config_of(p)->sz_stride % p->sz_footprint;
+	uint64_t page = UINT64_C(1) << st->page_shift, P, opp, x0, r, ab[2][2];
+	uint64_t cut[10], nr_cut = 0;
+	uint32_t n = 0;
+
+	if (step != st->g || page % st->g || max < 9)
+		return 0;
+	P = p->sz_footprint / st->g;
+	opp = page / st->g;
+	x0 = k0 % P;
+	r = nr % P;
+	ab[0][0] = x0;
+	ab[0][1] = x0 + r < P ? x0 + r : P;
+	ab[1][0] = 0;
+	ab[1][1] = x0 + r > P ? x0 + r - P : 0;
+	cut[nr_cut++] = 0;
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++) {
+			cut[nr_cut++] = ab[i][j] / opp;
+			cut[nr_cut++] = ab[i][j] / opp + 1;
+		}
+	cut[nr_cut++] = st->n;
+	for (uint64_t a = 0; a < st->n;) {   /* the next cut above a */
+		uint64_t b = st->n, pg = a;
+
+		for (uint64_t i = 0; i < nr_cut; i++)
+			if (cut[i] > a && cut[i] < b)
+				b = cut[i];
+		runs[n].page = a;
+		runs[n].n = b - a;
+		runs[n++].visits = (double)((nr / P) * opp +
+					    extra_in(pg, opp, ab[0][0], ab[0][1]) +
+					    extra_in(pg, opp, ab[1][0], ab[1][1]));
+		a = b;
+	}
+	return n;
+}
+
 static int scan_restore(struct tm_gen_part *p, const json_t *o)
 {
 	const json_t *v = json_object_get(o, "stride");
@@ -241,6 +301,7 @@ const struct tm_generator_ops tm_gen_scan = {
 	.page_at = scan_page_at,
 	.rank_prob = scan_rank_prob,
 	.top_prob = scan_top_prob,
+	.window = scan_window,
 	.describe = scan_describe,
 	.provenance = scan_provenance,
 	.restore = scan_restore,
