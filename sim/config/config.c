@@ -11,7 +11,8 @@
  *   3. one walk checks every key against the bounds table tm_cfg_keys[]
  *      [table.c] (unknown and duplicate keys, types, units, bounds) before
  *      anything is sized from the input, so absurd counts are refused
- *      before allocating [walk.c];
+ *      before allocating [walk.c, with value.c: a key's value, a kinded
+ *      map's own keys];
  *   4. fill: defaults: are deep-merged under each VM, replicate: expands VMs,
  *      defaults that depend on other keys are derived, and cross-key rules
  *      (fmem shares, phase order, trace files) are checked [fill.c,

@@ -8,10 +8,13 @@
  * module.
  *
  * Files, in pipeline order: tree.c (YAML -> tree, --set overrides,
- * messages), table.c (the bounds table and scope lookups), walk.c (keys,
- * types, bounds), fill.c and trace.c (the struct tm_config), echo.c (JSON),
- * config.c (the public entry points).  yaml.c lends tree.c's tree and
- * messages to readers of other YAML files (yaml.h: sweep files).
+ * messages), table.c (the bounds table and scope lookups), value.c (a
+ * key's value, a scope's keys, a kinded map: shared by the walk and the
+ * fill), walk.c (keys, types, bounds), trace.c and fill.c (the struct
+ * tm_config), echo.c (JSON), config.c (the public entry points).  Calls
+ * point one way: fill -> trace -> value -> table, tree; walk -> value.
+ * yaml.c lends tree.c's tree and messages to readers of other YAML files
+ * (yaml.h: sweep files).
  *
  * STYLE.md habit 5 / zstd's parameter table: every key of the YAML schema is
  * one row, naming its type, bounds, default and where it lands in struct
@@ -115,6 +118,7 @@ struct part_env {
 #define ctx_free tm_config_ctx_free
 #define fail_at tm_config_fail_at
 #define fill_own tm_config_fill_own
+#define fill_kinded tm_config_fill_kinded
 #define fill_root tm_config_fill_root
 #define fill_scope tm_config_fill_scope
 #define fill_trace tm_config_fill_trace
@@ -150,6 +154,9 @@ void ctx_free(struct ctx *c);
 int fail_at(struct ctx *c, const struct cnode *n, enum tm_err code,
 		   const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+const struct tm_kind *fill_kinded(struct ctx *c, const struct cnode *m,
+				  const char *scope, const char *path,
+				  void *base, const char *name, void *own);
 int fill_own(struct ctx *c, const struct cnode *m, const char *scope,
 		    const char *path, const struct tm_kind *kind, void *own);
 int fill_root(struct ctx *c);

@@ -15,71 +15,6 @@
 #include "lib/strbuf.h"
 #include "lib/units.h"
 
-/* ---- 4. fill ------------------------------------------------------------- */
-
-const struct cnode *or_node(const struct cnode *n, const struct cnode *m)
-{
-	return n ? n : m;
-}
-
-int missing(struct ctx *c, const struct cnode *m, const char *path,
-		   const char *key, const char *what)
-{
-	char p[512];
-
-	join(p, sizeof(p), path, key);
-	return fail_at(c, m, TM_ERR_CONFIG, p, "expected %s, the key is missing",
-		       what);
-}
-
-/* The value of key in map m (or its default).  *pn: the node, NULL when the
- * default was used or there is none (v is then zero). */
-int value_of(struct ctx *c, const struct cnode *m, const char *scope,
-		    const char *key, const char *path, struct tm_cfg_val *v,
-		    const struct cnode **pn)
-{
-	const struct tm_cfg_key *k = find_key(scope, key);
-	const struct cnode *n = map_get(m, key);
-	struct tm_error e;
-	char p[512];
-
-	memset(v, 0, sizeof(*v));
-	if (pn)
-		*pn = n;
-	if (!n && (k->flags & TM_CFG_REQUIRED))
-		return missing(c, m, path, key, tm_cfg_type_desc(k));
-	if (!n && !k->def)
-		return 0;
-	if (tm_cfg_parse(k, n ? n->str : k->def, v, &e) == 0)
-		return 0;
-	join(p, sizeof(p), path, key);
-	return fail_at(c, or_node(n, m), e.code, p, "%s", e.msg);
-}
-
-/* Store every table-mapped key of scope (given or default) into base. */
-int fill_scope(struct ctx *c, const struct cnode *m, const char *scope,
-		      void *base, const char *path)
-{
-	const struct cnode *n;
-	struct tm_cfg_val v;
-	struct kinded kd;
-	bool kinded = kinded_scope(scope, &kd);
-	size_t i, nr = kinded ? kd.nr_common : tm_cfg_nr_keys;
-
-	for (i = 0; i < nr; i++) {
-		const struct tm_cfg_key *k = kinded ? &kd.common[i] :
-						      &tm_cfg_keys[i];
-
-		if (!kinded && (!in_scope(k, scope) || k->field == TM_CFG_F_NONE))
-			continue;
-		if (value_of(c, m, scope, key_of(k), path, &v, &n) < 0)
-			return -1;
-		if (n || k->def)
-			tm_cfg_store(k, base, &v);
-	}
-	return 0;
-}
-
 /* fmem, fmem_floor, fmem_ceiling: a size, or a share of memory rounded
  * down to whole pages. */
 static int resolve_fmem(struct ctx *c, const struct cnode *m, const char *key,
@@ -133,87 +68,27 @@ static int fill_fmem(struct ctx *c, const struct cnode *m, const char *path,
 	return 0;
 }
 
-/* A kinded map's own keys (every key that is not common) against its
- * kind's schema, into own (defaults first). */
-int fill_own(struct ctx *c, const struct cnode *m, const char *scope,
-		    const char *path, const struct tm_kind *kind, void *own)
-{
-	char p[512], keys[512], own_keys[512];
-
-	memset(own, 0, kind->config_size);
-	tm_cfg_set_defaults(kind->keys, kind->nr_keys, own);
-	for (uint32_t i = 0; m && i < m->nr; i++) {
-		const struct tm_cfg_key *k;
-		struct tm_cfg_val v;
-		struct tm_error e;
-
-		if (find_key(scope, m->keys[i]->str))
-			continue;   /* common: fill_scope stored it */
-		join(p, sizeof(p), path, m->keys[i]->str);
-		k = tm_cfg_find(kind->keys, kind->nr_keys, m->keys[i]->str);
-		if (!k) {
-			common_keys(scope, keys, sizeof(keys));
-			return fail_at(c, m->keys[i], TM_ERR_CONFIG, p,
-				       "not a key of %s '%s' (its keys: %s; "
-				       "every %s takes: %s)", scope, kind->name,
-				       kind_keys(kind, own_keys, sizeof(own_keys)),
-				       scope, keys);
-		}
-		if (want_kind(c, k, m->kids[i], N_SCALAR, p) < 0)
-			return -1;
-		if (tm_cfg_parse(k, m->kids[i]->str, &v, &e) < 0)
-			return fail_at(c, m->kids[i], e.code, p, "%s", e.msg);
-		tm_cfg_store(k, own, &v);
-	}
-	return 0;
-}
-
-/* The kind named by a kinded map (after its common keys are filled). */
-const struct tm_kind *find_kind(struct ctx *c, const struct cnode *m,
-				       const char *scope, const char *name,
-				       const char *path)
-{
-	const struct cnode *n;
-	struct kinded kd;
-	const struct tm_kind *k;
-	char names[256], p[512];
-
-	if (!kinded_scope(scope, &kd))
-		abort();   /* callers pass kinded scopes only */
-	if ((k = tm_kinds_find(kd.family, name)))
-		return k;
-	n = map_get(m, kd.selector);
-	tm_kinds_names(kd.family, ", ", names, sizeof(names));
-	join(p, sizeof(p), path, kd.selector);
-	fail_at(c, or_node(n, m), TM_ERR_CONFIG, p,
-		"expected one of %s, got \"%s\"", names, name);
-	return NULL;
-}
-
-/* identifier: {kind, common keys, the kind's own keys}. */
+/* identifier: {kind, common keys, the kind's own keys}.  The ops table
+ * begins with its kind, so the kind's address is the table's. */
 static int fill_ident(struct ctx *c, const struct cnode *m, const char *path,
 		      struct tm_ident_config *ic)
 {
-	const struct tm_kind *k;
+	const struct tm_kind *k = fill_kinded(c, m, "identifier", path, ic,
+					      ic->kind, ic->own.bytes);
 
-	if (fill_scope(c, m, "identifier", ic, path) < 0 ||
-	    !(k = find_kind(c, m, "identifier", ic->kind, path)))
-		return -1;
-	ic->ops = (const struct tm_identifier_ops *)k;   /* kind: 1st member */
-	return fill_own(c, m, "identifier", path, k, ic->own.bytes);
+	ic->ops = (const struct tm_identifier_ops *)k;
+	return k ? 0 : -1;
 }
 
 /* rebalancer: {policy, common keys, the policy's own keys}. */
 static int fill_policy(struct ctx *c, const struct cnode *m, const char *path,
 		       struct tm_rebalancer_config *rc)
 {
-	const struct tm_kind *k;
+	const struct tm_kind *k = fill_kinded(c, m, "rebalancer", path, rc,
+					      rc->policy, rc->own.bytes);
 
-	if (fill_scope(c, m, "rebalancer", rc, path) < 0 ||
-	    !(k = find_kind(c, m, "rebalancer", rc->policy, path)))
-		return -1;
-	rc->ops = (const struct tm_rebalancer_ops *)k;   /* kind: 1st member */
-	return fill_own(c, m, "rebalancer", path, k, rc->own.bytes);
+	rc->ops = (const struct tm_rebalancer_ops *)k;
+	return k ? 0 : -1;
 }
 
 static int fill_vm_models(struct ctx *c, const struct cnode *m,

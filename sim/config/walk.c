@@ -36,28 +36,6 @@ static int walk_own(struct ctx *c, const struct cnode *m, const char *scope,
 static int walk_map(struct ctx *c, const struct cnode *m, const char *scope,
 		    const char *path);
 
-static void got_desc(const struct cnode *n, char *buf, size_t sz)
-{
-	if (n->kind == N_MAP)
-		tm_fmt(buf, sz, "a mapping");
-	else if (n->kind == N_SEQ)
-		tm_fmt(buf, sz, "a list");
-	else
-		tm_fmt(buf, sz, "\"%.64s\"", n->str);
-}
-
-int want_kind(struct ctx *c, const struct tm_cfg_key *k,
-		     const struct cnode *n, enum nkind kind, const char *path)
-{
-	char got[80];
-
-	if (n->kind == kind)
-		return 0;
-	got_desc(n, got, sizeof(got));
-	return fail_at(c, n, TM_ERR_CONFIG, path, "expected %s, got %s",
-		       tm_cfg_type_desc(k), got);
-}
-
 static int walk_list(struct ctx *c, const struct tm_cfg_key *k,
 		     const struct cnode *n, const char *path)
 {
