@@ -289,24 +289,31 @@ static const char *metavar(const struct tm_cfg_key *k)
 	}
 }
 
+void tm_cfg_print_help_row(FILE *f, const struct tm_cfg_key *k,
+			   const char *opt)
+{
+	char b[96];
+
+	tm_cfg_format_bounds(k, b, sizeof(b));
+	fprintf(f, "    %-26s %s (", opt, k->doc ? k->doc : "");
+	if (k->flags & TM_CFG_REQUIRED)
+		fprintf(f, "required");
+	else if (k->def)
+		fprintf(f, "default %s", k->def);
+	else
+		fprintf(f, "default derived");
+	fprintf(f, "%s%s)\n", *b ? "; " : "", b);
+}
+
 void tm_cfg_print_help(FILE *f, const struct tm_cfg_key *keys, size_t nr,
 		       const char *prefix)
 {
 	for (size_t i = 0; i < nr; i++) {
-		const struct tm_cfg_key *k = &keys[i];
-		char opt[64], b[96];
+		char opt[64];
 
-		tm_fmt(opt, sizeof(opt), "%s%s %s", prefix, k->pattern,
-			 metavar(k));
-		tm_cfg_format_bounds(k, b, sizeof(b));
-		fprintf(f, "    %-26s %s (", opt, k->doc ? k->doc : "");
-		if (k->flags & TM_CFG_REQUIRED)
-			fprintf(f, "required");
-		else if (k->def)
-			fprintf(f, "default %s", k->def);
-		else
-			fprintf(f, "default derived");
-		fprintf(f, "%s%s)\n", *b ? "; " : "", b);
+		tm_fmt(opt, sizeof(opt), "%s%s %s", prefix, keys[i].pattern,
+		       metavar(&keys[i]));
+		tm_cfg_print_help_row(f, &keys[i], opt);
 	}
 }
 

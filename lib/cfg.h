@@ -111,6 +111,10 @@ void tm_cfg_enum_name(const char *arg, int i, char *buf, size_t sz);
 /* The row of key in keys[0..nr), or NULL. */
 const struct tm_cfg_key *tm_cfg_find(const struct tm_cfg_key *keys,
 				     size_t nr, const char *key);
+/* One "  OPT  doc (default D; bounds B)" line for row k, OPT as the
+ * caller spells the option (e.g. "--no-permute"). */
+void tm_cfg_print_help_row(FILE *f, const struct tm_cfg_key *k,
+			   const char *opt);
 /* One "  KEY  VALUE  doc (default D; bounds B)" line per row, each key
  * prefixed with `prefix` ("--" for command-line options). */
 void tm_cfg_print_help(FILE *f, const struct tm_cfg_key *keys, size_t nr,

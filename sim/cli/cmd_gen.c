@@ -619,17 +619,12 @@ static void option_of(const struct tm_generator_ops *g,
 static void print_kind(FILE *f, const struct tm_generator_ops *g)
 {
 	const struct tm_kind *k = &g->kind;
-	char opt[64], b[96];
+	char opt[64];
 
 	fprintf(f, "  %-12s %s\n", k->name, k->help);
 	for (size_t i = 0; i < k->nr_keys; i++) {
-		const struct tm_cfg_key *r = &k->keys[i];
-
-		option_of(g, r, opt, sizeof(opt));
-		tm_cfg_format_bounds(r, b, sizeof(b));
-		fprintf(f, "    %-20s %s [%s%s%s]\n", opt, r->doc,
-			(r->flags & TM_CFG_REQUIRED) ? "required" :
-			r->def ? r->def : "derived", *b ? "; " : "", b);
+		option_of(g, &k->keys[i], opt, sizeof(opt));
+		tm_cfg_print_help_row(f, &k->keys[i], opt);
 	}
 }
 
