@@ -302,22 +302,42 @@ static void losses(struct tm_vm_rt *vm, struct epoch_truth *et,
 	*ident = p - a->precision;
 }
 
+/* A non-negative count as the bits of a float: order-preserving, so two
+ * counts fit one 64-bit sort key (24 bits of precision is plenty for a
+ * tie-break between counts; equal-looking counts fall to the lower half). */
+static uint64_t order_bits(uint64_t v)
+{
+	float f = (float)v;
+	uint32_t b;
+
+	memcpy(&b, &f, sizeof(b));
+	return b;
+}
+
 /* The top-C pages of one half (the first by time, or the second), scored
- * by their accesses in the other half, as a share of that half's.  A half
- * of a flat distribution names fewer than C pages; the placement fills its
- * free slots with pages known before the epoch (first-touch order), which
- * the scoring half cannot have chosen: counts are taken as 2 a + known, so
- * ties and empty slots go to known pages and an unknown page with no
- * accesses in the choosing half is never picked. */
+ * by their accesses in the other half, as a share of that half's
+ * (docs/metrics.md).  Pages are chosen by their count in the choosing half,
+ * ties broken by their accesses before the epoch; a half of a flat or
+ * long-tailed distribution names fewer than C pages, and the rest of the
+ * choice goes to the pages most accessed before the epoch: history the
+ * scoring half cannot have touched.  A page first touched in the scoring
+ * half is never chosen.  Slots still free after that hold arbitrary pages
+ * of the VM's memory: they are credited with the mean scoring-half share
+ * of a page not chosen (the expected hits of a random fill). */
 static double half_score(struct tm_vm_rt *vm, uint64_t c, bool first)
 {
+	uint64_t nr_mem = vm->cfg->sz_mem >> vm->page_shift;
 	double hits = 0, all = 0;
 	size_t n;
 
-	for (uint32_t i = 0; i < vm->pm.nr; i++)   /* pick on one half */
-		vm->scratch[i] = 2 * (first ? vm->half_base[i] - vm->true_base[i] :
-				      TM_ACC(vm, i) - vm->half_base[i]) +
-				 (i < vm->nr_pages_epoch0);
+	for (uint32_t i = 0; i < vm->pm.nr; i++) {   /* pick on one half */
+		uint64_t a = first ? vm->half_base[i] - vm->true_base[i] :
+			     TM_ACC(vm, i) - vm->half_base[i];
+		uint64_t h = vm->true_base[i] ? vm->true_base[i] :
+			     i < vm->nr_pages_epoch0;
+
+		vm->scratch[i] = order_bits(a) << 32 | order_bits(h);
+	}
 	n = tm_truth_top(&vm->xsel, vm->scratch, vm->pm.nr, c);
 	for (uint32_t i = 0; i < vm->pm.nr; i++)   /* score on the other */
 		all += (double)(first ? TM_ACC(vm, i) - vm->half_base[i] :
@@ -327,6 +347,13 @@ static double half_score(struct tm_vm_rt *vm, uint64_t c, bool first)
 
 		hits += (double)(first ? TM_ACC(vm, k) - vm->half_base[k] :
 				 vm->half_base[k] - vm->true_base[k]);
+	}
+	if (nr_mem < vm->pm.nr)
+		nr_mem = vm->pm.nr;
+	if (n < c && nr_mem > n) {
+		uint64_t free = c - n < nr_mem - n ? c - n : nr_mem - n;
+
+		hits += (all - hits) * (double)free / (double)(nr_mem - n);
 	}
 	return all > 0 ? hits / all : NAN;
 }
