@@ -18,6 +18,12 @@
  * - The window of per-page counts is exponentially decayed: each interval
  *   multiplies it by 1 − interval/window, then adds the interval's counts.
  *   Hit ratios use an exact ring of the last window/interval intervals.
+ * - True curves of a generated trace with distribution truth (DESIGN.md §7)
+ *   are each touched page's expected accesses over the last interval, not
+ *   its decayed counts, and their total is the distribution's (pages not
+ *   touched yet included, though not on the curve: until a page is touched
+ *   the VM has no slot for it).  A sample count is one noisy draw: it makes
+ *   a flat distribution look steep.
  */
 #include "rebalance.h"
 
@@ -27,6 +33,7 @@
 #include <string.h>
 
 #include "lib/alloc.h"
+#include "traces/gen/dist.h"
 
 int tm_rebalance_init(struct tm_rebalance *r, const struct tm_config *cfg,
 		      const struct tm_host_config *hc, struct tm_vm_rt *vms,
@@ -217,16 +224,25 @@ static void radix_desc(uint32_t *a, uint32_t *tmp, size_t n)
 }
 
 /* Decay the window, add the interval, and rebuild one curve.  cum: the
- * page's count at cum[2 i] (TM_ACC or, from vm->cum + 1, TM_SMP). */
+ * page's count at cum[2 i] (TM_ACC or, from vm->cum + 1, TM_SMP).  dist:
+ * the distribution truth set to the interval (tm_gen_dist_window), whose
+ * expected accesses over the interval replace the window (the true curve
+ * of a generated trace: a sample count would be one noisy draw of it, which
+ * the window smooths; an expectation needs no smoothing), or NULL.  The
+ * curve lists touched pages only; with dist the caller sets the total to
+ * the distribution's, which counts the pages not touched yet. */
 static size_t window_curve(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 			   double *win, uint64_t *snap, const uint64_t *cum,
-			   double decay, uint64_t *curve, uint64_t *total)
+			   const struct tm_gen_dist *dist, double decay,
+			   uint64_t *curve, uint64_t *total)
 {
 	size_t n = 0;
 	uint64_t sum = 0;
 
 	for (uint32_t i = 0; i < vm->pm.nr; i++) {
-		double w = win[i] * decay + (double)(cum[2 * (size_t)i] - snap[i]);
+		double add = dist ? tm_gen_dist_expected(dist, vm->pm.page[i]) :
+			     (double)(cum[2 * (size_t)i] - snap[i]);
+		double w = dist ? add : win[i] * decay + add;
 
 		win[i] = w;
 		snap[i] = cum[2 * (size_t)i];
@@ -264,11 +280,18 @@ static void vm_tick(const struct tm_rebalance *r, const struct tm_vm_rt *vm,
 	ensure_window(vm, b, need_est);
 	if (decay < 0)
 		decay = 0;
+	if (vm->dist_rb)   /* the total counts the pages not touched yet */
+		b->dist_total = tm_gen_dist_window(vm->dist_rb,
+			now_ns > rc->interval_ns ? now_ns - rc->interval_ns : 0,
+			now_ns);
 	b->nr_true = window_curve(vm, b, b->win_true, b->snap_true, vm->cum,
-				  decay, b->curve_true, &b->tot_true);
+				  vm->dist_rb, decay, b->curve_true,
+				  &b->tot_true);
+	if (vm->dist_rb && b->dist_total > (double)b->tot_true)
+		b->tot_true = (uint64_t)(b->dist_total + 0.5);
 	if (need_est)
 		b->nr_est = window_curve(vm, b, b->win_est, b->snap_smp,
-					 vm->cum + 1, decay, b->curve_est,
+					 vm->cum + 1, NULL, decay, b->curve_est,
 					 &b->tot_est);
 	tc = (struct tm_curve){ b->curve_true, b->nr_true, b->tot_true };
 	b->need_now_pages = tm_curve_pages_for(&tc, vm->cfg->target_hit);

@@ -39,6 +39,7 @@ struct tm_rebalance_vm {
 	uint64_t *snap_smp, *snap_true;
 	uint32_t win_cap;
 	uint64_t *curve_est, *curve_true;  /* cumulative sorted counts */
+	double dist_total;  /* the interval's expected accesses (distribution) */
 	uint32_t *sort_a, *sort_b;
 	size_t nr_est, nr_true;
 	uint64_t tot_est, tot_true;

@@ -58,6 +58,10 @@ static int open_trace(void *ctx, struct tm_stream **out, struct tm_error *err)
 /* Distribution truth (DESIGN.md §7) for a generated trace: the inline
  * generator's spec, or the one a .tmt header's provenance describes; seen
  * through the VM's trace reuse. */
+/* The distribution of a generated trace (a generator, or a .tmt with its
+ * provenance): the truth's (only if the VM keeps truth) and the
+ * rebalancer's true curves' (always: they do not depend on the truth
+ * tracker, so truth.enabled changes no decision). */
 static void vm_open_dist(struct tm_vm_rt *vm, const struct tm_stream *s)
 {
 	const struct tm_trace_config *tc = &vm->cfg->trace;
@@ -67,17 +71,18 @@ static void vm_open_dist(struct tm_vm_rt *vm, const struct tm_stream *s)
 		.time_scale = tc->time_scale,
 		.loop = tc->loop,
 	};
-	struct tm_gen_spec *spec;
+	struct tm_gen_spec *spec = NULL;
+	const struct tm_gen_spec *g = &tc->gen;
 
-	if (tc->source != TM_SRC_FILE) {
-		if (tc->gen.page_shift == vm->page_shift)
-			vm->dist = tm_gen_dist_new(&tc->gen, &map);
-		return;
+	if (tc->source == TM_SRC_FILE) {
+		spec = tm_xmalloc(sizeof(*spec));
+		g = tm_gen_spec_of_stream(s, spec) ? NULL : spec;
 	}
-	spec = tm_xmalloc(sizeof(*spec));
-	if (!tm_gen_spec_of_stream(s, spec) &&
-	    spec->page_shift == vm->page_shift)
-		vm->dist = tm_gen_dist_new(spec, &map);
+	if (g && g->page_shift == vm->page_shift) {
+		vm->dist_rb = tm_gen_dist_new(g, &map);
+		if (vm->truth)
+			vm->dist = tm_gen_dist_new(g, &map);
+	}
 	free(spec);
 }
 
@@ -98,8 +103,7 @@ static int vm_open_stream(struct tm_vm_rt *vm, uint64_t seed,
 	vm->trace_seed = seed;
 	if (open_trace(vm, &s, err))
 		return -1;
-	if (vm->truth)
-		vm_open_dist(vm, s);
+	vm_open_dist(vm, s);
 	vm->stream = tm_reuse_wrap(s, &ro);
 	vm->samples = s->info.kind == TM_TRACE_SAMPLES;
 	vm->load_period = s->info.load_period ? s->info.load_period : 1;
@@ -276,6 +280,7 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	tm_pagemap_destroy(&vm->pm);
 	tm_truth_sel_free(&vm->truth_sel);
 	tm_gen_dist_free(vm->dist);
+	tm_gen_dist_free(vm->dist_rb);
 	free(vm->buf);
 	free(vm->drain_buf);
 	free(vm->true_base);

@@ -113,6 +113,8 @@ struct tm_vm_rt {
 	bool truth;
 	enum tm_truth_source truth_src;
 	struct tm_gen_dist *dist;   /* distribution truth, or NULL */
+	struct tm_gen_dist *dist_rb; /* the same distribution, for the
+				      * rebalancer's intervals (true curves) */
 	uint64_t epoch_start_ns;
 
 	/* migration */

@@ -737,6 +737,22 @@ void tm_gen_dist_epoch(struct tm_gen_dist *d, uint64_t t0_ns, uint64_t t1_ns,
 	}
 }
 
+double tm_gen_dist_window(struct tm_gen_dist *d, uint64_t t0_ns,
+			  uint64_t t1_ns)
+{
+	double total = 0;
+
+	components(d, t0_ns, t1_ns);
+	d->overlap = false;
+	d->nr_top = 0;
+	d->nr_top_pages = 0;
+	for (uint32_t k = 0; k < d->nr_comp; k++) {
+		d->comp[k].take = 0;
+		total += d->comp[k].w;
+	}
+	return total;
+}
+
 /* ---- queries ------------------------------------------------------------- */
 
 double tm_gen_dist_expected(const struct tm_gen_dist *d, uint64_t page)

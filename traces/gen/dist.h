@@ -58,7 +58,12 @@ void tm_gen_dist_free(struct tm_gen_dist *d);
  * work: may grow d's scratch (overlaps only). */
 void tm_gen_dist_epoch(struct tm_gen_dist *d, uint64_t t0_ns, uint64_t t1_ns,
 		       uint64_t c, struct tm_gen_top *out);
-/* Expected accesses of the VM's page `page` in the last epoch. */
+/* Take [t0_ns, t1_ns) as the interval tm_gen_dist_expected() answers for,
+ * without selecting T (a rebalancer's interval: T is then empty); returns
+ * the interval's expected accesses of every page.  No allocation. */
+double tm_gen_dist_window(struct tm_gen_dist *d, uint64_t t0_ns,
+			  uint64_t t1_ns);
+/* Expected accesses of the VM's page `page` in the last epoch or window. */
 double tm_gen_dist_expected(const struct tm_gen_dist *d, uint64_t page);
 /* Whether page is in the last epoch's T. */
 bool tm_gen_dist_in_top(const struct tm_gen_dist *d, uint64_t page);
