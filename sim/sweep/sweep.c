@@ -674,12 +674,14 @@ static const char *const merge_cols[][2] = {
 	{ "migration_cpu_ns", "migration.cpu_ns" },
 	{ "samples", "sampler.samples" },
 	{ "sampling_cpu_ns", "sampler.cpu_ns" },
+	{ "truth", "truth.source" },
 };
 #define NR_MERGE_COLS (sizeof(merge_cols) / sizeof(merge_cols[0]))
 
 /* Per identifier i: ident<i>_<key>. */
 static const char *const ident_cols[] = {
 	"kind", "role", "precision", "recall", "weighted_recall", "are", "aae",
+	"sampling_loss", "identifier_loss",
 };
 #define NR_IDENT_COLS (sizeof(ident_cols) / sizeof(ident_cols[0]))
 
