@@ -28,6 +28,7 @@
 #include "sim/config/config_internal.h"
 #include "models/ident/sdh.h"
 #include "models/ident/exact.h"
+#include "lib/strbuf.h"
 #include "lib/units.h"
 
 #define BAD_DIR "tests/bad/config"
@@ -880,6 +881,41 @@ static void test_kind_schemas(void **state)
 				    "step"));
 }
 
+/* A VM takes a shadow of every built-in identifier kind (a zoo run), and
+ * each identifier's cost_per_update is its kind's modelled cost unless the
+ * config sets one. */
+static void test_shadow_every_kind(void **state)
+{
+	struct tmp *t = *state;
+	struct tm_strbuf y = { 0 };
+	size_t nr = tm_kinds_count(&tm_identifier_kinds);
+	struct tm_config *cfg;
+	const struct tm_vm_config *vm;
+
+	assert_true(nr <= TM_MAX_SHADOW + 1);
+	tm_strbuf_printf(&y, "duration: 1s\nepoch: 500ms\nhosts:\n  - vms:\n"
+			 "      - trace: {gen: uniform, footprint: 64MiB}\n"
+			 "        identifier: {kind: sdh, cost_per_update: 5ns}\n"
+			 "        shadow_identifiers:\n");
+	for (size_t i = 0; i < nr; i++)
+		tm_strbuf_printf(&y, "          - {kind: %s}\n",
+				 tm_kinds_at(&tm_identifier_kinds, i)->name);
+	cfg = load_ok(t, "zoo.yaml", y.p, NULL, 0);
+	vm = &cfg->hosts[0].vms[0];
+	assert_int_equal(vm->nr_shadow, nr);
+	assert_true(vm->ident.cost_ns_per_update == 5.0);
+	for (size_t i = 0; i < nr; i++) {
+		const struct tm_ident_config *sh = &vm->shadow[i];
+
+		assert_string_equal(sh->kind,
+				    tm_kinds_at(&tm_identifier_kinds, i)->name);
+		assert_true(sh->ops->cost_ns > 0);
+		assert_true(sh->cost_ns_per_update == sh->ops->cost_ns);
+	}
+	tm_config_free(cfg);
+	tm_strbuf_free(&y);
+}
+
 /* docs/config.md documents every key of the table. */
 static void test_docs_cover_keys(void **state)
 {
@@ -961,6 +997,8 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_kind_schemas),
+		cmocka_unit_test_setup_teardown(test_shadow_every_kind, setup,
+						teardown),
 		cmocka_unit_test(test_docs_cover_keys),
 		cmocka_unit_test(test_docs_cover_kinds),
 	};

@@ -252,6 +252,9 @@ const struct tm_identifier_ops tm_exact_ops = {
 		.config_size = sizeof(struct tm_exact_config),
 		.flags = TM_IDENT_SAMPLES,
 	},
+	/* assumption: charged as sdh (30 ns), so exact and sdh shadows of one
+	 * stream cost the same; a hash-map increment is cheaper */
+	.cost_ns = 30,
 	.new = exact_new,
 	.update = exact_update,
 	.rank = exact_rank,

@@ -50,11 +50,12 @@ const struct tm_cfg_key tm_ident_common_keys[] = {
 	TM_CFG_KEY("store_weight", TM_CFG_U64, 0, 65535, "1", NULL, 0,
 		   TM_CFG_F_U32, IDENT, store_weight,
 		   "its increment per store sample; 0: stores do not count"),
-	/* assumption: SDH's update time in bench_sdh on the reference machine
-	 * (33 M updates/s, one heap, K = 1000; docs/bench.md) */
-	TM_CFG_KEY("cost_per_update", TM_CFG_TIME, 0, 1e6, "30ns", NULL, 0,
+	/* no default here: each kind's ops carry their modelled cost
+	 * (tm_identifier_ops.cost_ns), set when the key is absent */
+	TM_CFG_KEY("cost_per_update", TM_CFG_TIME, 0, 1e6, NULL, NULL, 0,
 		   TM_CFG_F_DBL, IDENT, cost_ns_per_update,
-		   "classification CPU charged per sample"),
+		   "classification CPU charged per sample; default: the "
+		   "kind's modelled cost"),
 };
 const size_t tm_ident_nr_common_keys =
 	sizeof(tm_ident_common_keys) / sizeof(tm_ident_common_keys[0]);
@@ -67,6 +68,7 @@ int tm_ident_config_default(struct tm_ident_config *c, const char *kind)
 	if (!ops)
 		return -1;
 	tm_cfg_set_defaults(tm_ident_common_keys, tm_ident_nr_common_keys, c);
+	c->cost_ns_per_update = ops->cost_ns;
 	strncpy(c->kind, kind, sizeof(c->kind) - 1);
 	c->ops = ops;
 	tm_cfg_set_defaults(ops->kind.keys, ops->kind.nr_keys, c->own.bytes);

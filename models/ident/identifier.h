@@ -35,7 +35,8 @@ struct tm_ident_config {
 	const struct tm_identifier_ops *ops;
 	bool weighted;            /* increment by load/store weight, else by 1 */
 	uint32_t load_weight, store_weight; /* S3 used 3 and 1 */
-	double cost_ns_per_update; /* classification CPU per sample (assumption) */
+	double cost_ns_per_update; /* classification CPU per sample: the
+				    * config's, else the kind's cost_ns */
 	struct tm_kind_config own; /* the kind's own config struct */
 };
 
@@ -101,6 +102,9 @@ struct tm_ident_params {
 
 struct tm_identifier_ops {
 	struct tm_kind kind;
+	/* Modelled classification CPU per sample (ns): cost_per_update's
+	 * default for this kind; its source is in the kind's doc. */
+	double cost_ns;
 	void *(*new)(const struct tm_ident_params *p);
 	void (*update)(void *st, struct tm_sample s);
 	/* Fill r (file header).  Does not change counts, so estimate()

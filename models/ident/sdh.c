@@ -843,6 +843,9 @@ const struct tm_identifier_ops tm_sdh_ops = {
 		.config_size = sizeof(struct tm_sdh_config),
 		.flags = TM_IDENT_SAMPLES | TM_IDENT_PAIRS | TM_IDENT_TIER,
 	},
+	/* assumption: SDH's update time in bench_sdh on the reference
+	 * machine (33 M updates/s, one heap, K = 1000; docs/bench.md) */
+	.cost_ns = 30,
 	.new = sdh_new,
 	.update = sdh_update,
 	.rank = sdh_rank,

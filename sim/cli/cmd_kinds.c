@@ -6,10 +6,12 @@
  * --markdown prints the tables of docs/config.md.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "lib/units.h"
 #include "models/ident/identifier.h"
 #include "models/rebalance/rebalancer.h"
 
@@ -22,7 +24,23 @@ struct family_cmd {
 	const struct tm_kinds *family;
 	const struct tm_cfg_key *common;
 	size_t nr_common;
+	/* A line of what a kind's ops add to its schema, or NULL. */
+	void (*extra)(FILE *f, const struct tm_kind *k, bool markdown);
 };
+
+/* An identifier's modelled cost: the default of cost_per_update. */
+static void ident_extra(FILE *f, const struct tm_kind *k, bool markdown)
+{
+	const struct tm_identifier_ops *ops =
+		(const struct tm_identifier_ops *)k;
+	char t[32];
+
+	tm_format_time((uint64_t)(ops->cost_ns + 0.5), t, sizeof(t));
+	fprintf(f, markdown ? "Modelled CPU per sample (`cost_per_update`'s "
+			      "default): %s.\n\n" :
+			      "               modelled CPU per sample "
+			      "(cost_per_update's default): %s\n", t);
+}
 
 static const char md_head[] =
 "| key | value | default | bounds | meaning |\n|---|---|---|---|---|\n";
@@ -36,6 +54,8 @@ static void print_markdown(FILE *f, const struct family_cmd *fc)
 
 		fprintf(f, "\n`%s: %s`: %s.\n\n", fc->selector, k->name,
 			k->help);
+		if (fc->extra)
+			fc->extra(f, k, true);
 		if (!k->nr_keys) {
 			fprintf(f, "No keys of its own.\n");
 			continue;
@@ -59,6 +79,7 @@ static bool family_of(const char *command, struct family_cmd *fc)
 			.selector = "kind", .family = &tm_identifier_kinds,
 			.common = tm_ident_common_keys,
 			.nr_common = tm_ident_nr_common_keys,
+			.extra = ident_extra,
 		};
 		return true;
 	}
@@ -112,6 +133,13 @@ int tm_cmd_kinds(int argc, char **argv)
 	printf("keys every %s takes:\n", fc.what);
 	tm_cfg_print_help(stdout, fc.common, fc.nr_common, "");
 	printf("\n%s and their own keys:\n", fc.plural);
-	tm_kinds_print_help(stdout, fc.family, "");
+	for (size_t i = 0; i < tm_kinds_count(fc.family); i++) {
+		const struct tm_kind *k = tm_kinds_at(fc.family, i);
+
+		printf("  %-12s %s\n", k->name, k->help);
+		if (fc.extra)
+			fc.extra(stdout, k, false);
+		tm_cfg_print_help(stdout, k->keys, k->nr_keys, "");
+	}
 	return 0;
 }

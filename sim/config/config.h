@@ -30,7 +30,10 @@
 
 #define TM_NAME_MAX 64
 #define TM_PATH_MAX 1024
-#define TM_MAX_SHADOW 4
+/* Shadow identifiers per VM: room for one of every identifier kind beside
+ * the main one (a zoo run; tests/test_config.c checks the built-in kinds
+ * fit).  Each costs a struct tm_ident_config (~560 bytes) per VM config. */
+#define TM_MAX_SHADOW 15
 /* vCPUs of a simulated VM (and of its generated trace): the sampler keeps
  * a ring per vCPU (~512 KB at the default 21845 entries), so 1024 vCPUs
  * already cost ~512 MiB per VM (assumption: far above any VM studied).  A

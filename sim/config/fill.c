@@ -77,6 +77,8 @@ static int fill_ident(struct ctx *c, const struct cnode *m, const char *path,
 					      ic->kind, ic->own.bytes);
 
 	ic->ops = (const struct tm_identifier_ops *)k;
+	if (k && !map_get(m, "cost_per_update"))
+		ic->cost_ns_per_update = ic->ops->cost_ns;
 	return k ? 0 : -1;
 }
 
