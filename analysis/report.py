@@ -38,7 +38,9 @@ def accuracy_rows(summary):
                              i.get("sampling_loss"), i.get("identifier_loss"),
                              i.get("recall"),
                              i.get("weighted_recall"), i.get("are"),
-                             i.get("aae"), i.get("epochs_scored")))
+                             i.get("aae"), i.get("memory_bytes_per_page"),
+                             i.get("cpu_ns_per_sample"),
+                             i.get("epochs_scored")))
     return rows
 
 
@@ -78,10 +80,13 @@ def tables_html(summary):
         "<h2>Identification accuracy</h2>",
         "<p>Mean over epochs; T = true top-C pages, C = FMEM pages; truth "
         "is where T comes from; precision = 1 - sampling loss - identifier "
-        "loss (docs/metrics.md, \"Error decomposition\").</p>",
+        "loss (docs/metrics.md, \"Error decomposition\"); w-recall = hits "
+        "of its pages / the oracle's; B/page = identifier state per touched "
+        "page; ns/sample = modelled CPU per sample.</p>",
         tr.table_html(("host", "vm", "identifier", "role", "truth",
                        "precision", "sampling loss", "identifier loss",
-                       "recall", "w-recall", "ARE", "AAE", "epochs"),
+                       "recall", "w-recall", "ARE", "AAE", "B/page",
+                       "ns/sample", "epochs"),
                       accuracy_rows(summary)),
         "<h2>Placement</h2>",
         "<p>FMEM hit ratio in %; efficiency = epoch / oracle.</p>",

@@ -374,6 +374,72 @@ def cpu(summary, ts, ep, outdir):
         "Sampling, classification and migration CPU per VM"
 
 
+def zoo_rows(summary):
+    """(vm key, kind, role, weighted recall, precision, bytes per page) of
+    every scored identifier of the VMs that run more than one."""
+    rows = []
+    for h in summary["hosts"]:
+        for v in h.get("vms", []):
+            ids = v.get("identifiers") or []
+            if len(ids) < 2:
+                continue
+            for i in ids:
+                if i.get("weighted_recall") is None:
+                    continue
+                rows.append(("%s/%s" % (h["name"], v["name"]), i["kind"],
+                             i.get("role"), i["weighted_recall"],
+                             i.get("precision"),
+                             i.get("memory_bytes_per_page")))
+    return rows
+
+
+def zoo(summary, ts, ep, outdir):
+    """Identifiers side by side: what placing each one's pages would hit,
+    against the oracle, per VM; and precision against state per page."""
+    rows = zoo_rows(summary)
+    if not rows:
+        return None, "no VM runs more than one identifier: no side-by-side " \
+            "figure"
+    vms = list(dict.fromkeys(r[0] for r in rows))
+    kinds = list(dict.fromkeys(r[1] for r in rows))
+    colors = vm_colors(kinds)
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12.0, 4.6))
+    width = 0.8 / len(kinds)
+    for k, kind in enumerate(kinds):
+        xs, ys = [], []
+        for r in rows:
+            if r[1] == kind:
+                xs.append(vms.index(r[0]) + (k - (len(kinds) - 1) / 2) * width)
+                ys.append(r[3])
+        ax.bar(xs, ys, width, color=colors[kind], label=kind)
+    ax.set_xticks(range(len(vms)))
+    ax.set_xticklabels(vms, rotation=20, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("hits of its pages / the oracle's (weighted recall)")
+    ax.set_title("Hit ratio vs oracle, per identifier")
+    markers = "os^Dv<>ph*"
+    for r in rows:
+        if r[4] is None or not r[5]:
+            continue
+        bx.scatter(r[5], r[4], color=colors[r[1]],
+                   marker=markers[vms.index(r[0]) % len(markers)])
+    for j, vm in enumerate(vms):
+        bx.scatter([], [], color="0.4", marker=markers[j % len(markers)],
+                   label=vm)
+    bx.set_xscale("log")
+    bx.set_ylim(-0.03, 1.05)
+    bx.set_xlabel("identifier state per touched page (bytes, log)")
+    bx.set_ylabel("precision |H∩T|/|H|")
+    bx.set_title("Precision against metadata")
+    bx.legend(loc="best", fontsize="small")
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center",
+               ncol=min(len(kinds), 7))
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return save_figure(fig, outdir, "zoo"), \
+        "Identifiers side by side: hit ratio of each one's pages against the " \
+        "oracle's, and precision against metadata bytes per page"
+
+
 # In report order.
-FIGURES = (hit_ratio, accuracy, error_decomposition, migration,
+FIGURES = (hit_ratio, accuracy, zoo, error_decomposition, migration,
            fmem_allocation, balloon, cpu)

@@ -94,7 +94,7 @@ static void accuracy_row(const json_t *host, const json_t *vm,
 {
 	const json_t *truth = json_object_get(vm, "truth");
 
-	printf("%-10s %-12s %-6s %-6s %-12s", str(host, "name"),
+	printf("%-10s %-12s %-10s %-6s %-12s", str(host, "name"),
 	       str(vm, "name"), str(id, "kind"), str(id, "role"),
 	       json_is_true(json_object_get(truth, "enabled")) ?
 	       str(truth, "source") : "-");
@@ -105,6 +105,7 @@ static void accuracy_row(const json_t *host, const json_t *vm,
 	cell(num(id, "weighted_recall"), 3);
 	cell(num(id, "are"), -1);
 	cell(num(id, "aae"), -1);
+	cell(num(id, "memory_bytes_per_page"), 1);
 	printf(" %7.0f\n", num(id, "epochs_scored"));
 }
 
@@ -115,11 +116,12 @@ static void accuracy_table(const json_t *hosts)
 
 	printf("Identification accuracy (mean over epochs; T = true top-C, "
 	       "C = FMEM pages;\nprecision = 1 - sampling loss - identifier "
-	       "loss, docs/metrics.md)\n");
-	printf("%-10s %-12s %-6s %-6s %-12s %9s %9s %9s %9s %9s %9s %9s %7s\n",
-	       "host", "vm", "ident", "role", "truth", "precision",
+	       "loss; w-recall = hits of its pages / the oracle's;\nB/page = "
+	       "identifier state per touched page; docs/metrics.md)\n");
+	printf("%-10s %-12s %-10s %-6s %-12s %9s %9s %9s %9s %9s %9s %9s %9s "
+	       "%7s\n", "host", "vm", "ident", "role", "truth", "precision",
 	       "samp-loss", "id-loss", "recall", "w-recall", "ARE", "AAE",
-	       "epochs");
+	       "B/page", "epochs");
 	json_array_foreach(hosts, h, host)
 		json_array_foreach(json_object_get(host, "vms"), v, vm)
 			json_array_foreach(json_object_get(vm, "identifiers"),

@@ -187,7 +187,8 @@ static void epoch_row(struct tm_strbuf *rows, const char *host,
 	tm_strbuf_num(rows, loss[1]);
 	tm_strbuf_printf(rows, ",");
 	tm_strbuf_num(rows, et->single_share);
-	tm_strbuf_printf(rows, ",%d\n", et->placement_changed);
+	tm_strbuf_printf(rows, ",%d,%zu\n", et->placement_changed,
+			 id->ops->memory_bytes(id->st));
 }
 
 static void reset_window(struct tm_vm_rt *vm, uint64_t now_ns)

@@ -32,7 +32,8 @@ static const char ts_header[] =
 static const char ep_header[] =
 	"epoch,time_ns,host,vm,identifier,role,nr_hot,nr_true,precision,"
 	"recall,weighted_recall,are,aae,fmem_hit_ratio,oracle_hit_ratio,truth,"
-	"sampling_loss,identifier_loss,single_sample_share,placement_changed\n";
+	"sampling_loss,identifier_loss,single_sample_share,placement_changed,"
+	"memory_bytes\n";
 
 int tm_mkdir_p(const char *dir, struct tm_error *err)
 {
@@ -121,12 +122,15 @@ static double ratio(uint64_t a, uint64_t b)
 static json_t *ident_json(const struct tm_vm_rt *vm, const struct tm_ident_rt *id)
 {
 	double n = (double)id->nr_scored;
+	size_t bytes = id->ops->memory_bytes(id->st);
 
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, "
-			 "s:o, s:o}",
+	return json_pack("{s:s, s:s, s:I, s:o, s:I, s:o, s:I, s:o, s:o, s:o, "
+			 "s:o, s:o, s:o, s:o}",
 		"kind", id->cfg->kind, "role", id->shadow ? "shadow" : "main",
-		"memory_bytes", (json_int_t)id->ops->memory_bytes(id->st),
+		"memory_bytes", (json_int_t)bytes,
+		"memory_bytes_per_page", num_or_null(ratio(bytes, vm->pm.nr)),
 		"cpu_ns", (json_int_t)tm_ident_cpu_ns(id, vm->total.nr_samples),
+		"cpu_ns_per_sample", json_real(id->cfg->cost_ns_per_update),
 		"epochs_scored", (json_int_t)id->nr_scored,
 		"precision", num_or_null(n ? id->sum_precision / n : NAN),
 		"recall", num_or_null(n ? id->sum_recall / n : NAN),
