@@ -389,6 +389,38 @@ static void test_neighbour_rule(void **state)
 }
 
 /*
+ * The margin is alpha x tau_split x vcpus = 30, "more than": epoch 1
+ * splits [0,1G) (40 -> 20) into A 10 | B 10.  Epoch 2 adds n at A:
+ * (10 + n) / 2 against B's 5: n = 60 gives 35 = 5 + 30, no split; n = 62
+ * gives 36, a split.  With vcpus 2 (threshold 30, margin 60; twice the
+ * samples): epoch 1 gives 20 | 20, epoch 2 adds 72: 92 -> 46 >= 30 but not
+ * more than 10 + 60, no split.
+ */
+static void test_margin(void **state)
+{
+	static const struct { unsigned n; uint64_t vcpus; size_t nr; } t[] = {
+		{ 60, 1, 2 }, { 62, 1, 3 }, { 62, 2, 2 },
+	};
+	struct tm_ident_config c;
+	void *x;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		config(&c);
+		tm_ranges_cfg(&c)->nr_vcpus = t[i].vcpus;
+		x = make(&c);
+		feed(x, 0, t[i].vcpus == 1 ? 40 : 80);
+		ops()->epoch_end(x);
+		assert_int_equal(tm_ranges_nr(x), 2);
+		expect(x, 1, 512 * MIB, GIB, t[i].vcpus == 1 ? 10 : 20, 1);
+		feed(x, 0, t[i].vcpus == 1 ? t[i].n : t[i].n + 10);
+		ops()->epoch_end(x);
+		assert_int_equal(tm_ranges_nr(x), t[i].nr);
+		ops()->free(x);
+	}
+}
+
+/*
  * Nothing is placed until a range has reached 2 MiB: after 8 epochs of the
  * split sequence the smallest range is 4 MiB (no regions, even with
  * cool_age 0); after 9 it is 2 MiB.  Then, after epoch 9 (splits = 9):
@@ -583,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_cap_default),
 		cmocka_unit_test(test_neighbour_rule),
+		cmocka_unit_test(test_margin),
 		cmocka_unit_test(test_gate_and_cool_age),
 		cmocka_unit_test(test_rank_order),
 		cmocka_unit_test(test_merge),
