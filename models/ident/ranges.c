@@ -114,22 +114,24 @@ static inline uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-/* The index of the range holding page, or x->nr. */
+/* The index of the range holding page, or x->nr.  Branchless binary
+ * search (the step compiles to a conditional move): random addresses over
+ * 2048 ranges took 69 ns per update with a branching search, mostly
+ * mispredictions, and 17 ns with this one (docs/identifiers.md). */
 static inline size_t find(const struct tm_ranges *x, uint64_t page)
 {
-	size_t lo = 0, hi = x->nr;   /* the first range starting after page */
+	const struct tm_ranges_range *base = x->r;
+	size_t n = x->nr;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	while (n > 1) {
+		size_t half = n / 2;
 
-		if (x->r[mid].start <= page)
-			lo = mid + 1;
-		else
-			hi = mid;
+		base = base[half].start <= page ? base + half : base;
+		n -= half;
 	}
-	if (lo == 0 || page >= x->r[lo - 1].end)
+	if (page < base->start || page >= base->end)
 		return x->nr;
-	return lo - 1;
+	return (size_t)(base - x->r);
 }
 
 /* freq = count x granularity / size, floored (P mrange_freq). */
