@@ -9,11 +9,13 @@
 #include <string.h>
 
 #include "exact.h"
+#include "hemem.h"
 #include "sdh.h"
 
 static const struct tm_kind *const builtin[] = {
 	&tm_sdh_ops.kind,
 	&tm_exact_ops.kind,
+	&tm_hemem_ops.kind,
 };
 
 struct tm_kinds tm_identifier_kinds = {
