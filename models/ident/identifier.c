@@ -10,12 +10,14 @@
 
 #include "exact.h"
 #include "ranges.h"
+#include "hemem.h"
 #include "sdh.h"
 
 static const struct tm_kind *const builtin[] = {
 	&tm_sdh_ops.kind,
 	&tm_exact_ops.kind,
 	&tm_ranges_ops.kind,
+	&tm_hemem_ops.kind,
 };
 
 struct tm_kinds tm_identifier_kinds = {
