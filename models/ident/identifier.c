@@ -11,6 +11,7 @@
 #include "exact.h"
 #include "ranges.h"
 #include "hemem.h"
+#include "memtis.h"
 #include "sdh.h"
 
 static const struct tm_kind *const builtin[] = {
@@ -18,6 +19,7 @@ static const struct tm_kind *const builtin[] = {
 	&tm_exact_ops.kind,
 	&tm_ranges_ops.kind,
 	&tm_hemem_ops.kind,
+	&tm_memtis_ops.kind,
 };
 
 struct tm_kinds tm_identifier_kinds = {
