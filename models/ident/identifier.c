@@ -9,11 +9,13 @@
 #include <string.h>
 
 #include "exact.h"
+#include "hybridtier.h"
 #include "sdh.h"
 
 static const struct tm_kind *const builtin[] = {
 	&tm_sdh_ops.kind,
 	&tm_exact_ops.kind,
+	&tm_hybridtier_ops.kind,
 };
 
 struct tm_kinds tm_identifier_kinds = {
