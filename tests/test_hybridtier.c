@@ -396,6 +396,35 @@ static void test_second_chance(void **state)
 	ops()->free(x);
 }
 
+/* The candidate list (1024 pages, the minimum) fills with 1100 pages made
+ * hot by momentum; 76 are dropped.  epoch_end keeps the hottest half, so a
+ * page made hot later is tracked and ranked. */
+static void test_candidates_make_room(void **state)
+{
+	struct tm_ident_config c;
+	static uint64_t hot[2048];
+	size_t n;
+	bool found = false;
+	void *x;
+
+	(void)state;
+	defaults(&c);
+	x = make(&c, 64);
+
+	for (uint32_t i = 0; i < 1100; i++)
+		feed(x, i, 3, TM_TIER_SMEM);
+	assert_int_equal(ranked(x, hot, 2048), 1024);
+	ops()->epoch_end(x);
+	assert_int_equal(ranked(x, hot, 2048), 512);
+	feed(x, 5000, 3, TM_TIER_SMEM);
+	n = ranked(x, hot, 2048);
+	assert_int_equal(n, 513);
+	for (size_t i = 0; i < n; i++)
+		found |= hot[i] == 5000;
+	assert_true(found);
+	ops()->free(x);
+}
+
 static void test_registry(void **state)
 {
 	(void)state;
@@ -415,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_rank_order),
 		cmocka_unit_test(test_plateau),
 		cmocka_unit_test(test_second_chance),
+		cmocka_unit_test(test_candidates_make_room),
 		cmocka_unit_test(test_registry),
 	};
 

@@ -54,7 +54,15 @@
  *   walking /proc/pid/pagemap).  tmsim keeps the pages whose sample made
  *   them hot in a preallocated list (nr_candidates, default 2 x FMEM
  *   pages, an assumption; when full, new pages are dropped and counted),
- *   pruned at epoch_end to those still hot or queued.
+ *   pruned at epoch_end to those still hot, and to the hottest half of
+ *   the list, so that pages made hot later find room.  Without the cut a
+ *   saturated momentum sketch (below) keeps every page hot and the list
+ *   never frees: on a hot set that moves, recall stayed at 0.14.
+ * - Small FMEM: the momentum sketch has entries / 100 words, 512 words
+ *   (8192 counters) for 128 MiB of FMEM; at 1 M samples/s it saturates and
+ *   momentum >= 3 holds for nearly every sampled page, as it would in the
+ *   code.  rank() then orders them by frequency, and the engine's cut to
+ *   the FMEM capacity keeps the hottest.
  * - Per sample, not per batch: the code aggregates 100,000 samples per page
  *   and adds the count once; here each sample is added when it comes, so
  *   the hot test and halving fall a batch earlier at most.
@@ -106,7 +114,7 @@ struct cand {
 	uint8_t tier;             /* enum tm_tier, last seen */
 	uint8_t flags;            /* CAND_* */
 	uint8_t sc_freq;          /* frequency when queued */
-	uint8_t unused;
+	uint8_t score;            /* score_of() at the last prune */
 };
 
 struct scored {
@@ -418,12 +426,22 @@ static void second_chance_queue(struct tm_hybridtier *x, struct cand *c,
 	x->nr_queued++;
 }
 
+static inline bool cand_hotter(const void *ctx, const struct cand *a,
+			       const struct cand *b)
+{
+	(void)ctx;
+	return a->score > b->score || (a->score == b->score && a->idx < b->idx);
+}
+
+TM_SELECT_DEFINE(cand, struct cand, const void *, cand_hotter)
+
 /* Keep the candidates still hot (failed ones too, so that they stay
- * failed until a sample makes them hot again); queue second chances;
- * rebuild the index. */
+ * failed until a sample makes them hot again), at most half the list, the
+ * hottest, so that pages a later sample makes hot find room; queue second
+ * chances; rebuild the index. */
 static void prune(struct tm_hybridtier *x)
 {
-	uint64_t n = 0, slot;
+	uint64_t n = 0, slot, keep = x->cap_cand / 2;
 
 	for (uint64_t i = 0; i < x->nr_cand; i++) {
 		struct cand c = x->cand[i];
@@ -436,7 +454,15 @@ static void prune(struct tm_hybridtier *x)
 			continue;  /* no longer hot: a cold page again */
 		}
 		second_chance_queue(x, &c, h, f, m);
+		c.score = (uint8_t)score_of(f, m);
 		x->cand[n++] = c;
+	}
+	if (n > keep) {
+		cand_top(NULL, x->cand, n, keep);
+		n = keep;
+		x->nr_queued = 0;
+		for (uint64_t i = 0; i < n; i++)
+			x->nr_queued += (x->cand[i].flags & CAND_QUEUED) != 0;
 	}
 	x->nr_cand = n;
 	memset(x->set, 0, (x->set_mask + 1) * sizeof(*x->set));
