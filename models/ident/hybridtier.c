@@ -206,24 +206,31 @@ static void sketch_age(struct ht_sketch *sk)
 }
 
 /* FS increase_frequency: add n to the 4 counters (saturating at 15) and to
- * the size; halve at W.  Returns the page's estimate afterwards. */
+ * the size; halve at W.  Returns the page's estimate afterwards: the min
+ * of the new counters, halved with them (FS: updated_freq / 2), which
+ * saves reading them again (callgrind, 4 M samples: 553 -> 418
+ * instructions a sample, the bench loop included). */
 static uint32_t sketch_add(struct ht_sketch *sk, uint64_t h, uint32_t n)
 {
 	uint64_t add = n > HT_COUNTER_MAX ? HT_COUNTER_MAX : n;
+	uint64_t f = HT_COUNTER_MAX;
 
 	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
-		uint64_t word, c;
+		uint64_t word, c, d;
 		unsigned shift;
 
 		locate(sk, h, i, &word, &shift);
 		c = (sk->w[word] >> shift) & 15;
-		c = c + add > HT_COUNTER_MAX ? HT_COUNTER_MAX - c : add;
-		sk->w[word] += c << shift;
+		d = c + add > HT_COUNTER_MAX ? HT_COUNTER_MAX - c : add;
+		sk->w[word] += d << shift;
+		f = c + d < f ? c + d : f;
 	}
 	sk->size += n;
-	if (sk->size >= sk->sample_size)
+	if (sk->size >= sk->sample_size) {
 		sketch_age(sk);
-	return sketch_freq(sk, h);
+		f /= 2;
+	}
+	return (uint32_t)f;
 }
 
 /* FS decrement_frequency (called only at 15: every counter is 15). */
