@@ -12,6 +12,7 @@
 #include "ranges.h"
 #include "hemem.h"
 #include "memtis.h"
+#include "hybridtier.h"
 #include "sdh.h"
 
 static const struct tm_kind *const builtin[] = {
@@ -20,6 +21,7 @@ static const struct tm_kind *const builtin[] = {
 	&tm_ranges_ops.kind,
 	&tm_hemem_ops.kind,
 	&tm_memtis_ops.kind,
+	&tm_hybridtier_ops.kind,
 };
 
 struct tm_kinds tm_identifier_kinds = {

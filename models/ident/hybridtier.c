@@ -1,0 +1,665 @@
+/*
+ * hybridtier.c - HybridTier (ASPLOS'25): a blocked 4-bit count-min
+ * frequency sketch and a small momentum sketch decide which pages are hot
+ * (DESIGN.md §13; reference/identifiers.md §3 "HybridTier";
+ * docs/identifiers.md).  Sources: the authors' artifact,
+ * kevins981/hybridtier-asplos25-artifact, tiering_runtime/hybridtier.cpp
+ * ("HT") and tiering_runtime/frequency_sketch_block.hpp ("FS").
+ *
+ * Rules implemented:
+ * - Sketch (FS, after Caffeine's TinyLFU): 64-bit words of sixteen 4-bit
+ *   counters, grouped in blocks of 8 words (one 64-byte line).  A page
+ *   hashes to one block; hash i (of 4) picks word block + 2i + (0|1) and a
+ *   nibble in it, so the 4 counters are in 4 distinct words of one line.
+ *   Estimate = min of the 4 counters.  An add of n raises each counter by
+ *   min(n, 15), saturating at 15 (FS try_increase_counter_at).
+ * - Sizing (HT m_from_knp): counters m = ceil(n x r), r = -k / ln(1 -
+ *   exp(ln(fpp) / k)), k = 4, n = FMEM pages, fpp = 0.001 (r = 20.43);
+ *   words = m / 16, rounded up to a power of two (FS change_capacity).
+ * - Aging (FS increase_frequency, age): every sample adds its count to the
+ *   sketch's size, saturated or not; when size >= W = 160 x FMEM pages
+ *   (HT SAMPLE_SIZE = pages x 16 x 10) every counter halves and size
+ *   halves too (size /= 2, not a reset: later halvings come every W/2).
+ * - Momentum (HT): the same sketch with entries / 100 words (before
+ *   rounding) and W = 1.1 M samples; it halves the same way.
+ * - Promotion (HT perf_func): a sampled page is hot if frequency >= the hot
+ *   threshold (starts at 5) or momentum >= 3, both read after the sample's
+ *   update.  hot pages are ranked here; the engine moves them.
+ * - Plateau (HT perf_func): samples are taken in batches of 100,000; every
+ *   20 batches (batch count % 20 == 19), once more than 500 batches have
+ *   passed, <= 25,000 pages promoted in those batches is a plateau.  On a
+ *   plateau, if the pages at or above the threshold fill less than 80% of
+ *   FMEM the threshold drops by one, unless it is already 3: then, as when
+ *   the hot pages fill FMEM, "monitor mode": both sketches halve, the
+ *   threshold returns to 5 and the second-chance queue is cleared.  (The
+ *   code prints "minimum (2)" but stops at 3: min_hot_threshold 3.)
+ *   Promotions are counted from moved() notifications to FMEM.
+ * - Demotion (HT handle_virtual_range): an FMEM page with momentum < 1 and
+ *   frequency < threshold is cold; with momentum < 1 and frequency >=
+ *   threshold it gets a second chance (queue of at most 10,000 pages, its
+ *   frequency recorded, a 15 decremented to 14 first); a page with
+ *   momentum >= 1 is not demoted.  At least 60 s after the last check,
+ *   queued pages whose frequency has not changed are demoted.
+ *
+ * How this maps onto the interface: rank() returns the tracked pages that
+ * are hot and have not failed a second chance, hottest first by the score
+ * below; the engine (`migrate`) promotes them and demotes the coldest
+ * non-hot FMEM pages by estimate().  estimate() = frequency, plus 16 when
+ * momentum >= 1: the code's demotion classes as one order (cold pages,
+ * then failed second chances, then momentum pages last), max 31.
+ *
+ * Notes (what a sample stream does not give, and what is assumed):
+ * - Candidates: a sketch has no page list, and the code needs none (it
+ *   promotes each batch's hot pages at once and finds cold pages by
+ *   walking /proc/pid/pagemap).  tmsim keeps the pages whose sample made
+ *   them hot in a preallocated list (nr_candidates, default 2 x FMEM
+ *   pages, an assumption; when full, new pages are dropped and counted),
+ *   pruned at epoch_end to those still hot, and to the hottest half of
+ *   the list, so that pages made hot later find room.  Without the cut a
+ *   saturated momentum sketch (below) keeps every page hot and the list
+ *   never frees: on a hot set that moves, recall stayed at 0.14.
+ * - Small FMEM: the momentum sketch has entries / 100 words, 512 words
+ *   (8192 counters) for 128 MiB of FMEM; at 1 M samples/s it saturates and
+ *   momentum >= 3 holds for nearly every sampled page, as it would in the
+ *   code.  rank() then orders them by frequency, and the engine's cut to
+ *   the FMEM capacity keeps the hottest.
+ * - Per sample, not per batch: the code aggregates 100,000 samples per page
+ *   and adds the count once; here each sample is added when it comes, so
+ *   the hot test and halving fall a batch earlier at most.
+ * - Second chance runs at every epoch_end for tracked FMEM pages, not only
+ *   when free FMEM falls to the allocation watermark (the identifier does
+ *   not see free memory); "now" is the last sample's time.
+ * - Watermarks (demote to 5% free, start at 1.25% free) and demotion
+ *   throttling are the engine's: `migrate` fills FMEM and demotes one page
+ *   per further promotion, so it keeps no 5% free.  To model them, give the
+ *   VM 95% of the FMEM capacity (docs/identifiers.md).
+ * - Monitor mode (perf stat hit-ratio slope, 120 s sleep), sampling-rate
+ *   changes and the "two sweeps without cold pages" trigger need bandwidth
+ *   counters and a page-table walk: only their sketch effect (halve, reset
+ *   threshold) is modelled, on a plateau.  Sampling never pauses.  The
+ *   5 s on / 5 s off (check_sleep) is defined in HT but never called.
+ * - Hashing: tm_fmix64 of the dense index and the seed, not Jenkins'
+ *   one-at-a-time of the virtual address: the block from the low 32 bits,
+ *   the 4 counter bytes from the high 32 (as FS spreads and rehashes).
+ */
+#include "hybridtier.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/alloc.h"
+#include "lib/hash.h"
+#include "lib/select.h"
+
+#define HT_NR_HASHES 4            /* FS: one counter per 16-bit group */
+#define HT_BLOCK_WORDS 8          /* FS: blocks of 8 words, one line */
+#define HT_COUNTER_MAX 15u        /* FS: 4-bit counters */
+#define HT_MIN_CANDIDATES 1024u   /* assumption: small lists are cheap */
+
+enum { CAND_QUEUED = 1, CAND_FAILED = 2 };
+
+struct ht_sketch {
+	uint64_t *w;
+	uint64_t nr_words;
+	uint64_t block_mask;      /* blocks - 1 */
+	uint64_t size;            /* samples since the last halving (halved) */
+	uint64_t sample_size;     /* W: halve when size reaches it */
+};
+
+/* A tracked page (8 bytes). */
+struct cand {
+	uint32_t idx;
+	uint8_t tier;             /* enum tm_tier, last seen */
+	uint8_t flags;            /* CAND_* */
+	uint8_t sc_freq;          /* frequency when queued */
+	uint8_t score;            /* score_of() at the last prune */
+};
+
+struct scored {
+	uint32_t idx;
+	uint32_t score;
+};
+
+struct tm_hybridtier {
+	struct tm_hybridtier_config cfg;
+	uint64_t seed;
+	uint64_t nr_fmem_pages;
+	struct ht_sketch freq, mom;
+	uint32_t threshold;
+	/* Candidates and their index: slot = position + 1, 0 empty. */
+	struct cand *cand;
+	uint64_t nr_cand, cap_cand, nr_dropped;
+	uint32_t *set;
+	uint64_t set_mask;
+	/* Plateau. */
+	uint64_t nr_samples, nr_batches, nr_promoted;
+	bool plateau;
+	/* Second chance. */
+	uint64_t now_ns, sc_check_ns, nr_queued;
+	/* rank() scratch. */
+	struct scored *sel;
+	size_t cap_sel;
+};
+
+uint64_t tm_hybridtier_sketch_entries(uint64_t nr_pages, double fpp)
+{
+	double k = HT_NR_HASHES;
+	double r = -k / log(1.0 - exp(log(fpp) / k));
+
+	return (uint64_t)ceil((double)nr_pages * r) / 16;
+}
+
+uint64_t tm_hybridtier_sketch_words(uint64_t entries)
+{
+	uint64_t w = HT_BLOCK_WORDS;
+
+	while (w < entries)
+		w <<= 1;
+	return w;
+}
+
+static void sketch_init(struct ht_sketch *sk, uint64_t entries,
+			uint64_t sample_size)
+{
+	sk->nr_words = tm_hybridtier_sketch_words(entries);
+	sk->w = tm_xcalloc(sk->nr_words, sizeof(*sk->w));
+	sk->block_mask = sk->nr_words / HT_BLOCK_WORDS - 1;
+	sk->size = 0;
+	sk->sample_size = sample_size < 1 ? 1 : sample_size;
+}
+
+/* Word and nibble shift of counter i of hash h. */
+static inline void locate(const struct ht_sketch *sk, uint64_t h, unsigned i,
+			  uint64_t *word, unsigned *shift)
+{
+	uint32_t b = (uint32_t)(h >> 32) >> (8 * i);
+	uint64_t block = (h & sk->block_mask) * HT_BLOCK_WORDS;
+
+	*word = block + (b & 1) + 2 * i;
+	*shift = ((b >> 1) & 15) * 4;
+}
+
+static uint32_t sketch_freq(const struct ht_sketch *sk, uint64_t h)
+{
+	uint32_t f = HT_COUNTER_MAX;
+
+	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
+		uint64_t word;
+		unsigned shift;
+		uint32_t c;
+
+		locate(sk, h, i, &word, &shift);
+		c = (uint32_t)(sk->w[word] >> shift) & 15;
+		f = c < f ? c : f;
+	}
+	return f;
+}
+
+/* FS age(): every counter halves, and so does the size. */
+static void sketch_age(struct ht_sketch *sk)
+{
+	for (uint64_t i = 0; i < sk->nr_words; i++)
+		sk->w[i] = (sk->w[i] >> 1) & UINT64_C(0x7777777777777777);
+	sk->size /= 2;
+}
+
+/* FS increase_frequency: add n to the 4 counters (saturating at 15) and to
+ * the size; halve at W.  Returns the page's estimate afterwards: the min
+ * of the new counters, halved with them (FS: updated_freq / 2), which
+ * saves reading them again (callgrind, 4 M samples: 553 -> 418
+ * instructions a sample, the bench loop included). */
+static uint32_t sketch_add(struct ht_sketch *sk, uint64_t h, uint32_t n)
+{
+	uint64_t add = n > HT_COUNTER_MAX ? HT_COUNTER_MAX : n;
+	uint64_t f = HT_COUNTER_MAX;
+
+	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
+		uint64_t word, c, d;
+		unsigned shift;
+
+		locate(sk, h, i, &word, &shift);
+		c = (sk->w[word] >> shift) & 15;
+		d = c + add > HT_COUNTER_MAX ? HT_COUNTER_MAX - c : add;
+		sk->w[word] += d << shift;
+		f = c + d < f ? c + d : f;
+	}
+	sk->size += n;
+	if (sk->size >= sk->sample_size) {
+		sketch_age(sk);
+		f /= 2;
+	}
+	return (uint32_t)f;
+}
+
+/* FS decrement_frequency (called only at 15: every counter is 15). */
+static void sketch_decrement(struct ht_sketch *sk, uint64_t h)
+{
+	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
+		uint64_t word;
+		unsigned shift;
+
+		locate(sk, h, i, &word, &shift);
+		if ((sk->w[word] >> shift) & 15)
+			sk->w[word] -= UINT64_C(1) << shift;
+	}
+}
+
+static inline uint64_t page_hash(const struct tm_hybridtier *x, uint32_t idx)
+{
+	return tm_fmix64((uint64_t)idx ^ x->seed);
+}
+
+/* Position + 1 of idx in the candidates, or 0; *slot its set slot. */
+static uint64_t cand_find(const struct tm_hybridtier *x, uint32_t idx,
+			  uint64_t *slot)
+{
+	uint64_t i = tm_fmix64(idx) & x->set_mask;
+
+	while (x->set[i] && x->cand[x->set[i] - 1].idx != idx)
+		i = (i + 1) & x->set_mask;
+	*slot = i;
+	return x->set[i];
+}
+
+/* Track idx (a sample made it hot); drops it when the list is full. */
+static void cand_touch(struct tm_hybridtier *x, uint32_t idx, uint8_t tier)
+{
+	uint64_t slot, pos = cand_find(x, idx, &slot);
+	struct cand *c;
+
+	if (!pos) {
+		if (x->nr_cand == x->cap_cand) {
+			x->nr_dropped++;
+			return;
+		}
+		pos = ++x->nr_cand;
+		x->set[slot] = (uint32_t)pos;
+		memset(&x->cand[pos - 1], 0, sizeof(x->cand[0]));
+		x->cand[pos - 1].idx = idx;
+	}
+	c = &x->cand[pos - 1];
+	c->flags &= (uint8_t)~CAND_FAILED;  /* hot again: promote again */
+	if (tier != TM_TIER_NONE)
+		c->tier = tier;
+}
+
+/* One sample done: count it into the batches; mark a plateau (HT). */
+static void count_batch(struct tm_hybridtier *x)
+{
+	const struct tm_hybridtier_config *c = &x->cfg;
+
+	if (++x->nr_samples % c->batch_samples)
+		return;
+	x->nr_batches++;
+	if (x->nr_batches % c->plateau_batches != c->plateau_batches - 1)
+		return;
+	if (x->nr_batches > c->plateau_warmup &&
+	    x->nr_promoted <= c->plateau_promotions)
+		x->plateau = true;
+	x->nr_promoted = 0;
+}
+
+static void ht_update(void *st, struct tm_sample s)
+{
+	struct tm_hybridtier *x = st;
+	uint64_t h;
+	uint32_t f, m;
+
+	if (s.rec)
+		x->now_ns = s.rec->time_ns;
+	if (s.weight == 0)
+		return;
+	h = page_hash(x, s.idx);
+	f = sketch_add(&x->freq, h, s.weight);
+	m = sketch_add(&x->mom, h, s.weight);
+	if (f >= x->threshold || m >= x->cfg.momentum_threshold)
+		cand_touch(x, s.idx, s.tier);
+	count_batch(x);
+}
+
+/* Coldness and hotness: frequency, +16 with momentum (file header). */
+static inline uint32_t score_of(uint32_t f, uint32_t m)
+{
+	return f + (m >= 1 ? 16 : 0);
+}
+
+static inline bool hotter(const void *ctx, const struct scored *a,
+			  const struct scored *b)
+{
+	(void)ctx;
+	return a->score > b->score ||
+	       (a->score == b->score && a->idx < b->idx);
+}
+
+TM_SELECT_DEFINE(hottest, struct scored, const void *, hotter)
+
+static void ht_rank(void *st, struct tm_rank *r)
+{
+	struct tm_hybridtier *x = st;
+	size_t n = 0;
+
+	r->nr_pairs = 0;
+	r->nr_hot = 0;
+	if (!r->hot || r->cap == 0)
+		return;
+	if (r->cap > x->cap_sel) {
+		x->cap_sel = r->cap;
+		x->sel = tm_xrealloc(x->sel, x->cap_sel * sizeof(*x->sel));
+	}
+	for (uint64_t i = 0; i < x->nr_cand; i++) {
+		const struct cand *c = &x->cand[i];
+		uint64_t h = page_hash(x, c->idx);
+		uint32_t f = sketch_freq(&x->freq, h);
+		uint32_t m = sketch_freq(&x->mom, h);
+		struct scored e = { c->idx, score_of(f, m) };
+
+		if (c->flags & CAND_FAILED)
+			continue;
+		if (f >= x->threshold || m >= x->cfg.momentum_threshold)
+			hottest_offer(NULL, x->sel, &n, r->cap, e);
+	}
+	hottest_offered_sort(NULL, x->sel, n);
+	for (size_t k = 0; k < n; k++)
+		r->hot[k] = x->sel[k].idx;
+	r->nr_hot = n;
+}
+
+/* HT monitor mode, as far as the sketches see it: halve both, reset the
+ * threshold, clear the second-chance queue. */
+static void monitor_mode(struct tm_hybridtier *x)
+{
+	sketch_age(&x->freq);
+	sketch_age(&x->mom);
+	x->threshold = x->cfg.hot_threshold;
+	for (uint64_t i = 0; i < x->nr_cand; i++)
+		x->cand[i].flags = 0;
+	x->nr_queued = 0;
+}
+
+/* HT promotion plateau: lower the threshold, or go to monitor mode. */
+static void on_plateau(struct tm_hybridtier *x)
+{
+	uint64_t nr_hot = 0;
+
+	x->plateau = false;
+	for (uint64_t i = 0; i < x->nr_cand; i++)
+		nr_hot += sketch_freq(&x->freq, page_hash(x, x->cand[i].idx)) >=
+			  x->threshold;
+	if ((double)nr_hot >= x->cfg.plateau_fill * (double)x->nr_fmem_pages)
+		monitor_mode(x);
+	else if (x->threshold <= x->cfg.min_hot_threshold)
+		monitor_mode(x);
+	else
+		x->threshold--;
+}
+
+/* HT: at least second_chance_ns after the last check, queued pages whose
+ * frequency did not change fail (become demotable); the queue empties. */
+static void second_chance_check(struct tm_hybridtier *x)
+{
+	if (x->nr_queued == 0 ||
+	    x->now_ns - x->sc_check_ns < x->cfg.second_chance_ns)
+		return;
+	for (uint64_t i = 0; i < x->nr_cand; i++) {
+		struct cand *c = &x->cand[i];
+
+		if (!(c->flags & CAND_QUEUED))
+			continue;
+		c->flags &= (uint8_t)~CAND_QUEUED;
+		if (sketch_freq(&x->freq, page_hash(x, c->idx)) == c->sc_freq)
+			c->flags |= CAND_FAILED;
+	}
+	x->nr_queued = 0;
+	x->sc_check_ns = x->now_ns;
+}
+
+/* HT handle_virtual_range: an FMEM page with frequency >= threshold and
+ * momentum 0 is queued with its frequency (15 decremented to 14). */
+static void second_chance_queue(struct tm_hybridtier *x, struct cand *c,
+				uint64_t h, uint32_t f, uint32_t m)
+{
+	if (c->tier != TM_TIER_FMEM || (c->flags & (CAND_QUEUED | CAND_FAILED)) ||
+	    f < x->threshold || m >= 1 ||
+	    x->nr_queued >= x->cfg.second_chance_max)
+		return;
+	if (f == HT_COUNTER_MAX) {
+		sketch_decrement(&x->freq, h);
+		f = HT_COUNTER_MAX - 1;
+	}
+	c->flags |= CAND_QUEUED;
+	c->sc_freq = (uint8_t)f;
+	x->nr_queued++;
+}
+
+static inline bool cand_hotter(const void *ctx, const struct cand *a,
+			       const struct cand *b)
+{
+	(void)ctx;
+	return a->score > b->score || (a->score == b->score && a->idx < b->idx);
+}
+
+TM_SELECT_DEFINE(cand, struct cand, const void *, cand_hotter)
+
+/* Keep the candidates still hot (failed ones too, so that they stay
+ * failed until a sample makes them hot again), at most half the list, the
+ * hottest, so that pages a later sample makes hot find room; queue second
+ * chances; rebuild the index. */
+static void prune(struct tm_hybridtier *x)
+{
+	uint64_t n = 0, slot, keep = x->cap_cand / 2;
+
+	for (uint64_t i = 0; i < x->nr_cand; i++) {
+		struct cand c = x->cand[i];
+		uint64_t h = page_hash(x, c.idx);
+		uint32_t f = sketch_freq(&x->freq, h);
+		uint32_t m = sketch_freq(&x->mom, h);
+
+		if (f < x->threshold && m < x->cfg.momentum_threshold) {
+			x->nr_queued -= (c.flags & CAND_QUEUED) != 0;
+			continue;  /* no longer hot: a cold page again */
+		}
+		second_chance_queue(x, &c, h, f, m);
+		c.score = (uint8_t)score_of(f, m);
+		x->cand[n++] = c;
+	}
+	if (n > keep) {
+		cand_top(NULL, x->cand, n, keep);
+		n = keep;
+		x->nr_queued = 0;
+		for (uint64_t i = 0; i < n; i++)
+			x->nr_queued += (x->cand[i].flags & CAND_QUEUED) != 0;
+	}
+	x->nr_cand = n;
+	memset(x->set, 0, (x->set_mask + 1) * sizeof(*x->set));
+	for (uint64_t i = 0; i < n; i++) {
+		(void)cand_find(x, x->cand[i].idx, &slot);
+		x->set[slot] = (uint32_t)(i + 1);
+	}
+}
+
+static void ht_epoch_end(void *st)
+{
+	struct tm_hybridtier *x = st;
+
+	if (x->plateau)
+		on_plateau(x);
+	second_chance_check(x);
+	prune(x);
+}
+
+static uint64_t ht_estimate(const void *st, uint32_t idx, uint64_t page)
+{
+	const struct tm_hybridtier *x = st;
+	uint64_t h = page_hash(x, idx);
+
+	(void)page;
+	return score_of(sketch_freq(&x->freq, h), sketch_freq(&x->mom, h));
+}
+
+/* Promotions feed the plateau rule; a tracked page learns its tier. */
+static void ht_moved(void *st, uint32_t idx, uint64_t page, enum tm_tier tier)
+{
+	struct tm_hybridtier *x = st;
+	uint64_t slot, pos = cand_find(x, idx, &slot);
+
+	(void)page;
+	if (tier == TM_TIER_FMEM)
+		x->nr_promoted++;
+	if (pos)
+		x->cand[pos - 1].tier = (uint8_t)tier;
+}
+
+static size_t ht_memory_bytes(const void *st)
+{
+	const struct tm_hybridtier *x = st;
+
+	return sizeof(*x) + (x->freq.nr_words + x->mom.nr_words) * 8 +
+	       x->cap_cand * sizeof(*x->cand) +
+	       (x->set_mask + 1) * sizeof(*x->set) +
+	       x->cap_sel * sizeof(*x->sel);
+}
+
+static void ht_free(void *st)
+{
+	struct tm_hybridtier *x = st;
+
+	if (!x)
+		return;
+	free(x->freq.w);
+	free(x->mom.w);
+	free(x->cand);
+	free(x->set);
+	free(x->sel);
+	free(x);
+}
+
+static void *ht_new(const struct tm_ident_params *p)
+{
+	struct tm_hybridtier *x = tm_xcalloc(1, sizeof(*x));
+	const struct tm_hybridtier_config *c = p->own;
+	uint64_t n = p->nr_fmem_pages < 1 ? 1 : p->nr_fmem_pages;
+	uint64_t entries = tm_hybridtier_sketch_entries(n, c->fpp);
+	uint64_t slots = 2;
+
+	x->cfg = *c;
+	x->seed = tm_splitmix64_of(p->seed);
+	x->nr_fmem_pages = n;
+	x->threshold = c->hot_threshold;
+	sketch_init(&x->freq, entries, c->sample_factor * n);
+	sketch_init(&x->mom, (uint64_t)((double)entries * c->momentum_ratio),
+		    c->momentum_samples);
+	x->cap_cand = c->nr_candidates ? c->nr_candidates : 2 * n;
+	if (x->cap_cand < HT_MIN_CANDIDATES)
+		x->cap_cand = HT_MIN_CANDIDATES;
+	x->cand = tm_xmalloc(x->cap_cand * sizeof(*x->cand));
+	while (slots < 2 * x->cap_cand)
+		slots <<= 1;
+	x->set = tm_xcalloc(slots, sizeof(*x->set));
+	x->set_mask = slots - 1;
+	x->cap_sel = n;
+	x->sel = tm_xmalloc(x->cap_sel * sizeof(*x->sel));
+	return x;
+}
+
+uint32_t tm_hybridtier_freq(const void *st, uint32_t idx)
+{
+	const struct tm_hybridtier *x = st;
+
+	return sketch_freq(&x->freq, page_hash(x, idx));
+}
+
+uint32_t tm_hybridtier_momentum(const void *st, uint32_t idx)
+{
+	const struct tm_hybridtier *x = st;
+
+	return sketch_freq(&x->mom, page_hash(x, idx));
+}
+
+uint32_t tm_hybridtier_threshold(const void *st)
+{
+	return ((const struct tm_hybridtier *)st)->threshold;
+}
+
+uint64_t tm_hybridtier_size(const void *st)
+{
+	return ((const struct tm_hybridtier *)st)->freq.size;
+}
+
+uint64_t tm_hybridtier_block(const void *st, uint32_t idx)
+{
+	const struct tm_hybridtier *x = st;
+
+	return page_hash(x, idx) & x->freq.block_mask;
+}
+
+typedef struct tm_hybridtier_config HT;
+
+static const struct tm_cfg_key ht_keys[] = {
+	TM_CFG_KEY("fpp", TM_CFG_DOUBLE, 0, 0.5, "0.001", NULL,
+		   TM_CFG_MIN_EXCL, TM_CFG_F_DBL, HT, fpp,
+		   "false-positive probability sizing the sketch for FMEM"),
+	TM_CFG_KEY("sample_factor", TM_CFG_U64, 1, 1 << 20, "160", NULL, 0,
+		   TM_CFG_F_U64, HT, sample_factor,
+		   "counters halve at W = this x FMEM pages samples"),
+	TM_CFG_KEY("momentum_ratio", TM_CFG_DOUBLE, 0, 1, "0.01", NULL,
+		   TM_CFG_MIN_EXCL, TM_CFG_F_DBL, HT, momentum_ratio,
+		   "momentum sketch size as a share of the frequency sketch"),
+	TM_CFG_KEY("momentum_samples", TM_CFG_U64, 1, 1e12, "1100000", NULL, 0,
+		   TM_CFG_F_U64, HT, momentum_samples,
+		   "momentum counters halve at this many samples"),
+	TM_CFG_KEY("hot_threshold", TM_CFG_U64, 1, 15, "5", NULL, 0,
+		   TM_CFG_F_U32, HT, hot_threshold,
+		   "starting hot threshold: frequency >= this is hot"),
+	TM_CFG_KEY("min_hot_threshold", TM_CFG_U64, 1, 15, "3", NULL, 0,
+		   TM_CFG_F_U32, HT, min_hot_threshold,
+		   "plateaus lower the threshold down to this (code: 3)"),
+	TM_CFG_KEY("momentum_threshold", TM_CFG_U64, 1, 16, "3", NULL, 0,
+		   TM_CFG_F_U32, HT, momentum_threshold,
+		   "momentum >= this is hot (16: never)"),
+	TM_CFG_KEY("batch_samples", TM_CFG_U64, 1, 1e9, "100000", NULL, 0,
+		   TM_CFG_F_U64, HT, batch_samples,
+		   "samples per batch (the plateau rule counts batches)"),
+	TM_CFG_KEY("plateau_batches", TM_CFG_U64, 1, 1e6, "20", NULL, 0,
+		   TM_CFG_F_U32, HT, plateau_batches,
+		   "batches per plateau check"),
+	TM_CFG_KEY("plateau_warmup", TM_CFG_U64, 0, 1e9, "500", NULL, 0,
+		   TM_CFG_F_U64, HT, plateau_warmup,
+		   "batches before a plateau may be detected"),
+	TM_CFG_KEY("plateau_promotions", TM_CFG_U64, 0, 1e12, "25000", NULL, 0,
+		   TM_CFG_F_U64, HT, plateau_promotions,
+		   "at most this many promotions in a check's batches: plateau"),
+	TM_CFG_KEY("plateau_fill", TM_CFG_SHARE, 0, 1, "0.8", NULL, 0,
+		   TM_CFG_F_DBL, HT, plateau_fill,
+		   "on a plateau, lower the threshold if hot pages < this x FMEM"),
+	TM_CFG_KEY("second_chance", TM_CFG_TIME, 0, 1e13, "60s", NULL, 0,
+		   TM_CFG_F_U64, HT, second_chance_ns,
+		   "between second-chance checks of hot FMEM pages"),
+	TM_CFG_KEY("second_chance_max", TM_CFG_U64, 0, 1 << 24, "10000", NULL,
+		   0, TM_CFG_F_U32, HT, second_chance_max,
+		   "pages queued for a second chance at most"),
+	TM_CFG_KEY("candidates", TM_CFG_U64, 0, 1 << 28, "0", NULL, 0,
+		   TM_CFG_F_U64, HT, nr_candidates,
+		   "tracked hot pages (assumption); 0: 2 x FMEM pages"),
+};
+
+const struct tm_identifier_ops tm_hybridtier_ops = {
+	.kind = {
+		.name = "hybridtier",
+		.help = "HybridTier: blocked 4-bit count-min frequency sketch "
+			"and momentum sketch, thresholds, second chance",
+		.keys = ht_keys,
+		.nr_keys = sizeof(ht_keys) / sizeof(ht_keys[0]),
+		.config_size = sizeof(struct tm_hybridtier_config),
+		.flags = TM_IDENT_SAMPLES | TM_IDENT_TIER,
+	},
+	.new = ht_new,
+	.update = ht_update,
+	.rank = ht_rank,
+	.epoch_end = ht_epoch_end,
+	.estimate = ht_estimate,
+	.memory_bytes = ht_memory_bytes,
+	.free = ht_free,
+	.moved = ht_moved,
+};
