@@ -8,12 +8,14 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "arms.h"
 #include "exact.h"
 #include "sdh.h"
 
 static const struct tm_kind *const builtin[] = {
 	&tm_sdh_ops.kind,
 	&tm_exact_ops.kind,
+	&tm_arms_ops.kind,
 };
 
 struct tm_kinds tm_identifier_kinds = {
