@@ -290,8 +290,22 @@ static void test_page_hinkley_surge(void **state)
  *   benefit = (hot - 1) x 2 x sample_period 1000 x 0.1 us = 200 (hot - 1) us
  *   cost    = cost_benefit x pair_cost 1000 us
  * hot = 9: 1600 >= 1500, pair 11 <-> 13; hot = 8: 1400 < 1500, none; with
- * cost_benefit 1.0, hot = 8 pairs (1400 >= 1000).
+ * cost_benefit 1.0, hot = 8 pairs (1400 >= 1000).  hot = 30 would pay
+ * already after interval 0 (29 x 1 x 100 = 2900 >= 1500) but still waits
+ * for its second time in the top C.
  */
+/* Pairs that move pages.  When none pays, rank() hands out one pair
+ * promote == demote, which the engine skips as stale: with no pair at all
+ * it would plan its own exchange instead. */
+static size_t real_pairs(const struct tm_rank *r)
+{
+	if (r->nr_pairs == 1 && r->promote[0] == r->demote[0])
+		return 0;
+	for (size_t i = 0; i < r->nr_pairs; i++)
+		assert_true(r->promote[i] != r->demote[i]);
+	return r->nr_pairs;
+}
+
 static size_t pairs_for(unsigned hot, double cb, uint64_t *pro, uint64_t *dem)
 {
 	struct tm_ident_config c;
@@ -324,10 +338,10 @@ static size_t pairs_for(unsigned hot, double cb, uint64_t *pro, uint64_t *dem)
 			assert_int_equal(reg[i].end, want[i] + 1);
 		}
 		if (k == 0)
-			assert_int_equal(r.nr_pairs, 0);
+			assert_int_equal(real_pairs(&r), 0);
 	}
 	ops()->free(st);
-	return r.nr_pairs;
+	return real_pairs(&r);
 }
 
 static void test_pair_cost_benefit(void **state)
@@ -339,7 +353,62 @@ static void test_pair_cost_benefit(void **state)
 	assert_int_equal(pro[0], 1);
 	assert_int_equal(dem[0], 3);
 	assert_int_equal(pairs_for(8, 1.5, pro, dem), 0);
+	assert_int_equal(pro[0], dem[0]);   /* the one stale pair */
 	assert_int_equal(pairs_for(8, 1.0, pro, dem), 1);
+	assert_int_equal(pairs_for(30, 1.5, pro, dem), 1);
+}
+
+/*
+ * The EWMA guard of continue_migration: the hot page's smaller EWMA must
+ * reach the cold page's larger one.  alpha_short 1, alpha_long 0.5, C = 3,
+ * a negligible pair cost, history bias.  Samples per interval (0, 1):
+ *   page 20 FMEM (100, 100); 21 SMEM (10, 10); 22 FMEM (cold0, 0);
+ *   page 23 FMEM (8, 8); 24 FMEM (9, 9).
+ * After interval 0 (cold0 = 40): scores 20: 85, 22: 0.4*40 + 0.6*20 = 28,
+ * 21: 4 + 3 = 7, 24: 6.3, 23: 5.6; top 3 = {20, 22, 21}: 21 ages to 1.
+ * After interval 1: 21: w = (10, 7.5), score 8.5; 24: (9, 6.75) 7.65;
+ * 23: (8, 6) 6.8; 22: (0, 10) 6.  Page 22 ranks at position 4 > C and is
+ * the only demotion candidate; 21 may be promoted (age 2, 8.5 >= 7), but
+ * min(10, 7.5) < max(0, 10): no pair.  With cold0 = 20, page 22 is (0, 5)
+ * (score 3, still position 4) and 7.5 >= 5: the pair 21 <-> 22 goes.
+ */
+static size_t guarded_pairs(unsigned cold0)
+{
+	struct tm_ident_config c;
+	struct tm_arms_config *a = defaults(&c);
+	static const unsigned n[5] = { 100, 10, 0, 8, 9 };
+	uint64_t h[8], pro[8], dem[8];
+	struct tm_region reg[8];
+	struct tm_rank r = { .hot = h, .cap = 8, .regions = reg,
+			     .cap_regions = 8, .promote = pro, .demote = dem };
+	const enum tm_tier tier[5] = { TM_TIER_FMEM, TM_TIER_SMEM, TM_TIER_FMEM,
+				       TM_TIER_FMEM, TM_TIER_FMEM };
+	void *st;
+
+	a->page_size = TM_ARMS_PAGE_4K;
+	a->alpha_short = 1.0;
+	a->alpha_long = 0.5;
+	a->bias = TM_ARMS_HISTORY;
+	a->pair_cost_ns = 1;
+	st = make(&c, 12, 3);
+	for (unsigned k = 0; k < 2; k++) {
+		for (unsigned i = 0; i < 5; i++)
+			feed(st, 12, 20 + i, i, k * 500 * MS + 10 * MS, tier[i],
+			     i == 2 && k == 0 ? cold0 : n[i]);
+		ops()->rank(st, &r);
+	}
+	assert_int_equal(reg[4].start, 22);
+	ops()->free(st);
+	if (real_pairs(&r))
+		assert_true(pro[0] == 1 && dem[0] == 2);
+	return real_pairs(&r);
+}
+
+static void test_pair_ewma_guard(void **state)
+{
+	(void)state;
+	assert_int_equal(guarded_pairs(40), 0);
+	assert_int_equal(guarded_pairs(20), 1);
 }
 
 /*
@@ -394,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_score_biases),
 		cmocka_unit_test(test_page_hinkley_surge),
 		cmocka_unit_test(test_pair_cost_benefit),
+		cmocka_unit_test(test_pair_ewma_guard),
 		cmocka_unit_test(test_regions_2m_and_memory),
 	};
 

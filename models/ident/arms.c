@@ -470,8 +470,17 @@ static void arms_rank(void *st, struct tm_rank *r)
 		r->regions[i].score = est_of(a, a->sel[i].score);
 		r->nr_regions = i + 1;
 	}
-	if (r->promote && r->demote && a->group_shift == 0)
+	if (r->promote && r->demote && a->group_shift == 0 && n > 0 &&
+	    r->cap > 0) {
 		r->nr_pairs = pairs(a, r, n, c);
+		if (r->nr_pairs == 0) {
+			/* no pair pays: hand out one the engine skips as
+			 * stale (a page cannot be in both tiers), since no
+			 * pairs at all would make it plan its own exchange */
+			r->promote[0] = r->demote[0] = a->ent[a->sel[0].e].idx;
+			r->nr_pairs = 1;
+		}
+	}
 	a->last_rank = a->cur;
 }
 
