@@ -74,12 +74,33 @@
  *   promotes into free DRAM first (benefit >= 1.5 x cost); the engine's
  *   pair planner does not fill free FMEM, its migrate mode does (without
  *   the cost test).
+ * - "No pair pays" has no word in the interface: a kind that hands out no
+ *   pairs gets the engine's own exchange of its hot list, which would
+ *   promote every hot SMEM page at once and bypass can_promote and the
+ *   cost test.  So when asked for pairs and none pays, rank() hands out one
+ *   pair promote == demote, which the planner skips as stale (a page is
+ *   never in both tiers): no exchange, as in the code.  (1 GiB hot-set VM,
+ *   4 KiB pages, exchange: 446k moves and 81% FMEM hits without it, 14k
+ *   and 88% with it.)  In migrate mode the engine moves the hot list
+ *   (promote into free FMEM, then one demotion of the coldest non-hot FMEM
+ *   page by estimate() per promotion); none of the pair rules apply.
  *
- * Layout: one 40-byte entry per tracked ARMS page in a dense array and an
- * open-addressing table of u32 entry numbers (load <= 1/2), both doubled
+ * - Output: rank() hands out the pages with a score > 0 as regions (an
+ *   ARMS page's VM pages), hottest first, ties to the lower page number.
+ *   estimate() = round(score x estimate_scale), in samples per interval, so
+ *   comparable with an epoch's counts when the epoch is the interval; with
+ *   2 MiB pages over 4 KiB VM pages every VM page reads its huge page's
+ *   score.  Arithmetic is in double where the code uses float; EWMAs and
+ *   scores are stored as float as in the code.
+ *
+ * Layout: one 40-byte entry per tracked ARMS page.  When an ARMS page is
+ * one VM page the entries are indexed by dense page index (direct); else
+ * (2 MiB over 4 KiB) they sit in a dense array found through an
+ * open-addressing table of u32 entry numbers (load <= 1/2).  Arrays double
  * on a new page's first sample (amortised O(1), as exact.c); a steady
- * working set allocates nothing in update().  rank() selects with
- * lib/select.h and allocates its scratch only when the page count grew.
+ * working set allocates nothing in update().  rank() scores every tracked
+ * page, selects with lib/select.h and allocates its scratch only when the
+ * page count grew.
  */
 #include "arms.h"
 
