@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "arms.h"
 #include "exact.h"
 #include "ranges.h"
 #include "hemem.h"
@@ -22,6 +23,7 @@ static const struct tm_kind *const builtin[] = {
 	&tm_hemem_ops.kind,
 	&tm_memtis_ops.kind,
 	&tm_hybridtier_ops.kind,
+	&tm_arms_ops.kind,
 };
 
 struct tm_kinds tm_identifier_kinds = {
