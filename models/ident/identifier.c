@@ -10,10 +10,10 @@
 
 #include "arms.h"
 #include "exact.h"
-#include "ranges.h"
 #include "hemem.h"
-#include "memtis.h"
 #include "hybridtier.h"
+#include "memtis.h"
+#include "ranges.h"
 #include "sdh.h"
 
 static const struct tm_kind *const builtin[] = {

@@ -644,6 +644,10 @@ const struct tm_identifier_ops tm_memtis_ops = {
 		.config_size = sizeof(struct tm_memtis_config),
 		.flags = TM_IDENT_SAMPLES | TM_IDENT_REGIONS,
 	},
+	/* assumption: the paper gives none; the kernel's
+	 * update_pginfo takes a VMA lookup, a page-table walk and a spinlock
+	 * per sample (docs/identifiers.md) */
+	.cost_ns = 300,
 	.new = memtis_new,
 	.update = memtis_update,
 	.rank = memtis_rank,
