@@ -112,6 +112,10 @@ static int walk_map(struct ctx *c, const struct cnode *m, const char *scope,
 		    const char *path)
 {
 	bool in_defaults = strcmp(path, "defaults") == 0;
+	struct kinded kd;
+	/* a kinded map that names its kind: walk_own checks the keys that are
+	 * not common against that kind, and names it in the error */
+	bool own_named = kinded_scope(scope, &kd) && map_get(m, kd.selector);
 	char p[512], keys[768];
 	uint32_t i, j;
 
@@ -121,7 +125,7 @@ static int walk_map(struct ctx *c, const struct cnode *m, const char *scope,
 
 		join(p, sizeof(p), path, key->str);
 		/* a key of some kind: checked against its kind in fill_own */
-		if ((!k && !some_kind_takes(scope, key->str)) ||
+		if ((!k && !own_named && !some_kind_takes(scope, key->str)) ||
 		    (k && in_defaults && (k->flags & TM_CFG_NO_DEFAULTS))) {
 			list_keys(scope, in_defaults, keys, sizeof(keys));
 			return fail_at(c, key, TM_ERR_CONFIG, p,
