@@ -250,7 +250,7 @@ const struct tm_identifier_ops tm_exact_ops = {
 		.keys = exact_keys,
 		.nr_keys = sizeof(exact_keys) / sizeof(exact_keys[0]),
 		.config_size = sizeof(struct tm_exact_config),
-		.flags = TM_IDENT_SAMPLES,
+		.flags = TM_IDENT_SAMPLES | TM_IDENT_COUNTS,
 	},
 	/* assumption: charged as sdh (30 ns), so exact and sdh shadows of one
 	 * stream cost the same; a hash-map increment is cheaper */

@@ -99,6 +99,10 @@ struct tm_ident_params {
 #define TM_IDENT_REGIONS 0x2u  /* rank() returns regions */
 #define TM_IDENT_PAIRS 0x4u    /* rank() can return exchange pairs */
 #define TM_IDENT_TIER 0x8u     /* update() reads the sample's tier */
+#define TM_IDENT_COUNTS 0x10u  /* estimate() counts the page's samples in
+				* the identifier's weights, so ARE/AAE
+				* against sample counts mean something (a
+				* rate, a score or an order does not) */
 
 struct tm_identifier_ops {
 	struct tm_kind kind;

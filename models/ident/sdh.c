@@ -841,7 +841,8 @@ const struct tm_identifier_ops tm_sdh_ops = {
 		.keys = sdh_keys,
 		.nr_keys = sizeof(sdh_keys) / sizeof(sdh_keys[0]),
 		.config_size = sizeof(struct tm_sdh_config),
-		.flags = TM_IDENT_SAMPLES | TM_IDENT_PAIRS | TM_IDENT_TIER,
+		.flags = TM_IDENT_SAMPLES | TM_IDENT_PAIRS | TM_IDENT_TIER |
+			 TM_IDENT_COUNTS,
 	},
 	/* assumption: SDH's update time in bench_sdh on the reference
 	 * machine (33 M updates/s, one heap, K = 1000; docs/bench.md) */

@@ -98,6 +98,7 @@ static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 {
 	size_t hit = 0, nr_hot, nr_are = 0;
 	double sum_hot = 0, are = 0, aae = 0;
+	bool counts = id->ops->kind.flags & TM_IDENT_COUNTS;
 
 	nr_hot = vm->rank.nr_hot < c ? vm->rank.nr_hot : (size_t)c;
 	for (size_t i = 0; i < nr_hot; i++) {
@@ -106,7 +107,7 @@ static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 		hit += vm->mark[idx];
 		sum_hot += page_truth(vm, idx);
 	}
-	for (size_t i = 0; i < vm->nr_sel; i++) {
+	for (size_t i = 0; counts && i < vm->nr_sel; i++) {
 		uint32_t idx = vm->truth_sel.idx[i];
 		uint64_t now = id->ref ? id->ref[idx] : TM_SMP(vm, idx);
 		uint64_t n = id->cum_window ? now :
@@ -127,7 +128,7 @@ static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 	acc->precision = nr_hot ? (double)hit / (double)nr_hot : NAN;
 	acc->recall = et->nr_true ? (double)hit / (double)et->nr_true : NAN;
 	acc->wrecall = et->sum_true > 0 ? sum_hot / et->sum_true : NAN;
-	acc->aae = vm->nr_sel ? aae / (double)vm->nr_sel : NAN;
+	acc->aae = counts && vm->nr_sel ? aae / (double)vm->nr_sel : NAN;
 	acc->are = nr_are ? are / (double)nr_are : NAN;
 }
 
@@ -143,12 +144,18 @@ static void add_losses(struct tm_ident_rt *id, double smp, double ident)
 	}
 }
 
+/* An epoch where the identifier names no page scores recall 0 (and no
+ * precision): a kind that holds back (ranges before a range reaches 2 MiB,
+ * hemem with no hot page) is not averaged over its good epochs only. */
 static void add_scores(struct tm_ident_rt *id, const struct tm_accuracy *a)
 {
-	if (isnan(a->precision) || isnan(a->recall))
+	if (isnan(a->recall))
 		return;
 	id->nr_scored++;
-	id->sum_precision += a->precision;
+	if (!isnan(a->precision)) {
+		id->nr_named++;
+		id->sum_precision += a->precision;
+	}
 	id->sum_recall += a->recall;
 	id->sum_wrecall += isnan(a->wrecall) ? 0 : a->wrecall;
 	id->sum_aae += isnan(a->aae) ? 0 : a->aae;

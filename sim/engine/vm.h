@@ -48,7 +48,8 @@ struct tm_ident_rt {
 	uint64_t *ref, *ref_base; /* its own sample counts when its weights
 				   * differ from the main one's (else NULL:
 				   * TM_SMP serves) */
-	uint64_t nr_scored;
+	uint64_t nr_scored;   /* epochs with a true set: recall, w-recall */
+	uint64_t nr_named;    /* of those, epochs it named pages: precision */
 	double sum_precision, sum_recall, sum_wrecall, sum_are, sum_aae;
 	uint64_t nr_are;  /* epochs with a defined ARE */
 	/* error decomposition (docs/metrics.md): sums over epochs where

@@ -121,23 +121,26 @@ static double ratio(uint64_t a, uint64_t b)
 
 static json_t *ident_json(const struct tm_vm_rt *vm, const struct tm_ident_rt *id)
 {
-	double n = (double)id->nr_scored;
+	double n = (double)id->nr_scored, np = (double)id->nr_named;
 	size_t bytes = id->ops->memory_bytes(id->st);
 
-	return json_pack("{s:s, s:s, s:I, s:o, s:I, s:o, s:I, s:o, s:o, s:o, "
-			 "s:o, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:I, s:o, s:I, s:o, s:I, s:I, s:o, s:o, "
+			 "s:o, s:o, s:o, s:o, s:o}",
 		"kind", id->cfg->kind, "role", id->shadow ? "shadow" : "main",
 		"memory_bytes", (json_int_t)bytes,
 		"memory_bytes_per_page", num_or_null(ratio(bytes, vm->pm.nr)),
 		"cpu_ns", (json_int_t)tm_ident_cpu_ns(id, vm->total.nr_samples),
 		"cpu_ns_per_sample", json_real(id->cfg->cost_ns_per_update),
 		"epochs_scored", (json_int_t)id->nr_scored,
-		"precision", num_or_null(n ? id->sum_precision / n : NAN),
+		"epochs_named", (json_int_t)id->nr_named,
+		"precision", num_or_null(np ? id->sum_precision / np : NAN),
 		"recall", num_or_null(n ? id->sum_recall / n : NAN),
 		"weighted_recall", num_or_null(n ? id->sum_wrecall / n : NAN),
 		"are", num_or_null(id->nr_are ? id->sum_are /
 				   (double)id->nr_are : NAN),
-		"aae", num_or_null(n ? id->sum_aae / n : NAN),
+		"aae", num_or_null(n && (id->ops->kind.flags &
+					 TM_IDENT_COUNTS) ?
+				   id->sum_aae / n : NAN),
 		"sampling_loss", num_or_null(id->nr_sampling_loss ?
 					     id->sum_sampling_loss /
 					     (double)id->nr_sampling_loss : NAN),
@@ -449,6 +452,7 @@ void tm_output_table(const struct tm_sim *sim, FILE *f)
 			const struct tm_ident_rt *id = &vm->idents[0];
 			const struct tm_mig_stats *m = tm_migrator_stats(vm->mig);
 			double n = (double)id->nr_scored;
+			double np = (double)id->nr_named;
 			double ne = (double)vm->nr_ratio_epochs;
 
 			fprintf(f, "%-10s %-12s %12llu %8.2f %8.2f %8.2f %-6s %9.3f %9.3f %10llu\n",
@@ -461,7 +465,7 @@ void tm_output_table(const struct tm_sim *sim, FILE *f)
 				100 * ratio(vm->total.hits_static_fmem,
 					    vm->total.nr_accesses),
 				id->cfg->kind,
-				n ? id->sum_precision / n : NAN,
+				np ? id->sum_precision / np : NAN,
 				n ? id->sum_recall / n : NAN,
 				(unsigned long long)(m->nr_promotions +
 						     m->nr_demotions));
