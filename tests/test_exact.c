@@ -52,7 +52,7 @@ static void test_counts_weighted(void **state)
 	assert_int_equal(ops()->estimate(w, 44, 44), 0);
 	assert_int_equal(ops()->estimate(u, 42, 42), 10);
 	assert_int_equal(ops()->estimate(w, 43, 43), 0);
-	assert_true(ops()->memory_bytes(w) > 1024 * 16);
+	assert_true(ops()->memory_bytes(w) >= 1024 * sizeof(uint64_t));
 	ops()->free(w);
 	ops()->free(u);
 	ops()->free(NULL);
@@ -170,16 +170,15 @@ static void test_growth_and_rank(void **state)
 	ops()->free(x);
 }
 
-/* Decay in place over many epochs on a map kept near its 0.7 load limit
- * (clusters long and wrapping around the table's end): after every epoch,
- * each page's estimate is floor(previous x 0.75) plus its new samples, as
- * a plain array computes it, pages at 0 are absent, and memory_bytes shows
- * that the table was never reallocated to decay. */
+/* Decay in place over many epochs, with indexes that make the array grow
+ * once: after every epoch, each page's estimate is floor(previous x 0.75)
+ * plus its new samples, as a separate array computes it, pages never seen
+ * read 0, and memory_bytes shows that decaying never reallocates. */
 static void test_decay_in_place(void **state)
 {
 	enum { PAGES = 1400, EPOCHS = 30 };
 	struct tm_ident_config c;
-	void *x = make(&c, 0.75, 512);   /* 1024 slots */
+	void *x = make(&c, 0.75, 256);   /* 1024 entries, then 2048 */
 	uint64_t *truth = tm_xcalloc(PAGES, sizeof(*truth));
 	size_t mem = 0;
 	uint64_t s = 99;
@@ -191,17 +190,17 @@ static void test_decay_in_place(void **state)
 			uint64_t page = (s >> 33) % (e % 2 ? PAGES : 700);
 			uint32_t w = 1 + (uint32_t)((s >> 20) % 4);
 
-			tm_ident_feed(ops(), x, page * 977, w, TM_TIER_SMEM);
+			tm_ident_feed(ops(), x, page, w, TM_TIER_SMEM);
 			truth[page] += w;
 		}
-		if (e == 1)   /* the map has grown for all PAGES (< 0.7 x 2048) */
+		if (e == 1)   /* the array has grown for all PAGES */
 			mem = ops()->memory_bytes(x);
 		ops()->epoch_end(x);
 		for (uint64_t p = 0; p < PAGES; p++) {
 			truth[p] = (uint64_t)((double)truth[p] * 0.75);
-			assert_int_equal(ops()->estimate(x, p * 977, p * 977), truth[p]);
+			assert_int_equal(ops()->estimate(x, p, p), truth[p]);
 		}
-		assert_int_equal(ops()->estimate(x, 5, 5), 0);   /* never seen */
+		assert_int_equal(ops()->estimate(x, PAGES + 5, 0), 0);   /* never seen */
 	}
 	assert_int_equal(ops()->memory_bytes(x), mem);
 	free(truth);

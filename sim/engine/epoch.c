@@ -80,13 +80,28 @@ struct epoch_truth {
 	bool placement_changed; /* a batch landed or capacity changed */
 };
 
+/* With distribution truth epoch_cnt caches each page's expectation (the
+ * bits of a double), filled on first use: every identifier scores its
+ * ranked pages, and a page's expectation (a Zipf rank and a pow) was
+ * computed once per identifier (callgrind, an exact shadow on a 1 GiB Zipf
+ * VM: 330 M instructions of 770 M). */
+#define TRUTH_UNSET UINT64_MAX
+
 /* Accesses of touched page idx in the epoch: exact or estimated counts,
  * or the distribution's expectation. */
-static double page_truth(const struct tm_vm_rt *vm, uint32_t idx)
+static double page_truth(struct tm_vm_rt *vm, uint32_t idx)
 {
-	if (vm->dist)
-		return tm_gen_dist_expected(vm->dist, vm->pm.page[idx]);
-	return (double)vm->epoch_cnt[idx];
+	double e;
+
+	if (!vm->dist)
+		return (double)vm->epoch_cnt[idx];
+	if (vm->epoch_cnt[idx] != TRUTH_UNSET) {
+		memcpy(&e, &vm->epoch_cnt[idx], sizeof(e));
+		return e;
+	}
+	e = tm_gen_dist_expected(vm->dist, vm->pm.page[idx]);
+	memcpy(&vm->epoch_cnt[idx], &e, sizeof(e));
+	return e;
 }
 
 /* Score one identifier's ranking (in vm->rank) against T.  Weighted recall
@@ -262,6 +277,7 @@ static void select_dist(struct tm_vm_rt *vm, uint64_t now_ns,
 	struct tm_gen_top top;
 
 	tm_gen_dist_epoch(vm->dist, vm->epoch_start_ns, now_ns, et->c, &top);
+	memset(vm->epoch_cnt, 0xff, vm->pm.nr * sizeof(*vm->epoch_cnt));
 	tm_truth_sel_reserve(&vm->truth_sel, top.nr_true < vm->pm.nr ?
 				(size_t)top.nr_true : vm->pm.nr);
 	vm->nr_sel = 0;
