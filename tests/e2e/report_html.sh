@@ -21,7 +21,7 @@ expect_exit 0 "$TMSIM" inspect --json traces/data/pagetouch-pagefaults.tmt
 cp "$WORK/out" "$WORK/run/pagetouch.inspect.json"
 expect_exit 0 "$TMSIM" report "$WORK/run"
 grep -q '^report.html written' "$WORK/out" || die "report.html not written"
-for f in hit_ratio accuracy error_decomposition migration fmem_allocation cpu \
+for f in hit_ratio accuracy zoo error_decomposition migration fmem_allocation cpu \
 	pagetouch_heatmap pagetouch_coverage; do
 	[ -s "$WORK/run/figures/$f.png" ] && [ -s "$WORK/run/figures/$f.svg" ] ||
 		die "figure $f missing"
