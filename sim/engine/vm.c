@@ -313,6 +313,7 @@ static void first_touch(struct tm_vm_rt *vm, uint32_t idx)
 	    vm->nr_fmem_cap_pages) {
 		vm->pm.tier[idx] = TM_TIER_FMEM;
 		vm->nr_fmem_pages++;
+		vm->touched_fmem_this_epoch = true;
 	} else {
 		vm->pm.tier[idx] = TM_TIER_SMEM;
 		vm->nr_smem_pages++;

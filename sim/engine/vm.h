@@ -126,6 +126,7 @@ struct tm_vm_rt {
 	bool busy;
 	bool moved_this_epoch;      /* a batch landed since the epoch began */
 	bool cap_changed_this_epoch; /* a balloon step changed FMEM capacity */
+	bool touched_fmem_this_epoch; /* a first touch went to FMEM */
 	struct tm_mig_batch last_batch;
 	uint64_t last_done_ns;      /* time the last batch landed */
 	uint64_t nr_epochs_skipped_busy;

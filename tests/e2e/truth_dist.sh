@@ -251,3 +251,64 @@ for v in json.load(open(sys.argv[1]))["hosts"][0]["vms"]:
     print(f"{v['name']:8s} FMEM needed for 0.5: {got} pages, want {want[v['name']]}")
     assert abs(got - want[v["name"]]) <= max(2, want[v["name"]] // 200), (v["name"], got)
 PY
+
+# A scan inside a mixture: its draws are a share of the records, so its
+# epoch window is taken at the expected draws (0.3 x 75,000 pages here, one
+# visit each) beside the Zipf part; the oracle is the best C pages of both.
+# And placement_changed under distribution truth: a batch that lands while
+# a Zipf stays put cannot beat the oracle in expectation (unflagged once
+# FMEM is full), one that lands in the epoch a hot set moves can (flagged).
+cat >"$WORK/flags.yaml" <<'YAML'
+name: flags
+seed: 13
+duration: 3s
+epoch: 500ms
+defaults: {vcpus: 4, memory: 1GiB, fmem: 20%}
+hosts:
+  - name: h0
+    fmem: 4GiB
+    smem: 16GiB
+    rebalancer: {policy: static}
+    vms:
+      - name: mixscan
+        migration: {mode: none}
+        trace:
+          mix:
+            - {weight: 0.7, gen: zipf, s: 1.2, footprint: 256MiB}
+            - {weight: 0.3, gen: scan, footprint: 768MiB, base: 256MiB}
+          rate: 150k/s
+      - name: zipf
+        migration: {mode: exchange}
+        trace: {gen: zipf, s: 1.0, footprint: 1GiB, rate: 150k/s}
+      - name: moved
+        migration: {mode: exchange}
+        trace: {gen: hotset, footprint: 1GiB, hot: 128MiB, hot_share: 0.9,
+                moves: [{at: 1250ms, offset: 512MiB}], rate: 150k/s}
+YAML
+expect_exit 0 "$TMSIM" run "$WORK/flags.yaml" -q -o "$WORK/flags"
+python3 - "$WORK/flags" <<'PY'
+import csv, math, sys
+C, N1, W = 52428, 65536, 22500
+h = sum(r ** -1.2 for r in range(1, N1 + 1))
+vals = sorted([0.7 * r ** -1.2 / h for r in range(1, N1 + 1)] + [0.3 / W] * W,
+              reverse=True)
+want = sum(vals[:C])
+rows = [r for r in csv.DictReader(open(sys.argv[1] + "/epochs.csv"))
+        if r["role"] == "main"]
+ts = list(csv.DictReader(open(sys.argv[1] + "/timeseries.csv")))
+for r in rows:
+    if r["vm"] == "mixscan":
+        o = float(r["oracle_hit_ratio"])
+        print(f"mixscan epoch {r['epoch']}: oracle {o:.4f} want {want:.4f}")
+        assert abs(o - want) <= 0.01, (r["epoch"], o, want)
+full = min(int(t["time_ns"]) for t in ts if t["vm"] == "zipf" and
+           t["fmem_resident_pages"] == t["fmem_capacity_pages"])
+z = [r for r in rows if r["vm"] == "zipf" and int(r["time_ns"]) - 500000000 >= full]
+assert z and all(r["placement_changed"] == "0" for r in z), z
+for r in z:
+    a, o = float(r["fmem_hit_ratio"]), float(r["oracle_hit_ratio"])
+    assert a <= o + 3 * math.sqrt(o * (1 - o) / 75000), (r["epoch"], a, o)
+m = {int(r["epoch"]): r["placement_changed"] for r in rows if r["vm"] == "moved"}
+print("zipf unflagged from", full / 1e9, "s; moved flags", m)
+assert m[3] == "1", m   # the move at 1.25 s, inside epoch 3, batches land
+PY

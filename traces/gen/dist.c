@@ -324,10 +324,14 @@ static const struct tm_generator_ops win_ops = {
 	.top_prob = win_top_prob,
 };
 
-/* Part j of phase ph, alone in it, over stream time [a, b) as the window
- * of its draws; false where the part knows no window. */
+/* Part j of phase ph over stream time [a, b) as the window of its draws;
+ * false where the part knows no window.  Alone in its phase, the part
+ * draws every record; in a mixture, the draws of part j (share s) before
+ * record i are s x i in expectation (a binomial count: its standard
+ * deviation, sqrt(i s (1 - s)), moves the window's edges by a few hundred
+ * draws in a million), so the window is taken at the expected draws. */
 static bool add_window(struct tm_gen_dist *d, uint32_t ph, uint32_t j,
-		       uint64_t a, uint64_t b, double mult)
+		       uint64_t a, uint64_t b, double mult, double share)
 {
 	const struct tm_gen_part *p = &d->spec.phases[ph].parts[j];
 	uint64_t k = first_record(d, d->spec.phases[ph].start_ns);
@@ -335,9 +339,13 @@ static bool add_window(struct tm_gen_dist *d, uint32_t ph, uint32_t j,
 	struct win *w = &d->win[d->nr_win];
 	uint64_t rank = 0;
 
-	if (!p->gen->window || d->spec.phases[ph].nr_parts != 1 ||
-	    d->nr_win == DIST_MAX_WIN || d->nr_comp == DIST_MAX_COMP)
+	if (!p->gen->window || d->nr_win == DIST_MAX_WIN ||
+	    d->nr_comp == DIST_MAX_COMP)
 		return false;
+	if (share < 1) {   /* expected draws of the part, rounded alike */
+		i0 = k + (uint64_t)llround(share * (double)(i0 - k));
+		i1 = k + (uint64_t)llround(share * (double)(i1 - k));
+	}
 	if (i1 <= i0)
 		return true;
 	w->nr = p->gen->window(d->st[ph][j], p, i0 - k, i1 - i0, w->run,
@@ -395,7 +403,8 @@ static void add_stretch(struct tm_gen_dist *d, uint64_t s0, uint64_t s1,
 		for (uint32_t j = 0; j < ph->nr_parts; j++)
 			total += ph->parts[j].weight;
 		for (uint32_t j = 0; j < ph->nr_parts; j++)
-			if (!add_window(d, i, j, a, b, mult))
+			if (!add_window(d, i, j, a, b, mult,
+					ph->parts[j].weight / total))
 				add_part(d, i, j, a, b,
 					 mult * ph->parts[j].weight / total);
 	}
@@ -708,12 +717,32 @@ static bool overlapping(const struct tm_gen_dist *d)
 	return false;
 }
 
+/* Whether the epoch's components are more than one distribution in time:
+ * two phases, or two stretches of one part (a hot-set move), or a
+ * deterministic part (a scan walks a window, whether the truth follows it
+ * or keeps the part's long-run share). */
+static bool changing(const struct tm_gen_dist *d)
+{
+	for (uint32_t k = 0; k < d->nr_comp; k++) {
+		const struct comp *a = &d->comp[k];
+
+		if (a->win || a->g->window)
+			return true;
+		for (uint32_t j = 0; j < k; j++)
+			if (!d->comp[j].win && (d->comp[j].phase != a->phase ||
+						d->comp[j].t_ns != a->t_ns))
+				return true;
+	}
+	return false;
+}
+
 void tm_gen_dist_epoch(struct tm_gen_dist *d, uint64_t t0_ns, uint64_t t1_ns,
 		       uint64_t c, struct tm_gen_top *out)
 {
 	memset(out, 0, sizeof(*out));
 	components(d, t0_ns, t1_ns);
 	d->overlap = overlapping(d);
+	out->changing = changing(d);
 	d->nr_top = 0;
 	d->nr_top_pages = 0;
 	for (uint32_t k = 0; k < d->nr_comp; k++)

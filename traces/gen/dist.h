@@ -46,6 +46,9 @@ struct tm_gen_top {
 	double mass;              /* expected accesses of T's pages */
 	uint64_t nr_true;         /* |T| <= C (pages with a positive chance) */
 	bool approx;              /* T from the overlap approximation */
+	bool changing;            /* the distribution changes within the
+				   * epoch: a phase or a hot-set move inside
+				   * it, or a scan's moving window */
 };
 
 /* The distribution of spec seen through map; NULL if a generator of the
