@@ -38,6 +38,31 @@ print(f"replay (1 VM, .tmt file, sdh + truth + exchange, 1 thread): {n} samples 
       f"= {n / t / 1e6:.1f} M samples/s (target >= 20 M/s)")
 PY
 
+# The same replay with one shadow of every other identifier kind (the zoo):
+# target at most 3x the time of SDH alone.
+kinds=$("$TMSIM" identifiers --markdown | sed -n 's/^`kind: \([a-z0-9_-]*\)`.*/\1/p' |
+	grep -v '^sdh$')
+{
+	sed -n '1,/^defaults:/p' "$W/one.yaml" | sed 's/^name: bench-one/name: bench-zoo/' |
+		grep -v '^defaults:'
+	echo "defaults:"
+	echo "  memory: 2GiB"
+	echo "  fmem: 20%"
+	echo "  vcpus: 4"
+	echo "  shadow_identifiers:"
+	for k in $kinds; do echo "    - {kind: $k}"; done
+	sed -n '/^hosts:/,$p' "$W/one.yaml"
+} >"$W/zoo.yaml"
+"$TMSIM" run "$W/zoo.yaml" --threads 1 -o "$W/rz" >/dev/null 2>"$W/ez"
+tz=$(wall "$W/ez")
+python3 - "$samples" "$t" "$tz" $kinds <<'PY'
+import sys
+n, t1, tz = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+print(f"replay with a shadow of each kind ({', '.join(sys.argv[4:])}): "
+      f"{n / tz / 1e6:.1f} M samples/s, {tz / t1:.2f}x sdh alone "
+      f"(target <= 3x)")
+PY
+
 # Multi-host config: hosts in parallel on 1 and 2 threads.
 python3 - "$W/multi.yaml" <<'PY'
 import sys
