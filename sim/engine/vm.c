@@ -182,8 +182,11 @@ static int vm_init_idents(struct tm_vm_rt *vm, uint64_t seed,
 		id->cfg = ic;
 		id->shadow = i > 0;
 		ident_weights(id);
-		if (i > 0 && (id->inc[0] != vm->idents[0].inc[0] ||
-			      id->inc[1] != vm->idents[0].inc[1]))
+		/* its own sample counts serve ARE/AAE only, which only kinds
+		 * that estimate sample counts are scored on */
+		if (i > 0 && (id->ops->kind.flags & TM_IDENT_COUNTS) &&
+		    (id->inc[0] != vm->idents[0].inc[0] ||
+		     id->inc[1] != vm->idents[0].inc[1]))
 			ident_ref_grow(id, 0, vm->arr_cap);
 		id->st = id->ops->new(&p);
 		id->cum_window = !id->ops->cumulative ||
