@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "models/rebalance/rebalancer.h"
+#include "models/rebalance/rebalance_internal.h"
 
 static uint64_t cum_a[1000], cum_b[400];
 
@@ -35,6 +36,7 @@ static struct tm_rb_vm vm_a(uint64_t cap, double measured)
 	return (struct tm_rb_vm){
 		.cap_pages = cap, .floor_pages = 10, .ceil_pages = 1000,
 		.target_hit = 0.85, .priority = 1, .measured_hit = measured,
+		.measured_last = measured,
 		.rate = 9900, .est = { cum_a, 1000, 9900 },
 		.truth = { cum_a, 1000, 9900 },
 	};
@@ -45,6 +47,7 @@ static struct tm_rb_vm vm_b(uint64_t cap, double measured)
 	return (struct tm_rb_vm){
 		.cap_pages = cap, .floor_pages = 0, .ceil_pages = 1000,
 		.target_hit = 0.5, .priority = 1, .measured_hit = measured,
+		.measured_last = measured,
 		.rate = 4000, .est = { cum_b, 400, 4000 },
 		.truth = { cum_b, 400, 4000 },
 	};
@@ -108,7 +111,7 @@ static void test_target_hit(void **state)
 	make_curves();
 	decide("target-hit", v, 2, 400, 64, t);
 	assert_int_equal(t[0], 50 + 64);
-	assert_int_equal(t[1], 300 - 64);
+	assert_int_equal(t[1], 300 - 14);  /* only what a needs beyond the 50 free */
 	assert_true(v[0].feedback > 0 && v[1].feedback < 0);
 	/* In the band [target, target + 2 hyst]: hold. */
 	v[0] = vm_a(120, 0.86);
@@ -125,8 +128,10 @@ static void test_target_hit(void **state)
 }
 
 /* gain and feedback_max are target-hit's own keys (0.5 and 0.2 by
- * default): a's feedback 0.5 x (0.87 - 0.40) = 0.235 is clamped to 0.2,
- * b's 0.5 x (0.52 - 0.90) = -0.19 is not; gain 0 keeps both at 0. */
+ * default).  The feedback is the curve's error at the capacity: a's curve
+ * predicts 4500/9900 = 0.4545 at 50 pages against 0.40 measured, so
+ * 0.5 x 0.0545 = 0.0273; b's predicts 0.75 at 300 pages against 0.90,
+ * so -0.075.  feedback_max 0.02 clamps both; gain 0 keeps both at 0. */
 static void test_target_hit_feedback_keys(void **state)
 {
 	struct tm_rebalancer_config c;
@@ -141,18 +146,112 @@ static void test_target_hit_feedback_keys(void **state)
 	assert_int_equal(tm_rebalancer_config_default(&c, "target-hit"), 0);
 	assert_true(th->gain == 0.5 && th->feedback_max == 0.2);
 	c.ops->decide(&p, v, 2, t);
-	assert_true(fabs(v[0].feedback - 0.2) < 1e-12);
-	assert_true(fabs(v[1].feedback + 0.19) < 1e-12);
-	th->feedback_max = 0.1;
+	assert_true(fabs(v[0].feedback - 0.5 * (4500.0 / 9900 - 0.40)) < 1e-12);
+	assert_true(fabs(v[1].feedback + 0.075) < 1e-12);
+	th->feedback_max = 0.02;
 	v[0] = vm_a(50, 0.40);
 	v[1] = vm_b(300, 0.90);
 	c.ops->decide(&p, v, 2, t);
-	assert_true(v[0].feedback == 0.1 && v[1].feedback == -0.1);
+	assert_true(v[0].feedback == 0.02 && v[1].feedback == -0.02);
 	th->gain = 0;
 	v[0] = vm_a(50, 0.40);
 	v[1] = vm_b(300, 0.90);
 	c.ops->decide(&p, v, 2, t);
 	assert_true(v[0].feedback == 0 && v[1].feedback == 0);
+}
+
+/* The promise (rebalancer.c rules 3-5) as a checker: VMs measured below
+ * target whose target is lower than their capacity. */
+static int shrunk_below(const struct tm_rb_vm *v, uint32_t nr,
+			const uint64_t *t)
+{
+	int n = 0;
+
+	for (uint32_t i = 0; i < nr; i++)
+		n += (v[i].measured_hit < v[i].target_hit ||
+		      v[i].measured_last < v[i].target_hit) &&
+		     t[i] < v[i].cap_pages;
+	return n;
+}
+
+/* The planted fault: the rules before the promise (bounded step toward
+ * the curve, then the grant), which shrink a VM below its target. */
+static void fault_decide(const struct tm_rb_params *p, struct tm_rb_vm *v,
+			 uint32_t nr, uint64_t *t)
+{
+	double urg[8] = { 0 };
+
+	for (uint32_t i = 0; i < nr; i++)
+		t[i] = tm_rb_bounded(&v[i], tm_curve_pages_for(&v[i].est,
+				     v[i].target_hit), 64);
+	tm_rb_grant(v, nr, p->host_pages, urg, t);
+}
+
+/*   a: 0.40 < 0.85, grows          b: 0.45 < 0.50 (below), 300 pages
+ * host 400 pages, 50 free: a asks a step of 64, 14 beyond the pool; b is
+ * the only VM that could give them, and it must not.  The checker catches
+ * the fault, so it can fail. */
+static void test_promise_no_shrink_below(void **state)
+{
+	static const char *names[] = { "target-hit", "proportional" };
+	struct tm_rebalancer_config c;
+	struct tm_rb_params p;
+	uint64_t t[2];
+
+	(void)state;
+	make_curves();
+	for (int k = 0; k < 2; k++) {
+		struct tm_rb_vm v[2] = { vm_a(50, 0.40), vm_b(300, 0.45) };
+
+		decide(names[k], v, 2, 400, 64, t);
+		assert_int_equal(shrunk_below(v, 2, t), 0);
+		assert_true(t[1] >= 300 && t[0] + t[1] <= 400);
+		/* below in the last interval only: still below */
+		v[0] = vm_a(50, 0.40);
+		v[1] = vm_b(300, 0.90);
+		v[1].measured_last = 0.45;
+		decide(names[k], v, 2, 400, 64, t);
+		assert_int_equal(shrunk_below(v, 2, t), 0);
+	}
+	assert_int_equal(tm_rebalancer_config_default(&c, "target-hit"), 0);
+	p = (struct tm_rb_params){ .cfg = &c, .own = c.own.bytes,
+				   .host_pages = 400, .page_shift = 12 };
+	{
+		struct tm_rb_vm v[2] = { vm_a(50, 0.40), vm_b(300, 0.45) };
+
+		fault_decide(&p, v, 2, t);
+		assert_int_equal(shrunk_below(v, 2, t), 1);
+	}
+}
+
+/* Rule 4: with 300 of 700 pages free and no VM in need, b (far above its
+ * band) holds; a reserve of 350 pages lets it give the 50 that refill the
+ * pool to the reserve. Rule 5: b's curve is not believed (a marginal page
+ * of 10 samples against min_samples 20): it holds even with the reserve. */
+static void test_promise_no_idle_shrink(void **state)
+{
+	struct tm_rebalancer_config c;
+	struct tm_target_hit_config *th = (void *)c.own.bytes;
+	struct tm_rb_params p;
+	struct tm_rb_vm v[2] = { vm_a(100, 0.86), vm_b(300, 0.90) };
+	uint64_t t[2];
+
+	(void)state;
+	make_curves();
+	assert_int_equal(tm_rebalancer_config_default(&c, "target-hit"), 0);
+	p = (struct tm_rb_params){ .cfg = &c, .own = c.own.bytes,
+				   .host_pages = 700, .page_shift = 12 };
+	c.ops->decide(&p, v, 2, t);
+	assert_int_equal(t[0], 100);
+	assert_int_equal(t[1], 300);
+	c.sz_reserve = 350 << 12;
+	v[1] = vm_b(300, 0.90);
+	c.ops->decide(&p, v, 2, t);
+	assert_int_equal(t[1], 250);
+	th->min_samples = 20;
+	v[1] = vm_b(300, 0.90);
+	c.ops->decide(&p, v, 2, t);
+	assert_int_equal(t[1], 300);
 }
 
 /* Floors and ceilings bound every policy; Σ targets <= host. */
@@ -208,6 +307,8 @@ int main(void)
 		cmocka_unit_test(test_static_keeps),
 		cmocka_unit_test(test_target_hit_feedback_keys),
 		cmocka_unit_test(test_target_hit),
+		cmocka_unit_test(test_promise_no_shrink_below),
+		cmocka_unit_test(test_promise_no_idle_shrink),
 		cmocka_unit_test(test_bounds_all),
 		cmocka_unit_test(test_utility_oracle),
 	};

@@ -3,15 +3,39 @@
  * §12; STYLE.md habit 3) and what the built-in ones share.  Adding a policy
  * is adding its file and one row to the table below.
  *
- * All policies are tmsim's own design (no public rebalancer exists,
- * reference/sdh-and-demeter.md §5).  Each dynamic one computes a desired
- * capacity per VM, then two shared rules apply (rebalance_internal.h):
+ * All policies are tmsim's own design, and so are the rules below: no
+ * rebalancer for the double balloon is published (reference/
+ * sdh-and-demeter.md §5).  Each dynamic policy computes a desired capacity
+ * per VM, then the shared rules apply (rebalance_internal.h), in this
+ * order:
  *   1. bounded step: a VM moves from its capacity toward the desired one by
  *      at most step_pages per interval, within [floor, ceiling];
- *   2. grant: decreases are always granted (the pages go to the host's free
- *      pool); increases are served from the pool (free pages now plus this
- *      interval's decreases) by priority, then largest deficit, then index,
+ *   3. the promise (policies that promise each VM its target: target-hit,
+ *      proportional): a VM measured below its target, over the window or
+ *      in the last interval alone, is never shrunk, and grows by at least
+ *      a step in the same interval (from the free pool, rule 2);
+ *   4. no idle shrink (every resizing policy): the pages shrinks free this
+ *      interval are at most what growers ask beyond the free pool, plus
+ *      what refills the pool to the host's `reserve` (default 0):
+ *        Σ shrink ≤ max(0, Σ growth + reserve − free)
+ *      the VMs of least urgency (most surplus) give first; the others hold.
+ *      Shrinking only to park FMEM in an idle pool saves nothing a VM can
+ *      use and risks the shrunk VM's target;
+ *   2. grant: decreases are granted (the pages go to the host's free pool);
+ *      increases are served from the pool (free pages now plus this
+ *      interval's decreases) by priority, then largest urgency, then index,
  *      so Σ targets <= host FMEM.
+ * and a test a policy makes before it shrinks on its estimated curve:
+ *   5. measurement over the curve: the curve's "pages needed" is believed
+ *      for shrinking only if the marginal page it names (the last page
+ *      counted in) holds at least `min_samples` samples in the window
+ *      (decayed counts; default 4, an assumption: a Poisson count below 4
+ *      is ±50% noise, so the page's rank, and the curve's tail beyond it,
+ *      are noise).  A curve that rests on fewer is not believed: the VM
+ *      holds, and the measured hit ratio decides.  A Zipf footprint still
+ *      being touched, sampled at 1 in 4093, gives one or two samples to
+ *      most pages of its tail; its curve then claims far fewer pages than
+ *      the VM needs.
  * Each policy's file has its control law in one line.
  */
 #include "rebalancer.h"
@@ -73,6 +97,10 @@ const struct tm_cfg_key tm_rb_common_keys[] = {
 	TM_CFG_KEY("balloon_msg_latency", TM_CFG_TIME, 0, 1e9, "50us", NULL, 0,
 		   TM_CFG_F_U64, REBAL, balloon_msg_ns,
 		   "latency per 256-page balloon message (assumption)"),
+	TM_CFG_KEY("reserve", TM_CFG_SIZE, 0, 1125899906842624.0, "0", NULL,
+		   0, TM_CFG_F_U64, REBAL, sz_reserve,
+		   "FMEM a shrink may return to the host's free pool while no "
+		   "VM needs it (rule 4; static ignores it)"),
 };
 const size_t tm_rb_nr_common_keys =
 	sizeof(tm_rb_common_keys) / sizeof(tm_rb_common_keys[0]);
@@ -138,6 +166,11 @@ uint64_t tm_rb_step_pages(uint64_t sz_step, uint32_t page_shift)
 	return step ? step : 1;
 }
 
+uint64_t tm_rb_reserve_pages(const struct tm_rb_params *p)
+{
+	return p->cfg->sz_reserve >> p->page_shift;
+}
+
 static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
@@ -184,6 +217,88 @@ void tm_rb_grant(const struct tm_rb_vm *vms, uint32_t nr,
 		pool -= target[best] - vms[best].cap_pages;
 	}
 	free(done);
+}
+
+bool tm_rb_below(const struct tm_rb_vm *v)
+{
+	return v->measured_hit < v->target_hit ||
+	       v->measured_last < v->target_hit;   /* NaN compares false */
+}
+
+void tm_rb_promise(const struct tm_rb_vm *vms, uint32_t nr, uint64_t step,
+		   uint64_t *target)
+{
+	for (uint32_t i = 0; i < nr; i++) {
+		uint64_t grow = vms[i].cap_pages + step;
+
+		if (!tm_rb_below(&vms[i]))
+			continue;
+		if (grow > vms[i].ceil_pages)
+			grow = vms[i].ceil_pages;
+		if (target[i] < grow)
+			target[i] = grow > vms[i].cap_pages ? grow :
+				    vms[i].cap_pages;
+	}
+}
+
+/* The shrinking VM of least urgency not yet served (nr if none). */
+static uint32_t next_donor(const struct tm_rb_vm *vms, uint32_t nr,
+			   const double *urgency, const bool *done,
+			   const uint64_t *target)
+{
+	uint32_t best = nr;
+
+	for (uint32_t i = 0; i < nr; i++) {
+		if (done[i] || target[i] >= vms[i].cap_pages)
+			continue;
+		if (best == nr || urgency[i] < urgency[best])
+			best = i;
+	}
+	return best;
+}
+
+void tm_rb_no_idle_shrink(const struct tm_rb_vm *vms, uint32_t nr,
+			  uint64_t host_pages, uint64_t reserve_pages,
+			  const double *urgency, uint64_t *target)
+{
+	uint64_t used = 0, grow = 0, free_pages, allow;
+	bool *done = tm_xcalloc(nr, sizeof(*done));
+
+	for (uint32_t i = 0; i < nr; i++) {
+		used += vms[i].cap_pages;
+		if (target[i] > vms[i].cap_pages)
+			grow += target[i] - vms[i].cap_pages;
+	}
+	free_pages = host_pages > used ? host_pages - used : 0;
+	allow = grow + reserve_pages > free_pages ?
+		grow + reserve_pages - free_pages : 0;
+	for (uint32_t k = 0; k < nr; k++) {
+		uint32_t d = next_donor(vms, nr, urgency, done, target);
+		uint64_t give;
+
+		if (d == nr)
+			break;
+		done[d] = true;
+		give = vms[d].cap_pages - target[d];
+		if (give > allow)
+			give = allow;
+		target[d] = vms[d].cap_pages - give;
+		allow -= give;
+	}
+	free(done);
+}
+
+bool tm_rb_curve_believed(const struct tm_curve *c, uint64_t pages,
+			  double min_samples)
+{
+	uint64_t last;
+
+	if (min_samples <= 0)
+		return true;
+	if (!pages || pages > c->nr)
+		return false;
+	last = c->cum[pages - 1] - (pages > 1 ? c->cum[pages - 2] : 0);
+	return (double)last >= min_samples;
 }
 
 /* ---- greedy (utility, oracle) ------------------------------------------- */
@@ -250,6 +365,8 @@ void tm_rb_greedy_decide(const struct tm_rb_params *p, struct tm_rb_vm *vms,
 		target[i] = tm_rb_bounded(&vms[i], alloc[i], step);
 		urg[i] = (double)alloc[i] - (double)vms[i].cap_pages;
 	}
+	tm_rb_no_idle_shrink(vms, nr, p->host_pages, tm_rb_reserve_pages(p),
+			     urg, target);
 	tm_rb_grant(vms, nr, p->host_pages, urg, target);
 	free(alloc);
 	free(urg);

@@ -39,6 +39,7 @@ struct tm_rebalancer_config {
 	uint64_t window_ns;        /* sliding window of stats */
 	double balloon_bytes_per_s;/* ~1 GiB/s (reference §5) */
 	uint64_t balloon_msg_ns;   /* per 256-page message latency */
+	uint64_t sz_reserve;       /* FMEM a shrink may return to the pool */
 	struct tm_kind_config own; /* the policy's own config struct */
 };
 
@@ -62,6 +63,7 @@ struct tm_rb_vm {
 	double target_hit;
 	uint32_t priority;           /* higher receives first */
 	double measured_hit;         /* sampled FMEM hit ratio, window; NaN: none */
+	double measured_last;        /* the same over the last interval only */
 	double rate;                 /* accesses per second over the window */
 	struct tm_curve est;         /* from samples (TM_RB_EST_CURVE) */
 	struct tm_curve truth;       /* from every access (TM_RB_TRUE_CURVE) */
@@ -112,9 +114,15 @@ int tm_rebalancer_config_default(struct tm_rebalancer_config *c,
 
 /* ---- the built-in policies' own config structs -------------------------- */
 
-/* proportional, utility, oracle: the bounded step only. */
+/* utility, oracle: the bounded step only. */
 struct tm_rb_step_config {
 	uint64_t sz_step;          /* largest change per VM per interval */
+};
+
+/* proportional: the bounded step and rule 5's threshold. */
+struct tm_rb_prop_config {
+	uint64_t sz_step;
+	double min_samples;        /* rule 5 (rebalancer.c) */
 };
 
 /* target-hit (its file header has the control law). */
@@ -123,6 +131,7 @@ struct tm_target_hit_config {
 	double hysteresis;         /* band [target, target + 2 hysteresis] */
 	double gain;               /* feedback gain (assumption) */
 	double feedback_max;       /* |feedback| clamp (assumption) */
+	double min_samples;        /* rule 5 (rebalancer.c) */
 };
 
 #endif

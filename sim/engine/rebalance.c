@@ -350,6 +350,7 @@ static void fill_rb_vm(const struct tm_rebalancer_config *rc,
 	r->target_hit = vm->cfg->target_hit;
 	r->priority = vm->cfg->priority;
 	r->measured_hit = window_hit(b, nr_iv ? nr_iv : 1);
+	r->measured_last = window_hit(b, 1);
 	r->rate = (double)b->tot_true * 1e9 / (double)rc->window_ns;
 	r->est = (struct tm_curve){ b->curve_est, b->nr_est, b->tot_est };
 	r->truth = (struct tm_curve){ b->curve_true, b->nr_true, b->tot_true };

@@ -1,0 +1,66 @@
+#!/bin/sh
+# The promise of the rebalancer (DESIGN.md §6.4, docs/rebalancing.md rules
+# 3-5), checked from timeseries.csv of target-hit runs:
+# - tests/e2e/starve.yaml (issue 20's regression: two VMs, ample free FMEM):
+#   no VM below its target after the first window, and the host's free pool
+#   never grows while a VM is below its target (no shrink into an idle
+#   pool).  The rule before rule 4 shrank "web" from 52,428 pages to 210 and
+#   left it at a hit ratio of 0.62 with 235k pages free: this part fails on
+#   it.
+# - the demo's host0 and every scenario of configs/scenarios/ whose needs
+#   fit in its host (all but contention): target-hit never lowers the
+#   target of a VM below its target_hit, and every VM below it after the
+#   first window is asked to grow unless the pool is empty or the VM is at
+#   its ceiling.
+. "$(dirname "$0")/lib.sh"
+run() {
+	expect_exit 0 "$TMSIM" run "$1" -q --threads 2 -o "$WORK/$2"
+}
+run tests/e2e/starve.yaml starve
+run configs/cluster.yaml demo
+for s in steady phase diurnal noisy ten; do
+	run configs/scenarios/$s.yaml $s
+done
+python3 - "$WORK" <<'PY'
+import csv, json, sys
+w = sys.argv[1]
+
+def load(name):
+    s = json.load(open(f"{w}/{name}/summary.json"))
+    hc = s["config"]["hosts"][0]
+    assert hc["rebalancer"]["policy"] == "target-hit", hc["rebalancer"]
+    vms = {v["name"]: v for v in hc["vms"]}
+    rows = [r for r in csv.DictReader(open(f"{w}/{name}/timeseries.csv"))
+            if r["host"] == hc["name"]]
+    return hc, vms, rows, s["config"]["page_size"]
+
+def below(r, vms):
+    return float(r["fmem_hit_ratio"]) < vms[r["vm"]]["target_hit"]
+
+# the regression
+hc, vms, rows, _ = load("starve")
+late = [(r["time_ns"], r["vm"], r["fmem_hit_ratio"]) for r in rows
+        if int(r["time_ns"]) > hc["rebalancer"]["window"] and r["vm"] == "web"
+        and below(r, vms)]
+assert not late, ("starve: web below target after the first window", late)
+times = sorted({int(r["time_ns"]) for r in rows})
+free = {int(r["time_ns"]): int(r["host_free_pages"]) for r in rows}
+for a, b in zip(times, times[1:]):
+    if any(below(r, vms) for r in rows if int(r["time_ns"]) == a):
+        assert free[b] <= free[a], ("starve: pool grew while a VM was "
+                                    "below target", a, free[a], free[b])
+
+# the promise on every scenario whose needs fit
+for name in ("demo", "steady", "phase", "diurnal", "noisy", "ten"):
+    hc, vms, rows, page = load(name)
+    for r in rows:
+        cap, tgt = int(r["fmem_capacity_pages"]), int(r["fmem_target_pages"])
+        if not below(r, vms):
+            continue
+        assert tgt >= cap, (name, "shrank a VM below its target", r)
+        ceil = vms[r["vm"]]["fmem_ceiling"] // page
+        if int(r["time_ns"]) > hc["rebalancer"]["window"]:
+            assert (tgt > cap or int(r["host_free_pages"]) == 0
+                    or cap >= ceil), (name, "did not grow", r)
+print("ok: starve and", 6, "scenarios keep the promise")
+PY
