@@ -113,12 +113,22 @@ static void test_target_hit(void **state)
 	assert_int_equal(t[0], 50 + 64);
 	assert_int_equal(t[1], 300 - 14);  /* only what a needs beyond the 50 free */
 	assert_true(v[0].feedback > 0 && v[1].feedback < 0);
-	/* In the band [target, target + 2 hyst]: hold. */
-	v[0] = vm_a(120, 0.86);
+	/* In the band [target, target + 2 hyst]: hold in its upper half... */
+	v[0] = vm_a(120, 0.88);
 	v[1] = vm_b(200, 0.53);
 	decide("target-hit", v, 2, 400, 64, t);
 	assert_int_equal(t[0], 120);
 	assert_int_equal(t[1], 200);
+	/* ...and in its lower half take a step of an idle pool (headroom):
+	 * 80 pages free, a step of 64; a step of 96 does not fit. */
+	v[0] = vm_a(120, 0.86);
+	v[1] = vm_b(200, 0.53);
+	decide("target-hit", v, 2, 400, 64, t);
+	assert_int_equal(t[0], 120 + 64);
+	assert_int_equal(t[1], 200);
+	v[0] = vm_a(120, 0.86);
+	decide("target-hit", v, 2, 400, 96, t);
+	assert_int_equal(t[0], 120);
 	/* No free pages and no donor: the grower gets nothing. */
 	v[0] = vm_a(100, 0.40);
 	v[1] = vm_b(300, 0.51);

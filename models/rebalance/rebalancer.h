@@ -132,6 +132,7 @@ struct tm_target_hit_config {
 	double gain;               /* feedback gain (assumption) */
 	double feedback_max;       /* |feedback| clamp (assumption) */
 	double min_samples;        /* rule 5 (rebalancer.c) */
+	bool headroom;             /* idle FMEM to the lower half of a band */
 };
 
 #endif

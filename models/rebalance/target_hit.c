@@ -28,6 +28,16 @@
  * needed, drove the goal to target − 0.18 and shrank the VM far below its
  * target at the next shrink.)
  *
+ * Headroom (`headroom`, tmsim's rule): FMEM the pool holds beyond the
+ * reserve and this interval's grants serves nobody, so a VM measured in
+ * the lower half of its band, [target, target + hyst), takes a step of it,
+ * closest to its target first.  The band's lower edge is then a margin
+ * against the measurement's noise rather than a place to sit: holding at
+ * 0.80-0.81 for a target of 0.8, one noisy interval reads 0.796 and is an
+ * SLO miss.  It never takes FMEM another VM asked for (it runs after their
+ * requests, from what is left), and above the band rule 4 gives it back
+ * as soon as a VM needs it.
+ *
  * Notes: a VM with no samples in the window (measured NaN) holds; the
  * curve only predicts, the measurement decides the direction.  Before the
  * shared rules a VM above its band was shrunk toward its curve whatever the
@@ -71,6 +81,44 @@ static uint64_t vm_target(const struct tm_target_hit_config *c,
 	return v->cap_pages;
 }
 
+/* Headroom (above): idle pool pages, a step each, to the VMs in the lower
+ * half of their band, closest to their target first. */
+static void headroom(const struct tm_target_hit_config *c,
+		     const struct tm_rb_vm *vms, uint32_t nr,
+		     uint64_t host_pages, uint64_t reserve, uint64_t step,
+		     uint64_t *target)
+{
+	uint64_t used = reserve, pool;
+	bool *done = tm_xcalloc(nr, sizeof(*done));
+
+	for (uint32_t i = 0; i < nr; i++)
+		used += target[i] > vms[i].cap_pages ? target[i] :
+						       vms[i].cap_pages;
+	pool = host_pages > used ? host_pages - used : 0;
+	for (uint32_t k = 0; k < nr && pool >= step; k++) {
+		uint32_t best = nr;
+
+		for (uint32_t i = 0; i < nr; i++) {
+			double m = vms[i].measured_hit;
+
+			if (done[i] || isnan(m) || m < vms[i].target_hit ||
+			    m >= vms[i].target_hit + c->hysteresis ||
+			    target[i] != vms[i].cap_pages ||
+			    vms[i].cap_pages >= vms[i].ceil_pages)
+				continue;
+			if (best == nr || m < vms[best].measured_hit)
+				best = i;
+		}
+		if (best == nr)
+			break;
+		done[best] = true;
+		target[best] = tm_rb_bounded(&vms[best],
+					     vms[best].cap_pages + step, step);
+		pool -= target[best] - vms[best].cap_pages;
+	}
+	free(done);
+}
+
 static void target_hit_decide(const struct tm_rb_params *p,
 			      struct tm_rb_vm *vms, uint32_t nr,
 			      uint64_t *target)
@@ -85,6 +133,9 @@ static void target_hit_decide(const struct tm_rb_params *p,
 			urg[i] = vms[i].target_hit - vms[i].measured_hit;
 	}
 	tm_rb_promise(vms, nr, step, target);
+	if (c->headroom)
+		headroom(c, vms, nr, p->host_pages, tm_rb_reserve_pages(p),
+			 step, target);
 	tm_rb_no_idle_shrink(vms, nr, p->host_pages, tm_rb_reserve_pages(p),
 			     urg, target);
 	tm_rb_grant(vms, nr, p->host_pages, urg, target);
@@ -107,6 +158,10 @@ static const struct tm_cfg_key target_hit_keys[] = {
 		   TM_CFG_F_DBL, TH, feedback_max,
 		   "the feedback is clamped to +-this (assumption)"),
 	TM_RB_MIN_SAMPLES_KEY(TH),
+	TM_CFG_KEY("headroom", TM_CFG_BOOL, 0, 0, "true", NULL, 0,
+		   TM_CFG_F_BOOL, TH, headroom,
+		   "idle FMEM, a step at a time, to VMs in the lower half of "
+		   "their band (tmsim's rule)"),
 };
 
 const struct tm_rebalancer_ops tm_rb_target_hit_ops = {
