@@ -133,8 +133,9 @@ struct tm_hybridtier {
 	uint64_t nr_cand, cap_cand, nr_dropped;
 	uint32_t *set;
 	uint64_t set_mask;
-	/* Plateau. */
-	uint64_t nr_samples, nr_batches, nr_promoted;
+	/* Plateau: samples left in this batch (a countdown, not a modulo:
+	 * no division per sample), batches, promotions. */
+	uint64_t batch_left, nr_batches, nr_promoted;
 	bool plateau;
 	/* Second chance. */
 	uint64_t now_ns, sc_check_ns, nr_queued;
@@ -170,31 +171,43 @@ static void sketch_init(struct ht_sketch *sk, uint64_t entries,
 	sk->sample_size = sample_size < 1 ? 1 : sample_size;
 }
 
-/* Word and nibble shift of counter i of hash h. */
-static inline void locate(const struct ht_sketch *sk, uint64_t h, unsigned i,
-			  uint64_t *word, unsigned *shift)
+/* The 64-byte block of hash h: its first word. */
+static inline uint64_t *block_of(const struct ht_sketch *sk, uint64_t h)
 {
-	uint32_t b = (uint32_t)(h >> 32) >> (8 * i);
-	uint64_t block = (h & sk->block_mask) * HT_BLOCK_WORDS;
+	return sk->w + (h & sk->block_mask) * HT_BLOCK_WORDS;
+}
 
-	*word = block + (b & 1) + 2 * i;
-	*shift = ((b >> 1) & 15) * 4;
+/* Counter i of hash h in its block: word 2i + (b & 1), nibble (b >> 1) &
+ * 15, b the i-th byte of the high 32 bits (FS: one counter per word pair,
+ * so the 4 counters sit in 4 distinct words).  The same offsets serve both
+ * sketches; only the block differs. */
+static inline unsigned counter_word(uint64_t h, unsigned i)
+{
+	return ((unsigned)(h >> (32 + 8 * i)) & 1) + 2 * i;
+}
+
+static inline unsigned counter_shift(uint64_t h, unsigned i)
+{
+	return ((unsigned)(h >> (32 + 8 * i)) << 1) & 60;  /* 4 x bits 1-4 */
+}
+
+/* Estimate = min of the 4 counters of block w. */
+static inline uint32_t block_freq(const uint64_t *w, uint64_t h)
+{
+	uint64_t f = HT_COUNTER_MAX;
+
+#pragma GCC unroll 4
+	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
+		uint64_t c = w[counter_word(h, i)] >> counter_shift(h, i) & 15;
+
+		f = c < f ? c : f;
+	}
+	return (uint32_t)f;
 }
 
 static uint32_t sketch_freq(const struct ht_sketch *sk, uint64_t h)
 {
-	uint32_t f = HT_COUNTER_MAX;
-
-	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
-		uint64_t word;
-		unsigned shift;
-		uint32_t c;
-
-		locate(sk, h, i, &word, &shift);
-		c = (uint32_t)(sk->w[word] >> shift) & 15;
-		f = c < f ? c : f;
-	}
-	return f;
+	return block_freq(block_of(sk, h), h);
 }
 
 /* FS age(): every counter halves, and so does the size. */
@@ -210,20 +223,22 @@ static void sketch_age(struct ht_sketch *sk)
  * of the new counters, halved with them (FS: updated_freq / 2), which
  * saves reading them again (callgrind, 4 M samples: 553 -> 418
  * instructions a sample, the bench loop included). */
-static uint32_t sketch_add(struct ht_sketch *sk, uint64_t h, uint32_t n)
+static inline uint32_t sketch_add(struct ht_sketch *sk, uint64_t h,
+				  uint32_t n)
 {
+	uint64_t *w = block_of(sk, h);
 	uint64_t add = n > HT_COUNTER_MAX ? HT_COUNTER_MAX : n;
 	uint64_t f = HT_COUNTER_MAX;
 
+#pragma GCC unroll 4
 	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
-		uint64_t word, c, d;
-		unsigned shift;
+		uint64_t *p = &w[counter_word(h, i)];
+		unsigned shift = counter_shift(h, i);
+		uint64_t c = *p >> shift & 15;
+		uint64_t c2 = c + add > HT_COUNTER_MAX ? HT_COUNTER_MAX : c + add;
 
-		locate(sk, h, i, &word, &shift);
-		c = (sk->w[word] >> shift) & 15;
-		d = c + add > HT_COUNTER_MAX ? HT_COUNTER_MAX - c : add;
-		sk->w[word] += d << shift;
-		f = c + d < f ? c + d : f;
+		*p += (c2 - c) << shift;
+		f = c2 < f ? c2 : f;
 	}
 	sk->size += n;
 	if (sk->size >= sk->sample_size) {
@@ -236,13 +251,14 @@ static uint32_t sketch_add(struct ht_sketch *sk, uint64_t h, uint32_t n)
 /* FS decrement_frequency (called only at 15: every counter is 15). */
 static void sketch_decrement(struct ht_sketch *sk, uint64_t h)
 {
-	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
-		uint64_t word;
-		unsigned shift;
+	uint64_t *w = block_of(sk, h);
 
-		locate(sk, h, i, &word, &shift);
-		if ((sk->w[word] >> shift) & 15)
-			sk->w[word] -= UINT64_C(1) << shift;
+	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
+		uint64_t *p = &w[counter_word(h, i)];
+		unsigned shift = counter_shift(h, i);
+
+		if (*p >> shift & 15)
+			*p -= UINT64_C(1) << shift;
 	}
 }
 
@@ -285,13 +301,12 @@ static void cand_touch(struct tm_hybridtier *x, uint32_t idx, uint8_t tier)
 		c->tier = tier;
 }
 
-/* One sample done: count it into the batches; mark a plateau (HT). */
-static void count_batch(struct tm_hybridtier *x)
+/* A batch of samples done: mark a plateau (HT). */
+static void batch_done(struct tm_hybridtier *x)
 {
 	const struct tm_hybridtier_config *c = &x->cfg;
 
-	if (++x->nr_samples % c->batch_samples)
-		return;
+	x->batch_left = c->batch_samples;
 	x->nr_batches++;
 	if (x->nr_batches % c->plateau_batches != c->plateau_batches - 1)
 		return;
@@ -316,7 +331,8 @@ static void ht_update(void *st, struct tm_sample s)
 	m = sketch_add(&x->mom, h, s.weight);
 	if (f >= x->threshold || m >= x->cfg.momentum_threshold)
 		cand_touch(x, s.idx, s.tier);
-	count_batch(x);
+	if (--x->batch_left == 0)
+		batch_done(x);
 }
 
 /* Coldness and hotness: frequency, +16 with momentum (file header). */
@@ -547,6 +563,7 @@ static void *ht_new(const struct tm_ident_params *p)
 	x->seed = tm_splitmix64_of(p->seed);
 	x->nr_fmem_pages = n;
 	x->threshold = c->hot_threshold;
+	x->batch_left = c->batch_samples;
 	sketch_init(&x->freq, entries, c->sample_factor * n);
 	sketch_init(&x->mom, (uint64_t)((double)entries * c->momentum_ratio),
 		    c->momentum_samples);
