@@ -172,38 +172,28 @@ static inline uint64_t *block_of(const struct ht_sketch *sk, uint64_t h)
 	return sk->w + (h & sk->block_mask) * HT_BLOCK_WORDS;
 }
 
-/* Where hash h's 4 counters sit in a block: counter i in word 2i + (b &
- * 1), nibble (b >> 1) & 15, b the i-th byte of the high 32 bits (FS: one
- * counter per word pair, so the 4 are in 4 distinct words).  The same
- * places serve both sketches, only the block differs, so update() finds
- * them once. */
-struct ht_loc {
-	unsigned word[HT_NR_HASHES];
-	unsigned shift[HT_NR_HASHES];
-};
-
-static inline struct ht_loc loc_of(uint64_t h)
+/* Where hash h's counter i sits in a block: word 2i + (b & 1), nibble
+ * (b >> 1) & 15, b the i-th byte of the high 32 bits (FS: one counter per
+ * word pair, so the 4 are in 4 distinct words).  The same places serve
+ * both sketches; only the block differs. */
+static inline unsigned counter_word(uint64_t h, unsigned i)
 {
-	struct ht_loc l;
-
-#pragma GCC unroll 4
-	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
-		unsigned b = (unsigned)(h >> (32 + 8 * i));
-
-		l.word[i] = (b & 1) + 2 * i;
-		l.shift[i] = (b << 1) & 60;  /* 4 x bits 1-4 */
-	}
-	return l;
+	return ((unsigned)(h >> (32 + 8 * i)) & 1) + 2 * i;
 }
 
-/* Estimate = min of the 4 counters in block w. */
-static inline uint32_t block_freq(const uint64_t *w, const struct ht_loc *l)
+static inline unsigned counter_shift(uint64_t h, unsigned i)
+{
+	return ((unsigned)(h >> (32 + 8 * i)) << 1) & 60;  /* 4 x bits 1-4 */
+}
+
+/* Estimate = min of the 4 counters of hash h in block w. */
+static inline uint32_t block_freq(const uint64_t *w, uint64_t h)
 {
 	uint64_t f = HT_COUNTER_MAX;
 
 #pragma GCC unroll 4
 	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
-		uint64_t c = w[l->word[i]] >> l->shift[i] & 15;
+		uint64_t c = w[counter_word(h, i)] >> counter_shift(h, i) & 15;
 
 		f = c < f ? c : f;
 	}
@@ -212,9 +202,7 @@ static inline uint32_t block_freq(const uint64_t *w, const struct ht_loc *l)
 
 static uint32_t sketch_freq(const struct ht_sketch *sk, uint64_t h)
 {
-	struct ht_loc l = loc_of(h);
-
-	return block_freq(block_of(sk, h), &l);
+	return block_freq(block_of(sk, h), h);
 }
 
 /* FS age(): every counter halves, and so does the size. */
@@ -256,11 +244,38 @@ static inline uint32_t sketch_added(struct ht_sketch *sk, uint64_t f,
 	return (uint32_t)f;
 }
 
+/* Whether the 4 counters of hash h in block w are all 15, so that an add
+ * changes nothing (FS try_increase_counter_at saturates). */
+static inline bool block_saturated(const uint64_t *w, uint64_t h)
+{
+	uint64_t all = HT_COUNTER_MAX;
+
+#pragma GCC unroll 4
+	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
+		all &= w[counter_word(h, i)] >> counter_shift(h, i);
+	}
+	return all == HT_COUNTER_MAX;
+}
+
+/* Add `add` to the 4 counters of hash h in block w; returns their min. */
+static inline uint64_t block_add(uint64_t *w, uint64_t h, uint64_t add)
+{
+	uint64_t f = HT_COUNTER_MAX;
+
+#pragma GCC unroll 4
+	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
+		uint64_t c = counter_add(&w[counter_word(h, i)],
+					 counter_shift(h, i), add);
+
+		f = c < f ? c : f;
+	}
+	return f;
+}
+
 /* FS increase_frequency on both sketches: add n to the page's 4 counters
- * in each (saturating at 15), counter i of both at once since they share
- * word and shift; *f and *m the estimates afterwards.  With counter_add's
- * rotations, update() took 261 instructions, not 287 (callgrind, 10 M
- * sample Zipf replay). */
+ * in each (saturating at 15); *f and *m the estimates afterwards.  A hot
+ * page's counters are mostly all 15 (W is 80 x FMEM samples between
+ * halvings), so a read that finds them so skips the add. */
 static inline void sketches_add(struct tm_hybridtier *x, uint64_t h,
 				uint32_t n, uint32_t *f, uint32_t *m)
 {
@@ -268,16 +283,10 @@ static inline void sketches_add(struct tm_hybridtier *x, uint64_t h,
 	uint64_t add = n > HT_COUNTER_MAX ? HT_COUNTER_MAX : n;
 	uint64_t fmin = HT_COUNTER_MAX, mmin = HT_COUNTER_MAX;
 
-#pragma GCC unroll 4
-	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
-		unsigned b = (unsigned)(h >> (32 + 8 * i));
-		unsigned word = (b & 1) + 2 * i, shift = (b << 1) & 60;
-		uint64_t cf = counter_add(&fw[word], shift, add);
-		uint64_t cm = counter_add(&mw[word], shift, add);
-
-		fmin = cf < fmin ? cf : fmin;
-		mmin = cm < mmin ? cm : mmin;
-	}
+	if (!block_saturated(fw, h))
+		fmin = block_add(fw, h, add);
+	if (!block_saturated(mw, h))
+		mmin = block_add(mw, h, add);
 	*f = sketch_added(&x->freq, fmin, n);
 	*m = sketch_added(&x->mom, mmin, n);
 }
@@ -286,13 +295,12 @@ static inline void sketches_add(struct tm_hybridtier *x, uint64_t h,
 static void sketch_decrement(struct ht_sketch *sk, uint64_t h)
 {
 	uint64_t *w = block_of(sk, h);
-	struct ht_loc l = loc_of(h);
 
 	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
-		uint64_t *p = &w[l.word[i]];
+		uint64_t *p = &w[counter_word(h, i)];
 
-		if (*p >> l.shift[i] & 15)
-			*p -= UINT64_C(1) << l.shift[i];
+		if (*p >> counter_shift(h, i) & 15)
+			*p -= UINT64_C(1) << counter_shift(h, i);
 	}
 }
 
@@ -306,10 +314,9 @@ static inline uint64_t page_freqs(const struct tm_hybridtier *x, uint32_t idx,
 				  uint32_t *f, uint32_t *m)
 {
 	uint64_t h = page_hash(x, idx);
-	struct ht_loc l = loc_of(h);
 
-	*f = block_freq(block_of(&x->freq, h), &l);
-	*m = block_freq(block_of(&x->mom, h), &l);
+	*f = block_freq(block_of(&x->freq, h), h);
+	*m = block_freq(block_of(&x->mom, h), h);
 	return h;
 }
 
