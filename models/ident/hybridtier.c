@@ -81,6 +81,15 @@
  * - Hashing: tm_fmix64 of the dense index and the seed, not Jenkins'
  *   one-at-a-time of the virtual address: the block from the low 32 bits,
  *   the 4 counter bytes from the high 32 (as FS spreads and rehashes).
+ *   The candidate index takes its home slot from the same hash.
+ *
+ * Cost (callgrind; 10 M sample Zipf replay, 1 GiB footprint, FMEM 20% of
+ * 2 GiB; the run with this shadow minus the run without): 631 -> 352
+ * instructions a sample, update() 397 -> 210, rank() 101 -> 32 M and
+ * epoch_end() 45 -> 31 M a call, by unrolled counters rotated into place,
+ * one hash for both sketches and the index, skipping saturated pages, a
+ * countdown for the batches and a rank by counting scores (each at its
+ * function).
  */
 #include "hybridtier.h"
 
@@ -114,12 +123,7 @@ struct cand {
 	uint8_t tier;             /* enum tm_tier, last seen */
 	uint8_t flags;            /* CAND_* */
 	uint8_t sc_freq;          /* frequency when queued */
-	uint8_t score;            /* score_of() at the last prune */
-};
-
-struct scored {
-	uint32_t idx;
-	uint32_t score;
+	uint8_t score;            /* score_of(): scratch of rank() and prune() */
 };
 
 struct tm_hybridtier {
@@ -133,13 +137,14 @@ struct tm_hybridtier {
 	uint64_t nr_cand, cap_cand, nr_dropped;
 	uint32_t *set;
 	uint64_t set_mask;
-	/* Plateau. */
-	uint64_t nr_samples, nr_batches, nr_promoted;
+	/* Plateau: samples left in this batch (a countdown, not a modulo:
+	 * no division per sample), batches, promotions. */
+	uint64_t batch_left, nr_batches, nr_promoted;
 	bool plateau;
 	/* Second chance. */
 	uint64_t now_ns, sc_check_ns, nr_queued;
 	/* rank() scratch. */
-	struct scored *sel;
+	uint64_t *sel;            /* (31 - score, index) keys */
 	size_t cap_sel;
 };
 
@@ -170,31 +175,43 @@ static void sketch_init(struct ht_sketch *sk, uint64_t entries,
 	sk->sample_size = sample_size < 1 ? 1 : sample_size;
 }
 
-/* Word and nibble shift of counter i of hash h. */
-static inline void locate(const struct ht_sketch *sk, uint64_t h, unsigned i,
-			  uint64_t *word, unsigned *shift)
+/* The 64-byte block of hash h: its first word. */
+static inline uint64_t *block_of(const struct ht_sketch *sk, uint64_t h)
 {
-	uint32_t b = (uint32_t)(h >> 32) >> (8 * i);
-	uint64_t block = (h & sk->block_mask) * HT_BLOCK_WORDS;
+	return sk->w + (h & sk->block_mask) * HT_BLOCK_WORDS;
+}
 
-	*word = block + (b & 1) + 2 * i;
-	*shift = ((b >> 1) & 15) * 4;
+/* Where hash h's counter i sits in a block: word 2i + (b & 1), nibble
+ * (b >> 1) & 15, b the i-th byte of the high 32 bits (FS: one counter per
+ * word pair, so the 4 are in 4 distinct words).  The same places serve
+ * both sketches; only the block differs. */
+static inline unsigned counter_word(uint64_t h, unsigned i)
+{
+	return ((unsigned)(h >> (32 + 8 * i)) & 1) + 2 * i;
+}
+
+static inline unsigned counter_shift(uint64_t h, unsigned i)
+{
+	return ((unsigned)(h >> (32 + 8 * i)) << 1) & 60;  /* 4 x bits 1-4 */
+}
+
+/* Estimate = min of the 4 counters of hash h in block w. */
+static inline uint32_t block_freq(const uint64_t *w, uint64_t h)
+{
+	uint64_t f = HT_COUNTER_MAX;
+
+#pragma GCC unroll 4
+	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
+		uint64_t c = w[counter_word(h, i)] >> counter_shift(h, i) & 15;
+
+		f = c < f ? c : f;
+	}
+	return (uint32_t)f;
 }
 
 static uint32_t sketch_freq(const struct ht_sketch *sk, uint64_t h)
 {
-	uint32_t f = HT_COUNTER_MAX;
-
-	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
-		uint64_t word;
-		unsigned shift;
-		uint32_t c;
-
-		locate(sk, h, i, &word, &shift);
-		c = (uint32_t)(sk->w[word] >> shift) & 15;
-		f = c < f ? c : f;
-	}
-	return f;
+	return block_freq(block_of(sk, h), h);
 }
 
 /* FS age(): every counter halves, and so does the size. */
@@ -205,26 +222,29 @@ static void sketch_age(struct ht_sketch *sk)
 	sk->size /= 2;
 }
 
-/* FS increase_frequency: add n to the 4 counters (saturating at 15) and to
- * the size; halve at W.  Returns the page's estimate afterwards: the min
- * of the new counters, halved with them (FS: updated_freq / 2), which
- * saves reading them again (callgrind, 4 M samples: 553 -> 418
- * instructions a sample, the bench loop included). */
-static uint32_t sketch_add(struct ht_sketch *sk, uint64_t h, uint32_t n)
+/* FS try_increase_counter_at: add `add` (<= 15) to the counter at nibble
+ * shift of *p, saturating at 15; returns the new counter.  The word is
+ * rotated so that the counter is its low nibble, and back: two rotations
+ * by one count, where a shift out and a shift in took more moves. */
+static inline uint64_t counter_add(uint64_t *p, unsigned shift, uint64_t add)
 {
-	uint64_t add = n > HT_COUNTER_MAX ? HT_COUNTER_MAX : n;
-	uint64_t f = HT_COUNTER_MAX;
+	uint64_t v = *p >> shift | *p << (-shift & 63);
+	uint64_t c = v & 15, c2 = c + add > HT_COUNTER_MAX ? HT_COUNTER_MAX :
+			       c + add;
 
-	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
-		uint64_t word, c, d;
-		unsigned shift;
+	v += c2 - c;
+	*p = v << shift | v >> (-shift & 63);
+	return c2;
+}
 
-		locate(sk, h, i, &word, &shift);
-		c = (sk->w[word] >> shift) & 15;
-		d = c + add > HT_COUNTER_MAX ? HT_COUNTER_MAX - c : add;
-		sk->w[word] += d << shift;
-		f = c + d < f ? c + d : f;
-	}
+/* FS increase_frequency, the rest: add n to the size and halve at W.  f
+ * is the min of the page's new counters; returns its estimate afterwards,
+ * halved with them (FS: updated_freq / 2), which saves reading them again
+ * (callgrind, 4 M samples: 553 -> 418 instructions a sample, the bench
+ * loop included). */
+static inline uint32_t sketch_added(struct ht_sketch *sk, uint64_t f,
+				    uint32_t n)
+{
 	sk->size += n;
 	if (sk->size >= sk->sample_size) {
 		sketch_age(sk);
@@ -233,16 +253,63 @@ static uint32_t sketch_add(struct ht_sketch *sk, uint64_t h, uint32_t n)
 	return (uint32_t)f;
 }
 
+/* Whether the 4 counters of hash h in block w are all 15, so that an add
+ * changes nothing (FS try_increase_counter_at saturates). */
+static inline bool block_saturated(const uint64_t *w, uint64_t h)
+{
+	uint64_t all = HT_COUNTER_MAX;
+
+#pragma GCC unroll 4
+	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
+		all &= w[counter_word(h, i)] >> counter_shift(h, i);
+	}
+	return all == HT_COUNTER_MAX;
+}
+
+/* Add `add` to the 4 counters of hash h in block w; returns their min. */
+static inline uint64_t block_add(uint64_t *w, uint64_t h, uint64_t add)
+{
+	uint64_t f = HT_COUNTER_MAX;
+
+#pragma GCC unroll 4
+	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
+		uint64_t c = counter_add(&w[counter_word(h, i)],
+					 counter_shift(h, i), add);
+
+		f = c < f ? c : f;
+	}
+	return f;
+}
+
+/* FS increase_frequency on both sketches: add n to the page's 4 counters
+ * in each (saturating at 15); *f and *m the estimates afterwards.  A hot
+ * page's counters are mostly all 15 (W is 80 x FMEM samples between
+ * halvings), so a read that finds them so skips the add. */
+static inline void sketches_add(struct tm_hybridtier *x, uint64_t h,
+				uint32_t n, uint32_t *f, uint32_t *m)
+{
+	uint64_t *fw = block_of(&x->freq, h), *mw = block_of(&x->mom, h);
+	uint64_t add = n > HT_COUNTER_MAX ? HT_COUNTER_MAX : n;
+	uint64_t fmin = HT_COUNTER_MAX, mmin = HT_COUNTER_MAX;
+
+	if (!block_saturated(fw, h))
+		fmin = block_add(fw, h, add);
+	if (!block_saturated(mw, h))
+		mmin = block_add(mw, h, add);
+	*f = sketch_added(&x->freq, fmin, n);
+	*m = sketch_added(&x->mom, mmin, n);
+}
+
 /* FS decrement_frequency (called only at 15: every counter is 15). */
 static void sketch_decrement(struct ht_sketch *sk, uint64_t h)
 {
-	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
-		uint64_t word;
-		unsigned shift;
+	uint64_t *w = block_of(sk, h);
 
-		locate(sk, h, i, &word, &shift);
-		if ((sk->w[word] >> shift) & 15)
-			sk->w[word] -= UINT64_C(1) << shift;
+	for (unsigned i = 0; i < HT_NR_HASHES; i++) {
+		uint64_t *p = &w[counter_word(h, i)];
+
+		if (*p >> counter_shift(h, i) & 15)
+			*p -= UINT64_C(1) << counter_shift(h, i);
 	}
 }
 
@@ -251,11 +318,30 @@ static inline uint64_t page_hash(const struct tm_hybridtier *x, uint32_t idx)
 	return tm_fmix64((uint64_t)idx ^ x->seed);
 }
 
-/* Position + 1 of idx in the candidates, or 0; *slot its set slot. */
-static uint64_t cand_find(const struct tm_hybridtier *x, uint32_t idx,
-			  uint64_t *slot)
+/* Both estimates of a page; returns its hash. */
+static inline uint64_t page_freqs(const struct tm_hybridtier *x, uint32_t idx,
+				  uint32_t *f, uint32_t *m)
 {
-	uint64_t i = tm_fmix64(idx) & x->set_mask;
+	uint64_t h = page_hash(x, idx);
+
+	*f = block_freq(block_of(&x->freq, h), h);
+	*m = block_freq(block_of(&x->mom, h), h);
+	return h;
+}
+
+/* The candidate index's home slot of a page of hash h: bits the sketches
+ * use too, which costs nothing since a slot holds no counter. */
+static inline uint64_t set_home(const struct tm_hybridtier *x, uint64_t h)
+{
+	return (h >> 20) & x->set_mask;
+}
+
+/* Position + 1 of idx (hash h) in the candidates, or 0; *slot its set
+ * slot. */
+static uint64_t cand_find(const struct tm_hybridtier *x, uint32_t idx,
+			  uint64_t h, uint64_t *slot)
+{
+	uint64_t i = set_home(x, h);
 
 	while (x->set[i] && x->cand[x->set[i] - 1].idx != idx)
 		i = (i + 1) & x->set_mask;
@@ -264,9 +350,10 @@ static uint64_t cand_find(const struct tm_hybridtier *x, uint32_t idx,
 }
 
 /* Track idx (a sample made it hot); drops it when the list is full. */
-static void cand_touch(struct tm_hybridtier *x, uint32_t idx, uint8_t tier)
+static void cand_touch(struct tm_hybridtier *x, uint32_t idx, uint64_t h,
+		       uint8_t tier)
 {
-	uint64_t slot, pos = cand_find(x, idx, &slot);
+	uint64_t slot, pos = cand_find(x, idx, h, &slot);
 	struct cand *c;
 
 	if (!pos) {
@@ -280,18 +367,18 @@ static void cand_touch(struct tm_hybridtier *x, uint32_t idx, uint8_t tier)
 		x->cand[pos - 1].idx = idx;
 	}
 	c = &x->cand[pos - 1];
-	c->flags &= (uint8_t)~CAND_FAILED;  /* hot again: promote again */
-	if (tier != TM_TIER_NONE)
+	if (c->flags & CAND_FAILED)
+		c->flags &= (uint8_t)~CAND_FAILED;  /* hot again: promote again */
+	if (tier != TM_TIER_NONE && c->tier != tier)
 		c->tier = tier;
 }
 
-/* One sample done: count it into the batches; mark a plateau (HT). */
-static void count_batch(struct tm_hybridtier *x)
+/* A batch of samples done: mark a plateau (HT). */
+static void batch_done(struct tm_hybridtier *x)
 {
 	const struct tm_hybridtier_config *c = &x->cfg;
 
-	if (++x->nr_samples % c->batch_samples)
-		return;
+	x->batch_left = c->batch_samples;
 	x->nr_batches++;
 	if (x->nr_batches % c->plateau_batches != c->plateau_batches - 1)
 		return;
@@ -312,11 +399,12 @@ static void ht_update(void *st, struct tm_sample s)
 	if (s.weight == 0)
 		return;
 	h = page_hash(x, s.idx);
-	f = sketch_add(&x->freq, h, s.weight);
-	m = sketch_add(&x->mom, h, s.weight);
+	__builtin_prefetch(&x->set[set_home(x, h)]);  /* read when hot */
+	sketches_add(x, h, s.weight, &f, &m);
 	if (f >= x->threshold || m >= x->cfg.momentum_threshold)
-		cand_touch(x, s.idx, s.tier);
-	count_batch(x);
+		cand_touch(x, s.idx, h, s.tier);
+	if (--x->batch_left == 0)
+		batch_done(x);
 }
 
 /* Coldness and hotness: frequency, +16 with momentum (file header). */
@@ -325,19 +413,104 @@ static inline uint32_t score_of(uint32_t f, uint32_t m)
 	return f + (m >= 1 ? 16 : 0);
 }
 
-static inline bool hotter(const void *ctx, const struct scored *a,
-			  const struct scored *b)
+/* rank() orders by score, then index: scores are 0..31 (score_of), so it
+ * counts pages per score instead of comparing them. */
+#define HT_NR_SCORES 32
+#define HT_NOT_HOT 0xff           /* cand.score in rank(): not ranked */
+
+/* The need-th smallest index (need >= 1) among the candidates scored s,
+ * by radix selection on 11, 11 and 10 bits of the index: three passes
+ * over the list, no buffer. */
+static uint32_t nth_index(const struct tm_hybridtier *x, uint8_t s,
+			  uint64_t need)
 {
-	(void)ctx;
-	return a->score > b->score ||
-	       (a->score == b->score && a->idx < b->idx);
+	static const unsigned shift[] = { 21, 10, 0 };
+	uint32_t prefix = 0;
+
+	for (unsigned lv = 0; lv < 3; lv++) {
+		unsigned sh = shift[lv], above = lv ? shift[lv - 1] : 32;
+		uint32_t nr_at[2048] = { 0 }, d = 0, digit = (1u << (above - sh)) - 1;
+
+		for (uint64_t i = 0; i < x->nr_cand; i++) {
+			const struct cand *c = &x->cand[i];
+
+			if (c->score == s &&
+			    (uint64_t)c->idx >> above == (uint64_t)prefix >> above)
+				nr_at[(c->idx >> sh) & digit]++;
+		}
+		while (need > nr_at[d])
+			need -= nr_at[d++];
+		prefix |= d << sh;
+	}
+	return prefix;
 }
 
-TM_SELECT_DEFINE(hottest, struct scored, const void *, hotter)
+/* LSD radix sort of n keys in a, 8 bits a pass over `bits` bits, b the
+ * scratch; returns the array that holds the result. */
+static uint64_t *radix_sort(uint64_t *a, uint64_t *b, size_t n, unsigned bits)
+{
+	for (unsigned sh = 0; sh < bits; sh += 8) {
+		size_t at[256] = { 0 }, sum = 0;
+		uint64_t *t;
 
+		for (size_t k = 0; k < n; k++)
+			at[(a[k] >> sh) & 255]++;
+		if (at[(a[0] >> sh) & 255] == n)
+			continue;  /* one digit: the pass keeps the order */
+		for (unsigned d = 0; d < 256; d++) {
+			size_t c = at[d];
+
+			at[d] = sum;
+			sum += c;
+		}
+		for (size_t k = 0; k < n; k++)
+			b[at[(a[k] >> sh) & 255]++] = a[k];
+		t = a;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* Score the hot candidates (cand.score; HT_NOT_HOT for the others) and
+ * count them per score; returns how many are hot. */
+static uint64_t score_hot(struct tm_hybridtier *x,
+			  uint64_t nr_at[HT_NR_SCORES], uint32_t *max_idx)
+{
+	uint64_t nr = 0;
+
+	*max_idx = 0;
+	for (uint64_t i = 0; i < x->nr_cand; i++) {
+		struct cand *c = &x->cand[i];
+		uint32_t f, m;
+
+		c->score = HT_NOT_HOT;
+		if (c->flags & CAND_FAILED)
+			continue;
+		(void)page_freqs(x, c->idx, &f, &m);
+		if (f < x->threshold && m < x->cfg.momentum_threshold)
+			continue;
+		c->score = (uint8_t)score_of(f, m);
+		nr_at[c->score]++;
+		nr++;
+		*max_idx = c->idx > *max_idx ? c->idx : *max_idx;
+	}
+	return nr;
+}
+
+/* The hot candidates, the first cap of them by score (higher first),
+ * then index (lower first): all pages scored above a cut score, and at
+ * the cut the lowest indexes (nth_index), sorted by a radix sort of
+ * (31 - score, index) into rank()'s scratch and r->hot.  Callgrind, 10 M
+ * sample Zipf replay, FMEM 104857 pages: 101 -> 32 M instructions a
+ * rank, where a heap of the kept took log2 cap steps a page. */
 static void ht_rank(void *st, struct tm_rank *r)
 {
 	struct tm_hybridtier *x = st;
+	uint64_t nr_at[HT_NR_SCORES] = { 0 }, nr_hot, want, above = 0;
+	uint32_t max_idx, cut_idx = UINT32_MAX;
+	unsigned cut = HT_NR_SCORES, idx_bits = 1;
+	uint64_t *sorted;
 	size_t n = 0;
 
 	r->nr_pairs = 0;
@@ -348,21 +521,29 @@ static void ht_rank(void *st, struct tm_rank *r)
 		x->cap_sel = r->cap;
 		x->sel = tm_xrealloc(x->sel, x->cap_sel * sizeof(*x->sel));
 	}
+	nr_hot = score_hot(x, nr_at, &max_idx);
+	want = nr_hot < r->cap ? nr_hot : r->cap;
+	if (want == 0)
+		return;
+	while (above + nr_at[cut - 1] < want)
+		above += nr_at[--cut];
+	cut--;
+	if (above + nr_at[cut] > want)
+		cut_idx = nth_index(x, (uint8_t)cut, want - above);
+	while (idx_bits < 32 && max_idx >> idx_bits)
+		idx_bits++;
 	for (uint64_t i = 0; i < x->nr_cand; i++) {
 		const struct cand *c = &x->cand[i];
-		uint64_t h = page_hash(x, c->idx);
-		uint32_t f = sketch_freq(&x->freq, h);
-		uint32_t m = sketch_freq(&x->mom, h);
-		struct scored e = { c->idx, score_of(f, m) };
 
-		if (c->flags & CAND_FAILED)
-			continue;
-		if (f >= x->threshold || m >= x->cfg.momentum_threshold)
-			hottest_offer(NULL, x->sel, &n, r->cap, e);
+		if (c->score != HT_NOT_HOT &&
+		    (c->score > cut || (c->score == cut && c->idx <= cut_idx)))
+			x->sel[n++] = (uint64_t)(HT_NR_SCORES - 1 - c->score)
+				      << idx_bits | c->idx;
 	}
-	hottest_offered_sort(NULL, x->sel, n);
+	assert(n == want);
+	sorted = radix_sort(x->sel, r->hot, n, idx_bits + 5);
 	for (size_t k = 0; k < n; k++)
-		r->hot[k] = x->sel[k].idx;
+		r->hot[k] = sorted[k] & ((UINT64_C(1) << idx_bits) - 1);
 	r->nr_hot = n;
 }
 
@@ -452,9 +633,8 @@ static void prune(struct tm_hybridtier *x)
 
 	for (uint64_t i = 0; i < x->nr_cand; i++) {
 		struct cand c = x->cand[i];
-		uint64_t h = page_hash(x, c.idx);
-		uint32_t f = sketch_freq(&x->freq, h);
-		uint32_t m = sketch_freq(&x->mom, h);
+		uint32_t f, m;
+		uint64_t h = page_freqs(x, c.idx, &f, &m);
 
 		if (f < x->threshold && m < x->cfg.momentum_threshold) {
 			x->nr_queued -= (c.flags & CAND_QUEUED) != 0;
@@ -474,7 +654,9 @@ static void prune(struct tm_hybridtier *x)
 	x->nr_cand = n;
 	memset(x->set, 0, (x->set_mask + 1) * sizeof(*x->set));
 	for (uint64_t i = 0; i < n; i++) {
-		(void)cand_find(x, x->cand[i].idx, &slot);
+		uint32_t idx = x->cand[i].idx;
+
+		(void)cand_find(x, idx, page_hash(x, idx), &slot);
 		x->set[slot] = (uint32_t)(i + 1);
 	}
 }
@@ -492,17 +674,18 @@ static void ht_epoch_end(void *st)
 static uint64_t ht_estimate(const void *st, uint32_t idx, uint64_t page)
 {
 	const struct tm_hybridtier *x = st;
-	uint64_t h = page_hash(x, idx);
+	uint32_t f, m;
 
 	(void)page;
-	return score_of(sketch_freq(&x->freq, h), sketch_freq(&x->mom, h));
+	(void)page_freqs(x, idx, &f, &m);
+	return score_of(f, m);
 }
 
 /* Promotions feed the plateau rule; a tracked page learns its tier. */
 static void ht_moved(void *st, uint32_t idx, uint64_t page, enum tm_tier tier)
 {
 	struct tm_hybridtier *x = st;
-	uint64_t slot, pos = cand_find(x, idx, &slot);
+	uint64_t slot, pos = cand_find(x, idx, page_hash(x, idx), &slot);
 
 	(void)page;
 	if (tier == TM_TIER_FMEM)
@@ -547,6 +730,7 @@ static void *ht_new(const struct tm_ident_params *p)
 	x->seed = tm_splitmix64_of(p->seed);
 	x->nr_fmem_pages = n;
 	x->threshold = c->hot_threshold;
+	x->batch_left = c->batch_samples;
 	sketch_init(&x->freq, entries, c->sample_factor * n);
 	sketch_init(&x->mom, (uint64_t)((double)entries * c->momentum_ratio),
 		    c->momentum_samples);
