@@ -79,11 +79,16 @@
  *   the previous walk is pending can count twice).
  *
  * Layout and cost (callgrind, a 10 M-sample replay of a 1 GiB Zipf trace,
- * base pages, memtis as the one shadow): a base page is 8 bytes by dense
- * index (count, clock), its page number in an array of its own that only
- * rank() reads; a sample of a page current with the clock, with no period
- * due, calls nothing and divides nothing (the periods' next sample numbers
- * are kept).  update(): 90 -> 48 instructions per sample.
+ * base pages, memtis as the one shadow, 10 epochs): a base page is 8 bytes
+ * by dense index (count, clock), its page number in an array of its own
+ * that only rank() reads; a sample of a page current with the clock, with
+ * no period due, calls nothing and divides nothing (the periods' next
+ * sample numbers are kept).  rank() walks the pages once for the cooling
+ * walk and the hot set, and sorts the hot units as 64-bit keys (~count,
+ * page) by radix, the selection buffer's upper half as scratch; a heap
+ * selection remains for a hot set larger than the regions asked for or a
+ * page number above 32 bits.  update(): 90 -> 40 instructions per sample;
+ * rank(): 30 -> 17 M instructions a call (for ~260 K pages, ~43 K hot).
  */
 #include "memtis.h"
 
@@ -129,6 +134,8 @@ struct tm_memtis {
 	uint32_t hot_thr, warm_thr;
 	bool cooled;              /* a cooling since the last adaptation */
 	bool walk_pending;        /* a cooling the LRU walk has not finished */
+	uint32_t cap_pages;       /* base mode's pages; 0 in huge-page mode,
+				   * so that its samples take update_slow() */
 	uint64_t nr_samples, nr_adapt;
 	uint64_t nr_seen_pages;
 	/* tick()'s schedule: the memory seen at which allocation cools
@@ -141,7 +148,6 @@ struct tm_memtis {
 		struct {   /* base mode: pages by dense index */
 			struct bpage *pages;
 			uint64_t *page_of;    /* page number by dense index */
-			uint32_t cap_pages;
 			uint32_t nr_idx;      /* 1 + the highest index seen */
 		};
 		struct {   /* huge-page mode */
@@ -237,9 +243,9 @@ static inline void base_count(struct tm_memtis *m, struct bpage *e,
 			      uint32_t weight)
 {
 	uint64_t old1 = (uint64_t)e->count + 1;
+	uint64_t c = e->count + (uint64_t)m->cfg.base_increment * weight;
 
-	e->count = sat_add32(e->count, (uint64_t)m->cfg.base_increment *
-					       weight);
+	e->count = c < UINT32_MAX ? (uint32_t)c : UINT32_MAX;   /* sat_add32 */
 	if ((old1 ^ ((uint64_t)e->count + 1)) > old1) {
 		uint32_t prev = bin_of(old1 - 1), next = bin_of(e->count);
 
@@ -475,8 +481,7 @@ static void memtis_update(void *st, struct tm_sample s)
 
 	if (s.weight == 0)
 		return;   /* weight 0 (store_weight: 0) does not count */
-	if (m->cfg.huge_pages || s.idx >= m->cap_pages ||
-	    m->pages[s.idx].clock1 != m->clock + 1) {
+	if (s.idx >= m->cap_pages || m->pages[s.idx].clock1 != m->clock + 1) {
 		update_slow(m, s);
 		return;
 	}
@@ -519,19 +524,138 @@ static size_t offer_hot(struct tm_memtis *m, size_t cap)
 	return n;
 }
 
+/* A hot unit as one sort key, ascending = hotter first (a larger count,
+ * ties to the lower key, as hotter()), for a key of at most 32 bits. */
+static inline uint64_t key_pack(uint32_t count, uint64_t key)
+{
+	return (uint64_t)~count << 32 | key;
+}
+
+/* Base mode: the cooling walk, if pending, and the hot pages as packed
+ * keys in v[0..*nr), in one pass.  False when they do not fit (more than
+ * cap, or a page number above 32 bits): then offer_hot() ranks them. */
+static bool collect_base(struct tm_memtis *m, uint64_t *v, size_t cap,
+			 size_t *nr)
+{
+	uint64_t hot_min = (1ull << m->hot_thr) - 1;  /* bin_of() >= hot_thr */
+	bool cooling = m->walk_pending, fits = true;
+	size_t n = 0;
+
+	assert(m->hot_thr <= MEMTIS_MAX_BIN);
+	for (uint32_t i = 0; i < m->nr_idx; i++) {
+		struct bpage *e = &m->pages[i];
+
+		if (!e->clock1)
+			continue;
+		if (cooling && e->clock1 - 1 < m->clock)
+			cool_base(m, e);
+		if (e->count < hot_min || !fits)
+			continue;
+		if (n == cap || m->page_of[i] > UINT32_MAX)
+			fits = false;
+		else
+			v[n++] = key_pack(e->count, m->page_of[i]);
+	}
+	m->walk_pending = false;
+	*nr = n;
+	return fits;
+}
+
+/* Huge-page mode, after the walk: as collect_base(). */
+static bool collect_huge(const struct tm_memtis *m, uint64_t *v, size_t cap,
+			 size_t *nr)
+{
+	size_t n = 0;
+
+	for (uint32_t k = 0; k < m->nr_huge; k++) {
+		if (bin_of(m->huge[k].meta) < m->hot_thr)
+			continue;
+		if (n == cap || m->huge[k].hnum > UINT32_MAX)
+			return false;
+		v[n++] = key_pack(m->huge[k].meta, m->huge[k].hnum);
+	}
+	*nr = n;
+	return true;
+}
+
+/* v[0..n) ascending, tmp[0..n) scratch: LSD radix sort by bytes, a byte
+ * every key shares skipped. */
+static void radix_sort64(uint64_t *v, uint64_t *tmp, size_t n)
+{
+	uint32_t cnt[8][256] = { { 0 } };
+	uint64_t *src = v, *dst = tmp, *t;
+
+	for (size_t i = 0; i < n; i++)
+		for (unsigned b = 0; b < 8; b++)
+			cnt[b][(v[i] >> 8 * b) & 255]++;
+	for (unsigned b = 0; b < 8 && n > 1; b++) {
+		uint32_t sum = 0;
+
+		if (cnt[b][(v[0] >> 8 * b) & 255] == n)
+			continue;
+		for (unsigned d = 0; d < 256; d++) {
+			uint32_t c = cnt[b][d];
+
+			cnt[b][d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[b][(src[i] >> 8 * b) & 255]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+}
+
+/* The hot units as packed keys, hottest first, in v (2 cap_sel words:
+ * the sel buffer, its upper half the sort's scratch); false if they do
+ * not fit (the walk is done either way). */
+static bool rank_packed(struct tm_memtis *m, size_t cap, size_t *nr)
+{
+	uint64_t *v = (uint64_t *)(void *)m->sel;
+
+	if (m->cfg.huge_pages) {
+		walk(m);
+		if (!collect_huge(m, v, cap, nr))
+			return false;
+	} else if (!collect_base(m, v, cap, nr)) {
+		return false;
+	}
+	radix_sort64(v, v + m->cap_sel, *nr);
+	return true;
+}
+
 static void memtis_rank(void *st, struct tm_rank *r)
 {
 	struct tm_memtis *m = st;
 	uint64_t width = unit_pages(m);
+	const uint64_t *v = (const uint64_t *)(const void *)m->sel;
 	size_t n;
 
 	r->nr_hot = r->nr_pairs = r->nr_regions = 0;
-	walk(m);   /* counts do not change: estimate() cools on the fly */
-	if (!r->regions || r->cap_regions == 0)
+	if (!r->regions || r->cap_regions == 0) {
+		walk(m);   /* counts do not change: estimate() cools on the fly */
 		return;
+	}
 	if (r->cap_regions > m->cap_sel) {
 		m->cap_sel = r->cap_regions;
 		m->sel = tm_xrealloc(m->sel, m->cap_sel * sizeof(*m->sel));
+		v = (const uint64_t *)(const void *)m->sel;
+	}
+	if (rank_packed(m, r->cap_regions, &n)) {
+		for (size_t k = 0; k < n; k++) {
+			uint64_t key = v[k] & UINT32_MAX;
+			uint64_t start = m->cfg.huge_pages ? key << m->sub_shift
+							   : key;
+
+			r->regions[k] = (struct tm_region){
+				.start = start, .end = start + width,
+				.score = ~(uint32_t)(v[k] >> 32) };
+		}
+		r->nr_regions = n;
+		return;
 	}
 	n = offer_hot(m, r->cap_regions);
 	hottest_offered_sort(NULL, m->sel, n);
