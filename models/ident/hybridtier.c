@@ -407,6 +407,18 @@ static void ht_update(void *st, struct tm_sample s)
 		batch_done(x);
 }
 
+/* The frequency sketch's block and the candidate slot of page idx, a few
+ * samples ahead: the 2 MiB sketch of a 100k-page FMEM misses the cache on
+ * every sample otherwise. */
+static void ht_prefetch(const void *st, uint32_t idx)
+{
+	const struct tm_hybridtier *x = st;
+	uint64_t h = page_hash(x, idx);
+
+	__builtin_prefetch(block_of(&x->freq, h), 1);
+	__builtin_prefetch(&x->set[set_home(x, h)]);
+}
+
 /* Coldness and hotness: frequency, +16 with momentum (file header). */
 static inline uint32_t score_of(uint32_t f, uint32_t m)
 {
@@ -844,6 +856,7 @@ const struct tm_identifier_ops tm_hybridtier_ops = {
 	.cost_ns = 70,
 	.new = ht_new,
 	.update = ht_update,
+	.prefetch = ht_prefetch,
 	.rank = ht_rank,
 	.epoch_end = ht_epoch_end,
 	.estimate = ht_estimate,

@@ -142,8 +142,10 @@ static void grow_arrays(struct tm_vm_rt *vm)
 			GROW(half_base);
 	}
 	for (uint32_t i = 0; i < vm->nr_idents; i++)
-		if (vm->idents[i].ref)
+		if (vm->idents[i].ref) {
 			ident_ref_grow(&vm->idents[i], old, cap);
+			vm->feed[i].ref = vm->idents[i].ref;
+		}
 #undef GROW
 	vm->arr_cap = cap;
 }
@@ -189,6 +191,10 @@ static int vm_init_idents(struct tm_vm_rt *vm, uint64_t seed,
 		     id->inc[1] != vm->idents[0].inc[1]))
 			ident_ref_grow(id, 0, vm->arr_cap);
 		id->st = id->ops->new(&p);
+		vm->feed[i] = (struct tm_feed){ id->ops->update, id->st, id->ref,
+						{ id->inc[0], id->inc[1] } };
+		if (id->ops->prefetch)
+			vm->prefetch[vm->nr_prefetch++] = (uint8_t)i;
 		id->cum_window = !id->ops->cumulative ||
 				 id->ops->cumulative(id->st);
 	}
@@ -355,12 +361,12 @@ static inline void feed(struct tm_vm_rt *vm, uint32_t idx,
 		return;
 	}
 	for (uint32_t i = 0; i < vm->nr_idents; i++) {
-		struct tm_ident_rt *id = &vm->idents[i];
+		const struct tm_feed *f = &vm->feed[i];
 
-		smp.weight = id->inc[store];
-		if (id->ref)
-			id->ref[idx] += smp.weight;
-		id->ops->update(id->st, smp);
+		smp.weight = f->inc[store];
+		if (f->ref)
+			f->ref[idx] += smp.weight;
+		f->update(f->st, smp);
 	}
 }
 
@@ -469,6 +475,13 @@ access_run_x(struct tm_vm_rt *vm, size_t a, size_t b, const bool samples)
 			ring[i % L] = idx;
 			fresh[i % L] = (uint8_t)added;
 			prefetch_page(vm, idx);
+			if (samples)
+				for (uint32_t k = 0; k < vm->nr_prefetch; k++) {
+					const struct tm_ident_rt *id =
+						&vm->idents[vm->prefetch[k]];
+
+					id->ops->prefetch(id->st, idx);
+				}
 		}
 	}
 	vm->total.nr_records += b - a;   /* once per run, not per record */

@@ -105,6 +105,17 @@ struct tm_vm_rt {
 	/* identifiers: [0] drives migration, the rest are shadows */
 	struct tm_ident_rt idents[TM_VM_MAX_IDENTS];
 	uint32_t nr_idents;
+	/* What feed() reads of each identifier per sample, side by side (the
+	 * tm_ident_rt structs are ~200 bytes apart with their score sums) */
+	struct tm_feed {
+		void (*update)(void *st, struct tm_sample s);
+		void *st;
+		uint64_t *ref;
+		uint16_t inc[2];
+	} feed[TM_VM_MAX_IDENTS];
+	/* the identifiers with a prefetch op, for the replay's lookahead */
+	uint32_t nr_prefetch;
+	uint8_t prefetch[TM_VM_MAX_IDENTS];
 	struct tm_rank rank;
 	uint32_t *hot_idx;          /* rank output as dense indexes */
 	uint32_t *pair_p, *pair_d;
