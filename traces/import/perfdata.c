@@ -1,6 +1,7 @@
 /*
- * perfdata.c - the "perf-data" importer: reads perf.data (file mode,
- * "PERFILE2") directly and yields its samples as a samples trace.
+ * perfdata.c - the "perf-data" importer: reads perf.data ("PERFILE2", file
+ * or pipe mode, a file or standard input) directly and yields its samples
+ * as a samples trace.
  *
  * Layout (reference/peers.md (a), "perf.data from C"; perf's
  * Documentation/perf.data-file-format.txt; include/uapi/linux/perf_event.h):
@@ -11,6 +12,19 @@
  *   features at data end: one {off,size} per set feature bit, then contents
  * A PERF_RECORD_SAMPLE body holds the fields of the attr's sample_type in
  * bit order (IDENTIFIER first, WEIGHT_STRUCT in WEIGHT's place).
+ * Pipe mode (`perf record -o -`): a 16-byte {magic, size} header, then
+ * records only; attrs arrive as HEADER_ATTR records {attr, ids[]} and
+ * features as HEADER_FEATURE records {u64 feature, contents}
+ * (tools/perf/util/header.c; perf_event__synthesize_attrs/_features).
+ * `perf record -z`: ring-buffer data arrives in COMPRESSED records {header,
+ * zstd bytes} (COMPRESSED2 adds a u64 data_size and pads to 8 bytes); the
+ * zstd bytes of all of them are one stream (tools/perf/util/zstd.c), whose
+ * output is a record stream that may break a record across two of them.
+ * LOST {id, lost} and LOST_SAMPLES {lost} count samples the kernel dropped;
+ * they are summed into the stats (the .tmt header keeps them).
+ * FINISHED_ROUND promises that no later record is older than the previous
+ * round's newest; the stable sort by time over all kept samples gives the
+ * order perf script prints (perf's ordered-events queue is stable too).
  *
  * What a sample becomes: time_ns = TIME - earliest kept TIME; addr = ADDR
  * (--addr virt) or PHYS_ADDR (--addr phys), samples with address 0 dropped
@@ -19,12 +33,14 @@
  * to 32 bits.  Period of a sample = its PERIOD field when sampled, else the
  * attr's sample_period; the header's periods are the means per op.
  *
- * Notes (simplifications): the file is mapped and every kept sample held in
- * memory before the stable sort by time; pipe mode, compressed (-z),
- * directory (--threads) and foreign-endian files are rejected with the fix
- * (pipe mode could be read: attrs then arrive as PERF_RECORD_HEADER_ATTR
- * records, and TRACING_DATA/AUXTRACE records carry payload beyond their
- * size); event names come from HEADER_EVENT_DESC when present.
+ * Notes (simplifications): the file is mapped (standard input and pipes
+ * are read whole into memory) and every kept sample held in memory before
+ * the stable sort by time, rather than merged round by round; directory
+ * (--threads) and foreign-endian files are rejected with the fix; event
+ * names come from HEADER_EVENT_DESC when present.  For --split, a thread's
+ * comm is the last COMM record for it before the sample in file order
+ * (FORK copies the parent's), which is perf's answer unless a COMM record
+ * is written out of time order around an exec.
  */
 #include "import_internal.h"
 
@@ -37,6 +53,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <zstd.h>
 
 #include "lib/alloc.h"
 #include "lib/le.h"
@@ -76,14 +94,23 @@
 #define B_COUNTERS (1ULL << 19)
 
 /* Record types, perf_event.h and tools/perf/util/event.h. */
+#define REC_LOST 2
+#define REC_COMM 3
+#define REC_FORK 7
 #define REC_SAMPLE 9
+#define REC_LOST_SAMPLES 13
+#define REC_HEADER_ATTR 64
+#define REC_TRACING_DATA 66
+#define REC_FINISHED_ROUND 68
+#define REC_AUXTRACE 71
+#define REC_HEADER_FEATURE 80
 #define REC_COMPRESSED 81
 #define REC_COMPRESSED2 83
+#define REC_USER_FIRST 64 /* user (tool) records: never inside compressed data */
 
 /* Feature bits, tools/perf/util/header.h. */
 #define FEAT_EVENT_DESC 12
 #define FEAT_DIR_FORMAT 24
-#define FEAT_COMPRESSED 27
 
 #define HEADER_SZ 104      /* sizeof(struct perf_file_header) */
 #define HEADER_SZ_OLD 72   /* before the feature bitmap (perf still accepts it) */
@@ -104,7 +131,15 @@
 #define A_REGS_INTR 96
 #define A_FLAG_FREQ (1ULL << 10)
 
+#define ZBUF_MIN (1u << 16) /* decompressed bytes held: a record is < 64 KiB */
+
 enum id_mode { ID_SINGLE = 0, ID_IDENTIFIER, ID_COMMON };
+
+/* A thread as COMM and FORK records describe it (for --split). */
+struct pd_thread {
+	uint32_t pid, tid;
+	char comm[TM_IMPORT_COMM_MAX];
+};
 
 struct pd_attr {
 	uint64_t sample_type, read_format, period, branch_type, regs_user, regs_intr;
@@ -125,16 +160,31 @@ struct pd {
 	const struct tm_import_opts *o;
 	const struct tm_import_perf_opts *po;
 	struct tm_error *err;
-	const uint8_t *p;
+	const uint8_t *p;          /* the bytes records are read from */
 	uint64_t sz;
-	uint64_t attr_size, nr_attrs, attrs_off;
+	const uint8_t *file;       /* the whole input */
+	uint64_t file_sz;
+	bool mapped;               /* file is mmap()ed, else malloc()ed */
+	bool pipe;
+	uint64_t attr_size, nr_attrs, cap_attrs, attrs_off;
 	struct pd_attr *attrs;
 	uint64_t data_off, data_end;
 	uint8_t feat[32];
+	bool ready;                /* id mode and --event chosen for these attrs */
 	enum id_mode id_mode;
 	struct pd_id *ids;
 	size_t nr_ids;
 	int64_t selected;          /* attr index, -1: all */
+	/* -z: the zstd stream and its output not yet parsed */
+	ZSTD_DStream *zds;
+	uint8_t *zbuf;
+	size_t zlen, zcap;
+	uint64_t zrec_off;         /* file offset of the COMPRESSED record read */
+	uint64_t zpos;             /* decompressed bytes before zbuf[0] */
+	bool in_z;                 /* reading records out of zbuf */
+	struct pd_thread *threads;
+	size_t nr_threads, cap_threads, last_thread;
+	struct tm_import_grouper gp;
 	struct tm_import_stats st;
 	struct tm_import_periods per;
 	struct tm_import_vec vec;
@@ -148,12 +198,31 @@ struct cur {
 
 struct pd_sample {
 	uint64_t id, time, addr, phys, period, weight, data_src;
-	uint32_t cpu;
+	uint32_t cpu, pid, tid;
 };
 
+/* Inside decompressed data an offset is not a file offset: the error names
+ * the COMPRESSED record and the decompressed byte.  Returns rc. */
+static int zstd_where(const struct pd *pd, uint64_t off, int rc)
+{
+	size_t n;
+
+	if (!pd->in_z || !pd->err)
+		return rc;
+	n = strlen(pd->err->msg);
+	snprintf(pd->err->msg + n, sizeof(pd->err->msg) - n, " (in the zstd "
+		 "stream, decompressed byte %llu; the compressed record that "
+		 "ends it is at @%llu)", (unsigned long long)(pd->zpos + off),
+		 (unsigned long long)pd->zrec_off);
+	return rc;
+}
+
 /* A format error at byte off of the file (lib/error.h's located form). */
-#define pd_err(pd, off, ...) \
-	tm_error_at_off((pd)->err, TM_ERR_FORMAT, (pd)->path, (off), __VA_ARGS__)
+#define pd_err(pd, off, ...)                                                  \
+	zstd_where((pd), (off),                                               \
+		   tm_error_at_off((pd)->err, TM_ERR_FORMAT, (pd)->path,      \
+				   (pd)->in_z ? (pd)->zrec_off : (off),       \
+				   __VA_ARGS__))
 
 /* Is [off, off + n) inside the file? (n may come from the file.) */
 static bool in_file(const struct pd *pd, uint64_t off, uint64_t n)
@@ -209,10 +278,40 @@ static int cur_u64(struct pd *pd, struct cur *c, const char *what, uint64_t *v)
 	return 0;
 }
 
+/* Standard input or a pipe: read whole (pipe-mode perf.data is made to
+ * be piped). */
+static int slurp_fd(struct pd *pd, int fd)
+{
+	uint8_t *buf = NULL;
+	size_t n = 0, cap = 0;
+	ssize_t got;
+
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 1u << 20;
+			buf = tm_xrealloc(buf, cap);
+		}
+		got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	pd->p = buf;
+	pd->sz = n;
+	if (got < 0)
+		return tm_error_set(pd->err, TM_ERR_IO, "%s: read error: %s",
+				    pd->path, strerror(errno));
+	return 0;
+}
+
 static int map_file(struct pd *pd)
 {
 	struct stat st;
-	int fd = open(pd->path, O_RDONLY);
+	bool in = !strcmp(pd->path, "-");
+	int fd = in ? STDIN_FILENO : open(pd->path, O_RDONLY);
+	int rc = 0;
 
 	if (fd < 0)
 		return tm_error_set(pd->err, TM_ERR_NOTFOUND, "%s: cannot open: %s",
@@ -224,20 +323,26 @@ static int map_file(struct pd *pd)
 				    "perf.data file: re-record without --threads",
 				    pd->path);
 	}
-	pd->sz = (uint64_t)st.st_size;
-	if (pd->sz < PIPE_HEADER_SZ) {
+	if (!S_ISREG(st.st_mode)) {
+		rc = slurp_fd(pd, fd);
+	} else if ((pd->sz = (uint64_t)st.st_size) >= PIPE_HEADER_SZ) {
+		pd->p = mmap(NULL, pd->sz, PROT_READ, MAP_PRIVATE, fd, 0);
+		pd->mapped = pd->p != MAP_FAILED;
+		if (!pd->mapped) {
+			pd->p = NULL;
+			rc = tm_error_set(pd->err, TM_ERR_IO, "%s: cannot map: %s",
+					  pd->path, strerror(errno));
+		}
+	}
+	if (!in)
 		close(fd);
-		return pd_err(pd, 0, "file of %llu bytes; expected at least a %d-byte "
-			      "perf.data header", (unsigned long long)pd->sz, HEADER_SZ);
-	}
-	pd->p = mmap(NULL, pd->sz, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (pd->p == MAP_FAILED) {
-		pd->p = NULL;
-		return tm_error_set(pd->err, TM_ERR_IO, "%s: cannot map: %s", pd->path,
-				    strerror(errno));
-	}
-	return 0;
+	pd->file = pd->p;
+	pd->file_sz = pd->sz;
+	if (!rc && pd->sz < PIPE_HEADER_SZ)
+		return pd_err(pd, 0, "input of %llu bytes; expected at least a "
+			      "%d-byte perf.data header", (unsigned long long)pd->sz,
+			      PIPE_HEADER_SZ);
+	return rc;
 }
 
 static int check_magic(struct pd *pd)
@@ -277,10 +382,12 @@ static int read_header(struct pd *pd)
 	if (check_magic(pd))
 		return -1;
 	hsz = tm_le64(pd->p + 8);
-	if (hsz == PIPE_HEADER_SZ)
-		return pd_err(pd, 8, "perf.data in pipe mode (perf record -o -); "
-			      "expected file mode: re-record with -o FILE (perf "
-			      "6.1's `perf inject` does not convert it reliably)");
+	if (hsz == PIPE_HEADER_SZ) {
+		pd->pipe = true;
+		pd->data_off = PIPE_HEADER_SZ;
+		pd->data_end = pd->sz;
+		return 0;
+	}
 	if (hsz != HEADER_SZ && hsz != HEADER_SZ_OLD)
 		return pd_err(pd, 8, "header size %llu; expected %d",
 			      (unsigned long long)hsz, HEADER_SZ);
@@ -316,18 +423,18 @@ static uint64_t attr_u64(const uint8_t *a, uint32_t asz, uint32_t off)
 	return off + 8 <= asz ? tm_le64(a + off) : 0; /* older attrs lack the field */
 }
 
-static int read_attr(struct pd *pd, uint64_t i)
+/* A new attr, its fields read from the asz bytes at off of the input. */
+static struct pd_attr *add_attr(struct pd *pd, uint64_t off, uint32_t asz)
 {
-	uint64_t esz = pd->attr_size - 16, off = pd->attrs_off + i * pd->attr_size;
-	const uint8_t *a = pd->p + off;
-	uint32_t asz = tm_le32(a + A_SIZE);
-	struct pd_attr *at = &pd->attrs[i];
-	uint64_t ids_sz;
+	const uint8_t *a = pd->file + off;
+	struct pd_attr *at;
 
-	if (asz < ATTR_SZ_VER0 || asz > esz)
-		return pd_err(pd, off + A_SIZE, "attr %llu: size %u; expected %d..%llu "
-			      "(attr_size - 16)", (unsigned long long)i, asz,
-			      ATTR_SZ_VER0, (unsigned long long)esz);
+	if (pd->nr_attrs == pd->cap_attrs) {
+		pd->cap_attrs = pd->cap_attrs ? 2 * pd->cap_attrs : 4;
+		pd->attrs = tm_xrealloc(pd->attrs, pd->cap_attrs * sizeof(*pd->attrs));
+	}
+	at = &pd->attrs[pd->nr_attrs];
+	memset(at, 0, sizeof(*at));
 	at->off = off;
 	at->period = attr_u64(a, asz, A_PERIOD);
 	at->sample_type = attr_u64(a, asz, A_SAMPLE_TYPE);
@@ -336,6 +443,26 @@ static int read_attr(struct pd *pd, uint64_t i)
 	at->branch_type = attr_u64(a, asz, A_BRANCH_TYPE);
 	at->regs_user = attr_u64(a, asz, A_REGS_USER);
 	at->regs_intr = attr_u64(a, asz, A_REGS_INTR);
+	snprintf(at->name, sizeof(at->name), "attr%llu",
+		 (unsigned long long)pd->nr_attrs);
+	pd->nr_attrs++;
+	pd->ready = false;
+	return at;
+}
+
+/* File mode: entry i of the attrs section. */
+static int read_attr(struct pd *pd, uint64_t i)
+{
+	uint64_t esz = pd->attr_size - 16, off = pd->attrs_off + i * pd->attr_size;
+	uint32_t asz = tm_le32(pd->p + off + A_SIZE);
+	struct pd_attr *at;
+	uint64_t ids_sz;
+
+	if (asz < ATTR_SZ_VER0 || asz > esz)
+		return pd_err(pd, off + A_SIZE, "attr %llu: size %u; expected %d..%llu "
+			      "(attr_size - 16)", (unsigned long long)i, asz,
+			      ATTR_SZ_VER0, (unsigned long long)esz);
+	at = add_attr(pd, off, asz);
 	if (section(pd, off + esz, "ids", &at->ids_off, &ids_sz))
 		return -1;
 	if (ids_sz % 8)
@@ -343,16 +470,38 @@ static int read_attr(struct pd *pd, uint64_t i)
 			      "bytes; expected a multiple of 8",
 			      (unsigned long long)i, (unsigned long long)ids_sz);
 	at->nr_ids = ids_sz / 8;
-	snprintf(at->name, sizeof(at->name), "attr%llu", (unsigned long long)i);
 	return 0;
 }
 
 static int read_attrs(struct pd *pd)
 {
-	pd->attrs = tm_xcalloc(pd->nr_attrs, sizeof(*pd->attrs));
-	for (uint64_t i = 0; i < pd->nr_attrs; i++)
+	uint64_t nr = pd->nr_attrs;
+
+	pd->nr_attrs = 0;
+	for (uint64_t i = 0; i < nr; i++)
 		if (read_attr(pd, i))
 			return -1;
+	return 0;
+}
+
+/* Pipe mode: HEADER_ATTR {header, attr (attr.size bytes), u64 ids[]}. */
+static int read_header_attr(struct pd *pd, uint64_t off, uint32_t size)
+{
+	uint32_t asz;
+	struct pd_attr *at;
+
+	if (size < 8 + ATTR_SZ_VER0)
+		return pd_err(pd, off + 6, "HEADER_ATTR record of %u bytes; expected "
+			      "at least %d (header and attr)", size, 8 + ATTR_SZ_VER0);
+	asz = tm_le32(pd->p + off + 8 + A_SIZE);
+	if (asz < ATTR_SZ_VER0 || asz > size - 8 || (size - 8 - asz) % 8)
+		return pd_err(pd, off + 8 + A_SIZE, "attr size %u in a HEADER_ATTR "
+			      "record of %u bytes; expected %d..%u, leaving a "
+			      "multiple of 8 bytes of ids", asz, size, ATTR_SZ_VER0,
+			      size - 8);
+	at = add_attr(pd, off + 8, asz);
+	at->ids_off = off + 8 + asz;
+	at->nr_ids = (size - 8 - asz) / 8;
 	return 0;
 }
 
@@ -360,7 +509,7 @@ static int read_attrs(struct pd *pd)
  * u32 len, char name[len], u64 ids[nr_ids]}.  Names by position. */
 static int read_event_desc(struct pd *pd, uint64_t off, uint64_t size)
 {
-	struct cur c = { pd->p, off, off + size };
+	struct cur c = { pd->file, off, off + size };
 	uint32_t nr, asz, nr_ids, len;
 
 	if (cur_u32(pd, &c, "event count", &nr) ||
@@ -374,14 +523,15 @@ static int read_event_desc(struct pd *pd, uint64_t off, uint64_t size)
 		    cur_u32(pd, &c, "event name length", &len) ||
 		    cur_skip(pd, &c, len, "event name"))
 			return -1;
-		size_t n = strnlen((const char *)pd->p + c.off - len, len);
+		size_t n = strnlen((const char *)pd->file + c.off - len, len);
 		if (n >= NAME_MAX_LEN)
 			n = NAME_MAX_LEN - 1;
-		memcpy(pd->attrs[i].name, pd->p + c.off - len, n);
+		memcpy(pd->attrs[i].name, pd->file + c.off - len, n);
 		pd->attrs[i].name[n] = '\0';
 		if (cur_skip_n(pd, &c, nr_ids, 8, "event ids"))
 			return -1;
 	}
+	pd->ready = false;
 	return 0;
 }
 
@@ -389,10 +539,6 @@ static int read_features(struct pd *pd)
 {
 	uint64_t tab = pd->data_end, nr = 0, j = 0;
 
-	if (feat_set(pd, FEAT_COMPRESSED))
-		return pd_err(pd, 72 + FEAT_COMPRESSED / 8, "perf.data written with "
-			      "-z (compressed); expected an uncompressed file: "
-			      "re-record without -z");
 	if (feat_set(pd, FEAT_DIR_FORMAT))
 		return pd_err(pd, 72 + FEAT_DIR_FORMAT / 8, "perf.data in directory "
 			      "format; expected one file: re-record without --threads");
@@ -429,10 +575,12 @@ static void build_idmap(struct pd *pd)
 
 	for (uint64_t i = 0; i < pd->nr_attrs; i++)
 		n += pd->attrs[i].nr_ids;
+	free(pd->ids);
+	pd->nr_ids = 0;
 	pd->ids = tm_xcalloc(n ? n : 1, sizeof(*pd->ids));
 	for (uint64_t i = 0; i < pd->nr_attrs; i++)
 		for (uint64_t k = 0; k < pd->attrs[i].nr_ids; k++) {
-			pd->ids[pd->nr_ids].id = tm_le64(pd->p + pd->attrs[i].ids_off + 8 * k);
+			pd->ids[pd->nr_ids].id = tm_le64(pd->file + pd->attrs[i].ids_off + 8 * k);
 			pd->ids[pd->nr_ids++].idx = (uint32_t)i;
 		}
 	qsort(pd->ids, pd->nr_ids, sizeof(*pd->ids), cmp_id);
@@ -542,7 +690,8 @@ static int parse_head(struct pd *pd, const struct pd_attr *a, struct cur *c,
 
 	if (((st & S_IDENTIFIER) && cur_u64(pd, c, "IDENTIFIER", &s->id)) ||
 	    ((st & S_IP) && cur_skip(pd, c, 8, "IP")) ||
-	    ((st & S_TID) && cur_skip(pd, c, 8, "TID")) ||
+	    ((st & S_TID) && (cur_u32(pd, c, "TID pid", &s->pid) ||
+			      cur_u32(pd, c, "TID tid", &s->tid))) ||
 	    ((st & S_TIME) && cur_u64(pd, c, "TIME", &s->time)) ||
 	    ((st & S_ADDR) && cur_u64(pd, c, "ADDR", &s->addr)) ||
 	    ((st & S_ID) && cur_u64(pd, c, "ID", &s->id)) ||
@@ -633,6 +782,73 @@ static int parse_tail(struct pd *pd, const struct pd_attr *a, struct cur *c,
 	return 0;
 }
 
+static struct pd_thread *find_thread(struct pd *pd, uint32_t tid)
+{
+	if (pd->nr_threads && pd->threads[pd->last_thread].tid == tid)
+		return &pd->threads[pd->last_thread];
+	for (size_t i = 0; i < pd->nr_threads; i++)
+		if (pd->threads[i].tid == tid)
+			return &pd->threads[pd->last_thread = i];
+	return NULL;
+}
+
+static struct pd_thread *set_thread(struct pd *pd, uint32_t pid, uint32_t tid)
+{
+	struct pd_thread *t = find_thread(pd, tid);
+
+	if (!t) {
+		if (pd->nr_threads == pd->cap_threads) {
+			pd->cap_threads = pd->cap_threads ? 2 * pd->cap_threads : 64;
+			pd->threads = tm_xrealloc(pd->threads, pd->cap_threads *
+						  sizeof(*pd->threads));
+		}
+		t = &pd->threads[pd->nr_threads++];
+		memset(t, 0, sizeof(*t));
+	}
+	t->pid = pid;
+	t->tid = tid;
+	return t;
+}
+
+/* COMM {u32 pid, tid; char comm[]; sample_id}. */
+static int read_comm(struct pd *pd, uint64_t off, uint32_t size)
+{
+	struct pd_thread *t;
+	size_t n;
+
+	if (size < 16)
+		return pd_err(pd, off + 6, "COMM record of %u bytes; expected at "
+			      "least 16", size);
+	if (!pd->gp.by)
+		return 0;
+	t = set_thread(pd, tm_le32(pd->p + off + 8), tm_le32(pd->p + off + 12));
+	n = strnlen((const char *)pd->p + off + 16, size - 16);
+	if (n >= sizeof(t->comm))
+		n = sizeof(t->comm) - 1;
+	memcpy(t->comm, pd->p + off + 16, n);
+	t->comm[n] = '\0';
+	return 0;
+}
+
+/* FORK {u32 pid, ppid, tid, ptid; u64 time}: the child has its parent's comm. */
+static int read_fork(struct pd *pd, uint64_t off, uint32_t size)
+{
+	const struct pd_thread *parent;
+	char comm[TM_IMPORT_COMM_MAX] = "";
+
+	if (size < 32)
+		return pd_err(pd, off + 6, "FORK record of %u bytes; expected at "
+			      "least 32", size);
+	if (!pd->gp.by)
+		return 0;
+	parent = find_thread(pd, tm_le32(pd->p + off + 20));
+	if (parent)
+		memcpy(comm, parent->comm, sizeof(comm));
+	memcpy(set_thread(pd, tm_le32(pd->p + off + 8), tm_le32(pd->p + off + 16))->comm,
+	       comm, sizeof(comm));
+	return 0;
+}
+
 static int keep_sample(struct pd *pd, uint64_t off, uint32_t idx,
 		       const struct pd_sample *s)
 {
@@ -669,6 +885,25 @@ static int keep_sample(struct pd *pd, uint64_t off, uint32_t idx,
 			      (unsigned long long)period);
 	tm_import_periods_add(&pd->per, r.op, period);
 	tm_import_vec_push(&pd->vec, &r);
+	if (pd->gp.by) {
+		const struct pd_thread *t = find_thread(pd, s->tid);
+
+		tm_import_grouper_add(&pd->gp, s->pid, s->tid, s->cpu,
+				      t ? t->comm : NULL);
+	}
+	return 0;
+}
+
+/* Once the attrs are known (pipe mode: at the first sample): how samples
+ * name their event, and which event --event keeps. */
+static int prepare(struct pd *pd, uint64_t off)
+{
+	if (!pd->nr_attrs)
+		return pd_err(pd, off, "sample before any attr; expected "
+			      "HEADER_ATTR records first (pipe-mode perf.data)");
+	if (choose_id_mode(pd) || select_event(pd))
+		return -1;
+	pd->ready = true;
 	return 0;
 }
 
@@ -678,6 +913,8 @@ static int read_sample(struct pd *pd, uint64_t off, uint32_t size)
 	struct pd_sample s = { 0 };
 	uint32_t idx = 0;
 
+	if (!pd->ready && prepare(pd, off))
+		return -1;
 	if (pd->id_mode == ID_IDENTIFIER) {
 		if (size < 16)
 			return pd_err(pd, off, "sample of %u bytes; expected at least "
@@ -693,41 +930,208 @@ static int read_sample(struct pd *pd, uint64_t off, uint32_t size)
 	return keep_sample(pd, off, idx, &s);
 }
 
-static int read_data(struct pd *pd)
+/* LOST {id, lost} or LOST_SAMPLES {lost}: the count sits at off + at. */
+static int read_lost(struct pd *pd, uint64_t off, uint32_t size, uint32_t at)
 {
-	uint64_t off = pd->data_off;
+	uint64_t n;
 
-	while (off < pd->data_end) {
+	if (size < at + 8)
+		return pd_err(pd, off + 6, "lost-samples record of %u bytes; "
+			      "expected at least %u", size, at + 8);
+	n = tm_le64(pd->p + off + at);
+	pd->st.nr_lost = n > UINT64_MAX - pd->st.nr_lost ? UINT64_MAX : pd->st.nr_lost + n;
+	pd->st.nr_lost_records++;
+	return 0;
+}
+
+/* Pipe mode: HEADER_FEATURE {u64 feature, contents as in file mode}. */
+static int read_feature_rec(struct pd *pd, uint64_t off, uint32_t size)
+{
+	if (size < 16)
+		return pd_err(pd, off + 6, "HEADER_FEATURE record of %u bytes; "
+			      "expected at least 16", size);
+	if (tm_le64(pd->p + off + 8) == FEAT_EVENT_DESC)
+		return read_event_desc(pd, off + 16, size - 16);
+	return 0;
+}
+
+/* TRACING_DATA {u32 size} and AUXTRACE {u64 size, ...} are followed by
+ * size bytes that their record size does not count. */
+static int payload(struct pd *pd, uint64_t off, uint32_t size, bool u64,
+		   uint64_t *extra)
+{
+	if (size < (u64 ? 16u : 12u))
+		return pd_err(pd, off + 6, "record of %u bytes; expected room for "
+			      "its payload size", size);
+	*extra = u64 ? tm_le64(pd->p + off + 8) : tm_le32(pd->p + off + 8);
+	return 0;
+}
+
+static int walk(struct pd *pd, uint64_t off, uint64_t end, bool partial_ok,
+		uint64_t *done);
+
+/* Parse the complete records decoded so far; keep a partial one. */
+static int walk_zbuf(struct pd *pd)
+{
+	const uint8_t *p = pd->p;
+	uint64_t sz = pd->sz, done = 0;
+	int rc;
+
+	pd->p = pd->zbuf;
+	pd->sz = pd->zlen;
+	pd->in_z = true;
+	rc = walk(pd, 0, pd->zlen, true, &done);
+	pd->p = p;
+	pd->sz = sz;
+	pd->in_z = false;
+	if (rc)
+		return -1;
+	memmove(pd->zbuf, pd->zbuf + done, pd->zlen - done);
+	pd->zlen -= done;
+	pd->zpos += done;
+	return 0;
+}
+
+/* COMPRESSED {header, zstd bytes} or COMPRESSED2 {header, u64 data_size,
+ * zstd bytes, padding}: decoded in stream, at most ZBUF_MIN bytes a step. */
+static int read_compressed(struct pd *pd, uint64_t off, uint32_t type, uint32_t size)
+{
+	uint64_t hdr = type == REC_COMPRESSED2 ? 16 : 8, len;
+	ZSTD_inBuffer in;
+	ZSTD_outBuffer out;
+
+	if (size < hdr)
+		return pd_err(pd, off + 6, "COMPRESSED2 record of %u bytes; "
+			      "expected at least 16", size);
+	len = size - hdr;
+	if (type == REC_COMPRESSED2 && tm_le64(pd->p + off + 8) > len)
+		return pd_err(pd, off + 8, "data_size %llu in a record of %u bytes; "
+			      "expected at most %llu", (unsigned long long)
+			      tm_le64(pd->p + off + 8), size, (unsigned long long)len);
+	if (type == REC_COMPRESSED2)
+		len = tm_le64(pd->p + off + 8);
+	if (!pd->zds) {
+		pd->zds = ZSTD_createDStream();
+		if (!pd->zds || ZSTD_isError(ZSTD_initDStream(pd->zds)))
+			return tm_error_set(pd->err, TM_ERR_INTERNAL, "%s: cannot "
+					    "start a zstd decoder", pd->path);
+	}
+	pd->zrec_off = off;
+	pd->st.nr_compressed++;
+	in = (ZSTD_inBuffer){ pd->p + off + hdr, (size_t)len, 0 };
+	do {
+		if (pd->zcap - pd->zlen < ZBUF_MIN) {
+			pd->zcap = pd->zlen + 2 * ZBUF_MIN;
+			pd->zbuf = tm_xrealloc(pd->zbuf, pd->zcap);
+		}
+		out = (ZSTD_outBuffer){ pd->zbuf + pd->zlen, ZBUF_MIN, 0 };
+		size_t r = ZSTD_decompressStream(pd->zds, &out, &in);
+
+		if (ZSTD_isError(r))
+			return pd_err(pd, off + hdr + in.pos, "zstd: %s; expected the "
+				      "zstd stream of perf record -z",
+				      ZSTD_getErrorName(r));
+		pd->zlen += out.pos;
+		if (walk_zbuf(pd))
+			return -1;
+	} while (in.pos < in.size || out.pos == out.size);
+	return 0;
+}
+
+static int read_record(struct pd *pd, uint64_t off, uint32_t type, uint32_t size,
+		       uint64_t *extra)
+{
+	if (type >= REC_USER_FIRST && pd->in_z)
+		return pd_err(pd, off, "record type %u inside compressed data; "
+			      "expected kernel records only", type);
+	if (type != REC_SAMPLE && type != REC_COMPRESSED && type != REC_COMPRESSED2)
+		pd->st.nr_skipped++;
+	switch (type) {
+	case REC_SAMPLE:
+		return read_sample(pd, off, size);
+	case REC_LOST:
+		return read_lost(pd, off, size, 16);
+	case REC_LOST_SAMPLES:
+		return read_lost(pd, off, size, 8);
+	case REC_COMM:
+		return read_comm(pd, off, size);
+	case REC_FORK:
+		return read_fork(pd, off, size);
+	case REC_FINISHED_ROUND:
+		pd->st.nr_rounds++;
+		return 0;
+	case REC_HEADER_ATTR:
+		return pd->pipe ? read_header_attr(pd, off, size) : 0;
+	case REC_HEADER_FEATURE:
+		return pd->pipe ? read_feature_rec(pd, off, size) : 0;
+	case REC_TRACING_DATA:
+		return payload(pd, off, size, false, extra);
+	case REC_AUXTRACE:
+		return payload(pd, off, size, true, extra);
+	case REC_COMPRESSED:
+	case REC_COMPRESSED2:
+		return read_compressed(pd, off, type, size);
+	default:
+		return 0;
+	}
+}
+
+/* Records in [off, end); partial_ok: stop before an incomplete one. */
+static int walk(struct pd *pd, uint64_t off, uint64_t end, bool partial_ok,
+		uint64_t *done)
+{
+	while (off < end) {
+		uint64_t extra = 0;
 		uint32_t type;
 		uint16_t size;
 
-		if (pd->data_end - off < 8)
-			return pd_err(pd, off, "%llu bytes left in the data section; "
-				      "expected an 8-byte record header",
-				      (unsigned long long)(pd->data_end - off));
+		if (end - off < 8) {
+			if (partial_ok)
+				break;
+			return pd_err(pd, off, "%llu bytes left in the data; expected "
+				      "an 8-byte record header",
+				      (unsigned long long)(end - off));
+		}
 		type = tm_le32(pd->p + off);
 		size = tm_le16(pd->p + off + 6);
 		if (size < 8)
 			return pd_err(pd, off + 6, "record size %u; expected at least 8 "
 				      "(the record header)", size);
-		if (size > pd->data_end - off)
+		if (size > end - off) {
+			if (partial_ok)
+				break;
 			return pd_err(pd, off + 6, "record of %u bytes runs past the end "
-				      "of the data section at @%llu; expected a "
-				      "complete record", size,
-				      (unsigned long long)pd->data_end);
-		if (type == REC_COMPRESSED || type == REC_COMPRESSED2)
-			return pd_err(pd, off, "compressed record (perf record -z); "
-				      "expected an uncompressed file: re-record "
-				      "without -z");
-		if (type == REC_SAMPLE) {
-			if (read_sample(pd, off, size))
-				return -1;
-		} else {
-			pd->st.nr_skipped++;
+				      "of the data at @%llu; expected a complete "
+				      "record (truncated recording?)", size,
+				      (unsigned long long)end);
 		}
-		off += size;
+		if (read_record(pd, off, type, size, &extra))
+			return -1;
+		if (extra > end - off - size)
+			return pd_err(pd, off + 8, "payload of %llu bytes after the "
+				      "record runs past the end of the data at "
+				      "@%llu; expected a complete recording",
+				      (unsigned long long)extra, (unsigned long long)end);
+		off += size + extra;
 	}
+	*done = off;
 	return 0;
+}
+
+static int read_data(struct pd *pd)
+{
+	uint64_t done;
+
+	if (walk(pd, pd->data_off, pd->data_end, false, &done))
+		return -1;
+	if (pd->zlen)
+		return pd_err(pd, pd->data_end, "the zstd stream ends inside a record "
+			      "(%zu bytes of it decoded); expected whole records "
+			      "(truncated -z recording?)", pd->zlen);
+	if (!pd->nr_attrs)
+		return pd_err(pd, pd->data_off, "no HEADER_ATTR record; expected a "
+			      "pipe-mode perf.data to describe its events");
+	return pd->ready ? 0 : prepare(pd, pd->data_off);
 }
 
 static int pd_open(const char *path, const void *config,
@@ -737,21 +1141,23 @@ static int pd_open(const char *path, const void *config,
 	struct pd pd = { .path = path, .o = o, .po = config, .err = err,
 			 .selected = -1 };
 	struct tm_trace_info info;
+	const struct pd_attr *sel;
 	uint64_t fallback = 1;
 	int rc = -1;
 
 	*out = NULL;
-	if (map_file(&pd) || read_header(&pd) || read_attrs(&pd) ||
-	    read_features(&pd) || choose_id_mode(&pd) || select_event(&pd) ||
+	tm_import_grouper_init(&pd.gp, o->split);
+	if (map_file(&pd) || read_header(&pd) ||
+	    (!pd.pipe && (read_attrs(&pd) || read_features(&pd))) ||
 	    read_data(&pd))
 		goto out;
-	if (!pd.attrs[pd.selected < 0 ? 0 : pd.selected].freq)
-		fallback = pd.attrs[pd.selected < 0 ? 0 : pd.selected].period;
+	sel = &pd.attrs[pd.selected < 0 ? 0 : pd.selected];
+	if (!sel->freq)
+		fallback = sel->period;
 	/* the .tmt header stores periods as JSON integers below 2^63 */
 	if (fallback > INT64_MAX) {
-		pd_err(&pd, pd.attrs[pd.selected < 0 ? 0 : pd.selected].off + A_PERIOD,
-		       "sample_period %llu; expected at most 2^63 - 1",
-		       (unsigned long long)fallback);
+		pd_err(&pd, sel->off + A_PERIOD, "sample_period %llu; expected at "
+		       "most 2^63 - 1", (unsigned long long)fallback);
 		goto out;
 	}
 	tm_import_info_init(&info, o, path);
@@ -760,15 +1166,22 @@ static int pd_open(const char *path, const void *config,
 	tm_import_periods_info(&pd.per, fallback, &info);
 	pd.st.nr_records = pd.vec.nr;
 	pd.st.nr_events = (uint32_t)pd.nr_attrs;
-	tm_import_vec_stream(&pd.vec, &info, out);
+	pd.st.pipe = pd.pipe;
+	tm_import_finish(&pd.vec, &pd.gp, &info, o, out);
 	if (o->stats)
 		*o->stats = pd.st;
 	rc = 0;
 out:
-	if (pd.p)
-		munmap((void *)pd.p, pd.sz);
+	if (pd.mapped)
+		munmap((void *)pd.file, pd.file_sz);
+	else
+		free((void *)pd.file);
+	ZSTD_freeDStream(pd.zds);
+	free(pd.zbuf);
+	free(pd.threads);
 	free(pd.attrs);
 	free(pd.ids);
+	tm_import_grouper_free(&pd.gp);
 	tm_import_vec_free(&pd.vec);
 	return rc;
 }
@@ -778,10 +1191,12 @@ static const struct tm_cfg_key pd_keys[] = { TM_IMPORT_PERF_ROWS };
 const struct tm_importer_ops tm_importer_perf_data = {
 	.kind = {
 		.name = "perf-data",
-		.help = "perf.data (file mode) from perf record -d [--phys-data] ...",
+		.help = "perf.data (file or pipe mode, -z too; - for standard "
+			"input) from perf record -d [--phys-data] ...",
 		.keys = pd_keys,
 		.nr_keys = sizeof(pd_keys) / sizeof(pd_keys[0]),
 		.config_size = sizeof(struct tm_import_perf_opts),
+		.flags = TM_IMPORT_SPLITS,
 	},
 	.open = pd_open,
 	.provenance = tm_import_perf_provenance,
