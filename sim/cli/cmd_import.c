@@ -285,7 +285,7 @@ static int check_common(struct import_args *a, struct tm_error *err)
 	if (c->split && !(a->imp->kind.flags & TM_IMPORT_SPLITS))
 		return tm_error_set(err, TM_ERR_USAGE, "--split: --from %s has no "
 				    "pid, thread, command or cpu to split by; "
-				    "expected --from perf-data or perf-script",
+				    "expected --from perf-data",
 				    a->imp->kind.name);
 	if (tm_tmt_parse_level(c->zstd_level, &a->level, err)) {
 		tm_error_prefix(err, "--zstd-level");
