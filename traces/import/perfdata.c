@@ -59,170 +59,7 @@
 #include "lib/alloc.h"
 #include "lib/le.h"
 
-/* PERF_SAMPLE_* bits, include/uapi/linux/perf_event.h. */
-#define S_IP (1ULL << 0)
-#define S_TID (1ULL << 1)
-#define S_TIME (1ULL << 2)
-#define S_ADDR (1ULL << 3)
-#define S_READ (1ULL << 4)
-#define S_CALLCHAIN (1ULL << 5)
-#define S_ID (1ULL << 6)
-#define S_CPU (1ULL << 7)
-#define S_PERIOD (1ULL << 8)
-#define S_STREAM_ID (1ULL << 9)
-#define S_RAW (1ULL << 10)
-#define S_BRANCH_STACK (1ULL << 11)
-#define S_REGS_USER (1ULL << 12)
-#define S_STACK_USER (1ULL << 13)
-#define S_WEIGHT (1ULL << 14)
-#define S_DATA_SRC (1ULL << 15)
-#define S_IDENTIFIER (1ULL << 16)
-#define S_TRANSACTION (1ULL << 17)
-#define S_REGS_INTR (1ULL << 18)
-#define S_PHYS_ADDR (1ULL << 19)
-#define S_WEIGHT_STRUCT (1ULL << 24)
-
-/* PERF_FORMAT_* (read_format) bits. */
-#define F_TOTAL_TIME_ENABLED (1ULL << 0)
-#define F_TOTAL_TIME_RUNNING (1ULL << 1)
-#define F_ID (1ULL << 2)
-#define F_GROUP (1ULL << 3)
-#define F_LOST (1ULL << 4)
-
-/* PERF_SAMPLE_BRANCH_HW_INDEX and _COUNTERS (branch_sample_type). */
-#define B_HW_INDEX (1ULL << 17)
-#define B_COUNTERS (1ULL << 19)
-
-/* Record types, perf_event.h and tools/perf/util/event.h. */
-#define REC_LOST 2
-#define REC_COMM 3
-#define REC_FORK 7
-#define REC_SAMPLE 9
-#define REC_LOST_SAMPLES 13
-#define REC_HEADER_ATTR 64
-#define REC_TRACING_DATA 66
-#define REC_FINISHED_ROUND 68
-#define REC_AUXTRACE 71
-#define REC_HEADER_FEATURE 80
-#define REC_COMPRESSED 81
-#define REC_COMPRESSED2 83
-#define REC_USER_FIRST 64 /* user (tool) records: never inside compressed data */
-
-/* Feature bits, tools/perf/util/header.h. */
-#define FEAT_EVENT_DESC 12
-#define FEAT_DIR_FORMAT 24
-
-#define HEADER_SZ 104      /* sizeof(struct perf_file_header) */
-#define HEADER_SZ_OLD 72   /* before the feature bitmap (perf still accepts it) */
-#define PIPE_HEADER_SZ 16  /* pipe mode: {magic, size} only */
-#define ATTR_SZ_VER0 64    /* PERF_ATTR_SIZE_VER0, the smallest attr */
-#define ATTR_SZ_MAX 4096   /* assumption: sanity bound, attrs are ~136 bytes */
-#define BRANCH_ENTRY_SZ 24 /* struct perf_branch_entry */
-#define NAME_MAX_LEN 128
-
-/* Offsets in struct perf_event_attr. */
-#define A_SIZE 4
-#define A_PERIOD 16
-#define A_SAMPLE_TYPE 24
-#define A_READ_FORMAT 32
-#define A_FLAGS 40
-#define A_BRANCH_TYPE 72
-#define A_REGS_USER 80
-#define A_REGS_INTR 96
-#define A_FLAG_FREQ (1ULL << 10)
-
-#define ZBUF_MIN (1u << 16) /* decompressed bytes held: a record is < 64 KiB */
-
-enum id_mode { ID_SINGLE = 0, ID_IDENTIFIER, ID_COMMON };
-
-/* A thread as COMM and FORK records describe it (for --split). */
-struct pd_thread {
-	uint32_t pid, tid;
-	char comm[TM_IMPORT_COMM_MAX];
-};
-
-struct pd_attr {
-	uint64_t sample_type, read_format, period, branch_type, regs_user, regs_intr;
-	bool freq;
-	bool checked;              /* check_attr() passed at its first sample */
-	uint64_t off;              /* of the attr in the file, for messages */
-	uint64_t ids_off, nr_ids;
-	char name[NAME_MAX_LEN];
-};
-
-struct pd_id {
-	uint64_t id;
-	uint32_t idx;
-};
-
-struct pd {
-	const char *path;
-	const struct tm_import_opts *o;
-	const struct tm_import_perf_opts *po;
-	struct tm_error *err;
-	const uint8_t *p;          /* the bytes records are read from */
-	uint64_t sz;
-	const uint8_t *file;       /* the whole input */
-	uint64_t file_sz;
-	bool mapped;               /* file is mmap()ed, else malloc()ed */
-	bool pipe;
-	uint64_t attr_size, nr_attrs, cap_attrs, attrs_off;
-	struct pd_attr *attrs;
-	uint64_t data_off, data_end;
-	uint8_t feat[32];
-	bool ready;                /* id mode and --event chosen for these attrs */
-	enum id_mode id_mode;
-	struct pd_id *ids;
-	size_t nr_ids;
-	int64_t selected;          /* attr index, -1: all */
-	/* -z: the zstd stream and its output not yet parsed */
-	ZSTD_DStream *zds;
-	uint8_t *zbuf;
-	size_t zlen, zcap;
-	uint64_t zrec_off;         /* file offset of the COMPRESSED record read */
-	uint64_t zpos;             /* decompressed bytes before zbuf[0] */
-	bool in_z;                 /* reading records out of zbuf */
-	struct pd_thread *threads;
-	size_t nr_threads, cap_threads, last_thread;
-	struct tm_import_grouper gp;
-	struct tm_import_stats st;
-	struct tm_import_periods per;
-	struct tm_import_vec vec;
-};
-
-/* A bounded cursor over [off, end) of the mapped file. */
-struct cur {
-	const uint8_t *p;
-	uint64_t off, end;
-};
-
-struct pd_sample {
-	uint64_t id, time, addr, phys, period, weight, data_src;
-	uint32_t cpu, pid, tid;
-};
-
-/* Inside decompressed data an offset is not a file offset: the error names
- * the COMPRESSED record and the decompressed byte.  Returns rc. */
-static int zstd_where(const struct pd *pd, uint64_t off, int rc)
-{
-	size_t n;
-
-	if (!pd->in_z || !pd->err)
-		return rc;
-	n = strlen(pd->err->msg);
-	snprintf(pd->err->msg + n, sizeof(pd->err->msg) - n, " (in the zstd "
-		 "stream, decompressed byte %llu; the compressed record that "
-		 "ends it is at @%llu)", (unsigned long long)(pd->zpos + off),
-		 (unsigned long long)pd->zrec_off);
-	return rc;
-}
-
-/* A format error at byte off of the file (lib/error.h's located form). */
-#define pd_err(pd, off, ...)                                                  \
-	zstd_where((pd), (off),                                               \
-		   tm_error_at_off((pd)->err, TM_ERR_FORMAT, (pd)->path,      \
-				   (pd)->in_z ? (pd)->zrec_off : (off),       \
-				   __VA_ARGS__))
+#include "perfdata_internal.h"
 
 /* Is [off, off + n) inside the file? (n may come from the file.) */
 static bool in_file(const struct pd *pd, uint64_t off, uint64_t n)
@@ -485,7 +322,7 @@ static int read_attrs(struct pd *pd)
 }
 
 /* Pipe mode: HEADER_ATTR {header, attr (attr.size bytes), u64 ids[]}. */
-static int read_header_attr(struct pd *pd, uint64_t off, uint32_t size)
+int pd_read_header_attr(struct pd *pd, uint64_t off, uint32_t size)
 {
 	uint32_t asz;
 	struct pd_attr *at;
@@ -507,7 +344,7 @@ static int read_header_attr(struct pd *pd, uint64_t off, uint32_t size)
 
 /* HEADER_EVENT_DESC: u32 nr, u32 attr_size, then nr × {attr, u32 nr_ids,
  * u32 len, char name[len], u64 ids[nr_ids]}.  Names by position. */
-static int read_event_desc(struct pd *pd, uint64_t off, uint64_t size)
+int pd_read_event_desc(struct pd *pd, uint64_t off, uint64_t size)
 {
 	struct cur c = { pd->file, off, off + size };
 	uint32_t nr, asz, nr_ids, len;
@@ -556,7 +393,7 @@ static int read_features(struct pd *pd)
 			continue;
 		if (section(pd, tab + 16 * j++, "feature", &off, &size))
 			return -1;
-		if (bit == FEAT_EVENT_DESC && read_event_desc(pd, off, size))
+		if (bit == FEAT_EVENT_DESC && pd_read_event_desc(pd, off, size))
 			return -1;
 	}
 	return 0;
@@ -782,73 +619,6 @@ static int parse_tail(struct pd *pd, const struct pd_attr *a, struct cur *c,
 	return 0;
 }
 
-static struct pd_thread *find_thread(struct pd *pd, uint32_t tid)
-{
-	if (pd->nr_threads && pd->threads[pd->last_thread].tid == tid)
-		return &pd->threads[pd->last_thread];
-	for (size_t i = 0; i < pd->nr_threads; i++)
-		if (pd->threads[i].tid == tid)
-			return &pd->threads[pd->last_thread = i];
-	return NULL;
-}
-
-static struct pd_thread *set_thread(struct pd *pd, uint32_t pid, uint32_t tid)
-{
-	struct pd_thread *t = find_thread(pd, tid);
-
-	if (!t) {
-		if (pd->nr_threads == pd->cap_threads) {
-			pd->cap_threads = pd->cap_threads ? 2 * pd->cap_threads : 64;
-			pd->threads = tm_xrealloc(pd->threads, pd->cap_threads *
-						  sizeof(*pd->threads));
-		}
-		t = &pd->threads[pd->nr_threads++];
-		memset(t, 0, sizeof(*t));
-	}
-	t->pid = pid;
-	t->tid = tid;
-	return t;
-}
-
-/* COMM {u32 pid, tid; char comm[]; sample_id}. */
-static int read_comm(struct pd *pd, uint64_t off, uint32_t size)
-{
-	struct pd_thread *t;
-	size_t n;
-
-	if (size < 16)
-		return pd_err(pd, off + 6, "COMM record of %u bytes; expected at "
-			      "least 16", size);
-	if (!pd->gp.by)
-		return 0;
-	t = set_thread(pd, tm_le32(pd->p + off + 8), tm_le32(pd->p + off + 12));
-	n = strnlen((const char *)pd->p + off + 16, size - 16);
-	if (n >= sizeof(t->comm))
-		n = sizeof(t->comm) - 1;
-	memcpy(t->comm, pd->p + off + 16, n);
-	t->comm[n] = '\0';
-	return 0;
-}
-
-/* FORK {u32 pid, ppid, tid, ptid; u64 time}: the child has its parent's comm. */
-static int read_fork(struct pd *pd, uint64_t off, uint32_t size)
-{
-	const struct pd_thread *parent;
-	char comm[TM_IMPORT_COMM_MAX] = "";
-
-	if (size < 32)
-		return pd_err(pd, off + 6, "FORK record of %u bytes; expected at "
-			      "least 32", size);
-	if (!pd->gp.by)
-		return 0;
-	parent = find_thread(pd, tm_le32(pd->p + off + 20));
-	if (parent)
-		memcpy(comm, parent->comm, sizeof(comm));
-	memcpy(set_thread(pd, tm_le32(pd->p + off + 8), tm_le32(pd->p + off + 16))->comm,
-	       comm, sizeof(comm));
-	return 0;
-}
-
 static int keep_sample(struct pd *pd, uint64_t off, uint32_t idx,
 		       const struct pd_sample *s)
 {
@@ -886,7 +656,7 @@ static int keep_sample(struct pd *pd, uint64_t off, uint32_t idx,
 	tm_import_periods_add(&pd->per, r.op, period);
 	tm_import_vec_push(&pd->vec, &r);
 	if (pd->gp.by) {
-		const struct pd_thread *t = find_thread(pd, s->tid);
+		const struct pd_thread *t = pd_find_thread(pd, s->tid);
 
 		tm_import_grouper_add(&pd->gp, s->pid, s->tid, s->cpu,
 				      t ? t->comm : NULL);
@@ -896,7 +666,7 @@ static int keep_sample(struct pd *pd, uint64_t off, uint32_t idx,
 
 /* Once the attrs are known (pipe mode: at the first sample): how samples
  * name their event, and which event --event keeps. */
-static int prepare(struct pd *pd, uint64_t off)
+int pd_prepare(struct pd *pd, uint64_t off)
 {
 	if (!pd->nr_attrs)
 		return pd_err(pd, off, "sample before any attr; expected "
@@ -907,13 +677,13 @@ static int prepare(struct pd *pd, uint64_t off)
 	return 0;
 }
 
-static int read_sample(struct pd *pd, uint64_t off, uint32_t size)
+int pd_read_sample(struct pd *pd, uint64_t off, uint32_t size)
 {
 	struct cur c = { pd->p, off + 8, off + size };
 	struct pd_sample s = { 0 };
 	uint32_t idx = 0;
 
-	if (!pd->ready && prepare(pd, off))
+	if (!pd->ready && pd_prepare(pd, off))
 		return -1;
 	if (pd->id_mode == ID_IDENTIFIER) {
 		if (size < 16)
@@ -928,210 +698,6 @@ static int read_sample(struct pd *pd, uint64_t off, uint32_t size)
 	if (pd->id_mode == ID_COMMON && lookup_id(pd, s.id, off + 8, &idx))
 		return -1;
 	return keep_sample(pd, off, idx, &s);
-}
-
-/* LOST {id, lost} or LOST_SAMPLES {lost}: the count sits at off + at. */
-static int read_lost(struct pd *pd, uint64_t off, uint32_t size, uint32_t at)
-{
-	uint64_t n;
-
-	if (size < at + 8)
-		return pd_err(pd, off + 6, "lost-samples record of %u bytes; "
-			      "expected at least %u", size, at + 8);
-	n = tm_le64(pd->p + off + at);
-	pd->st.nr_lost = n > UINT64_MAX - pd->st.nr_lost ? UINT64_MAX : pd->st.nr_lost + n;
-	pd->st.nr_lost_records++;
-	return 0;
-}
-
-/* Pipe mode: HEADER_FEATURE {u64 feature, contents as in file mode}. */
-static int read_feature_rec(struct pd *pd, uint64_t off, uint32_t size)
-{
-	if (size < 16)
-		return pd_err(pd, off + 6, "HEADER_FEATURE record of %u bytes; "
-			      "expected at least 16", size);
-	if (tm_le64(pd->p + off + 8) == FEAT_EVENT_DESC)
-		return read_event_desc(pd, off + 16, size - 16);
-	return 0;
-}
-
-/* TRACING_DATA {u32 size} and AUXTRACE {u64 size, ...} are followed by
- * size bytes that their record size does not count. */
-static int payload(struct pd *pd, uint64_t off, uint32_t size, bool u64,
-		   uint64_t *extra)
-{
-	if (size < (u64 ? 16u : 12u))
-		return pd_err(pd, off + 6, "record of %u bytes; expected room for "
-			      "its payload size", size);
-	*extra = u64 ? tm_le64(pd->p + off + 8) : tm_le32(pd->p + off + 8);
-	return 0;
-}
-
-static int walk(struct pd *pd, uint64_t off, uint64_t end, bool partial_ok,
-		uint64_t *done);
-
-/* Parse the complete records decoded so far; keep a partial one. */
-static int walk_zbuf(struct pd *pd)
-{
-	const uint8_t *p = pd->p;
-	uint64_t sz = pd->sz, done = 0;
-	int rc;
-
-	pd->p = pd->zbuf;
-	pd->sz = pd->zlen;
-	pd->in_z = true;
-	rc = walk(pd, 0, pd->zlen, true, &done);
-	pd->p = p;
-	pd->sz = sz;
-	pd->in_z = false;
-	if (rc)
-		return -1;
-	memmove(pd->zbuf, pd->zbuf + done, pd->zlen - done);
-	pd->zlen -= done;
-	pd->zpos += done;
-	return 0;
-}
-
-/* COMPRESSED {header, zstd bytes} or COMPRESSED2 {header, u64 data_size,
- * zstd bytes, padding}: decoded in stream, at most ZBUF_MIN bytes a step. */
-static int read_compressed(struct pd *pd, uint64_t off, uint32_t type, uint32_t size)
-{
-	uint64_t hdr = type == REC_COMPRESSED2 ? 16 : 8, len;
-	ZSTD_inBuffer in;
-	ZSTD_outBuffer out;
-
-	if (size < hdr)
-		return pd_err(pd, off + 6, "COMPRESSED2 record of %u bytes; "
-			      "expected at least 16", size);
-	len = size - hdr;
-	if (type == REC_COMPRESSED2 && tm_le64(pd->p + off + 8) > len)
-		return pd_err(pd, off + 8, "data_size %llu in a record of %u bytes; "
-			      "expected at most %llu", (unsigned long long)
-			      tm_le64(pd->p + off + 8), size, (unsigned long long)len);
-	if (type == REC_COMPRESSED2)
-		len = tm_le64(pd->p + off + 8);
-	if (!pd->zds) {
-		pd->zds = ZSTD_createDStream();
-		if (!pd->zds || ZSTD_isError(ZSTD_initDStream(pd->zds)))
-			return tm_error_set(pd->err, TM_ERR_INTERNAL, "%s: cannot "
-					    "start a zstd decoder", pd->path);
-	}
-	pd->zrec_off = off;
-	pd->st.nr_compressed++;
-	in = (ZSTD_inBuffer){ pd->p + off + hdr, (size_t)len, 0 };
-	do {
-		if (pd->zcap - pd->zlen < ZBUF_MIN) {
-			pd->zcap = pd->zlen + 2 * ZBUF_MIN;
-			pd->zbuf = tm_xrealloc(pd->zbuf, pd->zcap);
-		}
-		out = (ZSTD_outBuffer){ pd->zbuf + pd->zlen, ZBUF_MIN, 0 };
-		size_t r = ZSTD_decompressStream(pd->zds, &out, &in);
-
-		if (ZSTD_isError(r))
-			return pd_err(pd, off + hdr + in.pos, "zstd: %s; expected the "
-				      "zstd stream of perf record -z",
-				      ZSTD_getErrorName(r));
-		pd->zlen += out.pos;
-		if (walk_zbuf(pd))
-			return -1;
-	} while (in.pos < in.size || out.pos == out.size);
-	return 0;
-}
-
-static int read_record(struct pd *pd, uint64_t off, uint32_t type, uint32_t size,
-		       uint64_t *extra)
-{
-	if (type >= REC_USER_FIRST && pd->in_z)
-		return pd_err(pd, off, "record type %u inside compressed data; "
-			      "expected kernel records only", type);
-	if (type != REC_SAMPLE && type != REC_COMPRESSED && type != REC_COMPRESSED2)
-		pd->st.nr_skipped++;
-	switch (type) {
-	case REC_SAMPLE:
-		return read_sample(pd, off, size);
-	case REC_LOST:
-		return read_lost(pd, off, size, 16);
-	case REC_LOST_SAMPLES:
-		return read_lost(pd, off, size, 8);
-	case REC_COMM:
-		return read_comm(pd, off, size);
-	case REC_FORK:
-		return read_fork(pd, off, size);
-	case REC_FINISHED_ROUND:
-		pd->st.nr_rounds++;
-		return 0;
-	case REC_HEADER_ATTR:
-		return pd->pipe ? read_header_attr(pd, off, size) : 0;
-	case REC_HEADER_FEATURE:
-		return pd->pipe ? read_feature_rec(pd, off, size) : 0;
-	case REC_TRACING_DATA:
-		return payload(pd, off, size, false, extra);
-	case REC_AUXTRACE:
-		return payload(pd, off, size, true, extra);
-	case REC_COMPRESSED:
-	case REC_COMPRESSED2:
-		return read_compressed(pd, off, type, size);
-	default:
-		return 0;
-	}
-}
-
-/* Records in [off, end); partial_ok: stop before an incomplete one. */
-static int walk(struct pd *pd, uint64_t off, uint64_t end, bool partial_ok,
-		uint64_t *done)
-{
-	while (off < end) {
-		uint64_t extra = 0;
-		uint32_t type;
-		uint16_t size;
-
-		if (end - off < 8) {
-			if (partial_ok)
-				break;
-			return pd_err(pd, off, "%llu bytes left in the data; expected "
-				      "an 8-byte record header",
-				      (unsigned long long)(end - off));
-		}
-		type = tm_le32(pd->p + off);
-		size = tm_le16(pd->p + off + 6);
-		if (size < 8)
-			return pd_err(pd, off + 6, "record size %u; expected at least 8 "
-				      "(the record header)", size);
-		if (size > end - off) {
-			if (partial_ok)
-				break;
-			return pd_err(pd, off + 6, "record of %u bytes runs past the end "
-				      "of the data at @%llu; expected a complete "
-				      "record (truncated recording?)", size,
-				      (unsigned long long)end);
-		}
-		if (read_record(pd, off, type, size, &extra))
-			return -1;
-		if (extra > end - off - size)
-			return pd_err(pd, off + 8, "payload of %llu bytes after the "
-				      "record runs past the end of the data at "
-				      "@%llu; expected a complete recording",
-				      (unsigned long long)extra, (unsigned long long)end);
-		off += size + extra;
-	}
-	*done = off;
-	return 0;
-}
-
-static int read_data(struct pd *pd)
-{
-	uint64_t done;
-
-	if (walk(pd, pd->data_off, pd->data_end, false, &done))
-		return -1;
-	if (pd->zlen)
-		return pd_err(pd, pd->data_end, "the zstd stream ends inside a record "
-			      "(%zu bytes of it decoded); expected whole records "
-			      "(truncated -z recording?)", pd->zlen);
-	if (!pd->nr_attrs)
-		return pd_err(pd, pd->data_off, "no HEADER_ATTR record; expected a "
-			      "pipe-mode perf.data to describe its events");
-	return pd->ready ? 0 : prepare(pd, pd->data_off);
 }
 
 static int pd_open(const char *path, const void *config,
@@ -1149,7 +715,7 @@ static int pd_open(const char *path, const void *config,
 	tm_import_grouper_init(&pd.gp, o->split);
 	if (map_file(&pd) || read_header(&pd) ||
 	    (!pd.pipe && (read_attrs(&pd) || read_features(&pd))) ||
-	    read_data(&pd))
+	    pd_read_data(&pd))
 		goto out;
 	sel = &pd.attrs[pd.selected < 0 ? 0 : pd.selected];
 	if (!sel->freq)
