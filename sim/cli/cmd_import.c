@@ -13,12 +13,22 @@
  * sample taken is written, so the output is a samples trace; there is no
  * ring or drain at import, those belong to the run.  The .tmt writer writes
  * a temp file and renames it; on any error it is aborted, nothing is left.
+ *
+ * --split KEY -o DIR: one .tmt per group of samples (process, thread, comm
+ * or cpu), DIR/index.json listing them and DIR/cluster.yaml, one VM per
+ * stream on one host, ready for `tmsim run`.  Everything is written into a
+ * fresh DIR.tmp.XXXXXX beside DIR, renamed to DIR at the end and removed on
+ * any error, so DIR is whole or absent.
  */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -44,6 +54,8 @@ struct import_common {
 	uint64_t sample_period, store_period, seed;
 	bool randomize;
 	char zstd_level[8];      /* parsed by tm_tmt_parse_level: it may be < 0 */
+	enum tm_import_split split;
+	uint64_t min_samples;
 };
 
 #define ROW(key, type, min, max, def, flags, fk, m, doc) \
@@ -76,15 +88,25 @@ static const struct tm_cfg_key common_keys[] = {
 	ROW("zstd-level", TM_CFG_STRING, 1, 7, "-3", 0, TM_CFG_F_STR, zstd_level,
 	    "compression, -100 .. 19; lower reads faster in a replay and "
 	    "writes a larger file"),
+	TM_CFG_KEY("split", TM_CFG_ENUM, 0, 0, "none", "none|pid|tid|comm|cpu", 0,
+		   TM_CFG_F_INT, struct import_common, split,
+		   "one .tmt per process, thread, command or cpu into -o DIR, "
+		   "with DIR/index.json and a runnable DIR/cluster.yaml"),
+	ROW("min-samples", TM_CFG_U64, 0, 1e18, "0", 0, TM_CFG_F_U64, min_samples,
+	    "--split: drop groups with fewer samples (listed as dropped in "
+	    "index.json)"),
 };
+_Static_assert(sizeof(enum tm_import_split) == sizeof(int), "enum as int");
 
 #undef ROW
 #define NR_COMMON (sizeof(common_keys) / sizeof(common_keys[0]))
 #define KEY_OUTPUT 0
 #define KEY_STORE 4
+#define KEY_MIN_SAMPLES (NR_COMMON - 1)
 
 static const char help_head[] =
 "usage: tmsim import --from FORMAT IN -o OUT.tmt [options]\n"
+"       tmsim import --from FORMAT IN --split KEY -o DIR [options]\n"
 "\n"
 "Convert a recording into a .tmt trace.  FORMAT is one of the importers\n"
 "below; each takes its own options and the options of every importer.\n"
@@ -253,11 +275,24 @@ static int check_common(struct import_args *a, struct tm_error *err)
 		return tm_error_set(err, TM_ERR_USAGE, "--page-size: expected a "
 				    "power of two, got %llu bytes",
 				    (unsigned long long)c->sz_page);
+	if (a->given[KEY_MIN_SAMPLES] && !c->split)
+		return tm_error_set(err, TM_ERR_USAGE, "--min-samples: only with "
+				    "--split");
+	if (c->split && a->emulate)
+		return tm_error_set(err, TM_ERR_USAGE, "--split: not with "
+				    "--sample-period (the split importers read "
+				    "samples already)");
+	if (c->split && !(a->imp->kind.flags & TM_IMPORT_SPLITS))
+		return tm_error_set(err, TM_ERR_USAGE, "--split: --from %s has no "
+				    "pid, thread, command or cpu to split by; "
+				    "expected --from perf-data",
+				    a->imp->kind.name);
 	if (tm_tmt_parse_level(c->zstd_level, &a->level, err)) {
 		tm_error_prefix(err, "--zstd-level");
 		return -1;
 	}
 	tm_import_opts_init(&a->o);
+	a->o.split = c->split;
 	a->o.nr_vcpus = c->nr_vcpus;
 	a->o.page_shift = (uint32_t)__builtin_ctzll(c->sz_page);
 	return 0;
@@ -393,12 +428,22 @@ static int copy_records(struct copy_ctx *c, struct tm_error *err)
 	return rc;
 }
 
+/* "; N lost by the kernel" when perf said it lost samples. */
+static const char *lost_note(const struct tm_import_stats *st, char *buf, size_t sz)
+{
+	buf[0] = '\0';
+	if (st->nr_lost_records)
+		snprintf(buf, sz, "; %llu lost by the kernel, not in the trace",
+			 (unsigned long long)st->nr_lost);
+	return buf;
+}
+
 static int run_import(struct import_args *a, struct tm_error *err)
 {
 	struct tm_import_stats st = { 0 };
 	struct copy_ctx c = { 0 };
 	struct tm_trace_info info;
-	char *prov = NULL;
+	char *prov = NULL, lost[96];
 	int rc = -1;
 
 	a->o.stats = &st;
@@ -415,16 +460,302 @@ static int run_import(struct import_args *a, struct tm_error *err)
 	c.w = NULL;
 	if (!rc)
 		fprintf(stderr, "tmsim import: %s: %llu %s written (%llu read; %llu "
-			"dropped for address 0, %llu of other events)\n", a->c.output,
+			"dropped for address 0, %llu of other events%s)\n", a->c.output,
 			(unsigned long long)c.nr_written,
 			info.kind == TM_TRACE_SAMPLES ? "samples" : "accesses",
 			(unsigned long long)c.nr_read, (unsigned long long)st.nr_addr0,
-			(unsigned long long)st.nr_filtered);
+			(unsigned long long)st.nr_filtered,
+			lost_note(&st, lost, sizeof(lost)));
 out:
 	tm_tmt_writer_abort(c.w);
 	tm_sampler_free(c.sampler);
 	tm_stream_free(c.in);
 	free(prov);
+	return rc;
+}
+
+/* ---- --split: DIR with one .tmt per group, index.json, cluster.yaml ---- */
+
+#define SPLIT_MIN_MEMORY (16u << 20) /* assumption: a VM of at least 16MiB */
+#define SPLIT_MIN_DURATION_NS 1000000ULL /* the run's smallest duration, 1ms */
+
+struct split_out {
+	const char *tmp;           /* the temp DIR being filled */
+	json_t *streams, *dropped;
+	char *yaml;                /* the VM list */
+	size_t nr_yaml, cap_yaml;
+	uint64_t last_ns;          /* of any written stream */
+};
+
+static void yaml_add(struct split_out *so, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void yaml_add(struct split_out *so, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (so->nr_yaml + (size_t)n + 1 > so->cap_yaml) {
+		so->cap_yaml = 2 * (so->nr_yaml + (size_t)n + 1);
+		so->yaml = tm_xrealloc(so->yaml, so->cap_yaml);
+	}
+	va_start(ap, fmt);
+	vsnprintf(so->yaml + so->nr_yaml, so->cap_yaml - so->nr_yaml, fmt, ap);
+	va_end(ap);
+	so->nr_yaml += (size_t)n;
+}
+
+/* A file stem of [A-Za-z0-9._-] ("_" for anything else). */
+static void group_stem(enum tm_import_split by, const struct tm_import_group *g,
+		       char *buf, size_t sz)
+{
+	if (by == TM_IMPORT_SPLIT_CPU)
+		snprintf(buf, sz, "cpu%llu", (unsigned long long)g->key);
+	else if (by == TM_IMPORT_SPLIT_COMM)
+		snprintf(buf, sz, "%s", g->comm);
+	else
+		snprintf(buf, sz, "%s-%llu", g->comm, (unsigned long long)g->key);
+	for (char *p = buf; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+			*p = '_';
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Write group g to tmp/file; *nr_pages: distinct pages it touches. */
+static int write_group(struct import_args *a, struct tm_import_group *g,
+		       const char *path, const char *prov, uint64_t *nr_pages,
+		       struct tm_error *err)
+{
+	struct tm_tmt_writer *w;
+	struct tm_record buf[BATCH / 4];
+	uint64_t *pages = tm_xmalloc((g->nr_records ? g->nr_records : 1) * sizeof(*pages));
+	uint32_t shift = g->stream->info.page_shift;
+	size_t nr = 0;
+	ssize_t got;
+	int rc = -1;
+
+	w = tm_tmt_writer_new_level(path, &g->stream->info, prov, a->level, err);
+	if (!w)
+		goto out;
+	while ((got = tm_stream_read(g->stream, buf, BATCH / 4, err)) > 0) {
+		for (ssize_t i = 0; i < got && nr < g->nr_records; i++)
+			pages[nr++] = buf[i].addr >> shift;
+		if (tm_tmt_writer_add(w, buf, (size_t)got, err))
+			goto out;
+	}
+	if (got < 0)
+		goto out;
+	rc = tm_tmt_writer_close(w, err);
+	w = NULL;
+	qsort(pages, nr, sizeof(*pages), cmp_u64);
+	*nr_pages = 0;
+	for (size_t i = 0; i < nr; i++)
+		*nr_pages += !i || pages[i] != pages[i - 1];
+out:
+	tm_tmt_writer_abort(w);
+	free(pages);
+	return rc;
+}
+
+/* One kept group: its .tmt, its index entry and its VM. */
+static int split_one(struct import_args *a, struct split_out *so, size_t i,
+		     struct tm_import_group *g, const char *prov, struct tm_error *err)
+{
+	char stem[96], file[128], path[4096 + 160], vm[128];
+	uint64_t nr_pages = 0, sz_mem, shift = g->stream->info.page_shift;
+	struct stat st;
+	json_t *e;
+
+	group_stem(a->c.split, g, stem, sizeof(stem));
+	snprintf(file, sizeof(file), "%s.tmt", stem);
+	snprintf(path, sizeof(path), "%s/%s", so->tmp, file);
+	if (!stat(path, &st)) { /* two groups with one stem: number the second */
+		snprintf(file, sizeof(file), "%s.%zu.tmt", stem, i);
+		snprintf(path, sizeof(path), "%s/%s", so->tmp, file);
+	}
+	if (write_group(a, g, path, prov, &nr_pages, err))
+		return -1;
+	/* VM memory: twice the pages it touched, whole MiB (assumption: room
+	 * for the guest beyond what was sampled); FMEM the default 25%. */
+	sz_mem = (2 * nr_pages << shift) + (1u << 20) - 1;
+	sz_mem -= sz_mem % (1u << 20);
+	if (sz_mem < SPLIT_MIN_MEMORY)
+		sz_mem = SPLIT_MIN_MEMORY;
+	snprintf(vm, sizeof(vm), "s%zu-%s", i, stem);
+	for (char *p = vm; *p; p++)
+		if (*p == '.')
+			*p = '_';
+	yaml_add(so, "      - name: %s\n        vcpus: %u\n        memory: %lluMiB\n"
+		 "        trace: {file: %s}\n", vm, g->stream->info.nr_vcpus,
+		 (unsigned long long)(sz_mem >> 20), file);
+	e = json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s}",
+		      "key", (json_int_t)g->key, "comm", g->comm,
+		      "samples", (json_int_t)g->nr_records,
+		      "first_ns", (json_int_t)g->first_ns,
+		      "last_ns", (json_int_t)g->last_ns,
+		      "footprint_bytes", (json_int_t)(nr_pages << shift),
+		      "file", file, "vm", vm);
+	json_array_append_new(so->streams, e);
+	if (g->last_ns > so->last_ns)
+		so->last_ns = g->last_ns;
+	return 0;
+}
+
+static int write_text(const char *path, const char *text, struct tm_error *err)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(text, f) < 0 || fclose(f)) {
+		if (f)
+			fclose(f);
+		return tm_error_set(err, TM_ERR_IO, "%s: cannot write", path);
+	}
+	return 0;
+}
+
+static int split_finish(struct import_args *a, struct split_out *so,
+			const struct tm_import_stats *st, struct tm_error *err)
+{
+	static const char *const keys[] = { "none", "pid", "tid", "comm", "cpu" };
+	char path[4096 + 32], *text, head[512];
+	uint64_t dur = so->last_ns + 1;
+	json_t *idx;
+	int rc;
+
+	if (dur < SPLIT_MIN_DURATION_NS)
+		dur = SPLIT_MIN_DURATION_NS;
+	idx = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:O, s:O}", "input", a->in,
+			"from", a->imp->kind.name, "split", keys[a->c.split],
+			"min_samples", (json_int_t)a->c.min_samples,
+			"nr_samples", (json_int_t)st->nr_records,
+			"nr_lost", (json_int_t)(st->nr_lost > INT64_MAX ? INT64_MAX : st->nr_lost),
+			"streams", so->streams, "dropped", so->dropped);
+	text = json_dumps(idx, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(idx);
+	snprintf(path, sizeof(path), "%s/index.json", so->tmp);
+	rc = write_text(path, text, err);
+	free(text);
+	if (rc)
+		return -1;
+	/* Time: the streams keep the recording's clock, so the run lasts its
+	 * span (at least 1ms); epoch and snapshot are a tenth of it. */
+	snprintf(head, sizeof(head), "# tmsim import --split %s of %s: one VM per "
+		 "stream (index.json).\nname: split\nduration: %lluns\n"
+		 "hosts:\n  - name: h0\n    vms:\n", keys[a->c.split], a->in,
+		 (unsigned long long)dur);
+	snprintf(path, sizeof(path), "%s/cluster.yaml", so->tmp);
+	text = tm_xmalloc(strlen(head) + so->nr_yaml + 1);
+	strcpy(text, head);
+	memcpy(text + strlen(head), so->yaml ? so->yaml : "", so->nr_yaml + 1 - !so->yaml);
+	text[strlen(head) + so->nr_yaml] = '\0';
+	rc = write_text(path, text, err);
+	free(text);
+	return rc;
+}
+
+/* Remove the temp DIR and what this run put in it (only files). */
+static void remove_tmp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4096 + 300];
+
+	while (d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+static int split_groups(struct import_args *a, struct split_out *so,
+			struct tm_import_groups *gs, const struct tm_import_stats *st,
+			struct tm_error *err)
+{
+	char *prov = provenance(a, st);
+	size_t kept = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < gs->nr && !rc; i++) {
+		struct tm_import_group *g = &gs->g[i];
+
+		if (g->nr_records < a->c.min_samples) {
+			json_array_append_new(so->dropped, json_pack("{s:I, s:s, s:I}",
+					      "key", (json_int_t)g->key, "comm", g->comm,
+					      "samples", (json_int_t)g->nr_records));
+			continue;
+		}
+		rc = split_one(a, so, i, g, prov, err);
+		kept++;
+	}
+	free(prov);
+	if (!rc && !kept)
+		rc = tm_error_set(err, TM_ERR_USAGE, "--split: no group of %s has "
+				  "--min-samples %llu samples; expected a lower "
+				  "--min-samples", a->in,
+				  (unsigned long long)a->c.min_samples);
+	return rc ? -1 : split_finish(a, so, st, err);
+}
+
+static int tm_import_split_run(struct import_args *a, struct tm_error *err)
+{
+	struct tm_import_stats st = { 0 };
+	struct tm_import_groups gs = { 0 };
+	struct split_out so = { 0 };
+	struct tm_stream *none = NULL;
+	char tmp[4096 + 16];
+	struct stat sb;
+	int rc = -1;
+
+	if (!stat(a->c.output, &sb))
+		return tm_error_set(err, TM_ERR_USAGE, "-o %s: exists; expected a new "
+				    "directory for --split", a->c.output);
+	a->o.stats = &st;
+	a->o.groups = &gs;
+	if (a->imp->open(a->in, a->cfg.bytes, &a->o, &none, err))
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", a->c.output);
+	if (!mkdtemp(tmp)) {
+		tm_error_set(err, TM_ERR_IO, "%s: cannot create a directory beside it",
+			     a->c.output);
+		goto out;
+	}
+	so.tmp = tmp;
+	so.streams = json_array();
+	so.dropped = json_array();
+	if (split_groups(a, &so, &gs, &st, err)) {
+		remove_tmp(tmp);
+		goto out;
+	}
+	if (rename(tmp, a->c.output)) {
+		tm_error_set(err, TM_ERR_IO, "%s: cannot rename the finished "
+			     "directory to it: %s", a->c.output, strerror(errno));
+		remove_tmp(tmp);
+		goto out;
+	}
+	fprintf(stderr, "tmsim import: %s: %zu streams, %zu groups dropped "
+		"(--min-samples %llu), %llu samples\n", a->c.output,
+		json_array_size(so.streams), json_array_size(so.dropped),
+		(unsigned long long)a->c.min_samples, (unsigned long long)st.nr_records);
+	rc = 0;
+out:
+	tm_stream_free(none);
+	tm_import_groups_free(&gs);
+	json_decref(so.streams);
+	json_decref(so.dropped);
+	free(so.yaml);
 	return rc;
 }
 
@@ -444,7 +775,7 @@ int tm_cmd_import(int argc, char **argv)
 			print_importers(stderr);
 		return tm_err_exit_status(err.code);
 	}
-	if (run_import(&a, &err)) {
+	if (a.c.split ? tm_import_split_run(&a, &err) : run_import(&a, &err)) {
 		fprintf(stderr, "tmsim import: %s\n", err.msg);
 		return tm_err_exit_status(err.code);
 	}

@@ -12,6 +12,8 @@
  */
 #include "import_internal.h"
 
+#include <assert.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +113,19 @@ void tm_import_perf_provenance(const void *config, const struct tm_import_stats 
 	json_object_set_new(p, "nr_samples", json_integer((json_int_t)st->nr_samples));
 	json_object_set_new(p, "nr_dropped_addr0", json_integer((json_int_t)st->nr_addr0));
 	json_object_set_new(p, "nr_other_events", json_integer((json_int_t)st->nr_filtered));
+	/* perf-data only, and only when there is something to say, so that
+	 * older imports' headers are unchanged */
+	if (st->nr_lost_records) {
+		json_object_set_new(p, "nr_lost", json_integer(st->nr_lost > INT64_MAX ?
+			INT64_MAX : (json_int_t)st->nr_lost));
+		json_object_set_new(p, "nr_lost_records",
+				    json_integer((json_int_t)st->nr_lost_records));
+	}
+	if (st->pipe)
+		json_object_set_new(p, "pipe_mode", json_true());
+	if (st->nr_compressed)
+		json_object_set_new(p, "nr_compressed_records",
+				    json_integer((json_int_t)st->nr_compressed));
 }
 
 /* The one event a perf importer keeps, or NULL for all. */
@@ -253,22 +268,17 @@ static const struct tm_stream_ops vec_stream_ops = {
 	.free = vec_free,
 };
 
-void tm_import_vec_stream(struct tm_import_vec *v, const struct tm_trace_info *info,
-			  struct tm_stream **out)
+/* Wrap v (times already relative) into a stream; sorted here. */
+static struct tm_stream *vec_stream_new(struct tm_import_vec *v,
+					const struct tm_trace_info *info)
 {
 	struct vec_stream *vs = tm_xcalloc(1, sizeof(*vs));
 	struct tm_stream *s = tm_xcalloc(1, sizeof(*s));
-	uint64_t t0 = UINT64_MAX;
 	uint32_t max_cpu = 0;
 
-	for (size_t i = 0; i < v->nr; i++) {
-		if (v->recs[i].time_ns < t0)
-			t0 = v->recs[i].time_ns;
+	for (size_t i = 0; i < v->nr; i++)
 		if (v->recs[i].cpu > max_cpu)
 			max_cpu = v->recs[i].cpu;
-	}
-	for (size_t i = 0; i < v->nr; i++)
-		v->recs[i].time_ns -= t0;
 	tm_import_sort(v->recs, v->nr);
 	vs->v = *v;
 	memset(v, 0, sizeof(*v));
@@ -277,5 +287,133 @@ void tm_import_vec_stream(struct tm_import_vec *v, const struct tm_trace_info *i
 	s->info = *info;
 	if (!s->info.nr_vcpus)
 		s->info.nr_vcpus = max_cpu + 1;
-	*out = s;
+	return s;
+}
+
+static uint64_t min_time(const struct tm_import_vec *v)
+{
+	uint64_t t0 = UINT64_MAX;
+
+	for (size_t i = 0; i < v->nr; i++)
+		if (v->recs[i].time_ns < t0)
+			t0 = v->recs[i].time_ns;
+	return t0;
+}
+
+void tm_import_vec_stream(struct tm_import_vec *v, const struct tm_trace_info *info,
+			  struct tm_stream **out)
+{
+	uint64_t t0 = min_time(v);
+
+	for (size_t i = 0; i < v->nr; i++)
+		v->recs[i].time_ns -= t0;
+	*out = vec_stream_new(v, info);
+}
+
+void tm_import_grouper_init(struct tm_import_grouper *gp, enum tm_import_split by)
+{
+	memset(gp, 0, sizeof(*gp));
+	gp->by = by;
+}
+
+static bool group_match(const struct tm_import_grouper *gp, size_t i, uint64_t key,
+			const char *comm)
+{
+	if (gp->by == TM_IMPORT_SPLIT_COMM)
+		return !strcmp(gp->g[i].comm, comm);
+	return gp->g[i].key == key;
+}
+
+static size_t group_find(struct tm_import_grouper *gp, uint64_t key, const char *comm)
+{
+	if (gp->nr && group_match(gp, gp->last, key, comm))
+		return gp->last;
+	for (size_t i = 0; i < gp->nr; i++)
+		if (group_match(gp, i, key, comm))
+			return gp->last = i;
+	if (gp->nr == gp->cap) {
+		gp->cap = gp->cap ? 2 * gp->cap : 16;
+		gp->g = tm_xrealloc(gp->g, gp->cap * sizeof(*gp->g));
+	}
+	memset(&gp->g[gp->nr], 0, sizeof(gp->g[0]));
+	gp->g[gp->nr].key = gp->by == TM_IMPORT_SPLIT_COMM ? gp->nr : key;
+	return gp->last = gp->nr++;
+}
+
+void tm_import_grouper_add(struct tm_import_grouper *gp, uint32_t pid, uint32_t tid,
+			   uint32_t cpu, const char *comm)
+{
+	char unknown[TM_IMPORT_COMM_MAX];
+	uint64_t key = gp->by == TM_IMPORT_SPLIT_PID ? pid :
+		       gp->by == TM_IMPORT_SPLIT_TID ? tid : cpu;
+	size_t i;
+
+	if (!comm || !comm[0]) {
+		snprintf(unknown, sizeof(unknown), ":%u", tid); /* as perf script */
+		comm = unknown;
+	}
+	i = group_find(gp, key, comm);
+	snprintf(gp->g[i].comm, sizeof(gp->g[i].comm), "%s", comm);
+	gp->g[i].nr_records++;
+	if (gp->nr_tags == gp->cap_tags) {
+		gp->cap_tags = gp->cap_tags ? 2 * gp->cap_tags : 4096;
+		gp->tags = tm_xrealloc(gp->tags, gp->cap_tags * sizeof(*gp->tags));
+	}
+	gp->tags[gp->nr_tags++] = (uint32_t)i;
+}
+
+void tm_import_grouper_free(struct tm_import_grouper *gp)
+{
+	free(gp->tags);
+	free(gp->g);
+	memset(gp, 0, sizeof(*gp));
+}
+
+void tm_import_groups_free(struct tm_import_groups *gs)
+{
+	if (!gs)
+		return;
+	for (size_t i = 0; i < gs->nr; i++)
+		tm_stream_free(gs->g[i].stream);
+	free(gs->g);
+	memset(gs, 0, sizeof(*gs));
+}
+
+/* Deal v's records to their groups (input order kept), one stream each. */
+static void split_groups(struct tm_import_vec *v, struct tm_import_grouper *gp,
+			 const struct tm_trace_info *info, struct tm_import_groups *gs)
+{
+	struct tm_import_vec *per = tm_xcalloc(gp->nr ? gp->nr : 1, sizeof(*per));
+	uint64_t t0 = min_time(v);
+
+	assert(gp->nr_tags == v->nr);
+	for (size_t i = 0; i < v->nr; i++) {
+		v->recs[i].time_ns -= t0;
+		tm_import_vec_push(&per[gp->tags[i]], &v->recs[i]);
+	}
+	gs->nr = gp->nr;
+	gs->g = tm_xcalloc(gp->nr ? gp->nr : 1, sizeof(*gs->g));
+	for (size_t k = 0; k < gp->nr; k++) {
+		struct tm_import_vec *pv = &per[k];
+
+		gs->g[k] = gp->g[k];
+		gs->g[k].stream = vec_stream_new(pv, info);
+		pv = &((struct vec_stream *)gs->g[k].stream->state)->v;
+		gs->g[k].first_ns = pv->nr ? pv->recs[0].time_ns : 0;
+		gs->g[k].last_ns = pv->nr ? pv->recs[pv->nr - 1].time_ns : 0;
+	}
+	free(per);
+	tm_import_vec_free(v);
+}
+
+void tm_import_finish(struct tm_import_vec *v, struct tm_import_grouper *gp,
+		      const struct tm_trace_info *info, const struct tm_import_opts *o,
+		      struct tm_stream **out)
+{
+	*out = NULL;
+	if (!gp || gp->by == TM_IMPORT_SPLIT_NONE) {
+		tm_import_vec_stream(v, info, out);
+		return;
+	}
+	split_groups(v, gp, info, o->groups);
 }

@@ -8,7 +8,8 @@
  * own options (bare keys, spelled as on the command line: `tmsim import
  * --ns-per-instr 2` sets key "ns-per-instr").  The family
  * tm_importer_kinds holds the built-in table
- *   "perf-data"    perf.data read directly (PERFILE2 file mode)
+ *   "perf-data"    perf.data read directly (PERFILE2, file or pipe mode,
+ *                  zstd-compressed records too; "-" reads standard input)
  *   "perf-script"  the text of `perf script -F <fields> --ns`
  *   "lackey"       valgrind --tool=lackey --trace-mem=yes output
  * and the importers registered at start-up (tm_importer_register).  Adding
@@ -24,6 +25,7 @@
 #ifndef TM_IMPORT_H
 #define TM_IMPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +54,36 @@ _Static_assert(sizeof(enum tm_import_time) == sizeof(int), "enum as int");
 #define TM_IMPORT_SCRIPT_FIELDS \
 	"pid,tid,cpu,time,event,ip,addr,phys_addr,period,weight,data_src"
 
+/* --split: one stream per group of samples (`tmsim import --split KEY`). */
+enum tm_import_split {
+	TM_IMPORT_SPLIT_NONE = 0,
+	TM_IMPORT_SPLIT_PID,  /* process: `<comm>-<pid>` */
+	TM_IMPORT_SPLIT_TID,  /* thread: `<comm>-<tid>` */
+	TM_IMPORT_SPLIT_COMM, /* command name: `<comm>` */
+	TM_IMPORT_SPLIT_CPU,  /* cpu: `cpu<N>` */
+};
+
+#define TM_IMPORT_COMM_MAX 24 /* TASK_COMM_LEN is 16; ":<tid>" when unknown */
+
+/* One group of a split import.  Its stream keeps the whole recording's
+ * time base (time 0 = the earliest kept sample of any group), so streams
+ * replayed side by side keep their overlap. */
+struct tm_import_group {
+	char comm[TM_IMPORT_COMM_MAX]; /* of the group's last sample */
+	uint64_t key;                  /* pid, tid or cpu; comm: its index */
+	uint64_t nr_records;
+	uint64_t first_ns, last_ns;    /* [first_ns, last_ns] of its records */
+	struct tm_stream *stream;
+};
+
+struct tm_import_groups {
+	struct tm_import_group *g;     /* in order of first appearance */
+	size_t nr;
+};
+
+/* Free every group's stream and the array; NULL members are fine. */
+void tm_import_groups_free(struct tm_import_groups *gs);
+
 /* What an import saw; filled at open (perf) or as the stream is read (lackey). */
 struct tm_import_stats {
 	uint64_t nr_samples;   /* perf: samples read (before filters) */
@@ -61,6 +93,12 @@ struct tm_import_stats {
 	uint64_t nr_skipped;   /* perf-data: non-sample records; text: ignored lines */
 	uint64_t nr_instr;     /* lackey: I lines */
 	uint32_t nr_events;    /* perf-data: attrs in the file */
+	uint64_t nr_lost;      /* perf-data: samples the kernel lost (LOST,
+				* LOST_SAMPLES records), not in the trace */
+	uint64_t nr_lost_records; /* perf-data: LOST and LOST_SAMPLES records */
+	uint64_t nr_rounds;    /* perf-data: FINISHED_ROUND records */
+	uint64_t nr_compressed; /* perf-data: COMPRESSED(2) records decoded */
+	bool pipe;             /* perf-data: the input was in pipe mode */
 };
 
 /* What every importer is given, whatever its kind (`tmsim import`'s
@@ -70,6 +108,10 @@ struct tm_import_opts {
 	uint32_t page_shift;      /* written to the trace info; default 12 */
 	/* Optional out: must outlive the stream (lackey updates it while read). */
 	struct tm_import_stats *stats;
+	/* With split set (importers flagged TM_IMPORT_SPLITS only), open()
+	 * fills *groups instead of *out (left NULL). */
+	enum tm_import_split split;
+	struct tm_import_groups *groups;
 };
 
 /* The options of the perf importers (perf-data has no `fields` row). */
@@ -91,6 +133,7 @@ struct tm_import_lackey_opts {
 /* tm_kind.flags of an importer. */
 #define TM_IMPORT_FULL 0x1u   /* yields every access (an accesses trace);
 			       * without it, samples */
+#define TM_IMPORT_SPLITS 0x2u /* honours tm_import_opts.split */
 
 struct tm_importer_ops {
 	struct tm_kind kind;  /* name, help, schema of its options, flags */

@@ -41,6 +41,31 @@ void tm_import_periods_info(const struct tm_import_periods *p,
 void tm_import_vec_stream(struct tm_import_vec *v, const struct tm_trace_info *info,
 			  struct tm_stream **out);
 
+/* The groups of a split import (tm_import_opts.split): one group index per
+ * pushed record, in push order.  Lookup is a linear search behind a
+ * one-entry cache (samples come in runs of one thread); recordings of a few
+ * hundred threads cost little, thousands would want a hash. */
+struct tm_import_grouper {
+	enum tm_import_split by;
+	uint32_t *tags;
+	size_t nr_tags, cap_tags;
+	struct tm_import_group *g;
+	size_t nr, cap, last;
+};
+
+void tm_import_grouper_init(struct tm_import_grouper *gp, enum tm_import_split by);
+/* The record pushed last belongs to the group of (pid, tid, cpu, comm);
+ * comm may be NULL (unknown: ":<tid>"). */
+void tm_import_grouper_add(struct tm_import_grouper *gp, uint32_t pid, uint32_t tid,
+			   uint32_t cpu, const char *comm);
+void tm_import_grouper_free(struct tm_import_grouper *gp);
+
+/* End of an import: v into one stream (*out), or with gp->by set into
+ * o->groups (*out NULL).  v is emptied. */
+void tm_import_finish(struct tm_import_vec *v, struct tm_import_grouper *gp,
+		      const struct tm_trace_info *info, const struct tm_import_opts *o,
+		      struct tm_stream **out);
+
 /* The op a PERF_SAMPLE_DATA_SRC value stands for: mem_op STORE -> store,
  * anything else (LOAD, NA, PFETCH, EXEC) -> load. */
 uint8_t tm_import_op_from_data_src(uint64_t data_src);

@@ -1,6 +1,7 @@
 /*
- * perfdata.c - the "perf-data" importer: reads perf.data (file mode,
- * "PERFILE2") directly and yields its samples as a samples trace.
+ * perfdata.c - the "perf-data" importer: reads perf.data ("PERFILE2", file
+ * or pipe mode, a file or standard input) directly and yields its samples
+ * as a samples trace.
  *
  * Layout (reference/peers.md (a), "perf.data from C"; perf's
  * Documentation/perf.data-file-format.txt; include/uapi/linux/perf_event.h):
@@ -11,6 +12,19 @@
  *   features at data end: one {off,size} per set feature bit, then contents
  * A PERF_RECORD_SAMPLE body holds the fields of the attr's sample_type in
  * bit order (IDENTIFIER first, WEIGHT_STRUCT in WEIGHT's place).
+ * Pipe mode (`perf record -o -`): a 16-byte {magic, size} header, then
+ * records only; attrs arrive as HEADER_ATTR records {attr, ids[]} and
+ * features as HEADER_FEATURE records {u64 feature, contents}
+ * (tools/perf/util/header.c; perf_event__synthesize_attrs/_features).
+ * `perf record -z`: ring-buffer data arrives in COMPRESSED records {header,
+ * zstd bytes} (COMPRESSED2 adds a u64 data_size and pads to 8 bytes); the
+ * zstd bytes of all of them are one stream (tools/perf/util/zstd.c), whose
+ * output is a record stream that may break a record across two of them.
+ * LOST {id, lost} and LOST_SAMPLES {lost} count samples the kernel dropped;
+ * they are summed into the stats (the .tmt header keeps them).
+ * FINISHED_ROUND promises that no later record is older than the previous
+ * round's newest; the stable sort by time over all kept samples gives the
+ * order perf script prints (perf's ordered-events queue is stable too).
  *
  * What a sample becomes: time_ns = TIME - earliest kept TIME; addr = ADDR
  * (--addr virt) or PHYS_ADDR (--addr phys), samples with address 0 dropped
@@ -19,12 +33,14 @@
  * to 32 bits.  Period of a sample = its PERIOD field when sampled, else the
  * attr's sample_period; the header's periods are the means per op.
  *
- * Notes (simplifications): the file is mapped and every kept sample held in
- * memory before the stable sort by time; pipe mode, compressed (-z),
- * directory (--threads) and foreign-endian files are rejected with the fix
- * (pipe mode could be read: attrs then arrive as PERF_RECORD_HEADER_ATTR
- * records, and TRACING_DATA/AUXTRACE records carry payload beyond their
- * size); event names come from HEADER_EVENT_DESC when present.
+ * Notes (simplifications): the file is mapped (standard input and pipes
+ * are read whole into memory) and every kept sample held in memory before
+ * the stable sort by time, rather than merged round by round; directory
+ * (--threads) and foreign-endian files are rejected with the fix; event
+ * names come from HEADER_EVENT_DESC when present.  For --split, a thread's
+ * comm is the last COMM record for it before the sample in file order
+ * (FORK copies the parent's), which is perf's answer unless a COMM record
+ * is written out of time order around an exec.
  */
 #include "import_internal.h"
 
@@ -38,122 +54,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zstd.h>
+
 #include "lib/alloc.h"
 #include "lib/le.h"
 
-/* PERF_SAMPLE_* bits, include/uapi/linux/perf_event.h. */
-#define S_IP (1ULL << 0)
-#define S_TID (1ULL << 1)
-#define S_TIME (1ULL << 2)
-#define S_ADDR (1ULL << 3)
-#define S_READ (1ULL << 4)
-#define S_CALLCHAIN (1ULL << 5)
-#define S_ID (1ULL << 6)
-#define S_CPU (1ULL << 7)
-#define S_PERIOD (1ULL << 8)
-#define S_STREAM_ID (1ULL << 9)
-#define S_RAW (1ULL << 10)
-#define S_BRANCH_STACK (1ULL << 11)
-#define S_REGS_USER (1ULL << 12)
-#define S_STACK_USER (1ULL << 13)
-#define S_WEIGHT (1ULL << 14)
-#define S_DATA_SRC (1ULL << 15)
-#define S_IDENTIFIER (1ULL << 16)
-#define S_TRANSACTION (1ULL << 17)
-#define S_REGS_INTR (1ULL << 18)
-#define S_PHYS_ADDR (1ULL << 19)
-#define S_WEIGHT_STRUCT (1ULL << 24)
-
-/* PERF_FORMAT_* (read_format) bits. */
-#define F_TOTAL_TIME_ENABLED (1ULL << 0)
-#define F_TOTAL_TIME_RUNNING (1ULL << 1)
-#define F_ID (1ULL << 2)
-#define F_GROUP (1ULL << 3)
-#define F_LOST (1ULL << 4)
-
-/* PERF_SAMPLE_BRANCH_HW_INDEX and _COUNTERS (branch_sample_type). */
-#define B_HW_INDEX (1ULL << 17)
-#define B_COUNTERS (1ULL << 19)
-
-/* Record types, perf_event.h and tools/perf/util/event.h. */
-#define REC_SAMPLE 9
-#define REC_COMPRESSED 81
-#define REC_COMPRESSED2 83
-
-/* Feature bits, tools/perf/util/header.h. */
-#define FEAT_EVENT_DESC 12
-#define FEAT_DIR_FORMAT 24
-#define FEAT_COMPRESSED 27
-
-#define HEADER_SZ 104      /* sizeof(struct perf_file_header) */
-#define HEADER_SZ_OLD 72   /* before the feature bitmap (perf still accepts it) */
-#define PIPE_HEADER_SZ 16  /* pipe mode: {magic, size} only */
-#define ATTR_SZ_VER0 64    /* PERF_ATTR_SIZE_VER0, the smallest attr */
-#define ATTR_SZ_MAX 4096   /* assumption: sanity bound, attrs are ~136 bytes */
-#define BRANCH_ENTRY_SZ 24 /* struct perf_branch_entry */
-#define NAME_MAX_LEN 128
-
-/* Offsets in struct perf_event_attr. */
-#define A_SIZE 4
-#define A_PERIOD 16
-#define A_SAMPLE_TYPE 24
-#define A_READ_FORMAT 32
-#define A_FLAGS 40
-#define A_BRANCH_TYPE 72
-#define A_REGS_USER 80
-#define A_REGS_INTR 96
-#define A_FLAG_FREQ (1ULL << 10)
-
-enum id_mode { ID_SINGLE = 0, ID_IDENTIFIER, ID_COMMON };
-
-struct pd_attr {
-	uint64_t sample_type, read_format, period, branch_type, regs_user, regs_intr;
-	bool freq;
-	bool checked;              /* check_attr() passed at its first sample */
-	uint64_t off;              /* of the attr in the file, for messages */
-	uint64_t ids_off, nr_ids;
-	char name[NAME_MAX_LEN];
-};
-
-struct pd_id {
-	uint64_t id;
-	uint32_t idx;
-};
-
-struct pd {
-	const char *path;
-	const struct tm_import_opts *o;
-	const struct tm_import_perf_opts *po;
-	struct tm_error *err;
-	const uint8_t *p;
-	uint64_t sz;
-	uint64_t attr_size, nr_attrs, attrs_off;
-	struct pd_attr *attrs;
-	uint64_t data_off, data_end;
-	uint8_t feat[32];
-	enum id_mode id_mode;
-	struct pd_id *ids;
-	size_t nr_ids;
-	int64_t selected;          /* attr index, -1: all */
-	struct tm_import_stats st;
-	struct tm_import_periods per;
-	struct tm_import_vec vec;
-};
-
-/* A bounded cursor over [off, end) of the mapped file. */
-struct cur {
-	const uint8_t *p;
-	uint64_t off, end;
-};
-
-struct pd_sample {
-	uint64_t id, time, addr, phys, period, weight, data_src;
-	uint32_t cpu;
-};
-
-/* A format error at byte off of the file (lib/error.h's located form). */
-#define pd_err(pd, off, ...) \
-	tm_error_at_off((pd)->err, TM_ERR_FORMAT, (pd)->path, (off), __VA_ARGS__)
+#include "perfdata_internal.h"
 
 /* Is [off, off + n) inside the file? (n may come from the file.) */
 static bool in_file(const struct pd *pd, uint64_t off, uint64_t n)
@@ -209,10 +115,40 @@ static int cur_u64(struct pd *pd, struct cur *c, const char *what, uint64_t *v)
 	return 0;
 }
 
+/* Standard input or a pipe: read whole (pipe-mode perf.data is made to
+ * be piped). */
+static int slurp_fd(struct pd *pd, int fd)
+{
+	uint8_t *buf = NULL;
+	size_t n = 0, cap = 0;
+	ssize_t got;
+
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 1u << 20;
+			buf = tm_xrealloc(buf, cap);
+		}
+		got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	pd->p = buf;
+	pd->sz = n;
+	if (got < 0)
+		return tm_error_set(pd->err, TM_ERR_IO, "%s: read error: %s",
+				    pd->path, strerror(errno));
+	return 0;
+}
+
 static int map_file(struct pd *pd)
 {
 	struct stat st;
-	int fd = open(pd->path, O_RDONLY);
+	bool in = !strcmp(pd->path, "-");
+	int fd = in ? STDIN_FILENO : open(pd->path, O_RDONLY);
+	int rc = 0;
 
 	if (fd < 0)
 		return tm_error_set(pd->err, TM_ERR_NOTFOUND, "%s: cannot open: %s",
@@ -224,20 +160,26 @@ static int map_file(struct pd *pd)
 				    "perf.data file: re-record without --threads",
 				    pd->path);
 	}
-	pd->sz = (uint64_t)st.st_size;
-	if (pd->sz < PIPE_HEADER_SZ) {
+	if (!S_ISREG(st.st_mode)) {
+		rc = slurp_fd(pd, fd);
+	} else if ((pd->sz = (uint64_t)st.st_size) >= PIPE_HEADER_SZ) {
+		pd->p = mmap(NULL, pd->sz, PROT_READ, MAP_PRIVATE, fd, 0);
+		pd->mapped = pd->p != MAP_FAILED;
+		if (!pd->mapped) {
+			pd->p = NULL;
+			rc = tm_error_set(pd->err, TM_ERR_IO, "%s: cannot map: %s",
+					  pd->path, strerror(errno));
+		}
+	}
+	if (!in)
 		close(fd);
-		return pd_err(pd, 0, "file of %llu bytes; expected at least a %d-byte "
-			      "perf.data header", (unsigned long long)pd->sz, HEADER_SZ);
-	}
-	pd->p = mmap(NULL, pd->sz, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (pd->p == MAP_FAILED) {
-		pd->p = NULL;
-		return tm_error_set(pd->err, TM_ERR_IO, "%s: cannot map: %s", pd->path,
-				    strerror(errno));
-	}
-	return 0;
+	pd->file = pd->p;
+	pd->file_sz = pd->sz;
+	if (!rc && pd->sz < PIPE_HEADER_SZ)
+		return pd_err(pd, 0, "input of %llu bytes; expected at least a "
+			      "%d-byte perf.data header", (unsigned long long)pd->sz,
+			      PIPE_HEADER_SZ);
+	return rc;
 }
 
 static int check_magic(struct pd *pd)
@@ -277,10 +219,12 @@ static int read_header(struct pd *pd)
 	if (check_magic(pd))
 		return -1;
 	hsz = tm_le64(pd->p + 8);
-	if (hsz == PIPE_HEADER_SZ)
-		return pd_err(pd, 8, "perf.data in pipe mode (perf record -o -); "
-			      "expected file mode: re-record with -o FILE (perf "
-			      "6.1's `perf inject` does not convert it reliably)");
+	if (hsz == PIPE_HEADER_SZ) {
+		pd->pipe = true;
+		pd->data_off = PIPE_HEADER_SZ;
+		pd->data_end = pd->sz;
+		return 0;
+	}
 	if (hsz != HEADER_SZ && hsz != HEADER_SZ_OLD)
 		return pd_err(pd, 8, "header size %llu; expected %d",
 			      (unsigned long long)hsz, HEADER_SZ);
@@ -316,18 +260,18 @@ static uint64_t attr_u64(const uint8_t *a, uint32_t asz, uint32_t off)
 	return off + 8 <= asz ? tm_le64(a + off) : 0; /* older attrs lack the field */
 }
 
-static int read_attr(struct pd *pd, uint64_t i)
+/* A new attr, its fields read from the asz bytes at off of the input. */
+static struct pd_attr *add_attr(struct pd *pd, uint64_t off, uint32_t asz)
 {
-	uint64_t esz = pd->attr_size - 16, off = pd->attrs_off + i * pd->attr_size;
-	const uint8_t *a = pd->p + off;
-	uint32_t asz = tm_le32(a + A_SIZE);
-	struct pd_attr *at = &pd->attrs[i];
-	uint64_t ids_sz;
+	const uint8_t *a = pd->file + off;
+	struct pd_attr *at;
 
-	if (asz < ATTR_SZ_VER0 || asz > esz)
-		return pd_err(pd, off + A_SIZE, "attr %llu: size %u; expected %d..%llu "
-			      "(attr_size - 16)", (unsigned long long)i, asz,
-			      ATTR_SZ_VER0, (unsigned long long)esz);
+	if (pd->nr_attrs == pd->cap_attrs) {
+		pd->cap_attrs = pd->cap_attrs ? 2 * pd->cap_attrs : 4;
+		pd->attrs = tm_xrealloc(pd->attrs, pd->cap_attrs * sizeof(*pd->attrs));
+	}
+	at = &pd->attrs[pd->nr_attrs];
+	memset(at, 0, sizeof(*at));
 	at->off = off;
 	at->period = attr_u64(a, asz, A_PERIOD);
 	at->sample_type = attr_u64(a, asz, A_SAMPLE_TYPE);
@@ -336,6 +280,26 @@ static int read_attr(struct pd *pd, uint64_t i)
 	at->branch_type = attr_u64(a, asz, A_BRANCH_TYPE);
 	at->regs_user = attr_u64(a, asz, A_REGS_USER);
 	at->regs_intr = attr_u64(a, asz, A_REGS_INTR);
+	snprintf(at->name, sizeof(at->name), "attr%llu",
+		 (unsigned long long)pd->nr_attrs);
+	pd->nr_attrs++;
+	pd->ready = false;
+	return at;
+}
+
+/* File mode: entry i of the attrs section. */
+static int read_attr(struct pd *pd, uint64_t i)
+{
+	uint64_t esz = pd->attr_size - 16, off = pd->attrs_off + i * pd->attr_size;
+	uint32_t asz = tm_le32(pd->p + off + A_SIZE);
+	struct pd_attr *at;
+	uint64_t ids_sz;
+
+	if (asz < ATTR_SZ_VER0 || asz > esz)
+		return pd_err(pd, off + A_SIZE, "attr %llu: size %u; expected %d..%llu "
+			      "(attr_size - 16)", (unsigned long long)i, asz,
+			      ATTR_SZ_VER0, (unsigned long long)esz);
+	at = add_attr(pd, off, asz);
 	if (section(pd, off + esz, "ids", &at->ids_off, &ids_sz))
 		return -1;
 	if (ids_sz % 8)
@@ -343,24 +307,46 @@ static int read_attr(struct pd *pd, uint64_t i)
 			      "bytes; expected a multiple of 8",
 			      (unsigned long long)i, (unsigned long long)ids_sz);
 	at->nr_ids = ids_sz / 8;
-	snprintf(at->name, sizeof(at->name), "attr%llu", (unsigned long long)i);
 	return 0;
 }
 
 static int read_attrs(struct pd *pd)
 {
-	pd->attrs = tm_xcalloc(pd->nr_attrs, sizeof(*pd->attrs));
-	for (uint64_t i = 0; i < pd->nr_attrs; i++)
+	uint64_t nr = pd->nr_attrs;
+
+	pd->nr_attrs = 0;
+	for (uint64_t i = 0; i < nr; i++)
 		if (read_attr(pd, i))
 			return -1;
 	return 0;
 }
 
+/* Pipe mode: HEADER_ATTR {header, attr (attr.size bytes), u64 ids[]}. */
+int pd_read_header_attr(struct pd *pd, uint64_t off, uint32_t size)
+{
+	uint32_t asz;
+	struct pd_attr *at;
+
+	if (size < 8 + ATTR_SZ_VER0)
+		return pd_err(pd, off + 6, "HEADER_ATTR record of %u bytes; expected "
+			      "at least %d (header and attr)", size, 8 + ATTR_SZ_VER0);
+	asz = tm_le32(pd->p + off + 8 + A_SIZE);
+	if (asz < ATTR_SZ_VER0 || asz > size - 8 || (size - 8 - asz) % 8)
+		return pd_err(pd, off + 8 + A_SIZE, "attr size %u in a HEADER_ATTR "
+			      "record of %u bytes; expected %d..%u, leaving a "
+			      "multiple of 8 bytes of ids", asz, size, ATTR_SZ_VER0,
+			      size - 8);
+	at = add_attr(pd, off + 8, asz);
+	at->ids_off = off + 8 + asz;
+	at->nr_ids = (size - 8 - asz) / 8;
+	return 0;
+}
+
 /* HEADER_EVENT_DESC: u32 nr, u32 attr_size, then nr × {attr, u32 nr_ids,
  * u32 len, char name[len], u64 ids[nr_ids]}.  Names by position. */
-static int read_event_desc(struct pd *pd, uint64_t off, uint64_t size)
+int pd_read_event_desc(struct pd *pd, uint64_t off, uint64_t size)
 {
-	struct cur c = { pd->p, off, off + size };
+	struct cur c = { pd->file, off, off + size };
 	uint32_t nr, asz, nr_ids, len;
 
 	if (cur_u32(pd, &c, "event count", &nr) ||
@@ -374,14 +360,15 @@ static int read_event_desc(struct pd *pd, uint64_t off, uint64_t size)
 		    cur_u32(pd, &c, "event name length", &len) ||
 		    cur_skip(pd, &c, len, "event name"))
 			return -1;
-		size_t n = strnlen((const char *)pd->p + c.off - len, len);
+		size_t n = strnlen((const char *)pd->file + c.off - len, len);
 		if (n >= NAME_MAX_LEN)
 			n = NAME_MAX_LEN - 1;
-		memcpy(pd->attrs[i].name, pd->p + c.off - len, n);
+		memcpy(pd->attrs[i].name, pd->file + c.off - len, n);
 		pd->attrs[i].name[n] = '\0';
 		if (cur_skip_n(pd, &c, nr_ids, 8, "event ids"))
 			return -1;
 	}
+	pd->ready = false;
 	return 0;
 }
 
@@ -389,10 +376,6 @@ static int read_features(struct pd *pd)
 {
 	uint64_t tab = pd->data_end, nr = 0, j = 0;
 
-	if (feat_set(pd, FEAT_COMPRESSED))
-		return pd_err(pd, 72 + FEAT_COMPRESSED / 8, "perf.data written with "
-			      "-z (compressed); expected an uncompressed file: "
-			      "re-record without -z");
 	if (feat_set(pd, FEAT_DIR_FORMAT))
 		return pd_err(pd, 72 + FEAT_DIR_FORMAT / 8, "perf.data in directory "
 			      "format; expected one file: re-record without --threads");
@@ -410,7 +393,7 @@ static int read_features(struct pd *pd)
 			continue;
 		if (section(pd, tab + 16 * j++, "feature", &off, &size))
 			return -1;
-		if (bit == FEAT_EVENT_DESC && read_event_desc(pd, off, size))
+		if (bit == FEAT_EVENT_DESC && pd_read_event_desc(pd, off, size))
 			return -1;
 	}
 	return 0;
@@ -429,10 +412,12 @@ static void build_idmap(struct pd *pd)
 
 	for (uint64_t i = 0; i < pd->nr_attrs; i++)
 		n += pd->attrs[i].nr_ids;
+	free(pd->ids);
+	pd->nr_ids = 0;
 	pd->ids = tm_xcalloc(n ? n : 1, sizeof(*pd->ids));
 	for (uint64_t i = 0; i < pd->nr_attrs; i++)
 		for (uint64_t k = 0; k < pd->attrs[i].nr_ids; k++) {
-			pd->ids[pd->nr_ids].id = tm_le64(pd->p + pd->attrs[i].ids_off + 8 * k);
+			pd->ids[pd->nr_ids].id = tm_le64(pd->file + pd->attrs[i].ids_off + 8 * k);
 			pd->ids[pd->nr_ids++].idx = (uint32_t)i;
 		}
 	qsort(pd->ids, pd->nr_ids, sizeof(*pd->ids), cmp_id);
@@ -542,7 +527,8 @@ static int parse_head(struct pd *pd, const struct pd_attr *a, struct cur *c,
 
 	if (((st & S_IDENTIFIER) && cur_u64(pd, c, "IDENTIFIER", &s->id)) ||
 	    ((st & S_IP) && cur_skip(pd, c, 8, "IP")) ||
-	    ((st & S_TID) && cur_skip(pd, c, 8, "TID")) ||
+	    ((st & S_TID) && (cur_u32(pd, c, "TID pid", &s->pid) ||
+			      cur_u32(pd, c, "TID tid", &s->tid))) ||
 	    ((st & S_TIME) && cur_u64(pd, c, "TIME", &s->time)) ||
 	    ((st & S_ADDR) && cur_u64(pd, c, "ADDR", &s->addr)) ||
 	    ((st & S_ID) && cur_u64(pd, c, "ID", &s->id)) ||
@@ -669,15 +655,36 @@ static int keep_sample(struct pd *pd, uint64_t off, uint32_t idx,
 			      (unsigned long long)period);
 	tm_import_periods_add(&pd->per, r.op, period);
 	tm_import_vec_push(&pd->vec, &r);
+	if (pd->gp.by) {
+		const struct pd_thread *t = pd_find_thread(pd, s->tid);
+
+		tm_import_grouper_add(&pd->gp, s->pid, s->tid, s->cpu,
+				      t ? t->comm : NULL);
+	}
 	return 0;
 }
 
-static int read_sample(struct pd *pd, uint64_t off, uint32_t size)
+/* Once the attrs are known (pipe mode: at the first sample): how samples
+ * name their event, and which event --event keeps. */
+int pd_prepare(struct pd *pd, uint64_t off)
+{
+	if (!pd->nr_attrs)
+		return pd_err(pd, off, "sample before any attr; expected "
+			      "HEADER_ATTR records first (pipe-mode perf.data)");
+	if (choose_id_mode(pd) || select_event(pd))
+		return -1;
+	pd->ready = true;
+	return 0;
+}
+
+int pd_read_sample(struct pd *pd, uint64_t off, uint32_t size)
 {
 	struct cur c = { pd->p, off + 8, off + size };
 	struct pd_sample s = { 0 };
 	uint32_t idx = 0;
 
+	if (!pd->ready && pd_prepare(pd, off))
+		return -1;
 	if (pd->id_mode == ID_IDENTIFIER) {
 		if (size < 16)
 			return pd_err(pd, off, "sample of %u bytes; expected at least "
@@ -693,43 +700,6 @@ static int read_sample(struct pd *pd, uint64_t off, uint32_t size)
 	return keep_sample(pd, off, idx, &s);
 }
 
-static int read_data(struct pd *pd)
-{
-	uint64_t off = pd->data_off;
-
-	while (off < pd->data_end) {
-		uint32_t type;
-		uint16_t size;
-
-		if (pd->data_end - off < 8)
-			return pd_err(pd, off, "%llu bytes left in the data section; "
-				      "expected an 8-byte record header",
-				      (unsigned long long)(pd->data_end - off));
-		type = tm_le32(pd->p + off);
-		size = tm_le16(pd->p + off + 6);
-		if (size < 8)
-			return pd_err(pd, off + 6, "record size %u; expected at least 8 "
-				      "(the record header)", size);
-		if (size > pd->data_end - off)
-			return pd_err(pd, off + 6, "record of %u bytes runs past the end "
-				      "of the data section at @%llu; expected a "
-				      "complete record", size,
-				      (unsigned long long)pd->data_end);
-		if (type == REC_COMPRESSED || type == REC_COMPRESSED2)
-			return pd_err(pd, off, "compressed record (perf record -z); "
-				      "expected an uncompressed file: re-record "
-				      "without -z");
-		if (type == REC_SAMPLE) {
-			if (read_sample(pd, off, size))
-				return -1;
-		} else {
-			pd->st.nr_skipped++;
-		}
-		off += size;
-	}
-	return 0;
-}
-
 static int pd_open(const char *path, const void *config,
 		   const struct tm_import_opts *o, struct tm_stream **out,
 		   struct tm_error *err)
@@ -737,21 +707,23 @@ static int pd_open(const char *path, const void *config,
 	struct pd pd = { .path = path, .o = o, .po = config, .err = err,
 			 .selected = -1 };
 	struct tm_trace_info info;
+	const struct pd_attr *sel;
 	uint64_t fallback = 1;
 	int rc = -1;
 
 	*out = NULL;
-	if (map_file(&pd) || read_header(&pd) || read_attrs(&pd) ||
-	    read_features(&pd) || choose_id_mode(&pd) || select_event(&pd) ||
-	    read_data(&pd))
+	tm_import_grouper_init(&pd.gp, o->split);
+	if (map_file(&pd) || read_header(&pd) ||
+	    (!pd.pipe && (read_attrs(&pd) || read_features(&pd))) ||
+	    pd_read_data(&pd))
 		goto out;
-	if (!pd.attrs[pd.selected < 0 ? 0 : pd.selected].freq)
-		fallback = pd.attrs[pd.selected < 0 ? 0 : pd.selected].period;
+	sel = &pd.attrs[pd.selected < 0 ? 0 : pd.selected];
+	if (!sel->freq)
+		fallback = sel->period;
 	/* the .tmt header stores periods as JSON integers below 2^63 */
 	if (fallback > INT64_MAX) {
-		pd_err(&pd, pd.attrs[pd.selected < 0 ? 0 : pd.selected].off + A_PERIOD,
-		       "sample_period %llu; expected at most 2^63 - 1",
-		       (unsigned long long)fallback);
+		pd_err(&pd, sel->off + A_PERIOD, "sample_period %llu; expected at "
+		       "most 2^63 - 1", (unsigned long long)fallback);
 		goto out;
 	}
 	tm_import_info_init(&info, o, path);
@@ -760,15 +732,22 @@ static int pd_open(const char *path, const void *config,
 	tm_import_periods_info(&pd.per, fallback, &info);
 	pd.st.nr_records = pd.vec.nr;
 	pd.st.nr_events = (uint32_t)pd.nr_attrs;
-	tm_import_vec_stream(&pd.vec, &info, out);
+	pd.st.pipe = pd.pipe;
+	tm_import_finish(&pd.vec, &pd.gp, &info, o, out);
 	if (o->stats)
 		*o->stats = pd.st;
 	rc = 0;
 out:
-	if (pd.p)
-		munmap((void *)pd.p, pd.sz);
+	if (pd.mapped)
+		munmap((void *)pd.file, pd.file_sz);
+	else
+		free((void *)pd.file);
+	ZSTD_freeDStream(pd.zds);
+	free(pd.zbuf);
+	free(pd.threads);
 	free(pd.attrs);
 	free(pd.ids);
+	tm_import_grouper_free(&pd.gp);
 	tm_import_vec_free(&pd.vec);
 	return rc;
 }
@@ -778,10 +757,12 @@ static const struct tm_cfg_key pd_keys[] = { TM_IMPORT_PERF_ROWS };
 const struct tm_importer_ops tm_importer_perf_data = {
 	.kind = {
 		.name = "perf-data",
-		.help = "perf.data (file mode) from perf record -d [--phys-data] ...",
+		.help = "perf.data (file or pipe mode, -z too; - for standard "
+			"input) from perf record -d [--phys-data] ...",
 		.keys = pd_keys,
 		.nr_keys = sizeof(pd_keys) / sizeof(pd_keys[0]),
 		.config_size = sizeof(struct tm_import_perf_opts),
+		.flags = TM_IMPORT_SPLITS,
 	},
 	.open = pd_open,
 	.provenance = tm_import_perf_provenance,
