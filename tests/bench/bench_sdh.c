@@ -189,8 +189,8 @@ static struct result run_one(const struct stream *st, uint32_t k,
 static void print_row(const char *label, double x, const struct stream *st,
 		      uint32_t kb)
 {
-	static const struct tm_sdh_variant s1 = { false, false, false };
-	static const struct tm_sdh_variant hk = { false, true, false };
+	static const struct tm_sdh_variant s1 = { .hk_heap = false };
+	static const struct tm_sdh_variant hk = { .hk_heap = true };
 	static const uint32_t ks[] = { 100, 1000 };
 
 	printf("%-5s %5.1f", label, x);
@@ -282,10 +282,10 @@ static void apply_edit(struct tm_ident_config *c, enum edit e)
  * d = 2, skew 1.0). */
 static void variants(const struct stream *st)
 {
-	static const struct tm_sdh_variant s1 = { false, false, false };
-	static const struct tm_sdh_variant s3col = { true, false, false };
-	static const struct tm_sdh_variant hk = { false, true, false };
-	static const struct tm_sdh_variant fault = { false, false, true };
+	static const struct tm_sdh_variant s1 = { .hk_heap = false };
+	static const struct tm_sdh_variant s3col = { .s3_column = true };
+	static const struct tm_sdh_variant hk = { .hk_heap = true };
+	static const struct tm_sdh_variant fault = { .fault_no_takeover = true };
 	static const struct {
 		const char *label;
 		enum edit edit;
