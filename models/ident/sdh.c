@@ -394,8 +394,10 @@ static uint32_t sketch_query(const struct tm_sdh *s, uint64_t key)
 
 /* --- heaps ---------------------------------------------------------------- */
 
-/* S1 heap rule (HK's with hk_heap).  slot: key's slot before the update. */
-static inline void one_heap_feed(struct tm_sdh *s, uint64_t key,
+/* S1 heap rule (HK's with hk_heap).  slot: key's slot before the update.
+ * Inlined by force: as a call it cost ~15 more instructions per update
+ * (bench_sdh's loop under callgrind, d = 4, w = 8192, K = 1000). */
+static inline __attribute__((always_inline)) void one_heap_feed(struct tm_sdh *s, uint64_t key,
 				 uint32_t slot, uint64_t est)
 {
 	struct tm_topk *h = s->heap;
