@@ -2,16 +2,18 @@
  * bench_sdh.c - SDH accuracy in the HeavyKeeper paper's terms, and SDH
  * update throughput (make bench; docs/identifiers.md has the tables).
  *
- * Accuracy (reference identifiers.md §2, "Reproducing on Zipf"): streams of
- * Zipf(skew) ranks over NR_KEYS pages, pages = a random permutation of the
- * ranks; memory split as HeavyKeeper's main.cpp does, 4*w*d + 54*k bytes
- * with d = 2 and w forced odd (KB = 1024 bytes).  Over the k reported pages
- * (the heap, hottest first): tie-aware precision (a page counts if its exact
- * count reaches the k-th largest), ARE = mean |n^ - n| / n and
- * AAE = mean |n^ - n| of the heap counts n^, over pages whose exact count
- * fits the 16-bit counter.  Tables vs memory (skew 1.0) and vs skew
- * (100 KB), k = 100 and 1000, with SDH's (S1) and HeavyKeeper's heap rules,
- * and one setting changed at a time.
+ * Accuracy (reference identifiers.md §2, "Reproducing on Zipf"): the
+ * paper's grid, memory {10, 30, 60, 100} KB x k {100, 1000} where the heap
+ * fits x skew {0.6, 0.9, 1.2, 1.5, 3.0}, 3 seeds; streams of Zipf(skew)
+ * ranks over NR_KEYS pages, pages = a random permutation of the ranks;
+ * memory split as HeavyKeeper's main.cpp does, 4*w*d + 54*k bytes with
+ * d = 2 and w forced odd (KB = 1024 bytes).  Over the k reported pages:
+ * tie-aware precision (a page counts if its exact count reaches the k-th
+ * largest), ARE = mean |n^ - n| / n and AAE = mean |n^ - n| of the heap
+ * counts n^ over all of them, saturated pages included and counted.  Every
+ * SDH variant runs beside the HeavyKeeper twin (tests/hk_twin.h) with the
+ * same rules and its own hash and RNG; the worst row per variant is
+ * printed.  Then one setting changed at a time on one 4M-sample stream.
  *
  * Throughput with the config defaults, d = 4, w = 8192, measured on the
  * 2-core 3.6 GHz EPYC VM this was written on, machine otherwise idle
