@@ -130,7 +130,7 @@ struct tm_sdh {
 	bool fast;                   /* defaults: see update_one_heap_x */
 	bool decay, selective, cooling, two_heap;
 	enum est_mode est_mode;
-	struct tm_sdh_variant var;
+	struct tm_sdh_variant var;   /* one byte: memory_bytes stays put */
 	uint64_t row_mul[TM_SDH_MAX_DEPTH];  /* a_i, odd */
 	/* heaps: heap (one-heap mode) or fheap + sheap */
 	struct tm_topk *heap, *fheap, *sheap;

@@ -18,26 +18,28 @@ struct tm_sdh_bucket {
 	uint16_t count;
 };
 
-/* Alternative rules, all off by default.  Set before the first update. */
+/* Alternative rules, all off by default.  Set before the first update.
+ * Bit-fields: the struct lives in struct tm_sdh, whose size summary.json's
+ * memory_bytes reports. */
 struct tm_sdh_variant {
 	/* Column = hash mod w, as S3 (sds.c) does.  With w a power of two the
 	 * column then repeats log2(w) of the 16 fingerprint bits. */
-	bool s3_column;
+	bool s3_column : 1;
 	/* HeavyKeeper's heap rules: a present key takes max(estimate, old),
 	 * so it stays at estimate 0; a newcomer enters a full heap only if
 	 * estimate == min + 1 (Opt. I). */
-	bool hk_heap;
+	bool hk_heap : 1;
 	/* The HK paper's selective increment, C < n_min (the default is the
 	 * authors' and S1's C <= n_min). */
-	bool selective_strict;
+	bool selective_strict : 1;
 	/* Planted fault: decay stops at 1, so a bucket is never taken over
 	 * once claimed.  Tests assert that this breaks accuracy. */
-	bool fault_no_takeover;
+	bool fault_no_takeover : 1;
 	/* Planted faults of hk_heap: a monitored key leaves at estimate 0;
 	 * a newcomer enters a full heap at min <= estimate, without the +1
 	 * rule.  tests/test_hk_twin.c asserts that the twin catches both. */
-	bool fault_drop_at_zero;
-	bool fault_admit_any;
+	bool fault_drop_at_zero : 1;
+	bool fault_admit_any : 1;
 };
 
 /* Initialisers of struct tm_sdh_variant for tests and benchmarks. */
