@@ -136,7 +136,8 @@ static struct accuracy run_vs_exact(double skew, uint64_t seed, uint32_t kb,
 	struct tm_ident_config c, ce;
 	struct tm_ident_params pe = { .cfg = &ce, .own = ce.own.bytes,
 				       .nr_fmem_pages = 0, .seed = 0 };
-	struct tm_sdh_variant var = { false, false, fault == FAULT_NO_TAKEOVER };
+	struct tm_sdh_variant var = {
+		.fault_no_takeover = fault == FAULT_NO_TAKEOVER };
 	uint64_t hot[TOPK], truth[TOPK], kth;
 	struct tm_rank r = { .hot = hot, .cap = TOPK, .nr_hot = 0, .promote = NULL,
 				.demote = NULL, .nr_pairs = 0 };
@@ -658,12 +659,13 @@ static void test_selective_increment(void **state)
 
 /* K = 2.  S1: a newcomer replaces the minimum when min <= estimate; a
  * present key takes the new estimate even if lower, and leaves at 0.
- * HK: only at min + 1, and a present key keeps max(estimate, old). */
+ * HK: only at min + 1, and a present key keeps max(estimate, old), also
+ * at estimate 0. */
 static void test_admission(void **state)
 {
 	for (int hk = 0; hk <= 1; hk++) {
 		struct tm_ident_config c;
-		struct tm_sdh_variant var = { false, hk, false };
+		struct tm_sdh_variant var = { .hk_heap = hk };
 		uint64_t v;
 		uint16_t fp;
 		int tier;
@@ -693,7 +695,8 @@ static void test_admission(void **state)
 		tm_ident_feed(sdh(), s, 1, 1, TM_TIER_FMEM);
 		assert_true(tm_sdh_heap_get(s, 1, &v, &tier));
 		assert_int_equal(v, hk ? 10 : 7);
-		/* every row of key 4 taken by others: estimate 0 removes it */
+		/* every row of key 4 taken by others: estimate 0 removes it
+		 * (S1); HK keeps max(0, old) = its old value 5 */
 		for (uint32_t row = 0; row < 4; row++) {
 			struct tm_sdh_bucket *b = tm_sdh_bucket(s, 4, row, &fp);
 
@@ -701,7 +704,9 @@ static void test_admission(void **state)
 			b->count = 60000;
 		}
 		tm_ident_feed(sdh(), s, 4, 1, TM_TIER_FMEM);
-		assert_false(tm_sdh_heap_get(s, 4, &v, &tier));
+		assert_int_equal(tm_sdh_heap_get(s, 4, &v, &tier), hk);
+		if (hk)
+			assert_int_equal(v, 5);
 		sdh()->free(s);
 	}
 	(void)state;

@@ -18,18 +18,35 @@ struct tm_sdh_bucket {
 	uint16_t count;
 };
 
-/* Alternative rules, all off by default.  Set before the first update. */
+/* Alternative rules, all off by default.  Set before the first update.
+ * Bit-fields: the struct lives in struct tm_sdh, whose size summary.json's
+ * memory_bytes reports. */
 struct tm_sdh_variant {
 	/* Column = hash mod w, as S3 (sds.c) does.  With w a power of two the
 	 * column then repeats log2(w) of the 16 fingerprint bits. */
-	bool s3_column;
-	/* HeavyKeeper's heap rules: a present key takes max(estimate, old);
-	 * a newcomer enters a full heap only if estimate == min + 1 (Opt. I). */
-	bool hk_heap;
+	bool s3_column : 1;
+	/* HeavyKeeper's heap rules: a present key takes max(estimate, old),
+	 * so it stays at estimate 0; a newcomer enters a full heap only if
+	 * estimate == min + 1 (Opt. I). */
+	bool hk_heap : 1;
+	/* The HK paper's selective increment, C < n_min (the default is the
+	 * authors' and S1's C <= n_min). */
+	bool selective_strict : 1;
 	/* Planted fault: decay stops at 1, so a bucket is never taken over
 	 * once claimed.  Tests assert that this breaks accuracy. */
-	bool fault_no_takeover;
+	bool fault_no_takeover : 1;
+	/* Planted faults of hk_heap: a monitored key leaves at estimate 0;
+	 * a newcomer enters a full heap at min <= estimate, without the +1
+	 * rule.  tests/test_hk_twin.c asserts that the twin catches both. */
+	bool fault_drop_at_zero : 1;
+	bool fault_admit_any : 1;
 };
+
+/* Initialisers of struct tm_sdh_variant for tests and benchmarks. */
+#define TM_SDH_S1 ((struct tm_sdh_variant){ .hk_heap = false })
+#define TM_SDH_HK_PAPER \
+	((struct tm_sdh_variant){ .hk_heap = true, .selective_strict = true })
+#define TM_SDH_HK_AUTHORS ((struct tm_sdh_variant){ .hk_heap = true })
 
 void tm_sdh_set_variant(void *st, const struct tm_sdh_variant *v);
 
@@ -54,5 +71,16 @@ uint32_t tm_sdh_heap_cap(const void *st);
  * for the one-heap mode's only heap). */
 bool tm_sdh_heap_get(const void *st, uint64_t page, uint64_t *value,
 		     int *tier);
+
+/* Column of key in row, and its fingerprint there (the twin's shared
+ * hash, tests/hk_twin.h). */
+uint32_t tm_sdh_column(void *st, uint64_t key, uint32_t row, uint16_t *fp);
+
+/* Row row's w buckets. */
+struct tm_sdh_bucket *tm_sdh_row(void *st, uint32_t row);
+
+/* The decay RNG's splitmix64 state: a twin seeded with it draws the same
+ * numbers as long as it draws at the same points. */
+uint64_t tm_sdh_rng_state(const void *st);
 
 #endif

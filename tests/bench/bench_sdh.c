@@ -2,16 +2,18 @@
  * bench_sdh.c - SDH accuracy in the HeavyKeeper paper's terms, and SDH
  * update throughput (make bench; docs/identifiers.md has the tables).
  *
- * Accuracy (reference identifiers.md §2, "Reproducing on Zipf"): streams of
- * Zipf(skew) ranks over NR_KEYS pages, pages = a random permutation of the
- * ranks; memory split as HeavyKeeper's main.cpp does, 4*w*d + 54*k bytes
- * with d = 2 and w forced odd (KB = 1024 bytes).  Over the k reported pages
- * (the heap, hottest first): tie-aware precision (a page counts if its exact
- * count reaches the k-th largest), ARE = mean |n^ - n| / n and
- * AAE = mean |n^ - n| of the heap counts n^, over pages whose exact count
- * fits the 16-bit counter.  Tables vs memory (skew 1.0) and vs skew
- * (100 KB), k = 100 and 1000, with SDH's (S1) and HeavyKeeper's heap rules,
- * and one setting changed at a time.
+ * Accuracy (reference identifiers.md §2, "Reproducing on Zipf"): the
+ * paper's grid, memory {10, 30, 60, 100} KB x k {100, 1000} where the heap
+ * fits x skew {0.6, 0.9, 1.2, 1.5, 3.0}, 3 seeds; streams of Zipf(skew)
+ * ranks over NR_KEYS pages, pages = a random permutation of the ranks;
+ * memory split as HeavyKeeper's main.cpp does, 4*w*d + 54*k bytes with
+ * d = 2 and w forced odd (KB = 1024 bytes).  Over the k reported pages:
+ * tie-aware precision (a page counts if its exact count reaches the k-th
+ * largest), ARE = mean |n^ - n| / n and AAE = mean |n^ - n| of the heap
+ * counts n^ over all of them, saturated pages included and counted.  Every
+ * SDH variant runs beside the HeavyKeeper twin (tests/hk_twin.h) with the
+ * same rules and its own hash and RNG; the worst row per variant is
+ * printed.  Then one setting changed at a time on one 4M-sample stream.
  *
  * Throughput with the config defaults, d = 4, w = 8192, measured on the
  * 2-core 3.6 GHz EPYC VM this was written on, machine otherwise idle
@@ -43,9 +45,11 @@
 #include "models/ident/identifier.h"
 #include "models/ident/sdh_internal.h"
 #include "lib/alloc.h"
+#include "tests/hk_twin.h"
 
 #define NR_KEYS 1000000u         /* distinct keys (paper: 1M-10M flows) */
-#define NR_SAMPLES 4000000u      /* stream length (paper: 10M-32M) */
+#define NR_SAMPLES 4000000u      /* throughput stream (paper: 10M-32M) */
+#define NR_GRID_SAMPLES 1000000u /* accuracy grid: 90 streams, kept short */
 #define HK_HEAP_BYTES 54u        /* HeavyKeeper main.cpp: 432 bits per k */
 #define SDH_COUNTER_MAX 65535.0  /* u16 counters (S3) */
 
@@ -54,6 +58,7 @@ struct stream {
 	uint64_t *count;         /* exact count per page */
 	uint32_t *top;           /* pages by count, descending (first 1000) */
 	uint32_t nr_seen;        /* pages with a count > 0 */
+	uint32_t nr;             /* samples in keys */
 };
 
 static uint64_t splitmix(uint64_t *s)
@@ -78,7 +83,8 @@ static int by_count_desc(const void *a, const void *b)
 
 /* Zipf(skew) by inverse CDF over ranks, ranks mapped to pages by a random
  * permutation; exact counts and the true order alongside. */
-static void gen_stream(struct stream *st, double skew, uint64_t seed)
+static void gen_stream(struct stream *st, double skew, uint64_t seed,
+		       uint32_t nr)
 {
 	double *cdf = tm_xmalloc(NR_KEYS * sizeof(*cdf));
 	uint32_t *perm = tm_xmalloc(NR_KEYS * sizeof(*perm));
@@ -96,7 +102,8 @@ static void gen_stream(struct stream *st, double skew, uint64_t seed)
 		perm[j] = t;
 	}
 	memset(st->count, 0, NR_KEYS * sizeof(*st->count));
-	for (uint32_t n = 0; n < NR_SAMPLES; n++) {
+	st->nr = nr;
+	for (uint32_t n = 0; n < nr; n++) {
 		double u = (double)(splitmix(&seed) >> 11) * 0x1p-53 * sum;
 		uint32_t lo = 0, hi = NR_KEYS - 1;
 
@@ -126,102 +133,255 @@ static void gen_stream(struct stream *st, double skew, uint64_t seed)
 
 struct result {
 	double precision, are, aae;
-	size_t nr_saturated;     /* reported pages whose count exceeds 65535 */
+	double nr_saturated;     /* reported pages whose count exceeds 65535 */
 };
 
-/* One SDH run over the stream.  Precision is tie-aware: a reported page
- * counts if its exact count reaches the k-th largest, out of
- * min(k, pages seen) (at skew >= 2.4 fewer than 1000 pages are seen). */
+/* Scores the reported pages hot[0..n) with heap values val[]: tie-aware
+ * precision (a page counts if its exact count reaches the k-th largest,
+ * out of min(k, pages seen): at skew 3.0 fewer than 1000 pages are seen),
+ * ARE and AAE over all of them, saturated ones included. */
+static struct result score(const struct stream *st, uint32_t k,
+			   const uint64_t *hot, const uint64_t *val, size_t n)
+{
+	struct result res = { 0, 0, 0, 0 };
+	uint32_t want = k < st->nr_seen ? k : st->nr_seen;
+	uint64_t kth = st->count[st->top[want - 1]];
+
+	for (size_t i = 0; i < n; i++) {
+		double c = (double)st->count[hot[i]];
+
+		res.precision += c >= (double)kth && c > 0;
+		res.nr_saturated += c > SDH_COUNTER_MAX;
+		res.aae += fabs((double)val[i] - c);
+		res.are += c > 0 ? fabs((double)val[i] - c) / c : 0;
+	}
+	res.precision /= want;
+	if (n) {
+		res.are /= (double)n;
+		res.aae /= (double)n;
+	}
+	return res;
+}
+
+/* One SDH run over the stream. */
 static struct result run_cfg(const struct stream *st, uint32_t k,
 			     const struct tm_ident_config *c,
-			     const struct tm_sdh_variant *var)
+			     const struct tm_sdh_variant *var, uint64_t seed)
 {
 	const struct tm_identifier_ops *o = tm_identifier_find("sdh");
 	struct tm_ident_params p = { .cfg = c, .own = (*c).own.bytes,
-				       .nr_fmem_pages = 0, .seed = 7 };
-	struct result res = { 0, 0, 0, 0 };
-	uint64_t hot[1000], v;
+				       .nr_fmem_pages = 0, .seed = seed };
+	uint64_t hot[1000], val[1000];
 	struct tm_rank r = { .hot = hot, .cap = k, .nr_hot = 0, .promote = NULL,
 				.demote = NULL, .nr_pairs = 0 };
-	uint32_t want = k < st->nr_seen ? k : st->nr_seen;
-	uint64_t kth = st->count[st->top[want - 1]];
 	void *s = o->new(&p);
+	struct result res;
 	int tier;
 
 	tm_sdh_set_variant(s, var);
-	for (uint32_t n = 0; n < NR_SAMPLES; n++)
+	for (uint32_t n = 0; n < st->nr; n++)
 		tm_ident_feed(o, s, st->keys[n], 1, TM_TIER_FMEM);
 	o->rank(s, &r);
-	for (size_t i = 0; i < r.nr_hot; i++) {
-		double n = (double)st->count[hot[i]];
-
-		res.precision += n >= (double)kth && n > 0;
-		if (n > SDH_COUNTER_MAX) {
-			res.nr_saturated++;
-			continue;
-		}
-		tm_sdh_heap_get(s, hot[i], &v, &tier);
-		res.aae += fabs((double)v - n);
-		res.are += fabs((double)v - n) / n;
-	}
-	res.precision /= want;
-	if (r.nr_hot > res.nr_saturated) {
-		res.are /= r.nr_hot - res.nr_saturated;
-		res.aae /= r.nr_hot - res.nr_saturated;
-	}
+	for (size_t i = 0; i < r.nr_hot; i++)
+		tm_sdh_heap_get(s, hot[i], &val[i], &tier);
+	res = score(st, k, hot, val, r.nr_hot);
 	o->free(s);
 	return res;
 }
 
-/* HeavyKeeper's memory split: w = (MEM - 54k) / (4d), forced odd. */
-static struct result run_one(const struct stream *st, uint32_t k,
-			     uint32_t kb, const struct tm_sdh_variant *var)
+/* HeavyKeeper's memory split: w = (MEM - 54k) / (4d), forced odd; 0 if
+ * the heap alone does not fit. */
+static uint32_t hk_width(uint32_t kb, uint32_t k)
 {
 	int64_t w = ((int64_t)kb * 1024 - (int64_t)HK_HEAP_BYTES * k) / (4 * 2);
-	struct tm_ident_config c;
 
-	if (w < 3)
-		return (struct result){ -1, -1, -1, 0 };
-	tm_sdh_test_config(&c, 2, (uint32_t)(w | 1), k);   /* HK: 605, 6051 */
-	return run_cfg(st, k, &c, var);
+	return w < 3 ? 0 : (uint32_t)(w | 1);   /* HK: 605, 6051 */
 }
 
-static void print_row(const char *label, double x, const struct stream *st,
-		      uint32_t kb)
+/* One twin run (its own hash and RNG) over the stream. */
+static struct result run_twin(const struct stream *st, uint32_t k,
+			      uint32_t w, struct hk_twin_rules rules,
+			      uint64_t seed)
 {
-	static const struct tm_sdh_variant s1 = { false, false, false };
-	static const struct tm_sdh_variant hk = { false, true, false };
-	static const uint32_t ks[] = { 100, 1000 };
+	struct hk_twin t;
+	uint64_t hot[1000], val[1000];
+	size_t n;
 
-	printf("%-5s %5.1f", label, x);
-	for (int i = 0; i < 2; i++) {
-		for (int v = 0; v < 2; v++) {
-			struct result r = run_one(st, ks[i], kb, v ? &hk : &s1);
+	hk_twin_init(&t, 2, w, k, NR_KEYS, rules, seed);
+	for (uint32_t i = 0; i < st->nr; i++)
+		hk_twin_update(&t, st->keys[i]);
+	n = t.nr;
+	for (size_t i = 0; i < n; i++) {
+		hot[i] = t.key[i];
+		val[i] = t.val[i];
+	}
+	hk_twin_free(&t);
+	return score(st, k, hot, val, n);
+}
 
-			if (r.precision < 0)
-				printf(" | %6s %8s %8s", "-", "-", "-");
-			else
-				printf(" | %6.4f %8.2e %8.2f", r.precision, r.are,
-				       r.aae);
+/* The grid's columns: SDH variants, then twins.  pair: the twin running
+ * the same rules (-1: none). */
+enum { V_DEFAULT, V_S1, V_HK_PAPER, V_HK_AUTHORS, V_T_S1, V_T_PAPER,
+       V_T_AUTHORS, V_T_AUTHORS_HASH, NR_V };
+
+static const struct {
+	const char *name;
+	int pair;
+} vdesc[NR_V] = {
+	[V_DEFAULT] = { "sdh-default", -1 },
+	[V_S1] = { "sdh-s1", V_T_S1 },
+	[V_HK_PAPER] = { "sdh-hk-paper", V_T_PAPER },
+	[V_HK_AUTHORS] = { "sdh-hk-authors", V_T_AUTHORS },
+	[V_T_S1] = { "twin-s1", -1 },
+	[V_T_PAPER] = { "twin-paper", -1 },
+	[V_T_AUTHORS] = { "twin-authors", -1 },
+	[V_T_AUTHORS_HASH] = { "twin-auth-hash", -1 },
+};
+
+static struct result run_variant(const struct stream *st, uint32_t k,
+				 uint32_t w, int v, uint64_t seed)
+{
+	struct tm_ident_config c;
+	struct tm_sdh_variant var = TM_SDH_S1;
+
+	tm_sdh_test_config(&c, 2, w, k);
+	switch (v) {
+	case V_DEFAULT:   /* the config defaults: no selective increment */
+		tm_sdh_cfg(&c)->selective_increment = false;
+		break;
+	case V_HK_PAPER:
+		var = TM_SDH_HK_PAPER;
+		break;
+	case V_HK_AUTHORS:
+		var = TM_SDH_HK_AUTHORS;
+		tm_sdh_cfg(&c)->decay_rounding = TM_DECAY_INTEGER;
+		break;
+	case V_T_S1:
+		return run_twin(st, k, w, (struct hk_twin_rules){
+				.selective_le = true, .s1_heap = true }, ~seed);
+	case V_T_PAPER:
+		return run_twin(st, k, w, (struct hk_twin_rules){ 0 }, ~seed);
+	case V_T_AUTHORS:
+		return run_twin(st, k, w, (struct hk_twin_rules){
+				.selective_le = true, .integer_decay = true },
+				~seed);
+	case V_T_AUTHORS_HASH:
+		return run_twin(st, k, w, (struct hk_twin_rules){
+				.selective_le = true, .integer_decay = true,
+				.correlated_rows = true }, ~seed);
+	default:
+		break;
+	}
+	return run_cfg(st, k, &c, &var, seed);
+}
+
+#define NR_SEEDS 3
+static const uint32_t grid_kb[] = { 10, 30, 60, 100 };
+static const uint32_t grid_k[] = { 100, 1000 };
+static const double grid_skew[] = { 0.6, 0.9, 1.2, 1.5, 3.0 };
+#define NR_KB (sizeof(grid_kb) / sizeof(grid_kb[0]))
+#define NR_K (sizeof(grid_k) / sizeof(grid_k[0]))
+#define NR_SKEW (sizeof(grid_skew) / sizeof(grid_skew[0]))
+
+/* Mean of NR_SEEDS runs per grid point and variant. */
+static struct result grid[NR_KB][NR_K][NR_SKEW][NR_V];
+
+static void add(struct result *a, struct result r)
+{
+	a->precision += r.precision / NR_SEEDS;
+	a->are += r.are / NR_SEEDS;
+	a->aae += r.aae / NR_SEEDS;
+	a->nr_saturated += r.nr_saturated / NR_SEEDS;
+}
+
+static void run_grid(struct stream *st)
+{
+	for (size_t si = 0; si < NR_SKEW; si++) {
+		for (uint64_t seed = 1; seed <= NR_SEEDS; seed++) {
+			gen_stream(st, grid_skew[si], 1000 * si + seed, NR_GRID_SAMPLES);
+			for (size_t ki = 0; ki < NR_KB; ki++)
+				for (size_t kj = 0; kj < NR_K; kj++) {
+					uint32_t w = hk_width(grid_kb[ki],
+							      grid_k[kj]);
+
+					for (int v = 0; w && v < NR_V; v++)
+						add(&grid[ki][kj][si][v],
+						    run_variant(st, grid_k[kj], w,
+								v, seed));
+				}
 		}
 	}
-	printf("\n");
-	fflush(stdout);
 }
 
-static void print_header(const char *what)
+static void print_grid(void)
 {
-	printf("\n%s (d = 2, 4wd + 54k bytes, %u samples, %u keys;\n"
-	       "tie-aware precision; ARE/AAE of heap counts over reported pages "
-	       "whose exact count fits a 16-bit counter)\n", what, NR_SAMPLES,
-	       NR_KEYS);
-	printf("%-11s | %-24s | %-24s | %-24s | %-24s\n", "",
-	       "k=100 SDH (S1 heap)", "k=100 HK heap rules",
-	       "k=1000 SDH (S1 heap)", "k=1000 HK heap rules");
-	printf("%-11s", "");
-	for (int i = 0; i < 4; i++)
-		printf(" | %6s %8s %8s", "prec", "ARE", "AAE");
+	printf("\nGrid (d = 2, 4wd + 54k bytes, w odd, %u samples over %u "
+	       "keys, mean of %d seeds;\ntie-aware precision; ARE and AAE of "
+	       "the heap counts over all reported pages; sat: reported pages "
+	       "whose\ntrue count exceeds a 16-bit counter)\n", NR_GRID_SAMPLES,
+	       NR_KEYS, NR_SEEDS);
+	printf("%4s %5s %4s %5s", "KB", "k", "skew", "sat");
+	for (int v = 0; v < NR_V; v++)
+		printf(" %14s", vdesc[v].name);
 	printf("\n");
+	for (size_t ki = 0; ki < NR_KB; ki++)
+		for (size_t kj = 0; kj < NR_K; kj++)
+			for (size_t si = 0; si < NR_SKEW; si++) {
+				const struct result *g = grid[ki][kj][si];
+
+				if (!hk_width(grid_kb[ki], grid_k[kj]))
+					continue;
+				printf("%4u %5u %4.1f %5.1f", grid_kb[ki],
+				       grid_k[kj], grid_skew[si],
+				       g[V_S1].nr_saturated);
+				for (int v = 0; v < NR_V; v++)
+					printf("  %.3f %3.0e %4.0f", g[v].precision,
+					       g[v].are, g[v].aae);
+				printf("\n");
+			}
+}
+
+/* Per variant: its lowest-precision row, and for the SDH variants with a
+ * twin the row where it trails the twin most (acceptance: <= 2 points). */
+static void print_worst(void)
+{
+	printf("\nWorst grid row per variant (precision; gap = twin - SDH, "
+	       "points)\n");
+	for (int v = 0; v < NR_V; v++) {
+		double lo = 2, gap = -2;
+		size_t lo_at[3] = { 0, 0, 0 }, gap_at[3] = { 0, 0, 0 };
+
+		for (size_t ki = 0; ki < NR_KB; ki++)
+			for (size_t kj = 0; kj < NR_K; kj++)
+				for (size_t si = 0; si < NR_SKEW; si++) {
+					const struct result *g = grid[ki][kj][si];
+					double d;
+
+					if (!hk_width(grid_kb[ki], grid_k[kj]))
+						continue;
+					if (g[v].precision < lo) {
+						lo = g[v].precision;
+						lo_at[0] = ki, lo_at[1] = kj, lo_at[2] = si;
+					}
+					if (vdesc[v].pair < 0)
+						continue;
+					d = g[vdesc[v].pair].precision - g[v].precision;
+					if (d > gap) {
+						gap = d;
+						gap_at[0] = ki, gap_at[1] = kj, gap_at[2] = si;
+					}
+				}
+		printf("%-15s lowest %.3f at %u KB k=%u skew %.1f", vdesc[v].name,
+		       lo, grid_kb[lo_at[0]], grid_k[lo_at[1]],
+		       grid_skew[lo_at[2]]);
+		if (vdesc[v].pair >= 0)
+			printf("; largest gap to %s %+.1f at %u KB k=%u skew %.1f"
+			       " (%s)", vdesc[vdesc[v].pair].name, 100 * gap,
+			       grid_kb[gap_at[0]], grid_k[gap_at[1]],
+			       grid_skew[gap_at[2]],
+			       gap <= 0.02 ? "within 2" : "NOT within 2");
+		printf("\n");
+	}
 }
 
 static double now_s(void)
@@ -282,10 +442,10 @@ static void apply_edit(struct tm_ident_config *c, enum edit e)
  * d = 2, skew 1.0). */
 static void variants(const struct stream *st)
 {
-	static const struct tm_sdh_variant s1 = { false, false, false };
-	static const struct tm_sdh_variant s3col = { true, false, false };
-	static const struct tm_sdh_variant hk = { false, true, false };
-	static const struct tm_sdh_variant fault = { false, false, true };
+	static const struct tm_sdh_variant s1 = { .hk_heap = false };
+	static const struct tm_sdh_variant s3col = { .s3_column = true };
+	static const struct tm_sdh_variant hk = { .hk_heap = true };
+	static const struct tm_sdh_variant fault = { .fault_no_takeover = true };
 	static const struct {
 		const char *label;
 		enum edit edit;
@@ -312,39 +472,32 @@ static void variants(const struct stream *st)
 
 		tm_sdh_test_config(&c, 2, w, 100);
 		apply_edit(&c, rows[i].edit);
-		r = run_cfg(st, 100, &c, rows[i].var);
-		printf("%-40s %6.4f %8.2e %8.2f %4zu\n", rows[i].label,
+		r = run_cfg(st, 100, &c, rows[i].var, 7);
+		printf("%-40s %6.4f %8.2e %8.2f %4.0f\n", rows[i].label,
 		       r.precision, r.are, r.aae, r.nr_saturated);
 	}
 }
 
 int main(void)
 {
-	static const double skews[] = { 0.6, 0.9, 1.2, 1.5, 1.8, 2.1, 2.4, 2.7, 3.0 };
 	struct stream st;
 
 	st.keys = tm_xmalloc(NR_SAMPLES * sizeof(*st.keys));
 	st.count = tm_xmalloc(NR_KEYS * sizeof(*st.count));
 	st.top = tm_xmalloc(1000 * sizeof(*st.top));
 
-	gen_stream(&st, 1.0, 1);
+	gen_stream(&st, 1.0, 1, NR_SAMPLES);
 	printf("SDH update throughput, Zipf 1.0 over %u pages (target >= 30M/s)\n",
 	       NR_KEYS);
 	throughput(&st, 1000, false);
 	throughput(&st, 1000, true);
 	/* K = 10% of a 3.2 GiB FMEM in 4 KiB pages (Demeter's VM, ref. §6) */
 	throughput(&st, 83886, false);
-
-	print_header("Precision / ARE / AAE vs memory, Zipf skew 1.0");
-	for (uint32_t kb = 10; kb <= 100; kb += 10)
-		print_row("KB", kb, &st, kb);
 	variants(&st);
 
-	print_header("Precision / ARE / AAE vs skew, 100 KB");
-	for (size_t i = 0; i < sizeof(skews) / sizeof(skews[0]); i++) {
-		gen_stream(&st, skews[i], 100 + i);
-		print_row("skew", skews[i], &st, 100);
-	}
+	run_grid(&st);
+	print_grid();
+	print_worst();
 	free(st.keys);
 	free(st.count);
 	free(st.top);
