@@ -11,6 +11,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -322,6 +323,61 @@ static void test_lackey_without_I_lines(void **state)
 	free(out);
 }
 
+/* The fixture as a filter leaves it: each line's first two words, as
+ * `awk '{print $1, $2}'` prints them; with sizeless, the ",size" cut off
+ * and the address written with 0x (`L 0x04001c60`). */
+static char *lackey_filtered(const char *text, bool sizeless, size_t *len)
+{
+	char *out = malloc(2 * strlen(text) + 1), *o = out;
+
+	for (const char *l = text; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] == '\n')) {
+		const char *w1 = l + strspn(l, " "), *w2;
+		size_t n1 = strcspn(w1, " \n"), n2;
+
+		w2 = w1 + n1 + strspn(w1 + n1, " ");
+		n2 = strcspn(w2, " \n");
+		if (sizeless && strchr("ILSM", w1[0]) && n1 == 1) {
+			n2 = strcspn(w2, ",\n");
+			o += sprintf(o, "%c 0x%.*s\n", w1[0], (int)n2, w2);
+			continue;
+		}
+		o += sprintf(o, "%.*s %.*s\n", (int)n1, w1, (int)n2, w2);
+	}
+	*len = (size_t)(o - out);
+	return out;
+}
+
+/* Lackey's own form, the awk form and the sizeless form give the same
+ * records (but the sizeless one's weight, unknown: 0). */
+static void test_lackey_filtered_forms(void **state)
+{
+	size_t len, n, nf;
+	char *text = read_all(fixture(LACKEY), &len), *f;
+	struct topts o;
+	struct tm_record *r, *rf;
+
+	(void)state;
+	topts_init(&o);
+	r = import("lackey", fixture(LACKEY), &o.lk, &o.o, &n, NULL);
+	for (int sizeless = 0; sizeless < 2; sizeless++) {
+		f = lackey_filtered(text, sizeless, &len);
+		assert_null(strstr(f, "\n "));
+		rf = import("lackey", tmpfile_with(f, len), &o.lk, &o.o, &nf, NULL);
+		assert_int_equal(nf, n);
+		for (size_t i = 0; i < n; i++) {
+			assert_int_equal(rf[i].time_ns, r[i].time_ns);
+			assert_int_equal(rf[i].addr, r[i].addr);
+			assert_int_equal(rf[i].op, r[i].op);
+			assert_int_equal(rf[i].weight, sizeless ? 0 : r[i].weight);
+		}
+		unlink(tmp_path);
+		free(rf);
+		free(f);
+	}
+	free(r);
+	free(text);
+}
+
 static void test_lackey_errors(void **state)
 {
 	static const struct {
@@ -331,6 +387,11 @@ static void test_lackey_errors(void **state)
 		{ "I  0400,3\n S ,8\n", ":2:4: ','; expected a hex address" },
 		{ "I  0400,3\n M 0400,x\n", ":2:9: 'x'; expected a decimal" },
 		{ "I  0400,3\n X 0400,8\n", ":2:1: unrecognised line" },
+		{ "I  0400,3\nL0400,8\n", ":2:1: unrecognised line" },
+		{ "I  0400,3\n L 0400,\n", ":2:9: end of line; expected a decimal" },
+		{ "I  0400,3\n L 0400 8\n", ":2:9: '8'; expected the end of the line" },
+		{ "I  0400,3\n L 0400,8 x\n", ":2:11: 'x'; expected the end of the line after" },
+		{ "I  0400,3\n L 0x,8\n", ":2:5: 'x'; expected ','" },
 		{ "I  0400,3\nhello\n", ":2:1: unrecognised line" },
 		{ "I  g400,3\n", ":1:4: 'g'; expected a hex address" },
 		{ " L 11112222333344445,8\n", ":1:20: '5'; expected at most 16 hex" },
@@ -712,6 +773,7 @@ int main(void)
 		cmocka_unit_test(test_perfscript_errors),
 		cmocka_unit_test(test_lackey_fixture),
 		cmocka_unit_test(test_lackey_without_I_lines),
+		cmocka_unit_test(test_lackey_filtered_forms),
 		cmocka_unit_test(test_lackey_errors),
 		cmocka_unit_test(test_cmd_import),
 	};

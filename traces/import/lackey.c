@@ -6,7 +6,10 @@
  * decimal size).
  *
  * Every L, S, M line is one access record: op load, store or modify, weight
- * = access size, cpu 0.  `==PID==` lines (valgrind's own messages), blank
+ * = access size, cpu 0.  Filtered forms are read too: any indentation
+ * before the op letter (lackey's one space, or none after awk), addresses
+ * with or without 0x, and a missing ",size" (weight 0: unknown, as
+ * traces/record.h allows).  `==PID==` lines (valgrind's own messages), blank
  * lines and `SB` lines (--trace-superblocks) are skipped; I lines only
  * advance the clock.  Time comes from one of:
  *   instr  access time = (number of I lines so far - 1) × ns_per_instr,
@@ -77,7 +80,27 @@ static const char *found(char c, char q[4])
 	return q;
 }
 
-/* "hex,decimal" then only line-end whitespace, starting at line[col - 1]. */
+static bool line_end(char c)
+{
+	return c == '\0' || strchr(" \t\r\n", c) != NULL;
+}
+
+/* Only blanks from line[col - 1] to the end of the line. */
+static int end_of_line(struct lk *lk, struct tm_error *err, size_t col,
+		       const char *what)
+{
+	const char *p = lk->line + col - 1;
+	size_t nb = strspn(p, " \t");
+	char q[4];
+
+	if (p[nb] && !strchr("\r\n", p[nb]))
+		return lk_err(lk, err, col + nb, "%s; expected %s", found(p[nb], q),
+			      what);
+	return 0;
+}
+
+/* "[0x]hex[,decimal]" then only line-end whitespace, starting at
+ * line[col - 1]; *size is 0 when the ",size" part is absent. */
 static int parse_addr_size(struct lk *lk, struct tm_error *err, size_t col,
 			   uint64_t *addr, uint64_t *size)
 {
@@ -85,20 +108,28 @@ static int parse_addr_size(struct lk *lk, struct tm_error *err, size_t col,
 	size_t nd = 0;
 	char q[4];
 
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && hexval(p[2]) >= 0)
+		p += 2;
 	for (*addr = 0; hexval(*p) >= 0 && nd < 16; p++, nd++)
 		*addr = (*addr << 4) | (uint64_t)hexval(*p);
+	*size = 0;
+	if (nd && line_end(*p))
+		return end_of_line(lk, err, col + (size_t)(p - s), "the end of "
+				   "the line"); /* size-less: `cut -d, -f1` */
 	if (!nd || *p != ',')
 		return lk_err(lk, err, col + (size_t)(p - s), "%s; expected %s",
 			      found(*p, q), hexval(*p) >= 0 ? "at most 16 hex digits" :
-			      nd ? "',' after the hex address" : "a hex address");
+			      nd ? "',' and the access size, or the end of the "
+			      "line, after the hex address" : "a hex address");
 	p++;
-	for (*size = 0, nd = 0; *p >= '0' && *p <= '9' && nd < 10; p++, nd++)
+	for (nd = 0; *p >= '0' && *p <= '9' && nd < 10; p++, nd++)
 		*size = *size * 10 + (uint64_t)(*p - '0');
-	if (!nd || (*p && !strchr(" \t\r\n", *p)))
+	if (!nd || !line_end(*p))
 		return lk_err(lk, err, col + (size_t)(p - s), "%s; expected a "
 			      "decimal access size and the end of the line",
 			      found(*p, q));
-	return 0;
+	return end_of_line(lk, err, col + (size_t)(p - s), "the end of the "
+			   "line after the access size");
 }
 
 /* Time of the access about to be emitted. */
@@ -126,33 +157,39 @@ static int access_time(struct lk *lk, struct tm_error *err, uint64_t *t)
 	return 0;
 }
 
-/* One line: returns 1 and fills r for an access, 0 for any other line. */
+/* One line: returns 1 and fills r for an access, 0 for any other line.
+ * The op letter may follow any indentation (lackey indents L, S, M by one
+ * space; `awk '{print $1, $2}'` and the like remove it). */
 static int parse_line(struct lk *lk, struct tm_error *err, struct tm_record *r)
 {
 	const char *l = lk->line;
+	size_t ind = strspn(l, " \t");
 	uint64_t addr, size;
 	static const char ops[] = "LSM";
-	const char *op;
+	const char *op = NULL;
 
-	if (l[0] == '\0' || l[0] == '\n' || (l[0] == '\r' && l[1] == '\n') ||
-	    !strncmp(l, "==", 2) || !strncmp(l, "SB ", 3)) {
+	if (line_end(l[ind]) || !strncmp(l, "==", 2) || !strncmp(l + ind, "SB ", 3)) {
 		lk->st.nr_skipped++;
 		return 0;
 	}
-	if (l[0] == 'I' && l[1] == ' ') {
+	if ((l[ind] != 'I' && !(op = strchr(ops, l[ind]))) || !l[ind] ||
+	    (l[ind + 1] != ' ' && l[ind + 1] != '\t'))
+		return lk_err(lk, err, 1, "unrecognised line; expected a lackey "
+			      "--trace-mem line ('I|L|S|M addr[,size]', hex addr, "
+			      "decimal size, any leading space) or a '==pid==' "
+			      "message");
+	if (parse_addr_size(lk, err, ind + 2 + strspn(l + ind + 1, " \t"), &addr,
+			    &size))
+		return -1;
+	if (!op) {
 		if (lk->time == TM_IMPORT_TIME_AUTO)
 			lk->time = TM_IMPORT_TIME_INSTR;
 		lk->st.nr_instr++;
-		return parse_addr_size(lk, err, 2 + strspn(l + 1, " "), &addr, &size);
+		return 0;
 	}
-	if (l[0] != ' ' || !l[1] || !(op = strchr(ops, l[1])) || l[2] != ' ')
-		return lk_err(lk, err, 1, "unrecognised line; expected a lackey "
-			      "--trace-mem line ('I  addr,size' or ' L|S|M "
-			      "addr,size') or a '==pid==' message");
 	if (lk->time == TM_IMPORT_TIME_AUTO)
 		lk->time = TM_IMPORT_TIME_INDEX;
-	if (parse_addr_size(lk, err, 3 + strspn(l + 2, " "), &addr, &size) ||
-	    access_time(lk, err, &r->time_ns))
+	if (access_time(lk, err, &r->time_ns))
 		return -1;
 	r->addr = addr;
 	r->weight = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
