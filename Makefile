@@ -21,7 +21,7 @@ BUILD ?= build-san
 OPT ?= -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 endif
 
-PKGS := gsl yaml-0.1 jansson libzstd
+PKGS := gsl yaml-0.1 jansson libzstd zlib
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef -Wvla \
 	-Wmissing-prototypes -Wstrict-prototypes
 # Recursive (=) so pkg-config runs after `deps` has installed the packages.
@@ -52,7 +52,8 @@ TMSIM_BIN := $(BUILD)/tmsim
 
 # Debian packages: pkg-config module -> package.
 DEB_MAP := pkg-config:pkg-config gsl:libgsl-dev yaml-0.1:libyaml-dev \
-	jansson:libjansson-dev libzstd:libzstd-dev cmocka:libcmocka-dev
+	jansson:libjansson-dev libzstd:libzstd-dev zlib:zlib1g-dev \
+	cmocka:libcmocka-dev
 
 .PHONY: all run check unit e2e bench fuzz install clean deps report sweep-reports golden
 .SECONDARY:

@@ -22,6 +22,8 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "models/sampler.h"
 #include "lib/alloc.h"
@@ -376,6 +378,120 @@ static void test_lackey_filtered_forms(void **state)
 	}
 	free(r);
 	free(text);
+}
+
+static void assert_same_records(const struct tm_record *a, size_t na,
+				const struct tm_record *b, size_t nb)
+{
+	assert_int_equal(na, nb);
+	for (size_t i = 0; i < na; i++) {
+		assert_int_equal(a[i].time_ns, b[i].time_ns);
+		assert_int_equal(a[i].addr, b[i].addr);
+		assert_int_equal(a[i].cpu, b[i].cpu);
+		assert_int_equal(a[i].op, b[i].op);
+		assert_int_equal(a[i].weight, b[i].weight);
+		assert_int_equal(a[i].flags, b[i].flags);
+	}
+}
+
+/* The shipped compressed fixtures (tests/fixtures/README.md): the trace
+ * gzipped after awk, and zstd in lackey's form, give lackey's records. */
+static void test_lackey_compressed_fixtures(void **state)
+{
+	static const char *const names[] = {
+		"lackey_tiny.awk.trace.gz", "lackey_tiny.lackey.txt.zst",
+	};
+	struct topts o;
+	struct tm_record *r, *rc;
+	size_t n, nc;
+
+	(void)state;
+	topts_init(&o);
+	r = import("lackey", fixture(LACKEY), &o.lk, &o.o, &n, NULL);
+	assert_int_equal(n, NR_LACKEY_ACCESSES);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		rc = import("lackey", fixture(names[i]), &o.lk, &o.o, &nc, NULL);
+		assert_same_records(r, n, rc, nc);
+		free(rc);
+	}
+	free(r);
+}
+
+/* text as two gzip members (`cat a.gz b.gz`) or two zstd frames. */
+static unsigned char *two_members(const char *text, size_t len, bool gz, size_t *out_len)
+{
+	size_t half = len / 2, cap = 2 * len + 1024, k = 0;
+	unsigned char *out = malloc(cap);
+
+	for (int m = 0; m < 2; m++) {
+		const char *p = text + (m ? half : 0);
+		size_t n = m ? len - half : half;
+
+		if (gz) {
+			z_stream z = { 0 };
+
+			assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8,
+						      Z_DEFAULT_STRATEGY), Z_OK);
+			z.next_in = (Bytef *)(uintptr_t)p;
+			z.avail_in = (uInt)n;
+			z.next_out = out + k;
+			z.avail_out = (uInt)(cap - k);
+			assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+			k = cap - z.avail_out;
+			deflateEnd(&z);
+		} else {
+			/* with a checksum, as the zstd command writes by default */
+			ZSTD_CCtx *c = ZSTD_createCCtx();
+			size_t got;
+
+			ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+			got = ZSTD_compress2(c, out + k, cap - k, p, n);
+			assert_false(ZSTD_isError(got));
+			k += got;
+			ZSTD_freeCCtx(c);
+		}
+	}
+	*out_len = k;
+	return out;
+}
+
+/* Every text importer reads gzip and zstd (by magic, whatever the name),
+ * several members or frames, and locates truncated or corrupt data. */
+static void test_text_importers_compressed(void **state)
+{
+	static const struct {
+		const char *from, *name;
+	} in[] = { { "lackey", LACKEY }, { "perf-script", PERF_SCRIPT } };
+	struct topts o;
+
+	(void)state;
+	topts_init(&o);
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		const void *cfg = !strcmp(in[i].from, "lackey") ? (void *)&o.lk : (void *)&o.perf;
+		size_t len, n, nc, zlen;
+		char *text = read_all(fixture(in[i].name), &len);
+		struct tm_record *r = import(in[i].from, fixture(in[i].name), cfg, &o.o, &n, NULL);
+
+		for (int gz = 0; gz < 2; gz++) {
+			unsigned char *z = two_members(text, len, gz, &zlen);
+			struct tm_record *rc;
+
+			rc = import(in[i].from, tmpfile_with(z, zlen), cfg, &o.o, &nc, NULL);
+			assert_same_records(r, n, rc, nc);
+			free(rc);
+			expect_fail(in[i].from, tmpfile_with(z, zlen - 9), cfg, &o.o,
+				    TM_ERR_FORMAT, "@", "end of file inside a",
+				    gz ? "gzip" : "zstd", NULL);
+			z[zlen / 4] ^= 0x55;
+			z[zlen / 4 + 1] ^= 0xaa;
+			expect_fail(in[i].from, tmpfile_with(z, zlen), cfg, &o.o,
+				    TM_ERR_FORMAT, "@", NULL);
+			unlink(tmp_path);
+			free(z);
+		}
+		free(r);
+		free(text);
+	}
 }
 
 static void test_lackey_errors(void **state)
@@ -774,6 +890,8 @@ int main(void)
 		cmocka_unit_test(test_lackey_fixture),
 		cmocka_unit_test(test_lackey_without_I_lines),
 		cmocka_unit_test(test_lackey_filtered_forms),
+		cmocka_unit_test(test_lackey_compressed_fixtures),
+		cmocka_unit_test(test_text_importers_compressed),
 		cmocka_unit_test(test_lackey_errors),
 		cmocka_unit_test(test_cmd_import),
 	};

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "import.h"
 
@@ -86,6 +87,22 @@ uint8_t tm_import_op_from_data_src(uint64_t data_src);
 void tm_import_perf_provenance(const void *config, const struct tm_import_stats *st,
 			       json_t *p);
 const char *tm_import_perf_event(const struct tm_import_perf_opts *o);
+
+/* The input of a text importer (textin.c): path, or "-" for standard
+ * input, plain or gzip or zstd by its first bytes, read a line at a time. */
+struct tm_import_text;
+
+int tm_import_text_open(const char *path, struct tm_import_text **out,
+			struct tm_error *err);
+/* Like getline(3): the next line with its '\n' (none on a last line
+ * without one) into *line, NUL-terminated; returns its length, 0 at the
+ * end of the input, -1 with err set (I/O error, corrupt or truncated
+ * compressed data, located at its byte offset). */
+ssize_t tm_import_text_getline(struct tm_import_text *t, char **line, size_t *cap,
+			       struct tm_error *err);
+/* "plain", "gzip" or "zstd". */
+const char *tm_import_text_codec(const struct tm_import_text *t);
+void tm_import_text_free(struct tm_import_text *t);
 
 /* Defaults shared by every importer's trace info (space gva). */
 void tm_import_info_init(struct tm_trace_info *info, const struct tm_import_opts *o,

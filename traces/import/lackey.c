@@ -18,7 +18,8 @@
  *   index  access j (0-based) at j × 1e9 / rate_per_s (default 1e9/s);
  *   auto   instr if the first trace line is an I line, else index.
  * The stream reads the file as it is consumed (traces are large), so
- * errors surface from tm_stream_read() with file:line:col.
+ * errors surface from tm_stream_read() with file:line:col.  The file may
+ * be gzip or zstd compressed, or "-" for standard input (textin.c).
  *
  * Notes (simplifications): one thread (lackey serialises threads and does
  * not say which one made an access); no instruction-fetch records.
@@ -39,7 +40,7 @@
 
 struct lk {
 	char *path;
-	FILE *f;
+	struct tm_import_text *in;
 	char *line;
 	size_t cap;
 	uint64_t lineno;
@@ -204,13 +205,14 @@ static ssize_t lk_read(void *state, struct tm_record *buf, size_t cap,
 {
 	struct lk *lk = state;
 	size_t n = 0;
+	ssize_t got;
 	int rc;
 
 	while (n < cap && !lk->eof) {
-		if (getline(&lk->line, &lk->cap, lk->f) < 0) {
-			if (ferror(lk->f))
-				return tm_error_set(err, TM_ERR_IO, "%s: read error: %s",
-						    lk->path, strerror(errno));
+		got = tm_import_text_getline(lk->in, &lk->line, &lk->cap, err);
+		if (got < 0)
+			return -1;
+		if (!got) {
 			lk->eof = true;
 			break;
 		}
@@ -232,8 +234,7 @@ static void lk_free(void *state)
 
 	if (!lk)
 		return;
-	if (lk->f)
-		fclose(lk->f);
+	tm_import_text_free(lk->in);
 	free(lk->line);
 	free(lk->path);
 	free(lk);
@@ -252,17 +253,15 @@ static int lk_open(const char *path, const void *config,
 	const struct tm_import_lackey_opts *lo = config;
 	struct lk *lk;
 	struct tm_stream *s;
-	FILE *f;
+	struct tm_import_text *in;
 
 	*out = NULL;
 	assert(lo->ns_per_instr > 0 && lo->rate_per_s > 0); /* schema bounds */
-	f = fopen(path, "r");
-	if (!f)
-		return tm_error_set(err, TM_ERR_NOTFOUND, "%s: cannot open: %s", path,
-				    strerror(errno));
+	if (tm_import_text_open(path, &in, err))
+		return -1;
 	lk = tm_xcalloc(1, sizeof(*lk));
 	lk->path = tm_xstrdup(path);
-	lk->f = f;
+	lk->in = in;
 	lk->time = lo->time;
 	lk->ns_per_instr = lo->ns_per_instr;
 	lk->ns_per_access = NS_PER_S / lo->rate_per_s;
@@ -309,7 +308,8 @@ static const struct tm_cfg_key lk_keys[] = {
 const struct tm_importer_ops tm_importer_lackey = {
 	.kind = {
 		.name = "lackey",
-		.help = "valgrind --tool=lackey --trace-mem=yes output (full trace)",
+		.help = "valgrind --tool=lackey --trace-mem=yes output (full trace; "
+			"plain, gzip or zstd; - for standard input)",
 		.keys = lk_keys,
 		.nr_keys = sizeof(lk_keys) / sizeof(lk_keys[0]),
 		.config_size = sizeof(struct tm_import_lackey_opts),

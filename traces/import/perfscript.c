@@ -12,7 +12,8 @@
  * before it are read from the left and weight, ip, phys_addr from the right.
  * Values become records as in import_perfdata.c (op from data_src, time
  * relative to the earliest sample, addr 0 dropped and counted), so both
- * importers agree record for record on the same recording.
+ * importers agree record for record on the same recording.  The text may
+ * be gzip or zstd compressed, or "-" for standard input (textin.c).
  *
  * Notes (simplifications): comm, sym, dso and callchain output are not
  * parsed (leave them out of -F; for a recording made with -g, run perf
@@ -351,25 +352,26 @@ static void hint_callchain(struct tm_error *err)
 		memcpy(err->msg + n, hint, sizeof(hint));
 }
 
-static int read_lines(struct ps *ps, FILE *f)
+static int read_lines(struct ps *ps, struct tm_import_text *in)
 {
+	struct tm_error next_err;
 	char *line = NULL;
 	size_t cap = 0;
+	ssize_t got;
 	int rc = 0;
 
-	while (getline(&line, &cap, f) >= 0) {
+	while ((got = tm_import_text_getline(in, &line, &cap, ps->err)) > 0) {
 		ps->lineno++;
 		if (parse_line(ps, line)) {
-			rc = -1;
 			/* perf prints callchains on tab-indented lines after ip */
-			if (getline(&line, &cap, f) >= 0 && line[0] == '\t')
+			if (tm_import_text_getline(in, &line, &cap, &next_err) > 0 &&
+			    line[0] == '\t')
 				hint_callchain(ps->err);
 			break;
 		}
 	}
-	if (!rc && ferror(f))
-		rc = tm_error_set(ps->err, TM_ERR_IO, "%s: read error: %s", ps->path,
-				  strerror(errno));
+	if (got != 0)
+		rc = -1;
 	free(line);
 	return rc;
 }
@@ -380,7 +382,7 @@ static int ps_open(const char *path, const void *config,
 {
 	struct ps *ps = tm_xcalloc(1, sizeof(*ps));
 	struct tm_trace_info info;
-	FILE *f = NULL;
+	struct tm_import_text *in = NULL;
 	int rc = -1;
 
 	*out = NULL;
@@ -391,13 +393,7 @@ static int ps_open(const char *path, const void *config,
 	if (parse_fields(ps, ps->po->fields) ||
 	    check_fields(ps))
 		goto out;
-	f = fopen(path, "r");
-	if (!f) {
-		tm_error_set(err, TM_ERR_NOTFOUND, "%s: cannot open: %s", path,
-			     strerror(errno));
-		goto out;
-	}
-	if (read_lines(ps, f))
+	if (tm_import_text_open(path, &in, err) || read_lines(ps, in))
 		goto out;
 	tm_import_info_init(&info, o, path);
 	if (ps->po->addr == TM_IMPORT_PHYS)
@@ -409,8 +405,7 @@ static int ps_open(const char *path, const void *config,
 		*o->stats = ps->st;
 	rc = 0;
 out:
-	if (f)
-		fclose(f);
+	tm_import_text_free(in);
 	tm_import_vec_free(&ps->vec);
 	free(ps);
 	return rc;
@@ -426,7 +421,8 @@ static const struct tm_cfg_key ps_keys[] = {
 const struct tm_importer_ops tm_importer_perf_script = {
 	.kind = {
 		.name = "perf-script",
-		.help = "text of `perf script -F " TM_IMPORT_SCRIPT_FIELDS " --ns`",
+		.help = "text of `perf script -F " TM_IMPORT_SCRIPT_FIELDS " --ns` "
+			"(plain, gzip or zstd; - for standard input)",
 		.keys = ps_keys,
 		.nr_keys = sizeof(ps_keys) / sizeof(ps_keys[0]),
 		.config_size = sizeof(struct tm_import_perf_opts),
