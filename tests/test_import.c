@@ -455,6 +455,43 @@ static unsigned char *two_members(const char *text, size_t len, bool gz, size_t 
 	return out;
 }
 
+/* A trace that decompresses to many times the 64 KiB window (the fixture
+ * 100 times over: ~900 KiB from a few KiB), as gzip, zstd with and without
+ * the frame checksum, reads whole: the last window is flushed even when
+ * the compressed input is used up before it. */
+static void test_text_compressed_large(void **state)
+{
+	size_t len, n, zlen;
+	char *text = read_all(fixture(LACKEY), &len), *big = malloc(100 * len);
+	struct topts o;
+	struct tm_record *r;
+
+	(void)state;
+	topts_init(&o);
+	for (int i = 0; i < 100; i++)
+		memcpy(big + (size_t)i * len, text, len);
+	for (int k = 0; k < 3; k++) {
+		unsigned char *z;
+
+		if (k < 2) {
+			z = two_members(big, 100 * len, k, &zlen);
+		} else { /* one frame without a checksum: no bytes after the data */
+			z = malloc(ZSTD_compressBound(100 * len));
+			zlen = ZSTD_compress(z, ZSTD_compressBound(100 * len), big,
+					     100 * len, 19);
+			assert_false(ZSTD_isError(zlen));
+		}
+		assert_true(zlen < 100 * len / 16);
+		r = import("lackey", tmpfile_with(z, zlen), &o.lk, &o.o, &n, NULL);
+		assert_int_equal(n, 100 * NR_LACKEY_ACCESSES);
+		unlink(tmp_path);
+		free(r);
+		free(z);
+	}
+	free(big);
+	free(text);
+}
+
 /* Every text importer reads gzip and zstd (by magic, whatever the name),
  * several members or frames, and locates truncated or corrupt data. */
 static void test_text_importers_compressed(void **state)
@@ -892,6 +929,7 @@ int main(void)
 		cmocka_unit_test(test_lackey_filtered_forms),
 		cmocka_unit_test(test_lackey_compressed_fixtures),
 		cmocka_unit_test(test_text_importers_compressed),
+		cmocka_unit_test(test_text_compressed_large),
 		cmocka_unit_test(test_lackey_errors),
 		cmocka_unit_test(test_cmd_import),
 	};

@@ -99,9 +99,10 @@ static int gzip_step(struct tm_import_text *t, struct tm_error *err)
 	zrc = inflate(&t->z, Z_NO_FLUSH);
 	t->in_pos = t->in_len - t->z.avail_in;
 	t->out_len = sizeof(t->out) - t->z.avail_out;
+	/* Z_BUF_ERROR: no progress, i.e. nothing left to flush (not fatal) */
 	if (zrc == Z_STREAM_END)
 		t->member_open = false;
-	else if (zrc != Z_OK && !(zrc == Z_BUF_ERROR && t->out_len))
+	else if (zrc != Z_OK && zrc != Z_BUF_ERROR)
 		return tm_error_at_off(err, TM_ERR_FORMAT, t->path, raw_off(t),
 				       "corrupt gzip data (%s); expected a gzip "
 				       "stream", t->z.msg ? t->z.msg : "no progress");
@@ -130,22 +131,21 @@ static int zstd_step(struct tm_import_text *t, struct tm_error *err)
 	return 0;
 }
 
-/* Refill out[]; on return out_len == 0 only at the end of the input. */
+/* Refill out[]; on return out_len == 0 only at the end of the input.  At
+ * the end of the raw input a decoder may still hold output (a window that
+ * out[] could not take), so an open member is stepped dry until it yields
+ * nothing: then it is truncated. */
 static int fill_out(struct tm_import_text *t, struct tm_error *err)
 {
+	bool dry;
+
 	t->out_pos = t->out_len = 0;
 	while (!t->out_len) {
 		if (t->in_pos == t->in_len && fill_in(t, err))
 			return -1;
-		if (t->in_pos == t->in_len) {
-			if (t->member_open)
-				return tm_error_at_off(err, TM_ERR_FORMAT, t->path,
-						       raw_off(t), "end of file inside "
-						       "a %s stream; expected the rest "
-						       "(truncated file?)",
-						       codec_name[t->codec]);
+		dry = t->in_pos == t->in_len;
+		if (dry && !t->member_open)
 			return 0;
-		}
 		if (t->codec == CODEC_PLAIN) {
 			memcpy(t->out, t->in + t->in_pos, t->in_len - t->in_pos);
 			t->out_len = t->in_len - t->in_pos;
@@ -153,6 +153,11 @@ static int fill_out(struct tm_import_text *t, struct tm_error *err)
 		} else if ((t->codec == CODEC_GZIP ? gzip_step : zstd_step)(t, err)) {
 			return -1;
 		}
+		if (dry && !t->out_len && t->member_open)
+			return tm_error_at_off(err, TM_ERR_FORMAT, t->path, raw_off(t),
+					       "end of file inside a %s stream; "
+					       "expected the rest (truncated file?)",
+					       codec_name[t->codec]);
 	}
 	return 0;
 }
