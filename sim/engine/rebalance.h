@@ -40,6 +40,9 @@ struct tm_rebalance_vm {
 	uint32_t win_cap;
 	uint64_t *curve_est, *curve_true;  /* cumulative sorted counts */
 	double dist_total;  /* the interval's expected accesses (distribution) */
+	double dist_prev_total;   /* the last interval's */
+	uint64_t dist_shape;      /* its shape (tm_gen_dist_shape) */
+	uint32_t dist_nr_valued;  /* pages whose win_true holds it */
 	uint32_t *sort_a, *sort_b;
 	size_t nr_est, nr_true;
 	uint64_t tot_est, tot_true;

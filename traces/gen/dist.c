@@ -29,6 +29,7 @@
 
 #include "gen_internal.h"
 #include "lib/alloc.h"
+#include "lib/hash.h"
 
 /* Assumption: no epoch meets more distinct (phase, part, stretch) than
  * this; beyond it, further stretches add to the last component. */
@@ -780,6 +781,28 @@ double tm_gen_dist_window(struct tm_gen_dist *d, uint64_t t0_ns,
 		total += d->comp[k].w;
 	}
 	return total;
+}
+
+uint64_t tm_gen_dist_shape(const struct tm_gen_dist *d)
+{
+	uint64_t h = 0x9e3779b97f4a7c15u ^ d->nr_comp;
+	double total = 0;
+
+	for (uint32_t k = 0; k < d->nr_comp; k++)
+		total += d->comp[k].w;
+	for (uint32_t k = 0; k < d->nr_comp; k++) {
+		const struct comp *c = &d->comp[k];
+		double share = total > 0 ? c->w / total : 0;
+		uint64_t bits;
+
+		if (c->win)
+			return 0;
+		memcpy(&bits, &share, sizeof(bits));
+		h = tm_fmix64(h ^ c->phase ^ ((uint64_t)c->part << 32));
+		h = tm_fmix64(h ^ c->t_ns);
+		h = tm_fmix64(h ^ bits);
+	}
+	return h ? h : 1;
 }
 
 /* ---- queries ------------------------------------------------------------- */
