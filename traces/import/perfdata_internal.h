@@ -12,6 +12,8 @@
 
 #include <zstd.h>
 
+#include "lib/le.h"
+
 #include "import_internal.h"
 
 /* PERF_SAMPLE_* bits, include/uapi/linux/perf_event.h. */
@@ -167,15 +169,85 @@ int pd_zstd_where(const struct pd *pd, uint64_t off, int rc);
 				   (pd)->in_z ? (pd)->zrec_off : (off),       \
 				   __VA_ARGS__))
 
-/* perfdata.c */
+/* Is [off, off + n) inside the file? (n may come from the file.) */
+static inline bool in_file(const struct pd *pd, uint64_t off, uint64_t n)
+{
+	return off <= pd->sz && n <= pd->sz - off;
+}
+
+static inline bool feat_set(const struct pd *pd, unsigned bit)
+{
+	return pd->feat[bit / 8] & (1u << (bit % 8));
+}
+
+/* Advance c by n bytes of field `what`, or fail naming the field. */
+static inline int cur_skip(struct pd *pd, struct cur *c, uint64_t n, const char *what)
+{
+	if (n > c->end - c->off)
+		return pd_err(pd, c->off, "%s of %llu bytes runs past the end of its "
+			      "record (%llu bytes left); expected a record laid "
+			      "out as its header and attr say", what,
+			      (unsigned long long)n,
+			      (unsigned long long)(c->end - c->off));
+	c->off += n;
+	return 0;
+}
+
+/* Skip nr entries of sz bytes each; nr comes from the file. */
+static inline int cur_skip_n(struct pd *pd, struct cur *c, uint64_t nr, uint64_t sz,
+		      const char *what)
+{
+	if (sz && nr > (c->end - c->off) / sz)
+		return pd_err(pd, c->off, "%s: %llu entries of %llu bytes run past "
+			      "the end of the record (%llu bytes left); expected "
+			      "a smaller count", what, (unsigned long long)nr,
+			      (unsigned long long)sz,
+			      (unsigned long long)(c->end - c->off));
+	c->off += nr * sz;
+	return 0;
+}
+
+static inline int cur_u32(struct pd *pd, struct cur *c, const char *what, uint32_t *v)
+{
+	if (cur_skip(pd, c, 4, what))
+		return -1;
+	*v = tm_le32(c->p + c->off - 4);
+	return 0;
+}
+
+static inline int cur_u64(struct pd *pd, struct cur *c, const char *what, uint64_t *v)
+{
+	if (cur_skip(pd, c, 8, what))
+		return -1;
+	*v = tm_le64(c->p + c->off - 8);
+	return 0;
+}
+
+/* A section {u64 off, size} of the file header at hoff, inside the file. */
+static inline int section(struct pd *pd, uint64_t hoff, const char *name,
+		   uint64_t *off, uint64_t *size)
+{
+	*off = tm_le64(pd->p + hoff);
+	*size = tm_le64(pd->p + hoff + 8);
+	if (!in_file(pd, *off, *size))
+		return pd_err(pd, hoff, "%s section [%llu, +%llu) ends past the end "
+			      "of the file (%llu bytes); expected a complete "
+			      "perf.data (truncated copy?)", name,
+			      (unsigned long long)*off, (unsigned long long)*size,
+			      (unsigned long long)pd->sz);
+	return 0;
+}
+
+/* perfdata_event.c (called by perfdata.c and perfdata_stream.c) */
+int pd_read_attrs(struct pd *pd);
 int pd_read_sample(struct pd *pd, uint64_t off, uint32_t size);
 int pd_read_header_attr(struct pd *pd, uint64_t off, uint32_t size);
 int pd_read_event_desc(struct pd *pd, uint64_t off, uint64_t size);
 int pd_prepare(struct pd *pd, uint64_t off);
+struct pd_thread *pd_find_thread(struct pd *pd, uint32_t tid);
 
-/* perfdata_stream.c */
+/* perfdata_stream.c (called by perfdata.c) */
 /* Every record of [data_off, data_end), decompressing -z records. */
 int pd_read_data(struct pd *pd);
-struct pd_thread *pd_find_thread(struct pd *pd, uint32_t tid);
 
 #endif

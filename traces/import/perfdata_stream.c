@@ -15,30 +15,6 @@
 #include "lib/alloc.h"
 #include "lib/le.h"
 
-int pd_zstd_where(const struct pd *pd, uint64_t off, int rc)
-{
-	size_t n;
-
-	if (!pd->in_z || !pd->err)
-		return rc;
-	n = strlen(pd->err->msg);
-	snprintf(pd->err->msg + n, sizeof(pd->err->msg) - n, " (in the zstd "
-		 "stream, decompressed byte %llu; the compressed record that "
-		 "ends it is at @%llu)", (unsigned long long)(pd->zpos + off),
-		 (unsigned long long)pd->zrec_off);
-	return rc;
-}
-
-struct pd_thread *pd_find_thread(struct pd *pd, uint32_t tid)
-{
-	if (pd->nr_threads && pd->threads[pd->last_thread].tid == tid)
-		return &pd->threads[pd->last_thread];
-	for (size_t i = 0; i < pd->nr_threads; i++)
-		if (pd->threads[i].tid == tid)
-			return &pd->threads[pd->last_thread = i];
-	return NULL;
-}
-
 static struct pd_thread *set_thread(struct pd *pd, uint32_t pid, uint32_t tid)
 {
 	struct pd_thread *t = pd_find_thread(pd, tid);
