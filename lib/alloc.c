@@ -7,6 +7,7 @@
  */
 #include "alloc.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,25 @@ void *tm_xcalloc(size_t nr, size_t sz)
 
 	if (!p)
 		oom(nr * sz);
+	nr_allocs++;
+	return p;
+}
+
+void *tm_xcalloc_lines(size_t nr, size_t sz)
+{
+	size_t n = nr * sz, rounded;
+	void *p;
+
+	if (sz && n / sz != nr)
+		oom(SIZE_MAX);
+	/* aligned_alloc wants a multiple of the alignment */
+	rounded = (n + TM_CACHE_LINE - 1) / TM_CACHE_LINE * TM_CACHE_LINE;
+	if (rounded < n)
+		oom(SIZE_MAX);
+	p = aligned_alloc(TM_CACHE_LINE, rounded ? rounded : TM_CACHE_LINE);
+	if (!p)
+		oom(n);
+	memset(p, 0, rounded ? rounded : TM_CACHE_LINE);
 	nr_allocs++;
 	return p;
 }

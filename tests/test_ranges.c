@@ -10,6 +10,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -586,11 +587,92 @@ static void test_weights_estimate(void **state)
 	ops()->free(x);
 }
 
-/* State: three arrays of max_ranges 32-byte ranges, allocated in new(). */
+/* The range a page falls in, by a linear scan of the ranges; nr if none. */
+static size_t scan_find(const void *x, uint64_t page)
+{
+	size_t nr = tm_ranges_nr(x);
+
+	for (size_t i = 0; i < nr; i++) {
+		struct tm_ranges_range g = tm_ranges_at(x, i);
+
+		if (page >= g.start && page < g.end)
+			return i;
+	}
+	return nr;
+}
+
+/* Every sample lands in the range a linear scan names (its count grows by
+ * the weight), and one outside both initial ranges is discarded: with the
+ * direct map over two spans (power-of-two granularity), after splits and
+ * merges, and with the binary search (granularity 3 MiB). */
+static void check_find(uint64_t granularity, bool merge)
+{
+	struct tm_ident_config c;
+	uint64_t rng = 12345;
+	void *x;
+
+	config(&c);
+	tm_ranges_cfg(&c)->sz_granularity = granularity;
+	tm_ranges_cfg(&c)->heap_start = 4 * GIB;
+	tm_ranges_cfg(&c)->mmap_base = 64 * GIB;
+	tm_ranges_cfg(&c)->merge = merge;
+	tm_ranges_cfg(&c)->tau_merge = 1;
+	tm_ranges_cfg(&c)->tau_split = 2;
+	x = make(&c);
+	assert_int_equal(tm_ranges_nr(x), 2);
+	for (unsigned e = 0; e < 12; e++) {
+		for (unsigned i = 0; i < 4000; i++) {
+			/* half the samples in a hot 64 MiB of each span */
+			uint64_t off, addr, page;
+			size_t at, nr = tm_ranges_nr(x);
+			uint64_t before, disc = tm_ranges_discarded(x);
+
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			off = (rng >> 20) % (i & 1 ? 64 * MIB : GIB);
+			addr = (rng >> 63 ? 4 * GIB : 63 * GIB) + off;
+			if (i % 97 == 0)
+				addr = 2 * GIB + off;   /* in no range */
+			page = addr >> 12;
+			at = scan_find(x, page);
+			before = at < nr ? tm_ranges_at(x, at).count : 0;
+			feed_w(x, addr, 1, 3);
+			if (at == nr) {
+				assert_int_equal(tm_ranges_discarded(x), disc + 1);
+				continue;
+			}
+			assert_int_equal(tm_ranges_at(x, at).count, before + 3);
+			assert_int_equal(tm_ranges_discarded(x), disc);
+		}
+		ops()->epoch_end(x);
+		if (e == 5 && merge) {
+			/* quiet epochs: counts halve to 0, ranges merge */
+			size_t nr = tm_ranges_nr(x);
+
+			for (unsigned q = 0; q < 16; q++)
+				ops()->epoch_end(x);
+			assert_true(tm_ranges_nr(x) < nr);
+		}
+	}
+	assert_true(tm_ranges_nr(x) > 16);
+	ops()->free(x);
+}
+
+static void test_find(void **state)
+{
+	(void)state;
+	check_find(2 * MIB, false);
+	check_find(2 * MIB, true);
+	check_find(3 * MIB, false);
+}
+
+/* State: three arrays of max_ranges 32-byte ranges and their 8-byte starts,
+ * allocated in new(), and a 4-byte map entry per 2 MiB of the initial
+ * ranges (1 GiB here). */
 static void test_memory_bytes(void **state)
 {
 	struct tm_ident_config c;
-	size_t arrays = 3 * 2048 * sizeof(struct tm_ranges_range);
+	size_t arrays = 2048 * (3 * sizeof(struct tm_ranges_range) + 8) +
+			512 * 4;
 	void *x;
 
 	(void)state;
@@ -620,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_rank_order),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_weights_estimate),
+		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_memory_bytes),
 	};
 
