@@ -15,6 +15,9 @@
 
 #include "error.h"
 
+/* Most shards of a run (assumption: far beyond any job array). */
+#define TM_SHARD_MAX_COUNT 1000000u
+
 /* "I/N" with 0 <= I < N <= max_n; TM_ERR_USAGE naming the text otherwise
  * (the bound is an assumption of the caller: far beyond any job array). */
 int tm_shard_parse(const char *s, uint32_t max_n, uint32_t *shard_i,

@@ -325,13 +325,13 @@ static json_t *summary_json(const struct tm_sim *sim)
 				 cluster, hosts, tm_config_to_json(cfg));
 }
 
-/* Concatenate per-host rows in host order (deterministic for any threads). */
-static char *join_rows(const struct tm_sim *sim, const char *header, int ep,
-		       size_t *len)
+char *tm_output_rows(const struct tm_sim *sim, int ep, size_t *len)
 {
 	struct tm_strbuf b = { 0 };
 
-	tm_strbuf_printf(&b, "%s", header);
+	/* Per-host rows in host order: deterministic for any threads. */
+	tm_strbuf_printf(&b, "%s", ep ? tm_output_ep_header :
+					tm_output_ts_header);
 	for (uint32_t h = 0; h < sim->nr_hosts; h++) {
 		const struct tm_strbuf *s = ep ? &sim->hosts[h].ep :
 					    &sim->hosts[h].ts;
@@ -380,12 +380,12 @@ int tm_output_write(const struct tm_sim *sim, const char *dir,
 
 	if (tm_mkdir_p(dir, err))
 		return -1;
-	text = join_rows(sim, tm_output_ts_header, 0, &len);
+	text = tm_output_rows(sim, 0, &len);
 	rc = tm_output_write_file(dir, "timeseries.csv", text, len, err);
 	free(text);
 	if (rc)
 		return -1;
-	text = join_rows(sim, tm_output_ep_header, 1, &len);
+	text = tm_output_rows(sim, 1, &len);
 	rc = tm_output_write_file(dir, "epochs.csv", text, len, err);
 	free(text);
 	if (rc)

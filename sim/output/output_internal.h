@@ -22,6 +22,9 @@
 extern const char tm_output_ts_header[];
 extern const char tm_output_ep_header[];
 
+/* A new string: the timeseries.csv (ep = 0) or epochs.csv (ep = 1) header,
+ * then the rows of sim's hosts in host order; *len its length. */
+char *tm_output_rows(const struct tm_sim *sim, int ep, size_t *len);
 /* Append summary.json's host objects of sim's hosts to the array hosts and
  * fill aggs[0..sim->nr_hosts) (each needs tm_agg_host_free). */
 void tm_output_hosts_of(const struct tm_sim *sim, json_t *hosts,
