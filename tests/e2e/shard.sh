@@ -8,6 +8,12 @@
 . "$(dirname "$0")/lib.sh"
 cfg=tests/e2e/shard.yaml
 files="summary.json timeseries.csv epochs.csv"
+expect_exit 0 "$TMSIM" merge --help
+grep -q "usage: tmsim merge PART... -o DIR" "$WORK/out" || die "merge --help has no usage"
+expect_exit 0 "$TMSIM" run --help
+grep -q -- "--shard I/N" "$WORK/out" || die "run --help does not tell --shard"
+expect_exit 0 "$TMSIM" --help
+grep -q "^  merge PART" "$WORK/out" || die "tmsim --help does not list merge"
 expect_exit 0 "$TMSIM" run "$cfg" -q --threads 2 -o "$WORK/full"
 
 # run_shards N: every shard I/N into $WORK/pN-I (1 thread: the shard
