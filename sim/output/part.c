@@ -411,6 +411,10 @@ static int check_set(struct part *parts, uint32_t nr, struct part **by_shard,
 			     "%s and %s are parts of different configs "
 			     "(config_hash %s and %s)", a->dir, b->dir,
 			     a->hash, b->hash);
+		TM_RETURN_IF(a->nr_hosts != b->nr_hosts, err, TM_ERR_FORMAT,
+			     "%s and %s: %lld and %lld hosts under one "
+			     "config_hash", a->dir, b->dir,
+			     (long long)a->nr_hosts, (long long)b->nr_hosts);
 		TM_RETURN_IF(a->shard_n != b->shard_n, err, TM_ERR_USAGE,
 			     "%s is shard %lld/%lld but %s is shard %lld/%lld: "
 			     "parts of different splits", a->dir,
