@@ -16,6 +16,7 @@ void tm_cmd_gen_help(FILE *f);
 int tm_cmd_import(int argc, char **argv);
 int tm_cmd_inspect(int argc, char **argv);
 int tm_cmd_sweep(int argc, char **argv);
+int tm_cmd_merge(int argc, char **argv);
 int tm_cmd_report(int argc, char **argv);
 /* tmsim identifiers, tmsim policies (argv[0]): a backend family from its
  * schemas; tm_cmd_kinds_markdown prints the command's --markdown into f

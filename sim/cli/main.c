@@ -15,7 +15,10 @@ static const char usage[] =
 "\n"
 "commands:\n"
 "  run CONFIG       simulate a cluster config; writes summary.json,\n"
-"                   timeseries.csv, epochs.csv (tmsim run --help)\n"
+"                   timeseries.csv, epochs.csv (tmsim run --help);\n"
+"                   --shard I/N simulates a slice of the hosts\n"
+"  merge PART...    join the partial folders of tmsim run --shard I/N into\n"
+"                   the results one unsharded run writes (-o DIR)\n"
 "  validate CONFIG  check a config and the traces it names, run nothing\n"
 "  gen KIND         generate a synthetic trace (.tmt)\n"
 "  import           convert perf.data, perf script text or valgrind lackey\n"
@@ -38,6 +41,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", tm_cmd_run },
+	{ "merge", tm_cmd_merge },
 	{ "validate", tm_cmd_validate },
 	{ "gen", tm_cmd_gen },
 	{ "import", tm_cmd_import },

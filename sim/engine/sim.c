@@ -4,6 +4,10 @@
  * Hosts never interact, so they run on a pool of threads, each host start to
  * end on one thread; all output rows are kept per host and assembled in host
  * order, so the output is byte-identical for any thread count.
+ *
+ * A shard (tmsim run --shard I/N, DESIGN.md §11) builds only the hosts whose
+ * index h has h % N == I; each keeps its index in the whole config, which
+ * seeds its RNGs, so a host simulates the same in any shard.
  */
 #include "sim.h"
 
@@ -14,6 +18,7 @@
 #include <time.h>
 
 #include "lib/alloc.h"
+#include "lib/shard.h"
 
 static int host_run(struct tm_host_rt *h)
 {
@@ -72,22 +77,33 @@ static void monitor(struct pool *p, const struct tm_config *cfg)
 	fprintf(stderr, "\r%60s\r", "");
 }
 
-int tm_sim_new(const struct tm_config *cfg, struct tm_sim **out,
-	       struct tm_error *err)
+int tm_sim_new_shard(const struct tm_config *cfg, uint32_t shard_i,
+		     uint32_t shard_n, struct tm_sim **out, struct tm_error *err)
 {
 	struct tm_sim *sim = tm_xcalloc(1, sizeof(*sim));
+	uint32_t nr = 0;
 
+	for (uint32_t i = 0; i < cfg->nr_hosts; i++)
+		nr += (uint32_t)tm_shard_has(i, shard_i, shard_n);
 	sim->cfg = cfg;
-	sim->hosts = tm_xcalloc(cfg->nr_hosts, sizeof(*sim->hosts));
+	sim->hosts = tm_xcalloc(nr ? nr : 1, sizeof(*sim->hosts));
 	for (uint32_t i = 0; i < cfg->nr_hosts; i++) {
-		sim->nr_hosts = i + 1;
-		if (tm_host_init(&sim->hosts[i], cfg, i, err)) {
+		if (!tm_shard_has(i, shard_i, shard_n))
+			continue;
+		/* Counted before init, so a failed host is destroyed too. */
+		if (tm_host_init(&sim->hosts[sim->nr_hosts++], cfg, i, err)) {
 			tm_sim_free(sim);
 			return -1;
 		}
 	}
 	*out = sim;
 	return 0;
+}
+
+int tm_sim_new(const struct tm_config *cfg, struct tm_sim **out,
+	       struct tm_error *err)
+{
+	return tm_sim_new_shard(cfg, 0, 1, out, err);
 }
 
 int tm_sim_run(struct tm_sim *sim, const struct tm_run_opts *opts,

@@ -27,13 +27,19 @@ struct tm_run_opts {
 
 struct tm_sim {
 	const struct tm_config *cfg;
-	struct tm_host_rt *hosts;
+	struct tm_host_rt *hosts;  /* the simulated hosts, by config index;
+				    * hosts[k].index is the index in cfg */
 	uint32_t nr_hosts;
 	double wall_s;
 };
 
 int tm_sim_new(const struct tm_config *cfg, struct tm_sim **out,
 	       struct tm_error *err);
+/* Only the hosts h of cfg with h % shard_n == shard_i (lib/shard.h); may
+ * be none.  tm_sim_new is shard 0 of 1. */
+int tm_sim_new_shard(const struct tm_config *cfg, uint32_t shard_i,
+		     uint32_t shard_n, struct tm_sim **out,
+		     struct tm_error *err);
 int tm_sim_run(struct tm_sim *sim, const struct tm_run_opts *opts,
 	       struct tm_error *err);
 void tm_sim_free(struct tm_sim *sim);

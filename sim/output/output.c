@@ -2,7 +2,9 @@
  * output.c - summary.json, timeseries.csv and epochs.csv (see output.h).
  *
  * summary.json holds no wall-clock figure, so the same config and seed give
- * byte-identical files; wall time is printed on stderr only.
+ * byte-identical files; wall time is printed on stderr only.  The figures
+ * over several hosts come from aggregate.c, which tmsim merge shares
+ * (part.c).
  */
 #include "output.h"
 
@@ -20,8 +22,10 @@
 #include "lib/strbuf.h"
 #include "lib/tmpname.h"
 #include "lib/version.h"
+#include "aggregate.h"
+#include "output_internal.h"
 
-static const char ts_header[] =
+const char tm_output_ts_header[] =
 	"time_ns,host,vm,records,accesses,samples,hits_fmem,hits_smem,"
 	"fmem_hit_ratio,static_hit_ratio,fmem_capacity_pages,"
 	"fmem_resident_pages,smem_resident_pages,pages_touched,promotions,"
@@ -29,7 +33,7 @@ static const char ts_header[] =
 	"samples_dropped,sampling_cpu_ns,classification_cpu_ns,fmem_target_pages,"
 	"balloon_inflated_bytes,balloon_deflated_bytes,host_free_pages\n";
 
-static const char ep_header[] =
+const char tm_output_ep_header[] =
 	"epoch,time_ns,host,vm,identifier,role,nr_hot,nr_true,precision,"
 	"recall,weighted_recall,are,aae,fmem_hit_ratio,oracle_hit_ratio,truth,"
 	"sampling_loss,identifier_loss,single_sample_share,placement_changed,"
@@ -258,134 +262,76 @@ static json_t *vm_json(const struct tm_config *cfg, const struct tm_vm_rt *vm,
 		"rebalancing", rebalancing_json(vm, rb));
 }
 
-static void add_hits(struct tm_hits *a, const struct tm_hits *b)
+static json_t *host_json(const struct tm_agg_params *p,
+			 const struct tm_host_rt *hr, const struct tm_host_agg *a)
 {
-	a->nr_records += b->nr_records;
-	a->nr_accesses += b->nr_accesses;
-	a->nr_samples += b->nr_samples;
-	a->hits_fmem += b->hits_fmem;
-	a->hits_smem += b->hits_smem;
-	a->hits_static_fmem += b->hits_static_fmem;
+	const struct tm_config *cfg = hr->run_cfg;
+	json_t *vms = json_array();
+
+	for (uint32_t v = 0; v < hr->nr_vms; v++)
+		json_array_append_new(vms, vm_json(cfg, &hr->vms[v],
+						   &hr->fm.vm[v]));
+	return json_pack("{s:s, s:I, s:I, s:o, s:o, s:o}", "name", hr->cfg->name,
+			 "fmem_bytes", (json_int_t)hr->cfg->sz_fmem,
+			 "smem_bytes", (json_int_t)hr->cfg->sz_smem,
+			 "totals", tm_agg_host_totals_json(p, a),
+			 "rebalancing", tm_agg_host_rebalancing_json(p, a,
+					hr->cfg->rebalancer.policy),
+			 "vms", vms);
 }
 
-static json_t *hits_json(const struct tm_config *cfg, const struct tm_hits *t)
+void tm_output_hosts_of(const struct tm_sim *sim, json_t *hosts,
+			struct tm_host_agg *aggs)
 {
-	double amat, slow;
+	struct tm_agg_params p;
 
-	perf_proxy(cfg, t, &amat, &slow);
-	return json_pack("{s:I, s:I, s:o, s:o, s:o}",
-		"accesses", (json_int_t)t->nr_accesses,
-		"hits_fmem", (json_int_t)t->hits_fmem,
-		"fmem_hit_ratio", num_or_null(ratio(t->hits_fmem, t->nr_accesses)),
-		"static_hit_ratio", num_or_null(ratio(t->hits_static_fmem,
-						      t->nr_accesses)),
-		"amat_ns", num_or_null(amat));
+	tm_agg_params_of(sim->cfg, &p);
+	for (uint32_t h = 0; h < sim->nr_hosts; h++) {
+		tm_agg_host_of(&aggs[h], &sim->hosts[h]);
+		json_array_append_new(hosts, host_json(&p, &sim->hosts[h],
+						       &aggs[h]));
+	}
 }
 
-/* Cluster metrics of a set of VMs (a host, or all): docs/rebalancing.md. */
-struct rb_sum {
-	uint64_t slo_miss_ns, need_static, need_dynamic, max_recover_ns;
-	uint64_t balloon_bytes, balloon_busy_ns, nr_below_end;
-	double sum_x, sum_x2, mean_fmem_pages;
-	uint32_t nr_vms;
-};
-
-static void rb_add_vm(struct rb_sum *r, const struct tm_vm_rt *vm,
-		      const struct tm_rebalance_vm *b)
+json_t *tm_output_summary(const char *name, uint64_t seed,
+			  uint64_t duration_ns, json_t *cluster, json_t *hosts,
+			  json_t *config)
 {
-	double hit = ratio(vm->total.hits_fmem, vm->total.nr_accesses);
-	double x = isnan(hit) ? 0 : fmin(1.0, hit / vm->cfg->target_hit);
-
-	r->slo_miss_ns += b->slo_miss_ns;
-	r->need_static += b->need_max_pages;
-	if (b->max_recover_ns > r->max_recover_ns)
-		r->max_recover_ns = b->max_recover_ns;
-	r->balloon_bytes += b->bl.inflated_bytes + b->bl.deflated_bytes;
-	r->balloon_busy_ns += b->bl.busy_ns;
-	r->nr_below_end += b->in_miss;
-	r->mean_fmem_pages += b->nr_ticks ? b->sum_cap_pages /
-					    (double)b->nr_ticks : 0;
-	r->sum_x += x;
-	r->sum_x2 += x * x;
-	r->nr_vms++;
-}
-
-static json_t *rb_json(const struct tm_config *cfg, const struct rb_sum *r,
-		       const char *policy)
-{
-	double jain = r->sum_x2 > 0 ? r->sum_x * r->sum_x /
-				      ((double)r->nr_vms * r->sum_x2) : NAN;
-	uint64_t page = 1ULL << cfg->page_shift;
-
-	return json_pack("{s:s?, s:o, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:o, s:o}",
-		"policy", policy,
-		"slo_miss_vm_seconds", json_real((double)r->slo_miss_ns * 1e-9),
-		"vms_below_target_at_end", (json_int_t)r->nr_below_end,
-		"max_time_to_recover_ns", (json_int_t)r->max_recover_ns,
-		"balloon_bytes", (json_int_t)r->balloon_bytes,
-		"balloon_busy_s", json_real((double)r->balloon_busy_ns * 1e-9),
-		"fmem_needed_static_bytes", (json_int_t)(r->need_static * page),
-		"fmem_needed_dynamic_bytes", (json_int_t)(r->need_dynamic * page),
-		"fmem_mean_allocated_bytes",
-			(json_int_t)(r->mean_fmem_pages * (double)page),
-		"fmem_saving_vs_static", num_or_null(r->need_static ?
-			1.0 - (double)r->need_dynamic /
-			      (double)r->need_static : NAN),
-		"jain_fairness", num_or_null(jain));
+	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:o, s:o, s:o}",
+		"tmsim_version", TM_VERSION,
+		"format_version", TM_OUTPUT_FORMAT_VERSION,
+		"name", name,
+		"seed", (json_int_t)seed,
+		"duration_ns", (json_int_t)duration_ns,
+		"cluster", cluster,
+		"hosts", hosts,
+		"config", config);
 }
 
 static json_t *summary_json(const struct tm_sim *sim)
 {
 	const struct tm_config *cfg = sim->cfg;
-	struct tm_hits all = { 0 };
-	struct rb_sum rall = { 0 };
+	struct tm_host_agg *aggs = tm_xcalloc(sim->nr_hosts + 1, sizeof(*aggs));
+	struct tm_agg_params p;
 	json_t *hosts = json_array(), *cluster;
 
-	for (uint32_t h = 0; h < sim->nr_hosts; h++) {
-		const struct tm_host_rt *hr = &sim->hosts[h];
-		struct tm_hits hh = { 0 };
-		struct rb_sum rh = { 0 };
-		json_t *vms = json_array(), *hj;
-
-		for (uint32_t v = 0; v < hr->nr_vms; v++) {
-			json_array_append_new(vms, vm_json(cfg, &hr->vms[v],
-							   &hr->fm.vm[v]));
-			add_hits(&hh, &hr->vms[v].total);
-			rb_add_vm(&rh, &hr->vms[v], &hr->fm.vm[v]);
-			rb_add_vm(&rall, &hr->vms[v], &hr->fm.vm[v]);
-		}
-		rh.need_dynamic = hr->fm.need_sum_max;
-		rall.need_dynamic += hr->fm.need_sum_max;
-		add_hits(&all, &hh);
-		hj = json_pack("{s:s, s:I, s:I, s:o, s:o, s:o}", "name", hr->cfg->name,
-			       "fmem_bytes", (json_int_t)hr->cfg->sz_fmem,
-			       "smem_bytes", (json_int_t)hr->cfg->sz_smem,
-			       "totals", hits_json(cfg, &hh),
-			       "rebalancing", rb_json(cfg, &rh,
-						      hr->cfg->rebalancer.policy),
-			       "vms", vms);
-		json_array_append_new(hosts, hj);
-	}
-	cluster = hits_json(cfg, &all);
-	json_object_set_new(cluster, "rebalancing", rb_json(cfg, &rall, NULL));
-	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:o, s:o, s:o}",
-		"tmsim_version", TM_VERSION,
-		"format_version", TM_OUTPUT_FORMAT_VERSION,
-		"name", cfg->name,
-		"seed", (json_int_t)cfg->seed,
-		"duration_ns", (json_int_t)cfg->duration_ns,
-		"cluster", cluster,
-		"hosts", hosts,
-		"config", tm_config_to_json(cfg));
+	tm_agg_params_of(cfg, &p);
+	tm_output_hosts_of(sim, hosts, aggs);
+	cluster = tm_agg_cluster_json(&p, aggs, sim->nr_hosts);
+	for (uint32_t h = 0; h < sim->nr_hosts; h++)
+		tm_agg_host_free(&aggs[h]);
+	free(aggs);
+	return tm_output_summary(cfg->name, cfg->seed, cfg->duration_ns,
+				 cluster, hosts, tm_config_to_json(cfg));
 }
 
-/* Concatenate per-host rows in host order (deterministic for any threads). */
-static char *join_rows(const struct tm_sim *sim, const char *header, int ep,
-		       size_t *len)
+char *tm_output_rows(const struct tm_sim *sim, int ep, size_t *len)
 {
 	struct tm_strbuf b = { 0 };
 
-	tm_strbuf_printf(&b, "%s", header);
+	/* Per-host rows in host order: deterministic for any threads. */
+	tm_strbuf_printf(&b, "%s", ep ? tm_output_ep_header :
+					tm_output_ts_header);
 	for (uint32_t h = 0; h < sim->nr_hosts; h++) {
 		const struct tm_strbuf *s = ep ? &sim->hosts[h].ep :
 					    &sim->hosts[h].ts;
@@ -397,8 +343,8 @@ static char *join_rows(const struct tm_sim *sim, const char *header, int ep,
 	return b.p;
 }
 
-static int write_file(const char *dir, const char *name, const char *data,
-		      size_t len, struct tm_error *err)
+int tm_output_write_file(const char *dir, const char *name, const char *data,
+			 size_t len, struct tm_error *err)
 {
 	char path[TM_PATH_MAX + 64];
 
@@ -406,37 +352,46 @@ static int write_file(const char *dir, const char *name, const char *data,
 	return tm_write_atomic(path, data, len, err);
 }
 
-int tm_output_write(const struct tm_sim *sim, const char *dir,
-		    struct tm_error *err)
+int tm_output_write_json(const char *dir, const char *name, json_t *j,
+			 int precision, struct tm_error *err)
 {
+	char *text = json_dumps(j, JSON_INDENT(2) |
+				   JSON_REAL_PRECISION(precision));
 	size_t len;
-	char *text;
-	json_t *j;
 	int rc;
 
-	if (tm_mkdir_p(dir, err))
-		return -1;
-	text = join_rows(sim, ts_header, 0, &len);
-	rc = write_file(dir, "timeseries.csv", text, len, err);
-	free(text);
-	if (rc)
-		return -1;
-	text = join_rows(sim, ep_header, 1, &len);
-	rc = write_file(dir, "epochs.csv", text, len, err);
-	free(text);
-	if (rc)
-		return -1;
-	j = summary_json(sim);
-	text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
 	json_decref(j);
 	if (!text)
 		return tm_error_set(err, TM_ERR_INTERNAL, "cannot format JSON");
 	len = strlen(text);
 	text = tm_xrealloc(text, len + 2);
 	text[len++] = '\n';
-	rc = write_file(dir, "summary.json", text, len, err);
+	rc = tm_output_write_file(dir, name, text, len, err);
 	free(text);
 	return rc;
+}
+
+int tm_output_write(const struct tm_sim *sim, const char *dir,
+		    struct tm_error *err)
+{
+	size_t len;
+	char *text;
+	int rc;
+
+	if (tm_mkdir_p(dir, err))
+		return -1;
+	text = tm_output_rows(sim, 0, &len);
+	rc = tm_output_write_file(dir, "timeseries.csv", text, len, err);
+	free(text);
+	if (rc)
+		return -1;
+	text = tm_output_rows(sim, 1, &len);
+	rc = tm_output_write_file(dir, "epochs.csv", text, len, err);
+	free(text);
+	if (rc)
+		return -1;
+	return tm_output_write_json(dir, "summary.json", summary_json(sim),
+				    TM_OUTPUT_REAL_DIGITS, err);
 }
 
 void tm_output_table(const struct tm_sim *sim, FILE *f)

@@ -636,24 +636,7 @@ int tm_sweep_point_done(const char *outdir, uint32_t i)
 int tm_sweep_parse_shard(const char *s, uint32_t *shard_i, uint32_t *shard_n,
 			 struct tm_error *err)
 {
-	char buf[64];
-	const char *slash = strchr(s, '/');
-	uint64_t i, n;
-	struct tm_error e;
-
-	if (!slash || (size_t)(slash - s) >= sizeof(buf))
-		goto bad;
-	memcpy(buf, s, (size_t)(slash - s));
-	buf[slash - s] = '\0';
-	if (tm_parse_u64(buf, &i, &e) || tm_parse_u64(slash + 1, &n, &e) ||
-	    n < 1 || n > TM_SWEEP_MAX_POINTS || i >= n)
-		goto bad;
-	*shard_i = (uint32_t)i;
-	*shard_n = (uint32_t)n;
-	return 0;
-bad:
-	return tm_error_set(err, TM_ERR_USAGE, "--shard: expected I/N with "
-			    "0 <= I < N (0-based), got \"%s\"", s);
+	return tm_shard_parse(s, TM_SWEEP_MAX_POINTS, shard_i, shard_n, err);
 }
 
 /* ---- merge ---------------------------------------------------------- */

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "lib/error.h"
+#include "lib/shard.h"
 #include "lib/strbuf.h"
 
 /* Most points one sweep may expand to (assumption: far beyond any array a
@@ -89,13 +90,14 @@ void tm_sweep_point_dir(const char *outdir, uint32_t i, char *buf,
 /* 1 when the point's summary.json exists. */
 int tm_sweep_point_done(const char *outdir, uint32_t i);
 
-/* "I/N" with 0 <= I < N; point i belongs to shard I when i % N == I. */
+/* "I/N" with 0 <= I < N; point i belongs to shard I when i % N == I
+ * (lib/shard.h: the rule `tmsim run --shard` applies to hosts). */
 int tm_sweep_parse_shard(const char *s, uint32_t *shard_i, uint32_t *shard_n,
 			 struct tm_error *err);
 static inline int tm_sweep_in_shard(uint32_t i, uint32_t shard_i,
 				    uint32_t shard_n)
 {
-	return i % shard_n == shard_i;
+	return tm_shard_has(i, shard_i, shard_n);
 }
 
 /* Build sweep.csv from the point folders under outdir into *csv.  Missing
