@@ -137,7 +137,7 @@ static void test_sizing(void **state)
 	struct tm_ident_config c;
 	void *x;
 	size_t sketch = (524288 + 4096) * 8;
-	size_t list = 524288 * 8 + 1048576 * 4 + 262144 * 8;
+	size_t list = 524288 * 8 + 1048576 * 8 + 262144 * 8;
 
 	(void)state;
 	assert_int_equal(tm_hybridtier_sketch_entries(262144, 0.001), 334699);
@@ -147,7 +147,8 @@ static void test_sizing(void **state)
 	assert_int_equal(tm_hybridtier_sketch_words(0), 8);  /* one block */
 	assert_int_equal(tm_hybridtier_sketch_entries(262144, 0.01), 172404);
 	/* memory_bytes: both sketches, candidates (2 x FMEM x 8 B), their
-	 * index (2^21 x 4 B) and rank()'s scratch (FMEM x 8 B) */
+	 * index (2^20 slots of page + position, 8 B) and rank()'s scratch
+	 * (FMEM x 8 B) */
 	defaults(&c);
 	x = make(&c, 262144);
 	assert_true(ops()->memory_bytes(x) >= sketch + list);

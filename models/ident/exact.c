@@ -75,7 +75,7 @@ static void exact_update(void *st, struct tm_sample s)
 }
 
 /* The page's count a few samples ahead (8 bytes a page). */
-static void exact_prefetch(void *st, uint32_t idx)
+static void exact_prefetch(const void *st, uint32_t idx)
 {
 	const struct tm_exact *x = st;
 

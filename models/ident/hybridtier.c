@@ -91,8 +91,8 @@
  * countdown for the batches and a rank by counting scores (each at its
  * function).  Sketches are allocated on cache lines (a block is one line;
  * malloc's 16-byte offset put every block's last two words in a second
- * line, which missed the cache past the prefetch), and the prefetch
- * follows the candidate slot to its entry: on a 40 M-sample Zipf replay
+ * line, which missed the cache past the prefetch), and the candidate
+ * index holds the page (struct slot): on a 40 M-sample Zipf replay
  * update() fell from 24% to 9% of a run with a shadow of each kind.
  */
 #include "hybridtier.h"
@@ -110,7 +110,7 @@
 #define HT_BLOCK_WORDS 8          /* FS: blocks of 8 words, one line */
 #define HT_COUNTER_MAX 15u        /* FS: 4-bit counters */
 #define HT_MIN_CANDIDATES 1024u   /* assumption: small lists are cheap */
-#define HT_PF_STAGE 4             /* ht_prefetch's second stage, calls */
+#define HT_MAX_CANDIDATES (1u << 28) /* the `candidates` key's bound */
 
 enum { CAND_QUEUED = 1, CAND_FAILED = 2 };
 
@@ -121,6 +121,19 @@ struct ht_sketch {
 	uint64_t size;            /* samples since the last halving (halved) */
 	uint64_t sample_size;     /* W: halve when size reaches it */
 };
+
+/* The candidate index, open addressing by page hash: the page and its
+ * position + 1 (0: an empty slot), with the candidate's CAND_FAILED flag
+ * copied in the top bit.  A hot sample, which finds its page here on
+ * every sample, reads only its slot, prefetched: with the position alone
+ * it read the candidate too, a second miss that took 21-29% of update()
+ * (40 M-sample Zipf replay, cycles). */
+struct slot {
+	uint32_t idx;
+	uint32_t pos;
+};
+
+#define SLOT_FAILED 0x80000000u
 
 /* A tracked page (8 bytes). */
 struct cand {
@@ -137,10 +150,10 @@ struct tm_hybridtier {
 	uint64_t nr_fmem_pages;
 	struct ht_sketch freq, mom;
 	uint32_t threshold;
-	/* Candidates and their index: slot = position + 1, 0 empty. */
+	/* Candidates and their index (struct slot). */
 	struct cand *cand;
 	uint64_t nr_cand, cap_cand, nr_dropped;
-	uint32_t *set;
+	struct slot *set;
 	uint64_t set_mask;
 	/* Plateau: samples left in this batch (a countdown, not a modulo:
 	 * no division per sample), batches, promotions. */
@@ -151,9 +164,6 @@ struct tm_hybridtier {
 	/* rank() scratch. */
 	uint64_t *sel;            /* (31 - score, index) keys */
 	size_t cap_sel;
-	/* ht_prefetch's ring: set slots fetched by its last calls. */
-	uint64_t pf_home[HT_PF_STAGE];
-	unsigned pf_pos;
 };
 
 uint64_t tm_hybridtier_sketch_entries(uint64_t nr_pages, double fpp)
@@ -358,40 +368,50 @@ static inline uint64_t set_home(const struct tm_hybridtier *x, uint64_t h)
 	return (h >> 20) & x->set_mask;
 }
 
-/* Position + 1 of idx (hash h) in the candidates, or 0; *slot its set
- * slot. */
-static uint64_t cand_find(const struct tm_hybridtier *x, uint32_t idx,
-			  uint64_t h, uint64_t *slot)
+/* The slot of idx (hash h) in the candidate index, or the empty slot
+ * where it would go. */
+static struct slot *cand_slot(const struct tm_hybridtier *x, uint32_t idx,
+			      uint64_t h)
 {
 	uint64_t i = set_home(x, h);
 
-	while (x->set[i] && x->cand[x->set[i] - 1].idx != idx)
+	while (x->set[i].pos && x->set[i].idx != idx)
 		i = (i + 1) & x->set_mask;
-	*slot = i;
-	return x->set[i];
+	return &x->set[i];
 }
 
-/* Track idx (a sample made it hot); drops it when the list is full. */
+/* Position + 1 of idx (hash h) in the candidates, or 0. */
+static uint64_t cand_find(const struct tm_hybridtier *x, uint32_t idx,
+			  uint64_t h)
+{
+	return cand_slot(x, idx, h)->pos & ~SLOT_FAILED;
+}
+
+/* Track idx (a sample made it hot); drops it when the list is full.  A
+ * candidate's tier is the sample's when it is made, then moved()'s (the
+ * only way a page changes tier after its first touch). */
 static void cand_touch(struct tm_hybridtier *x, uint32_t idx, uint64_t h,
 		       uint8_t tier)
 {
-	uint64_t slot, pos = cand_find(x, idx, h, &slot);
+	struct slot *sl = cand_slot(x, idx, h);
 	struct cand *c;
 
-	if (!pos) {
-		if (x->nr_cand == x->cap_cand) {
-			x->nr_dropped++;
-			return;
+	if (sl->pos) {
+		if (sl->pos & SLOT_FAILED) {   /* hot again: promote again */
+			sl->pos &= ~SLOT_FAILED;
+			x->cand[sl->pos - 1].flags &= (uint8_t)~CAND_FAILED;
 		}
-		pos = ++x->nr_cand;
-		x->set[slot] = (uint32_t)pos;
-		memset(&x->cand[pos - 1], 0, sizeof(x->cand[0]));
-		x->cand[pos - 1].idx = idx;
+		return;
 	}
-	c = &x->cand[pos - 1];
-	if (c->flags & CAND_FAILED)
-		c->flags &= (uint8_t)~CAND_FAILED;  /* hot again: promote again */
-	if (tier != TM_TIER_NONE && c->tier != tier)
+	if (x->nr_cand == x->cap_cand) {
+		x->nr_dropped++;
+		return;
+	}
+	*sl = (struct slot){ .idx = idx, .pos = (uint32_t)++x->nr_cand };
+	c = &x->cand[sl->pos - 1];
+	memset(c, 0, sizeof(*c));
+	c->idx = idx;
+	if (tier != TM_TIER_NONE)
 		c->tier = tier;
 }
 
@@ -431,23 +451,14 @@ static void ht_update(void *st, struct tm_sample s)
 
 /* The frequency sketch's block and the candidate slot of page idx, a few
  * samples ahead: the 2 MiB sketch of a 100k-page FMEM misses the cache on
- * every sample otherwise.  A second stage follows the slot fetched
- * HT_PF_STAGE calls ago to its candidate (a hot page is looked up there on
- * every sample, a second miss behind the first): on a 40 M-sample Zipf
- * replay the probe's wait on it was 29% of update()'s cycles. */
-static void ht_prefetch(void *st, uint32_t idx)
+ * every sample otherwise. */
+static void ht_prefetch(const void *st, uint32_t idx)
 {
-	struct tm_hybridtier *x = st;
+	const struct tm_hybridtier *x = st;
 	uint64_t h = page_hash(x, idx);
-	uint64_t *old = &x->pf_home[x->pf_pos++ % HT_PF_STAGE];
-	uint32_t slot;
 
 	__builtin_prefetch(block_of(&x->freq, h), 1);
-	__builtin_prefetch(&x->set[set_home(x, h)]);
-	slot = x->set[*old];   /* fetched HT_PF_STAGE calls ago */
-	if (slot)
-		__builtin_prefetch(&x->cand[slot - 1], 1);
-	*old = set_home(x, h);
+	__builtin_prefetch(&x->set[set_home(x, h)], 1);
 }
 
 /* Coldness and hotness: frequency, +16 with momentum (file header). */
@@ -634,7 +645,7 @@ static void second_chance_check(struct tm_hybridtier *x)
 			continue;
 		c->flags &= (uint8_t)~CAND_QUEUED;
 		if (sketch_freq(&x->freq, page_hash(x, c->idx)) == c->sc_freq)
-			c->flags |= CAND_FAILED;
+			c->flags |= CAND_FAILED;   /* prune() copies it to the index */
 	}
 	x->nr_queued = 0;
 	x->sc_check_ns = x->now_ns;
@@ -673,7 +684,7 @@ TM_SELECT_DEFINE(cand, struct cand, const void *, cand_hotter)
  * chances; rebuild the index. */
 static void prune(struct tm_hybridtier *x)
 {
-	uint64_t n = 0, slot, keep = x->cap_cand / 2;
+	uint64_t n = 0, keep = x->cap_cand / 2;
 
 	for (uint64_t i = 0; i < x->nr_cand; i++) {
 		struct cand c = x->cand[i];
@@ -682,7 +693,6 @@ static void prune(struct tm_hybridtier *x)
 
 		prefetch_cand(x, i + HT_AHEAD);
 		h = page_freqs(x, c.idx, &f, &m);
-
 		if (f < x->threshold && m < x->cfg.momentum_threshold) {
 			x->nr_queued -= (c.flags & CAND_QUEUED) != 0;
 			continue;  /* no longer hot: a cold page again */
@@ -701,13 +711,15 @@ static void prune(struct tm_hybridtier *x)
 	x->nr_cand = n;
 	memset(x->set, 0, (x->set_mask + 1) * sizeof(*x->set));
 	for (uint64_t i = 0; i < n; i++) {
-		uint32_t idx = x->cand[i].idx;
+		const struct cand *c = &x->cand[i];
 
 		if (i + HT_AHEAD < n)
 			__builtin_prefetch(&x->set[set_home(x, page_hash(x,
 					   x->cand[i + HT_AHEAD].idx))], 1);
-		(void)cand_find(x, idx, page_hash(x, idx), &slot);
-		x->set[slot] = (uint32_t)(i + 1);
+		*cand_slot(x, c->idx, page_hash(x, c->idx)) = (struct slot){
+			.idx = c->idx,
+			.pos = (uint32_t)(i + 1) |
+			       (c->flags & CAND_FAILED ? SLOT_FAILED : 0) };
 	}
 }
 
@@ -735,7 +747,7 @@ static uint64_t ht_estimate(const void *st, uint32_t idx, uint64_t page)
 static void ht_moved(void *st, uint32_t idx, uint64_t page, enum tm_tier tier)
 {
 	struct tm_hybridtier *x = st;
-	uint64_t slot, pos = cand_find(x, idx, page_hash(x, idx), &slot);
+	uint64_t pos = cand_find(x, idx, page_hash(x, idx));
 
 	(void)page;
 	if (tier == TM_TIER_FMEM)
@@ -787,6 +799,8 @@ static void *ht_new(const struct tm_ident_params *p)
 	x->cap_cand = c->nr_candidates ? c->nr_candidates : 2 * n;
 	if (x->cap_cand < HT_MIN_CANDIDATES)
 		x->cap_cand = HT_MIN_CANDIDATES;
+	if (x->cap_cand > HT_MAX_CANDIDATES)
+		x->cap_cand = HT_MAX_CANDIDATES;
 	x->cand = tm_xmalloc(x->cap_cand * sizeof(*x->cand));
 	while (slots < 2 * x->cap_cand)
 		slots <<= 1;

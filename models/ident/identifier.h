@@ -112,11 +112,9 @@ struct tm_identifier_ops {
 	void *(*new)(const struct tm_ident_params *p);
 	void (*update)(void *st, struct tm_sample s);
 	/* Optional: start loading what update() will touch for page idx; the
-	 * engine calls it a few samples ahead (the replay's lookahead), once
-	 * per sample in sample order.  It may keep state of its own (e.g. a
-	 * second stage that follows what an earlier call fetched) but must
+	 * engine calls it a few samples ahead (the replay's lookahead).  Must
 	 * change nothing observable.  May be NULL. */
-	void (*prefetch)(void *st, uint32_t idx);
+	void (*prefetch)(const void *st, uint32_t idx);
 	/* Fill r (file header).  Does not change counts, so estimate()
 	 * afterwards still sees this epoch. */
 	void (*rank)(void *st, struct tm_rank *r);

@@ -491,7 +491,7 @@ static void memtis_update(void *st, struct tm_sample s)
 
 /* The page's record a few samples ahead (8 bytes a page: megabytes for a
  * large footprint). */
-static void memtis_prefetch(void *st, uint32_t idx)
+static void memtis_prefetch(const void *st, uint32_t idx)
 {
 	const struct tm_memtis *m = st;
 
