@@ -405,6 +405,29 @@ static void plan_pairs(struct tm_migrator *m, struct plan *p,
 	}
 }
 
+/* migrate: the identifier's own demotions (a watermark or a cold scheme),
+ * in its order, skipping pages not in FMEM, hot or already moving, within
+ * what is left of the budget. */
+static void plan_cold(struct tm_migrator *m, struct plan *p,
+		      struct tm_mig_batch *b, uint64_t budget)
+{
+	const struct tm_mig_view *v = p->v;
+
+	for (size_t i = 0; i < v->nr_cold; i++) {
+		uint32_t idx = v->cold[i];
+
+		assert(idx < v->nr_pages);
+		if (v->tier[idx] != TM_TIER_FMEM || m->mark[idx])
+			continue;
+		if (!budget) {
+			p->capped = true;
+			return;
+		}
+		add_move(m, b, idx, TM_TIER_SMEM);
+		budget--;
+	}
+}
+
 /* migrate: fill free FMEM, then one demotion per further promotion. */
 static void plan_migrate(struct tm_migrator *m, struct plan *p,
 			 struct tm_mig_batch *b)
@@ -431,6 +454,7 @@ static void plan_migrate(struct tm_migrator *m, struct plan *p,
 		add_move(m, b, m->promo[i], TM_TIER_FMEM);
 	for (size_t i = 0; i < n; i++)
 		add_move(m, b, m->promo[nr_free + i], TM_TIER_FMEM);
+	plan_cold(m, p, b, p->budget - nr_fill - 2 * n);
 }
 
 /* Invariants of a finished plan, before the marks are cleared: every move
@@ -486,7 +510,8 @@ void tm_migrator_plan(struct tm_migrator *m, const struct tm_mig_view *v,
 		/* a page moves at most once; each promotion may need a partner */
 		m->moves = reserve(m->moves, &m->cap_moves,
 				   min_u64(v->nr_pages, p.nr_excess + 2 *
-					   (p.nr_promo + v->nr_pairs)),
+					   (p.nr_promo + v->nr_pairs) +
+					   v->nr_cold),
 				   sizeof(*m->moves));
 		out->moves = m->moves;
 		if (m->cfg.mode == TM_MIG_MIGRATE)

@@ -57,6 +57,10 @@ struct tm_mig_view {
 	const uint32_t *pair_promote; /* two-heap candidates (may be NULL) */
 	const uint32_t *pair_demote;
 	size_t nr_pairs;
+	/* migrate: pages to demote now, coldest first (may be NULL): those in
+	 * FMEM and not hot, after the promotions, within the limits */
+	const uint32_t *cold;
+	size_t nr_cold;
 	/* Coldness of an FMEM page (lower = colder), to choose demotions. */
 	uint64_t (*estimate)(void *ctx, uint32_t idx);
 	void *estimate_ctx;
