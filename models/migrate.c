@@ -16,6 +16,9 @@
  * - migrate (HAgent S2, placement.c): promote into free FMEM first, then one
  *   demotion of the coldest non-hot FMEM page per further promotion;
  *   asynchronous migrate_pages batches of TM_MIG_BATCH_PAGES.
+ *   An identifier that gives its own cold list (TM_IDENT_COLD: DAMOS
+ *   migrate_cold, a kswapd-like watermark) has its promotions go into free
+ *   FMEM only and its cold pages demoted, after them, within the limits.
  * - Before either, if FMEM holds more than its capacity (a balloon shrank
  *   it, DESIGN.md §6.4), the excess coldest non-hot pages are demoted; these
  *   forced demotions ignore the limits but use up their budget.
@@ -441,7 +444,9 @@ static void plan_migrate(struct tm_migrator *m, struct plan *p,
 	p->capped |= nr_fill < nr_free;
 	room = (p->budget - nr_fill) / 2;
 	rest = p->nr_promo - nr_free;  /* hot pages that need a demotion */
-	want = min_u64(rest, room);
+	/* an identifier with its own cold list demotes by it alone: its
+	 * promotions go into free FMEM only (decoupled demotion) */
+	want = v->cold ? 0 : min_u64(rest, room);
 	nr_cand = demote_excess(m, p, b, want);
 	n = min_u64(want, nr_cand);
 	p->capped |= room < min_u64(rest, nr_cand);

@@ -633,7 +633,8 @@ static void test_migrate_free_first(void **state)
 	world_free(w);
 }
 
-/* migrate with an identifier's cold list: pages 0-3 in FMEM (capacity 6),
+/* migrate with an identifier's cold list (promotions into free FMEM only):
+ * pages 0-3 in FMEM (capacity 6),
  * hot = {9}, cold = {5, 2, 9, 1, 3}: 5 is in SMEM and 9 is hot (skipped),
  * so 2, 1 and 3 go down after 9 comes up; with a budget of 3 pages, 9 and
  * then 2 and 1 only (capped).
@@ -680,6 +681,22 @@ static void test_migrate_cold_list(void **state)
 	assert_int_equal(b.nr_moves, 3);
 	assert_int_equal(b.moves[2].idx, 1);
 	assert_int_equal(tm_migrator_stats(m)->nr_capped, 1);
+	apply(w, m, &b);
+	tm_migrator_free(m);
+
+	/* FMEM full (6 of 6), hot = {9}: no room is made for 9; only the
+	 * cold list moves */
+	for (uint32_t i = 0; i < 10; i++)
+		w->tier[i] = i < 6 ? F : S;
+	cfg.max_pages_per_epoch = 0;
+	m = tm_migrator_new(&cfg, NR_VCPUS, PAGE_SHIFT, 0);
+	v = view_of(w);
+	v.cold = cold + 4;   /* {3} */
+	v.nr_cold = 1;
+	tm_migrator_plan(m, &v, &b);
+	assert_int_equal(b.nr_promotions, 0);
+	assert_int_equal(b.nr_demotions, 1);
+	assert_int_equal(b.moves[0].idx, 3);
 	apply(w, m, &b);
 	tm_migrator_free(m);
 	world_free(w);

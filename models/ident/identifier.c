@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "arms.h"
+#include "damon.h"
 #include "exact.h"
 #include "hemem.h"
 #include "hybridtier.h"
@@ -24,6 +25,7 @@ static const struct tm_kind *const builtin[] = {
 	&tm_memtis_ops.kind,
 	&tm_hybridtier_ops.kind,
 	&tm_arms_ops.kind,
+	&tm_damon_ops.kind,
 };
 
 struct tm_kinds tm_identifier_kinds = {
