@@ -58,9 +58,9 @@ struct tm_mig_view {
 	const uint32_t *pair_demote;
 	size_t nr_pairs;
 	/* migrate: pages to demote now, coldest first (may be NULL): those in
-	 * FMEM and not hot, after the promotions, within the limits.  When
-	 * non-NULL, promotions go into free FMEM only (no demotion makes
-	 * room for them). */
+	 * FMEM and not hot, first, within the limits.  When
+	 * non-NULL, promotions go into free FMEM and the room these
+	 * demotions free, and no other demotion makes room for them. */
 	const uint32_t *cold;
 	size_t nr_cold;
 	/* Coldness of an FMEM page (lower = colder), to choose demotions. */

@@ -16,6 +16,7 @@
 #include "memtis.h"
 #include "ranges.h"
 #include "sdh.h"
+#include "tpp.h"
 
 static const struct tm_kind *const builtin[] = {
 	&tm_sdh_ops.kind,
@@ -26,6 +27,7 @@ static const struct tm_kind *const builtin[] = {
 	&tm_hybridtier_ops.kind,
 	&tm_arms_ops.kind,
 	&tm_damon_ops.kind,
+	&tm_tpp_ops.kind,
 };
 
 struct tm_kinds tm_identifier_kinds = {

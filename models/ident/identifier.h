@@ -172,6 +172,7 @@ struct tm_fault {
 	uint32_t idx;               /* its dense index */
 	uint8_t tier;               /* enum tm_tier of the page now */
 	uint64_t nr_fmem_free_pages; /* free FMEM capacity now */
+	uint64_t nr_fmem_cap_pages;  /* the VM's FMEM capacity now */
 };
 
 /* Test and clear the accessed bit of page idx (the kernel's

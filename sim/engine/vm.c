@@ -466,6 +466,7 @@ faults(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx,
 		.tier = vm->pm.tier[idx],
 		.nr_fmem_free_pages = used < vm->nr_fmem_cap_pages ?
 				      vm->nr_fmem_cap_pages - used : 0,
+		.nr_fmem_cap_pages = vm->nr_fmem_cap_pages,
 	};
 
 	for (uint32_t k = 0; k < vm->nr_scan; k++)
