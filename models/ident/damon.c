@@ -705,6 +705,15 @@ static size_t damon_memory_bytes(const void *st)
 	       d->cap_cold * sizeof(*d->cold_idx);
 }
 
+/* The modelled CPU of the checks so far (the kind's own, DAMON takes no
+ * samples). */
+static uint64_t damon_cpu_ns(const void *st)
+{
+	const struct tm_damon *d = st;
+
+	return (uint64_t)((double)d->st.nr_checks * d->c.cost_ns_per_check);
+}
+
 static void damon_free(void *st)
 {
 	struct tm_damon *d = st;
@@ -826,6 +835,11 @@ static const struct tm_cfg_key damon_keys[] = {
 		   "an inactive scheme starts below this"),
 	TM_CFG_KEY("wmark_low", TM_CFG_SHARE, 0, 1, "5%", NULL, 0,
 		   TM_CFG_F_DBL, DAMON, wmark_low, "inactive below this"),
+	/* assumption: two page-table walks a check (mkold, then the young
+	 * test), ~100 ns each when they miss the TLB and caches */
+	TM_CFG_KEY("cost_per_check", TM_CFG_TIME, 0, 1e6, "200ns", NULL, 0,
+		   TM_CFG_F_DBL, DAMON, cost_ns_per_check,
+		   "modelled CPU per sampled page checked (assumption)"),
 };
 
 const struct tm_identifier_ops tm_damon_ops = {
@@ -839,7 +853,7 @@ const struct tm_identifier_ops tm_damon_ops = {
 		.config_size = sizeof(struct tm_damon_config),
 		.flags = TM_IDENT_SCAN | TM_IDENT_REGIONS | TM_IDENT_COLD,
 	},
-	/* it takes no samples: its CPU is per checked page (docs) */
+	/* it takes no samples: its CPU is per checked page (cpu_ns) */
 	.cost_ns = 0,
 	.new = damon_new,
 	.update = damon_update,
@@ -848,5 +862,6 @@ const struct tm_identifier_ops tm_damon_ops = {
 	.epoch_end = damon_epoch_end,
 	.estimate = damon_estimate,
 	.memory_bytes = damon_memory_bytes,
+	.cpu_ns = damon_cpu_ns,
 	.free = damon_free,
 };

@@ -34,6 +34,7 @@ struct tm_damon_config {
 	bool young_filter;           /* migrate_cold skips young pages */
 	enum tm_damon_wmark wmark;   /* none */
 	double wmark_high, wmark_mid, wmark_low; /* 20%, 15%, 5% */
+	double cost_ns_per_check;    /* CPU per sampled page (assumption) */
 };
 
 extern const struct tm_identifier_ops tm_damon_ops;

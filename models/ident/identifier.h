@@ -231,6 +231,10 @@ struct tm_identifier_ops {
 	/* A page changed tier (migration done); may be NULL. */
 	void (*moved)(void *st, uint32_t idx, uint64_t page, enum tm_tier tier);
 	size_t (*memory_bytes)(const void *st);
+	/* Optional: CPU (ns) the kind's own scans and hint faults cost since
+	 * the start, modelled per scanned PTE and per fault; added to its
+	 * samples x cost_per_update.  NULL: none. */
+	uint64_t (*cpu_ns)(const void *st);
 	void (*free)(void *st);
 };
 

@@ -375,6 +375,16 @@ static size_t tpp_memory_bytes(const void *st)
 		sizeof(*t->scratch));
 }
 
+/* The modelled CPU of the windows and faults so far (tpp takes no
+ * samples). */
+static uint64_t tpp_cpu_ns(const void *st)
+{
+	const struct tm_tpp *t = st;
+
+	return (uint64_t)((double)t->st.nr_scanned * t->c.cost_ns_per_pte +
+			  (double)t->st.nr_faults * t->c.cost_ns_per_fault);
+}
+
 static void tpp_free(void *st)
 {
 	struct tm_tpp *t = st;
@@ -458,6 +468,15 @@ static const struct tm_cfg_key tpp_keys[] = {
 		   TM_CFG_F_INT, TPP, rule,
 		   "upstream: room or latency < threshold; active: TPP's "
 		   "second fault"),
+	/* assumptions: change_prot_numa rewrites a PTE in a few ns, plus the
+	 * walk; a hint fault is a minor fault (entry, PTE restore, the
+	 * promotion test), about a microsecond */
+	TM_CFG_KEY("cost_per_pte", TM_CFG_TIME, 0, 1e6, "10ns", NULL, 0,
+		   TM_CFG_F_DBL, TPP, cost_ns_per_pte,
+		   "modelled CPU per page a window scans (assumption)"),
+	TM_CFG_KEY("cost_per_fault", TM_CFG_TIME, 0, 1e9, "1us", NULL, 0,
+		   TM_CFG_F_DBL, TPP, cost_ns_per_fault,
+		   "modelled CPU per hint fault (assumption)"),
 };
 
 const struct tm_identifier_ops tm_tpp_ops = {
@@ -471,7 +490,8 @@ const struct tm_identifier_ops tm_tpp_ops = {
 		.config_size = sizeof(struct tm_tpp_config),
 		.flags = TM_IDENT_SCAN | TM_IDENT_FAULTS | TM_IDENT_COLD,
 	},
-	/* it takes no samples: its CPU is per scanned page and fault */
+	/* it takes no samples: its CPU is per scanned page and fault
+	 * (cpu_ns) */
 	.cost_ns = 0,
 	.new = tpp_new,
 	.update = tpp_update,
@@ -482,5 +502,6 @@ const struct tm_identifier_ops tm_tpp_ops = {
 	.estimate = tpp_estimate,
 	.moved = tpp_moved,
 	.memory_bytes = tpp_memory_bytes,
+	.cpu_ns = tpp_cpu_ns,
 	.free = tpp_free,
 };

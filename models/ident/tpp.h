@@ -26,6 +26,8 @@ struct tm_tpp_config {
 	double promote_free_share;   /* or this share of FMEM (1/16) */
 	double demote_wmark;         /* kswapd keeps this share free (2%) */
 	enum tm_tpp_rule rule;
+	double cost_ns_per_pte;      /* CPU per scanned page (assumption) */
+	double cost_ns_per_fault;    /* CPU per hint fault (assumption) */
 };
 
 extern const struct tm_identifier_ops tm_tpp_ops;

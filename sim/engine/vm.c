@@ -827,6 +827,11 @@ uint64_t tm_ident_cpu_ns(const struct tm_ident_rt *id, uint64_t nr_samples)
 	return (uint64_t)((double)nr_samples * id->cfg->cost_ns_per_update);
 }
 
+uint64_t tm_ident_own_cpu_ns(const struct tm_ident_rt *id)
+{
+	return id->ops->cpu_ns ? id->ops->cpu_ns(id->st) : 0;
+}
+
 /* Bytes held by the truth tracker alone: the window base and scratch
  * counts, the sample base, T's marks and the selection buffers (0 when the
  * VM keeps no truth; the cumulative counts stay for the migrator, the
@@ -883,6 +888,7 @@ void tm_vm_snapshot(struct tm_vm_rt *vm, const struct tm_config *cfg,
 	uint64_t hf = t->hits_fmem - s->hits_fmem;
 	uint64_t hst = t->hits_static_fmem - s->hits_static_fmem;
 	double smp_cpu = tm_vm_sampling_cpu_ns(vm);
+	uint64_t own;
 
 	(void)cfg;
 	if (vm->sampler)
@@ -915,9 +921,12 @@ void tm_vm_snapshot(struct tm_vm_rt *vm, const struct tm_config *cfg,
 			 (unsigned long long)(ss.nr_dropped -
 					      vm->smp_snap.nr_dropped),
 			 (unsigned long long)(smp_cpu - vm->smp_snap.cpu_ns));
+	own = tm_ident_own_cpu_ns(&vm->idents[0]);
 	tm_strbuf_printf(rows, ",%llu", (unsigned long long)
-			 tm_ident_cpu_ns(&vm->idents[0],
-					 t->nr_samples - s->nr_samples));
+			 (tm_ident_cpu_ns(&vm->idents[0],
+					  t->nr_samples - s->nr_samples) +
+			  own - vm->own_cpu_snap));
+	vm->own_cpu_snap = own;
 	/* the last four columns are appended by the host (balloon state) */
 	vm->snap = vm->total;
 	vm->mig_snap = *m;

@@ -164,6 +164,7 @@ struct tm_vm_rt {
 	uint64_t nr_ratio_epochs;
 	struct tm_mig_stats mig_snap;  /* migration stats at the last snapshot */
 	struct tm_sampler_stats smp_snap;
+	uint64_t own_cpu_snap;      /* main identifier's own CPU at it */
 };
 
 /* Per-component seeds from (run seed, host, vm, component): splitmix64. */
@@ -194,5 +195,7 @@ int tm_vm_check(const struct tm_vm_rt *vm);
 size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm);
 double tm_vm_sampling_cpu_ns(const struct tm_vm_rt *vm);
 uint64_t tm_ident_cpu_ns(const struct tm_ident_rt *id, uint64_t nr_samples);
+/* The CPU of id's own scans and faults since the start (ops->cpu_ns). */
+uint64_t tm_ident_own_cpu_ns(const struct tm_ident_rt *id);
 
 #endif
