@@ -663,7 +663,8 @@ static void damon_rank(void *st, struct tm_rank *r)
 	if (r->cold) {   /* demoted once */
 		size_t m = d->nr_cold < r->cap ? d->nr_cold : r->cap;
 
-		memcpy(r->cold, d->cold_idx, m * sizeof(*r->cold));
+		if (m)
+			memcpy(r->cold, d->cold_idx, m * sizeof(*r->cold));
 		r->nr_cold = m;
 		d->nr_cold = 0;
 	}
