@@ -16,6 +16,10 @@
  * - migrate (HAgent S2, placement.c): promote into free FMEM first, then one
  *   demotion of the coldest non-hot FMEM page per further promotion;
  *   asynchronous migrate_pages batches of TM_MIG_BATCH_PAGES.
+ *   An identifier that gives its own cold list (TM_IDENT_COLD: DAMOS
+ *   migrate_cold, a kswapd-like watermark) has that list demoted, and its
+ *   hot SMEM pages promoted into the free FMEM plus the room those
+ *   demotions free in the same batch, never by demoting other pages.
  * - Before either, if FMEM holds more than its capacity (a balloon shrank
  *   it, DESIGN.md §6.4), the excess coldest non-hot pages are demoted; these
  *   forced demotions ignore the limits but use up their budget.
@@ -405,6 +409,52 @@ static void plan_pairs(struct tm_migrator *m, struct plan *p,
 	}
 }
 
+/* migrate: the identifier's own demotions (a watermark or a cold scheme),
+ * in its order, skipping pages not in FMEM, hot or already moving, within
+ * what is left of the budget. */
+static uint64_t plan_cold(struct tm_migrator *m, struct plan *p,
+			  struct tm_mig_batch *b, uint64_t budget)
+{
+	const struct tm_mig_view *v = p->v;
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < v->nr_cold; i++) {
+		uint32_t idx = v->cold[i];
+
+		assert(idx < v->nr_pages);
+		if (v->tier[idx] != TM_TIER_FMEM || m->mark[idx])
+			continue;
+		if (n == budget) {
+			p->capped = true;
+			break;
+		}
+		add_move(m, b, idx, TM_TIER_SMEM);
+		n++;
+	}
+	return n;
+}
+
+/* migrate with the identifier's own cold list (demotion decoupled from
+ * promotion): forced demotions, the cold list, then the hot SMEM pages,
+ * hottest first, into the free FMEM and the room those demotions free in
+ * the same batch (its pages change tier together); no demotion is made
+ * for a promotion. */
+static void plan_decoupled(struct tm_migrator *m, struct plan *p,
+			   struct tm_mig_batch *b)
+{
+	const struct tm_mig_view *v = p->v;
+	uint64_t nr_fmem = min_u64(v->nr_fmem_pages, v->nr_fmem_cap_pages);
+	uint64_t nr_dem, nr_room, n;
+
+	demote_excess(m, p, b, 0);
+	nr_dem = plan_cold(m, p, b, p->budget);
+	nr_room = min_u64(p->nr_promo, v->nr_fmem_cap_pages - nr_fmem + nr_dem);
+	n = min_u64(nr_room, p->budget - nr_dem);
+	p->capped |= n < nr_room;
+	for (size_t i = 0; i < n; i++)
+		add_move(m, b, m->promo[i], TM_TIER_FMEM);
+}
+
 /* migrate: fill free FMEM, then one demotion per further promotion. */
 static void plan_migrate(struct tm_migrator *m, struct plan *p,
 			 struct tm_mig_batch *b)
@@ -486,10 +536,13 @@ void tm_migrator_plan(struct tm_migrator *m, const struct tm_mig_view *v,
 		/* a page moves at most once; each promotion may need a partner */
 		m->moves = reserve(m->moves, &m->cap_moves,
 				   min_u64(v->nr_pages, p.nr_excess + 2 *
-					   (p.nr_promo + v->nr_pairs)),
+					   (p.nr_promo + v->nr_pairs) +
+					   v->nr_cold),
 				   sizeof(*m->moves));
 		out->moves = m->moves;
-		if (m->cfg.mode == TM_MIG_MIGRATE)
+		if (m->cfg.mode == TM_MIG_MIGRATE && v->cold)
+			plan_decoupled(m, &p, out);
+		else if (m->cfg.mode == TM_MIG_MIGRATE)
 			plan_migrate(m, &p, out);
 		else if (v->nr_pairs > 0)
 			plan_pairs(m, &p, out);

@@ -57,6 +57,12 @@ struct tm_mig_view {
 	const uint32_t *pair_promote; /* two-heap candidates (may be NULL) */
 	const uint32_t *pair_demote;
 	size_t nr_pairs;
+	/* migrate: pages to demote now, coldest first (may be NULL): those in
+	 * FMEM and not hot, first, within the limits.  When
+	 * non-NULL, promotions go into free FMEM and the room these
+	 * demotions free, and no other demotion makes room for them. */
+	const uint32_t *cold;
+	size_t nr_cold;
 	/* Coldness of an FMEM page (lower = colder), to choose demotions. */
 	uint64_t (*estimate)(void *ctx, uint32_t idx);
 	void *estimate_ctx;

@@ -633,6 +633,79 @@ static void test_migrate_free_first(void **state)
 	world_free(w);
 }
 
+/* migrate with an identifier's cold list (decoupled demotion): pages 0-3
+ * in FMEM (capacity 6), hot = {9}, cold = {5, 2, 9, 1, 3}: 5 is in SMEM and
+ * 9 is hot (skipped), so 2, 1 and 3 go down, then 9 comes up; with a
+ * budget of 3 pages the demotions take it all (capped).  With FMEM full,
+ * a promotion takes only the room its batch's cold demotions free.
+ *
+ *   idx    0 1 2 3 | 4 5 6 7 8 9
+ *   tier   F F F F | S S S S S S     cold: 5 2 9 1 3
+ */
+static void test_migrate_cold_list(void **state)
+{
+	static const uint32_t hot[] = { 9 };
+	static const uint32_t hot2[] = { 9, 8 };
+	static const uint32_t cold[] = { 5, 2, 9, 1, 3 };
+	struct tm_migration_config cfg = base_cfg(TM_MIG_MIGRATE);
+	struct tm_migrator *m = tm_migrator_new(&cfg, NR_VCPUS, PAGE_SHIFT, 0);
+	struct world *w = world_new(10, 6);
+	struct tm_mig_batch b;
+	struct tm_mig_view v;
+
+	(void)state;
+	for (uint32_t i = 0; i < 10; i++)
+		w->tier[i] = i < 4 ? F : S;
+	set_hot(w, hot, 1);
+	v = view_of(w);
+	v.cold = cold;
+	v.nr_cold = 5;
+	tm_migrator_plan(m, &v, &b);
+	assert_int_equal(b.nr_promotions, 1);
+	assert_int_equal(b.nr_demotions, 3);
+	assert_int_equal(b.moves[0].idx, 2);
+	assert_int_equal(b.moves[1].idx, 1);
+	assert_int_equal(b.moves[2].idx, 3);
+	assert_int_equal(b.moves[3].idx, 9);
+	apply(w, m, &b);
+	assert_int_equal(count_tier(w, F), 2);
+	tm_migrator_free(m);
+
+	for (uint32_t i = 0; i < 10; i++)
+		w->tier[i] = i < 4 ? F : S;
+	cfg.max_pages_per_epoch = 3;
+	m = tm_migrator_new(&cfg, NR_VCPUS, PAGE_SHIFT, 0);
+	v = view_of(w);
+	v.cold = cold;
+	v.nr_cold = 5;
+	tm_migrator_plan(m, &v, &b);
+	assert_int_equal(b.nr_moves, 3);
+	assert_int_equal(b.nr_promotions, 0);
+	assert_int_equal(tm_migrator_stats(m)->nr_capped, 1);
+	apply(w, m, &b);
+	tm_migrator_free(m);
+
+	/* FMEM full (6 of 6), hot = {9, 8}, cold = {3}: 3 goes down and 9
+	 * takes its room; 8 waits (no other page is demoted for it) */
+	for (uint32_t i = 0; i < 10; i++)
+		w->tier[i] = i < 6 ? F : S;
+	cfg.max_pages_per_epoch = 0;
+	m = tm_migrator_new(&cfg, NR_VCPUS, PAGE_SHIFT, 0);
+	set_hot(w, hot2, 2);
+	v = view_of(w);
+	v.cold = cold + 4;   /* {3} */
+	v.nr_cold = 1;
+	tm_migrator_plan(m, &v, &b);
+	assert_int_equal(b.nr_promotions, 1);
+	assert_int_equal(b.nr_demotions, 1);
+	assert_int_equal(b.moves[0].idx, 3);
+	assert_int_equal(b.moves[1].idx, 9);
+	apply(w, m, &b);
+	assert_int_equal(count_tier(w, F), 6);
+	tm_migrator_free(m);
+	world_free(w);
+}
+
 /* Exchange with fill_free: room a balloon gave back is filled with hot SMEM
  * pages first (single promotions); the rest are exchanged.  Without
  * fill_free (Demeter) the room stays empty and only exchanges happen. */
@@ -855,6 +928,7 @@ int main(void)
 		cmocka_unit_test(test_payback),
 		cmocka_unit_test(test_pairs),
 		cmocka_unit_test(test_migrate_free_first),
+		cmocka_unit_test(test_migrate_cold_list),
 		cmocka_unit_test(test_exchange_fill_free),
 		cmocka_unit_test(test_shrink_demotes_excess),
 		cmocka_unit_test(test_gups_converges),

@@ -9,12 +9,14 @@
 #include <string.h>
 
 #include "arms.h"
+#include "damon.h"
 #include "exact.h"
 #include "hemem.h"
 #include "hybridtier.h"
 #include "memtis.h"
 #include "ranges.h"
 #include "sdh.h"
+#include "tpp.h"
 
 static const struct tm_kind *const builtin[] = {
 	&tm_sdh_ops.kind,
@@ -24,6 +26,8 @@ static const struct tm_kind *const builtin[] = {
 	&tm_memtis_ops.kind,
 	&tm_hybridtier_ops.kind,
 	&tm_arms_ops.kind,
+	&tm_damon_ops.kind,
+	&tm_tpp_ops.kind,
 };
 
 struct tm_kinds tm_identifier_kinds = {
@@ -43,6 +47,29 @@ int tm_identifier_register(const struct tm_identifier_ops *ops,
 			   struct tm_error *e)
 {
 	return tm_kinds_add(&tm_identifier_kinds, &ops->kind, e);
+}
+
+uint32_t tm_scan_next_accessed(struct tm_scan *s, uint32_t idx)
+{
+	const uint64_t rep = UINT64_C(0x0001000100010001) * s->abit;
+
+	while (idx < s->nr_pages) {
+		uint64_t w;
+
+		if ((idx & 3u) == 0 && idx + 4 <= s->nr_pages) {
+			memcpy(&w, &s->bits[idx], sizeof(w));
+			if (!(w & rep)) {
+				idx += 4;
+				continue;
+			}
+		}
+		if (s->bits[idx] & s->abit) {
+			s->bits[idx] &= (uint16_t)~s->abit;
+			return idx;
+		}
+		idx++;
+	}
+	return s->nr_pages;
 }
 
 typedef struct tm_ident_config IDENT;

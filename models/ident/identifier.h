@@ -84,6 +84,14 @@ struct tm_rank {
 	uint64_t *promote;
 	uint64_t *demote;
 	size_t nr_pairs;
+	/* TM_IDENT_COLD kinds: pages to demote now in `migrate` mode, coldest
+	 * first (dense indexes, cap entries); the engine demotes those still
+	 * in FMEM and not on the hot list, within the epoch's limits. */
+	uint64_t *cold;
+	size_t nr_cold;
+	/* Set by the engine before rank(): the VM's FMEM capacity and its
+	 * resident pages (watermark rules). */
+	uint64_t nr_fmem_cap_pages, nr_fmem_pages;
 };
 
 struct tm_ident_params {
@@ -103,6 +111,95 @@ struct tm_ident_params {
 				* the identifier's weights, so ARE/AAE
 				* against sample counts mean something (a
 				* rate, a score or an order does not) */
+#define TM_IDENT_SCAN 0x20u    /* scan-driven: scan() at the times it asks,
+				* reading the pages' accessed bits; needs a
+				* full trace (below) */
+#define TM_IDENT_FAULTS 0x40u  /* fault() on hint faults of pages its
+				* scans unmapped (with TM_IDENT_SCAN) */
+#define TM_IDENT_COLD 0x80u    /* rank() may fill cold: pages to demote
+				* now, without a promotion needing room */
+
+/*
+ * Scan and fault events (DESIGN.md §6.2).  On a full trace the engine marks
+ * every access of the VM (before the PEBS sampler thins it) in one 16-bit
+ * word per dense page index: bit k is the accessed bit of the VM's k-th
+ * scan-driven identifier, bit 8 + k its "unmapped" bit.  scan() reads and
+ * clears its own accessed bits, as the kernel's page-table walk reads and
+ * clears the PTE's Accessed bit (mkold), and may unmap pages; the next
+ * access to an unmapped page clears the bit and raises one fault() carrying
+ * the access's time.  Events reach a kind in time order: samples at their
+ * drain, scans at their time (after every access before it), faults at
+ * their access; at equal times a drain comes before a scan.  Nothing is
+ * allocated per access.  The words exist only on a VM with a scan-driven
+ * identifier, so the others pay nothing.
+ *
+ * On a samples trace a scan-driven kind is refused (config error) unless
+ * its config says `approximate: sampled`: then each sample marks its page
+ * accessed, and raises the fault of an unmapped page, as one access would.
+ */
+#define TM_SCAN_MAX 8   /* scan-driven identifiers per VM (bits per word) */
+
+/* How a scan-driven kind runs on a samples trace: its config struct's
+ * first member (the `approximate` key, TM_SCAN_APPROX_KEY). */
+enum tm_scan_approx { TM_SCAN_EXACT = 0, TM_SCAN_SAMPLED };
+
+/* The `approximate` key of a scan-driven kind's schema (TYPE's first
+ * member is `enum tm_scan_approx approximate`). */
+#define TM_SCAN_APPROX_KEY(TYPE) \
+	TM_CFG_KEY("approximate", TM_CFG_ENUM, 0, 0, "none", "none|sampled", \
+		   0, TM_CFG_F_INT, TYPE, approximate, \
+		   "on a samples trace: refuse (none), or count each sampled " \
+		   "page as accessed (sampled; docs/identifiers.md)")
+
+struct tm_scan {
+	uint64_t now_ns;
+	uint32_t nr_pages;          /* dense indexes [0, nr_pages) touched */
+	const uint64_t *page;       /* page number of each dense index */
+	const uint8_t *tier;        /* enum tm_tier of each */
+	uint64_t nr_fmem_cap_pages; /* the VM's FMEM capacity now */
+	uint64_t nr_fmem_pages;     /* FMEM resident, and promotions in flight */
+	uint16_t *bits;             /* the engine's per-page words (above) */
+	uint16_t abit, ubit;        /* this kind's accessed and unmapped bit */
+	/* dense index of page number `page`, or UINT32_MAX if untouched */
+	uint32_t (*find)(const void *ctx, uint64_t page);
+	const void *find_ctx;
+};
+
+/* One hint fault: the first access to a page after a scan unmapped it. */
+struct tm_fault {
+	uint64_t time_ns;           /* the access's time */
+	uint64_t page;              /* its page number */
+	uint32_t idx;               /* its dense index */
+	uint8_t tier;               /* enum tm_tier of the page now */
+	uint64_t nr_fmem_free_pages; /* free FMEM capacity now */
+	uint64_t nr_fmem_cap_pages;  /* the VM's FMEM capacity now */
+};
+
+/* Test and clear the accessed bit of page idx (the kernel's
+ * young-test + mkold). */
+static inline bool tm_scan_test_clear(struct tm_scan *s, uint32_t idx)
+{
+	bool young = (s->bits[idx] & s->abit) != 0;
+
+	s->bits[idx] &= (uint16_t)~s->abit;
+	return young;
+}
+
+/* The first page at or after idx accessed since this kind last cleared it,
+ * its bit cleared; s->nr_pages if none.  Skips four clear words per load:
+ * a scan of an idle 1 GiB footprint reads 512 KiB. */
+uint32_t tm_scan_next_accessed(struct tm_scan *s, uint32_t idx);
+
+/* Unmap page idx: its next access raises one fault(). */
+static inline void tm_scan_unmap(struct tm_scan *s, uint32_t idx)
+{
+	s->bits[idx] |= s->ubit;
+}
+
+static inline bool tm_scan_unmapped(const struct tm_scan *s, uint32_t idx)
+{
+	return (s->bits[idx] & s->ubit) != 0;
+}
 
 struct tm_identifier_ops {
 	struct tm_kind kind;
@@ -111,6 +208,12 @@ struct tm_identifier_ops {
 	double cost_ns;
 	void *(*new)(const struct tm_ident_params *p);
 	void (*update)(void *st, struct tm_sample s);
+	/* TM_IDENT_SCAN: a scan at sc->now_ns; returns the time of the next
+	 * one (> now).  The engine calls it first at time 0, before any
+	 * access. */
+	uint64_t (*scan)(void *st, struct tm_scan *sc);
+	/* TM_IDENT_FAULTS: a hint fault on a page this kind unmapped. */
+	void (*fault)(void *st, const struct tm_fault *f);
 	/* Optional: start loading what update() will touch for page idx; the
 	 * engine calls it a few samples ahead (the replay's lookahead).  Must
 	 * change nothing observable.  May be NULL. */
@@ -128,6 +231,10 @@ struct tm_identifier_ops {
 	/* A page changed tier (migration done); may be NULL. */
 	void (*moved)(void *st, uint32_t idx, uint64_t page, enum tm_tier tier);
 	size_t (*memory_bytes)(const void *st);
+	/* Optional: CPU (ns) the kind's own scans and hint faults cost since
+	 * the start, modelled per scanned PTE and per fault; added to its
+	 * samples x cost_per_update.  NULL: none. */
+	uint64_t (*cpu_ns)(const void *st);
 	void (*free)(void *st);
 };
 

@@ -57,6 +57,9 @@ static void rank_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 	uint64_t *pro = vm->rank.promote, *dem = vm->rank.demote;
 
 	vm->rank.nr_hot = vm->rank.nr_pairs = vm->rank.nr_regions = 0;
+	vm->rank.nr_cold = 0;
+	vm->rank.nr_fmem_cap_pages = vm->nr_fmem_cap_pages;
+	vm->rank.nr_fmem_pages = vm->nr_fmem_pages + vm->nr_inflight_promotions;
 	if (!pairs || !(id->ops->kind.flags & TM_IDENT_PAIRS))
 		vm->rank.promote = vm->rank.demote = NULL;
 	id->ops->rank(id->st, &vm->rank);

@@ -141,6 +141,8 @@ static void grow_arrays(struct tm_vm_rt *vm)
 		if (vm->truth_src == TM_TRUTH_ESTIMATED)
 			GROW(half_base);
 	}
+	if (vm->pbits)
+		GROW(pbits);
 	for (uint32_t i = 0; i < vm->nr_idents; i++)
 		if (vm->idents[i].ref) {
 			ident_ref_grow(&vm->idents[i], old, cap);
@@ -156,6 +158,48 @@ static void ident_weights(struct tm_ident_rt *id)
 
 	id->inc[0] = (uint16_t)(ic->weighted ? ic->load_weight : 1); /* loads, modifies */
 	id->inc[1] = (uint16_t)(ic->weighted ? ic->store_weight : 1); /* stores */
+}
+
+/* The scan-driven identifiers: a bit pair each in the per-page words, a
+ * first scan at time 0.  On a samples trace only with `approximate:
+ * sampled` (identifier.h). */
+static int vm_init_scan(struct tm_vm_rt *vm, struct tm_error *err)
+{
+	const struct tm_src_loc *l = &vm->cfg->loc;
+
+	for (uint32_t i = 0; i < vm->nr_idents; i++) {
+		const struct tm_ident_rt *id = &vm->idents[i];
+		const enum tm_scan_approx *approx =
+			(const void *)id->cfg->own.bytes;
+
+		if (!(id->ops->kind.flags & TM_IDENT_SCAN))
+			continue;
+		if (vm->nr_scan == TM_SCAN_MAX)
+			return tm_error_set(err, TM_ERR_CONFIG,
+					    "%s:%u:%u: vm %s: more than %u "
+					    "scan-driven identifiers", l->file,
+					    l->line, l->col, vm->name,
+					    TM_SCAN_MAX);
+		if (vm->samples && *approx != TM_SCAN_SAMPLED)
+			return tm_error_set(err, TM_ERR_CONFIG,
+					    "%s:%u:%u: vm %s: identifier '%s' "
+					    "is scan-driven and needs a full "
+					    "trace (kind: accesses), but the "
+					    "trace holds samples; set its "
+					    "`approximate: sampled` to count "
+					    "each sampled page as accessed",
+					    l->file, l->line, l->col, vm->name,
+					    id->cfg->kind);
+		vm->scan_id[vm->nr_scan] = (uint8_t)i;
+		vm->scan_at_ns[vm->nr_scan] = 0;
+		vm->scan_amask |= (uint16_t)(1u << vm->nr_scan);
+		vm->nr_scan++;
+	}
+	if (vm->nr_scan)
+		vm->pbits = tm_xcalloc(vm->arr_cap, sizeof(*vm->pbits));
+	vm->next_scan_ns = vm->nr_scan ? 0 : UINT64_MAX;
+	vm->scan_end_ns = vm->run_end_ns;
+	return 0;
 }
 
 static int vm_init_idents(struct tm_vm_rt *vm, uint64_t seed,
@@ -198,7 +242,7 @@ static int vm_init_idents(struct tm_vm_rt *vm, uint64_t seed,
 		id->cum_window = !id->ops->cumulative ||
 				 id->ops->cumulative(id->st);
 	}
-	return 0;
+	return vm_init_scan(vm, err);
 }
 
 /* The rank arrays hold up to the FMEM ceiling: a balloon may grow the
@@ -218,6 +262,10 @@ static void vm_init_rank(struct tm_vm_rt *vm)
 	vm->hot_idx = tm_xmalloc(cap * sizeof(uint32_t));
 	vm->pair_p = tm_xmalloc(cap * sizeof(uint32_t));
 	vm->pair_d = tm_xmalloc(cap * sizeof(uint32_t));
+	if (vm->idents[0].ops->kind.flags & TM_IDENT_COLD) {
+		vm->rank.cold = tm_xmalloc(cap * sizeof(uint64_t));
+		vm->cold_idx = tm_xmalloc(cap * sizeof(uint32_t));
+	}
 	for (uint32_t i = 0; i < vm->nr_idents; i++)
 		if (vm->idents[i].ops->kind.flags & TM_IDENT_REGIONS) {
 			vm->rank.cap_regions = cap;
@@ -242,6 +290,7 @@ int tm_vm_init(struct tm_vm_rt *vm, const struct tm_config *cfg,
 	vm->nr_fmem_cap_initial = vm->nr_fmem_cap_pages;
 	vm->nr_fmem_cap_max_epoch = vm->nr_fmem_cap_pages;
 	vm->truth = vc->truth;
+	vm->run_end_ns = cfg->duration_ns;
 	if (vm_open_stream(vm, tm_seed_for(cfg->seed, host, index, SEED_TRACE),
 			   err)) {
 		tm_error_prefix(err, "vm %s", vc->name);
@@ -308,6 +357,9 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	free(vm->pair_p);
 	free(vm->pair_d);
 	free(vm->inflight);
+	free(vm->pbits);
+	free(vm->rank.cold);
+	free(vm->cold_idx);
 	memset(vm, 0, sizeof(*vm));
 }
 
@@ -391,13 +443,57 @@ static void drain(struct tm_vm_rt *vm, uint64_t now_ns)
 	vm->next_drain_ns = tm_sampler_next_drain_ns(vm->sampler);
 }
 
+static uint32_t pagemap_find_cb(const void *ctx, uint64_t page)
+{
+	return tm_pagemap_find(ctx, page);
+}
+
 /* One record whose page is already looked up (idx; added on its first
  * touch), its tier read once.  samples is a constant in each of
  * access_run's two instances (a samples stream, an accesses stream), so
  * its tests cost nothing per record. */
+/* The hint faults of page idx for the scan kinds in `kinds` (bits k of
+ * unmapped pages; cleared by the caller). */
+static __attribute__((noinline)) void
+faults(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx,
+       unsigned kinds)
+{
+	uint64_t used = vm->nr_fmem_pages + vm->nr_inflight_promotions;
+	struct tm_fault f = {
+		.time_ns = r->time_ns,
+		.page = vm->pm.page[idx],
+		.idx = idx,
+		.tier = vm->pm.tier[idx],
+		.nr_fmem_free_pages = used < vm->nr_fmem_cap_pages ?
+				      vm->nr_fmem_cap_pages - used : 0,
+		.nr_fmem_cap_pages = vm->nr_fmem_cap_pages,
+	};
+
+	for (uint32_t k = 0; k < vm->nr_scan; k++)
+		if (kinds & (1u << k)) {
+			const struct tm_ident_rt *id =
+				&vm->idents[vm->scan_id[k]];
+
+			vm->nr_faults++;
+			id->ops->fault(id->st, &f);
+		}
+}
+
+/* An access (or, approximated, a sample) seen by the scan kinds: set their
+ * accessed bits, clear their unmapped bits and raise those faults. */
+static inline __attribute__((always_inline)) void
+scan_mark(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx)
+{
+	uint16_t b = vm->pbits[idx];
+
+	vm->pbits[idx] = (uint16_t)((b | vm->scan_amask) & 0xffu);
+	if (b >> 8)
+		faults(vm, r, idx, b >> 8);
+}
+
 static inline __attribute__((always_inline)) void
 access_one(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx,
-	   int added, const bool samples)
+	   int added, const bool samples, const bool scan)
 {
 	uint64_t w = 1;
 	uint8_t tier;
@@ -417,6 +513,8 @@ access_one(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx,
 	if (idx < vm->nr_static_fmem)
 		vm->total.hits_static_fmem += w;
 	TM_ACC(vm, idx) += w;
+	if (scan)
+		scan_mark(vm, r, idx);
 	if (samples)
 		feed(vm, idx, r, tier);
 	else
@@ -451,7 +549,7 @@ prefetch_page(const struct tm_vm_rt *vm, uint32_t idx)
 
 static inline __attribute__((always_inline)) void
 access_run_x(struct tm_vm_rt *vm, size_t a, size_t b, const bool samples,
-	     const bool prefetch)
+	     const bool prefetch, const bool scan)
 {
 	const struct tm_record *buf = vm->buf;
 	const unsigned shift = vm->page_shift;
@@ -463,7 +561,7 @@ access_run_x(struct tm_vm_rt *vm, size_t a, size_t b, const bool samples,
 		/* record i - L first: its ring cell is record i's */
 		if (i >= a + L)
 			access_one(vm, &buf[i - L], ring[i % L], fresh[i % L],
-				   samples);
+				   samples, scan);
 		if (i + TM_VM_SLOTAHEAD < b)
 			tm_pagemap_prefetch(&vm->pm,
 					    buf[i + TM_VM_SLOTAHEAD].addr >> shift);
@@ -494,12 +592,66 @@ static void access_run(struct tm_vm_rt *vm, size_t a, size_t b)
 {
 	/* instantiated per stream kind and per lookahead of the identifiers'
 	 * state: the loop over none cost 4 instructions a sample */
-	if (vm->samples && vm->nr_prefetch)
-		access_run_x(vm, a, b, true, true);
+	/* ... and per scan kinds present, whose instances skip the
+	 * lookahead (it changes nothing observable) */
+	if (vm->pbits)
+		if (vm->samples)
+			access_run_x(vm, a, b, true, false, true);
+		else
+			access_run_x(vm, a, b, false, false, true);
+	else if (vm->samples && vm->nr_prefetch)
+		access_run_x(vm, a, b, true, true, false);
 	else if (vm->samples)
-		access_run_x(vm, a, b, true, false);
+		access_run_x(vm, a, b, true, false, false);
 	else
-		access_run_x(vm, a, b, false, false);
+		access_run_x(vm, a, b, false, false, false);
+}
+
+/* The scans due at the earliest scan time: each kind whose time it is, in
+ * the VM's identifier order. */
+static void scan_due(struct tm_vm_rt *vm)
+{
+	uint64_t now = vm->next_scan_ns, next = UINT64_MAX;
+	struct tm_scan sc = {
+		.now_ns = now,
+		.nr_pages = vm->pm.nr,
+		.page = vm->pm.page,
+		.tier = vm->pm.tier,
+		.nr_fmem_cap_pages = vm->nr_fmem_cap_pages,
+		.nr_fmem_pages = vm->nr_fmem_pages + vm->nr_inflight_promotions,
+		.bits = vm->pbits,
+		.find = pagemap_find_cb,
+		.find_ctx = &vm->pm,
+	};
+
+	for (uint32_t k = 0; k < vm->nr_scan; k++) {
+		const struct tm_ident_rt *id = &vm->idents[vm->scan_id[k]];
+
+		if (vm->scan_at_ns[k] == now) {
+			sc.abit = (uint16_t)(1u << k);
+			sc.ubit = (uint16_t)(1u << (8 + k));
+			vm->scan_at_ns[k] = id->ops->scan(id->st, &sc);
+			assert(vm->scan_at_ns[k] > now);
+			vm->nr_scans++;
+		}
+		if (vm->scan_at_ns[k] < next)
+			next = vm->scan_at_ns[k];
+	}
+	/* none after the run's end (a trace may end long before it) */
+	vm->next_scan_ns = next <= vm->scan_end_ns ? next : UINT64_MAX;
+}
+
+/* What is due at or before t, before a record at t: the drain and the
+ * scans, in time order (a drain before a scan at the same time). */
+static void run_due(struct tm_vm_rt *vm, uint64_t t)
+{
+	while (vm->next_scan_ns <= t &&
+	       !(vm->sampler && vm->next_drain_ns <= vm->next_scan_ns))
+		scan_due(vm);
+	if (vm->sampler && vm->next_drain_ns <= t)
+		drain(vm, t);
+	while (vm->next_scan_ns <= t)
+		scan_due(vm);
 }
 
 static int refill(struct tm_vm_rt *vm, struct tm_error *err)
@@ -532,25 +684,28 @@ static int advance_to(struct tm_vm_rt *vm, uint64_t until_ns,
 			if (rc <= 0) {
 				if (rc == 0 && vm->sampler)
 					drain(vm, until_ns);
+				while (rc == 0 && vm->next_scan_ns <= until_ns)
+					scan_due(vm);
 				return rc;
 			}
 		}
 		if (vm->sampler && vm->next_drain_ns < stop)
 			stop = vm->next_drain_ns;
+		if (vm->next_scan_ns < stop)
+			stop = vm->next_scan_ns;
 		for (end = vm->buf_pos; end < vm->buf_nr &&
 		     vm->buf[end].time_ns < stop; end++)
 			;
 		if (end == vm->buf_pos) {
 			if (vm->buf[end].time_ns >= until_ns)
 				break;
-			drain(vm, vm->buf[end].time_ns);  /* due before it */
+			run_due(vm, vm->buf[end].time_ns);  /* due before it */
 			end++;
 		}
 		access_run(vm, vm->buf_pos, end);
 		vm->buf_pos = end;
 	}
-	if (vm->sampler && until_ns >= vm->next_drain_ns)
-		drain(vm, until_ns);
+	run_due(vm, until_ns);
 	return 0;
 }
 
@@ -601,6 +756,8 @@ uint64_t tm_vm_plan_migration(struct tm_vm_rt *vm, uint64_t now_ns,
 		.pair_promote = vm->pair_p,
 		.pair_demote = vm->pair_d,
 		.nr_pairs = vm->rank.nr_pairs,
+		.cold = vm->cold_idx,
+		.nr_cold = vm->cold_idx ? vm->rank.nr_cold : 0,
 		.estimate = est_cb,
 		.estimate_ctx = vm,
 	};
@@ -611,6 +768,8 @@ uint64_t tm_vm_plan_migration(struct tm_vm_rt *vm, uint64_t now_ns,
 		vm->pair_p[i] = (uint32_t)vm->rank.promote[i];
 		vm->pair_d[i] = (uint32_t)vm->rank.demote[i];
 	}
+	for (size_t i = 0; vm->cold_idx && i < vm->rank.nr_cold; i++)
+		vm->cold_idx[i] = (uint32_t)vm->rank.cold[i];
 	tm_migrator_plan(vm->mig, &v, &vm->last_batch);
 	if (!vm->last_batch.nr_moves)
 		return 0;
@@ -666,6 +825,11 @@ void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns)
 uint64_t tm_ident_cpu_ns(const struct tm_ident_rt *id, uint64_t nr_samples)
 {
 	return (uint64_t)((double)nr_samples * id->cfg->cost_ns_per_update);
+}
+
+uint64_t tm_ident_own_cpu_ns(const struct tm_ident_rt *id)
+{
+	return id->ops->cpu_ns ? id->ops->cpu_ns(id->st) : 0;
 }
 
 /* Bytes held by the truth tracker alone: the window base and scratch
@@ -724,6 +888,7 @@ void tm_vm_snapshot(struct tm_vm_rt *vm, const struct tm_config *cfg,
 	uint64_t hf = t->hits_fmem - s->hits_fmem;
 	uint64_t hst = t->hits_static_fmem - s->hits_static_fmem;
 	double smp_cpu = tm_vm_sampling_cpu_ns(vm);
+	uint64_t own;
 
 	(void)cfg;
 	if (vm->sampler)
@@ -756,9 +921,12 @@ void tm_vm_snapshot(struct tm_vm_rt *vm, const struct tm_config *cfg,
 			 (unsigned long long)(ss.nr_dropped -
 					      vm->smp_snap.nr_dropped),
 			 (unsigned long long)(smp_cpu - vm->smp_snap.cpu_ns));
+	own = tm_ident_own_cpu_ns(&vm->idents[0]);
 	tm_strbuf_printf(rows, ",%llu", (unsigned long long)
-			 tm_ident_cpu_ns(&vm->idents[0],
-					 t->nr_samples - s->nr_samples));
+			 (tm_ident_cpu_ns(&vm->idents[0],
+					  t->nr_samples - s->nr_samples) +
+			  own - vm->own_cpu_snap));
+	vm->own_cpu_snap = own;
 	/* the last four columns are appended by the host (balloon state) */
 	vm->snap = vm->total;
 	vm->mig_snap = *m;

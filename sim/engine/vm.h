@@ -116,9 +116,22 @@ struct tm_vm_rt {
 	/* the identifiers with a prefetch op, for the replay's lookahead */
 	uint32_t nr_prefetch;
 	uint8_t prefetch[TM_VM_MAX_IDENTS];
+	/* scan-driven identifiers (identifier.h "Scan and fault events"):
+	 * pbits[idx] bit k = accessed for scan_id[k], bit 8 + k = unmapped;
+	 * NULL when the VM has none */
+	uint16_t *pbits;
+	uint16_t scan_amask;        /* every scan kind's accessed bit */
+	uint32_t nr_scan;
+	uint8_t scan_id[TM_SCAN_MAX];   /* index into idents[] */
+	uint64_t scan_at_ns[TM_SCAN_MAX]; /* its next scan */
+	uint64_t next_scan_ns;      /* the earliest of them, UINT64_MAX: none */
+	uint64_t scan_end_ns;       /* no scan after the run's end */
+	uint64_t run_end_ns;
+	uint64_t nr_scans, nr_faults;
 	struct tm_rank rank;
 	uint32_t *hot_idx;          /* rank output as dense indexes */
 	uint32_t *pair_p, *pair_d;
+	uint32_t *cold_idx;         /* rank.cold as dense indexes */
 	struct tm_truth_sel truth_sel;
 	size_t nr_sel;              /* T's touched pages in truth_sel.idx */
 	struct tm_truth_sel xsel;   /* scratch selection (halves, samples) */
@@ -151,6 +164,7 @@ struct tm_vm_rt {
 	uint64_t nr_ratio_epochs;
 	struct tm_mig_stats mig_snap;  /* migration stats at the last snapshot */
 	struct tm_sampler_stats smp_snap;
+	uint64_t own_cpu_snap;      /* main identifier's own CPU at it */
 };
 
 /* Per-component seeds from (run seed, host, vm, component): splitmix64. */
@@ -181,5 +195,7 @@ int tm_vm_check(const struct tm_vm_rt *vm);
 size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm);
 double tm_vm_sampling_cpu_ns(const struct tm_vm_rt *vm);
 uint64_t tm_ident_cpu_ns(const struct tm_ident_rt *id, uint64_t nr_samples);
+/* The CPU of id's own scans and faults since the start (ops->cpu_ns). */
+uint64_t tm_ident_own_cpu_ns(const struct tm_ident_rt *id);
 
 #endif

@@ -133,7 +133,8 @@ static json_t *ident_json(const struct tm_vm_rt *vm, const struct tm_ident_rt *i
 		"kind", id->cfg->kind, "role", id->shadow ? "shadow" : "main",
 		"memory_bytes", (json_int_t)bytes,
 		"memory_bytes_per_page", num_or_null(ratio(bytes, vm->pm.nr)),
-		"cpu_ns", (json_int_t)tm_ident_cpu_ns(id, vm->total.nr_samples),
+		"cpu_ns", (json_int_t)(tm_ident_cpu_ns(id, vm->total.nr_samples) +
+				       tm_ident_own_cpu_ns(id)),
 		"cpu_ns_per_sample", json_real(id->cfg->cost_ns_per_update),
 		"epochs_scored", (json_int_t)id->nr_scored,
 		"epochs_named", (json_int_t)id->nr_named,

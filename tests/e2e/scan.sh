@@ -1,0 +1,116 @@
+#!/bin/sh
+# Scan- and fault-driven identifiers (DESIGN.md §6.2, §13; damon, tpp):
+# each drives placement from a generator's full trace and from a lackey
+# trace, beating the static first-touch placement on a hot set that starts
+# in SMEM; on a samples trace each exits 2 (located, naming the kind and
+# the way out) unless `approximate: sampled`; and runs are deterministic
+# at 1 and 2 threads.
+. "$(dirname "$0")/lib.sh"
+kinds="damon tpp"
+
+# A lackey trace (valgrind --tool=lackey --trace-mem=yes format) of a
+# program that first writes a 16 MiB buffer, then reads its last 2 MiB 90%
+# of the time: the hot pages are touched last, so first touch puts them in
+# SMEM.  Deterministic (a fixed LCG).
+python3 - "$WORK/hot.lackey" <<'PY'
+import sys
+base, pages, hot = 0x4a28000, 4096, 512
+out = open(sys.argv[1], "w")
+out.write("==1== Lackey, an example Valgrind tool\n")
+for p in range(pages):
+    out.write(" S %08x,8\n" % (base + p * 4096))
+x = 12345
+for i in range(300000):
+    x = (x * 1103515245 + 12345) % (1 << 31)
+    if x % 10:
+        p = pages - hot + (x >> 8) % hot
+    else:
+        p = (x >> 8) % pages
+    out.write(" L %08x,8\n" % (base + p * 4096 + (x & 0xff0)))
+    if i % 7 == 0:
+        out.write(" L 1ffefff%03x,8\n" % (x & 0xff8))
+out.write("==1== \n")
+PY
+expect_exit 0 "$TMSIM" import --from lackey "$WORK/hot.lackey" --time index \
+	--rate 100k/s -o "$WORK/hot.tmt"
+expect_exit 0 "$TMSIM" import --from lackey "$WORK/hot.lackey" --time index \
+	--rate 100k/s --sample-period 97 -o "$WORK/hot-samples.tmt"
+
+# config KIND TRACE-MAPPING [IDENT-EXTRA] [SHADOWS]
+config() {
+	shadows=${4:-"[{kind: exact}]"}
+	cat <<YAML
+duration: 3s
+epoch: 100ms
+hosts:
+  - fmem: 1GiB
+    smem: 4GiB
+    vms:
+      - memory: 64MiB
+        fmem: 4MiB
+        identifier: {kind: $1${3:-}}
+        shadow_identifiers: $shadows
+        migration: {mode: migrate}
+        trace: $2
+YAML
+}
+# the hot set moves at 0.5 s, when FMEM is full: it is in SMEM then
+gen="{gen: hotset, kind: accesses, footprint: 32MiB, hot: 2MiB,
+               hot_share: 0.9, moves: [{at: 500ms, offset: 16MiB}],
+               rate: 200k/s}"
+lackey="{file: $WORK/hot.tmt}"
+samples="{file: $WORK/hot-samples.tmt}"
+
+# hit ratio and promotions of a run
+result() {
+	python3 - "$1" <<'PY'
+import json, sys
+v = json.load(open(sys.argv[1] + "/summary.json"))["hosts"][0]["vms"][0]
+i = v["identifiers"][0]
+# a scan-driven kind takes no samples: its CPU is its own scans and faults
+assert i["cpu_ns_per_sample"] == 0 and i["cpu_ns"] > 0, i
+print(v["fmem_hit_ratio"], v["static_hit_ratio"],
+      v["migration"]["promotions"], i["kind"])
+PY
+}
+
+# tpp: the sysctl's 1 s threshold promotes nearly every page of a 32 MiB
+# footprint at 200k accesses/s (a cold page faults within 0.4 s); 20 ms
+# separates the hot set (a fault every ~3 ms) from the rest
+for kind in $kinds; do
+	extra=""
+	[ "$kind" != tpp ] || extra=", hot_threshold: 20ms"
+	for src in gen lackey; do
+		eval "trace=\$$src"
+		config "$kind" "$trace" "$extra" >"$WORK/c.yaml"
+		expect_exit 0 "$TMSIM" run "$WORK/c.yaml" -q -o "$WORK/r1"
+		set -- $(result "$WORK/r1")
+		echo "$kind $src: hit $1 static $2 promotions $3"
+		[ "$4" = "$kind" ] || die "$kind $src: main identifier is $4"
+		[ "$3" -gt 0 ] || die "$kind $src: nothing promoted"
+		python3 -c "import sys; sys.exit(not $1 > $2 + 0.05)" ||
+			die "$kind $src: hit $1 not above static $2"
+		expect_exit 0 "$TMSIM" run "$WORK/c.yaml" -q -o "$WORK/r2" \
+			--threads 2
+		for f in summary.json timeseries.csv epochs.csv; do
+			cmp "$WORK/r1/$f" "$WORK/r2/$f" ||
+				die "$kind $src: $f differs with --threads 2"
+		done
+	done
+	# samples: refused, then approximated
+	config "$kind" "$samples" >"$WORK/c.yaml"
+	expect_exit 2 "$TMSIM" run "$WORK/c.yaml" -q -o "$WORK/s-$kind"
+	grep -q "c.yaml:7:9: vm vm0: identifier '$kind' is scan-driven" \
+		"$WORK/err" || die "$kind: not located: $(cat "$WORK/err")"
+	grep -q "approximate: sampled" "$WORK/err" ||
+		die "$kind: the error does not name the approximation"
+	[ ! -e "$WORK/s-$kind/summary.json" ] || die "$kind: output written"
+	config "$kind" "$samples" ", approximate: sampled" >"$WORK/c.yaml"
+	expect_exit 0 "$TMSIM" run "$WORK/c.yaml" -q -o "$WORK/s-$kind"
+	set -- $(result "$WORK/s-$kind")
+	echo "$kind samples (approximate: sampled): hit $1 promotions $3"
+	# as a shadow beside a sample-driven main identifier
+	config sdh "$gen" "" "[{kind: $kind}]" >"$WORK/c.yaml"
+	expect_exit 0 "$TMSIM" run "$WORK/c.yaml" -q -o "$WORK/sh"
+done
+echo ok
