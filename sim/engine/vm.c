@@ -448,10 +448,6 @@ static uint32_t pagemap_find_cb(const void *ctx, uint64_t page)
 	return tm_pagemap_find(ctx, page);
 }
 
-/* One record whose page is already looked up (idx; added on its first
- * touch), its tier read once.  samples is a constant in each of
- * access_run's two instances (a samples stream, an accesses stream), so
- * its tests cost nothing per record. */
 /* The hint faults of page idx for the scan kinds in `kinds` (bits k of
  * unmapped pages; cleared by the caller). */
 static __attribute__((noinline)) void
@@ -491,6 +487,10 @@ scan_mark(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx)
 		faults(vm, r, idx, b >> 8);
 }
 
+/* One record whose page is already looked up (idx; added on its first
+ * touch), its tier read once.  samples and scan are constants in each of
+ * access_run's instances (a samples stream or an accesses stream; scan
+ * kinds present or not), so their tests cost nothing per record. */
 static inline __attribute__((always_inline)) void
 access_one(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx,
 	   int added, const bool samples, const bool scan)
