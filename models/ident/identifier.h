@@ -128,6 +128,11 @@ struct tm_identifier_ops {
 	/* A page changed tier (migration done); may be NULL. */
 	void (*moved)(void *st, uint32_t idx, uint64_t page, enum tm_tier tier);
 	size_t (*memory_bytes)(const void *st);
+	/* Optional: how many of the pages hot[0, nr) (dense indexes: the
+	 * pages a rank() reported) hold a count the identifier can raise no
+	 * further, its counter saturated (epochs.csv `saturated`).  NULL: the
+	 * kind's counts do not saturate, and the column stays empty. */
+	size_t (*saturated)(const void *st, const uint64_t *hot, size_t nr);
 	void (*free)(void *st);
 };
 
