@@ -479,7 +479,7 @@ static size_t sdh_saturated(const void *st, const uint64_t *hot, size_t nr)
 	size_t n = 0;
 
 	for (size_t i = 0; i < nr; i++)
-		n += sketch_query(s, hot[i]) >= s->count_max;
+		n += sketch_query(s, hot[i]) >= count_max(s);
 	return n;
 }
 
@@ -547,7 +547,6 @@ static void copy_config(struct tm_sdh *s, const struct tm_sdh_config *c)
 	s->max_requests = c->max_requests;
 	s->pow2_guard = c->pow2_guard;
 	s->wide = c->counter_bits == TM_SDH_COUNTER_32;
-	s->count_max = s->wide ? TM_SDH_COUNT_MAX32 : TM_SDH_COUNT_MAX16;
 }
 
 static void *sdh_new(const struct tm_ident_params *p)
@@ -710,7 +709,7 @@ void tm_sdh_cell_set(void *st, uint32_t row, uint32_t col, uint32_t fp,
 {
 	const struct tm_sdh *s = st;
 
-	assert(count <= s->count_max);
+	assert(count <= count_max(s));
 	if (s->wide)
 		bk_set(cell(s, row, col), fp, count, true);
 	else
@@ -719,7 +718,7 @@ void tm_sdh_cell_set(void *st, uint32_t row, uint32_t col, uint32_t fp,
 
 uint32_t tm_sdh_count_max(const void *st)
 {
-	return ((const struct tm_sdh *)st)->count_max;
+	return count_max(st);
 }
 
 void tm_sdh_test_config(struct tm_ident_config *c, uint32_t depth,

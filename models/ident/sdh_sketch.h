@@ -39,7 +39,6 @@ struct tm_sdh {
 	bool fast;                   /* defaults: see update_one_heap_x */
 	bool wide;                   /* counter_bits 32 */
 	uint8_t path;                /* enum upd_path, chosen at new() */
-	uint32_t count_max;          /* TM_SDH_COUNT_MAX16 or _MAX32 */
 	bool decay, selective, cooling, two_heap;
 	enum est_mode est_mode;
 	struct tm_sdh_variant var;   /* one byte: memory_bytes stays put */
@@ -120,6 +119,13 @@ bk_set_count(void *b, uint32_t c, bool wide)
 		((struct tm_sdh_bucket32 *)b)->count = c;
 	else
 		((struct tm_sdh_bucket *)b)->count = (uint16_t)c;
+}
+
+/* The largest count of a bucket (no field: the struct, and so
+ * memory_bytes, stay as they were at 16 bits). */
+static inline uint32_t count_max(const struct tm_sdh *s)
+{
+	return s->wide ? TM_SDH_COUNT_MAX32 : TM_SDH_COUNT_MAX16;
 }
 
 static inline size_t bk_size(bool wide)
