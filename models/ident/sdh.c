@@ -27,11 +27,11 @@
  * 32 bits of h_i (the column keeps the high 32), and counters stop at
  * 2^32 - 2, one below the all-ones value that min-over-matching uses for
  * "no matching row".  Each update path is instantiated per width (enum
- * upd_path, chosen at new()), so no per-sample code tests the width; at
- * 16 bits the update takes ~3 instructions per sample fewer than before
- * the wide layout existed, the dispatch being one test instead of three
- * (callgrind, a 2 M-sample Zipf replay, docs/identifiers.md), and at 32
- * bits ~11 more (wider loads, stores and saturation test).
+ * upd_path, chosen at new() and reached by one indirect call), so no
+ * per-sample code tests the width.  Callgrind, a 2 M-sample Zipf replay
+ * (docs/identifiers.md): the default one-heap update ~3 instructions
+ * fewer than before the wide layout existed (one call where there were
+ * three tests), two heaps the same, 32 bits ~3 more than 16.
  *
  * Update, per row (S3; HK Alg. 1):
  *   counter 0 (empty)      -> take the bucket: fp := F, C := delta
@@ -317,57 +317,51 @@ update_two_heap_x(struct tm_sdh *s, uint64_t page, uint32_t delta,
 enum upd_path { P_ONE_FAST16, P_ONE16, P_TWO_FAST16, P_TWO16, P_ONE_FAST32,
 		P_ONE32, P_TWO_FAST32, P_TWO32 };
 
-static void update_one_heap_fast(struct tm_sdh *s, uint64_t page,
-				 uint32_t delta)
-{
-	update_one_heap_x(s, page, delta, true, false);
-}
-
-/* Every path but the default one. */
-static void update_other(struct tm_sdh *s, uint64_t page, uint32_t delta,
-			 enum tm_tier tier)
-{
-	switch ((enum upd_path)s->path) {
-	case P_ONE_FAST16:
-		update_one_heap_x(s, page, delta, true, false);
-		break;
-	case P_ONE16:
-		update_one_heap_x(s, page, delta, false, false);
-		break;
-	case P_TWO_FAST16:
-		update_two_heap_x(s, page, delta, tier, true, false);
-		break;
-	case P_TWO16:
-		update_two_heap_x(s, page, delta, tier, false, false);
-		break;
-	case P_ONE_FAST32:
-		update_one_heap_x(s, page, delta, true, true);
-		break;
-	case P_ONE32:
-		update_one_heap_x(s, page, delta, false, true);
-		break;
-	case P_TWO_FAST32:
-		update_two_heap_x(s, page, delta, tier, true, true);
-		break;
-	default:
-		update_two_heap_x(s, page, delta, tier, false, true);
-		break;
+/* The update paths, each its own function, reached by one indirect call.
+ * Each takes the sample as it came, so the compiler still knows the key is
+ * a 32-bit dense index and the weight a 16-bit one (as 64-bit and 32-bit
+ * arguments they cost ~5 instructions more per update; inlined into one
+ * switch, each path spilled the registers of all eight: +6; callgrind).
+ * Weights fit a 16-bit counter's increment (the sample's weight is a
+ * uint16_t), so nothing clamps them. */
+#define SDH_PATH(name, two, fast, wide)                                       \
+	static __attribute__((noinline)) void                                 \
+	name(struct tm_sdh *s, struct tm_sample smp)                          \
+	{                                                                     \
+		enum tm_tier tier = (enum tm_tier)smp.tier;                   \
+		uint32_t delta = smp.weight;                                  \
+									      \
+		if (delta == 0)   /* store_weight: 0 does not count */       \
+			return;                                               \
+		if (two)                                                      \
+			update_two_heap_x(s, smp.idx, delta, tier, fast,      \
+					  wide);                              \
+		else                                                          \
+			update_one_heap_x(s, smp.idx, delta, fast, wide);     \
 	}
-}
+SDH_PATH(upd_one_fast16, false, true, false)
+SDH_PATH(upd_one16, false, false, false)
+SDH_PATH(upd_two_fast16, true, true, false)
+SDH_PATH(upd_two16, true, false, false)
+SDH_PATH(upd_one_fast32, false, true, true)
+SDH_PATH(upd_one32, false, false, true)
+SDH_PATH(upd_two_fast32, true, true, true)
+SDH_PATH(upd_two32, true, false, true)
 
+/* By enum upd_path. */
+static void (*const upd_paths[])(struct tm_sdh *, struct tm_sample) = {
+	[P_ONE_FAST16] = upd_one_fast16, [P_ONE16] = upd_one16,
+	[P_TWO_FAST16] = upd_two_fast16, [P_TWO16] = upd_two16,
+	[P_ONE_FAST32] = upd_one_fast32, [P_ONE32] = upd_one32,
+	[P_TWO_FAST32] = upd_two_fast32, [P_TWO32] = upd_two32,
+};
+
+/* keyed by dense index (identifier.h); the path chosen at new() */
 static void sdh_update(void *st, struct tm_sample smp)
 {
 	struct tm_sdh *s = st;
-	uint64_t page = smp.idx;   /* keyed by dense index (identifier.h) */
-	uint32_t delta = smp.weight;
 
-	if (delta == 0)
-		return;   /* weight 0 (store_weight: 0) does not count */
-	delta = delta > SDH_COUNT_MAX ? SDH_COUNT_MAX : delta;
-	if (s->path == P_ONE_FAST16)   /* the defaults: one test */
-		update_one_heap_fast(s, page, delta);
-	else
-		update_other(s, page, delta, (enum tm_tier)smp.tier);
+	upd_paths[s->path](s, smp);
 }
 
 static inline int ilog2_or_neg(uint64_t v)
