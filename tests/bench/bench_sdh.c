@@ -11,9 +11,13 @@
  * tie-aware precision (a page counts if its exact count reaches the k-th
  * largest), ARE = mean |n^ - n| / n and AAE = mean |n^ - n| of the heap
  * counts n^ over all of them, saturated pages included and counted.  Every
- * SDH variant runs beside the HeavyKeeper twin (tests/hk_twin.h) with the
- * same rules and its own hash and RNG; the worst row per variant is
- * printed.  Then one setting changed at a time on one 4M-sample stream.
+ * SDH variant (the defaults, S1, HK paper, HK authors, two heaps; S1 and
+ * both HK at counter_bits 32, where a bucket takes 8 bytes and w halves)
+ * runs beside the HeavyKeeper twin (tests/hk_twin.h) with the same rules,
+ * the same counter width and its own hash and RNG; the worst row per
+ * variant is printed.  Then one setting changed at a time on one
+ * 4M-sample stream.  Environment (main()): BENCH_SDH_RECORDS,
+ * BENCH_SDH_SEEDS, BENCH_SDH_CSV, BENCH_SDH_PART.
  *
  * Throughput with the config defaults, d = 4, w = 8192, measured on the
  * 2-core 3.6 GHz EPYC VM this was written on, machine otherwise idle
