@@ -26,7 +26,8 @@
  * - selective_le: C <= n_min, the authors' code; default C < n_min.
  * - correlated_rows: the authors' hashing: one 64-bit hash H, FP = H >> 48,
  *   row j's column = H mod (w - 2d + 2j + 3); default: a caller's hash, or
- *   an independent seeded hash per row.
+ *   an independent seeded hash per row.  The last row's modulus is w + 1,
+ *   so rows then hold w + 1 buckets (one more than the memory split gave).
  * - s1_heap: Demeter S1's heap instead of HeavyKeeper's: a monitored key's
  *   value := n^ and it leaves at n^ = 0; a newcomer replaces a minimum
  *   when n_min <= n^ (reference sdh-and-demeter.md §2).
@@ -80,7 +81,8 @@ struct hk_twin {
 	double b;
 	struct hk_twin_rules r;
 	uint32_t count_max;       /* 65535 for 16-bit counters */
-	uint32_t *fp;             /* d * w, row-major */
+	uint32_t stride;          /* buckets per row: w, or w + 1 (above) */
+	uint32_t *fp;             /* d * stride, row-major */
 	uint32_t *count;
 	uint64_t rng;             /* splitmix64 state */
 	uint64_t hash_seed;
@@ -113,8 +115,9 @@ static inline void hk_twin_init(struct hk_twin *t, uint32_t d, uint32_t w,
 	*t = (struct hk_twin){ .d = d, .w = w, .k = k, .b = 1.08, .r = r,
 			       .count_max = r.wide ? 0xfffffffeu : 65535,
 			       .nr_keys = nr_keys };
-	t->fp = tm_xcalloc((size_t)d * w, sizeof(*t->fp));
-	t->count = tm_xcalloc((size_t)d * w, sizeof(*t->count));
+	t->stride = r.correlated_rows ? w + 1 : w;
+	t->fp = tm_xcalloc((size_t)d * t->stride, sizeof(*t->fp));
+	t->count = tm_xcalloc((size_t)d * t->stride, sizeof(*t->count));
 	t->key = tm_xcalloc(k, sizeof(*t->key));
 	t->val = tm_xcalloc(k, sizeof(*t->val));
 	t->slot_of = tm_xmalloc(nr_keys * sizeof(*t->slot_of));
@@ -268,7 +271,7 @@ static inline void hk_twin_update(struct hk_twin *t, uint64_t key)
 		size_t i;
 
 		hk_twin_locate(t, key, row, &col, &f);
-		i = (size_t)row * t->w + col;
+		i = (size_t)row * t->stride + col;
 		if (t->count[i] == 0) {
 			t->fp[i] = f;
 			t->count[i] = 1;
