@@ -5,6 +5,7 @@
 #   make SANITIZE=address,undefined check    the same under ASan + UBSan
 #   make golden     rewrite tests/golden/ after an intended output change
 #   make bench      benchmarks (performance targets live here, not in tests)
+#   make sdh-grid   SDH's accuracy grid as CSV and figures (results/sdh-grid)
 #   make fuzz       libFuzzer targets (clang)
 #   make install PREFIX=/usr/local
 #   make deps       install missing Debian packages (apt-get, as root)
@@ -55,7 +56,8 @@ DEB_MAP := pkg-config:pkg-config gsl:libgsl-dev yaml-0.1:libyaml-dev \
 	jansson:libjansson-dev libzstd:libzstd-dev zlib:zlib1g-dev \
 	cmocka:libcmocka-dev
 
-.PHONY: all run check unit e2e bench fuzz install clean deps report sweep-reports golden
+.PHONY: all run check unit e2e bench fuzz install clean deps report sweep-reports golden \
+	sdh-grid
 .SECONDARY:
 all: $(if $(filter build,$(BUILD)),tmsim,$(TMSIM_BIN))
 
@@ -155,6 +157,14 @@ report: deps $(TMSIM_BIN)
 	TMSIM_ANALYSIS=$(CURDIR)/analysis $(TMSIM_BIN) report $(REPORT_DIR)
 
 # Run every example sweep and draw its report (results/sweeps/<name>/).
+# SDH's accuracy grid (bench_sdh) as CSV, then its figures
+# (docs/reports.md); BENCH_SDH_RECORDS sets the stream length.
+sdh-grid: deps $(BUILD)/bench/bench_sdh
+	@mkdir -p results/sdh-grid
+	BENCH_SDH_PART=grid BENCH_SDH_CSV=results/sdh-grid/grid.csv \
+		$(BUILD)/bench/bench_sdh >results/sdh-grid/grid.txt
+	/usr/bin/python3 analysis/sdh_grid.py results/sdh-grid/grid.csv
+
 sweep-reports: deps $(TMSIM_BIN)
 	for f in configs/sweeps/accuracy.yaml configs/sweeps/migration.yaml; do \
 		n=$$(basename $$f .yaml); \

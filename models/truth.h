@@ -51,6 +51,8 @@ static inline size_t tm_truth_sel_memory_bytes(const struct tm_truth_sel *sel)
 
 struct tm_accuracy {
 	double precision, recall, wrecall, are, aae;  /* NaN when undefined */
+	double saturated;  /* of the nr_hot pages, saturated ones (NaN: the
+			    * kind has no saturated op) */
 	size_t nr_hot, nr_true;
 };
 

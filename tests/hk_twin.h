@@ -26,10 +26,14 @@
  * - selective_le: C <= n_min, the authors' code; default C < n_min.
  * - correlated_rows: the authors' hashing: one 64-bit hash H, FP = H >> 48,
  *   row j's column = H mod (w - 2d + 2j + 3); default: a caller's hash, or
- *   an independent seeded hash per row.
+ *   an independent seeded hash per row.  The last row's modulus is w + 1,
+ *   so rows then hold w + 1 buckets (one more than the memory split gave).
  * - s1_heap: Demeter S1's heap instead of HeavyKeeper's: a monitored key's
  *   value := n^ and it leaves at n^ = 0; a newcomer replaces a minimum
  *   when n_min <= n^ (reference sdh-and-demeter.md §2).
+ * - wide: 32-bit fingerprints and counters (SDH's counter_bits: 32) where
+ *   the paper has 16 + 16; counts stop at count_max (65535, or 2^32 - 2 as
+ *   SDH's), and the own hashes take 32 fingerprint bits instead of 16.
  *
  * Decay draws: a 63-bit uniform u from splitmix64; decay iff
  * u < floor(P(C) * 2^63), and no draw at all when that is 0 (P < 2^-63).
@@ -61,13 +65,14 @@ struct hk_twin_rules {
 	bool selective_le;
 	bool correlated_rows;
 	bool s1_heap;
+	bool wide;
 };
 
 struct hk_twin;
 
 /* Where key lands in row: its column and fingerprint. */
 typedef void hk_twin_hash_fn(void *ctx, uint64_t key, uint32_t row,
-			     uint32_t *col, uint16_t *fp);
+			     uint32_t *col, uint32_t *fp);
 /* The slot a newcomer replaces, among those holding the minimum. */
 typedef uint32_t hk_twin_victim_fn(void *ctx, const struct hk_twin *t);
 
@@ -76,7 +81,8 @@ struct hk_twin {
 	double b;
 	struct hk_twin_rules r;
 	uint32_t count_max;       /* 65535 for 16-bit counters */
-	uint16_t *fp;             /* d * w, row-major */
+	uint32_t stride;          /* buckets per row: w, or w + 1 (above) */
+	uint32_t *fp;             /* d * stride, row-major */
 	uint32_t *count;
 	uint64_t rng;             /* splitmix64 state */
 	uint64_t hash_seed;
@@ -107,9 +113,11 @@ static inline void hk_twin_init(struct hk_twin *t, uint32_t d, uint32_t w,
 				struct hk_twin_rules r, uint64_t seed)
 {
 	*t = (struct hk_twin){ .d = d, .w = w, .k = k, .b = 1.08, .r = r,
-			       .count_max = 65535, .nr_keys = nr_keys };
-	t->fp = tm_xcalloc((size_t)d * w, sizeof(*t->fp));
-	t->count = tm_xcalloc((size_t)d * w, sizeof(*t->count));
+			       .count_max = r.wide ? 0xfffffffeu : 65535,
+			       .nr_keys = nr_keys };
+	t->stride = r.correlated_rows ? w + 1 : w;
+	t->fp = tm_xcalloc((size_t)d * t->stride, sizeof(*t->fp));
+	t->count = tm_xcalloc((size_t)d * t->stride, sizeof(*t->count));
 	t->key = tm_xcalloc(k, sizeof(*t->key));
 	t->val = tm_xcalloc(k, sizeof(*t->val));
 	t->slot_of = tm_xmalloc(nr_keys * sizeof(*t->slot_of));
@@ -130,15 +138,16 @@ static inline void hk_twin_free(struct hk_twin *t)
 }
 
 static inline void hk_twin_locate(struct hk_twin *t, uint64_t key,
-				  uint32_t row, uint32_t *col, uint16_t *fp)
+				  uint32_t row, uint32_t *col, uint32_t *fp)
 {
+	const unsigned fp_shift = t->r.wide ? 32 : 48;   /* top 32 or 16 bits */
 	uint64_t h;
 
 	if (t->r.correlated_rows) {
 		uint64_t s = t->hash_seed ^ key;
 
 		h = hk_twin_splitmix(&s);
-		*fp = (uint16_t)(h >> 48);
+		*fp = (uint32_t)(h >> fp_shift);
 		*col = (uint32_t)(h % (t->w - 2 * t->d + 2 * row + 3));
 		return;
 	}
@@ -149,7 +158,7 @@ static inline void hk_twin_locate(struct hk_twin *t, uint64_t key,
 	h = t->hash_seed ^ (key * 0x100000001b3u + row);
 	h = hk_twin_splitmix(&h);
 	*col = (uint32_t)(h % t->w);
-	*fp = (uint16_t)(h >> 48);
+	*fp = (uint32_t)(h >> fp_shift);
 }
 
 /* --- heap ----------------------------------------------------------------- */
@@ -258,12 +267,11 @@ static inline void hk_twin_update(struct hk_twin *t, uint64_t key)
 	uint64_t nmin = hk_twin_min(t), est = 0;
 
 	for (uint32_t row = 0; row < t->d; row++) {
-		uint32_t col;
-		uint16_t f;
+		uint32_t col, f;
 		size_t i;
 
 		hk_twin_locate(t, key, row, &col, &f);
-		i = (size_t)row * t->w + col;
+		i = (size_t)row * t->stride + col;
 		if (t->count[i] == 0) {
 			t->fp[i] = f;
 			t->count[i] = 1;

@@ -241,6 +241,60 @@ static void test_own_weights(void **state)
 	finish(sim, cfg);
 }
 
+/* epochs.csv `saturated`: one page sampled 70,000 times in an epoch,
+ * among 20 others.  The main sdh (16-bit counters) reports it and counts
+ * it saturated; a shadow sdh at counter_bits 32 reports it unsaturated;
+ * exact has no saturated op and leaves the column empty. */
+static void test_saturated_column(void **state)
+{
+	enum { NR = 70000 + 20 * 50 };
+	struct tm_record *r = calloc(NR, sizeof(*r));
+	const char *want[3] = { ",1\n", ",0\n", ",\n" };
+	struct tm_config *cfg;
+	struct tm_sim *sim;
+	const struct tm_vm_rt *vm;
+	const char *ep;
+
+	(void)state;
+	assert_non_null(r);
+	for (uint32_t i = 0; i < NR; i++)
+		r[i] = (struct tm_record){ .time_ns = 10 * (uint64_t)i,
+					   .addr = i < 70000 ? 0 :
+						   4096 * (1 + i % 20),
+					   .op = TM_OP_LOAD };
+	write_records(r, NR);
+	free(r);
+	sim = run("name: sat\nduration: 1ms\nepoch: 1ms\n"
+		  "hosts:\n"
+		  "  - name: h\n    fmem: 64KiB\n    smem: 1GiB\n    vms:\n"
+		  "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+		  "        fmem: 64KiB\n"
+		  "        trace: {file: t.tmt}\n"
+		  "        identifier: {kind: sdh, topk: 8}\n"
+		  "        shadow_identifiers:\n"
+		  "          - {kind: sdh, topk: 8, counter_bits: 32}\n"
+		  "          - {kind: exact}\n"
+		  "        migration: {mode: none}\n", &cfg);
+	vm = &sim->hosts[0].vms[0];
+	assert_int_equal(vm->idents[0].max_saturated, 1);
+	assert_int_equal(vm->idents[1].max_saturated, 0);
+	assert_int_equal(vm->idents[2].max_saturated, 0);
+	assert_int_equal(vm->idents[1].ops->estimate(vm->idents[1].st, 0, 0),
+			 70000);
+	/* rows: shadows first (exact, sdh-32), then the main one */
+	ep = sim->hosts[0].ep.p;
+	assert_non_null(ep);
+	for (int k = 2; k >= 0; k--) {
+		const char *nl = strchr(ep, '\n');
+
+		assert_non_null(nl);
+		assert_true(nl - ep >= 3 && !strncmp(nl - strlen(want[k]) + 1,
+						   want[k], strlen(want[k])));
+		ep = nl + 1;
+	}
+	finish(sim, cfg);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -263,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_three_pages),
 		cmocka_unit_test(test_unplanned_pairs),
 		cmocka_unit_test(test_own_weights),
+		cmocka_unit_test(test_saturated_column),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

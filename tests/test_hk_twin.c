@@ -38,7 +38,7 @@ static const struct tm_identifier_ops *sdh(void)
 }
 
 static void sdh_hash(void *ctx, uint64_t key, uint32_t row, uint32_t *col,
-		     uint16_t *fp)
+		     uint32_t *fp)
 {
 	*col = tm_sdh_column(ctx, key, row, fp);
 }
@@ -72,14 +72,15 @@ static bool same_state(void *s, const struct hk_twin *t, bool full_heap)
 	uint64_t v;
 	int tier;
 
-	for (uint32_t row = 0; row < D; row++) {
-		const struct tm_sdh_bucket *b = tm_sdh_row(s, row);
+	for (uint32_t row = 0; row < D; row++)
+		for (uint32_t c = 0; c < W; c++) {
+			uint32_t fp, count;
 
-		for (uint32_t c = 0; c < W; c++)
-			if (b[c].count != t->count[row * W + c] ||
-			    b[c].fp != t->fp[row * W + c])
+			tm_sdh_cell_get(s, row, c, &fp, &count);
+			if (count != t->count[row * W + c] ||
+			    fp != t->fp[row * W + c])
 				return false;
-	}
+		}
 	for (uint32_t i = 0; i < t->nr; i++)
 		if (!tm_sdh_heap_get(s, t->key[i], &v, &tier) || v != t->val[i])
 			return false;
@@ -93,9 +94,11 @@ static bool same_state(void *s, const struct hk_twin *t, bool full_heap)
 	return true;
 }
 
-/* Samples until SDH and the twin first differ, or NR_SAMPLES. */
-static uint32_t run(struct tm_sdh_variant var, enum tm_decay_rounding dr,
-		    struct hk_twin_rules rules)
+/* Samples until SDH and the twin first differ, or NR_SAMPLES.  hot: four
+ * samples in five go to one key (80,000 of them: past a 16-bit counter);
+ * *nr_sat: increments the twin refused at its counter maximum. */
+static uint32_t run_x(struct tm_sdh_variant var, enum tm_decay_rounding dr,
+		      struct hk_twin_rules rules, bool hot, uint64_t *nr_sat)
 {
 	struct tm_ident_config c;
 	struct tm_ident_params p = { .cfg = &c, .own = c.own.bytes,
@@ -107,6 +110,8 @@ static uint32_t run(struct tm_sdh_variant var, enum tm_decay_rounding dr,
 
 	tm_sdh_test_config(&c, D, W, K);
 	tm_sdh_cfg(&c)->decay_rounding = dr;
+	tm_sdh_cfg(&c)->counter_bits = rules.wide ? TM_SDH_COUNTER_32
+						  : TM_SDH_COUNTER_16;
 	s = sdh()->new(&p);
 	tm_sdh_set_variant(s, &var);
 	hk_twin_init(&t, D, W, K, NR_KEYS, rules, 0);
@@ -115,7 +120,7 @@ static uint32_t run(struct tm_sdh_variant var, enum tm_decay_rounding dr,
 	t.victim = sdh_victim;
 	t.ctx = s;
 	for (n = 0; n < NR_SAMPLES; n++) {
-		uint64_t key = next_key(&rng);
+		uint64_t key = hot && n % 5 ? 7 : next_key(&rng);
 
 		tm_ident_feed(sdh(), s, key, 1, TM_TIER_FMEM);
 		hk_twin_update(&t, key);
@@ -124,9 +129,24 @@ static uint32_t run(struct tm_sdh_variant var, enum tm_decay_rounding dr,
 	}
 	if (n == NR_SAMPLES && !same_state(s, &t, true))
 		n--;
+	*nr_sat = t.nr_saturated;
 	hk_twin_free(&t);
 	sdh()->free(s);
 	return n;
+}
+
+static uint32_t run(struct tm_sdh_variant var, enum tm_decay_rounding dr,
+		    struct hk_twin_rules rules)
+{
+	uint64_t nr_sat;
+
+	return run_x(var, dr, rules, false, &nr_sat);
+}
+
+static struct hk_twin_rules wide(struct hk_twin_rules r)
+{
+	r.wide = true;
+	return r;
 }
 
 static const struct hk_twin_rules paper = { .selective_le = false };
@@ -140,6 +160,8 @@ static void test_paper_rules(void **state)
 	(void)state;
 	assert_int_equal(run(TM_SDH_HK_PAPER, TM_DECAY_PAPER, paper),
 			 NR_SAMPLES);
+	assert_int_equal(run(TM_SDH_HK_PAPER, TM_DECAY_PAPER, wide(paper)),
+			 NR_SAMPLES);
 }
 
 static void test_authors_rules(void **state)
@@ -147,6 +169,8 @@ static void test_authors_rules(void **state)
 	(void)state;
 	assert_int_equal(run(TM_SDH_HK_AUTHORS, TM_DECAY_INTEGER, authors),
 			 NR_SAMPLES);
+	assert_int_equal(run(TM_SDH_HK_AUTHORS, TM_DECAY_INTEGER,
+			     wide(authors)), NR_SAMPLES);
 }
 
 static void test_s1_rules(void **state)
@@ -158,6 +182,28 @@ static void test_s1_rules(void **state)
 						     .integer_decay = true,
 						     .s1_heap = true }),
 			 NR_SAMPLES);
+	assert_int_equal(run(TM_SDH_S1, TM_DECAY_PAPER, wide(s1)), NR_SAMPLES);
+}
+
+/* A key past 65535 samples: at 16 bits both saturate at the same sample
+ * and agree after it; at 32 bits nothing saturates. */
+static void test_saturation(void **state)
+{
+	uint64_t nr_sat;
+
+	(void)state;
+	assert_int_equal(run_x(TM_SDH_HK_AUTHORS, TM_DECAY_INTEGER, authors,
+			       true, &nr_sat), NR_SAMPLES);
+	print_message("16-bit: %llu increments refused at 65535\n",
+		      (unsigned long long)nr_sat);
+	assert_true(nr_sat > 0);
+	assert_int_equal(run_x(TM_SDH_HK_AUTHORS, TM_DECAY_INTEGER,
+			       wide(authors), true, &nr_sat), NR_SAMPLES);
+	assert_int_equal(nr_sat, 0);
+	assert_int_equal(run_x(TM_SDH_S1, TM_DECAY_PAPER, s1, true, &nr_sat),
+			 NR_SAMPLES);
+	assert_int_equal(run_x(TM_SDH_S1, TM_DECAY_PAPER, wide(s1), true,
+			       &nr_sat), NR_SAMPLES);
 }
 
 /* Mismatched rules and planted faults: the comparison must fail. */
@@ -178,6 +224,9 @@ static void test_planted_faults(void **state)
 	/* one rule off: selective C <= n_min against the paper's C < n_min */
 	assert_true(run(TM_SDH_HK_AUTHORS, TM_DECAY_PAPER, paper) < NR_SAMPLES);
 	assert_true(run(TM_SDH_HK_PAPER, TM_DECAY_INTEGER, paper) < NR_SAMPLES);
+	/* the same faults at 32 bits */
+	assert_true(run(drop, TM_DECAY_PAPER, wide(paper)) < NR_SAMPLES);
+	assert_true(run(any, TM_DECAY_PAPER, wide(paper)) < NR_SAMPLES);
 }
 
 int main(void)
@@ -186,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_paper_rules),
 		cmocka_unit_test(test_authors_rules),
 		cmocka_unit_test(test_s1_rules),
+		cmocka_unit_test(test_saturation),
 		cmocka_unit_test(test_planted_faults),
 	};
 

@@ -15,7 +15,8 @@
  * 3. No allocation in a 1M-sample update loop, nor in rank().
  * 4. Two-heap exchange on a hand-built scenario.
  * 5. Estimator modes on a hand-built collision; selective increment;
- *    heap admission (S1 and HeavyKeeper); saturation.
+ *    heap admission (S1 and HeavyKeeper); saturation; counter_bits 32 and
+ *    the saturated op.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -743,8 +744,53 @@ static void test_saturation_and_memory(void **state)
 	tm_ident_feed(sdh(), s, 10, 1, TM_TIER_FMEM);
 	assert_int_equal(sdh()->estimate(s, 10, 10), 2);
 	assert_true(sdh()->memory_bytes(s) >= 4u * 4 * 8192 + 100 * 16);
+	assert_true(sdh()->memory_bytes(s) < 8u * 4 * 8192);
 	sdh()->free(s);
 	sdh()->free(NULL);
+}
+
+/* counter_bits: a page sampled 70,000 times reads 65535 at 16 bits and is
+ * reported as saturated; at 32 bits it counts on and is not.  Buckets are
+ * 8 bytes there, and memory_bytes() says so. */
+static void test_counter_bits(void **state)
+{
+	const uint32_t hot_nr = 70000;
+	uint64_t hot[100];
+	size_t base16 = 0;
+
+	(void)state;
+	for (int bits = 0; bits < 2; bits++) {
+		struct tm_ident_config c;
+		struct tm_rank r = { .hot = hot, .cap = 100 };
+		uint64_t v;
+		int tier;
+		void *s;
+
+		sdh_defaults(&c);
+		tm_sdh_cfg(&c)->counter_bits = bits ? TM_SDH_COUNTER_32
+						    : TM_SDH_COUNTER_16;
+		s = make(&c, 5);
+		assert_int_equal(tm_sdh_count_max(s), bits ? 0xfffffffeu
+							   : 65535u);
+		for (uint32_t n = 0; n < hot_nr; n++) {
+			tm_ident_feed(sdh(), s, 3, 1, TM_TIER_FMEM);
+			tm_ident_feed(sdh(), s, 1000 + n % 50, 1,
+				      TM_TIER_FMEM);
+		}
+		sdh()->rank(s, &r);
+		assert_true(r.nr_hot == 51 && hot[0] == 3);
+		assert_true(tm_sdh_heap_get(s, 3, &v, &tier));
+		assert_int_equal(v, bits ? hot_nr : 65535);
+		assert_int_equal(sdh()->estimate(s, 3, 3), bits ? hot_nr : 65535);
+		assert_int_equal(sdh()->saturated(s, hot, r.nr_hot), bits ? 0 : 1);
+		assert_int_equal(sdh()->saturated(s, hot + 1, r.nr_hot - 1), 0);
+		if (!bits)
+			base16 = sdh()->memory_bytes(s);
+		else   /* 4 rows x 8192 buckets, 4 more bytes each */
+			assert_int_equal(sdh()->memory_bytes(s) - base16,
+					 4u * 4 * 8192);
+		sdh()->free(s);
+	}
 }
 
 int main(void)
@@ -764,6 +810,7 @@ int main(void)
 		cmocka_unit_test(test_selective_increment),
 		cmocka_unit_test(test_admission),
 		cmocka_unit_test(test_saturation_and_memory),
+		cmocka_unit_test(test_counter_bits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

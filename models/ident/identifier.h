@@ -235,6 +235,11 @@ struct tm_identifier_ops {
 	 * the start, modelled per scanned PTE and per fault; added to its
 	 * samples x cost_per_update.  NULL: none. */
 	uint64_t (*cpu_ns)(const void *st);
+	/* Optional: how many of the pages hot[0, nr) (dense indexes: the
+	 * pages a rank() reported) hold a count the identifier can raise no
+	 * further, its counter saturated (epochs.csv `saturated`).  NULL: the
+	 * kind's counts do not saturate, and the column stays empty. */
+	size_t (*saturated)(const void *st, const uint64_t *hot, size_t nr);
 	void (*free)(void *st);
 };
 

@@ -21,10 +21,23 @@
  * sdh_internal.h reproduces that, with h_i = mix(a_i * mix(key)) so that
  * each row's low bits are its own as with S3's per-row xxh64.
  *
+ * counter_bits: 32 (not in any source: 16-bit counters saturate on skewed
+ * streams, at 65535 samples of one page).  Buckets are {u32 fingerprint,
+ * u32 counter}, 8 bytes, as RedisBloom's topk; the fingerprint is the low
+ * 32 bits of h_i (the column keeps the high 32), and counters stop at
+ * 2^32 - 2, one below the all-ones value that min-over-matching uses for
+ * "no matching row".  Each update path is instantiated per width (enum
+ * upd_path, chosen at new() and reached by one indirect call), so no
+ * per-sample code tests the width.  Callgrind, a 2 M-sample Zipf replay
+ * (docs/identifiers.md): the default one-heap update ~3 instructions
+ * fewer than before the wide layout existed (one call where there were
+ * three tests), two heaps the same, 32 bits ~3 more than 16.
+ *
  * Update, per row (S3; HK Alg. 1):
  *   counter 0 (empty)      -> take the bucket: fp := F, C := delta
  *   fingerprint matches    -> C := min(C + delta, 65535)   (S3 saturation;
- *                             S2 saturated at 32767)
+ *                             S2 saturated at 32767; 2^32 - 2 at
+ *                             counter_bits 32)
  *   otherwise              -> with probability b^-C, C := C - 1; at 0 the
  *                             key takes the bucket with C := delta
  * delta = the sample's weight (the engine passes this identifier's own
@@ -106,39 +119,10 @@
 
 #include "lib/alloc.h"
 #include "sdh_internal.h"
+#include "sdh_sketch.h"
 #include "topk.h"
 #include "topk_internal.h"
 #include "lib/hash.h"
-
-#define SDH_COUNT_MAX 65535u     /* S3: u16 counter saturates here */
-#define SDH_DECAY_TABLE_MAX 65536u
-#define NO_LIMIT UINT32_MAX
-
-/* Estimator = {max, min} x {matching rows, all rows}; the mode is fixed
- * at new() so the row loops are compiled once per mode. */
-enum est_mode { EST_MAX_MATCH, EST_MIN_MATCH, EST_MAX_ALL, EST_MIN_ALL };
-
-struct tm_sdh {
-	/* hot path first */
-	struct tm_sdh_bucket *bkt;   /* depth * width, row-major */
-	uint32_t depth, width;
-	uint64_t rng;                /* splitmix64 state */
-	uint64_t *decay_t;           /* 63-bit thresholds, nr_decay_t entries */
-	uint32_t nr_decay_t;
-	uint32_t nr_t;               /* nr_decay_t, or 0 with decay off */
-	bool takeover;               /* false only for the planted fault */
-	bool fast;                   /* defaults: see update_one_heap_x */
-	bool decay, selective, cooling, two_heap;
-	enum est_mode est_mode;
-	struct tm_sdh_variant var;   /* one byte: memory_bytes stays put */
-	uint64_t row_mul[TM_SDH_MAX_DEPTH];  /* a_i, odd */
-	/* heaps: heap (one-heap mode) or fheap + sheap */
-	struct tm_topk *heap, *fheap, *sheap;
-	uint32_t k;
-	uint32_t min_entries, max_requests;
-	bool pow2_guard;
-	struct tm_topk_entry *sortbuf;  /* 2K entries, rank() scratch */
-};
 
 /* --- decay table ---------------------------------------------------------- */
 
@@ -160,236 +144,6 @@ static uint32_t build_decay_table(uint64_t *t, double b,
 		t[n++] = v;
 	}
 	return n;
-}
-
-/* --- sketch --------------------------------------------------------------- */
-
-static inline uint32_t est_init(enum est_mode m)
-{
-	return m == EST_MAX_MATCH || m == EST_MAX_ALL ? 0 : UINT32_MAX;
-}
-
-/* Fold one row's count (after its update) into the estimate; match: the
- * bucket is non-empty and holds the key's fingerprint. */
-static inline uint32_t est_fold(enum est_mode m, uint32_t acc, uint32_t c,
-				bool match)
-{
-	switch (m) {
-	case EST_MAX_MATCH:
-		c = match ? c : 0;
-		return c > acc ? c : acc;
-	case EST_MIN_MATCH:
-		c = match ? c : UINT32_MAX;
-		return c < acc ? c : acc;
-	case EST_MAX_ALL:
-		return c > acc ? c : acc;
-	default:
-		return c < acc ? c : acc;
-	}
-}
-
-/* No matching row leaves min-over-matching at its start value: 0. */
-static inline uint32_t est_final(enum est_mode m, uint32_t acc)
-{
-	return m == EST_MIN_MATCH && acc == UINT32_MAX ? 0 : acc;
-}
-
-/* Where a key lands in each row.  Computing every row's bucket before
- * touching any lets the d loads overlap instead of waiting behind the
- * branches of the previous row (bench_sdh: 18.4 -> 20.1 M updates/s). */
-struct sketch_loc {
-	struct tm_sdh_bucket *b[TM_SDH_MAX_DEPTH];
-	uint16_t fp[TM_SDH_MAX_DEPTH];
-};
-
-static inline __attribute__((always_inline)) void
-locate_rows(const struct tm_sdh *s, uint64_t key, struct sketch_loc *l,
-	    uint32_t d)
-{
-	const uint64_t w = s->width, m = tm_fmix64(key);
-	struct tm_sdh_bucket *row = s->bkt;
-
-#pragma GCC unroll 4
-	for (uint32_t i = 0; i < d; i++, row += w) {
-		uint64_t h = m * s->row_mul[i];
-
-		/* multiply-shift range reduction: no division on the hot path */
-		l->b[i] = row + (((h >> 32) * w) >> 32);
-		l->fp[i] = (uint16_t)(h >> 16);
-		__builtin_prefetch(l->b[i], 1);
-	}
-}
-
-static inline __attribute__((always_inline)) void
-sketch_locate(const struct tm_sdh *s, uint64_t key, struct sketch_loc *l)
-{
-	const uint32_t d = s->depth;
-
-	if (s->var.s3_column) {
-		struct tm_sdh_bucket *row = s->bkt;
-		const uint64_t m = tm_fmix64(key);
-
-		/* mixed again: S3 hashes each row with its own xxh64, and the
-		 * low bits of a bare product would repeat across rows */
-		for (uint32_t i = 0; i < d; i++, row += s->width) {
-			uint64_t h = tm_fmix64(m * s->row_mul[i]);
-
-			l->b[i] = row + h % s->width;
-			l->fp[i] = (uint16_t)h;
-		}
-		return;
-	}
-	if (d == 4)   /* the default depth, unrolled */
-		locate_rows(s, key, l, 4);
-	else
-		locate_rows(s, key, l, d);
-}
-
-/* What the row loop needs, read once per sample into locals: the bucket
- * stores would otherwise make the compiler reload it every row. */
-struct row_ctx {
-	uint32_t delta;       /* increment, and the count of a taken bucket */
-	uint32_t inc_limit;   /* selective increment: only if C <= this */
-	uint32_t cool;        /* cooling: decay exponent is C - cool */
-	uint32_t nr_t;        /* decay table length; 0 when decay is off */
-	const uint64_t *t;    /* decay thresholds */
-	bool takeover;        /* false only for the planted fault */
-};
-
-/* One row of one sample (rules in the file header); returns the count
- * and, in *match, whether the bucket now holds the key's fingerprint. */
-static inline __attribute__((always_inline)) uint32_t
-row_update(const struct row_ctx *x, struct tm_sdh_bucket *b, uint32_t fp,
-	   uint64_t *rng, bool *match)
-{
-	uint32_t c = b->count, e;
-
-	if (c == 0) {                       /* empty: take it */
-		b->fp = (uint16_t)fp;
-		b->count = (uint16_t)x->delta;
-		*match = true;
-		return x->delta;
-	}
-	if (b->fp == fp) {                  /* match: increment */
-		if (c <= x->inc_limit) {
-			c = c + x->delta > SDH_COUNT_MAX ? SDH_COUNT_MAX
-							 : c + x->delta;
-			b->count = (uint16_t)c;
-		}
-		*match = true;
-		return c;
-	}
-	*match = false;                     /* mismatch: decay, b^-C */
-	e = c > x->cool ? c - x->cool : 0;
-	if (e < x->nr_t) {
-		/* the trial's outcome, and whether it empties the bucket (then
-		 * the key takes it over), are coin flips: combined as 0/1 values
-		 * and masks, not branches (~1 mispredicted branch per sample
-		 * fewer, callgrind; replay ~7% faster) */
-		uint32_t dec = (tm_splitmix64(rng) >> 1) < x->t[e];
-		uint32_t one = c == 1;      /* a decay would empty it */
-		uint32_t take = dec & one & x->takeover;
-		uint32_t m = 0u - take;     /* all ones when taking over */
-
-		/* C - 1 above 1; at 1 without takeover (the planted fault) C
-		 * stays */
-		c = (x->delta & m) | ((c - (dec & (one ^ 1))) & ~m);
-		b->fp = (uint16_t)((fp & m) | (b->fp & ~m));
-		b->count = (uint16_t)c;
-		*match = take;
-	}
-	return c;
-}
-
-/* The rows of one sample, d a constant where the default depth is
- * instantiated (unrolled: bench_sdh, callgrind -18% instructions). */
-static inline __attribute__((always_inline)) uint32_t
-apply_rows(struct tm_sdh *s, const struct sketch_loc *l,
-	   const struct row_ctx *x, enum est_mode m, uint32_t d)
-{
-	uint64_t rng = s->rng;
-	uint32_t est = est_init(m);
-
-#pragma GCC unroll 4
-	for (uint32_t i = 0; i < d; i++) {
-		bool match;
-		uint32_t c = row_update(x, l->b[i], l->fp[i], &rng, &match);
-
-		est = est_fold(m, est, c, match);
-	}
-	s->rng = rng;
-	return est_final(m, est);
-}
-
-static inline __attribute__((always_inline)) uint32_t
-apply_mode(struct tm_sdh *s, const struct sketch_loc *l,
-	   const struct row_ctx *x, enum est_mode m)
-{
-	if (s->depth == 4)
-		return apply_rows(s, l, x, m, 4);
-	return apply_rows(s, l, x, m, s->depth);
-}
-
-/* Update every located row; returns the configured estimate afterwards.
- * d = 0: the depth is read at run time. */
-static inline __attribute__((always_inline)) uint32_t
-sketch_apply_m(struct tm_sdh *s, const struct sketch_loc *l, uint32_t delta,
-	       uint32_t inc_limit, uint32_t cool, enum est_mode m, uint32_t d)
-{
-	const struct row_ctx x = {
-		.delta = delta,
-		.inc_limit = inc_limit,
-		.cool = cool,
-		.nr_t = s->nr_t,
-		.t = s->decay_t,
-		.takeover = s->takeover,
-	};
-
-	return d ? apply_rows(s, l, &x, m, d) : apply_mode(s, l, &x, m);
-}
-
-static uint32_t sketch_apply(struct tm_sdh *s, const struct sketch_loc *l,
-			     uint32_t delta, uint32_t inc_limit, uint32_t cool)
-{
-	switch (s->est_mode) {
-	case EST_MAX_MATCH:
-		return sketch_apply_m(s, l, delta, inc_limit, cool, EST_MAX_MATCH,
-				      0);
-	case EST_MIN_MATCH:
-		return sketch_apply_m(s, l, delta, inc_limit, cool, EST_MIN_MATCH,
-				      0);
-	case EST_MAX_ALL:
-		return sketch_apply_m(s, l, delta, inc_limit, cool, EST_MAX_ALL,
-				      0);
-	default:
-		return sketch_apply_m(s, l, delta, inc_limit, cool, EST_MIN_ALL,
-				      0);
-	}
-}
-
-/* The configured estimate of located rows, read only. */
-static inline __attribute__((always_inline)) uint32_t
-fold_rows(const struct sketch_loc *l, enum est_mode m, uint32_t d)
-{
-	uint32_t est = est_init(m);
-
-#pragma GCC unroll 4
-	for (uint32_t i = 0; i < d; i++)
-		est = est_fold(m, est, l->b[i]->count,
-			       l->b[i]->count > 0 && l->b[i]->fp == l->fp[i]);
-	return est_final(m, est);
-}
-
-static uint32_t sketch_query(const struct tm_sdh *s, uint64_t key)
-{
-	struct sketch_loc l;
-
-	if (s->fast) {   /* the defaults, unrolled as in update_one_heap_x */
-		locate_rows(s, key, &l, 4);
-		return fold_rows(&l, EST_MAX_MATCH, 4);
-	}
-	sketch_locate(s, key, &l);
-	return fold_rows(&l, s->est_mode, s->depth);
 }
 
 /* --- heaps ---------------------------------------------------------------- */
@@ -486,9 +240,11 @@ static void two_heap_feed(struct tm_sdh *s, enum tm_tier tier, uint64_t key,
  * bound a constant, so the row loops unroll and the located buckets stay
  * in registers (bench_sdh: 24.5 -> 31 M updates/s with the shared key mix);
  * otherwise any configuration, the estimator chosen by a switch (an
- * instance per estimator made a 20 KB function that ran slower). */
+ * instance per estimator made a 20 KB function that ran slower).  wide:
+ * counter_bits 32; a constant, so each width has its own instance. */
 static inline __attribute__((always_inline)) void
-update_one_heap_x(struct tm_sdh *s, uint64_t page, uint32_t delta, bool fast)
+update_one_heap_x(struct tm_sdh *s, uint64_t page, uint32_t delta, bool fast,
+		  bool wide)
 {
 	struct tm_topk *h = s->heap;
 	uint64_t hh = tm_topk_hash(page);   /* once, for prefetch and find */
@@ -498,9 +254,9 @@ update_one_heap_x(struct tm_sdh *s, uint64_t page, uint32_t delta, bool fast)
 	/* prefetched before hashing the rows: +20% at K = 83886, bench_sdh */
 	tm_topk_prefetch_hash(h, hh);
 	if (fast)
-		locate_rows(s, page, &l, 4);
+		locate_rows(s, page, &l, 4, wide);
 	else
-		sketch_locate(s, page, &l);
+		sketch_locate(s, page, &l, wide);
 	slot = tm_topk_find_hash(h, page, hh);
 	if (s->selective && slot == TM_TOPK_NONE && h->nr == h->cap) {
 		inc_limit = (uint32_t)tm_topk_top_value(h);
@@ -512,27 +268,16 @@ update_one_heap_x(struct tm_sdh *s, uint64_t page, uint32_t delta, bool fast)
 		cool = (uint32_t)tm_topk_top_value(h);
 	if (fast)
 		est = sketch_apply_m(s, &l, delta, inc_limit, 0, EST_MAX_MATCH,
-				     4);
+				     4, wide);
 	else
-		est = sketch_apply(s, &l, delta, inc_limit, cool);
+		est = sketch_apply(s, &l, delta, inc_limit, cool, wide);
 	one_heap_feed(s, page, slot, est);
 }
 
-static void update_one_heap_fast(struct tm_sdh *s, uint64_t page,
-				 uint32_t delta)
-{
-	update_one_heap_x(s, page, delta, true);
-}
-
-static void update_one_heap(struct tm_sdh *s, uint64_t page, uint32_t delta)
-{
-	update_one_heap_x(s, page, delta, false);
-}
-
-/* One sample, two-heap mode; fast as in update_one_heap_x. */
+/* One sample, two-heap mode; fast and wide as in update_one_heap_x. */
 static inline __attribute__((always_inline)) void
 update_two_heap_x(struct tm_sdh *s, uint64_t page, uint32_t delta,
-		  enum tm_tier tier, bool fast)
+		  enum tm_tier tier, bool fast, bool wide)
 {
 	uint32_t cool = !fast && s->cooling ?
 			(uint32_t)tm_topk_top_value(s->fheap) : 0;
@@ -544,11 +289,11 @@ update_two_heap_x(struct tm_sdh *s, uint64_t page, uint32_t delta,
 	if (tier != TM_TIER_NONE)
 		tm_topk_prefetch_hash(h, hh);
 	if (fast)
-		locate_rows(s, page, &l, 4);
+		locate_rows(s, page, &l, 4, wide);
 	else
-		sketch_locate(s, page, &l);
+		sketch_locate(s, page, &l, wide);
 	if (tier == TM_TIER_NONE) {
-		sketch_apply(s, &l, delta, NO_LIMIT, cool);
+		sketch_apply(s, &l, delta, NO_LIMIT, cool, wide);
 		return;
 	}
 	o = h == s->fheap ? s->sheap : s->fheap;
@@ -561,42 +306,62 @@ update_two_heap_x(struct tm_sdh *s, uint64_t page, uint32_t delta,
 	}
 	if (fast)
 		est = sketch_apply_m(s, &l, delta, NO_LIMIT, 0, EST_MAX_MATCH,
-				     4);
+				     4, wide);
 	else
-		est = sketch_apply(s, &l, delta, NO_LIMIT, cool);
+		est = sketch_apply(s, &l, delta, NO_LIMIT, cool, wide);
 	two_heap_feed(s, tier, page, slot, est);
 }
 
-static void update_two_heap_fast(struct tm_sdh *s, uint64_t page,
-				 uint32_t delta, enum tm_tier tier)
-{
-	update_two_heap_x(s, page, delta, tier, true);
-}
+/* The update paths, one instance each, chosen once at new() (set_fast):
+ * the per-sample code never tests the counter width. */
+enum upd_path { P_ONE_FAST16, P_ONE16, P_TWO_FAST16, P_TWO16, P_ONE_FAST32,
+		P_ONE32, P_TWO_FAST32, P_TWO32 };
 
-static void update_two_heap(struct tm_sdh *s, uint64_t page, uint32_t delta,
-			    enum tm_tier tier)
-{
-	update_two_heap_x(s, page, delta, tier, false);
-}
+/* The update paths, each its own function, reached by one indirect call.
+ * Each takes the sample as it came, so the compiler still knows the key is
+ * a 32-bit dense index and the weight a 16-bit one (as 64-bit and 32-bit
+ * arguments they cost ~5 instructions more per update; inlined into one
+ * switch, each path spilled the registers of all eight: +6; callgrind).
+ * Weights fit a 16-bit counter's increment (the sample's weight is a
+ * uint16_t), so nothing clamps them. */
+#define SDH_PATH(name, two, fast, wide)                                       \
+	static __attribute__((noinline)) void                                 \
+	name(struct tm_sdh *s, struct tm_sample smp)                          \
+	{                                                                     \
+		enum tm_tier tier = (enum tm_tier)smp.tier;                   \
+		uint32_t delta = smp.weight;                                  \
+									      \
+		if (delta == 0)   /* store_weight: 0 does not count */       \
+			return;                                               \
+		if (two)                                                      \
+			update_two_heap_x(s, smp.idx, delta, tier, fast,      \
+					  wide);                              \
+		else                                                          \
+			update_one_heap_x(s, smp.idx, delta, fast, wide);     \
+	}
+SDH_PATH(upd_one_fast16, false, true, false)
+SDH_PATH(upd_one16, false, false, false)
+SDH_PATH(upd_two_fast16, true, true, false)
+SDH_PATH(upd_two16, true, false, false)
+SDH_PATH(upd_one_fast32, false, true, true)
+SDH_PATH(upd_one32, false, false, true)
+SDH_PATH(upd_two_fast32, true, true, true)
+SDH_PATH(upd_two32, true, false, true)
 
+/* By enum upd_path. */
+static void (*const upd_paths[])(struct tm_sdh *, struct tm_sample) = {
+	[P_ONE_FAST16] = upd_one_fast16, [P_ONE16] = upd_one16,
+	[P_TWO_FAST16] = upd_two_fast16, [P_TWO16] = upd_two16,
+	[P_ONE_FAST32] = upd_one_fast32, [P_ONE32] = upd_one32,
+	[P_TWO_FAST32] = upd_two_fast32, [P_TWO32] = upd_two32,
+};
+
+/* keyed by dense index (identifier.h); the path chosen at new() */
 static void sdh_update(void *st, struct tm_sample smp)
 {
 	struct tm_sdh *s = st;
-	uint64_t page = smp.idx;   /* keyed by dense index (identifier.h) */
-	enum tm_tier tier = (enum tm_tier)smp.tier;
-	uint32_t delta = smp.weight;
 
-	if (delta == 0)
-		return;   /* weight 0 (store_weight: 0) does not count */
-	delta = delta > SDH_COUNT_MAX ? SDH_COUNT_MAX : delta;
-	if (s->two_heap && s->fast)
-		update_two_heap_fast(s, page, delta, tier);
-	else if (s->two_heap)
-		update_two_heap(s, page, delta, tier);
-	else if (s->fast)
-		update_one_heap_fast(s, page, delta);
-	else
-		update_one_heap(s, page, delta);
+	upd_paths[s->path](s, smp);
 }
 
 static inline int ilog2_or_neg(uint64_t v)
@@ -699,11 +464,24 @@ static void sdh_moved(void *st, uint32_t idx, uint64_t pg, enum tm_tier tier)
 		admit(s, h, page, v);
 }
 
+/* Reported pages whose estimate reads the counter maximum: a count that
+ * can rise no further, so its error grows with every sample.  O(nr * d),
+ * once per epoch. */
+static size_t sdh_saturated(const void *st, const uint64_t *hot, size_t nr)
+{
+	const struct tm_sdh *s = st;
+	size_t n = 0;
+
+	for (size_t i = 0; i < nr; i++)
+		n += sketch_query(s, hot[i]) >= count_max(s);
+	return n;
+}
+
 static size_t sdh_memory_bytes(const void *st)
 {
 	const struct tm_sdh *s = st;
 	size_t sz = sizeof(*s) +
-		    (size_t)s->depth * s->width * sizeof(*s->bkt) +
+		    (size_t)s->depth * s->width * bk_size(s->wide) +
 		    (size_t)s->nr_decay_t * sizeof(*s->decay_t) +
 		    (size_t)s->k * (s->two_heap ? 2 : 1) * sizeof(*s->sortbuf);
 
@@ -734,6 +512,8 @@ static void set_fast(struct tm_sdh *s)
 {
 	s->fast = s->depth == 4 && s->est_mode == EST_MAX_MATCH && !s->cooling &&
 		  !s->var.s3_column && !s->var.selective_strict;
+	s->path = (uint8_t)((s->wide ? P_ONE_FAST32 : P_ONE_FAST16) +
+			    (s->two_heap ? 2 : 0) + (s->fast ? 0 : 1));
 }
 
 static uint32_t heap_k(const struct tm_ident_params *p)
@@ -760,6 +540,7 @@ static void copy_config(struct tm_sdh *s, const struct tm_sdh_config *c)
 	s->min_entries = c->min_entries;
 	s->max_requests = c->max_requests;
 	s->pow2_guard = c->pow2_guard;
+	s->wide = c->counter_bits == TM_SDH_COUNTER_32;
 }
 
 static void *sdh_new(const struct tm_ident_params *p)
@@ -772,7 +553,7 @@ static void *sdh_new(const struct tm_ident_params *p)
 	assert(c->width >= 1 && c->decay_base > 1.0);
 	s = tm_xcalloc(1, sizeof(*s));
 	copy_config(s, c);
-	s->bkt = tm_xcalloc((size_t)s->depth * s->width, sizeof(*s->bkt));
+	s->bkt = tm_xcalloc((size_t)s->depth * s->width, bk_size(s->wide));
 	for (uint32_t i = 0; i < s->depth; i++)
 		s->row_mul[i] = tm_splitmix64(&seed) | 1;
 	s->rng = tm_splitmix64(&seed);
@@ -840,6 +621,9 @@ static const struct tm_cfg_key sdh_keys[] = {
 	TM_CFG_KEY("pow2_guard", TM_CFG_BOOL, 0, 0, "false", NULL, 0,
 		   TM_CFG_F_BOOL, SDH, pow2_guard,
 		   "exchange only pairs a power of two apart (thrashing guard)"),
+	TM_CFG_KEY("counter_bits", TM_CFG_ENUM, 0, 0, "16", "16|32", 0,
+		   TM_CFG_F_INT, SDH, counter_bits,
+		   "bucket width: u16 fingerprint + counter (S3), or u32 + u32"),
 };
 
 const struct tm_identifier_ops tm_sdh_ops = {
@@ -863,6 +647,7 @@ const struct tm_identifier_ops tm_sdh_ops = {
 	.estimate = sdh_estimate,
 	.moved = sdh_moved,
 	.memory_bytes = sdh_memory_bytes,
+	.saturated = sdh_saturated,
 	.free = sdh_free,
 };
 
@@ -890,10 +675,44 @@ struct tm_sdh_bucket *tm_sdh_bucket(void *st, uint64_t key, uint32_t row,
 	struct tm_sdh *s = st;
 	struct sketch_loc l;
 
-	assert(row < s->depth);
-	sketch_locate(s, key, &l);
-	*fp = l.fp[row];
+	assert(row < s->depth && !s->wide);
+	sketch_locate(s, key, &l, false);
+	*fp = l.fp16[row];
 	return l.b[row];
+}
+
+static void *cell(const struct tm_sdh *s, uint32_t row, uint32_t col)
+{
+	assert(row < s->depth && col < s->width);
+	return (char *)s->bkt +
+	       ((size_t)row * s->width + col) * bk_size(s->wide);
+}
+
+void tm_sdh_cell_get(const void *st, uint32_t row, uint32_t col,
+		     uint32_t *fp, uint32_t *count)
+{
+	const struct tm_sdh *s = st;
+	const void *b = cell(s, row, col);
+
+	*fp = s->wide ? bk_fp(b, true) : bk_fp(b, false);
+	*count = s->wide ? bk_count(b, true) : bk_count(b, false);
+}
+
+void tm_sdh_cell_set(void *st, uint32_t row, uint32_t col, uint32_t fp,
+		     uint32_t count)
+{
+	const struct tm_sdh *s = st;
+
+	assert(count <= count_max(s));
+	if (s->wide)
+		bk_set(cell(s, row, col), fp, count, true);
+	else
+		bk_set(cell(s, row, col), fp, count, false);
+}
+
+uint32_t tm_sdh_count_max(const void *st)
+{
+	return count_max(st);
 }
 
 void tm_sdh_test_config(struct tm_ident_config *c, uint32_t depth,
@@ -929,20 +748,19 @@ bool tm_sdh_heap_get(const void *st, uint64_t page, uint64_t *value,
 	return tm_topk_get(s->sheap, page, value);
 }
 
-uint32_t tm_sdh_column(void *st, uint64_t key, uint32_t row, uint16_t *fp)
+uint32_t tm_sdh_column(void *st, uint64_t key, uint32_t row, uint32_t *fp)
 {
 	const struct tm_sdh *s = st;
-
-	return (uint32_t)(tm_sdh_bucket(st, key, row, fp) -
-			  (s->bkt + (size_t)row * s->width));
-}
-
-struct tm_sdh_bucket *tm_sdh_row(void *st, uint32_t row)
-{
-	struct tm_sdh *s = st;
+	struct sketch_loc l;
 
 	assert(row < s->depth);
-	return s->bkt + (size_t)row * s->width;
+	if (s->wide)
+		sketch_locate(s, key, &l, true);
+	else
+		sketch_locate(s, key, &l, false);
+	*fp = s->wide ? loc_fp(&l, row, true) : loc_fp(&l, row, false);
+	return (uint32_t)(((char *)l.b[row] - (char *)cell(s, row, 0)) /
+			  bk_size(s->wide));
 }
 
 uint64_t tm_sdh_rng_state(const void *st)

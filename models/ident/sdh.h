@@ -14,6 +14,8 @@
 enum tm_decay_rounding { TM_DECAY_PAPER = 0, TM_DECAY_INTEGER };
 enum tm_est_fn { TM_EST_MAX = 0, TM_EST_MIN };
 enum tm_est_rows { TM_EST_MATCHING = 0, TM_EST_ALL };
+/* Bucket layout: {u16 fingerprint, u16 counter} (S2/S3) or {u32, u32}. */
+enum tm_sdh_counter_bits { TM_SDH_COUNTER_16 = 0, TM_SDH_COUNTER_32 };
 
 struct tm_sdh_config {
 	uint32_t depth;           /* d = 4 */
@@ -30,6 +32,7 @@ struct tm_sdh_config {
 	uint32_t max_requests;    /* 16384 */
 	bool cooling;
 	bool pow2_guard;
+	enum tm_sdh_counter_bits counter_bits;   /* 16 */
 };
 
 extern const struct tm_identifier_ops tm_sdh_ops;

@@ -13,10 +13,20 @@
 
 #include "sdh.h"
 
+/* A bucket at counter_bits 16 (S2/S3) and at 32 (sdh.c's header). */
 struct tm_sdh_bucket {
 	uint16_t fp;
 	uint16_t count;
 };
+
+struct tm_sdh_bucket32 {
+	uint32_t fp;
+	uint32_t count;
+};
+
+/* The largest count of a bucket at each width (sdh.c's header). */
+#define TM_SDH_COUNT_MAX16 65535u
+#define TM_SDH_COUNT_MAX32 0xfffffffeu
 
 /* Alternative rules, all off by default.  Set before the first update.
  * Bit-fields: the struct lives in struct tm_sdh, whose size summary.json's
@@ -60,9 +70,20 @@ void tm_sdh_test_config(struct tm_ident_config *c, uint32_t depth,
  * as the precomputed table stores it (exact to 2^-63). */
 double tm_sdh_decay_probability(const void *st, uint32_t c);
 
-/* The bucket of key in row, and key's fingerprint in that row. */
+/* The bucket of key in row, and key's fingerprint in that row
+ * (counter_bits 16 only). */
 struct tm_sdh_bucket *tm_sdh_bucket(void *st, uint64_t key, uint32_t row,
 				    uint16_t *fp);
+
+/* Bucket col of row at any width: its fingerprint and count, read or
+ * written. */
+void tm_sdh_cell_get(const void *st, uint32_t row, uint32_t col,
+		     uint32_t *fp, uint32_t *count);
+void tm_sdh_cell_set(void *st, uint32_t row, uint32_t col, uint32_t fp,
+		     uint32_t count);
+
+/* The largest count a bucket holds: TM_SDH_COUNT_MAX16 or _MAX32. */
+uint32_t tm_sdh_count_max(const void *st);
 
 /* K: the capacity of the (each) heap. */
 uint32_t tm_sdh_heap_cap(const void *st);
@@ -74,10 +95,7 @@ bool tm_sdh_heap_get(const void *st, uint64_t page, uint64_t *value,
 
 /* Column of key in row, and its fingerprint there (the twin's shared
  * hash, tests/hk_twin.h). */
-uint32_t tm_sdh_column(void *st, uint64_t key, uint32_t row, uint16_t *fp);
-
-/* Row row's w buckets. */
-struct tm_sdh_bucket *tm_sdh_row(void *st, uint32_t row);
+uint32_t tm_sdh_column(void *st, uint64_t key, uint32_t row, uint32_t *fp);
 
 /* The decay RNG's splitmix64 state: a twin seeded with it draws the same
  * numbers as long as it draws at the same points. */

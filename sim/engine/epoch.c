@@ -181,6 +181,9 @@ static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 	acc->wrecall = et->sum_true > 0 ? sum_hot / et->sum_true : NAN;
 	acc->aae = counts && vm->nr_sel ? aae / (double)vm->nr_sel : NAN;
 	acc->are = nr_are ? are / (double)nr_are : NAN;
+	acc->saturated = id->ops->saturated ?
+			 (double)id->ops->saturated(id->st, vm->rank.hot,
+						    nr_hot) : NAN;
 }
 
 static void add_losses(struct tm_ident_rt *id, double smp, double ident)
@@ -214,6 +217,11 @@ static void add_scores(struct tm_ident_rt *id, const struct tm_accuracy *a)
 		id->sum_are += a->are;
 		id->nr_are++;
 	}
+	if (!isnan(a->saturated)) {
+		id->sum_saturated += (uint64_t)a->saturated;
+		if ((uint64_t)a->saturated > id->max_saturated)
+			id->max_saturated = (uint64_t)a->saturated;
+	}
 }
 
 static void epoch_row(struct tm_strbuf *rows, const char *host,
@@ -245,8 +253,12 @@ static void epoch_row(struct tm_strbuf *rows, const char *host,
 	tm_strbuf_num(rows, loss[1]);
 	tm_strbuf_printf(rows, ",");
 	tm_strbuf_num(rows, et->single_share);
-	tm_strbuf_printf(rows, ",%d,%zu\n", et->placement_changed,
+	tm_strbuf_printf(rows, ",%d,%zu,", et->placement_changed,
 			 id->ops->memory_bytes(id->st));
+	if (!isnan(a->saturated))   /* a count; empty for a kind without */
+		tm_strbuf_printf(rows, "%llu",
+				 (unsigned long long)a->saturated);
+	tm_strbuf_printf(rows, "\n");
 }
 
 static void reset_window(struct tm_vm_rt *vm, uint64_t now_ns)

@@ -52,6 +52,9 @@ struct tm_ident_rt {
 	uint64_t nr_named;    /* of those, epochs it named pages: precision */
 	double sum_precision, sum_recall, sum_wrecall, sum_are, sum_aae;
 	uint64_t nr_are;  /* epochs with a defined ARE */
+	/* reported pages with a saturated count (ops->saturated), summed
+	 * and largest over the scored epochs */
+	uint64_t sum_saturated, max_saturated;
 	/* error decomposition (docs/metrics.md): sums over epochs where
 	 * defined, and their counts */
 	double sum_sampling_loss, sum_ident_loss;

@@ -37,7 +37,7 @@ const char tm_output_ep_header[] =
 	"epoch,time_ns,host,vm,identifier,role,nr_hot,nr_true,precision,"
 	"recall,weighted_recall,are,aae,fmem_hit_ratio,oracle_hit_ratio,truth,"
 	"sampling_loss,identifier_loss,single_sample_share,placement_changed,"
-	"memory_bytes\n";
+	"memory_bytes,saturated\n";
 
 int tm_mkdir_p(const char *dir, struct tm_error *err)
 {
@@ -128,8 +128,10 @@ static json_t *ident_json(const struct tm_vm_rt *vm, const struct tm_ident_rt *i
 	double n = (double)id->nr_scored, np = (double)id->nr_named;
 	size_t bytes = id->ops->memory_bytes(id->st);
 
+	bool sat = id->ops->saturated != NULL;
+
 	return json_pack("{s:s, s:s, s:I, s:o, s:I, s:o, s:I, s:I, s:o, s:o, "
-			 "s:o, s:o, s:o, s:o, s:o}",
+			 "s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"kind", id->cfg->kind, "role", id->shadow ? "shadow" : "main",
 		"memory_bytes", (json_int_t)bytes,
 		"memory_bytes_per_page", num_or_null(ratio(bytes, vm->pm.nr)),
@@ -151,7 +153,12 @@ static json_t *ident_json(const struct tm_vm_rt *vm, const struct tm_ident_rt *i
 					     (double)id->nr_sampling_loss : NAN),
 		"identifier_loss", num_or_null(id->nr_ident_loss ?
 					       id->sum_ident_loss /
-					       (double)id->nr_ident_loss : NAN));
+					       (double)id->nr_ident_loss : NAN),
+		"saturated_mean", num_or_null(sat && n ? (double)id->sum_saturated
+					      / n : NAN),
+		"saturated_max", sat && n ? json_integer((json_int_t)
+							 id->max_saturated)
+				 : json_null());
 }
 
 /* Performance proxy (docs/metrics.md): AMAT and slowdown vs all-FMEM. */

@@ -11,9 +11,13 @@
  * tie-aware precision (a page counts if its exact count reaches the k-th
  * largest), ARE = mean |n^ - n| / n and AAE = mean |n^ - n| of the heap
  * counts n^ over all of them, saturated pages included and counted.  Every
- * SDH variant runs beside the HeavyKeeper twin (tests/hk_twin.h) with the
- * same rules and its own hash and RNG; the worst row per variant is
- * printed.  Then one setting changed at a time on one 4M-sample stream.
+ * SDH variant (the defaults, S1, HK paper, HK authors, two heaps; S1 and
+ * both HK at counter_bits 32, where a bucket takes 8 bytes and w halves)
+ * runs beside the HeavyKeeper twin (tests/hk_twin.h) with the same rules,
+ * the same counter width and its own hash and RNG; the worst row per
+ * variant is printed.  Then one setting changed at a time on one
+ * 4M-sample stream.  Environment (main()): BENCH_SDH_RECORDS,
+ * BENCH_SDH_SEEDS, BENCH_SDH_CSV, BENCH_SDH_PART.
  *
  * Throughput with the config defaults, d = 4, w = 8192, measured on the
  * 2-core 3.6 GHz EPYC VM this was written on, machine otherwise idle
@@ -133,7 +137,10 @@ static void gen_stream(struct stream *st, double skew, uint64_t seed,
 
 struct result {
 	double precision, are, aae;
-	double nr_saturated;     /* reported pages whose count exceeds 65535 */
+	double nr_true_sat;      /* reported pages whose true count > 65535 */
+	double nr_saturated;     /* reported pages whose counter is at its
+				  * maximum (sdh's saturated(); the twin's
+				  * heap value at count_max) */
 };
 
 /* Scores the reported pages hot[0..n) with heap values val[]: tie-aware
@@ -143,7 +150,7 @@ struct result {
 static struct result score(const struct stream *st, uint32_t k,
 			   const uint64_t *hot, const uint64_t *val, size_t n)
 {
-	struct result res = { 0, 0, 0, 0 };
+	struct result res = { 0, 0, 0, 0, 0 };
 	uint32_t want = k < st->nr_seen ? k : st->nr_seen;
 	uint64_t kth = st->count[st->top[want - 1]];
 
@@ -151,7 +158,7 @@ static struct result score(const struct stream *st, uint32_t k,
 		double c = (double)st->count[hot[i]];
 
 		res.precision += c >= (double)kth && c > 0;
-		res.nr_saturated += c > SDH_COUNTER_MAX;
+		res.nr_true_sat += c > SDH_COUNTER_MAX;
 		res.aae += fabs((double)val[i] - c);
 		res.are += c > 0 ? fabs((double)val[i] - c) / c : 0;
 	}
@@ -163,7 +170,8 @@ static struct result score(const struct stream *st, uint32_t k,
 	return res;
 }
 
-/* One SDH run over the stream. */
+/* One SDH run over the stream; all samples SMEM when two_heap (its
+ * hottest-SMEM heap is then the top-k), else FMEM (the one heap). */
 static struct result run_cfg(const struct stream *st, uint32_t k,
 			     const struct tm_ident_config *c,
 			     const struct tm_sdh_variant *var, uint64_t seed)
@@ -171,29 +179,34 @@ static struct result run_cfg(const struct stream *st, uint32_t k,
 	const struct tm_identifier_ops *o = tm_identifier_find("sdh");
 	struct tm_ident_params p = { .cfg = c, .own = (*c).own.bytes,
 				       .nr_fmem_pages = 0, .seed = seed };
+	enum tm_tier tier = tm_sdh_cfg_of(c)->two_heap ? TM_TIER_SMEM
+						       : TM_TIER_FMEM;
 	uint64_t hot[1000], val[1000];
 	struct tm_rank r = { .hot = hot, .cap = k, .nr_hot = 0, .promote = NULL,
 				.demote = NULL, .nr_pairs = 0 };
 	void *s = o->new(&p);
 	struct result res;
-	int tier;
+	int t;
 
 	tm_sdh_set_variant(s, var);
 	for (uint32_t n = 0; n < st->nr; n++)
-		tm_ident_feed(o, s, st->keys[n], 1, TM_TIER_FMEM);
+		tm_ident_feed(o, s, st->keys[n], 1, tier);
 	o->rank(s, &r);
 	for (size_t i = 0; i < r.nr_hot; i++)
-		tm_sdh_heap_get(s, hot[i], &val[i], &tier);
+		tm_sdh_heap_get(s, hot[i], &val[i], &t);
 	res = score(st, k, hot, val, r.nr_hot);
+	res.nr_saturated = (double)o->saturated(s, hot, r.nr_hot);
 	o->free(s);
 	return res;
 }
 
-/* HeavyKeeper's memory split: w = (MEM - 54k) / (4d), forced odd; 0 if
- * the heap alone does not fit. */
-static uint32_t hk_width(uint32_t kb, uint32_t k)
+/* HeavyKeeper's memory split: w = (MEM - 54k) / (d * bucket bytes), forced
+ * odd (HK: 4-byte buckets; 8 at counter_bits 32); 0 if the heap alone
+ * does not fit. */
+static uint32_t hk_width(uint32_t kb, uint32_t k, bool wide)
 {
-	int64_t w = ((int64_t)kb * 1024 - (int64_t)HK_HEAP_BYTES * k) / (4 * 2);
+	int64_t w = ((int64_t)kb * 1024 - (int64_t)HK_HEAP_BYTES * k) /
+		    (2 * (wide ? 8 : 4));
 
 	return w < 3 ? 0 : (uint32_t)(w | 1);   /* HK: 605, 6051 */
 }
@@ -205,7 +218,8 @@ static struct result run_twin(const struct stream *st, uint32_t k,
 {
 	struct hk_twin t;
 	uint64_t hot[1000], val[1000];
-	size_t n;
+	struct result res;
+	size_t n, nr_sat = 0;
 
 	hk_twin_init(&t, 2, w, k, NR_KEYS, rules, seed);
 	for (uint32_t i = 0; i < st->nr; i++)
@@ -214,68 +228,103 @@ static struct result run_twin(const struct stream *st, uint32_t k,
 	for (size_t i = 0; i < n; i++) {
 		hot[i] = t.key[i];
 		val[i] = t.val[i];
+		nr_sat += t.val[i] >= t.count_max;
 	}
+	res = score(st, k, hot, val, n);
+	res.nr_saturated = (double)nr_sat;
 	hk_twin_free(&t);
-	return score(st, k, hot, val, n);
+	return res;
 }
 
 /* The grid's columns: SDH variants, then twins.  pair: the twin running
- * the same rules (-1: none). */
-enum { V_DEFAULT, V_S1, V_HK_PAPER, V_HK_AUTHORS, V_T_S1, V_T_PAPER,
-       V_T_AUTHORS, V_T_AUTHORS_HASH, NR_V };
+ * the same rules (-1: none; the variant's rules are Demeter's S2/S3 or
+ * the config defaults, which no HeavyKeeper twin restates).  rules: what
+ * the variant follows (docs/identifiers.md). */
+enum { V_DEFAULT, V_S1, V_HK_PAPER, V_HK_AUTHORS, V_TWO_HEAP, V_S1_32,
+       V_HK_PAPER_32, V_HK_AUTHORS_32,
+       V_T_S1, V_T_PAPER, V_T_AUTHORS, V_T_AUTHORS_HASH, V_T_S1_32,
+       V_T_PAPER_32, V_T_AUTHORS_32, NR_V };
+#define NR_SDH_V V_T_S1
 
 static const struct {
 	const char *name;
 	int pair;
+	bool wide;
+	const char *rules;
 } vdesc[NR_V] = {
-	[V_DEFAULT] = { "sdh-default", -1 },
-	[V_S1] = { "sdh-s1", V_T_S1 },
-	[V_HK_PAPER] = { "sdh-hk-paper", V_T_PAPER },
-	[V_HK_AUTHORS] = { "sdh-hk-authors", V_T_AUTHORS },
-	[V_T_S1] = { "twin-s1", -1 },
-	[V_T_PAPER] = { "twin-paper", -1 },
-	[V_T_AUTHORS] = { "twin-authors", -1 },
-	[V_T_AUTHORS_HASH] = { "twin-auth-hash", -1 },
+	[V_DEFAULT] = { "sdh-default", -1, false, "defaults" },
+	[V_S1] = { "sdh-s1", V_T_S1, false, "S1" },
+	[V_HK_PAPER] = { "sdh-hk-paper", V_T_PAPER, false, "HK paper" },
+	[V_HK_AUTHORS] = { "sdh-hk-authors", V_T_AUTHORS, false, "HK authors" },
+	[V_TWO_HEAP] = { "sdh-two-heap", -1, false, "S2/S3" },
+	[V_S1_32] = { "sdh-s1-32", V_T_S1_32, true, "S1" },
+	[V_HK_PAPER_32] = { "sdh-hk-paper-32", V_T_PAPER_32, true, "HK paper" },
+	[V_HK_AUTHORS_32] = { "sdh-hk-auth-32", V_T_AUTHORS_32, true,
+			      "HK authors" },
+	[V_T_S1] = { "twin-s1", -1, false, "S1" },
+	[V_T_PAPER] = { "twin-paper", -1, false, "HK paper" },
+	[V_T_AUTHORS] = { "twin-authors", -1, false, "HK authors" },
+	[V_T_AUTHORS_HASH] = { "twin-auth-hash", -1, false,
+			       "HK authors hashing" },
+	[V_T_S1_32] = { "twin-s1-32", -1, true, "S1" },
+	[V_T_PAPER_32] = { "twin-paper-32", -1, true, "HK paper" },
+	[V_T_AUTHORS_32] = { "twin-authors-32", -1, true, "HK authors" },
 };
 
+static struct hk_twin_rules twin_rules(int v)
+{
+	switch (v) {
+	case V_T_S1: case V_T_S1_32:
+		return (struct hk_twin_rules){ .selective_le = true,
+					       .s1_heap = true,
+					       .wide = vdesc[v].wide };
+	case V_T_PAPER: case V_T_PAPER_32:
+		return (struct hk_twin_rules){ .wide = vdesc[v].wide };
+	case V_T_AUTHORS_HASH:
+		return (struct hk_twin_rules){ .selective_le = true,
+					       .integer_decay = true,
+					       .correlated_rows = true };
+	default:
+		return (struct hk_twin_rules){ .selective_le = true,
+					       .integer_decay = true,
+					       .wide = vdesc[v].wide };
+	}
+}
+
 static struct result run_variant(const struct stream *st, uint32_t k,
-				 uint32_t w, int v, uint64_t seed)
+				 uint32_t kb, int v, uint64_t seed)
 {
 	struct tm_ident_config c;
 	struct tm_sdh_variant var = TM_SDH_S1;
+	uint32_t w = hk_width(kb, k, vdesc[v].wide);
 
+	if (v >= NR_SDH_V)
+		return run_twin(st, k, w, twin_rules(v), ~seed);
 	tm_sdh_test_config(&c, 2, w, k);
+	if (vdesc[v].wide)
+		tm_sdh_cfg(&c)->counter_bits = TM_SDH_COUNTER_32;
 	switch (v) {
 	case V_DEFAULT:   /* the config defaults: no selective increment */
 		tm_sdh_cfg(&c)->selective_increment = false;
 		break;
-	case V_HK_PAPER:
+	case V_TWO_HEAP:  /* S2/S3: no selective increment (sdh.c) */
+		tm_sdh_cfg(&c)->two_heap = true;
+		break;
+	case V_HK_PAPER: case V_HK_PAPER_32:
 		var = TM_SDH_HK_PAPER;
 		break;
-	case V_HK_AUTHORS:
+	case V_HK_AUTHORS: case V_HK_AUTHORS_32:
 		var = TM_SDH_HK_AUTHORS;
 		tm_sdh_cfg(&c)->decay_rounding = TM_DECAY_INTEGER;
 		break;
-	case V_T_S1:
-		return run_twin(st, k, w, (struct hk_twin_rules){
-				.selective_le = true, .s1_heap = true }, ~seed);
-	case V_T_PAPER:
-		return run_twin(st, k, w, (struct hk_twin_rules){ 0 }, ~seed);
-	case V_T_AUTHORS:
-		return run_twin(st, k, w, (struct hk_twin_rules){
-				.selective_le = true, .integer_decay = true },
-				~seed);
-	case V_T_AUTHORS_HASH:
-		return run_twin(st, k, w, (struct hk_twin_rules){
-				.selective_le = true, .integer_decay = true,
-				.correlated_rows = true }, ~seed);
 	default:
 		break;
 	}
 	return run_cfg(st, k, &c, &var, seed);
 }
 
-#define NR_SEEDS 3
+/* seeds per grid point: 3 (the paper's grid), or BENCH_SDH_SEEDS */
+static uint32_t nr_seeds = 3;
 static const uint32_t grid_kb[] = { 10, 30, 60, 100 };
 static const uint32_t grid_k[] = { 100, 1000 };
 static const double grid_skew[] = { 0.6, 0.9, 1.2, 1.5, 3.0 };
@@ -283,64 +332,91 @@ static const double grid_skew[] = { 0.6, 0.9, 1.2, 1.5, 3.0 };
 #define NR_K (sizeof(grid_k) / sizeof(grid_k[0]))
 #define NR_SKEW (sizeof(grid_skew) / sizeof(grid_skew[0]))
 
-/* Mean of NR_SEEDS runs per grid point and variant. */
+/* Mean of nr_seeds runs per grid point and variant; sat_true: reported
+ * pages (S1) whose true count exceeds a 16-bit counter. */
 static struct result grid[NR_KB][NR_K][NR_SKEW][NR_V];
+static double sat_true[NR_KB][NR_K][NR_SKEW];
 
 static void add(struct result *a, struct result r)
 {
-	a->precision += r.precision / NR_SEEDS;
-	a->are += r.are / NR_SEEDS;
-	a->aae += r.aae / NR_SEEDS;
-	a->nr_saturated += r.nr_saturated / NR_SEEDS;
+	a->precision += r.precision / nr_seeds;
+	a->are += r.are / nr_seeds;
+	a->aae += r.aae / nr_seeds;
+	a->nr_saturated += r.nr_saturated / nr_seeds;
 }
 
-static void run_grid(struct stream *st)
+/* A grid point exists where the 16-bit sketch fits beside the heap. */
+static bool point(size_t ki, size_t kj)
+{
+	return hk_width(grid_kb[ki], grid_k[kj], false) &&
+	       hk_width(grid_kb[ki], grid_k[kj], true);
+}
+
+static void run_grid(struct stream *st, uint32_t nr_records)
 {
 	for (size_t si = 0; si < NR_SKEW; si++) {
-		for (uint64_t seed = 1; seed <= NR_SEEDS; seed++) {
-			gen_stream(st, grid_skew[si], 1000 * si + seed, NR_GRID_SAMPLES);
+		for (uint64_t seed = 1; seed <= nr_seeds; seed++) {
+			gen_stream(st, grid_skew[si], 1000 * si + seed, nr_records);
 			for (size_t ki = 0; ki < NR_KB; ki++)
 				for (size_t kj = 0; kj < NR_K; kj++) {
-					uint32_t w = hk_width(grid_kb[ki],
-							      grid_k[kj]);
+					if (!point(ki, kj))
+						continue;
+					for (int v = 0; v < NR_V; v++) {
+						struct result r = run_variant(
+							st, grid_k[kj], grid_kb[ki],
+							v, seed);
 
-					for (int v = 0; w && v < NR_V; v++)
-						add(&grid[ki][kj][si][v],
-						    run_variant(st, grid_k[kj], w,
-								v, seed));
+						add(&grid[ki][kj][si][v], r);
+						if (v == V_S1)
+							sat_true[ki][kj][si] +=
+								r.nr_true_sat / nr_seeds;
+					}
 				}
 		}
 	}
 }
 
-static void print_grid(void)
+/* One table of the grid: precision, or ARE and AAE. */
+static void print_table(bool errors)
 {
-	printf("\nGrid (d = 2, 4wd + 54k bytes, w odd, %u samples over %u "
-	       "keys, mean of %d seeds;\ntie-aware precision; ARE and AAE of "
-	       "the heap counts over all reported pages; sat: reported pages "
-	       "whose\ntrue count exceeds a 16-bit counter)\n", NR_GRID_SAMPLES,
-	       NR_KEYS, NR_SEEDS);
 	printf("%4s %5s %4s %5s", "KB", "k", "skew", "sat");
 	for (int v = 0; v < NR_V; v++)
-		printf(" %14s", vdesc[v].name);
+		printf(errors ? " %15s" : " %7.7s", errors ? vdesc[v].name
+							  : vdesc[v].name + 
+							    (v < NR_SDH_V ? 4 : 0));
 	printf("\n");
 	for (size_t ki = 0; ki < NR_KB; ki++)
 		for (size_t kj = 0; kj < NR_K; kj++)
 			for (size_t si = 0; si < NR_SKEW; si++) {
 				const struct result *g = grid[ki][kj][si];
 
-				if (!hk_width(grid_kb[ki], grid_k[kj]))
+				if (!point(ki, kj))
 					continue;
 				printf("%4u %5u %4.1f %5.1f", grid_kb[ki],
 				       grid_k[kj], grid_skew[si],
-				       g[V_S1].nr_saturated);
+				       sat_true[ki][kj][si]);
 				for (int v = 0; v < NR_V; v++)
-					printf("  %.3f %3.0e %4.0f", g[v].precision,
-					       g[v].are, g[v].aae);
+					if (errors)
+						printf("  %6.0e %7.0f", g[v].are,
+						       g[v].aae);
+					else
+						printf(" %7.3f", g[v].precision);
 				printf("\n");
 			}
 }
 
+static void print_grid(uint32_t nr_records)
+{
+	printf("\nGrid (d = 2, 4wd + 54k bytes (8wd at 32 bits), w odd, %u "
+	       "samples per stream over %u keys,\nmean of %u seeds; sat: "
+	       "reported pages (sdh-s1) whose true count exceeds a 16-bit "
+	       "counter)\n\nPrecision (tie-aware)\n", nr_records, NR_KEYS,
+	       nr_seeds);
+	print_table(false);
+	printf("\nARE and AAE of the heap counts over all reported pages, "
+	       "saturated ones included\n");
+	print_table(true);
+}
 /* Per variant: its lowest-precision row, and for the SDH variants with a
  * twin the row where it trails the twin most (acceptance: <= 2 points). */
 static void print_worst(void)
@@ -357,7 +433,7 @@ static void print_worst(void)
 					const struct result *g = grid[ki][kj][si];
 					double d;
 
-					if (!hk_width(grid_kb[ki], grid_k[kj]))
+					if (!point(ki, kj))
 						continue;
 					if (g[v].precision < lo) {
 						lo = g[v].precision;
@@ -371,7 +447,7 @@ static void print_worst(void)
 						gap_at[0] = ki, gap_at[1] = kj, gap_at[2] = si;
 					}
 				}
-		printf("%-15s lowest %.3f at %u KB k=%u skew %.1f", vdesc[v].name,
+		printf("%-16s lowest %.3f at %u KB k=%u skew %.1f", vdesc[v].name,
 		       lo, grid_kb[lo_at[0]], grid_k[lo_at[1]],
 		       grid_skew[lo_at[2]]);
 		if (vdesc[v].pair >= 0)
@@ -380,8 +456,55 @@ static void print_worst(void)
 			       grid_kb[gap_at[0]], grid_k[gap_at[1]],
 			       grid_skew[gap_at[2]],
 			       gap <= 0.02 ? "within 2" : "NOT within 2");
+		else if (v < NR_SDH_V)
+			printf("; no twin (%s rules)", vdesc[v].rules);
 		printf("\n");
 	}
+}
+
+/* The grid as CSV at path (BENCH_SDH_CSV), written to a temporary name
+ * and renamed: one row per grid point and variant, means of the seeds
+ * (analysis/sdh_grid.py draws it). */
+static int write_csv(const char *path, uint32_t nr_records)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -1;
+	f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "memory_kb,k,skew,records,seeds,variant,kind,rules,"
+		"counter_bits,width,pair,precision,are,aae,saturated,"
+		"true_over_16bit\n");
+	for (size_t ki = 0; ki < NR_KB; ki++)
+		for (size_t kj = 0; kj < NR_K; kj++)
+			for (size_t si = 0; si < NR_SKEW; si++)
+				for (int v = 0; point(ki, kj) && v < NR_V; v++) {
+					const struct result *g = &grid[ki][kj][si][v];
+
+					fprintf(f, "%u,%u,%.1f,%u,%u,%s,%s,%s,%d,%u,%s,"
+						"%.6f,%.6g,%.6g,%.4f,%.4f\n",
+						grid_kb[ki], grid_k[kj],
+						grid_skew[si], nr_records,
+						nr_seeds, vdesc[v].name,
+						v < NR_SDH_V ? "sdh" : "twin",
+						vdesc[v].rules,
+						vdesc[v].wide ? 32 : 16,
+						hk_width(grid_kb[ki], grid_k[kj],
+							 vdesc[v].wide),
+						vdesc[v].pair >= 0 ?
+						vdesc[vdesc[v].pair].name : "",
+						g->precision, g->are, g->aae,
+						g->nr_saturated,
+						sat_true[ki][kj][si]);
+				}
+	if (fclose(f) || rename(tmp, path)) {
+		remove(tmp);
+		return -1;
+	}
+	return 0;
 }
 
 static double now_s(void)
@@ -394,7 +517,8 @@ static double now_s(void)
 
 /* Updates per second with the config defaults (selective increment off),
  * best of three, on the pre-generated stream; tiers: 1 page in 8 FMEM. */
-static void throughput(const struct stream *st, uint64_t k, bool two_heap)
+static void throughput(const struct stream *st, uint64_t k, bool two_heap,
+		       bool wide)
 {
 	const struct tm_identifier_ops *o = tm_identifier_find("sdh");
 	struct tm_ident_config c;
@@ -405,6 +529,8 @@ static void throughput(const struct stream *st, uint64_t k, bool two_heap)
 	tm_sdh_test_config(&c, 4, 8192, k);
 	tm_sdh_cfg(&c)->selective_increment = false;
 	tm_sdh_cfg(&c)->two_heap = two_heap;
+	tm_sdh_cfg(&c)->counter_bits = wide ? TM_SDH_COUNTER_32
+					    : TM_SDH_COUNTER_16;
 	for (int rep = 0; rep < 3; rep++) {
 		void *s = o->new(&p);
 		double t0 = now_s(), dt;
@@ -417,9 +543,9 @@ static void throughput(const struct stream *st, uint64_t k, bool two_heap)
 			best = NR_SAMPLES / dt;
 		o->free(s);
 	}
-	printf("throughput d=4 w=8192 K=%-6lu %-9s %6.1f M updates/s\n",
+	printf("throughput d=4 w=8192 K=%-6lu %-9s %2d-bit %6.1f M updates/s\n",
 	       (unsigned long)k, two_heap ? "two-heap" : "one-heap",
-	       best / 1e6);
+	       wide ? 32 : 16, best / 1e6);
 }
 
 enum edit { E_NONE, E_INTEGER, E_NO_SELECTIVE, E_MIN, E_ALL_ROWS,
@@ -478,26 +604,71 @@ static void variants(const struct stream *st)
 	}
 }
 
+/* A positive integer from the environment, or def; exits 2 on junk. */
+static uint32_t env_u32(const char *name, uint32_t def, uint32_t max)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long long x;
+
+	if (!v || !*v)
+		return def;
+	x = strtoull(v, &end, 10);
+	if (*end || x == 0 || x > max) {
+		fprintf(stderr, "bench_sdh: %s=%s: expected an integer in 1..%u\n",
+			name, v, max);
+		exit(2);
+	}
+	return (uint32_t)x;
+}
+
+/* Environment: BENCH_SDH_RECORDS (grid stream length, default 1M),
+ * BENCH_SDH_SEEDS (seeds per grid point, default 3), BENCH_SDH_CSV (also
+ * write the grid there), BENCH_SDH_PART (throughput or grid: only that
+ * part). */
 int main(void)
 {
+	uint32_t nr_records = env_u32("BENCH_SDH_RECORDS", NR_GRID_SAMPLES,
+				      1u << 30);
+	const char *csv = getenv("BENCH_SDH_CSV");
+	const char *part = getenv("BENCH_SDH_PART");
+	bool tput = !part || !strcmp(part, "throughput");
+	bool grid_on = !part || !strcmp(part, "grid");
 	struct stream st;
 
-	st.keys = tm_xmalloc(NR_SAMPLES * sizeof(*st.keys));
+	nr_seeds = env_u32("BENCH_SDH_SEEDS", nr_seeds, 100);
+	if (!tput && !grid_on) {
+		fprintf(stderr, "bench_sdh: BENCH_SDH_PART=%s: expected "
+			"throughput or grid\n", part);
+		return 2;
+	}
+	st.keys = tm_xmalloc((nr_records > NR_SAMPLES ? nr_records : NR_SAMPLES) *
+			     sizeof(*st.keys));
 	st.count = tm_xmalloc(NR_KEYS * sizeof(*st.count));
 	st.top = tm_xmalloc(1000 * sizeof(*st.top));
 
-	gen_stream(&st, 1.0, 1, NR_SAMPLES);
-	printf("SDH update throughput, Zipf 1.0 over %u pages (target >= 30M/s)\n",
-	       NR_KEYS);
-	throughput(&st, 1000, false);
-	throughput(&st, 1000, true);
-	/* K = 10% of a 3.2 GiB FMEM in 4 KiB pages (Demeter's VM, ref. §6) */
-	throughput(&st, 83886, false);
-	variants(&st);
-
-	run_grid(&st);
-	print_grid();
-	print_worst();
+	if (tput) {
+		gen_stream(&st, 1.0, 1, NR_SAMPLES);
+		printf("SDH update throughput, Zipf 1.0 over %u pages (target >= "
+		       "30M/s)\n", NR_KEYS);
+		throughput(&st, 1000, false, false);
+		throughput(&st, 1000, true, false);
+		/* K = 10% of a 3.2 GiB FMEM in 4 KiB pages (Demeter's VM, §6) */
+		throughput(&st, 83886, false, false);
+		throughput(&st, 1000, false, true);
+		variants(&st);
+	}
+	if (grid_on) {
+		printf("\nGrid streams: %u samples each (BENCH_SDH_RECORDS)\n",
+		       nr_records);
+		run_grid(&st, nr_records);
+		print_grid(nr_records);
+		print_worst();
+		if (csv && write_csv(csv, nr_records)) {
+			fprintf(stderr, "bench_sdh: %s: cannot write\n", csv);
+			return 2;
+		}
+	}
 	free(st.keys);
 	free(st.count);
 	free(st.top);

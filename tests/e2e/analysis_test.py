@@ -6,7 +6,8 @@ What is checked: the sweep report finds the swept parameters from sweep.json
 (and from dotted columns without it) and draws the expected figures, with
 the main identifier's sampling and identifier loss from the points'
 summary.json; the
-trace report draws both figures from inspect JSON; every script exits 2
+trace report draws both figures from inspect JSON; the SDH grid script
+draws its two figures from bench_sdh's CSV; every script exits 2
 with a message naming the file on a missing file, a wrong format_version and
 a missing column; figures are byte-identical when drawn twice; the error
 decomposition figure of a real run carries summary.json's means.
@@ -238,6 +239,55 @@ class TraceReport(Base):
         write(path, '{"records": 3}')
         self.expect_input_error(run("trace_report.py", path), path,
                                 "coverage")
+
+
+def write_sdh_grid(path):
+    """A small grid in bench_sdh's CSV format (BENCH_SDH_CSV)."""
+    cols = ("memory_kb,k,skew,records,seeds,variant,kind,rules,counter_bits,"
+            "width,pair,precision,are,aae,saturated,true_over_16bit")
+    rows = [cols]
+    for kb in (10, 30):
+        for skew in (0.6, 1.2):
+            for v, kind, rules, bits in (("sdh-s1", "sdh", "S1", 16),
+                                         ("twin-s1", "twin", "S1", 16),
+                                         ("sdh-hk-auth-32", "sdh",
+                                          "HK authors", 32)):
+                rows.append("%d,100,%.1f,1000,3,%s,%s,%s,%d,601,,%.3f,0.1,2,"
+                            "0,0" % (kb, skew, v, kind, rules, bits,
+                                     kb / 40 + skew / 10))
+    write(path, "\n".join(rows) + "\n")
+
+
+class SdhGrid(Base):
+    def test_figures(self):
+        path = os.path.join(self.dir, "grid.csv")
+        write_sdh_grid(path)
+        p = run("sdh_grid.py", path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        figs = os.path.join(self.dir, "figures")
+        for f in ("sdh_precision_memory.png", "sdh_precision_memory.svg",
+                  "sdh_precision_skew.png", "sdh_precision_skew.svg"):
+            self.assertTrue(os.path.isfile(os.path.join(figs, f)), f)
+        html = read(os.path.join(self.dir, "sdh_grid.html"))
+        self.assertIn("figures/sdh_precision_skew.png", html)
+        first = read(os.path.join(figs, "sdh_precision_memory.png"), "rb")
+        self.assertEqual(run("sdh_grid.py", path).returncode, 0)
+        self.assertEqual(read(os.path.join(figs, "sdh_precision_memory.png"),
+                              "rb"), first)
+
+    def test_bad_input(self):
+        path = os.path.join(self.dir, "grid.csv")
+        self.expect_input_error(run("sdh_grid.py", path), path,
+                                "file not found")
+        write_sdh_grid(path)
+        write(path, read(path).replace("precision", "prec", 1))
+        self.expect_input_error(run("sdh_grid.py", path), path, "precision")
+        write_sdh_grid(path)
+        lines = read(path).splitlines()
+        lines[3] = lines[3].replace(",0.6,", ",x,", 1)
+        write(path, "\n".join(lines) + "\n")
+        self.expect_input_error(run("sdh_grid.py", path), path + ":4",
+                                "skew")
 
 
 @unittest.skipUnless(os.environ.get("TMSIM_RESULTS"), "needs TMSIM_RESULTS")
