@@ -829,7 +829,7 @@ uint64_t tm_ident_cpu_ns(const struct tm_ident_rt *id, uint64_t nr_samples)
 
 uint64_t tm_ident_own_cpu_ns(const struct tm_ident_rt *id)
 {
-	return id->ops->cpu_ns ? id->ops->cpu_ns(id->st) : 0;
+	return tm_ident_cost_ns(id->ops, id->st);
 }
 
 /* Bytes held by the truth tracker alone: the window base and scratch

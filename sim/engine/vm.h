@@ -195,7 +195,7 @@ int tm_vm_check(const struct tm_vm_rt *vm);
 size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm);
 double tm_vm_sampling_cpu_ns(const struct tm_vm_rt *vm);
 uint64_t tm_ident_cpu_ns(const struct tm_ident_rt *id, uint64_t nr_samples);
-/* The CPU of id's own scans and faults since the start (ops->cpu_ns). */
+/* The CPU of id's own scans and faults since the start (ops->cost). */
 uint64_t tm_ident_own_cpu_ns(const struct tm_ident_rt *id);
 
 #endif

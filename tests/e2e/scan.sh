@@ -1,12 +1,13 @@
 #!/bin/sh
-# Scan- and fault-driven identifiers (DESIGN.md §6.2, §13; damon, tpp):
+# Scan- and fault-driven identifiers (DESIGN.md §6.2, §13; damon, tpp,
+# autotiering):
 # each drives placement from a generator's full trace and from a lackey
 # trace, beating the static first-touch placement on a hot set that starts
 # in SMEM; on a samples trace each exits 2 (located, naming the kind and
 # the way out) unless `approximate: sampled`; and runs are deterministic
 # at 1 and 2 threads.
 . "$(dirname "$0")/lib.sh"
-kinds="damon tpp"
+kinds="${SCAN_KINDS:-damon tpp autotiering}"
 
 # A lackey trace (valgrind --tool=lackey --trace-mem=yes format) of a
 # program that first writes a 16 MiB buffer, then reads its last 2 MiB 90%
@@ -76,10 +77,14 @@ PY
 
 # tpp: the sysctl's 1 s threshold promotes nearly every page of a 32 MiB
 # footprint at 200k accesses/s (a cold page faults within 0.4 s); 20 ms
-# separates the hot set (a fault every ~3 ms) from the rest
+# separates the hot set (a fault every ~3 ms) from the rest; autotiering's
+# history at the 1 s default gains a 1 on nearly every page every period
+# (a cold page is accessed every ~0.4 s): 20 ms visits tell them apart
 for kind in $kinds; do
 	extra=""
 	[ "$kind" != tpp ] || extra=", hot_threshold: 20ms"
+	[ "$kind" != autotiering ] ||
+		extra=", scan_delay: 20ms, scan_period: 20ms"
 	for src in gen lackey; do
 		eval "trace=\$$src"
 		config "$kind" "$trace" "$extra" >"$WORK/c.yaml"
