@@ -18,6 +18,7 @@
 #include "ranges.h"
 #include "sdh.h"
 #include "tpp.h"
+#include "vtmm.h"
 
 static const struct tm_kind *const builtin[] = {
 	&tm_sdh_ops.kind,
@@ -30,6 +31,7 @@ static const struct tm_kind *const builtin[] = {
 	&tm_damon_ops.kind,
 	&tm_tpp_ops.kind,
 	&tm_autotiering_ops.kind,
+	&tm_vtmm_ops.kind,
 };
 
 struct tm_kinds tm_identifier_kinds = {

@@ -128,6 +128,16 @@ struct tm_vm_rt {
 	uint64_t scan_end_ns;       /* no scan after the run's end */
 	uint64_t run_end_ns;
 	uint64_t nr_scans, nr_faults;
+	/* PML write log (identifier.h "Write logging"): pdirty[idx] is the
+	 * page's EPT dirty bit; one log of TM_PML_ENTRIES per vCPU; NULL
+	 * when the VM has no PML kind */
+	uint8_t *pdirty;
+	uint32_t *pml_buf;          /* vCPU c's log at c x TM_PML_ENTRIES */
+	uint32_t *pml_nr;           /* entries in each log */
+	uint32_t nr_pml_cpus;
+	uint32_t nr_pml;
+	uint8_t pml_id[TM_SCAN_MAX];    /* index into idents[] */
+	uint64_t nr_pml_drains, nr_pml_entries;
 	struct tm_rank rank;
 	uint32_t *hot_idx;          /* rank output as dense indexes */
 	uint32_t *pair_p, *pair_d;

@@ -1,13 +1,14 @@
 #!/bin/sh
 # Scan- and fault-driven identifiers (DESIGN.md §6.2, §13; damon, tpp,
-# autotiering):
+# autotiering, vtmm):
 # each drives placement from a generator's full trace and from a lackey
 # trace, beating the static first-touch placement on a hot set that starts
 # in SMEM; on a samples trace each exits 2 (located, naming the kind and
-# the way out) unless `approximate: sampled`; and runs are deterministic
-# at 1 and 2 threads.
+# the way out) unless `approximate: sampled`; vtmm, which needs EPT, runs
+# only where the VM places from the host and is refused (exit 2, located)
+# in the guest; and runs are deterministic at 1 and 2 threads.
 . "$(dirname "$0")/lib.sh"
-kinds="${SCAN_KINDS:-damon tpp autotiering}"
+kinds="${SCAN_KINDS:-damon tpp autotiering vtmm}"
 
 # A lackey trace (valgrind --tool=lackey --trace-mem=yes format) of a
 # program that first writes a 16 MiB buffer, then reads its last 2 MiB 90%
@@ -37,9 +38,11 @@ expect_exit 0 "$TMSIM" import --from lackey "$WORK/hot.lackey" --time index \
 expect_exit 0 "$TMSIM" import --from lackey "$WORK/hot.lackey" --time index \
 	--rate 100k/s --sample-period 97 -o "$WORK/hot-samples.tmt"
 
-# config KIND TRACE-MAPPING [IDENT-EXTRA] [SHADOWS]
+# config KIND TRACE-MAPPING [IDENT-EXTRA] [SHADOWS] [WHERE]
 config() {
 	shadows=${4:-"[{kind: exact}]"}
+	where=${5:-}
+	[ -n "$where" ] || { [ "$1" = vtmm ] && where=host || where=guest; }
 	cat <<YAML
 duration: 3s
 epoch: 100ms
@@ -51,7 +54,7 @@ hosts:
         fmem: 4MiB
         identifier: {kind: $1${3:-}}
         shadow_identifiers: $shadows
-        migration: {mode: migrate}
+        migration: {mode: migrate, where: $where}
         trace: $2
 YAML
 }
@@ -115,7 +118,24 @@ for kind in $kinds; do
 	set -- $(result "$WORK/s-$kind")
 	echo "$kind samples (approximate: sampled): hit $1 promotions $3"
 	# as a shadow beside a sample-driven main identifier
-	config sdh "$gen" "" "[{kind: $kind}]" >"$WORK/c.yaml"
+	where=guest
+	[ "$kind" != vtmm ] || where=host
+	config sdh "$gen" "" "[{kind: $kind}]" "$where" >"$WORK/c.yaml"
 	expect_exit 0 "$TMSIM" run "$WORK/c.yaml" -q -o "$WORK/sh"
+done
+
+# vtmm in the guest, main or shadow: refused, located, naming the way out
+for shadows in "" "[{kind: vtmm}]"; do
+	if [ -n "$shadows" ]; then
+		config sdh "$gen" "" "$shadows" guest >"$WORK/c.yaml"
+	else
+		config vtmm "$gen" "" "" guest >"$WORK/c.yaml"
+	fi
+	expect_exit 2 "$TMSIM" run "$WORK/c.yaml" -q -o "$WORK/g"
+	grep -q "c.yaml:7:9: vm vm0: identifier 'vtmm' runs in the hypervisor" \
+		"$WORK/err" || die "vtmm in the guest: $(cat "$WORK/err")"
+	grep -q "migration: {where: host}" "$WORK/err" ||
+		die "vtmm in the guest: the error does not name the way out"
+	[ ! -e "$WORK/g/summary.json" ] || die "vtmm in the guest: output written"
 done
 echo ok
