@@ -211,14 +211,8 @@ static int vm_init_scan(struct tm_vm_rt *vm, struct tm_error *err)
 	}
 	if (vm->nr_scan)
 		vm->pbits = tm_xcalloc(vm->arr_cap, sizeof(*vm->pbits));
-	if (vm->nr_pml) {
-		vm->nr_pml_cpus = vm->cfg->nr_vcpus ? vm->cfg->nr_vcpus : 1;
-		vm->pdirty = tm_xcalloc(vm->arr_cap, sizeof(*vm->pdirty));
-		vm->pml_buf = tm_xmalloc((size_t)vm->nr_pml_cpus *
-					 TM_PML_ENTRIES *
-					 sizeof(*vm->pml_buf));
-		vm->pml_nr = tm_xcalloc(vm->nr_pml_cpus, sizeof(*vm->pml_nr));
-	}
+	if (vm->nr_pml)
+		tm_vm_pml_init(vm);
 	vm->next_scan_ns = vm->nr_scan ? 0 : UINT64_MAX;
 	vm->scan_end_ns = vm->run_end_ns;
 	return 0;
@@ -516,29 +510,6 @@ scan_mark(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx)
 		faults(vm, r, idx, b >> 8);
 }
 
-/* Drain vCPU cpu's PML log into every PML kind, then clear the logged
- * pages' dirty bits (identifier.h "Write logging"). */
-static __attribute__((noinline)) void
-pml_drain(struct tm_vm_rt *vm, uint32_t cpu, uint64_t now_ns, bool full)
-{
-	uint32_t *buf = vm->pml_buf + (size_t)cpu * TM_PML_ENTRIES;
-	struct tm_pml log = { .time_ns = now_ns, .idx = buf,
-			      .nr = vm->pml_nr[cpu], .cpu = cpu, .full = full };
-
-	if (!log.nr)
-		return;
-	for (uint32_t k = 0; k < vm->nr_pml; k++) {
-		const struct tm_ident_rt *id = &vm->idents[vm->pml_id[k]];
-
-		id->ops->pml(id->st, &log);
-	}
-	for (uint32_t i = 0; i < log.nr; i++)
-		vm->pdirty[buf[i]] = 0;
-	vm->nr_pml_drains++;
-	vm->nr_pml_entries += log.nr;
-	vm->pml_nr[cpu] = 0;
-}
-
 /* A store (or a modify) to a clean page: log it; a full log drains. */
 static inline __attribute__((always_inline)) void
 pml_mark(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx)
@@ -551,7 +522,7 @@ pml_mark(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx)
 	cpu = r->cpu < vm->nr_pml_cpus ? r->cpu : r->cpu % vm->nr_pml_cpus;
 	vm->pml_buf[(size_t)cpu * TM_PML_ENTRIES + vm->pml_nr[cpu]++] = idx;
 	if (vm->pml_nr[cpu] == TM_PML_ENTRIES)
-		pml_drain(vm, cpu, r->time_ns, true);
+		tm_vm_pml_drain(vm, cpu, r->time_ns, true);
 }
 
 static inline __attribute__((always_inline)) void
@@ -700,8 +671,7 @@ static void scan_due(struct tm_vm_rt *vm)
 
 		if (vm->scan_at_ns[k] == now) {
 			if (id->ops->kind.flags & TM_IDENT_PML)
-				for (uint32_t c = 0; c < vm->nr_pml_cpus; c++)
-					pml_drain(vm, c, now, false);
+				tm_vm_pml_drain_all(vm, now);
 			sc.abit = (uint16_t)(1u << k);
 			sc.ubit = (uint16_t)(1u << (8 + k));
 			vm->scan_at_ns[k] = id->ops->scan(id->st, &sc);

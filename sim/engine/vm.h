@@ -205,6 +205,13 @@ int tm_vm_check(const struct tm_vm_rt *vm);
 size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm);
 double tm_vm_sampling_cpu_ns(const struct tm_vm_rt *vm);
 uint64_t tm_ident_cpu_ns(const struct tm_ident_rt *id, uint64_t nr_samples);
+/* PML write logs (pml.c): allocate them for the VM's PML kinds; drain
+ * vCPU cpu's log into every PML kind and clear its pages' dirty bytes
+ * (full: the log filled up); drain every vCPU's. */
+void tm_vm_pml_init(struct tm_vm_rt *vm);
+void tm_vm_pml_drain(struct tm_vm_rt *vm, uint32_t cpu, uint64_t now_ns,
+		     bool full);
+void tm_vm_pml_drain_all(struct tm_vm_rt *vm, uint64_t now_ns);
 /* The CPU of id's own scans and faults since the start (ops->cost). */
 uint64_t tm_ident_own_cpu_ns(const struct tm_ident_rt *id);
 
