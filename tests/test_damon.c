@@ -186,7 +186,7 @@ static void test_sample_aggregate_split_merge(void **state)
 	tm_damon_get_stats(d, &st);
 	assert_int_equal(st.nr_checks, 10 * 20);
 	assert_int_equal(st.nr_aggregations, 1);
-	assert_int_equal(tm_damon_ops.cpu_ns(d), 10 * 20 * 200);   /* 200 ns */
+	assert_int_equal(tm_ident_cost_ns(&tm_damon_ops, d), 10 * 20 * 200);   /* 200 ns */
 
 	run(d, w, 105 * MS, 200 * MS, 0, 0);    /* idle */
 	n = tm_damon_regions(d, r, 64);

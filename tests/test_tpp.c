@@ -147,7 +147,7 @@ static void test_windows(void **state)
 	assert_int_equal(st.nr_scanned, 4 + 4 + 2 + 4 + 4);
 	assert_int_equal(st.nr_unmapped, 5);
 	/* 18 pages scanned x 10 ns, no fault */
-	assert_int_equal(tm_tpp_ops.cpu_ns(t), 180);
+	assert_int_equal(tm_ident_cost_ns(&tm_tpp_ops, t), 180);
 	tm_tpp_ops.free(t);
 }
 
@@ -259,7 +259,7 @@ static void test_rate_limit_and_threshold(void **state)
 	assert_int_equal(st.nr_candidates, 10);
 	assert_int_equal(st.nr_promote, 2);
 	/* 20 + 20 pages scanned x 10 ns, 11 faults x 1 us */
-	assert_int_equal(tm_tpp_ops.cpu_ns(t), 400 + 11000);
+	assert_int_equal(tm_ident_cost_ns(&tm_tpp_ops, t), 400 + 11000);
 	tm_tpp_ops.free(t);
 }
 

@@ -706,13 +706,14 @@ static size_t damon_memory_bytes(const void *st)
 	       d->cap_cold * sizeof(*d->cold_idx);
 }
 
-/* The modelled CPU of the checks so far (the kind's own, DAMON takes no
- * samples). */
-static uint64_t damon_cpu_ns(const void *st)
+/* The checks so far and their modelled CPU (the kind's own, DAMON takes
+ * no samples): each reads and clears one PTE's Accessed bit. */
+static void damon_cost(const void *st, struct tm_ident_cost *out)
 {
 	const struct tm_damon *d = st;
 
-	return (uint64_t)((double)d->st.nr_checks * d->c.cost_ns_per_check);
+	out->nr_ptes = d->st.nr_checks;
+	out->scan_ns = (double)d->st.nr_checks * d->c.cost_ns_per_check;
 }
 
 static void damon_free(void *st)
@@ -854,7 +855,7 @@ const struct tm_identifier_ops tm_damon_ops = {
 		.config_size = sizeof(struct tm_damon_config),
 		.flags = TM_IDENT_SCAN | TM_IDENT_REGIONS | TM_IDENT_COLD,
 	},
-	/* it takes no samples: its CPU is per checked page (cpu_ns) */
+	/* it takes no samples: its CPU is per checked page (cost) */
 	.cost_ns = 0,
 	.new = damon_new,
 	.update = damon_update,
@@ -863,6 +864,6 @@ const struct tm_identifier_ops tm_damon_ops = {
 	.epoch_end = damon_epoch_end,
 	.estimate = damon_estimate,
 	.memory_bytes = damon_memory_bytes,
-	.cpu_ns = damon_cpu_ns,
+	.cost = damon_cost,
 	.free = damon_free,
 };

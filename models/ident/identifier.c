@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "arms.h"
+#include "autotiering.h"
 #include "damon.h"
 #include "exact.h"
 #include "hemem.h"
@@ -17,6 +18,7 @@
 #include "ranges.h"
 #include "sdh.h"
 #include "tpp.h"
+#include "vtmm.h"
 
 static const struct tm_kind *const builtin[] = {
 	&tm_sdh_ops.kind,
@@ -28,6 +30,8 @@ static const struct tm_kind *const builtin[] = {
 	&tm_arms_ops.kind,
 	&tm_damon_ops.kind,
 	&tm_tpp_ops.kind,
+	&tm_autotiering_ops.kind,
+	&tm_vtmm_ops.kind,
 };
 
 struct tm_kinds tm_identifier_kinds = {

@@ -118,6 +118,10 @@ struct tm_ident_params {
 				* scans unmapped (with TM_IDENT_SCAN) */
 #define TM_IDENT_COLD 0x80u    /* rank() may fill cold: pages to demote
 				* now, without a promotion needing room */
+#define TM_IDENT_PML 0x100u    /* pml() on drains of the VM's write log
+				* (with TM_IDENT_SCAN; below) */
+#define TM_IDENT_HOST 0x200u   /* runs in the hypervisor (needs EPT): only
+				* on a VM whose migration.where is host */
 
 /*
  * Scan and fault events (DESIGN.md §6.2).  On a full trace the engine marks
@@ -175,6 +179,38 @@ struct tm_fault {
 	uint64_t nr_fmem_cap_pages;  /* the VM's FMEM capacity now */
 };
 
+/*
+ * Write logging (Intel PML, page-modification logging), for TM_IDENT_PML
+ * kinds: when a store first dirties a page (its EPT dirty bit goes 0 -> 1)
+ * the page is appended to its vCPU's log of TM_PML_ENTRIES entries; a full
+ * log is drained at once (the PML-full VM exit), and every log is drained
+ * before the scan of a PML kind (the hypervisor's periodic drain).  A drain
+ * hands the entries to every PML kind, then clears their dirty bits, so a
+ * page is logged again at its next store.  Like the scan words, the log
+ * exists only on a VM with a PML kind; the others pay nothing.  On an
+ * approximated samples trace a sampled store dirties its page.
+ */
+#define TM_PML_ENTRIES 512   /* the PML buffer: one 4 KiB page of GPAs
+			      * (Intel SDM vol. 3C, 29.3.6) */
+
+struct tm_pml {
+	uint64_t time_ns;           /* the drain's time */
+	const uint32_t *idx;        /* dense indexes, in log order */
+	uint32_t nr;
+	uint32_t cpu;               /* the vCPU whose log this is */
+	bool full;                  /* drained because full (a VM exit) */
+};
+
+/* What a kind's own collection did since the start, and its modelled CPU
+ * (DESIGN.md §6.2; docs/identifiers.md "Collection cost"). */
+struct tm_ident_cost {
+	uint64_t nr_ptes;           /* page-table entries read or rewritten */
+	uint64_t nr_faults;         /* hint faults taken */
+	uint64_t nr_pml;            /* PML entries consumed */
+	uint64_t nr_pml_full;       /* PML-full exits among its drains */
+	double scan_ns, fault_ns, pml_ns;
+};
+
 /* Test and clear the accessed bit of page idx (the kernel's
  * young-test + mkold). */
 static inline bool tm_scan_test_clear(struct tm_scan *s, uint32_t idx)
@@ -214,6 +250,8 @@ struct tm_identifier_ops {
 	uint64_t (*scan)(void *st, struct tm_scan *sc);
 	/* TM_IDENT_FAULTS: a hint fault on a page this kind unmapped. */
 	void (*fault)(void *st, const struct tm_fault *f);
+	/* TM_IDENT_PML: one drained write log. */
+	void (*pml)(void *st, const struct tm_pml *log);
 	/* Optional: start loading what update() will touch for page idx; the
 	 * engine calls it a few samples ahead (the replay's lookahead).  Must
 	 * change nothing observable.  May be NULL. */
@@ -231,10 +269,10 @@ struct tm_identifier_ops {
 	/* A page changed tier (migration done); may be NULL. */
 	void (*moved)(void *st, uint32_t idx, uint64_t page, enum tm_tier tier);
 	size_t (*memory_bytes)(const void *st);
-	/* Optional: CPU (ns) the kind's own scans and hint faults cost since
-	 * the start, modelled per scanned PTE and per fault; added to its
-	 * samples x cost_per_update.  NULL: none. */
-	uint64_t (*cpu_ns)(const void *st);
+	/* Optional: what the kind's own scans, hint faults and write logs
+	 * did since the start and their modelled CPU (out is zeroed first);
+	 * added to its samples x cost_per_update.  NULL: none. */
+	void (*cost)(const void *st, struct tm_ident_cost *out);
 	/* Optional: how many of the pages hot[0, nr) (dense indexes: the
 	 * pages a rank() reported) hold a count the identifier can raise no
 	 * further, its counter saturated (epochs.csv `saturated`).  NULL: the
@@ -242,6 +280,17 @@ struct tm_identifier_ops {
 	size_t (*saturated)(const void *st, const uint64_t *hot, size_t nr);
 	void (*free)(void *st);
 };
+
+/* The modelled CPU of a kind's own collection since the start (ns). */
+static inline uint64_t tm_ident_cost_ns(const struct tm_identifier_ops *ops,
+					const void *st)
+{
+	struct tm_ident_cost c = { 0 };
+
+	if (ops->cost)
+		ops->cost(st, &c);
+	return (uint64_t)(c.scan_ns + c.fault_ns + c.pml_ns);
+}
 
 /* The identifier family (identifier.c) and the keys every kind takes
  * (rows with bare keys into struct tm_ident_config). */

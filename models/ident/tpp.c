@@ -375,14 +375,16 @@ static size_t tpp_memory_bytes(const void *st)
 		sizeof(*t->scratch));
 }
 
-/* The modelled CPU of the windows and faults so far (tpp takes no
+/* The windows and faults so far and their modelled CPU (tpp takes no
  * samples). */
-static uint64_t tpp_cpu_ns(const void *st)
+static void tpp_cost(const void *st, struct tm_ident_cost *out)
 {
 	const struct tm_tpp *t = st;
 
-	return (uint64_t)((double)t->st.nr_scanned * t->c.cost_ns_per_pte +
-			  (double)t->st.nr_faults * t->c.cost_ns_per_fault);
+	out->nr_ptes = t->st.nr_scanned;
+	out->scan_ns = (double)t->st.nr_scanned * t->c.cost_ns_per_pte;
+	out->nr_faults = t->st.nr_faults;
+	out->fault_ns = (double)t->st.nr_faults * t->c.cost_ns_per_fault;
 }
 
 static void tpp_free(void *st)
@@ -491,7 +493,7 @@ const struct tm_identifier_ops tm_tpp_ops = {
 		.flags = TM_IDENT_SCAN | TM_IDENT_FAULTS | TM_IDENT_COLD,
 	},
 	/* it takes no samples: its CPU is per scanned page and fault
-	 * (cpu_ns) */
+	 * (cost) */
 	.cost_ns = 0,
 	.new = tpp_new,
 	.update = tpp_update,
@@ -502,6 +504,6 @@ const struct tm_identifier_ops tm_tpp_ops = {
 	.estimate = tpp_estimate,
 	.moved = tpp_moved,
 	.memory_bytes = tpp_memory_bytes,
-	.cpu_ns = tpp_cpu_ns,
+	.cost = tpp_cost,
 	.free = tpp_free,
 };

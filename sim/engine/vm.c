@@ -143,6 +143,8 @@ static void grow_arrays(struct tm_vm_rt *vm)
 	}
 	if (vm->pbits)
 		GROW(pbits);
+	if (vm->pdirty)
+		GROW(pdirty);
 	for (uint32_t i = 0; i < vm->nr_idents; i++)
 		if (vm->idents[i].ref) {
 			ident_ref_grow(&vm->idents[i], old, cap);
@@ -174,6 +176,18 @@ static int vm_init_scan(struct tm_vm_rt *vm, struct tm_error *err)
 
 		if (!(id->ops->kind.flags & TM_IDENT_SCAN))
 			continue;
+		if ((id->ops->kind.flags & TM_IDENT_HOST) &&
+		    vm->cfg->migration.where != TM_MIG_HOST)
+			return tm_error_set(err, TM_ERR_CONFIG,
+					    "%s:%u:%u: vm %s: identifier '%s' "
+					    "runs in the hypervisor (it needs "
+					    "EPT and PML), but the VM places "
+					    "pages in the guest; set its "
+					    "`migration: {where: host}`",
+					    l->file, l->line, l->col, vm->name,
+					    id->cfg->kind);
+		if (id->ops->kind.flags & TM_IDENT_PML)
+			vm->pml_id[vm->nr_pml++] = (uint8_t)i;
 		if (vm->nr_scan == TM_SCAN_MAX)
 			return tm_error_set(err, TM_ERR_CONFIG,
 					    "%s:%u:%u: vm %s: more than %u "
@@ -197,6 +211,8 @@ static int vm_init_scan(struct tm_vm_rt *vm, struct tm_error *err)
 	}
 	if (vm->nr_scan)
 		vm->pbits = tm_xcalloc(vm->arr_cap, sizeof(*vm->pbits));
+	if (vm->nr_pml)
+		tm_vm_pml_init(vm);
 	vm->next_scan_ns = vm->nr_scan ? 0 : UINT64_MAX;
 	vm->scan_end_ns = vm->run_end_ns;
 	return 0;
@@ -358,6 +374,9 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	free(vm->pair_d);
 	free(vm->inflight);
 	free(vm->pbits);
+	free(vm->pdirty);
+	free(vm->pml_buf);
+	free(vm->pml_nr);
 	free(vm->rank.cold);
 	free(vm->cold_idx);
 	memset(vm, 0, sizeof(*vm));
@@ -487,13 +506,28 @@ scan_mark(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx)
 		faults(vm, r, idx, b >> 8);
 }
 
+/* A store (or a modify) to a clean page: log it; a full log drains. */
+static inline __attribute__((always_inline)) void
+pml_mark(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx)
+{
+	uint32_t cpu;
+
+	if (r->op == TM_OP_LOAD || vm->pdirty[idx])
+		return;
+	vm->pdirty[idx] = 1;
+	cpu = r->cpu < vm->nr_pml_cpus ? r->cpu : r->cpu % vm->nr_pml_cpus;
+	vm->pml_buf[(size_t)cpu * TM_PML_ENTRIES + vm->pml_nr[cpu]++] = idx;
+	if (vm->pml_nr[cpu] == TM_PML_ENTRIES)
+		tm_vm_pml_drain(vm, cpu, r->time_ns, true);
+}
+
 /* One record whose page is already looked up (idx; added on its first
  * touch), its tier read once.  samples and scan are constants in each of
  * access_run's instances (a samples stream or an accesses stream; scan
  * kinds present or not), so their tests cost nothing per record. */
 static inline __attribute__((always_inline)) void
 access_one(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx,
-	   int added, const bool samples, const bool scan)
+	   int added, const bool samples, const bool scan, const bool pml)
 {
 	uint64_t w = 1;
 	uint8_t tier;
@@ -515,6 +549,8 @@ access_one(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx,
 	TM_ACC(vm, idx) += w;
 	if (scan)
 		scan_mark(vm, r, idx);
+	if (pml)
+		pml_mark(vm, r, idx);
 	if (samples)
 		feed(vm, idx, r, tier);
 	else
@@ -549,7 +585,7 @@ prefetch_page(const struct tm_vm_rt *vm, uint32_t idx)
 
 static inline __attribute__((always_inline)) void
 access_run_x(struct tm_vm_rt *vm, size_t a, size_t b, const bool samples,
-	     const bool prefetch, const bool scan)
+	     const bool prefetch, const bool scan, const bool pml)
 {
 	const struct tm_record *buf = vm->buf;
 	const unsigned shift = vm->page_shift;
@@ -561,7 +597,7 @@ access_run_x(struct tm_vm_rt *vm, size_t a, size_t b, const bool samples,
 		/* record i - L first: its ring cell is record i's */
 		if (i >= a + L)
 			access_one(vm, &buf[i - L], ring[i % L], fresh[i % L],
-				   samples, scan);
+				   samples, scan, pml);
 		if (i + TM_VM_SLOTAHEAD < b)
 			tm_pagemap_prefetch(&vm->pm,
 					    buf[i + TM_VM_SLOTAHEAD].addr >> shift);
@@ -594,17 +630,23 @@ static void access_run(struct tm_vm_rt *vm, size_t a, size_t b)
 	 * state: the loop over none cost 4 instructions a sample */
 	/* ... and per scan kinds present, whose instances skip the
 	 * lookahead (it changes nothing observable) */
-	if (vm->pbits)
+	/* ... and per PML kinds present (a write log) */
+	if (vm->pdirty)
 		if (vm->samples)
-			access_run_x(vm, a, b, true, false, true);
+			access_run_x(vm, a, b, true, false, true, true);
 		else
-			access_run_x(vm, a, b, false, false, true);
+			access_run_x(vm, a, b, false, false, true, true);
+	else if (vm->pbits)
+		if (vm->samples)
+			access_run_x(vm, a, b, true, false, true, false);
+		else
+			access_run_x(vm, a, b, false, false, true, false);
 	else if (vm->samples && vm->nr_prefetch)
-		access_run_x(vm, a, b, true, true, false);
+		access_run_x(vm, a, b, true, true, false, false);
 	else if (vm->samples)
-		access_run_x(vm, a, b, true, false, false);
+		access_run_x(vm, a, b, true, false, false, false);
 	else
-		access_run_x(vm, a, b, false, false, false);
+		access_run_x(vm, a, b, false, false, false, false);
 }
 
 /* The scans due at the earliest scan time: each kind whose time it is, in
@@ -628,6 +670,8 @@ static void scan_due(struct tm_vm_rt *vm)
 		const struct tm_ident_rt *id = &vm->idents[vm->scan_id[k]];
 
 		if (vm->scan_at_ns[k] == now) {
+			if (id->ops->kind.flags & TM_IDENT_PML)
+				tm_vm_pml_drain_all(vm, now);
 			sc.abit = (uint16_t)(1u << k);
 			sc.ubit = (uint16_t)(1u << (8 + k));
 			vm->scan_at_ns[k] = id->ops->scan(id->st, &sc);
@@ -829,7 +873,7 @@ uint64_t tm_ident_cpu_ns(const struct tm_ident_rt *id, uint64_t nr_samples)
 
 uint64_t tm_ident_own_cpu_ns(const struct tm_ident_rt *id)
 {
-	return id->ops->cpu_ns ? id->ops->cpu_ns(id->st) : 0;
+	return tm_ident_cost_ns(id->ops, id->st);
 }
 
 /* Bytes held by the truth tracker alone: the window base and scratch

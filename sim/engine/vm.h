@@ -131,6 +131,16 @@ struct tm_vm_rt {
 	uint64_t scan_end_ns;       /* no scan after the run's end */
 	uint64_t run_end_ns;
 	uint64_t nr_scans, nr_faults;
+	/* PML write log (identifier.h "Write logging"): pdirty[idx] is the
+	 * page's EPT dirty bit; one log of TM_PML_ENTRIES per vCPU; NULL
+	 * when the VM has no PML kind */
+	uint8_t *pdirty;
+	uint32_t *pml_buf;          /* vCPU c's log at c x TM_PML_ENTRIES */
+	uint32_t *pml_nr;           /* entries in each log */
+	uint32_t nr_pml_cpus;
+	uint32_t nr_pml;
+	uint8_t pml_id[TM_SCAN_MAX];    /* index into idents[] */
+	uint64_t nr_pml_drains, nr_pml_entries;
 	struct tm_rank rank;
 	uint32_t *hot_idx;          /* rank output as dense indexes */
 	uint32_t *pair_p, *pair_d;
@@ -198,7 +208,14 @@ int tm_vm_check(const struct tm_vm_rt *vm);
 size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm);
 double tm_vm_sampling_cpu_ns(const struct tm_vm_rt *vm);
 uint64_t tm_ident_cpu_ns(const struct tm_ident_rt *id, uint64_t nr_samples);
-/* The CPU of id's own scans and faults since the start (ops->cpu_ns). */
+/* PML write logs (pml.c): allocate them for the VM's PML kinds; drain
+ * vCPU cpu's log into every PML kind and clear its pages' dirty bytes
+ * (full: the log filled up); drain every vCPU's. */
+void tm_vm_pml_init(struct tm_vm_rt *vm);
+void tm_vm_pml_drain(struct tm_vm_rt *vm, uint32_t cpu, uint64_t now_ns,
+		     bool full);
+void tm_vm_pml_drain_all(struct tm_vm_rt *vm, uint64_t now_ns);
+/* The CPU of id's own scans and faults since the start (ops->cost). */
 uint64_t tm_ident_own_cpu_ns(const struct tm_ident_rt *id);
 
 #endif

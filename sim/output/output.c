@@ -123,6 +123,39 @@ static double ratio(uint64_t a, uint64_t b)
 	return b ? (double)a / (double)b : NAN;
 }
 
+/* What collecting id's input cost (docs/outputs.md, docs/identifiers.md
+ * "Collection cost"): a sample-driven kind pays the PEBS sampling and its
+ * per-sample update, a scan-driven kind its own scans, faults and PML. */
+static json_t *collection_json(const struct tm_vm_rt *vm,
+			       const struct tm_ident_rt *id)
+{
+	struct tm_ident_cost c = { 0 };
+	bool smp = (id->ops->kind.flags & TM_IDENT_SAMPLES) != 0;
+	uint64_t nr_smp = smp ? vm->total.nr_samples : 0;
+	double smp_ns = (smp ? tm_vm_sampling_cpu_ns(vm) : 0) +
+			(double)tm_ident_cpu_ns(id, vm->total.nr_samples);
+	double total, secs = (double)vm->run_end_ns / 1e9;
+
+	if (id->ops->cost)
+		id->ops->cost(id->st, &c);
+	total = smp_ns + c.scan_ns + c.fault_ns + c.pml_ns;
+	return json_pack("{s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+			 "s:I, s:I}",
+		"site", vm->cfg->migration.where == TM_MIG_HOST ? "host" :
+								 "guest",
+		"cpu_ns", (json_int_t)total,
+		"cpu_ns_per_s", num_or_null(secs > 0 ? total / secs : NAN),
+		"samples", (json_int_t)nr_smp,
+		"samples_cpu_ns", (json_int_t)smp_ns,
+		"ptes", (json_int_t)c.nr_ptes,
+		"scan_cpu_ns", (json_int_t)c.scan_ns,
+		"faults", (json_int_t)c.nr_faults,
+		"fault_cpu_ns", (json_int_t)c.fault_ns,
+		"pml_entries", (json_int_t)c.nr_pml,
+		"pml_full", (json_int_t)c.nr_pml_full,
+		"pml_cpu_ns", (json_int_t)c.pml_ns);
+}
+
 static json_t *ident_json(const struct tm_vm_rt *vm, const struct tm_ident_rt *id)
 {
 	double n = (double)id->nr_scored, np = (double)id->nr_named;
@@ -130,14 +163,15 @@ static json_t *ident_json(const struct tm_vm_rt *vm, const struct tm_ident_rt *i
 
 	bool sat = id->ops->saturated != NULL;
 
-	return json_pack("{s:s, s:s, s:I, s:o, s:I, s:o, s:I, s:I, s:o, s:o, "
-			 "s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:I, s:o, s:I, s:o, s:o, s:I, s:I, s:o, "
+			 "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"kind", id->cfg->kind, "role", id->shadow ? "shadow" : "main",
 		"memory_bytes", (json_int_t)bytes,
 		"memory_bytes_per_page", num_or_null(ratio(bytes, vm->pm.nr)),
 		"cpu_ns", (json_int_t)(tm_ident_cpu_ns(id, vm->total.nr_samples) +
 				       tm_ident_own_cpu_ns(id)),
 		"cpu_ns_per_sample", json_real(id->cfg->cost_ns_per_update),
+		"collection", collection_json(vm, id),
 		"epochs_scored", (json_int_t)id->nr_scored,
 		"epochs_named", (json_int_t)id->nr_named,
 		"precision", num_or_null(np ? id->sum_precision / np : NAN),

@@ -100,10 +100,12 @@ print("zoo:", len(kinds), "kinds,", len(rows), "epoch rows")
 PY
 
 # Every kind drives placement, in migrate and exchange mode (from a full
-# trace for a scan-driven kind).
+# trace for a scan-driven kind, from the host for a host-only one).
 for kind in $kinds; do
 	full=""
 	case " $zookinds " in *" $kind "*) ;; *) full="kind: accesses, " ;; esac
+	where=guest   # vtmm needs EPT: it places from the host only
+	[ "$kind" != vtmm ] || where=host
 	for mode in migrate exchange; do
 		cat >"$WORK/main.yaml" <<YAML
 duration: 3s
@@ -115,7 +117,7 @@ hosts:
       - memory: 512MiB
         fmem: 25%
         identifier: {kind: $kind}
-        migration: {mode: $mode}
+        migration: {mode: $mode, where: $where}
         trace: {gen: hotset, ${full}footprint: 512MiB, hot: 96MiB,
                 hot_share: 0.9, moves: [{at: 1500ms, offset: 256MiB}],
                 rate: 200k/s}
