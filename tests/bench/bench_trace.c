@@ -10,7 +10,9 @@
  * 30% stores, at 10M records/s: random pages, a random offset inside each
  * page, steadily increasing time - a realistic, not a flattering, input.
  * Each figure is the best of 3 runs (page cache warm).  Every
- * traces/data/ *.tmt file is read as well.
+ * traces/data/ *.tmt file is read as well.  `bench_trace FILE...` instead
+ * prints, for each .tmt file, its records' bytes per record and decode-only
+ * speed in both record encodings (docs/trace-format.md's table).
  *
  * Measured on the 2-core development VM (AMD EPYC), zstd 1.5.4, this
  * benchmark, best of 3 (writer with 2 zstd workers unless noted):
@@ -218,7 +220,70 @@ static void bench_formats(const char *dir, const struct tm_record *recs,
 		unlink(path[v]);
 }
 
-int main(void)
+/* All records of a .tmt file, in memory (*info from its header). */
+static struct tm_record *load_file(const char *path, uint64_t *nr,
+				   struct tm_trace_info *info)
+{
+	struct tm_record *recs = NULL;
+	struct tm_stream *s;
+	struct tm_error err;
+	size_t cap = 0;
+	ssize_t n = 0;
+
+	*nr = 0;
+	if (tm_tmt_open(path, &s, &err))
+		goto fail;
+	do {
+		*nr += (uint64_t)n;
+		if (*nr + BATCH > cap) {
+			cap = 2 * cap + BATCH;
+			recs = realloc(recs, cap * sizeof(*recs));
+			if (!recs)
+				exit(1);
+		}
+	} while ((n = tm_stream_read(s, recs + *nr, BATCH, &err)) > 0);
+	*info = s->info;
+	tm_stream_free(s);
+	if (n == 0)
+		return recs;
+fail:
+	fprintf(stderr, "bench_trace: %s\n", err.msg);
+	exit(1);
+}
+
+/* `bench_trace FILE...`: each trace's records written in both encodings;
+ * bytes per record and decode-only speed (best of NR_RUNS, interleaved). */
+static void bench_files(const char *dir, int nr_files, char **files)
+{
+	printf("%-28s %10s %9s %9s %10s %10s\n", "trace", "records", "v1 B/rec",
+	       "v2 B/rec", "v1 Mrec/s", "v2 Mrec/s");
+	for (int f = 0; f < nr_files; f++) {
+		struct tm_trace_info info;
+		uint64_t nr, got;
+		struct tm_record *recs = load_file(files[f], &nr, &info);
+		double r[2] = { 0, 0 }, x;
+		char path[2][96];
+
+		for (int v = 0; v < 2; v++) {
+			snprintf(path[v], sizeof(path[v]), "%s/f.v%d.tmt", dir, v + 1);
+			bench_write(path[v], recs, nr, &info, v + 1);
+		}
+		for (int k = 0; k < NR_RUNS; k++)
+			for (int v = 0; v < 2; v++)
+				if ((x = bench_read(path[v], &got)) > r[v])
+					r[v] = x;
+		printf("%-28s %10llu %9.2f %9.2f %10.1f %10.1f\n", files[f],
+		       (unsigned long long)nr,
+		       (double)file_size(path[0]) / (double)(nr ? nr : 1),
+		       (double)file_size(path[1]) / (double)(nr ? nr : 1),
+		       r[0] / 1e6, r[1] / 1e6);
+		for (int v = 0; v < 2; v++)
+			unlink(path[v]);
+		free(recs);
+	}
+}
+
+int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/bench-trace-XXXXXX";
 	struct tm_trace_info info;
@@ -227,6 +292,11 @@ int main(void)
 
 	if (!mkdtemp(dir))
 		return 1;
+	if (argc > 1) {
+		bench_files(dir, argc - 1, argv + 1);
+		rmdir(dir);
+		return 0;
+	}
 	gbest = now_s();
 	recs = make_zipf(NR_RECORDS, &info);
 	gbest = (double)NR_RECORDS / (now_s() - gbest);
