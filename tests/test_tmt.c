@@ -1,11 +1,14 @@
 /*
  * test_tmt.c - the .tmt reader and writer (traces/tmt.c, docs/trace-format.md).
  *
- * Round trips are bit-exact (10M records, every record compared); every kind
- * of damage gives a TM_ERR_FORMAT message naming the file and, where it can
- * be known, the exact byte offset; the writer never leaves a temp file.
- * Damaged files are built by hand: a decompressed payload (preamble, header,
- * records) compressed here with zstd, so each case breaks exactly one rule.
+ * Round trips are bit-exact (10M records, every record compared) in both
+ * record encodings, and v1 -> v2 -> v1 gives back the same bytes; a v1 file
+ * written by the release before v2 (tests/fixtures/syswide.v1.tmt) still
+ * reads; every kind of damage gives a TM_ERR_FORMAT message naming the file
+ * and, where it can be known, the exact byte offset; the writer never leaves
+ * a temp file.  Damaged files are built by hand: a decompressed payload
+ * (preamble, header, records or blocks) compressed here with zstd, so each
+ * case breaks exactly one rule.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,8 +28,10 @@
 #include "lib/alloc.h"
 #include "lib/le.h"
 #include "lib/tmpname.h"
+#include "traces/import/import.h"
 #include "traces/tmt.h"
 #include "traces/tmt_internal.h"
+#include "traces/tmt_v2.h"
 
 #define NR_ROUND_TRIP 10000000ull
 #define HDR_OK "{\"kind\":\"accesses\",\"address_space\":\"gva\",\"page_size\":4096," \
@@ -241,7 +246,7 @@ static void expect_format(const char *path, const char *off_text, const char *wh
 
 /* ---- round trip ------------------------------------------------------------ */
 
-static void write_at_level(const char *path, uint64_t nr, int level)
+static void write_format(const char *path, uint64_t nr, int level, int format)
 {
 	struct tm_trace_info info;
 	struct tm_tmt_writer *w;
@@ -250,8 +255,8 @@ static void write_at_level(const char *path, uint64_t nr, int level)
 	uint64_t i = 0;
 
 	info_default(&info);
-	w = tm_tmt_writer_new_level(path, &info, "{\"tool\":\"test\",\"n\":1}",
-				    level, &err);
+	w = tm_tmt_writer_new_format(path, &info, "{\"tool\":\"test\",\"n\":1}",
+				     level, format, &err);
 	assert_non_null(w);
 	while (i < nr) {
 		size_t n = nr - i < 4096 ? nr - i : 4096;
@@ -265,10 +270,11 @@ static void write_at_level(const char *path, uint64_t nr, int level)
 	free(buf);
 }
 
-static void write_round_trip(const char *path, uint64_t nr)
+static void write_at_level(const char *path, uint64_t nr, int level)
 {
-	write_at_level(path, nr, TM_TMT_LEVEL_DEFAULT);
+	write_format(path, nr, level, TM_TMT_VERSION_DEFAULT);
 }
+
 
 /* Every record of path, in order, is rec_at(0 .. nr-1). */
 static void check_round_trip(const char *path, uint64_t nr)
@@ -346,16 +352,15 @@ static void test_levels(void **state)
 		unlink(p[k]);
 }
 
-static void test_round_trip_10m(void **state)
+static void round_trip_10m(struct fixture *f, int format)
 {
-	struct fixture *f = *state;
 	struct tm_record *buf = malloc(5000 * sizeof(*buf));
 	struct tm_stream *s;
 	struct tm_error err;
 	uint64_t i = 0, batch = 1;
 	ssize_t n;
 
-	write_round_trip(f->path, NR_ROUND_TRIP);
+	write_format(f->path, NR_ROUND_TRIP, TM_TMT_LEVEL_DEFAULT, format);
 	assert_int_equal(nr_files(f->dir), 1); /* no temp file left */
 	assert_int_equal(tm_tmt_open(f->path, &s, &err), 0);
 	assert_int_equal(s->info.kind, TM_TRACE_ACCESSES);
@@ -376,6 +381,16 @@ static void test_round_trip_10m(void **state)
 	assert_int_equal(tm_stream_read(s, buf, 10, &err), 0); /* stays at end */
 	tm_stream_free(s);
 	free(buf);
+}
+
+static void test_round_trip_10m(void **state)
+{
+	round_trip_10m(*state, 2);
+}
+
+static void test_round_trip_10m_v1(void **state)
+{
+	round_trip_10m(*state, 1);
 }
 
 static void test_header_round_trip(void **state)
@@ -449,7 +464,8 @@ static void test_layout_is_documented(void **state)
 	uint32_t hlen;
 
 	info_default(&info);
-	w = tm_tmt_writer_new(f->path, &info, NULL, &err);
+	w = tm_tmt_writer_new_format(f->path, &info, NULL, TM_TMT_LEVEL_DEFAULT, 1,
+				     &err);
 	assert_int_equal(tm_tmt_writer_add(w, &r, 1, &err), 0);
 	assert_int_equal(tm_tmt_writer_close(w, &err), 0);
 	z = read_whole(f->path, &zlen);
@@ -598,9 +614,12 @@ static void test_bad_preamble(void **state)
 	n = payload(buf, "TMTRACX", 1, HDR_OK, len, 2, 0);
 	write_zstd(f->path, buf, n, 1);
 	expect_format(f->path, "0: ", "bad magic");
-	n = payload(buf, "TMTRACE", 2, HDR_OK, len, 2, 0);
+	n = payload(buf, "TMTRACE", 3, HDR_OK, len, 2, 0);
 	write_zstd(f->path, buf, n, 1);
-	expect_format(f->path, "8: ", "version 2");
+	expect_format(f->path, "8: ", "version 3; expected 1 or 2");
+	n = payload(buf, "TMTRACE", 0, HDR_OK, len, 2, 0);
+	write_zstd(f->path, buf, n, 1);
+	expect_format(f->path, "8: ", "version 0");
 	n = payload(buf, "TMTRACE", 1, HDR_OK, 0, 0, 0);
 	write_zstd(f->path, buf, 16, 1);
 	expect_format(f->path, "12: ", "header length 0");
@@ -741,16 +760,15 @@ static void test_after_the_frame(void **state)
 }
 
 /* Truncation anywhere and flipped bytes anywhere give a located error. */
-static void test_truncated_and_flipped(void **state)
+static void truncated_and_flipped(struct fixture *f, int format)
 {
-	struct fixture *f = *state;
 	char whole[160];
 	unsigned char *z, *c;
 	size_t zlen;
 	uint64_t h = 42;
 
 	snprintf(whole, sizeof(whole), "%s.whole", f->path);
-	write_round_trip(whole, 300000);
+	write_format(whole, 300000, TM_TMT_LEVEL_DEFAULT, format);
 	z = read_whole(whole, &zlen);
 	c = malloc(zlen);
 	for (int i = 0; i < 12; i++) {
@@ -774,10 +792,361 @@ static void test_truncated_and_flipped(void **state)
 	free(z);
 }
 
+static void test_truncated_and_flipped(void **state)
+{
+	truncated_and_flipped(*state, 1);
+	truncated_and_flipped(*state, 2);
+}
+
+/* ---- record encoding v2 -------------------------------------------------------- */
+
+/* The whole decompressed content of a .tmt file. */
+static unsigned char *decompress_all(const char *path, size_t *len)
+{
+	size_t zlen, cap = 1 << 20;
+	unsigned char *z = read_whole(path, &zlen), *out = malloc(cap);
+	ZSTD_DCtx *d = ZSTD_createDCtx();
+	ZSTD_inBuffer in = { z, zlen, 0 };
+	ZSTD_outBuffer o = { out, cap, 0 };
+
+	while (in.pos < in.size) {
+		size_t rc = ZSTD_decompressStream(d, &o, &in);
+
+		assert_false(ZSTD_isError(rc));
+		if (o.pos == o.size) {
+			cap *= 2;
+			out = realloc(out, cap);
+			o.dst = out;
+			o.size = cap;
+		}
+	}
+	ZSTD_freeDCtx(d);
+	free(z);
+	*len = o.pos;
+	return out;
+}
+
+/* Copy the records of src into dst in record encoding `format`, with the
+ * info of src but a fixed source, and the provenance write_format uses. */
+static void copy_as(const char *src, const char *dst, int format)
+{
+	struct tm_record buf[777];
+	struct tm_trace_info info;
+	struct tm_tmt_writer *w;
+	struct tm_stream *s;
+	struct tm_error err;
+	ssize_t n;
+
+	assert_int_equal(tm_tmt_open(src, &s, &err), 0);
+	info = s->info;
+	snprintf(info.source, sizeof(info.source), "test_tmt");
+	w = tm_tmt_writer_new_format(dst, &info, "{\"tool\":\"test\",\"n\":1}",
+				     TM_TMT_LEVEL_DEFAULT, format, &err);
+	assert_non_null(w);
+	while ((n = tm_stream_read(s, buf, 777, &err)) > 0)
+		assert_int_equal(tm_tmt_writer_add(w, buf, (size_t)n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(tm_tmt_writer_close(w, &err), 0);
+	tm_stream_free(s);
+}
+
+/* v1 -> v2 -> v1: the same records, and the last file decompresses to
+ * exactly the bytes of the first. */
+static void test_v1_v2_v1_exact(void **state)
+{
+	struct fixture *f = *state;
+	char a[160], b[160], c[160];
+	unsigned char *ba, *bc;
+	size_t la, lc;
+
+	snprintf(a, sizeof(a), "%s/a.tmt", f->dir);
+	snprintf(b, sizeof(b), "%s/b.tmt", f->dir);
+	snprintf(c, sizeof(c), "%s/c.tmt", f->dir);
+	write_format(a, 300000, TM_TMT_LEVEL_DEFAULT, 1);
+	copy_as(a, b, 2);
+	check_round_trip(b, 300000);
+	copy_as(b, c, 1);
+	ba = decompress_all(a, &la);
+	bc = decompress_all(c, &lc);
+	assert_int_equal(ba[8], 1);
+	assert_int_equal(la, lc);
+	assert_memory_equal(ba, bc, la);
+	free(ba);
+	free(bc);
+}
+
+/* Read every record of stream s into a new array; *nr gets the count. */
+static struct tm_record *drain(struct tm_stream *s, size_t *nr)
+{
+	struct tm_record *all = malloc(4096 * sizeof(*all));
+	struct tm_error err;
+	size_t cap = 4096;
+	ssize_t n;
+
+	*nr = 0;
+	while ((n = tm_stream_read(s, all + *nr, cap - *nr, &err)) > 0) {
+		*nr += (size_t)n;
+		if (*nr == cap)
+			all = realloc(all, (cap *= 2) * sizeof(*all));
+	}
+	assert_int_equal(n, 0);
+	return all;
+}
+
+/* tests/fixtures/syswide.v1.tmt was written by `tmsim import --from
+ * perf-data tests/fixtures/syswide.perf.data` of the release before record
+ * encoding v2: it still reads, record for record what the importer makes
+ * of the same perf.data today. */
+static void test_v1_release_fixture(void **state)
+{
+	const char *fx = "tests/fixtures/syswide.v1.tmt";
+	const struct tm_importer_ops *imp = tm_importer_find("perf-data");
+	struct tm_kind_config cfg;
+	struct tm_import_opts o;
+	struct tm_stream *s, *t;
+	struct tm_record *a, *b;
+	struct tm_error err;
+	unsigned char *raw;
+	size_t na, nb, len;
+
+	(void)state;
+	raw = decompress_all(fx, &len);
+	assert_int_equal(tm_le32(raw + 8), 1);
+	free(raw);
+	assert_int_equal(tm_tmt_open(fx, &s, &err), 0);
+	assert_int_equal(s->info.kind, TM_TRACE_SAMPLES);
+	assert_int_equal(s->info.nr_vcpus, 2);
+	a = drain(s, &na);
+	assert_non_null(imp);
+	tm_import_opts_init(&o);
+	tm_importer_config_init(imp, cfg.bytes);
+	assert_int_equal(imp->open("tests/fixtures/syswide.perf.data", cfg.bytes, &o,
+				   &t, &err), 0);
+	b = drain(t, &nb);
+	assert_int_equal(na, 572);
+	assert_int_equal(nb, na);
+	for (size_t i = 0; i < na; i++)
+		if (memcmp(&a[i], &b[i], sizeof(a[i])) != 0)
+			fail_msg("record %zu differs from the importer's", i);
+	tm_stream_free(s);
+	tm_stream_free(t);
+	free(a);
+	free(b);
+}
+
+/* The writer's v2 bytes are the example of docs/trace-format.md. */
+static void test_layout_v2_is_documented(void **state)
+{
+	static const unsigned char want[72] = {
+		0x02, 0x00, 0x00, 0x00,                                     /* 2 records */
+		0x01, 0x02, 0x64, 0, 0, 0, 0, 0, 0, 0,                      /* time */
+		0x05, 0x01, 0x04, 0, 0, 0, 0, 0, 0, 0,                      /* page */
+		0x01, 0x06, 0x40, 0, 0, 0, 0, 0, 0, 0,                      /* offset */
+		0x01, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0,                      /* weight */
+		0x01, 0x00, 0x05, 0, 0, 0, 0, 0, 0, 0,                      /* cpu/op */
+		0xe1, 0x00,                                                 /* time */
+		0xff, 0xff, 0xff, 0xef, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, /* page */
+		0x00, 0x01, 0x00, 0x05, 0x00, 0x03,             /* offset, weight, cpu/op */
+	};
+	struct fixture *f = *state;
+	struct tm_record r[2] = {
+		{ 1000, 0x7f0000001040ull, 0, 1, 1, 0 },
+		{ 1100, 0x7f0000003080ull, 5, 2, 0, 0 },
+	};
+	struct tm_record back[2];
+	struct tm_trace_info info;
+	struct tm_tmt_writer *w;
+	struct tm_stream *s;
+	struct tm_error err;
+	unsigned char *out;
+	size_t n;
+
+	info_default(&info);
+	w = tm_tmt_writer_new(f->path, &info, NULL, &err);
+	assert_int_equal(tm_tmt_writer_add(w, r, 2, &err), 0);
+	assert_int_equal(tm_tmt_writer_close(w, &err), 0);
+	out = decompress_all(f->path, &n);
+	assert_int_equal(tm_le32(out + 8), 2); /* the default writes v2 */
+	assert_int_equal(n, 16 + tm_le32(out + 12) + sizeof(want));
+	assert_memory_equal(out + 16 + tm_le32(out + 12), want, sizeof(want));
+	free(out);
+	assert_int_equal(tm_tmt_open(f->path, &s, &err), 0);
+	assert_int_equal(tm_stream_read(s, back, 2, &err), 2);
+	assert_memory_equal(back, r, sizeof(r));
+	tm_stream_free(s);
+}
+
+/* A hand-made v2 block: every column `width` bytes wide with shift 0 and
+ * the given bases, stored values vals[c * nr + i].  Returns its length. */
+static size_t v2_block(unsigned char *p, uint32_t nr, unsigned width,
+		       const uint64_t base[5], const uint64_t *vals)
+{
+	size_t off = TM_TMT_V2_BLOCK_HDR;
+
+	tm_put_le32(p, nr);
+	for (int c = 0; c < 5; c++) {
+		p[4 + c * 10] = (unsigned char)width;
+		p[5 + c * 10] = 0;
+		tm_put_le64(p + 6 + c * 10, base[c]);
+		for (uint32_t i = 0; i < nr; i++, off += width) {
+			unsigned char b[8];
+
+			tm_put_le64(b, vals[c * nr + i]);
+			memcpy(p + off, b, width);
+		}
+	}
+	return off;
+}
+
+/* Ten valid records: time +10, page +1, offset 0x40, weight 7, cpu i % 4,
+ * op i % 3 (all stored in one byte). */
+static void v2_valid(uint64_t vals[50])
+{
+	for (int i = 0; i < 10; i++) {
+		vals[i] = 10;
+		vals[10 + i] = 2;
+		vals[20 + i] = 0x40;
+		vals[30 + i] = 7;
+		vals[40 + i] = (uint64_t)(i % 4) << 2 | (uint64_t)(i % 3);
+	}
+}
+
+/* Preamble (version 2), HDR_OK, then `len` bytes of blocks. */
+static void write_v2(const char *path, const unsigned char *blocks, size_t len)
+{
+	unsigned char *buf = malloc(16 + strlen(HDR_OK) + len);
+	size_t n = payload(buf, "TMTRACE", 2, HDR_OK, (uint32_t)strlen(HDR_OK), 0, 0);
+
+	memcpy(buf + n, blocks, len);
+	write_zstd(path, buf, n + len, 1);
+	free(buf);
+}
+
+static void expect_v2(const char *path, const unsigned char *blocks, size_t len,
+		      size_t off, const char *what)
+{
+	char at[32];
+
+	write_v2(path, blocks, len);
+	snprintf(at, sizeof(at), "%zu: ", 16 + strlen(HDR_OK) + off);
+	expect_format(path, at, what);
+}
+
+static void test_v2_bad_blocks(void **state)
+{
+	static const uint64_t zero[5];
+	struct fixture *f = *state;
+	unsigned char blk[2][1024];
+	uint64_t vals[50];
+	size_t n, n2;
+	struct tm_error err;
+
+	v2_valid(vals);
+	n = v2_block(blk[0], 10, 1, zero, vals);
+	write_v2(f->path, blk[0], n);
+	assert_int_equal(read_all(f->path, 3, &err), 10);
+	memcpy(blk[1], blk[0], n);
+	tm_put_le32(blk[1], 0);
+	expect_v2(f->path, blk[1], n, 0, "block of records 0; expected 1 to 65536");
+	tm_put_le32(blk[1], 65537);
+	expect_v2(f->path, blk[1], n, 0, "block of records 65537");
+	memcpy(blk[1], blk[0], n);
+	blk[1][4 + 2 * 10] = 9;
+	expect_v2(f->path, blk[1], n, 4 + 2 * 10, "offset column width 9; expected 0 to 8");
+	memcpy(blk[1], blk[0], n);
+	blk[1][5] = 64;
+	expect_v2(f->path, blk[1], n, 5, "time column shift 64; expected 0 to 63");
+	expect_v2(f->path, blk[0], 20, 20, "data ends inside a block header");
+	expect_v2(f->path, blk[0], TM_TMT_V2_BLOCK_HDR + 7, TM_TMT_V2_BLOCK_HDR + 7,
+		  "data ends inside a block of 10 records; expected 50 bytes");
+	/* a second block cut short: offsets count from the start */
+	memcpy(blk[0] + n, blk[0], n);
+	expect_v2(f->path, blk[0], n + 30, n + 30, "inside a block header");
+	n2 = n + TM_TMT_V2_BLOCK_HDR + 3;
+	expect_v2(f->path, blk[0], n2, n2, "inside a block of 10 records");
+	write_v2(f->path, blk[0], 2 * n);
+	assert_int_equal(read_all(f->path, 7, &err), 20);
+}
+
+/* One bad value per case: the record index and the byte offset of the
+ * value in its column. */
+static void test_v2_bad_records(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char blk[2048];
+	uint64_t vals[50], base[5];
+	const size_t data = TM_TMT_V2_BLOCK_HDR;
+	size_t n;
+
+	v2_valid(vals);
+	vals[40 + 5] = 3;
+	memset(base, 0, sizeof(base));
+	n = v2_block(blk, 10, 1, base, vals);
+	expect_v2(f->path, blk, n, data + 40 + 5, "record 5: op 3; expected 0 (load)");
+	v2_valid(vals);
+	base[4] = 1u << 18;
+	n = v2_block(blk, 10, 1, base, vals);
+	expect_v2(f->path, blk, n, data + 40, "record 0: cpu 65536; expected 0 to 65535");
+	base[4] = 0;
+	base[2] = 4096 - 0x40 + 1;
+	n = v2_block(blk, 10, 1, base, vals);
+	expect_v2(f->path, blk, n, data + 20, "record 0: offset in the page 4097");
+	base[2] = 0;
+	base[3] = 1ull << 32;
+	n = v2_block(blk, 10, 1, base, vals);
+	expect_v2(f->path, blk, n, data + 30, "record 0: weight 4294967303");
+	base[3] = 0;
+	base[1] = 2ull << 52; /* zigzag of +2^52 pages */
+	n = v2_block(blk, 10, 1, base, vals);
+	expect_v2(f->path, blk, n, data + 10, "record 0: page delta (zigzag)");
+	base[1] = 0;
+	base[0] = UINT64_MAX - 30; /* record 0 at 2^64 - 21, record 1 overflows */
+	n = v2_block(blk, 10, 1, base, vals);
+	expect_v2(f->path, blk, n, data + 1, "record 1: time delta");
+	/* far into the records: the second block's record 3 is record 13 */
+	base[0] = 0;
+	n = v2_block(blk, 10, 1, base, vals);
+	vals[40 + 3] = 3;
+	v2_block(blk + n, 10, 1, base, vals);
+	expect_v2(f->path, blk, 2 * n, n + data + 40 + 3, "record 13: op 3");
+}
+
+/* --format: 1 or 2; the writer refuses others before making a file. */
+static void test_format_option(void **state)
+{
+	static const char *const bad[] = { "0", "3", "", "12", "2x", "-1" };
+	struct fixture *f = *state;
+	struct tm_trace_info info;
+	struct tm_error err;
+	int v;
+
+	assert_int_equal(tm_tmt_parse_format("1", &v, &err), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(tm_tmt_parse_format("2", &v, &err), 0);
+	assert_int_equal(v, 2);
+	for (size_t k = 0; k < sizeof(bad) / sizeof(*bad); k++) {
+		assert_int_equal(tm_tmt_parse_format(bad[k], &v, &err), -1);
+		assert_int_equal(err.code, TM_ERR_USAGE);
+		assert_non_null(strstr(err.msg, "expected 1 or 2"));
+	}
+	info_default(&info);
+	assert_null(tm_tmt_writer_new_format(f->path, &info, NULL,
+					     TM_TMT_LEVEL_DEFAULT, 3, &err));
+	assert_int_equal(err.code, TM_ERR_USAGE);
+	assert_int_equal(nr_files(f->dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip_10m, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round_trip_10m_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v1_v2_v1_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v1_release_fixture, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_layout_v2_is_documented, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2_bad_blocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2_bad_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_format_option, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_levels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_header_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_not_utf8, setup, teardown),

@@ -8,8 +8,9 @@
  * Accesses are counted per record in an accesses trace; in a samples trace
  * each record stands for its period (load_period for loads and modifies,
  * store_period - or load_period when 0 - for stores), so coverage is over
- * the estimated accesses.  Memory grows with the number of distinct 4 KiB
- * pages (16 bytes each in a hash table, plus 8 for the sort).
+ * the estimated accesses.  Memory: the page counters (traces/pagecount.h:
+ * 4 bytes per page of the touched stretches of the address space, 1 MiB
+ * for a 1 GiB footprint) and 16 bytes per distinct page for the sort.
  * JSON keys are documented in docs/trace-format.md.
  */
 #ifndef TM_INSPECT_H

@@ -1,22 +1,22 @@
 /*
- * tmt.c - the native trace format .tmt: a streaming reader (a tm_stream) and
- * a writer (DESIGN.md §5; byte layout in docs/trace-format.md).
+ * tmt.c - the native trace format .tmt: a streaming reader, a tm_stream
+ * (DESIGN.md §5; byte layout in docs/trace-format.md).  The writer is
+ * tmt_write.c; record encoding v2's block codec is tmt_v2.c.
  *
  * A .tmt file is one zstd frame with a content checksum.  Decompressed it
  * holds a 16-byte preamble (magic "TMTRACE\0", u32 LE version, u32 LE header
- * length), a JSON header, then 24-byte little-endian records in
- * non-decreasing time.
+ * length), a JSON header, then the records: 24-byte little-endian rows in
+ * version 1, blocks of columns in version 2, in non-decreasing time.
  *
  * The reader works in bounded memory: one compressed input buffer of
  * ZSTD_DStreamInSize() bytes, the zstd window, and a carry of less than one
- * record.  Records are decompressed straight into the caller's batch (on a
- * little-endian host struct tm_record is the disk layout), then checked in
- * one pass; there are no per-record syscalls or copies.  Every error names
- * the file and the decompressed byte offset of the offending item, or the
- * compressed offset for zstd frame errors, and says what was expected.
- *
- * The writer compresses into "<dir>/.<name>.tmp.<pid>", and on close fsyncs and
- * renames it into place, so no reader ever sees a half-written trace.
+ * record (v1) or one block of columns (v2).  v1 records are decompressed
+ * straight into the caller's batch (on a little-endian host struct
+ * tm_record is the disk layout), then checked in one pass; v2 blocks are
+ * decoded from the block buffer into the batch.  There are no per-record
+ * syscalls.  Every error names the file and the decompressed byte offset of
+ * the offending item, or the compressed offset for zstd frame errors, and
+ * says what was expected.
  *
  * Notes:
  *  - Records already delivered before a zstd checksum failure (which zstd can
@@ -42,8 +42,8 @@
 
 #include "lib/alloc.h"
 #include "lib/le.h"
-#include "lib/tmpname.h"
 #include "tmt_internal.h"
+#include "tmt_v2.h"
 
 /* The in-memory record is the disk record on little-endian hosts. */
 _Static_assert(sizeof(struct tm_record) == TM_RECORD_DISK_SIZE, "record size");
@@ -53,26 +53,9 @@ _Static_assert(offsetof(struct tm_record, cpu) == 20, "cpu offset");
 _Static_assert(offsetof(struct tm_record, op) == 22, "op offset");
 _Static_assert(offsetof(struct tm_record, flags) == 23, "flags offset");
 
-#define TMT_MAGIC_LEN 8
-#define TMT_PREAMBLE_LEN 16
-/* Assumption: a header is a few hundred bytes; 1 MiB bounds reader memory
- * against a corrupt length field. */
-#define TMT_HEADER_MAX (1u << 20)
 /* RFC 8878 §3.1.1: frame magic, and bit 2 of the frame header descriptor. */
 static const unsigned char zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
 #define ZSTD_FHD_CHECKSUM_BIT 0x04
-/* Writer zstd settings, chosen with tests/bench/bench_trace.c on a 2-core
- * machine (all levels measured there): level -3 (TM_TMT_LEVEL_DEFAULT) keeps
- * the reader above 50M records/s (59M; level 1 gives 42M) at 8.8
- * bytes/record, and two workers keep the writer above 20M records/s (30M;
- * 19M single-threaded).  With a fixed worker count the bytes are
- * deterministic for one zstd version.  Other levels (--zstd-level) trade
- * size for replay speed (docs/bench.md).  The window is 512 KiB at every
- * level, so readers need the same memory whatever the level (records are
- * independent: a wider window compresses them no better). */
-#define TMT_ZSTD_WORKERS 2
-#define TMT_WINDOW_LOG 19
-#define TMT_WRITE_BUF (256u << 10)
 /* Largest zstd window the reader accepts (16 MiB; the writer's frames use
  * 512 KiB): assumption, room for files recompressed at higher levels. */
 #define TMT_WINDOW_LOG_MAX 24
@@ -92,47 +75,7 @@ static void rec_from_disk(struct tm_record *rec)
 	v.flags = p[23];
 	*rec = v;
 }
-
-static void rec_to_disk(const struct tm_record *rec, unsigned char *p)
-{
-	tm_put_le64(p, rec->time_ns);
-	tm_put_le64(p + 8, rec->addr);
-	tm_put_le32(p + 16, rec->weight);
-	tm_put_le16(p + 20, rec->cpu);
-	p[22] = rec->op;
-	p[23] = rec->flags;
-}
 #endif
-
-static const char *kind_name(enum tm_trace_kind k)
-{
-	return k == TM_TRACE_SAMPLES ? "samples" : "accesses";
-}
-
-static const char *space_name(enum tm_addr_space s)
-{
-	return s == TM_ADDR_GPA ? "gpa" : "gva";
-}
-
-int tm_tmt_zstd_level(void)
-{
-	return TM_TMT_LEVEL_DEFAULT;
-}
-
-int tm_tmt_parse_level(const char *v, int *out, struct tm_error *err)
-{
-	char *end;
-	long l;
-
-	errno = 0;
-	l = strtol(v, &end, 10);
-	if (!*v || *end || errno || l < TM_TMT_LEVEL_MIN || l > TM_TMT_LEVEL_MAX)
-		return tm_error_set(err, TM_ERR_USAGE, "expected an integer from %d "
-				    "to %d, got \"%s\"", TM_TMT_LEVEL_MIN,
-				    TM_TMT_LEVEL_MAX, v);
-	*out = (int)l;
-	return 0;
-}
 
 /* ---- reader -------------------------------------------------------------- */
 
@@ -152,6 +95,13 @@ struct tmt_reader {
 	size_t nr_carry;        /* bytes of a record split across batches */
 	uint64_t nr_records;
 	uint64_t last_time_ns;
+	uint32_t version;       /* record encoding, 1 or 2 */
+	/* version 2: the current block, its column data and its offset */
+	struct tm_tmt_v2_block blk;
+	struct tm_tmt_v2_state v2;
+	unsigned char *blk_buf;
+	size_t blk_cap;
+	uint64_t blk_off;
 	char *header_json;
 	int failed;
 	struct tm_error saved;  /* replayed on reads after a failure */
@@ -167,6 +117,7 @@ static void reader_free(void *state)
 		close(r->fd);
 	ZSTD_freeDCtx(r->dctx);
 	free(r->in_buf);
+	free(r->blk_buf);
 	free(r->header_json);
 	free(r->path);
 	free(r);
@@ -301,9 +252,10 @@ static int read_preamble(struct tmt_reader *r, uint32_t *hdr_len,
 	TM_RETURN_IF(memcmp(pre, TM_TMT_MAGIC, TMT_MAGIC_LEN) != 0, err,
 		     TM_ERR_FORMAT, "%s@0: bad magic; expected \"TMTRACE\\0\"", r->path);
 	version = tm_le32(pre + 8);
-	TM_RETURN_IF(version != TM_TMT_VERSION, err, TM_ERR_FORMAT,
-		     "%s@8: version %u; expected %u", r->path, version,
-		     TM_TMT_VERSION);
+	TM_RETURN_IF(version < TM_TMT_VERSION_MIN || version > TM_TMT_VERSION_MAX,
+		     err, TM_ERR_FORMAT, "%s@8: version %u; expected %u or %u",
+		     r->path, version, TM_TMT_VERSION_MIN, TM_TMT_VERSION_MAX);
+	r->version = version;
 	*hdr_len = tm_le32(pre + 12);
 	TM_RETURN_IF(*hdr_len < 2 || *hdr_len > TMT_HEADER_MAX, err, TM_ERR_FORMAT,
 		     "%s@12: header length %u; expected 2 to %u bytes", r->path,
@@ -474,6 +426,90 @@ static ssize_t reader_fail(struct tmt_reader *r, struct tm_error *err)
 	return -1;
 }
 
+/* ---- reader: version 2 blocks --------------------------------------------- */
+
+static int block_fault(struct tmt_reader *r, const char *record,
+		       const struct tm_tmt_v2_fault *f, struct tm_error *err)
+{
+	return tm_error_set(err, TM_ERR_FORMAT, "%s@%llu: %s%s %llu; expected %s",
+			    r->path, (unsigned long long)(r->blk_off + f->off),
+			    record, f->field, (unsigned long long)f->value,
+			    f->expected);
+}
+
+/* Read the next block into blk_buf: 1, 0 at the end of the records, -1. */
+static int block_load(struct tmt_reader *r, struct tm_error *err)
+{
+	unsigned char hdr[TM_TMT_V2_BLOCK_HDR];
+	struct tm_tmt_v2_fault f;
+	size_t got, sz;
+
+	r->blk_off = r->dec_off;
+	if (dec_fill(r, hdr, sizeof(hdr), &got, err))
+		return -1;
+	if (got == 0)
+		return 0;
+	TM_RETURN_IF(got < sizeof(hdr), err, TM_ERR_FORMAT, "%s@%llu: data ends "
+		     "inside a block header; expected %d bytes of it", r->path,
+		     (unsigned long long)(r->blk_off + got), TM_TMT_V2_BLOCK_HDR);
+	if (tm_tmt_v2_parse(hdr, &r->blk, &sz, &f))
+		return block_fault(r, "", &f, err);
+	if (sz + TM_TMT_V2_PAD > r->blk_cap) {
+		r->blk_cap = sz + TM_TMT_V2_PAD;
+		free(r->blk_buf);
+		r->blk_buf = tm_xmalloc(r->blk_cap);
+	}
+	if (dec_fill(r, r->blk_buf, sz, &got, err))
+		return -1;
+	TM_RETURN_IF(got < sz, err, TM_ERR_FORMAT, "%s@%llu: data ends inside a "
+		     "block of %u records; expected %zu bytes of columns", r->path,
+		     (unsigned long long)(r->blk_off + sizeof(hdr) + got), r->blk.nr, sz);
+	memset(r->blk_buf + sz, 0, TM_TMT_V2_PAD);
+	tm_tmt_v2_bind(&r->blk, r->blk_buf);
+	r->dec_off += sizeof(hdr) + sz;
+	return 1;
+}
+
+static int block_record_error(struct tmt_reader *r, size_t done,
+			      struct tm_error *err)
+{
+	struct tm_tmt_v2_fault f;
+	char record[48];
+
+	tm_tmt_v2_fault_at(&r->blk, &r->v2, &f);
+	snprintf(record, sizeof(record), "record %llu: ",
+		 (unsigned long long)(r->nr_records + done));
+	return block_fault(r, record, &f, err);
+}
+
+/* Decode up to cap records from version 2 blocks; as reader_read. */
+static ssize_t reader_read_v2(struct tmt_reader *r, struct tm_record *buf,
+			      size_t cap, struct tm_error *err)
+{
+	size_t done = 0;
+
+	while (done < cap) {
+		size_t want, got;
+		int rc;
+
+		if (r->blk.next == r->blk.nr) {
+			rc = block_load(r, err);
+			if (rc < 0)
+				return -1;
+			if (rc == 0)
+				break;
+		}
+		want = r->blk.nr - r->blk.next;
+		want = want < cap - done ? want : cap - done;
+		got = tm_tmt_v2_decode(&r->blk, &r->v2, buf + done, want);
+		done += got;
+		if (got < want)
+			return block_record_error(r, done, err);
+	}
+	r->nr_records += done;
+	return (ssize_t)done;
+}
+
 static ssize_t reader_read(void *state, struct tm_record *buf, size_t cap,
 			   struct tm_error *err)
 {
@@ -490,6 +526,11 @@ static ssize_t reader_read(void *state, struct tm_record *buf, size_t cap,
 		cap = SSIZE_MAX / TM_RECORD_DISK_SIZE;
 	if (cap == 0)
 		return 0;
+	if (r->version == 2) {
+		ssize_t n = reader_read_v2(r, buf, cap, err);
+
+		return n < 0 ? reader_fail(r, err) : n;
+	}
 	memcpy(dst, r->carry, r->nr_carry);
 	if (dec_fill(r, dst + r->nr_carry, cap * TM_RECORD_DISK_SIZE - r->nr_carry,
 		     &got, err))
@@ -576,367 +617,5 @@ int tm_tmt_open(const char *path, struct tm_stream **out, struct tm_error *err)
 	return 0;
 fail:
 	reader_free(r);
-	return -1;
-}
-
-/* ---- writer --------------------------------------------------------------- */
-
-struct tm_tmt_writer {
-	char *path;
-	char *tmp_path;
-	int fd;
-	ZSTD_CCtx *cctx;
-	unsigned char *out_buf;
-	size_t out_cap;
-	uint64_t nr_records;
-	uint64_t last_time_ns;
-	int failed;
-#if !TM_NATIVE_LE
-	unsigned char *enc_buf; /* TMT_WRITE_BUF bytes of encoded records */
-#endif
-};
-
-static void writer_free(struct tm_tmt_writer *w)
-{
-	if (w->fd >= 0)
-		close(w->fd);
-	ZSTD_freeCCtx(w->cctx);
-	free(w->out_buf);
-#if !TM_NATIVE_LE
-	free(w->enc_buf);
-#endif
-	free(w->tmp_path);
-	free(w->path);
-	free(w);
-}
-
-void tm_tmt_writer_abort(struct tm_tmt_writer *w)
-{
-	if (!w)
-		return;
-	if (w->fd >= 0) {
-		close(w->fd);
-		w->fd = -1;
-	}
-	unlink(w->tmp_path);
-	writer_free(w);
-}
-
-static int write_all(struct tm_tmt_writer *w, size_t len, struct tm_error *err)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(w->fd, w->out_buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		TM_RETURN_IF(n < 0, err, TM_ERR_IO, "%s: write: %s", w->tmp_path,
-			     strerror(errno));
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-static int compress_bytes(struct tm_tmt_writer *w, const void *src, size_t len,
-			  ZSTD_EndDirective mode, struct tm_error *err)
-{
-	ZSTD_inBuffer in = { src, len, 0 };
-	size_t left;
-
-	do {
-		ZSTD_outBuffer out = { w->out_buf, w->out_cap, 0 };
-
-		left = ZSTD_compressStream2(w->cctx, &out, &in, mode);
-		TM_RETURN_IF(ZSTD_isError(left), err, TM_ERR_INTERNAL,
-			     "%s: zstd: %s", w->tmp_path, ZSTD_getErrorName(left));
-		if (write_all(w, out.pos, err))
-			return -1;
-	} while (mode == ZSTD_e_end ? left != 0 : in.pos < in.size);
-	return 0;
-}
-
-static int info_check(const char *path, const struct tm_trace_info *info,
-		      struct tm_error *err)
-{
-	TM_RETURN_IF(info->kind != TM_TRACE_ACCESSES && info->kind != TM_TRACE_SAMPLES,
-		     err, TM_ERR_BOUNDS, "%s: kind %d; expected accesses or samples",
-		     path, (int)info->kind);
-	TM_RETURN_IF(info->space != TM_ADDR_GVA && info->space != TM_ADDR_GPA, err,
-		     TM_ERR_BOUNDS, "%s: address space %d; expected gva or gpa", path,
-		     (int)info->space);
-	TM_RETURN_IF(info->page_shift < TM_TRACE_PAGE_SHIFT_MIN ||
-		     info->page_shift > TM_TRACE_PAGE_SHIFT_MAX, err,
-		     TM_ERR_BOUNDS, "%s: page shift %u; expected %u to %u", path,
-		     info->page_shift, TM_TRACE_PAGE_SHIFT_MIN,
-		     TM_TRACE_PAGE_SHIFT_MAX);
-	TM_RETURN_IF(info->nr_vcpus < 1 || info->nr_vcpus > TM_TRACE_VCPUS_MAX, err,
-		     TM_ERR_BOUNDS, "%s: vcpus %u; expected 1 to %u", path,
-		     info->nr_vcpus, TM_TRACE_VCPUS_MAX);
-	TM_RETURN_IF(info->kind == TM_TRACE_SAMPLES && info->load_period == 0, err,
-		     TM_ERR_BOUNDS, "%s: load period 0; expected at least 1 in a "
-		     "samples trace", path);
-	TM_RETURN_IF(info->load_period > INT64_MAX || info->store_period > INT64_MAX ||
-		     info->sz_footprint_hint > INT64_MAX, err, TM_ERR_BOUNDS,
-		     "%s: period or footprint hint above 2^63; expected less", path);
-	return 0;
-}
-
-/* info->source as a JSON string; bytes that are not valid UTF-8 (a file
- * name in another encoding) become '?' rather than failing the write. */
-static json_t *source_json(const struct tm_trace_info *info)
-{
-	size_t n = strnlen(info->source, sizeof(info->source));
-	char ascii[sizeof(info->source)];
-	json_t *v = json_stringn(info->source, n);
-
-	if (v)
-		return v;
-	for (size_t i = 0; i < n; i++)
-		ascii[i] = (unsigned char)info->source[i] < 0x80 ? info->source[i] : '?';
-	return json_stringn(ascii, n);
-}
-
-/* The header text, keys in the documented order; NULL on bad provenance. */
-static char *header_text(const char *path, const struct tm_trace_info *info,
-			 const char *provenance_json, struct tm_error *err)
-{
-	json_t *h = json_object(), *prov = NULL;
-	json_error_t jerr;
-	char *text;
-
-	if (provenance_json) {
-		prov = json_loads(provenance_json, JSON_REJECT_DUPLICATES, &jerr);
-		if (!json_is_object(prov)) {
-			tm_error_set(err, TM_ERR_FORMAT, "%s: provenance: %s; expected "
-				     "a JSON object", path, prov ? "not an object" : jerr.text);
-			json_decref(prov);
-			json_decref(h);
-			return NULL;
-		}
-	}
-	json_object_set_new(h, "kind", json_string(kind_name(info->kind)));
-	json_object_set_new(h, "address_space", json_string(space_name(info->space)));
-	json_object_set_new(h, "page_size", json_integer((json_int_t)1 << info->page_shift));
-	json_object_set_new(h, "load_period", json_integer((json_int_t)info->load_period));
-	json_object_set_new(h, "store_period", json_integer((json_int_t)info->store_period));
-	json_object_set_new(h, "vcpus", json_integer(info->nr_vcpus));
-	json_object_set_new(h, "time_unit", json_string("ns"));
-	json_object_set_new(h, "footprint_hint",
-			    json_integer((json_int_t)info->sz_footprint_hint));
-	json_object_set_new(h, "source", source_json(info));
-	if (prov)
-		json_object_set_new(h, "provenance", prov);
-	/* 15 digits print 0.3 as 0.3 and keep any 15-digit decimal input */
-	text = json_dumps(h, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	json_decref(h);
-	return text;
-}
-
-static int writer_setup_zstd(struct tm_tmt_writer *w, int level,
-			     struct tm_error *err)
-{
-	w->cctx = ZSTD_createCCtx();
-	TM_RETURN_IF(!w->cctx, err, TM_ERR_INTERNAL, "%s: cannot create a zstd context",
-		     w->path);
-	if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel,
-						level)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_windowLog,
-						TMT_WINDOW_LOG)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1)))
-		return tm_error_set(err, TM_ERR_INTERNAL, "%s: zstd rejected the "
-				    "writer parameters", w->path);
-	/* A libzstd built without threads refuses; single-threaded is fine. */
-	(void)ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_nbWorkers, TMT_ZSTD_WORKERS);
-	w->out_cap = TMT_WRITE_BUF;
-	w->out_buf = tm_xmalloc(w->out_cap);
-#if !TM_NATIVE_LE
-	w->enc_buf = tm_xmalloc(TMT_WRITE_BUF);
-#endif
-	return 0;
-}
-
-static int writer_put_header(struct tm_tmt_writer *w, const char *text,
-			     struct tm_error *err)
-{
-	size_t len = strlen(text);
-	unsigned char *buf;
-	int rc;
-
-	TM_RETURN_IF(len > TMT_HEADER_MAX, err, TM_ERR_BOUNDS,
-		     "%s: header of %zu bytes; expected at most %u", w->path, len,
-		     TMT_HEADER_MAX);
-	buf = tm_xmalloc(TMT_PREAMBLE_LEN + len);
-	memcpy(buf, TM_TMT_MAGIC, TMT_MAGIC_LEN); /* includes the NUL */
-	tm_put_le32(buf + 8, TM_TMT_VERSION);
-	tm_put_le32(buf + 12, (uint32_t)len);
-	memcpy(buf + TMT_PREAMBLE_LEN, text, len);
-	rc = compress_bytes(w, buf, TMT_PREAMBLE_LEN + len, ZSTD_e_continue, err);
-	free(buf);
-	return rc;
-}
-
-struct tm_tmt_writer *tm_tmt_writer_new(const char *path,
-					const struct tm_trace_info *info,
-					const char *provenance_json,
-					struct tm_error *err)
-{
-	return tm_tmt_writer_new_level(path, info, provenance_json,
-				       TM_TMT_LEVEL_DEFAULT, err);
-}
-
-struct tm_tmt_writer *tm_tmt_writer_new_level(const char *path,
-					      const struct tm_trace_info *info,
-					      const char *provenance_json,
-					      int level, struct tm_error *err)
-{
-	struct tm_tmt_writer *w;
-	char *text;
-
-	if (level < TM_TMT_LEVEL_MIN || level > TM_TMT_LEVEL_MAX) {
-		tm_error_set(err, TM_ERR_USAGE, "%s: zstd level %d: expected %d "
-			     "to %d", path, level, TM_TMT_LEVEL_MIN,
-			     TM_TMT_LEVEL_MAX);
-		return NULL;
-	}
-	if (info_check(path, info, err))
-		return NULL;
-	text = header_text(path, info, provenance_json, err);
-	if (!text)
-		return NULL;
-	w = tm_xcalloc(1, sizeof(*w));
-	w->path = tm_xstrdup(path);
-	w->tmp_path = tm_tmp_path(path);
-	w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (w->fd < 0) {
-		tm_error_set(err, TM_ERR_IO, "%s: cannot create %s: %s", w->path,
-			     w->tmp_path, strerror(errno));
-		free(text);
-		writer_free(w);
-		return NULL;
-	}
-	if (writer_setup_zstd(w, level, err) || writer_put_header(w, text, err)) {
-		free(text);
-		tm_tmt_writer_abort(w);
-		return NULL;
-	}
-	free(text);
-	return w;
-}
-
-static int writer_check(struct tm_tmt_writer *w, const struct tm_record *recs,
-			size_t nr, struct tm_error *err)
-{
-	uint64_t last = w->last_time_ns;
-	size_t i;
-
-	for (i = 0; i < nr; i++) {
-		const struct tm_record *r = &recs[i];
-		unsigned long long idx = (unsigned long long)(w->nr_records + i);
-
-		TM_RETURN_IF(r->op > TM_OP_MODIFY, err, TM_ERR_FORMAT,
-			     "%s: record %llu: op %u; expected 0, 1 or 2", w->path,
-			     idx, r->op);
-		TM_RETURN_IF(r->flags, err, TM_ERR_FORMAT,
-			     "%s: record %llu: flags 0x%02x; expected 0", w->path, idx,
-			     r->flags);
-		TM_RETURN_IF(r->time_ns < last, err, TM_ERR_FORMAT,
-			     "%s: record %llu: time %llu ns is before the previous "
-			     "record's %llu ns; expected non-decreasing time", w->path,
-			     idx, (unsigned long long)r->time_ns,
-			     (unsigned long long)last);
-		last = r->time_ns;
-	}
-	w->last_time_ns = last;
-	return 0;
-}
-
-static int writer_compress_records(struct tm_tmt_writer *w,
-				   const struct tm_record *recs, size_t nr,
-				   struct tm_error *err)
-{
-#if TM_NATIVE_LE
-	return compress_bytes(w, recs, nr * TM_RECORD_DISK_SIZE, ZSTD_e_continue, err);
-#else
-	const size_t per = TMT_WRITE_BUF / TM_RECORD_DISK_SIZE;
-	size_t i, j, n;
-
-	for (i = 0; i < nr; i += n) {
-		n = nr - i < per ? nr - i : per;
-		for (j = 0; j < n; j++)
-			rec_to_disk(&recs[i + j], w->enc_buf + j * TM_RECORD_DISK_SIZE);
-		if (compress_bytes(w, w->enc_buf, n * TM_RECORD_DISK_SIZE,
-				   ZSTD_e_continue, err))
-			return -1;
-	}
-	return 0;
-#endif
-}
-
-int tm_tmt_writer_add(struct tm_tmt_writer *w, const struct tm_record *recs,
-		      size_t nr, struct tm_error *err)
-{
-	TM_RETURN_IF(w->failed, err, TM_ERR_INTERNAL,
-		     "%s: writer used after a failure; expected abort", w->path);
-	if (writer_check(w, recs, nr, err) ||
-	    writer_compress_records(w, recs, nr, err)) {
-		w->failed = 1;
-		return -1;
-	}
-	w->nr_records += nr;
-	return 0;
-}
-
-/* Make the rename durable; best effort (some file systems refuse). */
-static void fsync_parent_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd;
-
-	if (!slash)
-		dir = tm_xstrdup(".");
-	else if (slash == path)
-		dir = tm_xstrdup("/");
-	else {
-		dir = tm_xmalloc((size_t)(slash - path) + 1);
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-	free(dir);
-}
-
-int tm_tmt_writer_close(struct tm_tmt_writer *w, struct tm_error *err)
-{
-	int rc;
-
-	if (w->failed) {
-		tm_error_set(err, TM_ERR_INTERNAL, "%s: writer closed after a "
-			     "failure; expected abort", w->path);
-		goto fail;
-	}
-	if (compress_bytes(w, NULL, 0, ZSTD_e_end, err))
-		goto fail;
-	if (fsync(w->fd) != 0) {
-		tm_error_set(err, TM_ERR_IO, "%s: fsync: %s", w->tmp_path, strerror(errno));
-		goto fail;
-	}
-	rc = close(w->fd);
-	w->fd = -1;
-	if (rc != 0 || rename(w->tmp_path, w->path) != 0) {
-		tm_error_set(err, TM_ERR_IO, "%s: %s: %s", w->path,
-			     rc ? "close" : "rename", strerror(errno));
-		goto fail;
-	}
-	fsync_parent_dir(w->path);
-	writer_free(w);
-	return 0;
-fail:
-	tm_tmt_writer_abort(w);
 	return -1;
 }

@@ -3,8 +3,10 @@
  *
  * DESIGN.md §5; the byte layout is specified in docs/trace-format.md.  One
  * zstd frame with content checksum holding: 8-byte magic "TMTRACE\0",
- * u32 version, u32 header length, JSON header, then 24-byte little-endian
- * records in non-decreasing time.  Writers write "<dir>/.<name>.tmp.<pid>"
+ * u32 version, u32 header length, JSON header, then the records in
+ * non-decreasing time: 24-byte little-endian rows (version 1) or blocks of
+ * delta-coded columns (version 2, the default).  Readers take both and
+ * deliver the same struct tm_record.  Writers write "<dir>/.<name>.tmp.<pid>"
  * (lib/tmpname.h) and rename on close, so a reader never sees a half-written file.
  */
 #ifndef TM_TMT_H
@@ -18,7 +20,11 @@
 #include "stream.h"
 
 #define TM_TMT_MAGIC "TMTRACE"
-#define TM_TMT_VERSION 1
+/* Record encodings (the preamble's version): 1 = 24-byte rows, 2 = blocks
+ * of columns (smaller and faster to decode; docs/trace-format.md). */
+#define TM_TMT_VERSION_MIN 1
+#define TM_TMT_VERSION_MAX 2
+#define TM_TMT_VERSION_DEFAULT 2
 
 struct tm_tmt_writer;
 
@@ -39,6 +45,15 @@ struct tm_tmt_writer *tm_tmt_writer_new_level(const char *path,
 					      const struct tm_trace_info *info,
 					      const char *provenance_json,
 					      int level, struct tm_error *err);
+/* The same writing record encoding `version` (TM_TMT_VERSION_MIN ..
+ * TM_TMT_VERSION_MAX); the two above write TM_TMT_VERSION_DEFAULT. */
+struct tm_tmt_writer *tm_tmt_writer_new_format(const char *path,
+					       const struct tm_trace_info *info,
+					       const char *provenance_json,
+					       int level, int version,
+					       struct tm_error *err);
+/* Parse a --format value: "1" or "2". */
+int tm_tmt_parse_format(const char *v, int *out, struct tm_error *err);
 /* Parse a --zstd-level value: an integer in the range above. */
 int tm_tmt_parse_level(const char *v, int *out, struct tm_error *err);
 int tm_tmt_writer_add(struct tm_tmt_writer *w, const struct tm_record *recs,

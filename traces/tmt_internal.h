@@ -9,6 +9,13 @@
 
 #include "stream.h"
 
+/* The preamble: 8-byte magic (TM_TMT_MAGIC with its NUL), u32 version,
+ * u32 header length.  Assumption: a header is a few hundred bytes; 1 MiB
+ * bounds reader memory against a corrupt length field. */
+#define TMT_MAGIC_LEN 8
+#define TMT_PREAMBLE_LEN 16
+#define TMT_HEADER_MAX (1u << 20)
+
 /* The JSON header text of a stream opened by tm_tmt_open, owned by the
  * stream; NULL if s is not a .tmt stream. */
 const char *tm_tmt_stream_header_json(const struct tm_stream *s);

@@ -54,6 +54,7 @@ struct import_common {
 	uint64_t sample_period, store_period, seed;
 	bool randomize;
 	char zstd_level[8];      /* parsed by tm_tmt_parse_level: it may be < 0 */
+	uint32_t format;         /* record encoding, TM_TMT_VERSION_MIN .. MAX */
 	enum tm_import_split split;
 	uint64_t min_samples;
 };
@@ -88,6 +89,9 @@ static const struct tm_cfg_key common_keys[] = {
 	ROW("zstd-level", TM_CFG_STRING, 1, 7, "-3", 0, TM_CFG_F_STR, zstd_level,
 	    "compression, -100 .. 19; lower reads faster in a replay and "
 	    "writes a larger file"),
+	ROW("format", TM_CFG_U64, TM_TMT_VERSION_MIN, TM_TMT_VERSION_MAX, "2", 0,
+	    TM_CFG_F_U32, format, "record encoding: 2 (columns: smaller, faster "
+	    "to read) or 1 (24-byte rows, which earlier releases read)"),
 	TM_CFG_KEY("split", TM_CFG_ENUM, 0, 0, "none", "none|pid|tid|comm|cpu", 0,
 		   TM_CFG_F_INT, struct import_common, split,
 		   "one .tmt per process, thread, command or cpu into -o DIR, "
@@ -126,6 +130,7 @@ struct import_args {
 	bool given[NR_COMMON];
 	struct tm_import_opts o;
 	int level;                   /* zstd level of the written file */
+	int format;                  /* its record encoding */
 	bool emulate;
 };
 
@@ -291,6 +296,7 @@ static int check_common(struct import_args *a, struct tm_error *err)
 		tm_error_prefix(err, "--zstd-level");
 		return -1;
 	}
+	a->format = (int)c->format;
 	tm_import_opts_init(&a->o);
 	a->o.split = c->split;
 	a->o.nr_vcpus = c->nr_vcpus;
@@ -453,7 +459,8 @@ static int run_import(struct import_args *a, struct tm_error *err)
 	if (a->emulate && !(c.sampler = emulation(a, &info, err)))
 		goto out;
 	prov = provenance(a, &st);
-	c.w = tm_tmt_writer_new_level(a->c.output, &info, prov, a->level, err);
+	c.w = tm_tmt_writer_new_format(a->c.output, &info, prov, a->level,
+				       a->format, err);
 	if (!c.w || copy_records(&c, err))
 		goto out;
 	rc = tm_tmt_writer_close(c.w, err);
@@ -543,7 +550,8 @@ static int write_group(struct import_args *a, struct tm_import_group *g,
 	ssize_t got;
 	int rc = -1;
 
-	w = tm_tmt_writer_new_level(path, &g->stream->info, prov, a->level, err);
+	w = tm_tmt_writer_new_format(path, &g->stream->info, prov, a->level,
+				     a->format, err);
 	if (!w)
 		goto out;
 	while ((got = tm_stream_read(g->stream, buf, BATCH / 4, err)) > 0) {

@@ -50,6 +50,27 @@ def with_hdr(**kw):
     return raw(hdr=h)
 
 
+def v2block(vals, bases=(0,) * 5, width=1, nr=None):
+    """One record encoding v2 block: every column `width` bytes wide with
+    shift 0 and the given bases; vals[c] are column c's stored values."""
+    b = struct.pack("<I", len(vals[0]) if nr is None else nr)
+    for c in range(5):
+        b += struct.pack("<BBQ", width, 0, bases[c])
+    for c in range(5):
+        for v in vals[c]:
+            b += v.to_bytes(8, "little")[:width]
+    return b
+
+
+# raw()'s two records as v2 columns: time delta, zigzag page delta, offset,
+# weight, cpu << 2 | op
+V2 = [[0, 100], [2, 2], [0, 0], [0, 0], [0, 1]]
+
+
+def raw_v2(block):
+    return raw(recs=[], version=2) + block
+
+
 good = zstd(raw())
 put("empty.tmt", b"")
 put("not_zstd.tmt", b"hello, this is text\n")
@@ -59,7 +80,7 @@ put("bad_checksum.tmt", good[:-1] + bytes([good[-1] ^ 0xff]))
 put("data_after_frame.tmt", good + b"junk")
 put("two_frames.tmt", good + good)
 put("bad_magic.tmt", zstd(raw(magic=b"TMTRACF\0")))
-put("bad_version.tmt", zstd(raw(version=2)))
+put("bad_version.tmt", zstd(raw(version=3)))
 put("header_len_zero.tmt", zstd(raw(hlen=0)))
 put("header_len_huge.tmt", zstd(raw(hlen=1 << 24)))
 put("header_cut.tmt", zstd(raw(recs=[])[:40]))
@@ -78,3 +99,10 @@ put("record_time_back.tmt", zstd(raw(recs=[rec(200, 0x1000), rec(150, 0x2000)]))
 put("partial_record.tmt", zstd(raw() + b"\0" * 10))
 # a 32 MiB window declared (streamed input has no content size to bound it)
 put("window_too_large.tmt", zstd(raw(), extra=["--long=25"]))
+# record encoding v2
+put("v2_block_empty.tmt", zstd(raw_v2(v2block(V2, nr=0))))
+put("v2_block_cut.tmt", zstd(raw_v2(v2block(V2)[:60])))
+put("v2_width.tmt", zstd(raw_v2(v2block(V2)[:4 + 2 * 10] + b"\x09" +
+                                v2block(V2)[4 + 2 * 10 + 1:])))
+put("v2_bad_op.tmt", zstd(raw_v2(v2block(V2[:4] + [[0, 3]]))))
+put("v2_time_overflow.tmt", zstd(raw_v2(v2block(V2, bases=(2**64 - 50, 0, 0, 0, 0)))))

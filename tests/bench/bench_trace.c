@@ -1,13 +1,18 @@
 /*
  * bench_trace.c - throughput of the .tmt writer and reader and the size of
  * compressed records (targets from the Traces issue: reader >= 50M
- * records/s, writer >= 20M records/s).
+ * records/s, writer >= 20M records/s), for both record encodings of the
+ * same trace (v2 must decode at least as fast as v1 per record), and the
+ * time of `tmsim inspect`'s statistics on it against the decode alone
+ * (target <= 1.5x).
  *
  * The trace is 10M records of a Zipf(s=1.0) generator over 1 GiB, 4 vCPUs,
  * 30% stores, at 10M records/s: random pages, a random offset inside each
  * page, steadily increasing time - a realistic, not a flattering, input.
  * Each figure is the best of 3 runs (page cache warm).  Every
- * traces/data/ *.tmt file is read as well.
+ * traces/data/ *.tmt file is read as well.  `bench_trace FILE...` instead
+ * prints, for each .tmt file, its records' bytes per record and decode-only
+ * speed in both record encodings (docs/trace-format.md's table).
  *
  * Measured on the 2-core development VM (AMD EPYC), zstd 1.5.4, this
  * benchmark, best of 3 (writer with 2 zstd workers unless noted):
@@ -30,6 +35,7 @@
 #include <unistd.h>
 
 #include "traces/gen/gen.h"
+#include "traces/inspect.h"
 #include "traces/tmt.h"
 #include "traces/tmt_internal.h"
 
@@ -82,11 +88,13 @@ static struct tm_record *make_zipf(uint64_t nr, struct tm_trace_info *info)
 }
 
 static double bench_write(const char *path, const struct tm_record *recs,
-			  uint64_t nr, const struct tm_trace_info *info)
+			  uint64_t nr, const struct tm_trace_info *info, int format)
 {
 	struct tm_error err;
 	double t0 = now_s();
-	struct tm_tmt_writer *w = tm_tmt_writer_new(path, info, NULL, &err);
+	struct tm_tmt_writer *w = tm_tmt_writer_new_format(path, info, NULL,
+							   TM_TMT_LEVEL_DEFAULT,
+							   format, &err);
 	uint64_t i;
 
 	if (!w)
@@ -152,36 +160,151 @@ static void bench_data_files(void)
 	globfree(&g);
 }
 
-int main(void)
+/* Seconds of `tmsim inspect PATH` less the process start: the statistics
+ * and the printed report (to /dev/null). */
+static double bench_inspect(const char *path)
 {
-	char dir[] = "/tmp/bench-trace-XXXXXX", path[64];
+	struct tm_inspect *in;
+	struct tm_error err;
+	double t0 = now_s();
+	FILE *null = fopen("/dev/null", "w");
+
+	if (!null || tm_inspect_file(path, false, &in, &err)) {
+		fprintf(stderr, "bench_trace: %s\n", null ? err.msg : "/dev/null");
+		exit(1);
+	}
+	tm_inspect_print(in, path, null);
+	tm_inspect_free(in);
+	fclose(null);
+	return now_s() - t0;
+}
+
+/* Write the trace in both encodings; each figure is the best of NR_RUNS,
+ * the runs of v1 and v2 interleaved so that a busy machine slows both. */
+static void bench_formats(const char *dir, const struct tm_record *recs,
+			  const struct tm_trace_info *info)
+{
+	char path[2][96];
+	double w[2] = { 0, 0 }, r[2] = { 0, 0 }, ins[2] = { 1e30, 1e30 }, x;
+	uint64_t nr = 0;
+
+	for (int v = 0; v < 2; v++)
+		snprintf(path[v], sizeof(path[v]), "%s/zipf.v%d.tmt", dir, v + 1);
+	for (int k = 0; k < NR_RUNS; k++)
+		for (int v = 0; v < 2; v++)
+			if ((x = bench_write(path[v], recs, NR_RECORDS, info, v + 1)) > w[v])
+				w[v] = x;
+	for (int k = 0; k < NR_RUNS; k++) {
+		for (int v = 0; v < 2; v++) {
+			if ((x = bench_read(path[v], &nr)) > r[v])
+				r[v] = x;
+			if (nr != NR_RECORDS)
+				exit(1);
+		}
+		for (int v = 0; v < 2; v++)
+			if ((x = bench_inspect(path[v])) < ins[v])
+				ins[v] = x;
+	}
+	printf("zstd level %d, %llu Zipf records (1 GiB, 4 vCPUs, 30%% stores)\n",
+	       tm_tmt_zstd_level(), (unsigned long long)NR_RECORDS);
+	for (int v = 0; v < 2; v++)
+		printf("v%d: writer %6.1fM records/s, decode-only %6.1fM records/s, "
+		       "%5.2f bytes/record\n", v + 1, w[v] / 1e6, r[v] / 1e6,
+		       (double)file_size(path[v]) / (double)NR_RECORDS);
+	printf("v2 decode / v1 decode: %.2fx (target >= 1)\n", r[1] / r[0]);
+	for (int v = 0; v < 2; v++)
+		printf("inspect (v%d file): %.3f s, decode-only %.3f s, ratio %.2fx "
+		       "(target <= 1.5x)\n", v + 1, ins[v], (double)NR_RECORDS / r[v],
+		       ins[v] * r[v] / (double)NR_RECORDS);
+	for (int v = 0; v < 2; v++)
+		unlink(path[v]);
+}
+
+/* All records of a .tmt file, in memory (*info from its header). */
+static struct tm_record *load_file(const char *path, uint64_t *nr,
+				   struct tm_trace_info *info)
+{
+	struct tm_record *recs = NULL;
+	struct tm_stream *s;
+	struct tm_error err;
+	size_t cap = 0;
+	ssize_t n = 0;
+
+	*nr = 0;
+	if (tm_tmt_open(path, &s, &err))
+		goto fail;
+	do {
+		*nr += (uint64_t)n;
+		if (*nr + BATCH > cap) {
+			cap = 2 * cap + BATCH;
+			recs = realloc(recs, cap * sizeof(*recs));
+			if (!recs)
+				exit(1);
+		}
+	} while ((n = tm_stream_read(s, recs + *nr, BATCH, &err)) > 0);
+	*info = s->info;
+	tm_stream_free(s);
+	if (n == 0)
+		return recs;
+fail:
+	fprintf(stderr, "bench_trace: %s\n", err.msg);
+	exit(1);
+}
+
+/* `bench_trace FILE...`: each trace's records written in both encodings;
+ * bytes per record and decode-only speed (best of NR_RUNS, interleaved). */
+static void bench_files(const char *dir, int nr_files, char **files)
+{
+	printf("%-28s %10s %9s %9s %10s %10s\n", "trace", "records", "v1 B/rec",
+	       "v2 B/rec", "v1 Mrec/s", "v2 Mrec/s");
+	for (int f = 0; f < nr_files; f++) {
+		struct tm_trace_info info;
+		uint64_t nr, got;
+		struct tm_record *recs = load_file(files[f], &nr, &info);
+		double r[2] = { 0, 0 }, x;
+		char path[2][96];
+
+		for (int v = 0; v < 2; v++) {
+			snprintf(path[v], sizeof(path[v]), "%s/f.v%d.tmt", dir, v + 1);
+			bench_write(path[v], recs, nr, &info, v + 1);
+		}
+		for (int k = 0; k < NR_RUNS; k++)
+			for (int v = 0; v < 2; v++)
+				if ((x = bench_read(path[v], &got)) > r[v])
+					r[v] = x;
+		printf("%-28s %10llu %9.2f %9.2f %10.1f %10.1f\n", files[f],
+		       (unsigned long long)nr,
+		       (double)file_size(path[0]) / (double)(nr ? nr : 1),
+		       (double)file_size(path[1]) / (double)(nr ? nr : 1),
+		       r[0] / 1e6, r[1] / 1e6);
+		for (int v = 0; v < 2; v++)
+			unlink(path[v]);
+		free(recs);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char dir[] = "/tmp/bench-trace-XXXXXX";
 	struct tm_trace_info info;
 	struct tm_record *recs;
-	double wbest = 0, rbest = 0, gbest, r;
-	uint64_t nr = 0;
+	double gbest;
 
 	if (!mkdtemp(dir))
 		return 1;
-	snprintf(path, sizeof(path), "%s/zipf.tmt", dir);
+	if (argc > 1) {
+		bench_files(dir, argc - 1, argv + 1);
+		rmdir(dir);
+		return 0;
+	}
 	gbest = now_s();
 	recs = make_zipf(NR_RECORDS, &info);
 	gbest = (double)NR_RECORDS / (now_s() - gbest);
-	for (int k = 0; k < NR_RUNS; k++)
-		if ((r = bench_write(path, recs, NR_RECORDS, &info)) > wbest)
-			wbest = r;
-	for (int k = 0; k < NR_RUNS; k++)
-		if ((r = bench_read(path, &nr)) > rbest)
-			rbest = r;
-	printf("zstd level %d, %llu Zipf records\n", tm_tmt_zstd_level(),
-	       (unsigned long long)NR_RECORDS);
 	printf("gen    %6.1fM records/s (Zipf generator, one run)\n", gbest / 1e6);
-	printf("writer %6.1fM records/s (target >= 20M)\n", wbest / 1e6);
-	printf("reader %6.1fM records/s (target >= 50M)\n", rbest / 1e6);
-	printf("size   %6.2f bytes/record (24 uncompressed)\n",
-	       (double)file_size(path) / (double)NR_RECORDS);
-	unlink(path);
+	bench_formats(dir, recs, &info);
+	printf("targets: writer >= 20M records/s, decode >= 50M records/s\n");
 	rmdir(dir);
 	free(recs);
 	bench_data_files();
-	return nr == NR_RECORDS ? 0 : 1;
+	return 0;
 }

@@ -12,7 +12,8 @@
  *
  * Properties checked for every stream a parser accepts (fuzz_check_stream):
  * records in non-decreasing time, op <= 2, flags 0; and the stream written
- * with the .tmt writer and read back gives the same records and trace info.
+ * with the .tmt writer (in both record encodings) and read back gives the
+ * same records and trace info.
  * The importers also decode each input a second time, one record per read,
  * and must end the same way with the same records (tm_fuzz_redecode).
  *
@@ -191,12 +192,13 @@ static inline void tm_fuzz_info_equal(const struct tm_trace_info *a,
 		       "trace info differs after a .tmt round trip");
 }
 
-/* Write r with the .tmt writer under tag, read it back: the same info and
- * the same records, byte for byte (the writer must accept whatever a parser
- * accepted, since `tmsim import` does exactly this). */
-static inline void tm_fuzz_tmt_roundtrip(const struct tm_trace_info *info,
-					 const struct tm_fuzz_recs *r,
-					 const char *tag)
+/* Write r with the .tmt writer under tag in record encoding `format`, read
+ * it back: the same info and the same records, byte for byte (the writer
+ * must accept whatever a parser accepted, since `tmsim import` does exactly
+ * this). */
+static inline void tm_fuzz_tmt_roundtrip_as(const struct tm_trace_info *info,
+					    const struct tm_fuzz_recs *r,
+					    const char *tag, int format)
 {
 	struct tm_fuzz_recs back = { 0 };
 	struct tm_error err = { 0 };
@@ -205,7 +207,8 @@ static inline void tm_fuzz_tmt_roundtrip(const struct tm_trace_info *info,
 	char path[256];
 
 	tm_fuzz_path(path, sizeof(path), tag, ".tmt");
-	w = tm_tmt_writer_new(path, info, NULL, &err);
+	w = tm_tmt_writer_new_format(path, info, NULL, TM_TMT_LEVEL_DEFAULT,
+				     format, &err);
 	TM_FUZZ_ASSERT(w, "writer refused an accepted stream: %s", err.msg);
 	for (size_t i = 0; i < r->nr; i += TM_FUZZ_BATCH) {
 		size_t n = r->nr - i < TM_FUZZ_BATCH ? r->nr - i : TM_FUZZ_BATCH;
@@ -221,6 +224,15 @@ static inline void tm_fuzz_tmt_roundtrip(const struct tm_trace_info *info,
 	tm_stream_free(s);
 	free(back.recs);
 	unlink(path);
+}
+
+/* The round trip in both record encodings (tmt.h). */
+static inline void tm_fuzz_tmt_roundtrip(const struct tm_trace_info *info,
+					 const struct tm_fuzz_recs *r,
+					 const char *tag)
+{
+	for (int v = TM_TMT_VERSION_MIN; v <= TM_TMT_VERSION_MAX; v++)
+		tm_fuzz_tmt_roundtrip_as(info, r, tag, v);
 }
 
 /* A failure must name the input: every message starts with its path
