@@ -255,7 +255,7 @@ static void test_split_pid_of_text(void **state)
 		    TM_ERR_USAGE, "--split pid: no pid column", "a lone number is "
 		    "perf's tid", NULL);
 	o.o.split = TM_IMPORT_SPLIT_CPU;
-	expect_fail("perf-script", tmpfile_with("  1.000000001:           401000\n", 31),
+	expect_fail("perf-script", tmpfile_with("  1.000000001:           401000\n", 32),
 		    &o.perf, &o.o, TM_ERR_USAGE, "--split cpu: no cpu column", NULL);
 	unlink(tmp_path);
 	free(text);

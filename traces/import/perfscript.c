@@ -359,6 +359,13 @@ static int read_lines(struct ps *ps, struct tm_import_text *in)
 
 	while ((got = tm_import_text_getline(in, &line, &cap, ps->err)) > 0) {
 		ps->p.lineno++;
+		if (line[got - 1] != '\n') { /* perf ends every line */
+			rc = tm_error_at_line(ps->err, TM_ERR_FORMAT, ps->path,
+					      ps->p.lineno, (size_t)got + 1, "the input "
+					      "ends inside a line; expected whole lines "
+					      "(a truncated text?)");
+			break;
+		}
 		if (one_line(ps, line)) {
 			rc = -1;
 			break;
