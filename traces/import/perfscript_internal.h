@@ -62,6 +62,7 @@ struct ps_parser {
 	size_t nr_toks;
 	size_t fail_tok;   /* the word a failed tm_ps_parse stopped at */
 	bool guess;        /* errors: the shape is a guess (a first line) */
+	uint32_t shape;    /* the shape being read, for messages */
 };
 
 /* Split line into words; -1 (format error) past PS_MAX_TOKENS. */

@@ -32,8 +32,6 @@
  */
 #include "perfscript_internal.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +45,11 @@
 	tm_error_at_line((p)->err, TM_ERR_FORMAT, (p)->path, (p)->lineno,     \
 			 (size_t)(col) + 1, __VA_ARGS__)
 
+static inline bool is_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r'); /* isspace's, C locale */
+}
+
 int tm_ps_tokenize(struct ps_parser *p, const char *line)
 {
 	const char *s = line;
@@ -54,7 +57,7 @@ int tm_ps_tokenize(struct ps_parser *p, const char *line)
 	p->line = line;
 	p->nr_toks = 0;
 	for (;;) {
-		while (*s && isspace((unsigned char)*s))
+		while (is_space(*s))
 			s++;
 		if (!*s)
 			return 0;
@@ -63,7 +66,7 @@ int tm_ps_tokenize(struct ps_parser *p, const char *line)
 				      "perf script sample per line", PS_MAX_TOKENS);
 		p->toks[p->nr_toks].s = s;
 		p->toks[p->nr_toks].col = (uint32_t)(s - line);
-		while (*s && !isspace((unsigned char)*s))
+		while (*s && !is_space(*s))
 			s++;
 		p->toks[p->nr_toks].len = (uint32_t)(s - p->toks[p->nr_toks].s);
 		p->nr_toks++;
@@ -72,21 +75,30 @@ int tm_ps_tokenize(struct ps_parser *p, const char *line)
 
 /* ---- word shapes ---- */
 
-/* All of [s, s + len) as a number in base. */
+/* All of [s, s + len) as a number in base 10 or 16 (no sign, no 0x: perf
+ * prints neither), at most 2^64 - 1.  By hand: strtoull and the copy it
+ * needs were half of an import's time (perf record of tmsim import). */
 static bool parse_num(const char *s, size_t len, int base, uint64_t *v)
 {
-	char buf[32];
-	char *end;
+	uint64_t x = 0;
 
-	if (!len || len >= sizeof(buf))
+	if (!len)
 		return false;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (!isxdigit((unsigned char)buf[0]) || (base == 10 && !isdigit((unsigned char)buf[0])))
-		return false;
-	errno = 0;
-	*v = strtoull(buf, &end, base);
-	return !errno && *end == '\0';
+	for (size_t i = 0; i < len; i++) {
+		unsigned c = (unsigned char)s[i], d;
+
+		if (c - '0' < 10)
+			d = c - '0';
+		else if (base == 16 && (c | 0x20) - 'a' < 6)
+			d = (c | 0x20) - 'a' + 10;
+		else
+			return false;
+		if (x > (UINT64_MAX - d) / (unsigned)base)
+			return false;
+		x = x * (unsigned)base + d;
+	}
+	*v = x;
+	return true;
 }
 
 static bool is_num(const struct ps_tok *t, int base)
@@ -247,13 +259,32 @@ struct cols {
 	int32_t first[NR_PC], last[NR_PC]; /* word indices; -1: absent */
 };
 
-static int expect(struct ps_parser *p, size_t i, const char *what, const char *shape)
+/* " (the text's shape: ...)" of the shape being read, for a message. */
+static const char *shape_note(const struct ps_parser *p, char *buf, size_t sz)
 {
+	size_t n;
+
+	n = (size_t)snprintf(buf, sz, p->guess ? " (no shape perf prints fits; "
+			     "the nearest: " : " (the text's shape: ");
+	tm_ps_describe(p->shape, buf + n, sz - n - 1);
+	strcat(buf, ")");
+	return buf;
+}
+
+/* Word i is not what; with_shape: name the shape too. */
+static int expect(struct ps_parser *p, size_t i, const char *what, bool with_shape)
+{
+	char note[320] = "";
+
 	p->fail_tok = i;
+	if (!p->err)
+		return -1; /* detection tries many shapes: no message */
+	if (with_shape)
+		shape_note(p, note, sizeof(note));
 	if (i >= p->nr_toks)
-		return ps_err(p, strlen(p->line), "line ends; expected %s", what);
+		return ps_err(p, strlen(p->line), "line ends; expected %s%s", what, note);
 	return ps_err(p, p->toks[i].col, "'%.*s'; expected %s%s", (int)p->toks[i].len,
-		      p->toks[i].s, what, shape);
+		      p->toks[i].s, what, note);
 }
 
 static void take_comm(struct ps_parser *p, size_t end, struct ps_line *l)
@@ -277,27 +308,27 @@ static int parse_head(struct ps_parser *p, uint32_t shape, size_t *i,
 	if (shape & PC(PC_COMM)) {
 		if (!(*i = comm_end(p, shape)))
 			return expect(p, p->nr_toks > 1 ? 1 : p->nr_toks, "a command "
-				      "name and then pid/tid, [cpu] or time", "");
+				      "name and then pid/tid, [cpu] or time", false);
 		take_comm(p, *i, l);
 	}
 	if (shape & PC(PC_PIDTID)) {
 		if (*i >= p->nr_toks || !tok_pidtid(&t[*i], &l->pid, &l->tid))
-			return expect(p, *i, "pid/tid", "");
+			return expect(p, *i, "pid/tid", false);
 		++*i;
 	} else if (shape & (PC(PC_PID) | PC(PC_TID))) {
 		if (*i >= p->nr_toks || !parse_num(t[*i].s, t[*i].len, 10, &v) ||
 		    v > UINT32_MAX)
-			return expect(p, *i, shape & PC(PC_PID) ? "a pid" : "a tid", "");
+			return expect(p, *i, shape & PC(PC_PID) ? "a pid" : "a tid", false);
 		l->pid = l->tid = (uint32_t)v;
 		++*i;
 	}
 	if (shape & PC(PC_CPU)) {
 		if (*i >= p->nr_toks || !tok_cpu(&t[*i], &l->cpu))
-			return expect(p, *i, "[cpu], a cpu number in brackets", "");
+			return expect(p, *i, "[cpu], a cpu number in brackets", false);
 		++*i;
 	}
 	if (*i >= p->nr_toks || !tok_time(&t[*i], &l->time_ns, &l->time_digits))
-		return expect(p, *i, "the time, seconds.fraction: (1 to 9 digits)", "");
+		return expect(p, *i, "the time, seconds.fraction: (1 to 9 digits)", false);
 	c->first[PC_TIME] = c->last[PC_TIME] = (int32_t)(*i)++;
 	return 0;
 }
@@ -359,7 +390,7 @@ static bool take_value(const struct ps_parser *p, unsigned col, size_t i,
 /* Columns [from, to) of shape left to right from word *i (up to end). */
 static int parse_ltr(struct ps_parser *p, uint32_t shape, unsigned from,
 		     unsigned to, size_t *i, size_t end, struct ps_line *l,
-		     struct cols *c, const char *desc)
+		     struct cols *c)
 {
 	for (unsigned col = from; col < to; col++) {
 		bool dso = col == PC_ADSO || col == PC_DSO;
@@ -370,7 +401,7 @@ static int parse_ltr(struct ps_parser *p, uint32_t shape, unsigned from,
 		if (col == PC_ASYM || col == PC_SYM || dso)
 			n = span(p, *i, end, dso, shape & PC(col + 1));
 		if (!n || *i >= end || !take_value(p, col, *i, l))
-			return expect(p, *i < end ? *i : p->nr_toks, col_what[col], desc);
+			return expect(p, *i < end ? *i : p->nr_toks, col_what[col], true);
 		c->first[col] = (int32_t)*i;
 		c->last[col] = (int32_t)(*i + n - 1);
 		*i += n;
@@ -382,7 +413,7 @@ static int parse_ltr(struct ps_parser *p, uint32_t shape, unsigned from,
  * word lo; *end: the first word they took. */
 static int parse_rtl(struct ps_parser *p, uint32_t shape, unsigned from,
 		     unsigned to, size_t lo, size_t *end, struct ps_line *l,
-		     struct cols *c, const char *desc)
+		     struct cols *c)
 {
 	for (unsigned col = to; col > from; col--) {
 		size_t n = 1, k;
@@ -399,7 +430,7 @@ static int parse_rtl(struct ps_parser *p, uint32_t shape, unsigned from,
 			n = 0;
 		}
 		if (!n || *end - lo < n || !take_value(p, col, *end - n, l))
-			return expect(p, *end > lo ? *end - 1 : lo, col_what[col], desc);
+			return expect(p, *end > lo ? *end - 1 : lo, col_what[col], true);
 		*end -= n;
 		c->first[col] = (int32_t)*end;
 		c->last[col] = (int32_t)(*end + n - 1);
@@ -445,32 +476,30 @@ static uint32_t width_score(const struct ps_parser *p, const struct cols *c)
 int tm_ps_parse(struct ps_parser *p, uint32_t shape, struct ps_line *l,
 		struct ps_fit *fit)
 {
-	char desc[320] = "";
+	char note[320];
 	struct cols c;
 	size_t i = 0, end = p->nr_toks;
 
 	memset(l, 0, sizeof(*l));
 	memset(&c, 0xff, sizeof(c));
-	if (p->err) { /* detection passes none: it tries many shapes */
-		strcpy(desc, p->guess ? " (no shape perf prints fits; the nearest: "
-				      : " (the text's shape: ");
-		tm_ps_describe(shape, desc + strlen(desc), sizeof(desc) - strlen(desc) - 1);
-		strcat(desc, ")");
-	}
+	p->shape = shape;
 	if (parse_head(p, shape, &i, l, &c))
 		return -1;
 	if (!(shape & PC(PC_DATA_SRC))) {
-		if (parse_ltr(p, shape, PC_PERIOD, NR_PC, &i, end, l, &c, desc))
+		if (parse_ltr(p, shape, PC_PERIOD, NR_PC, &i, end, l, &c))
 			return -1;
+		if (i < end && !p->err)
+			return p->fail_tok = i, -1;
 		if (i < end)
-			return p->fail_tok = i, ps_err(p, p->toks[i].col, "'%.*s'; expected the end of "
-				      "the line%s", (int)p->toks[i].len, p->toks[i].s, desc);
+			return p->fail_tok = i, ps_err(p, p->toks[i].col, "'%.*s'; "
+				"expected the end of the line%s", (int)p->toks[i].len,
+				p->toks[i].s, shape_note(p, note, sizeof(note)));
 	} else {
-		if (parse_ltr(p, shape, PC_PERIOD, PC_DATA_SRC + 1, &i, end, l, &c, desc))
+		if (parse_ltr(p, shape, PC_PERIOD, PC_DATA_SRC + 1, &i, end, l, &c))
 			return -1;
 		if (i >= end || p->toks[i].s[0] != '|')
-			return expect(p, i, "the decoded data_src (|OP ...)", desc);
-		if (parse_rtl(p, shape, PC_DATA_SRC, NR_PC - 1, i + 1, &end, l, &c, desc))
+			return expect(p, i, "the decoded data_src (|OP ...)", true);
+		if (parse_rtl(p, shape, PC_DATA_SRC, NR_PC - 1, i + 1, &end, l, &c))
 			return -1;
 	}
 	if (fit) {
