@@ -302,6 +302,10 @@ static int sample(struct ps *ps)
 
 	if (tm_ps_parse(&ps->p, ps->shape, &l, NULL))
 		return -1;
+	if (l.period > INT64_MAX) /* the .tmt header stores periods below 2^63 */
+		return tm_error_at_line(ps->err, TM_ERR_FORMAT, ps->path, ps->p.lineno,
+					l.period_col + 1, "period %llu; expected at "
+					"most 2^63 - 1", (unsigned long long)l.period);
 	ps->st.nr_samples++;
 	if (ev && (strlen(ev) != l.event->len - 1 ||
 		   strncmp(ev, l.event->s, l.event->len - 1))) {

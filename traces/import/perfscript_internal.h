@@ -43,6 +43,7 @@ struct ps_line {
 	uint64_t time_ns, period, addr, phys, weight, data_src;
 	uint32_t pid, tid, cpu;
 	uint32_t time_digits;          /* fraction digits: 9 (--ns) or 6 (µs) */
+	uint32_t period_col;           /* 0-based column of the period */
 	char comm[TM_IMPORT_COMM_MAX];
 	const struct ps_tok *event;
 };

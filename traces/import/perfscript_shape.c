@@ -244,7 +244,7 @@ int tm_ps_detect_head(struct ps_parser *p, uint32_t *head)
 	if (k < p->nr_toks && is_cpu(&t[k]))
 		h |= PC(PC_CPU), k++;
 	if (k >= p->nr_toks || !is_time(&t[k]))
-		return ps_err(p, k < p->nr_toks ? t[k].col : strlen(p->line),
+		return ps_err(p, k < p->nr_toks ? t[k].col : strcspn(p->line, "\r\n"),
 			      "not a perf script sample line; expected [comm] "
 			      "[pid/tid] [[cpu]] and the time, secs.fraction: "
 			      "(perf script -F must include time)");
@@ -282,7 +282,7 @@ static int expect(struct ps_parser *p, size_t i, const char *what, bool with_sha
 	if (with_shape)
 		shape_note(p, note, sizeof(note));
 	if (i >= p->nr_toks)
-		return ps_err(p, strlen(p->line), "line ends; expected %s%s", what, note);
+		return ps_err(p, strcspn(p->line, "\r\n"), "line ends; expected %s%s", what, note);
 	return ps_err(p, p->toks[i].col, "'%.*s'; expected %s%s", (int)p->toks[i].len,
 		      p->toks[i].s, what, note);
 }
@@ -323,12 +323,20 @@ static int parse_head(struct ps_parser *p, uint32_t shape, size_t *i,
 		++*i;
 	}
 	if (shape & PC(PC_CPU)) {
+		if (*i < p->nr_toks && !tok_cpu(&t[*i], &l->cpu) && p->err)
+			return p->fail_tok = *i, ps_err(p, t[*i].col, "cpu '%.*s'; "
+				"expected [N] with N < %u", (int)t[*i].len, t[*i].s,
+				TM_TRACE_VCPUS_MAX);
 		if (*i >= p->nr_toks || !tok_cpu(&t[*i], &l->cpu))
-			return expect(p, *i, "[cpu], a cpu number in brackets", false);
+			return expect(p, *i, "[cpu]", false);
 		++*i;
 	}
+	if (*i < p->nr_toks && !tok_time(&t[*i], &l->time_ns, &l->time_digits) && p->err)
+		return p->fail_tok = *i, ps_err(p, t[*i].col, "time '%.*s'; expected "
+			"seconds.fraction: (1 to 9 digits; perf script --ns)",
+			(int)t[*i].len, t[*i].s);
 	if (*i >= p->nr_toks || !tok_time(&t[*i], &l->time_ns, &l->time_digits))
-		return expect(p, *i, "the time, seconds.fraction: (1 to 9 digits)", false);
+		return expect(p, *i, "the time", false);
 	c->first[PC_TIME] = c->last[PC_TIME] = (int32_t)(*i)++;
 	return 0;
 }
@@ -373,8 +381,9 @@ static bool take_value(const struct ps_parser *p, unsigned col, size_t i,
 	uint64_t ip;
 
 	switch (col) {
-	case PC_PERIOD: /* the .tmt header stores periods below 2^63 */
-		return parse_num(t->s, t->len, 10, &l->period) && l->period <= INT64_MAX;
+	case PC_PERIOD: /* its bound is the importer's (a value, not a shape) */
+		l->period_col = t->col;
+		return parse_num(t->s, t->len, 10, &l->period);
 	case PC_EVENT:
 		l->event = t;
 		return is_event(t);
