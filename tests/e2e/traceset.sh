@@ -7,8 +7,10 @@
 . "$(dirname "$0")/lib.sh"
 F=tests/fixtures
 mkdir -p "$WORK/cfg"
+# --min-samples 10: a looped stream of one sample would repeat every 1 ns
+# (traces/reuse.c: a pass starts one mean gap after the last)
 expect_exit 0 "$TMSIM" import --from perf-data $F/syswide.perf.data --split pid \
-	-o "$WORK/cfg/set"
+	--min-samples 10 -o "$WORK/cfg/set"
 cat > "$WORK/cfg/c.yaml" <<'YAML'
 name: set
 duration: 20ms
@@ -23,7 +25,7 @@ hosts:
         trace: {loop: true, time_scale: 2, addr_offset: 1GiB}
 YAML
 expect_exit 0 "$TMSIM" validate "$WORK/cfg/c.yaml"
-grep -q "8 VMs" "$WORK/out" || die "validate: $(cat "$WORK/out")"
+grep -q "6 VMs" "$WORK/out" || die "validate: $(cat "$WORK/out")"
 expect_exit 0 "$TMSIM" run "$WORK/cfg/c.yaml" -o "$WORK/run" -q
 /usr/bin/python3 - "$WORK/run/summary.json" "$WORK/cfg/set/index.json" <<'PY' || die "VMs of the set"
 import json, sys
