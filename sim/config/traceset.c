@@ -61,10 +61,11 @@ static int check_entry(struct ctx *c, const struct cnode *el, const char *path)
 		if (map_get(tr, sources[i])) {
 			join(tp, sizeof(tp), path, "trace");
 			join(p, sizeof(p), tp, sources[i]);
-			return fail_at(c, map_get(tr, sources[i]), TM_ERR_CONFIG, p,
-				       "expected only reuse keys (addr_offset, "
-				       "time_offset, time_scale, loop) with traces:; "
-				       "the streams are the source");
+			return fail_at(c, tr->keys[map_find(tr, sources[i])],
+				       TM_ERR_CONFIG, p, "expected only reuse keys "
+				       "(addr_offset, time_offset, time_scale, "
+				       "loop) with traces:; the streams are the "
+				       "source");
 		}
 	return 0;
 }

@@ -62,6 +62,6 @@ grep -q "index.json: streams\[0\].file: expected a .tmt file name" "$WORK/err" |
 	die "bad file name: $(cat "$WORK/err")"
 sed 's/trace: {loop: true.*/trace: {gen: zipf}/' "$WORK/cfg/c.yaml" > "$WORK/cfg/gen.yaml"
 expect_exit 2 "$TMSIM" validate "$WORK/cfg/gen.yaml"
-grep -q "gen.yaml:11:22: hosts\[0\].vms\[1\].trace.gen: expected only reuse keys" \
+grep -q "gen.yaml:11:17: hosts\[0\].vms\[1\].trace.gen: expected only reuse keys" \
 	"$WORK/err" || die "gen with traces: $(cat "$WORK/err")"
 exit 0
