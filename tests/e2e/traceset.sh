@@ -42,6 +42,17 @@ for v, s in zip(vms[1:], idx):
     mem = max(16 << 20, (2 * s["footprint_bytes"] + (1 << 20) - 1) >> 20 << 20)
     assert v["memory"] == mem, (v["memory"], mem)
 PY
+# name: P prefixes every VM's name; memory given here is every VM's
+sed -e 's/      - traces: set/      - traces: set\n        name: rec\n        memory: 32MiB/' \
+	"$WORK/cfg/c.yaml" > "$WORK/cfg/named.yaml"
+expect_exit 0 "$TMSIM" run "$WORK/cfg/named.yaml" -o "$WORK/run2" -q
+/usr/bin/python3 - "$WORK/run2/summary.json" "$WORK/cfg/set/index.json" <<'PY' || die "named set"
+import json, sys
+vms = json.load(open(sys.argv[1]))["config"]["hosts"][0]["vms"][1:]
+idx = json.load(open(sys.argv[2]))["streams"]
+assert [v["name"] for v in vms] == ["rec-" + s["file"][:-4].replace(".", "_") for s in idx]
+assert all(v["memory"] == 32 << 20 for v in vms)
+PY
 # errors, located at the traces: key (line 9, column 17)
 sed 's/traces: set/traces: nope/' "$WORK/cfg/c.yaml" > "$WORK/cfg/nodir.yaml"
 expect_exit 2 "$TMSIM" validate "$WORK/cfg/nodir.yaml"
