@@ -155,6 +155,7 @@ static const char pebs[] =
 
 static void test_pebs_default_and_comm(void **state)
 {
+	struct tm_import_stats st = { 0 };
 	struct topts o;
 	struct tm_import_groups gs = { 0 };
 	struct tm_stream *s = NULL;
@@ -174,9 +175,13 @@ static void test_pebs_default_and_comm(void **state)
 	topts_init(&o);
 	o.o.split = TM_IMPORT_SPLIT_COMM;
 	o.o.groups = &gs;
+	o.o.stats = &st;
 	if (tm_importer_perf_script.open(tmpfile_with(pebs, strlen(pebs)), &o.perf,
 					 &o.o, &s, &err))
 		fail_msg("%s", err.msg);
+	/* what was read, for the header's provenance */
+	assert_string_equal(st.columns, "comm pid/tid [cpu] time: period event: addr "
+			    "data_src |decoded| weight ip sym (dso)");
 	assert_int_equal(gs.nr, 2);
 	assert_string_equal(gs.g[0].comm, "Web Content");
 	assert_int_equal(gs.g[0].nr_records, 2);

@@ -96,6 +96,8 @@ struct tm_import_stats {
 	uint64_t nr_rounds;    /* perf-data: FINISHED_ROUND records */
 	uint64_t nr_compressed; /* perf-data: COMPRESSED(2) records decoded */
 	bool pipe;             /* perf-data: the input was in pipe mode */
+	char columns[192];     /* perf-script: the text's shape as read, "" if
+				* no sample line */
 };
 
 /* What every importer is given, whatever its kind (`tmsim import`'s

@@ -432,6 +432,8 @@ static int ps_open(const char *path, const void *config,
 		info.space = TM_ADDR_GPA;
 	tm_import_periods_info(&ps->per, 1, &info);
 	ps->st.nr_records = ps->vec.nr;
+	if (ps->shape)
+		tm_ps_describe(ps->shape, ps->st.columns, sizeof(ps->st.columns));
 	tm_import_finish(&ps->vec, &ps->gp, &info, o, out);
 	if (o->stats)
 		*o->stats = ps->st;
