@@ -199,7 +199,7 @@ static size_t window_line(struct ps *ps, uint32_t head, struct rank *r)
 static int choose_shape(struct ps *ps)
 {
 	struct rank *r = tm_xcalloc(NR_BODIES, sizeof(*r)), *saved;
-	uint32_t head, best = NR_BODIES;
+	uint32_t head, best = NR_BODIES, on, off;
 	struct ps_line l;
 	int rc = -1;
 
@@ -207,27 +207,31 @@ static int choose_shape(struct ps *ps)
 	if (tm_ps_tokenize(&ps->p, ps->win[0]) ||
 	    (ps->given ? (head = ps->given & ~PC_BODY, 0) : tm_ps_detect_head(&ps->p, &head)))
 		goto out;
+	tm_ps_forced(&ps->p, &on, &off);
+	if (ps->given) /* told: its shape is tried even if line 1 disagrees */
+		on = off = 0;
 	for (uint32_t b = PC_BODY;; b = (b - 1) & PC_BODY) { /* every subset */
-		r[b].alive = candidate(ps, b);
+		r[b].alive = candidate(ps, b) && (b & on) == on && !(b & off);
 		r[b].value = value_of(b);
 		if (!b)
 			break;
 	}
 	saved = tm_xmalloc(NR_BODIES * sizeof(*saved));
 	ps->p.err = NULL; /* many shapes fail; only the last word counts */
-	for (size_t j = 0; j < ps->nr_win && best == NR_BODIES; j++) {
+	for (size_t j = 0; j < ps->nr_win; j++) {
 		ps->p.lineno = ps->win_line[j];
 		memcpy(saved, r, NR_BODIES * sizeof(*r));
-		if (tm_ps_tokenize(&ps->p, ps->win[j]) || !window_line(ps, head, r))
-			best = j ? best_body(saved) : furthest(ps, head, saved);
-		if (best != NR_BODIES) { /* line j fits no shape: say why */
-			ps->p.err = ps->err;
-			ps->p.guess = !j && !ps->given;
-			if (!tm_ps_tokenize(&ps->p, ps->win[j]))
-				tm_ps_parse(&ps->p, head | best, &l, NULL);
-			free(saved);
-			goto out;
-		}
+		if (!tm_ps_tokenize(&ps->p, ps->win[j]) && window_line(ps, head, r))
+			continue;
+		/* line j fits no shape: say why, as the best shape so far
+		 * (or the one that read most of a first line) reads it */
+		best = j ? best_body(saved) : furthest(ps, head, saved);
+		ps->p.err = ps->err;
+		ps->p.guess = !j && !ps->given;
+		if (!tm_ps_tokenize(&ps->p, ps->win[j]))
+			tm_ps_parse(&ps->p, head | (best == NR_BODIES ? 0 : best), &l, NULL);
+		free(saved);
+		goto out;
 	}
 	free(saved);
 	ps->p.err = ps->err;

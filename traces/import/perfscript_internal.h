@@ -78,6 +78,11 @@ int tm_ps_detect_head(struct ps_parser *p, uint32_t *head);
 int tm_ps_parse(struct ps_parser *p, uint32_t shape, struct ps_line *l,
 		struct ps_fit *fit);
 
+/* Body columns the tokenized line must have (*on) or cannot have (*off),
+ * from words only one column can be: "|..." (decoded data_src), "name:"
+ * (event), "(..." (a dso).  Detection tries only shapes that agree. */
+void tm_ps_forced(const struct ps_parser *p, uint32_t *on, uint32_t *off);
+
 /* Whether body (columns of PC_BODY) is a shape perf can print. */
 bool tm_ps_body_valid(uint32_t body);
 

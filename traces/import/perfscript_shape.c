@@ -518,6 +518,23 @@ int tm_ps_parse(struct ps_parser *p, uint32_t shape, struct ps_line *l,
 	return 0;
 }
 
+void tm_ps_forced(const struct ps_parser *p, uint32_t *on, uint32_t *off)
+{
+	bool bar = false, event = false, paren = false;
+	size_t k;
+
+	for (k = 0; k < p->nr_toks && !is_time(&p->toks[k]); k++)
+		;
+	for (k++; k < p->nr_toks; k++) {
+		bar |= p->toks[k].s[0] == '|';
+		paren |= p->toks[k].s[0] == '(';
+		event |= is_event(&p->toks[k]) && !bar;
+	}
+	*on = (bar ? PC(PC_DATA_SRC) : 0) | (event ? PC(PC_EVENT) : 0);
+	*off = (bar ? 0 : PC(PC_DATA_SRC)) | (event ? 0 : PC(PC_EVENT)) |
+	       (paren ? 0 : PC(PC_DSO) | PC(PC_ADSO));
+}
+
 bool tm_ps_body_valid(uint32_t body)
 {
 	if ((body & (PC(PC_ASYM) | PC(PC_ADSO))) && !(body & PC(PC_ADDR)))
