@@ -28,6 +28,7 @@
 #include "tests/fuzz/fuzz_lackey.c"
 #include "tests/fuzz/fuzz_perfdata.c"
 #include "tests/fuzz/fuzz_perfscript.c"
+#include "tests/fuzz/fuzz_split.c"
 #include "tests/fuzz/fuzz_sweep.c"
 #include "tests/fuzz/fuzz_tmt.c"
 #include "tests/fuzz/fuzz_units.c"
@@ -121,7 +122,13 @@ static void test_perfdata(void **state)
 static void test_perfscript(void **state)
 {
 	(void)state;
-	assert_true(replay("perfscript", tm_fuzz_perfscript) >= 2);
+	assert_true(replay("perfscript", tm_fuzz_perfscript) >= 7);
+}
+
+static void test_split(void **state)
+{
+	(void)state;
+	assert_true(replay("split", tm_fuzz_split) >= 9);
 }
 
 static void test_lackey(void **state)
@@ -198,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_sweep),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_tmt),
+		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_perfdata),
 		cmocka_unit_test(test_perfscript),
 		cmocka_unit_test(test_lackey),

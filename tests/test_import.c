@@ -212,7 +212,7 @@ static void test_perfscript_errors(void **state)
 	bad[n1] = '\0';
 	memcpy(strstr(bad, "4bb2b0"), "4bx2b0", 6);
 	expect_fail("perf-script", tmpfile_with(bad, n1), &o.perf, &o.o, TM_ERR_FORMAT,
-		    ":1:", "addr '4bx2b0'; expected a hex number", NULL);
+		    ":1:", "'4bx2b0'; expected a hex addr", NULL);
 	/* callchain lines after a sample (perf script without -G): the sample
 	 * line lacks ip and phys_addr, which perf printed on the next lines */
 	memcpy(bad, p, n1);
@@ -224,14 +224,14 @@ static void test_perfscript_errors(void **state)
 	}
 	strcat(bad, "\n\tffffffff817554ea\n");
 	expect_fail("perf-script", tmpfile_with(bad, strlen(bad)), &o.perf, &o.o, TM_ERR_FORMAT,
-		    ":1:", "run perf script with -G", NULL);
+		    ":2:1: a callchain line", "run perf script with -G", NULL);
 	/* a -F list that does not match the text */
 	SET_FIELDS(&o, "tid,cpu,time,event,addr,period");
 	expect_fail("perf-script", fixture(PERF_SCRIPT), &o.perf, &o.o, TM_ERR_FORMAT,
-		    ":1:2: '", "expected a pid or tid", NULL);
-	SET_FIELDS(&o, "pid,tid,time,addr,sym");
+		    ":1:2: '7735/7735'; expected a tid", NULL);
+	SET_FIELDS(&o, "pid,tid,time,addr,iregs");
 	expect_fail("perf-script", fixture(PERF_SCRIPT), &o.perf, &o.o, TM_ERR_USAGE,
-		    "'sym' is not supported", NULL);
+		    "'iregs' is not read", NULL);
 	SET_FIELDS(&o, "pid,tid,cpu,time,event,addr,period");
 	o.perf.addr = TM_IMPORT_PHYS;
 	expect_fail("perf-script", fixture(PERF_SCRIPT), &o.perf, &o.o, TM_ERR_USAGE,
@@ -832,7 +832,7 @@ static void test_importer_defaults(void **state)
 	tm_importer_config_init(&tm_importer_perf_script, &p);
 	assert_int_equal(p.addr, TM_IMPORT_VIRT);
 	assert_string_equal(p.event, "all");
-	assert_string_equal(p.fields, TM_IMPORT_SCRIPT_FIELDS);
+	assert_string_equal(p.fields, "auto");
 	tm_importer_config_init(&tm_importer_lackey, &l);
 	assert_int_equal(l.time, TM_IMPORT_TIME_AUTO);
 	assert_true(l.ns_per_instr == 1.0);

@@ -5,6 +5,8 @@
  */
 #include "tests/import_util.h"
 
+#include <zstd.h>
+
 /*
  * A synthetic perf.data written byte by byte: two events with
  * PERF_SAMPLE_IDENTIFIER, samples out of time order, fields that must be
@@ -240,11 +242,109 @@ static void test_perfdata_synthetic_errors(void **state)
 	free(f);
 }
 
+/*
+ * `perf record -z` writes the ring-buffer data zstd-compressed into
+ * COMPRESSED (81: {header, zstd bytes}) or, since perf 6.15, COMPRESSED2
+ * records (83: {header, u64 data_size, zstd bytes, zero padding to 8 bytes};
+ * tools/lib/perf/include/perf/event.h struct perf_record_compressed2,
+ * builtin-record.c record__pushfn).  perf 6.1 here writes COMPRESSED only,
+ * so COMPRESSED2 is built here: the synthetic file's data section is
+ * compressed as one zstd frame, cut into two records (a record boundary
+ * inside the frame, as perf's streaming compressor makes them).
+ */
+#define REC_COMPRESSED 81
+#define REC_COMPRESSED2 83
+
+/* f's data section (from data_off) replaced by compressed records. */
+static void compress_data(struct buf *f, size_t data_off, uint32_t type, size_t pad)
+{
+	size_t n = f->len - data_off, cap = ZSTD_compressBound(n), z, cut;
+	char *zb = malloc(cap);
+	struct buf *out = calloc(1, sizeof(*out));
+
+	z = ZSTD_compress(zb, cap, f->p + data_off, n, 3);
+	assert_false(ZSTD_isError(z));
+	cut = z / 2;
+	for (int part = 0; part < 2; part++) {
+		size_t from = part ? cut : 0, len = part ? z - cut : cut;
+		size_t hdr = type == REC_COMPRESSED2 ? 16 : 8;
+		size_t size = hdr + len, padded = type == REC_COMPRESSED2 ?
+			      (size + 7) / 8 * 8 + pad : size;
+
+		b32(out, type);
+		tm_put_le16(out->p + out->len, 0);
+		tm_put_le16(out->p + out->len + 2, (uint16_t)padded);
+		out->len += 4;
+		if (type == REC_COMPRESSED2)
+			b64(out, len);
+		memcpy(out->p + out->len, zb + from, len);
+		out->len += len;
+		memset(out->p + out->len, 0, padded - size);
+		out->len += padded - size;
+	}
+	memcpy(f->p + data_off, out->p, out->len);
+	f->len = data_off + out->len;
+	tm_put_le64(f->p + 48, out->len);
+	free(zb);
+	free(out);
+}
+
+static void test_perfdata_compressed_records(void **state)
+{
+	struct buf *f = malloc(sizeof(*f));
+	struct tm_import_stats st;
+	struct topts o;
+	struct tm_record *a, *b;
+	size_t na, nb, data_off;
+	uint32_t types[2] = { REC_COMPRESSED, REC_COMPRESSED2 };
+
+	(void)state;
+	topts_init(&o);
+	o.o.stats = &st;
+	syn_file(f, syn_attrs, 2, syn_samples, 6);
+	a = import("perf-data", tmpfile_with(f->p, f->len), &o.perf, &o.o, &na, NULL);
+	assert_int_equal(na, 5);
+	for (int t = 0; t < 2; t++) {
+		data_off = syn_file(f, syn_attrs, 2, syn_samples, 6);
+		compress_data(f, data_off, types[t], 0);
+		b = import("perf-data", tmpfile_with(f->p, f->len), &o.perf, &o.o, &nb, NULL);
+		assert_int_equal(st.nr_compressed, 2);
+		assert_int_equal(nb, na);
+		for (size_t i = 0; i < na; i++) {
+			assert_int_equal(a[i].time_ns, b[i].time_ns);
+			assert_int_equal(a[i].addr, b[i].addr);
+			assert_int_equal(a[i].op, b[i].op);
+			assert_int_equal(a[i].weight, b[i].weight);
+		}
+		free(b);
+	}
+	/* more padding than the 8-byte alignment needs: data_size rules */
+	data_off = syn_file(f, syn_attrs, 2, syn_samples, 6);
+	compress_data(f, data_off, REC_COMPRESSED2, 8);
+	free(import("perf-data", tmpfile_with(f->p, f->len), &o.perf, &o.o, &nb, NULL));
+	assert_int_equal(nb, na);
+	/* a data_size past its record */
+	data_off = syn_file(f, syn_attrs, 2, syn_samples, 6);
+	compress_data(f, data_off, REC_COMPRESSED2, 0);
+	tm_put_le64(f->p + data_off + 8, 1u << 20);
+	expect_fail("perf-data", tmpfile_with(f->p, f->len), &o.perf, &o.o, TM_ERR_FORMAT,
+		    "data_size 1048576 in a record of", NULL);
+	/* the file cut inside the second record */
+	data_off = syn_file(f, syn_attrs, 2, syn_samples, 6);
+	compress_data(f, data_off, REC_COMPRESSED2, 0);
+	expect_fail("perf-data", tmpfile_with(f->p, f->len - 8), &o.perf, &o.o,
+		    TM_ERR_FORMAT, "@", NULL);
+	unlink(tmp_path);
+	free(a);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_perfdata_synthetic_sorted),
 		cmocka_unit_test(test_perfdata_synthetic_errors),
+		cmocka_unit_test(test_perfdata_compressed_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

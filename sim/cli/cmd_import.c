@@ -95,7 +95,9 @@ static const struct tm_cfg_key common_keys[] = {
 	TM_CFG_KEY("split", TM_CFG_ENUM, 0, 0, "none", "none|pid|tid|comm|cpu", 0,
 		   TM_CFG_F_INT, struct import_common, split,
 		   "one .tmt per process, thread, command or cpu into -o DIR, "
-		   "with DIR/index.json and a runnable DIR/cluster.yaml"),
+		   "with DIR/index.json and a runnable DIR/cluster.yaml "
+		   "(perf-data; perf-script when the text has the column; "
+		   "lackey traces name none)"),
 	ROW("min-samples", TM_CFG_U64, 0, 1e18, "0", 0, TM_CFG_F_U64, min_samples,
 	    "--split: drop groups with fewer samples (listed as dropped in "
 	    "index.json)"),
@@ -134,8 +136,9 @@ struct import_args {
 	bool emulate;
 };
 
-/* The names of the importers that yield full traces, joined by sep. */
-static void full_names(char *buf, size_t sz, const char *sep)
+/* The names of the importers with flag (TM_IMPORT_FULL, _SPLITS), joined
+ * by sep. */
+static void flag_names(unsigned flag, char *buf, size_t sz, const char *sep)
 {
 	size_t n = 0;
 
@@ -143,7 +146,7 @@ static void full_names(char *buf, size_t sz, const char *sep)
 	for (size_t i = 0; i < tm_importer_count(); i++) {
 		const struct tm_kind *k = &tm_importer_at(i)->kind;
 
-		if ((k->flags & TM_IMPORT_FULL) && n < sz)
+		if ((k->flags & flag) && n < sz)
 			n += (size_t)snprintf(buf + n, sz - n, "%s%s",
 					      n ? sep : "", k->name);
 	}
@@ -153,7 +156,7 @@ static void print_importers(FILE *f)
 {
 	char full[256];
 
-	full_names(full, sizeof(full), ", ");
+	flag_names(TM_IMPORT_FULL, full, sizeof(full), ", ");
 	fprintf(f, "importers (--from NAME) and their options:\n");
 	tm_kinds_print_help(f, &tm_importer_kinds, "--");
 	fprintf(f, "%s give%s a full (accesses) trace; the others a samples "
@@ -287,11 +290,14 @@ static int check_common(struct import_args *a, struct tm_error *err)
 		return tm_error_set(err, TM_ERR_USAGE, "--split: not with "
 				    "--sample-period (the split importers read "
 				    "samples already)");
-	if (c->split && !(a->imp->kind.flags & TM_IMPORT_SPLITS))
+	if (c->split && !(a->imp->kind.flags & TM_IMPORT_SPLITS)) {
+		char takers[256];
+
+		flag_names(TM_IMPORT_SPLITS, takers, sizeof(takers), " or ");
 		return tm_error_set(err, TM_ERR_USAGE, "--split: --from %s has no "
 				    "pid, thread, command or cpu to split by; "
-				    "expected --from perf-data",
-				    a->imp->kind.name);
+				    "expected --from %s", a->imp->kind.name, takers);
+	}
 	if (tm_tmt_parse_level(c->zstd_level, &a->level, err)) {
 		tm_error_prefix(err, "--zstd-level");
 		return -1;
@@ -365,7 +371,7 @@ static struct tm_sampler *emulation(struct import_args *a, struct tm_trace_info 
 	char full[256];
 
 	if (info->kind != TM_TRACE_ACCESSES) {
-		full_names(full, sizeof(full), " or ");
+		flag_names(TM_IMPORT_FULL, full, sizeof(full), " or ");
 		tm_error_set(err, TM_ERR_USAGE, "--sample-period: %s already holds "
 			     "samples; expected a full (accesses) trace, i.e. "
 			     "--from %s", a->in, full);

@@ -8,6 +8,8 @@
  *      every key and value (libyaml's marks are 0-based) [tree.c];
  *   2. --set overrides edit that tree in order (path segments are map keys,
  *      list indexes, or for hosts/vms the element's name) [tree.c];
+ *   2b. a `traces: DIR` entry in a host's VM list becomes one VM entry per
+ *      stream of DIR/index.json (tmsim import --split) [traceset.c];
  *   3. one walk checks every key against the bounds table tm_cfg_keys[]
  *      [table.c] (unknown and duplicate keys, types, units, bounds) before
  *      anything is sized from the input, so absurd counts are refused
@@ -78,7 +80,7 @@ static int load(struct ctx *c, const char *const *overrides, unsigned nr)
 	for (i = 0; i < nr; i++)
 		if (apply_override(c, (int)i, overrides[i]) < 0)
 			return -1;
-	if (walk_root(c) < 0)
+	if (expand_tracesets(c) < 0 || walk_root(c) < 0)
 		return -1;
 	c->cfg = tm_xcalloc(1, sizeof(*c->cfg));
 	return fill_root(c);

@@ -8,7 +8,8 @@
  * module.
  *
  * Files, in pipeline order: tree.c (YAML -> tree, --set overrides,
- * messages), table.c (the bounds table and scope lookups), value.c (a
+ * messages), traceset.c (`traces: DIR` entries into VM entries),
+ * table.c (the bounds table and scope lookups), value.c (a
  * key's value, a scope's keys, a kinded map: shared by the walk and the
  * fill), walk.c (keys, types, bounds), trace.c and fill.c (the struct
  * tm_config), echo.c (JSON), config.c (the public entry points).  Calls
@@ -116,6 +117,7 @@ struct part_env {
 #define apply_override tm_config_apply_override
 #define common_keys tm_config_common_keys
 #define ctx_free tm_config_ctx_free
+#define expand_tracesets tm_config_expand_tracesets
 #define fail_at tm_config_fail_at
 #define fill_own tm_config_fill_own
 #define fill_kinded tm_config_fill_kinded
@@ -151,6 +153,7 @@ struct part_env {
 int apply_override(struct ctx *c, int ov, const char *text);
 void common_keys(const char *scope, char *buf, size_t sz);
 void ctx_free(struct ctx *c);
+int expand_tracesets(struct ctx *c);
 int fail_at(struct ctx *c, const struct cnode *n, enum tm_err code,
 		   const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

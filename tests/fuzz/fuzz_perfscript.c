@@ -1,6 +1,7 @@
 /*
  * fuzz_perfscript.c - libFuzzer target for the "perf-script" importer: the
- * input is the text of `perf script -F ... --ns`, traces/import/perfscript.c.
+ * input is the text of `perf script`, read by its shape (traces/import/
+ * perfscript.c, perfscript_shape.c).
  *
  * Properties (fuzz_common.h): no crash, leak or sanitizer report; a rejected
  * input gets an error that starts with the file's path; an accepted one

@@ -123,6 +123,8 @@ void tm_import_perf_provenance(const void *config, const struct tm_import_stats 
 	}
 	if (st->pipe)
 		json_object_set_new(p, "pipe_mode", json_true());
+	if (st->columns[0])
+		json_object_set_new(p, "columns", json_string(st->columns));
 	if (st->nr_compressed)
 		json_object_set_new(p, "nr_compressed_records",
 				    json_integer((json_int_t)st->nr_compressed));

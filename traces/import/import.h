@@ -10,7 +10,8 @@
  * tm_importer_kinds holds the built-in table
  *   "perf-data"    perf.data read directly (PERFILE2, file or pipe mode,
  *                  zstd-compressed records too; "-" reads standard input)
- *   "perf-script"  the text of `perf script -F <fields> --ns`
+ *   "perf-script"  the text of `perf script`, default fields or any -F
+ *                  list with time and addr, read by its shape
  *   "lackey"       valgrind --tool=lackey --trace-mem=yes output
  * and the importers registered at start-up (tm_importer_register).  Adding
  * one is a file under traces/import/ and a row in import.c's table; `tmsim
@@ -49,10 +50,6 @@ enum tm_import_time {
 /* Schema rows store enums as int (TM_CFG_F_INT). */
 _Static_assert(sizeof(enum tm_import_addr) == sizeof(int), "enum as int");
 _Static_assert(sizeof(enum tm_import_time) == sizeof(int), "enum as int");
-
-/* The `perf script -F` list the perf-script importer expects by default. */
-#define TM_IMPORT_SCRIPT_FIELDS \
-	"pid,tid,cpu,time,event,ip,addr,phys_addr,period,weight,data_src"
 
 /* --split: one stream per group of samples (`tmsim import --split KEY`). */
 enum tm_import_split {
@@ -99,6 +96,8 @@ struct tm_import_stats {
 	uint64_t nr_rounds;    /* perf-data: FINISHED_ROUND records */
 	uint64_t nr_compressed; /* perf-data: COMPRESSED(2) records decoded */
 	bool pipe;             /* perf-data: the input was in pipe mode */
+	char columns[192];     /* perf-script: the text's shape as read, "" if
+				* no sample line */
 };
 
 /* What every importer is given, whatever its kind (`tmsim import`'s
@@ -120,7 +119,8 @@ struct tm_import_perf_opts {
 	/* "all", or one event: perf-data: a name (HEADER_EVENT_DESC) or an attr
 	 * index (0-based, the order of `perf evlist`); perf-script: a name. */
 	char event[128];
-	char fields[256];         /* perf-script: the -F list perf script ran with */
+	char fields[256];         /* perf-script: the -F list perf script ran
+				   * with, or "auto" (found by shape) */
 };
 
 /* The options of the lackey importer. */

@@ -1,29 +1,37 @@
 /*
- * perfscript.c - the "perf-script" importer: the text printed by
+ * perfscript.c - the "perf-script" importer: the text `perf script` prints,
+ * with its default fields or any -F list that holds time and addr (or
+ * phys_addr): for instance
  *   perf script -F pid,tid,cpu,time,event,ip,addr,phys_addr,period,weight,data_src --ns
- * (the -F list is an option, TM_IMPORT_SCRIPT_FIELDS by default; any subset
- * holding time, period and the address field is accepted).
  *
- * perf prints the fields in its own fixed order, not in -F order (observed
- * with perf 6.1; tools/perf/builtin-script.c process_event):
- *   pid/tid  [cpu]  secs.nsecs:  period  event:  addr  data_src |OP ..|BLK ..  weight  ip  phys_addr
- * The text after the data_src hex value (its decoded form) has a number of
- * words that varies with the perf version and the value, so the fields
- * before it are read from the left and weight, ip, phys_addr from the right.
- * Values become records as in import_perfdata.c (op from data_src, time
- * relative to the earliest sample, addr 0 dropped and counted), so both
- * importers agree record for record on the same recording.  The text may
- * be gzip or zstd compressed, or "-" for standard input (textin.c).
+ * The columns are found by their shape (perfscript_shape.c): perf prints
+ * them in one fixed order whatever the -F order, each with a shape of its
+ * own or a printf width that tells it apart.  Without --fields, the first
+ * PS_WINDOW sample lines choose the shape: of every set of columns perf can
+ * print, those that read all of them; of these, the one with the fewest
+ * words left to the decoded data_src text, then the most columns at perf's
+ * widths, then (text that lost perf's spacing) addr before phys_addr
+ * before ip before weight, and ip's sym and dso before addr's.  With
+ * --fields (any order: a set) only that set is tried.  Every later line
+ * must have the chosen shape; one that does not is an error at its line
+ * and column that names the shape.
  *
- * Notes (simplifications): comm, sym, dso and callchain output are not
- * parsed (leave them out of -F; for a recording made with -g, run perf
- * script with -G); without --ns perf prints microseconds and times are
- * only that exact.
+ * Values become records as in perfdata.c (op from data_src, time relative
+ * to the earliest sample, addr 0 dropped and counted), so both importers
+ * agree record for record on the same recording.  The text may be gzip or
+ * zstd compressed, or "-" for standard input (textin.c).  With --split,
+ * samples are grouped by the pid, tid, comm or cpu column.
+ *
+ * Notes (simplifications): a text of several events whose -F defaults
+ * differ (say page-faults and a PEBS event) has a shape per event; give
+ * perf script one -F list so that all lines share it.  Without --ns perf
+ * prints microseconds, and times are exact to the microsecond only.
+ * Without a period column the header's periods are 1.  Callchain lines
+ * (a recording made with -g) are refused: run perf script with -G.
  */
+#include "perfscript_internal.h"
 #include "import_internal.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,81 +39,362 @@
 
 #include "lib/alloc.h"
 
-/* Fields in perf's print order (pid and tid share one token). */
-enum ps_field {
-	PS_PID, PS_TID, PS_CPU, PS_TIME, PS_PERIOD, PS_EVENT, PS_ADDR,
-	PS_DATA_SRC, PS_WEIGHT, PS_IP, PS_PHYS_ADDR, NR_PS_FIELDS
-};
+#define PS_WINDOW 32 /* sample lines that choose the shape */
+#define NR_BODIES (1u << NR_PC) /* indexed by body mask (sparse) */
 
-static const char *const ps_names[NR_PS_FIELDS] = {
-	"pid", "tid", "cpu", "time", "period", "event", "addr", "data_src",
-	"weight", "ip", "phys_addr",
+/* --fields names: a -F list's names and the columns they add. */
+static const struct {
+	const char *name;
+	uint32_t cols;
+} ps_names[] = {
+	{ "comm", PC(PC_COMM) }, { "pid", PC(PC_PID) }, { "tid", PC(PC_TID) },
+	{ "cpu", PC(PC_CPU) }, { "time", PC(PC_TIME) },
+	{ "period", PC(PC_PERIOD) }, { "event", PC(PC_EVENT) },
+	{ "addr", PC(PC_ADDR) }, { "data_src", PC(PC_DATA_SRC) },
+	{ "weight", PC(PC_WEIGHT) }, { "ip", PC(PC_IP) },
+	{ "sym", PC(PC_SYM) }, { "symoff", 0 }, { "dso", PC(PC_DSO) },
+	{ "phys_addr", PC(PC_PHYS) },
 };
-
-#define MAX_TOKENS 64 /* a line has ~25 words; the decoded data_src ~15 */
-#define NS_PER_S 1000000000ULL
-
-struct tok {
-	const char *s;
-	size_t len;
-	size_t col; /* 1-based */
-};
+#define NR_NAMES (sizeof(ps_names) / sizeof(ps_names[0]))
+#define PS_FIELD_NAMES "comm,pid,tid,cpu,time,period,event,addr,data_src," \
+		       "weight,ip,sym,symoff,dso,phys_addr"
 
 struct ps {
 	const char *path;
 	const struct tm_import_opts *o;
 	const struct tm_import_perf_opts *po;
 	struct tm_error *err;
-	bool has[NR_PS_FIELDS];
-	uint64_t lineno;
-	struct tok toks[MAX_TOKENS];
-	size_t nr_toks;
+	struct ps_parser p;
+	uint32_t given;            /* --fields as columns; 0: find them */
+	uint32_t shape;
+	char *win[PS_WINDOW];      /* the first sample lines */
+	uint64_t win_line[PS_WINDOW];
+	size_t nr_win;
 	struct tm_import_stats st;
 	struct tm_import_periods per;
 	struct tm_import_vec vec;
+	struct tm_import_grouper gp;
 };
 
-/* One sample line's values. */
-struct ps_line {
-	uint64_t time_ns, period, addr, phys, weight, data_src;
-	uint32_t cpu;
-	const struct tok *event;
+/* A shape's rank on the window: fewer decoded words, more widths, value. */
+struct rank {
+	bool alive;
+	uint64_t nr_gap, nr_width;
+	int value;
 };
-
-/* A format error at column col of the current line. */
-#define ps_err(ps, col, ...)                                                 \
-	tm_error_at_line((ps)->err, TM_ERR_FORMAT, (ps)->path, (ps)->lineno, \
-			 (col), __VA_ARGS__)
 
 static int parse_fields(struct ps *ps, const char *list)
 {
-	const char *p = list;
+	const char *s = list;
 
-	while (*p) {
-		size_t n = strcspn(p, ","), f;
+	if (!strcmp(list, "auto"))
+		return 0;
+	while (*s) {
+		size_t n = strcspn(s, ","), f;
 
-		for (f = 0; f < NR_PS_FIELDS; f++)
-			if (strlen(ps_names[f]) == n && !strncmp(p, ps_names[f], n))
+		for (f = 0; f < NR_NAMES; f++)
+			if (strlen(ps_names[f].name) == n && !strncmp(s, ps_names[f].name, n))
 				break;
-		if (f == NR_PS_FIELDS)
+		if (f == NR_NAMES)
 			return tm_error_set(ps->err, TM_ERR_USAGE, "--fields: '%.*s' "
-					    "is not supported; expected a subset of %s",
-					    (int)n, p, TM_IMPORT_SCRIPT_FIELDS);
-		ps->has[f] = true;
-		p += n + (p[n] == ',');
+					    "is not read; expected auto or names of %s",
+					    (int)n, s, PS_FIELD_NAMES);
+		ps->given |= ps_names[f].cols;
+		s += n + (s[n] == ',');
+	}
+	if ((ps->given & PC(PC_PID)) && (ps->given & PC(PC_TID)))
+		ps->given = (ps->given & ~(PC(PC_PID) | PC(PC_TID))) | PC(PC_PIDTID);
+	if (!(ps->given & PC(PC_TIME)))
+		return tm_error_set(ps->err, TM_ERR_USAGE, "--fields: expected time "
+				    "in the perf script -F list");
+	return 0;
+}
+
+/* Whether body is a shape to try: every one perf can print, or the ones
+ * --fields allows (sym and dso after addr only for some events). */
+static bool candidate(const struct ps *ps, uint32_t body)
+{
+	uint32_t g = ps->given & PC_BODY, asym = 0;
+
+	if (!tm_ps_body_valid(body))
+		return false;
+	if (!ps->given) /* perf's one sym/dso option prints both blocks */
+		return !(body & PC(PC_IP)) ||
+		       ((!(body & PC(PC_ASYM)) || (body & PC(PC_SYM))) &&
+			(!(body & PC(PC_ADSO)) || (body & PC(PC_DSO))));
+	if (g & PC(PC_ADDR))
+		asym = (g & PC(PC_SYM) ? PC(PC_ASYM) : 0) | (g & PC(PC_DSO) ? PC(PC_ADSO) : 0);
+	if (!(g & PC(PC_IP)))
+		g &= ~(PC(PC_SYM) | PC(PC_DSO));
+	return body == g || (asym && body == (g | asym));
+}
+
+static int value_of(uint32_t body)
+{
+	return 8 * !!(body & PC(PC_ADDR)) + 4 * !!(body & PC(PC_PHYS)) +
+	       2 * !!(body & PC(PC_IP)) + !!(body & PC(PC_WEIGHT)) -
+	       16 * !!(body & (PC(PC_ASYM) | PC(PC_ADSO)));
+}
+
+static bool better(const struct rank *a, const struct rank *b)
+{
+	if (a->nr_gap != b->nr_gap)
+		return a->nr_gap < b->nr_gap;
+	if (a->nr_width != b->nr_width)
+		return a->nr_width > b->nr_width;
+	return a->value > b->value;
+}
+
+/* The best alive body, or NR_BODIES. */
+static uint32_t best_body(const struct rank *r)
+{
+	uint32_t best = NR_BODIES;
+
+	for (uint32_t b = 0; b < NR_BODIES; b++)
+		if (r[b].alive && (best == NR_BODIES || better(&r[b], &r[best])))
+			best = b;
+	return best;
+}
+
+/* The body that read most of a line none reads, of those alive before. */
+static uint32_t furthest(struct ps *ps, uint32_t head, const struct rank *r)
+{
+	uint32_t best = NR_BODIES;
+	size_t far = 0;
+	struct ps_line l;
+
+	for (uint32_t b = 0; b < NR_BODIES; b++) {
+		if (!r[b].alive || !tm_ps_parse(&ps->p, head | b, &l, NULL))
+			continue;
+		if (best == NR_BODIES || ps->p.fail_tok > far ||
+		    (ps->p.fail_tok == far && better(&r[b], &r[best])))
+			best = b, far = ps->p.fail_tok;
+	}
+	return best;
+}
+
+/* Window line j under every alive body; 0 when one still reads it. */
+static size_t window_line(struct ps *ps, uint32_t head, struct rank *r)
+{
+	struct ps_line l;
+	struct ps_fit fit;
+	size_t alive = 0;
+
+	for (uint32_t b = 0; b < NR_BODIES; b++) {
+		if (!r[b].alive)
+			continue;
+		if (tm_ps_parse(&ps->p, head | b, &l, &fit)) {
+			r[b].alive = false;
+			continue;
+		}
+		r[b].nr_gap += fit.nr_gap;
+		r[b].nr_width += fit.nr_width;
+		alive++;
+	}
+	return alive;
+}
+
+/* The shape of the window's lines, or a located error at the first line
+ * no shape reads (as read by the best shape of the lines before it). */
+static int choose_shape(struct ps *ps)
+{
+	struct rank *r = tm_xcalloc(NR_BODIES, sizeof(*r)), *saved;
+	uint32_t head, best = NR_BODIES, on, off;
+	struct ps_line l;
+	int rc = -1;
+
+	ps->p.lineno = ps->win_line[0];
+	if (tm_ps_tokenize(&ps->p, ps->win[0]) ||
+	    (ps->given ? (head = ps->given & ~PC_BODY, 0) : tm_ps_detect_head(&ps->p, &head)))
+		goto out;
+	tm_ps_forced(&ps->p, &on, &off);
+	if (ps->given) /* told: its shape is tried even if line 1 disagrees */
+		on = off = 0;
+	for (uint32_t b = PC_BODY;; b = (b - 1) & PC_BODY) { /* every subset */
+		r[b].alive = candidate(ps, b) && (b & on) == on && !(b & off);
+		r[b].value = value_of(b);
+		if (!b)
+			break;
+	}
+	saved = tm_xmalloc(NR_BODIES * sizeof(*saved));
+	ps->p.err = NULL; /* many shapes fail; only the last word counts */
+	for (size_t j = 0; j < ps->nr_win; j++) {
+		ps->p.lineno = ps->win_line[j];
+		memcpy(saved, r, NR_BODIES * sizeof(*r));
+		if (!tm_ps_tokenize(&ps->p, ps->win[j]) && window_line(ps, head, r))
+			continue;
+		/* line j fits no shape: say why, as the best shape so far
+		 * (or the one that read most of a first line) reads it */
+		best = j ? best_body(saved) : furthest(ps, head, saved);
+		ps->p.err = ps->err;
+		ps->p.guess = !j && !ps->given;
+		if (!tm_ps_tokenize(&ps->p, ps->win[j]))
+			tm_ps_parse(&ps->p, head | (best == NR_BODIES ? 0 : best), &l, NULL);
+		free(saved);
+		goto out;
+	}
+	free(saved);
+	ps->p.err = ps->err;
+	ps->shape = head | best_body(r);
+	rc = 0;
+out:
+	free(r);
+	return rc;
+}
+
+/* The chosen shape has what the options ask for. */
+static int check_shape(struct ps *ps)
+{
+	static const char *const keys[] = { "none", "pid", "tid", "comm", "cpu" };
+	static const uint32_t need[] = {
+		0, PC(PC_PIDTID) | PC(PC_PID), PC(PC_PIDTID) | PC(PC_TID),
+		PC(PC_COMM), PC(PC_CPU),
+	};
+	bool phys = ps->po->addr == TM_IMPORT_PHYS;
+	const char *ev = tm_import_perf_event(ps->po);
+	char d[320];
+
+	tm_ps_describe(ps->shape, d, sizeof(d));
+	if (!(ps->shape & PC(phys ? PC_PHYS : PC_ADDR)))
+		return tm_error_set(ps->err, TM_ERR_FORMAT, "%s: no %s column in the "
+				    "text (its shape: %s); expected perf script -F "
+				    "with %s%s", ps->path, phys ? "phys_addr" : "addr", d,
+				    phys ? "phys_addr" : "addr", phys ? "" : " (perf's "
+				    "default fields show a software event's ip, not "
+				    "its data address: perf script -F +addr)");
+	if (ev && !(ps->shape & PC(PC_EVENT)))
+		return tm_error_set(ps->err, TM_ERR_USAGE, "--event %s: no event "
+				    "column in %s (its shape: %s); expected perf "
+				    "script -F with event", ev, ps->path, d);
+	if (ps->o->split && !(ps->shape & need[ps->o->split]))
+		return tm_error_set(ps->err, TM_ERR_USAGE, "--split %s: no %s column "
+				    "in %s (its shape: %s; a lone number is perf's "
+				    "tid); expected perf script -F with %s",
+				    keys[ps->o->split], keys[ps->o->split], ps->path, d,
+				    keys[ps->o->split]);
+	return 0;
+}
+
+static void keep(struct ps *ps, const struct ps_line *l)
+{
+	struct tm_record r = { 0 };
+	bool tid = ps->shape & (PC(PC_PIDTID) | PC(PC_TID));
+
+	r.addr = ps->po->addr == TM_IMPORT_PHYS ? l->phys : l->addr;
+	if (!r.addr) {
+		ps->st.nr_addr0++;
+		return;
+	}
+	r.time_ns = l->time_ns;
+	r.cpu = (uint16_t)l->cpu;
+	r.weight = l->weight > UINT32_MAX ? UINT32_MAX : (uint32_t)l->weight;
+	r.op = ps->shape & PC(PC_DATA_SRC) ? tm_import_op_from_data_src(l->data_src)
+					   : TM_OP_LOAD;
+	if (ps->shape & PC(PC_PERIOD))
+		tm_import_periods_add(&ps->per, r.op, l->period);
+	tm_import_vec_push(&ps->vec, &r);
+	if (ps->o->split)
+		tm_import_grouper_add(&ps->gp, l->pid, tid ? l->tid : l->pid, l->cpu,
+				      ps->shape & PC(PC_COMM) ? l->comm : NULL);
+}
+
+/* One tokenized sample line under the chosen shape. */
+static int sample(struct ps *ps)
+{
+	struct ps_line l;
+	const char *ev = tm_import_perf_event(ps->po);
+
+	if (tm_ps_parse(&ps->p, ps->shape, &l, NULL))
+		return -1;
+	if (l.period > INT64_MAX) /* the .tmt header stores periods below 2^63 */
+		return tm_error_at_line(ps->err, TM_ERR_FORMAT, ps->path, ps->p.lineno,
+					l.period_col + 1, "period %llu; expected at "
+					"most 2^63 - 1", (unsigned long long)l.period);
+	ps->st.nr_samples++;
+	if (ev && (strlen(ev) != l.event->len - 1 ||
+		   strncmp(ev, l.event->s, l.event->len - 1))) {
+		ps->st.nr_filtered++;
+		return 0;
+	}
+	if (ps->o->nr_vcpus && l.cpu >= ps->o->nr_vcpus)
+		return tm_error_at_line(ps->err, TM_ERR_FORMAT, ps->path, ps->p.lineno,
+					1, "cpu %u; expected a cpu below --vcpus %u",
+					l.cpu, ps->o->nr_vcpus);
+	keep(ps, &l);
+	return 0;
+}
+
+/* The window, once its lines chose the shape. */
+static int flush_window(struct ps *ps)
+{
+	if (choose_shape(ps) || check_shape(ps))
+		return -1;
+	for (size_t j = 0; j < ps->nr_win; j++) {
+		ps->p.lineno = ps->win_line[j];
+		if (tm_ps_tokenize(&ps->p, ps->win[j]) || sample(ps))
+			return -1;
 	}
 	return 0;
 }
 
-static int check_fields(struct ps *ps)
+/* A line: skipped (blank, '#'), kept for the window, or read. */
+static int one_line(struct ps *ps, const char *line)
 {
-	bool phys = ps->po->addr == TM_IMPORT_PHYS;
-	const char *ev = tm_import_perf_event(ps->po);
+	const char *s = line + strspn(line, " \t\r\n");
 
-	if (!ps->has[PS_TIME] || !ps->has[PS_PERIOD])
-		return tm_error_set(ps->err, TM_ERR_USAGE, "--fields: expected time "
-				    "and period in the perf script -F list");
-	if (!ps->has[phys ? PS_PHYS_ADDR : PS_ADDR])
+	if (!*s || *s == '#') {
+		ps->st.nr_skipped++;
+		return 0;
+	}
+	if (line[0] == '\t') /* perf prints callchains on tab-indented lines */
+		return tm_error_at_line(ps->err, TM_ERR_FORMAT, ps->path, ps->p.lineno,
+					1, "a callchain line; expected one sample "
+					"per line (run perf script with -G)");
+	if (!ps->shape && ps->nr_win < PS_WINDOW) {
+		ps->win_line[ps->nr_win] = ps->p.lineno;
+		ps->win[ps->nr_win++] = tm_xstrdup(line);
+		return ps->nr_win == PS_WINDOW ? flush_window(ps) : 0;
+	}
+	return tm_ps_tokenize(&ps->p, line) || sample(ps) ? -1 : 0;
+}
+
+static int read_lines(struct ps *ps, struct tm_import_text *in)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t got;
+	int rc = 0;
+
+	while ((got = tm_import_text_getline(in, &line, &cap, ps->err)) > 0) {
+		ps->p.lineno++;
+		if (line[got - 1] != '\n') { /* perf ends every line */
+			rc = tm_error_at_line(ps->err, TM_ERR_FORMAT, ps->path,
+					      ps->p.lineno, (size_t)got + 1, "the input "
+					      "ends inside a line; expected whole lines "
+					      "(a truncated text?)");
+			break;
+		}
+		if (one_line(ps, line)) {
+			rc = -1;
+			break;
+		}
+	}
+	if (got < 0)
+		rc = -1;
+	if (!rc && !ps->shape && ps->nr_win)
+		rc = flush_window(ps);
+	free(line);
+	return rc;
+}
+
+static int check_opts(struct ps *ps)
+{
+	const char *ev = tm_import_perf_event(ps->po);
+	bool phys = ps->po->addr == TM_IMPORT_PHYS;
+
+	if (parse_fields(ps, ps->po->fields))
+		return -1;
+	if (ps->given && !(ps->given & PC(phys ? PC_PHYS : PC_ADDR)))
 		return tm_error_set(ps->err, TM_ERR_USAGE, "--fields: --addr %s needs "
 				    "%s in the perf script -F list",
 				    phys ? "phys" : "virt", phys ? "phys_addr" : "addr");
@@ -116,264 +405,13 @@ static int check_fields(struct ps *ps)
 	return 0;
 }
 
-static int tokenize(struct ps *ps, const char *line)
+static void ps_free(struct ps *ps)
 {
-	const char *p = line;
-
-	ps->nr_toks = 0;
-	for (;;) {
-		while (*p && isspace((unsigned char)*p))
-			p++;
-		if (!*p)
-			return 0;
-		if (ps->nr_toks == MAX_TOKENS)
-			return ps_err(ps, (size_t)(p - line) + 1, "more than %d words; "
-				      "expected one perf script sample per line",
-				      MAX_TOKENS);
-		ps->toks[ps->nr_toks].s = p;
-		ps->toks[ps->nr_toks].col = (size_t)(p - line) + 1;
-		while (*p && !isspace((unsigned char)*p))
-			p++;
-		ps->toks[ps->nr_toks].len = (size_t)(p - ps->toks[ps->nr_toks].s);
-		ps->nr_toks++;
-	}
-}
-
-/* Parse all of [s, s + len) as a number in base; false if anything is left. */
-static bool parse_num(const char *s, size_t len, int base, uint64_t *v)
-{
-	char buf[32];
-	char *end;
-
-	if (!len || len >= sizeof(buf))
-		return false;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (!isxdigit((unsigned char)buf[0]))
-		return false;
-	errno = 0;
-	*v = strtoull(buf, &end, base);
-	return !errno && *end == '\0';
-}
-
-static int tok_num(struct ps *ps, const struct tok *t, int base, const char *what,
-		   uint64_t *v)
-{
-	if (!parse_num(t->s, t->len, base, v))
-		return ps_err(ps, t->col, "%s '%.*s'; expected a %s number", what,
-			      (int)t->len, t->s, base == 16 ? "hex" : "decimal");
-	return 0;
-}
-
-/* "secs.frac:" with 1..9 fraction digits (9 with --ns). */
-static int tok_time(struct ps *ps, const struct tok *t, uint64_t *ns)
-{
-	const char *dot = memchr(t->s, '.', t->len);
-	size_t nfrac = dot ? t->len - (size_t)(dot - t->s) - 2 : 0;
-	uint64_t secs, frac;
-
-	if (!dot || t->s[t->len - 1] != ':' || nfrac < 1 || nfrac > 9 ||
-	    !parse_num(t->s, (size_t)(dot - t->s), 10, &secs) ||
-	    !parse_num(dot + 1, nfrac, 10, &frac) || secs > UINT64_MAX / NS_PER_S - 1)
-		return ps_err(ps, t->col, "time '%.*s'; expected seconds.fraction: "
-			      "(perf script --ns)", (int)t->len, t->s);
-	for (size_t i = nfrac; i < 9; i++)
-		frac *= 10;
-	*ns = secs * NS_PER_S + frac;
-	return 0;
-}
-
-static int tok_cpu(struct ps *ps, const struct tok *t, uint32_t *cpu)
-{
-	uint64_t v;
-
-	if (t->len < 3 || t->s[0] != '[' || t->s[t->len - 1] != ']' ||
-	    !parse_num(t->s + 1, t->len - 2, 10, &v) || v >= TM_TRACE_VCPUS_MAX)
-		return ps_err(ps, t->col, "cpu '%.*s'; expected [N] with N < %u",
-			      (int)t->len, t->s, TM_TRACE_VCPUS_MAX);
-	*cpu = (uint32_t)v;
-	return 0;
-}
-
-static int tok_pidtid(struct ps *ps, const struct tok *t)
-{
-	const char *slash = memchr(t->s, '/', t->len);
-	uint64_t v;
-	bool ok;
-
-	if (ps->has[PS_PID] && ps->has[PS_TID])
-		ok = slash && parse_num(t->s, (size_t)(slash - t->s), 10, &v) &&
-		     parse_num(slash + 1, t->len - (size_t)(slash - t->s) - 1, 10, &v);
-	else
-		ok = parse_num(t->s, t->len, 10, &v);
-	if (!ok)
-		return ps_err(ps, t->col, "'%.*s'; expected %s (is --fields the list "
-			      "perf script was run with?)", (int)t->len, t->s,
-			      ps->has[PS_PID] && ps->has[PS_TID] ? "pid/tid" :
-			      "a pid or tid");
-	return 0;
-}
-
-/* Fields printed before the decoded data_src text, left to right. */
-static int parse_left(struct ps *ps, size_t *i, struct ps_line *l)
-{
-	const struct tok *t = ps->toks;
-	size_t n = ps->nr_toks;
-
-#define NEED(what)                                                             \
-	do {                                                                   \
-		if (*i >= n)                                                   \
-			return ps_err(ps, n ? t[n - 1].col + t[n - 1].len : 1, \
-				      "line ends; expected %s", what);         \
-	} while (0)
-	if (ps->has[PS_PID] || ps->has[PS_TID]) {
-		NEED("pid/tid");
-		if (tok_pidtid(ps, &t[(*i)++]))
-			return -1;
-	}
-	if (ps->has[PS_CPU]) {
-		NEED("[cpu]");
-		if (tok_cpu(ps, &t[(*i)++], &l->cpu))
-			return -1;
-	}
-	NEED("time");
-	if (tok_time(ps, &t[(*i)++], &l->time_ns))
-		return -1;
-	NEED("period");
-	if (tok_num(ps, &t[(*i)++], 10, "period", &l->period))
-		return -1;
-	/* the .tmt header stores periods as JSON integers below 2^63 */
-	if (l->period > INT64_MAX)
-		return ps_err(ps, t[*i - 1].col, "period %llu; expected at most "
-			      "2^63 - 1", (unsigned long long)l->period);
-	if (ps->has[PS_EVENT]) {
-		NEED("event:");
-		l->event = &t[(*i)++];
-		if (l->event->len < 2 || l->event->s[l->event->len - 1] != ':')
-			return ps_err(ps, l->event->col, "'%.*s'; expected an event "
-				      "name and ':'", (int)l->event->len, l->event->s);
-	}
-	if (ps->has[PS_ADDR]) {
-		NEED("addr");
-		if (tok_num(ps, &t[(*i)++], 16, "addr", &l->addr))
-			return -1;
-	}
-	if (ps->has[PS_DATA_SRC]) {
-		NEED("data_src");
-		if (tok_num(ps, &t[(*i)++], 16, "data_src", &l->data_src))
-			return -1;
-	}
-#undef NEED
-	return 0;
-}
-
-/* weight, ip, phys_addr from the right end; what lies between the left
- * fields and these is the decoded data_src text (only with data_src). */
-static int parse_right(struct ps *ps, size_t left, struct ps_line *l)
-{
-	size_t nr = ps->has[PS_WEIGHT] + ps->has[PS_IP] + ps->has[PS_PHYS_ADDR];
-	size_t i, n = ps->nr_toks;
-	uint64_t ip;
-
-	if (n < left + nr)
-		return ps_err(ps, n ? ps->toks[n - 1].col : 1, "%zu words; expected "
-			      "%zu for the -F fields (is --fields the list perf "
-			      "script was run with?)", n, left + nr);
-	i = n - nr;
-	if (i > left && !ps->has[PS_DATA_SRC])
-		return ps_err(ps, ps->toks[left].col, "unexpected '%.*s'; expected "
-			      "only the -F fields (is --fields the list perf "
-			      "script was run with?)", (int)ps->toks[left].len,
-			      ps->toks[left].s);
-	if (i > left && ps->toks[left].s[0] != '|')
-		return ps_err(ps, ps->toks[left].col, "'%.*s'; expected the decoded "
-			      "data_src (|OP ...)", (int)ps->toks[left].len,
-			      ps->toks[left].s);
-	if ((ps->has[PS_WEIGHT] && tok_num(ps, &ps->toks[i++], 10, "weight", &l->weight)) ||
-	    (ps->has[PS_IP] && tok_num(ps, &ps->toks[i++], 16, "ip", &ip)) ||
-	    (ps->has[PS_PHYS_ADDR] && tok_num(ps, &ps->toks[i++], 16, "phys_addr", &l->phys)))
-		return -1;
-	return 0;
-}
-
-static void keep(struct ps *ps, const struct ps_line *l)
-{
-	struct tm_record r = { 0 };
-
-	r.addr = ps->po->addr == TM_IMPORT_PHYS ? l->phys : l->addr;
-	if (!r.addr) {
-		ps->st.nr_addr0++;
-		return;
-	}
-	r.time_ns = l->time_ns;
-	r.cpu = (uint16_t)l->cpu;
-	r.weight = l->weight > UINT32_MAX ? UINT32_MAX : (uint32_t)l->weight;
-	r.op = ps->has[PS_DATA_SRC] ? tm_import_op_from_data_src(l->data_src)
-				    : TM_OP_LOAD;
-	tm_import_periods_add(&ps->per, r.op, l->period);
-	tm_import_vec_push(&ps->vec, &r);
-}
-
-static int parse_line(struct ps *ps, const char *line)
-{
-	struct ps_line l = { 0 };
-	size_t left = 0;
-	const char *ev = tm_import_perf_event(ps->po);
-
-	if (tokenize(ps, line))
-		return -1;
-	if (!ps->nr_toks || ps->toks[0].s[0] == '#') {
-		ps->st.nr_skipped++;
-		return 0;
-	}
-	if (parse_left(ps, &left, &l) || parse_right(ps, left, &l))
-		return -1;
-	ps->st.nr_samples++;
-	if (ev && l.event && (strlen(ev) != l.event->len - 1 ||
-			      strncmp(ev, l.event->s, l.event->len - 1))) {
-		ps->st.nr_filtered++;
-		return 0;
-	}
-	if (ps->o->nr_vcpus && l.cpu >= ps->o->nr_vcpus)
-		return ps_err(ps, ps->toks[ps->has[PS_PID] || ps->has[PS_TID]].col,
-			      "cpu %u; expected a cpu below --vcpus %u", l.cpu,
-			      ps->o->nr_vcpus);
-	keep(ps, &l);
-	return 0;
-}
-
-static void hint_callchain(struct tm_error *err)
-{
-	static const char hint[] = " (the next line is a callchain: run perf "
-				   "script with -G)";
-	size_t n = strlen(err->msg);
-
-	if (n + sizeof(hint) <= sizeof(err->msg))
-		memcpy(err->msg + n, hint, sizeof(hint));
-}
-
-static int read_lines(struct ps *ps, struct tm_import_text *in)
-{
-	struct tm_error next_err;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t got;
-	int rc = 0;
-
-	while ((got = tm_import_text_getline(in, &line, &cap, ps->err)) > 0) {
-		ps->lineno++;
-		if (parse_line(ps, line)) {
-			/* perf prints callchains on tab-indented lines after ip */
-			if (tm_import_text_getline(in, &line, &cap, &next_err) > 0 &&
-			    line[0] == '\t')
-				hint_callchain(ps->err);
-			break;
-		}
-	}
-	if (got != 0)
-		rc = -1;
-	free(line);
-	return rc;
+	for (size_t j = 0; j < ps->nr_win; j++)
+		free(ps->win[j]);
+	tm_import_vec_free(&ps->vec);
+	tm_import_grouper_free(&ps->gp);
+	free(ps);
 }
 
 static int ps_open(const char *path, const void *config,
@@ -386,46 +424,48 @@ static int ps_open(const char *path, const void *config,
 	int rc = -1;
 
 	*out = NULL;
-	ps->path = path;
+	ps->path = ps->p.path = path;
 	ps->o = o;
 	ps->po = config;
-	ps->err = err;
-	if (parse_fields(ps, ps->po->fields) ||
-	    check_fields(ps))
-		goto out;
-	if (tm_import_text_open(path, &in, err) || read_lines(ps, in))
+	ps->err = ps->p.err = err;
+	tm_import_grouper_init(&ps->gp, o->split);
+	if (check_opts(ps) || tm_import_text_open(path, &in, err) || read_lines(ps, in))
 		goto out;
 	tm_import_info_init(&info, o, path);
 	if (ps->po->addr == TM_IMPORT_PHYS)
 		info.space = TM_ADDR_GPA;
 	tm_import_periods_info(&ps->per, 1, &info);
 	ps->st.nr_records = ps->vec.nr;
-	tm_import_vec_stream(&ps->vec, &info, out);
+	if (ps->shape)
+		tm_ps_describe(ps->shape, ps->st.columns, sizeof(ps->st.columns));
+	tm_import_finish(&ps->vec, &ps->gp, &info, o, out);
 	if (o->stats)
 		*o->stats = ps->st;
 	rc = 0;
 out:
 	tm_import_text_free(in);
-	tm_import_vec_free(&ps->vec);
-	free(ps);
+	ps_free(ps);
 	return rc;
 }
 
 static const struct tm_cfg_key ps_keys[] = {
 	TM_IMPORT_PERF_ROWS,
-	TM_CFG_KEY("fields", TM_CFG_STRING, 1, 255, TM_IMPORT_SCRIPT_FIELDS, NULL,
-		   0, TM_CFG_F_STR, struct tm_import_perf_opts, fields,
-		   "the -F list perf script was run with"),
+	TM_CFG_KEY("fields", TM_CFG_STRING, 1, 255, "auto", NULL, 0, TM_CFG_F_STR,
+		   struct tm_import_perf_opts, fields,
+		   "the -F list perf script ran with, in any order; auto: "
+		   "found from the shape of the first lines"),
 };
 
 const struct tm_importer_ops tm_importer_perf_script = {
 	.kind = {
 		.name = "perf-script",
-		.help = "text of `perf script -F " TM_IMPORT_SCRIPT_FIELDS " --ns` "
-			"(plain, gzip or zstd; - for standard input)",
+		.help = "text of `perf script`, default fields or any -F list with "
+			"time and addr; --ns for exact times (plain, gzip or "
+			"zstd; - for standard input)",
 		.keys = ps_keys,
 		.nr_keys = sizeof(ps_keys) / sizeof(ps_keys[0]),
 		.config_size = sizeof(struct tm_import_perf_opts),
+		.flags = TM_IMPORT_SPLITS,
 	},
 	.open = ps_open,
 	.provenance = tm_import_perf_provenance,
