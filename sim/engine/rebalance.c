@@ -374,23 +374,27 @@ static void fill_rb_vm(const struct tm_rebalancer_config *rc,
 	r->feedback = b->feedback;
 }
 
+void tm_rebalance_tick_vm(struct tm_rebalance *r, uint32_t v, uint64_t now_ns)
+{
+	bool need_est = (r->ops->kind.flags & TM_RB_EST_CURVE) != 0;
+
+	vm_tick(r, &r->vms[v], &r->vm[v], now_ns, need_est);
+}
+
 /* The policy's flags say what to gather: the estimated curve only for a
  * policy that reads it, and nothing more (nor a decide() call) for one that
  * does not resize (static). */
-void tm_rebalance_tick(struct tm_rebalance *r, uint64_t now_ns)
+void tm_rebalance_tick_host(struct tm_rebalance *r, uint64_t now_ns)
 {
 	unsigned flags = r->ops->kind.flags;
-	bool need_est = (flags & TM_RB_EST_CURVE) != 0;
 	struct tm_rb_params p = {
 		.cfg = r->cfg, .own = r->cfg->own.bytes,
 		.host_pages = r->host_pages, .page_shift = r->balloon.page_shift,
 	};
 	uint64_t need = 0;
 
-	for (uint32_t v = 0; v < r->nr_vms; v++) {
-		vm_tick(r, &r->vms[v], &r->vm[v], now_ns, need_est);
+	for (uint32_t v = 0; v < r->nr_vms; v++)
 		need += r->vm[v].need_now_pages;
-	}
 	if (need > r->need_sum_max)
 		r->need_sum_max = need;
 	r->nr_rebalances++;
@@ -405,4 +409,11 @@ void tm_rebalance_tick(struct tm_rebalance *r, uint64_t now_ns)
 					r->vms[v].nr_fmem_cap_pages))
 			schedule_step(r, v, now_ns);
 	}
+}
+
+void tm_rebalance_tick(struct tm_rebalance *r, uint64_t now_ns)
+{
+	for (uint32_t v = 0; v < r->nr_vms; v++)
+		tm_rebalance_tick_vm(r, v, now_ns);
+	tm_rebalance_tick_host(r, now_ns);
 }

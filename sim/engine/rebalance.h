@@ -80,8 +80,15 @@ int tm_rebalance_init(struct tm_rebalance *r, const struct tm_config *cfg,
 		      const struct tm_host_config *hc, struct tm_vm_rt *vms,
 		      struct tm_eventq *q, struct tm_error *err);
 void tm_rebalance_destroy(struct tm_rebalance *r);
-/* REBALANCE: close the interval, ask the policy, start the balloons. */
+/* REBALANCE: close the interval, ask the policy, start the balloons;
+ * tm_rebalance_tick_vm() for every VM, then tm_rebalance_tick_host(). */
 void tm_rebalance_tick(struct tm_rebalance *r, uint64_t now_ns);
+/* VM v's part of a tick: its interval closed, its window and curves
+ * rebuilt.  Touches VM v's state only, so the VMs' parts may run in
+ * parallel (host.c). */
+void tm_rebalance_tick_vm(struct tm_rebalance *r, uint32_t v, uint64_t now_ns);
+/* The host's part, after every VM's: the policy and the balloons. */
+void tm_rebalance_tick_host(struct tm_rebalance *r, uint64_t now_ns);
 /* BALLOON_STEP of VM v: one message toward its target. */
 void tm_rebalance_balloon_step(struct tm_rebalance *r, uint32_t v,
 			       uint64_t now_ns);
