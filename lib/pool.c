@@ -18,11 +18,12 @@
 #include "alloc.h"
 
 struct job {
-	void (*fn)(void *ctx, size_t i);
+	void (*fn)(void *ctx, size_t i, unsigned slot);
 	void *ctx;
 	size_t n;
 	atomic_size_t next;     /* next item to take */
 	unsigned nr_helpers;    /* helpers inside run_items (under lock) */
+	unsigned nr_joined;     /* helpers that joined: their slots 1.. */
 	bool linked;            /* on the pool's list (under lock) */
 	struct job *link;
 };
@@ -34,12 +35,14 @@ struct tm_pool {
 	struct job *jobs;
 	bool closed;
 	atomic_uint nr_idle;    /* helpers waiting for a job */
+	unsigned nr_threads;
 };
 
-struct tm_pool *tm_pool_new(void)
+struct tm_pool *tm_pool_new(unsigned nr_threads)
 {
 	struct tm_pool *p = tm_xcalloc(1, sizeof(*p));
 
+	p->nr_threads = nr_threads ? nr_threads : 1;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->left, NULL);
@@ -56,12 +59,17 @@ void tm_pool_free(struct tm_pool *p)
 	free(p);
 }
 
-static void run_items(struct job *j)
+unsigned tm_pool_slots(const struct tm_pool *p)
+{
+	return p ? p->nr_threads : 1;
+}
+
+static void run_items(struct job *j, unsigned slot)
 {
 	size_t i;
 
 	while ((i = atomic_fetch_add(&j->next, 1)) < j->n)
-		j->fn(j->ctx, i);
+		j->fn(j->ctx, i, slot);
 }
 
 /* Under the lock. */
@@ -78,13 +86,13 @@ static void unlink_job(struct tm_pool *p, struct job *j)
 }
 
 void tm_pool_for(struct tm_pool *p, size_t n,
-		 void (*fn)(void *ctx, size_t i), void *ctx)
+		 void (*fn)(void *ctx, size_t i, unsigned slot), void *ctx)
 {
 	struct job j = { .fn = fn, .ctx = ctx, .n = n };
 
 	if (!p || n < 2 || atomic_load(&p->nr_idle) == 0) {
 		for (size_t i = 0; i < n; i++)
-			fn(ctx, i);
+			fn(ctx, i, 0);
 		return;
 	}
 	atomic_init(&j.next, 0);
@@ -94,7 +102,7 @@ void tm_pool_for(struct tm_pool *p, size_t n,
 	p->jobs = &j;
 	pthread_cond_broadcast(&p->work);
 	pthread_mutex_unlock(&p->lock);
-	run_items(&j);
+	run_items(&j, 0);
 	pthread_mutex_lock(&p->lock);
 	unlink_job(p, &j);
 	while (j.nr_helpers)
@@ -108,6 +116,7 @@ void tm_pool_help(struct tm_pool *p)
 	atomic_fetch_add(&p->nr_idle, 1);
 	for (;;) {
 		struct job *j;
+		unsigned slot;
 
 		while (!p->jobs && !p->closed)
 			pthread_cond_wait(&p->work, &p->lock);
@@ -115,9 +124,12 @@ void tm_pool_help(struct tm_pool *p)
 			break;
 		j = p->jobs;
 		j->nr_helpers++;
+		slot = ++j->nr_joined;   /* < nr_threads: one per helper */
+		if (slot + 1 >= p->nr_threads)
+			unlink_job(p, j);   /* no other thread may join it */
 		atomic_fetch_sub(&p->nr_idle, 1);
 		pthread_mutex_unlock(&p->lock);
-		run_items(j);
+		run_items(j, slot);
 		pthread_mutex_lock(&p->lock);
 		atomic_fetch_add(&p->nr_idle, 1);
 		unlink_job(p, j);   /* every item is taken */

@@ -67,6 +67,18 @@ static struct tm_sim *run(const char *text, struct tm_config **cfg)
 	return sim;
 }
 
+/* The same, with opts.release (what tmsim run does). */
+static struct tm_sim *run_released(struct tm_config *cfg)
+{
+	struct tm_run_opts opts = { .threads = 1, .release = true };
+	struct tm_error err = { 0 };
+	struct tm_sim *sim;
+
+	assert_int_equal(tm_sim_new(cfg, &sim, &err), 0);
+	assert_int_equal(tm_sim_run(sim, &opts, &err), 0);
+	return sim;
+}
+
 static void finish(struct tm_sim *sim, struct tm_config *cfg)
 {
 	tm_sim_free(sim);
@@ -237,6 +249,33 @@ static void test_own_weights(void **state)
 					 want[k][page]);
 		assert_true(id->nr_are > 0);
 		assert_true(id->sum_are == 0.0);
+	}
+	/* Released at its end (tmsim run), the same run keeps every figure
+	 * the outputs read, its per-page state and identifiers gone. */
+	{
+		struct tm_sim *rel = run_released(cfg);
+		const struct tm_vm_rt *rv = &rel->hosts[0].vms[0];
+
+		assert_true(rv->released);
+		assert_null(rv->cum);
+		assert_null(rv->pm.tier);
+		assert_null(rv->smp_base);
+		assert_int_equal(rv->pm.nr, vm->pm.nr);
+		assert_int_equal(rv->total.nr_samples, vm->total.nr_samples);
+		assert_true(tm_vm_truth_memory_bytes(vm) > 0);
+		assert_int_equal(tm_vm_truth_memory_bytes(rv),
+				 tm_vm_truth_memory_bytes(vm));
+		for (uint32_t k = 0; k < 3; k++) {
+			assert_null(rv->idents[k].st);
+			assert_true(tm_ident_memory_bytes(&vm->idents[k]) > 0);
+			assert_int_equal(tm_ident_memory_bytes(&rv->idents[k]),
+					 tm_ident_memory_bytes(&vm->idents[k]));
+			assert_int_equal(tm_ident_own_cpu_ns(&rv->idents[k]),
+					 tm_ident_own_cpu_ns(&vm->idents[k]));
+			assert_true(rv->idents[k].sum_recall ==
+				    vm->idents[k].sum_recall);
+		}
+		tm_sim_free(rel);
 	}
 	finish(sim, cfg);
 }

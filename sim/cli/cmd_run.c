@@ -191,6 +191,7 @@ int tm_cmd_run(int argc, char **argv)
 	output_dir(&a, cfg, outdir, sizeof(outdir));
 	opts.threads = a.threads;
 	opts.progress = !a.quiet && isatty(STDERR_FILENO);
+	opts.release = true;   /* only the outputs read the hosts after */
 	rc = 0;
 	if (tm_sim_new_shard(cfg, a.shard_i, a.shard_n ? a.shard_n : 1, &sim,
 			     &err) || tm_sim_run(sim, &opts, &err) ||

@@ -14,9 +14,11 @@
 #include <assert.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "traces/gen/dist.h"
+#include "lib/alloc.h"
 
 /* Regions (hottest first) into hot pages: the touched pages of each
  * region, in page order, until the hot list is full.  A region wider than
@@ -254,10 +256,10 @@ static void reset_window(struct tm_vm_rt *vm, uint64_t now_ns)
 	if (vm->truth) {
 		for (size_t i = 0; i < vm->nr_sel; i++)
 			vm->mark[vm->truth_sel.idx[i]] = 0;
-		for (uint32_t i = 0; i < vm->pm.nr; i++) {
+		for (uint32_t i = 0; vm->true_base && i < vm->pm.nr; i++)
 			vm->true_base[i] = TM_ACC(vm, i);
+		for (uint32_t i = 0; i < vm->pm.nr; i++)
 			vm->smp_base[i] = TM_SMP(vm, i);
-		}
 		for (uint32_t k = 0; k < vm->nr_idents; k++)
 			if (vm->idents[k].ref)
 				memcpy(vm->idents[k].ref_base, vm->idents[k].ref,
@@ -500,9 +502,35 @@ static inline bool achieved_ok(const struct tm_vm_rt *vm, uint64_t hits,
 	       (double)hits <= et->sum_true;
 }
 
-uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
-		     uint32_t epoch_no, const char *host_name,
-		     struct tm_strbuf *rows)
+void tm_vm_scratch_free(struct tm_vm_scratch *sc)
+{
+	free(sc->cnt);
+	tm_truth_sel_free(&sc->sel);
+	memset(sc, 0, sizeof(*sc));
+}
+
+/* Lend sc to vm for one epoch (its contents need not survive one). */
+static void borrow_scratch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc)
+{
+	if (sc->cap < vm->pm.nr) {
+		free(sc->cnt);
+		sc->cap = vm->arr_cap;
+		sc->cnt = tm_xmalloc(sc->cap * sizeof(*sc->cnt));
+	}
+	vm->scratch = sc->cnt;
+	vm->xsel = sc->sel;
+}
+
+static void return_scratch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc)
+{
+	sc->sel = vm->xsel;   /* a selection may have grown */
+	vm->xsel = (struct tm_truth_sel){ 0 };
+	vm->scratch = NULL;
+}
+
+uint64_t tm_vm_epoch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc,
+		     uint64_t now_ns, uint64_t epoch_ns, uint32_t epoch_no,
+		     const char *host_name, struct tm_strbuf *rows)
 {
 	uint64_t c = vm->nr_fmem_cap_pages, sum_all, done = 0;
 	uint64_t hits = vm->total.hits_fmem - vm->epoch.hits_fmem;
@@ -511,6 +539,8 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
 	double hit_ratio;
 
 	sum_all = vm->total.nr_accesses - vm->epoch.nr_accesses;
+	if (vm->truth)
+		borrow_scratch(vm, sc);
 	if (vm->truth && vm->dist)
 		select_dist(vm, now_ns, &et);
 	else if (vm->truth)
@@ -549,6 +579,8 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
 				  &vm->idents[i], &a, hit_ratio, &et, loss);
 		}
 	}
+	if (vm->truth)
+		return_scratch(vm, sc);
 	if (vm->busy)
 		vm->nr_epochs_skipped_busy++;
 	else

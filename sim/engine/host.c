@@ -56,9 +56,21 @@ void tm_host_destroy(struct tm_host_rt *h)
 	free(h->par);
 	free(h->run);
 	free(h->order);
+	for (unsigned k = 0; k < h->nr_scratch; k++)
+		tm_vm_scratch_free(&h->scratch[k]);
+	free(h->scratch);
 	tm_eventq_free(h->q);
 	tm_strbuf_free(&h->ts);
 	tm_strbuf_free(&h->ep);
+}
+
+void tm_host_release(struct tm_host_rt *h)
+{
+	for (uint32_t v = 0; v < h->nr_vms; v++)
+		tm_vm_release(&h->vms[v]);
+	tm_rebalance_release(&h->fm);
+	for (unsigned k = 0; k < h->nr_scratch; k++)
+		tm_vm_scratch_free(&h->scratch[k]);
 }
 
 /* One timeseries row per VM: the VM's columns, then its balloon state. */
@@ -107,11 +119,12 @@ static void order_items(struct tm_host_rt *h, size_t n,
 	}
 }
 
-static void advance_one(void *ctx, size_t v)
+static void advance_one(void *ctx, size_t v, unsigned slot)
 {
 	const struct step *s = ctx;
 	struct tm_host_vm *p;
 
+	(void)slot;
 	v = s->h->order[v];
 	p = &s->h->par[v];
 	p->rc = tm_vm_advance(&s->h->vms[v], s->t_ns, &p->err);
@@ -133,10 +146,11 @@ static int advance_vms(struct tm_host_rt *h, uint64_t t_ns)
 	return 0;
 }
 
-static void tick_one(void *ctx, size_t v)
+static void tick_one(void *ctx, size_t v, unsigned slot)
 {
 	const struct step *s = ctx;
 
+	(void)slot;
 	tm_rebalance_tick_vm(&s->h->fm, s->h->order[v], s->t_ns);
 }
 
@@ -162,15 +176,15 @@ static void epoch_next(struct tm_host_rt *h, const struct tm_event *ev,
 			       TM_EV_EPOCH, ev->vm, ev->arg + 1);
 }
 
-static void epoch_one(void *ctx, size_t i)
+static void epoch_one(void *ctx, size_t i, unsigned slot)
 {
 	struct tm_host_rt *h = ctx;
 	const struct tm_event *ev = &h->run[h->order[i]];
 	struct tm_host_vm *p = &h->par[ev->vm];
 
-	p->done_ns = tm_vm_epoch(&h->vms[ev->vm], ev->time_ns,
-				 h->run_cfg->epoch_ns, (uint32_t)ev->arg,
-				 h->cfg->name, &p->ep);
+	p->done_ns = tm_vm_epoch(&h->vms[ev->vm], &h->scratch[slot],
+				 ev->time_ns, h->run_cfg->epoch_ns,
+				 (uint32_t)ev->arg, h->cfg->name, &p->ep);
 }
 
 /* The EPOCH ev and the EPOCH events queued right behind it at the same
@@ -187,6 +201,10 @@ static void epoch_run(struct tm_host_rt *h, const struct tm_event *ev)
 	       next->time_ns == ev->time_ns) {
 		assert(n < h->nr_vms);
 		tm_eventq_pop(h->q, &h->run[n++]);
+	}
+	if (!h->scratch) {   /* the pool is the run's, set after init */
+		h->nr_scratch = tm_pool_slots(h->pool);
+		h->scratch = tm_xcalloc(h->nr_scratch, sizeof(*h->scratch));
 	}
 	order_items(h, n, h->run);
 	tm_pool_for(h->pool, n, epoch_one, h);

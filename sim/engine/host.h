@@ -43,12 +43,17 @@ struct tm_host_rt {
 	struct tm_host_vm *par;     /* per VM */
 	struct tm_event *run;       /* a run of EPOCH events, nr_vms long */
 	uint32_t *order;            /* a parallel step's items, largest first */
+	struct tm_vm_scratch *scratch; /* per pool slot (tm_pool_slots) */
+	unsigned nr_scratch;
 	_Atomic uint64_t sim_done_ns; /* progress, read by the monitor */
 };
 
 int tm_host_init(struct tm_host_rt *h, const struct tm_config *cfg,
 		 uint32_t index, struct tm_error *err);
 void tm_host_destroy(struct tm_host_rt *h);
+/* After its run: free the per-page state of the host and its VMs, keeping
+ * what the outputs read (tm_vm_release). */
+void tm_host_release(struct tm_host_rt *h);
 /* Run one host's events due before until_ns; 1 at END, -1 on a trace error
  * (h->err). */
 int tm_host_advance(struct tm_host_rt *h, uint64_t until_ns);

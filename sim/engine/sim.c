@@ -34,6 +34,7 @@ static int host_run(struct tm_host_rt *h)
 struct pool {
 	struct tm_sim *sim;
 	struct tm_pool *help;   /* VMs' parallel steps; NULL on one thread */
+	bool release;           /* tm_run_opts.release */
 	atomic_uint next;
 	atomic_uint nr_done;
 };
@@ -53,6 +54,8 @@ static void *worker(void *arg)
 		}
 		h = &p->sim->hosts[i];
 		h->failed = host_run(h);
+		if (p->release)
+			tm_host_release(h);
 		if (atomic_fetch_add(&p->nr_done, 1) + 1 == p->sim->nr_hosts &&
 		    p->help)
 			tm_pool_close(p->help);   /* the last host ended */
@@ -120,7 +123,7 @@ int tm_sim_run(struct tm_sim *sim, const struct tm_run_opts *opts,
 	       struct tm_error *err)
 {
 	unsigned nr = opts->threads ? opts->threads : 1;
-	struct pool p = { .sim = sim };
+	struct pool p = { .sim = sim, .release = opts->release };
 	pthread_t *tids;
 	double t0 = now_s();
 	uint64_t nr_vms = 0;
@@ -130,7 +133,7 @@ int tm_sim_run(struct tm_sim *sim, const struct tm_run_opts *opts,
 	if (nr > nr_vms)
 		nr = nr_vms ? (unsigned)nr_vms : 1;
 	if (nr > 1 && sim->nr_hosts) {
-		p.help = tm_pool_new();
+		p.help = tm_pool_new(nr);
 		for (uint32_t i = 0; i < sim->nr_hosts; i++)
 			sim->hosts[i].pool = p.help;
 	}

@@ -116,10 +116,9 @@ static int vm_open_stream(struct tm_vm_rt *vm, uint64_t seed,
  * sample counts (cumulative, and at the epoch's start) for its ARE/AAE. */
 static void ident_ref_grow(struct tm_ident_rt *id, size_t old, size_t cap)
 {
-	id->ref = tm_xrealloc(id->ref, cap * sizeof(*id->ref));
-	id->ref_base = tm_xrealloc(id->ref_base, cap * sizeof(*id->ref_base));
-	memset(id->ref + old, 0, (cap - old) * sizeof(*id->ref));
-	memset(id->ref_base + old, 0, (cap - old) * sizeof(*id->ref_base));
+	id->ref = tm_xgrow_zeroed(id->ref, old, cap, sizeof(*id->ref));
+	id->ref_base = tm_xgrow_zeroed(id->ref_base, old, cap,
+				       sizeof(*id->ref_base));
 }
 
 static void grow_arrays(struct tm_vm_rt *vm)
@@ -127,17 +126,15 @@ static void grow_arrays(struct tm_vm_rt *vm)
 	uint32_t cap = tm_pagemap_cap(&vm->pm);
 	size_t old = vm->arr_cap;
 
-#define GROW(a) do { \
-	vm->a = tm_xrealloc(vm->a, cap * sizeof(*vm->a)); \
-	memset(vm->a + old, 0, (cap - old) * sizeof(*vm->a)); } while (0)
-	vm->cum = tm_xrealloc(vm->cum, 2 * (size_t)cap * sizeof(*vm->cum));
-	memset(vm->cum + 2 * old, 0, 2 * (cap - old) * sizeof(*vm->cum));
+#define GROW(a) (vm->a = tm_xgrow_zeroed(vm->a, old, cap, sizeof(*vm->a)))
+	vm->cum = tm_xgrow_zeroed(vm->cum, 2 * old, 2 * (size_t)cap,
+				  sizeof(*vm->cum));
 	if (vm->truth) {   /* the truth tracker's own arrays (DESIGN.md §7) */
-		GROW(true_base);
+		if (!vm->dist)   /* distribution truth counts no window */
+			GROW(true_base);
 		GROW(epoch_cnt);
 		GROW(smp_base);
 		GROW(mark);
-		GROW(scratch);
 		if (vm->truth_src == TM_TRUTH_ESTIMATED)
 			GROW(half_base);
 	}
@@ -346,9 +343,7 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	free(vm->cum);
 	free(vm->smp_base);
 	free(vm->mark);
-	free(vm->scratch);
 	free(vm->half_base);
-	tm_truth_sel_free(&vm->xsel);
 	free(vm->rank.hot);
 	free(vm->rank.promote);
 	free(vm->rank.demote);
@@ -362,6 +357,59 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	free(vm->cold_idx);
 	memset(vm, 0, sizeof(*vm));
 }
+
+#define FREE(p) do { free(p); (p) = NULL; } while (0)
+
+void tm_vm_release(struct tm_vm_rt *vm)
+{
+	uint32_t nr = vm->pm.nr;
+
+	vm->end_truth_bytes = tm_vm_truth_memory_bytes(vm);
+	vm->released = true;
+	for (uint32_t i = 0; i < vm->nr_idents; i++) {
+		struct tm_ident_rt *id = &vm->idents[i];
+
+		id->end_memory_bytes = tm_ident_memory_bytes(id);
+		id->end_own_cpu_ns = tm_ident_own_cpu_ns(id);
+		if (id->st)
+			id->ops->free(id->st);
+		id->st = vm->feed[i].st = NULL;
+		FREE(id->ref);
+		FREE(id->ref_base);
+		vm->feed[i].ref = NULL;
+	}
+	tm_stream_free(vm->stream);
+	vm->stream = NULL;
+	tm_gen_dist_free(vm->dist);
+	tm_gen_dist_free(vm->dist_rb);
+	vm->dist = vm->dist_rb = NULL;
+	tm_migrator_release_pages(vm->mig);
+	tm_pagemap_destroy(&vm->pm);
+	vm->pm.nr = nr;   /* pages_touched */
+	tm_truth_sel_free(&vm->truth_sel);
+	FREE(vm->buf);
+	FREE(vm->drain_buf);
+	FREE(vm->true_base);
+	FREE(vm->epoch_cnt);
+	FREE(vm->cum);
+	FREE(vm->smp_base);
+	FREE(vm->mark);
+	FREE(vm->half_base);
+	FREE(vm->rank.hot);
+	FREE(vm->rank.promote);
+	FREE(vm->rank.demote);
+	FREE(vm->rank.regions);
+	FREE(vm->rank.cold);
+	FREE(vm->hot_idx);
+	FREE(vm->pair_p);
+	FREE(vm->pair_d);
+	FREE(vm->cold_idx);
+	FREE(vm->inflight);
+	FREE(vm->pbits);
+	vm->arr_cap = 0;
+}
+
+#undef FREE
 
 /* First touch (DESIGN.md §3): FMEM while there is free FMEM capacity.
  * Promotions in flight hold their FMEM room already, so a first touch cannot
@@ -829,26 +877,35 @@ uint64_t tm_ident_cpu_ns(const struct tm_ident_rt *id, uint64_t nr_samples)
 
 uint64_t tm_ident_own_cpu_ns(const struct tm_ident_rt *id)
 {
+	if (!id->st)
+		return id->end_own_cpu_ns;
 	return id->ops->cpu_ns ? id->ops->cpu_ns(id->st) : 0;
 }
 
-/* Bytes held by the truth tracker alone: the window base and scratch
- * counts, the sample base, T's marks and the selection buffers (0 when the
- * VM keeps no truth; the cumulative counts stay for the migrator, the
- * balloon curves and the scores, so they are not counted here). */
+size_t tm_ident_memory_bytes(const struct tm_ident_rt *id)
+{
+	return id->st ? id->ops->memory_bytes(id->st) : id->end_memory_bytes;
+}
+
+/* Bytes held by the truth tracker alone: the window base and the epoch's
+ * counts, the sample base, T's marks and T's selection (0 when the VM keeps
+ * no truth; the cumulative counts stay for the migrator, the balloon curves
+ * and the scores, so they are not counted here, nor is the scratch the
+ * host lends each epoch: struct tm_vm_scratch). */
 size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm)
 {
+	if (vm->released)
+		return vm->end_truth_bytes;
 	if (!vm->truth)
 		return 0;
-	return (size_t)vm->arr_cap * (sizeof(*vm->true_base) +
+	return (size_t)vm->arr_cap * ((vm->true_base ?
+				       sizeof(*vm->true_base) : 0) +
 				      sizeof(*vm->epoch_cnt) +
 				      sizeof(*vm->smp_base) +
 				      sizeof(*vm->mark) +
-				      sizeof(*vm->scratch) +
 				      (vm->half_base ? sizeof(*vm->half_base) :
 						       0)) +
-	       tm_truth_sel_memory_bytes(&vm->truth_sel) +
-	       tm_truth_sel_memory_bytes(&vm->xsel);
+	       tm_truth_sel_memory_bytes(&vm->truth_sel);
 }
 
 int tm_vm_check(const struct tm_vm_rt *vm)

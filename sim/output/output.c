@@ -126,7 +126,7 @@ static double ratio(uint64_t a, uint64_t b)
 static json_t *ident_json(const struct tm_vm_rt *vm, const struct tm_ident_rt *id)
 {
 	double n = (double)id->nr_scored, np = (double)id->nr_named;
-	size_t bytes = id->ops->memory_bytes(id->st);
+	size_t bytes = tm_ident_memory_bytes(id);
 
 	return json_pack("{s:s, s:s, s:I, s:o, s:I, s:o, s:I, s:I, s:o, s:o, "
 			 "s:o, s:o, s:o, s:o, s:o}",
