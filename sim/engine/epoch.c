@@ -509,9 +509,12 @@ void tm_vm_scratch_free(struct tm_vm_scratch *sc)
 	memset(sc, 0, sizeof(*sc));
 }
 
-/* Lend sc to vm for one epoch (its contents need not survive one). */
+/* Lend sc to vm for one epoch (its contents need not survive one); only
+ * the truth tracker uses it. */
 static void borrow_scratch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc)
 {
+	if (!vm->truth)
+		return;
 	if (sc->cap < vm->pm.nr) {
 		free(sc->cnt);
 		sc->cap = vm->arr_cap;
@@ -523,6 +526,8 @@ static void borrow_scratch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc)
 
 static void return_scratch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc)
 {
+	if (!vm->truth)
+		return;
 	sc->sel = vm->xsel;   /* a selection may have grown */
 	vm->xsel = (struct tm_truth_sel){ 0 };
 	vm->scratch = NULL;
@@ -539,8 +544,7 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc,
 	double hit_ratio;
 
 	sum_all = vm->total.nr_accesses - vm->epoch.nr_accesses;
-	if (vm->truth)
-		borrow_scratch(vm, sc);
+	borrow_scratch(vm, sc);
 	if (vm->truth && vm->dist)
 		select_dist(vm, now_ns, &et);
 	else if (vm->truth)
@@ -579,8 +583,7 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc,
 				  &vm->idents[i], &a, hit_ratio, &et, loss);
 		}
 	}
-	if (vm->truth)
-		return_scratch(vm, sc);
+	return_scratch(vm, sc);
 	if (vm->busy)
 		vm->nr_epochs_skipped_busy++;
 	else
