@@ -280,6 +280,55 @@ static void test_own_weights(void **state)
 	finish(sim, cfg);
 }
 
+/* The epoch's sample base is kept in 32 bits while no page can gain 2^32
+ * increments in an epoch, and widened before it could (vm.c).  70,000
+ * loads of page 0 weighted 65535 in one epoch are 4.59e9 increments: the
+ * base must have been widened (smp_base), and the epoch's counts it gives
+ * stay exact (an exact identifier of one epoch has ARE 0 against them;
+ * a base that wrapped would be off by 2^32).  A 1,000-sample run stays
+ * narrow. */
+static void test_wide_sample_base(void **state)
+{
+	static const uint32_t nr[2] = { 1000, 70000 };
+	struct tm_record *r = calloc(70001, sizeof(*r));
+
+	(void)state;
+	assert_non_null(r);
+	for (int k = 0; k < 2; k++) {
+		struct tm_config *cfg;
+		struct tm_sim *sim;
+		const struct tm_vm_rt *vm;
+
+		for (uint32_t i = 0; i <= nr[k]; i++)   /* the last: page 1 */
+			r[i] = (struct tm_record){ .time_ns = 10 * (uint64_t)i,
+						   .addr = i < nr[k] ? 0 : 4096 };
+		write_records(r, nr[k] + 1);
+		sim = run("name: wide\nduration: 2ms\nepoch: 1ms\n"
+			  "hosts:\n"
+			  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
+			  "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+			  "        fmem: 4KiB\n"
+			  "        trace: {file: t.tmt}\n"
+			  "        identifier: {kind: exact, window_decay: 0,\n"
+			  "          weighted: true, load_weight: 65535}\n"
+			  "        migration: {mode: none}\n", &cfg);
+		vm = &sim->hosts[0].vms[0];
+		assert_int_equal(TM_SMP(vm, 0), (uint64_t)nr[k] * 65535);
+		if (k == 0) {
+			assert_non_null(vm->smp_base32);
+			assert_null(vm->smp_base);
+		} else {
+			assert_null(vm->smp_base32);
+			assert_non_null(vm->smp_base);
+		}
+		assert_true(vm->idents[0].nr_are > 0);
+		assert_true(vm->idents[0].sum_are == 0.0);
+		assert_true(vm->idents[0].sum_aae == 0.0);
+		finish(sim, cfg);
+	}
+	free(r);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -302,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_three_pages),
 		cmocka_unit_test(test_unplanned_pairs),
 		cmocka_unit_test(test_own_weights),
+		cmocka_unit_test(test_wide_sample_base),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

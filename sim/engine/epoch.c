@@ -132,7 +132,12 @@ prefetch_count(const struct tm_vm_rt *vm, const struct tm_ident_rt *id,
 	       uint32_t idx)
 {
 	__builtin_prefetch(id->ref ? &id->ref[idx] : &TM_SMP(vm, idx));
-	__builtin_prefetch(id->ref ? &id->ref_base[idx] : &vm->smp_base[idx]);
+	if (id->ref)
+		__builtin_prefetch(&id->ref_base[idx]);
+	else if (vm->smp_base)
+		__builtin_prefetch(&vm->smp_base[idx]);
+	else
+		__builtin_prefetch(&vm->smp_base32[idx]);
 	__builtin_prefetch(&vm->pm.page[idx]);   /* estimate()'s argument */
 }
 
@@ -165,8 +170,8 @@ static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 		if (i + SCORE_AHEAD < vm->nr_sel)
 			prefetch_count(vm, id, vm->truth_sel.idx[i + SCORE_AHEAD]);
 		now = id->ref ? id->ref[idx] : TM_SMP(vm, idx);
-		n = id->cum_window ? now :
-		    now - (id->ref ? id->ref_base[idx] : vm->smp_base[idx]);
+		n = id->cum_window ? now : id->ref ? now - id->ref_base[idx] :
+		    tm_vm_smp_epoch(vm, idx);
 		d = fabs((double)id->ops->estimate(id->st, idx,
 						   vm->pm.page[idx]) -
 			 (double)n);
@@ -258,8 +263,10 @@ static void reset_window(struct tm_vm_rt *vm, uint64_t now_ns)
 			vm->mark[vm->truth_sel.idx[i]] = 0;
 		for (uint32_t i = 0; vm->true_base && i < vm->pm.nr; i++)
 			vm->true_base[i] = TM_ACC(vm, i);
-		for (uint32_t i = 0; i < vm->pm.nr; i++)
+		for (uint32_t i = 0; vm->smp_base && i < vm->pm.nr; i++)
 			vm->smp_base[i] = TM_SMP(vm, i);
+		for (uint32_t i = 0; vm->smp_base32 && i < vm->pm.nr; i++)
+			vm->smp_base32[i] = (uint32_t)TM_SMP(vm, i);
 		for (uint32_t k = 0; k < vm->nr_idents; k++)
 			if (vm->idents[k].ref)
 				memcpy(vm->idents[k].ref_base, vm->idents[k].ref,
@@ -345,7 +352,7 @@ static double samples_precision(struct tm_vm_rt *vm, struct epoch_truth *et,
 		return et->smp_prec;
 	if (et->smp_k == SIZE_MAX)
 		for (uint32_t i = 0; i < vm->pm.nr; i++)
-			vm->scratch[i] = TM_SMP(vm, i) - vm->smp_base[i];
+			vm->scratch[i] = tm_vm_smp_epoch(vm, i);
 	n = tm_truth_top(&vm->xsel, vm->scratch, vm->pm.nr, k);
 	for (size_t i = 0; i < n; i++)
 		hit += vm->mark[vm->xsel.idx[i]];

@@ -133,7 +133,10 @@ static void grow_arrays(struct tm_vm_rt *vm)
 		if (!vm->dist)   /* distribution truth counts no window */
 			GROW(true_base);
 		GROW(epoch_cnt);
-		GROW(smp_base);
+		if (vm->smp_base)
+			GROW(smp_base);
+		else
+			GROW(smp_base32);
 		GROW(mark);
 		if (vm->truth_src == TM_TRUTH_ESTIMATED)
 			GROW(half_base);
@@ -314,6 +317,8 @@ int tm_vm_init(struct tm_vm_rt *vm, const struct tm_config *cfg,
 	if (vm_init_idents(vm, tm_seed_for(cfg->seed, host, index, SEED_IDENT),
 			   err))
 		return -1;
+	vm->smp_inc_max = vm->idents[0].inc[0] > vm->idents[0].inc[1] ?
+			  vm->idents[0].inc[0] : vm->idents[0].inc[1];
 	vm_init_rank(vm);
 	vm->mig = tm_migrator_new(&vc->migration, vc->nr_vcpus, cfg->page_shift,
 				  cfg->smem_latency_ns > cfg->fmem_latency_ns ?
@@ -342,6 +347,7 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	free(vm->epoch_cnt);
 	free(vm->cum);
 	free(vm->smp_base);
+	free(vm->smp_base32);
 	free(vm->mark);
 	free(vm->half_base);
 	free(vm->rank.hot);
@@ -357,59 +363,6 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	free(vm->cold_idx);
 	memset(vm, 0, sizeof(*vm));
 }
-
-#define FREE(p) do { free(p); (p) = NULL; } while (0)
-
-void tm_vm_release(struct tm_vm_rt *vm)
-{
-	uint32_t nr = vm->pm.nr;
-
-	vm->end_truth_bytes = tm_vm_truth_memory_bytes(vm);
-	vm->released = true;
-	for (uint32_t i = 0; i < vm->nr_idents; i++) {
-		struct tm_ident_rt *id = &vm->idents[i];
-
-		id->end_memory_bytes = tm_ident_memory_bytes(id);
-		id->end_own_cpu_ns = tm_ident_own_cpu_ns(id);
-		if (id->st)
-			id->ops->free(id->st);
-		id->st = vm->feed[i].st = NULL;
-		FREE(id->ref);
-		FREE(id->ref_base);
-		vm->feed[i].ref = NULL;
-	}
-	tm_stream_free(vm->stream);
-	vm->stream = NULL;
-	tm_gen_dist_free(vm->dist);
-	tm_gen_dist_free(vm->dist_rb);
-	vm->dist = vm->dist_rb = NULL;
-	tm_migrator_release_pages(vm->mig);
-	tm_pagemap_destroy(&vm->pm);
-	vm->pm.nr = nr;   /* pages_touched */
-	tm_truth_sel_free(&vm->truth_sel);
-	FREE(vm->buf);
-	FREE(vm->drain_buf);
-	FREE(vm->true_base);
-	FREE(vm->epoch_cnt);
-	FREE(vm->cum);
-	FREE(vm->smp_base);
-	FREE(vm->mark);
-	FREE(vm->half_base);
-	FREE(vm->rank.hot);
-	FREE(vm->rank.promote);
-	FREE(vm->rank.demote);
-	FREE(vm->rank.regions);
-	FREE(vm->rank.cold);
-	FREE(vm->hot_idx);
-	FREE(vm->pair_p);
-	FREE(vm->pair_d);
-	FREE(vm->cold_idx);
-	FREE(vm->inflight);
-	FREE(vm->pbits);
-	vm->arr_cap = 0;
-}
-
-#undef FREE
 
 /* First touch (DESIGN.md §3): FMEM while there is free FMEM capacity.
  * Promotions in flight hold their FMEM room already, so a first touch cannot
@@ -470,12 +423,31 @@ static inline void feed(struct tm_vm_rt *vm, uint32_t idx,
 	}
 }
 
+/* n more samples are about to reach the identifiers.  If with them one
+ * page could have gained 2^32 increments this epoch (the epoch's samples x
+ * the largest increment), the 32-bit sample base would wrap: widen it to
+ * 64 bits now, while every page's gain still fits 32 bits (so the wide
+ * base is exact).  Once per run of records, not per sample. */
+static void smp_base_check(struct tm_vm_rt *vm, uint64_t n)
+{
+	uint64_t nr = vm->total.nr_samples - vm->epoch.nr_samples + n;
+
+	if (!vm->smp_base32 || nr * vm->smp_inc_max < (UINT64_C(1) << 32))
+		return;
+	vm->smp_base = tm_xcalloc(vm->arr_cap, sizeof(*vm->smp_base));
+	for (uint32_t i = 0; i < vm->pm.nr; i++)
+		vm->smp_base[i] = TM_SMP(vm, i) - tm_vm_smp_epoch(vm, i);
+	free(vm->smp_base32);
+	vm->smp_base32 = NULL;
+}
+
 static void drain(struct tm_vm_rt *vm, uint64_t now_ns)
 {
 	size_t n;
 
 	while ((n = tm_sampler_drain(vm->sampler, now_ns, vm->drain_buf,
 				     TM_VM_BUF_RECORDS)) > 0) {
+		smp_base_check(vm, n);
 		for (size_t i = 0; i < n; i++) {
 			const struct tm_record *r = &vm->drain_buf[i];
 			uint32_t idx = tm_pagemap_find(&vm->pm,
@@ -750,6 +722,8 @@ static int advance_to(struct tm_vm_rt *vm, uint64_t until_ns,
 			run_due(vm, vm->buf[end].time_ns);  /* due before it */
 			end++;
 		}
+		if (vm->samples)
+			smp_base_check(vm, end - vm->buf_pos);
 		access_run(vm, vm->buf_pos, end);
 		vm->buf_pos = end;
 	}
@@ -901,7 +875,8 @@ size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm)
 	return (size_t)vm->arr_cap * ((vm->true_base ?
 				       sizeof(*vm->true_base) : 0) +
 				      sizeof(*vm->epoch_cnt) +
-				      sizeof(*vm->smp_base) +
+				      (vm->smp_base ? sizeof(*vm->smp_base) :
+					sizeof(*vm->smp_base32)) +
 				      sizeof(*vm->mark) +
 				      (vm->half_base ? sizeof(*vm->half_base) :
 						       0)) +

@@ -94,7 +94,14 @@ struct tm_vm_rt {
 	 * since start (TM_ACC), cum[2 i + 1] identifier increments since start
 	 * (TM_SMP). */
 	uint64_t *cum;
-	uint64_t *smp_base;         /* TM_SMP at the epoch's start */
+	/* TM_SMP at the epoch's start: its low 32 bits (smp_base32) while no
+	 * page can gain 2^32 increments in one epoch, else all 64 (smp_base;
+	 * one of the two is NULL).  Bound: a page gains at most the epoch's
+	 * samples x the largest increment; vm.c widens before a run of
+	 * samples could cross it (tm_vm_smp_epoch stays exact). */
+	uint64_t *smp_base;
+	uint32_t *smp_base32;
+	uint16_t smp_inc_max;       /* the main identifier's larger increment */
 	uint8_t *mark;              /* scratch: page is in T */
 	uint64_t *scratch;          /* scratch: counts of one half, or samples;
 				     * lent by tm_vm_epoch's caller */
@@ -174,6 +181,17 @@ struct tm_vm_rt {
 	bool released;              /* tm_vm_release: per-page state freed */
 	size_t end_truth_bytes;     /* tm_vm_truth_memory_bytes then */
 };
+
+/* Page idx's increments of the main identifier since the epoch's start:
+ * exact with either base (the 32-bit difference wraps back). */
+static inline uint64_t tm_vm_smp_epoch(const struct tm_vm_rt *vm, uint32_t idx)
+{
+	uint64_t now = TM_SMP(vm, idx);
+
+	if (vm->smp_base)
+		return now - vm->smp_base[idx];
+	return (uint32_t)((uint32_t)now - vm->smp_base32[idx]);
+}
 
 /* Scratch of an epoch's scoring (vm->scratch, vm->xsel), lent to
  * tm_vm_epoch by its caller: one per thread of a host (host.c) rather than
