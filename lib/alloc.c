@@ -69,6 +69,16 @@ void *tm_xrealloc(void *p, size_t sz)
 	return q;
 }
 
+void *tm_xgrow_zeroed(void *p, size_t old_nr, size_t new_nr, size_t sz)
+{
+	void *q = tm_xcalloc(new_nr ? new_nr : 1, sz);
+
+	if (p && old_nr)
+		memcpy(q, p, (old_nr < new_nr ? old_nr : new_nr) * sz);
+	free(p);
+	return q;
+}
+
 char *tm_xstrdup(const char *s)
 {
 	size_t n = strlen(s) + 1;

@@ -13,6 +13,12 @@ void *tm_xmalloc(size_t sz);
 void *tm_xcalloc(size_t nr, size_t sz);
 void *tm_xrealloc(void *p, size_t sz);
 char *tm_xstrdup(const char *s);
+/* p (old_nr objects of sz bytes, or NULL) grown to new_nr objects, the new
+ * ones zero.  The new part is fresh zeroed memory (calloc), not written: a
+ * large array sized ahead of its use (per-page arrays sized to a
+ * footprint) costs resident memory only where it is used, where realloc
+ * and memset would fault in every page of it. */
+void *tm_xgrow_zeroed(void *p, size_t old_nr, size_t new_nr, size_t sz);
 
 /* Zeroed memory for nr objects of sz bytes, aligned to a 64-byte cache
  * line (TM_CACHE_LINE), for structures read a line at a time: malloc

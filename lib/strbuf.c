@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "alloc.h"
 
@@ -39,6 +40,22 @@ void tm_strbuf_num(struct tm_strbuf *b, double v)
 	if (isnan(v))
 		return;
 	tm_strbuf_printf(b, "%.6f", v);
+}
+
+void tm_strbuf_move(struct tm_strbuf *b, struct tm_strbuf *src)
+{
+	if (!src->len)
+		return;
+	if (b->cap - b->len < src->len + 1) {
+		b->cap = b->cap ? b->cap : 4096;
+		while (b->cap - b->len < src->len + 1)
+			b->cap *= 2;
+		b->p = tm_xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, src->p, src->len);
+	b->len += src->len;
+	b->p[b->len] = '\0';
+	src->len = 0;
 }
 
 void tm_strbuf_free(struct tm_strbuf *b)

@@ -15,6 +15,8 @@ void tm_strbuf_printf(struct tm_strbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Append a double as %.6f, or nothing for NaN (an empty CSV field). */
 void tm_strbuf_num(struct tm_strbuf *b, double v);
+/* Append src's text to b and empty src (keeping its room). */
+void tm_strbuf_move(struct tm_strbuf *b, struct tm_strbuf *src);
 void tm_strbuf_free(struct tm_strbuf *b);
 
 /* snprintf into buf where cutting a long value is acceptable (names are

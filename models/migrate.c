@@ -139,6 +139,24 @@ void tm_migrator_free(struct tm_migrator *m)
 	free(m);
 }
 
+void tm_migrator_release_pages(struct tm_migrator *m)
+{
+	free(m->mark);
+	free(m->last_dir);
+	free(m->last_move_ns);
+	free(m->payback_at);
+	free(m->moves);
+	free(m->promo);
+	free(m->cold);
+	m->mark = m->last_dir = NULL;
+	m->last_move_ns = m->payback_at = NULL;
+	m->moves = NULL;
+	m->promo = NULL;
+	m->cold = NULL;
+	m->cap_pages = 0;
+	m->cap_moves = m->cap_promo = m->cap_cold = 0;
+}
+
 const struct tm_mig_stats *tm_migrator_stats(const struct tm_migrator *m)
 {
 	return &m->stats;
@@ -213,17 +231,13 @@ static void grow_pages(struct tm_migrator *m, uint32_t nr_pages)
 		return;
 	cap = nr_pages > UINT32_MAX / 2 || nr_pages > 2 * old ? nr_pages :
 								  2 * old;
-	m->mark = tm_xrealloc(m->mark, cap * sizeof(*m->mark));
-	m->last_dir = tm_xrealloc(m->last_dir, cap * sizeof(*m->last_dir));
-	m->last_move_ns = tm_xrealloc(m->last_move_ns,
-				      cap * sizeof(*m->last_move_ns));
-	m->payback_at = tm_xrealloc(m->payback_at,
-				    cap * sizeof(*m->payback_at));
-	memset(m->mark + old, 0, (cap - old) * sizeof(*m->mark));
-	memset(m->last_dir + old, 0, (cap - old) * sizeof(*m->last_dir));
-	memset(m->last_move_ns + old, 0,
-	       (cap - old) * sizeof(*m->last_move_ns));
-	memset(m->payback_at + old, 0, (cap - old) * sizeof(*m->payback_at));
+	m->mark = tm_xgrow_zeroed(m->mark, old, cap, sizeof(*m->mark));
+	m->last_dir = tm_xgrow_zeroed(m->last_dir, old, cap,
+				      sizeof(*m->last_dir));
+	m->last_move_ns = tm_xgrow_zeroed(m->last_move_ns, old, cap,
+					  sizeof(*m->last_move_ns));
+	m->payback_at = tm_xgrow_zeroed(m->payback_at, old, cap,
+					sizeof(*m->payback_at));
 	m->cap_pages = cap;
 }
 

@@ -98,6 +98,9 @@ struct tm_migrator *tm_migrator_new(const struct tm_migration_config *cfg,
 				    uint32_t nr_vcpus, uint32_t page_shift,
 				    uint64_t smem_extra_ns_per_access);
 void tm_migrator_free(struct tm_migrator *m);
+/* Free the per-page arrays and scratch of a migrator that plans no more
+ * (its stats stay readable). */
+void tm_migrator_release_pages(struct tm_migrator *m);
 
 /* Plan the epoch's moves from v into *out (nr_moves may be 0). */
 void tm_migrator_plan(struct tm_migrator *m, const struct tm_mig_view *v,

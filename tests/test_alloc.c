@@ -1,7 +1,8 @@
 /*
  * test_alloc.c - lib/alloc.h: the cache-line allocation a blocked sketch
- * relies on (a 64-byte block must sit in one line), and the allocation
- * counter the hot-path tests read.
+ * relies on (a 64-byte block must sit in one line), the allocation
+ * counter the hot-path tests read, and tm_xgrow_zeroed (old contents kept,
+ * the rest zero, for growth and shrink).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,10 +39,32 @@ static void test_lines(void **state)
 	}
 }
 
+static void test_grow_zeroed(void **state)
+{
+	static const size_t steps[][2] = {   /* old, new (objects) */
+		{ 0, 5 }, { 5, 5 }, { 5, 40000 }, { 40000, 100000 },
+		{ 100000, 7 }, { 7, 0 },
+	};
+	uint32_t *p = NULL;
+
+	(void)state;
+	for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
+		size_t old = steps[s][0], nr = steps[s][1];
+
+		p = tm_xgrow_zeroed(p, old, nr, sizeof(*p));
+		for (size_t k = 0; k < nr; k++)   /* kept, then zero */
+			assert_int_equal(p[k], k < old ? (uint32_t)k * 3 + 1 : 0);
+		for (size_t k = 0; k < nr; k++)
+			p[k] = (uint32_t)k * 3 + 1;
+	}
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_grow_zeroed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,6 +67,18 @@ static struct tm_sim *run(const char *text, struct tm_config **cfg)
 	return sim;
 }
 
+/* The same, with opts.release (what tmsim run does). */
+static struct tm_sim *run_released(struct tm_config *cfg)
+{
+	struct tm_run_opts opts = { .threads = 1, .release = true };
+	struct tm_error err = { 0 };
+	struct tm_sim *sim;
+
+	assert_int_equal(tm_sim_new(cfg, &sim, &err), 0);
+	assert_int_equal(tm_sim_run(sim, &opts, &err), 0);
+	return sim;
+}
+
 static void finish(struct tm_sim *sim, struct tm_config *cfg)
 {
 	tm_sim_free(sim);
@@ -238,6 +250,33 @@ static void test_own_weights(void **state)
 		assert_true(id->nr_are > 0);
 		assert_true(id->sum_are == 0.0);
 	}
+	/* Released at its end (tmsim run), the same run keeps every figure
+	 * the outputs read, its per-page state and identifiers gone. */
+	{
+		struct tm_sim *rel = run_released(cfg);
+		const struct tm_vm_rt *rv = &rel->hosts[0].vms[0];
+
+		assert_true(rv->released);
+		assert_null(rv->cum);
+		assert_null(rv->pm.tier);
+		assert_null(rv->smp_base);
+		assert_int_equal(rv->pm.nr, vm->pm.nr);
+		assert_int_equal(rv->total.nr_samples, vm->total.nr_samples);
+		assert_true(tm_vm_truth_memory_bytes(vm) > 0);
+		assert_int_equal(tm_vm_truth_memory_bytes(rv),
+				 tm_vm_truth_memory_bytes(vm));
+		for (uint32_t k = 0; k < 3; k++) {
+			assert_null(rv->idents[k].st);
+			assert_true(tm_ident_memory_bytes(&vm->idents[k]) > 0);
+			assert_int_equal(tm_ident_memory_bytes(&rv->idents[k]),
+					 tm_ident_memory_bytes(&vm->idents[k]));
+			assert_int_equal(tm_ident_own_cpu_ns(&rv->idents[k]),
+					 tm_ident_own_cpu_ns(&vm->idents[k]));
+			assert_true(rv->idents[k].sum_recall ==
+				    vm->idents[k].sum_recall);
+		}
+		tm_sim_free(rel);
+	}
 	finish(sim, cfg);
 }
 
@@ -293,6 +332,54 @@ static void test_saturated_column(void **state)
 		ep = nl + 1;
 	}
 	finish(sim, cfg);
+
+/* The epoch's sample base is kept in 32 bits while no page can gain 2^32
+ * increments in an epoch, and widened before it could (vm.c).  70,000
+ * loads of page 0 weighted 65535 in one epoch are 4.59e9 increments: the
+ * base must have been widened (smp_base), and the epoch's counts it gives
+ * stay exact (an exact identifier of one epoch has ARE 0 against them;
+ * a base that wrapped would be off by 2^32).  A 1,000-sample run stays
+ * narrow. */
+static void test_wide_sample_base(void **state)
+{
+	static const uint32_t nr[2] = { 1000, 70000 };
+	struct tm_record *r = calloc(70001, sizeof(*r));
+
+	(void)state;
+	assert_non_null(r);
+	for (int k = 0; k < 2; k++) {
+		struct tm_config *cfg;
+		struct tm_sim *sim;
+		const struct tm_vm_rt *vm;
+
+		for (uint32_t i = 0; i <= nr[k]; i++)   /* the last: page 1 */
+			r[i] = (struct tm_record){ .time_ns = 10 * (uint64_t)i,
+						   .addr = i < nr[k] ? 0 : 4096 };
+		write_records(r, nr[k] + 1);
+		sim = run("name: wide\nduration: 2ms\nepoch: 1ms\n"
+			  "hosts:\n"
+			  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
+			  "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+			  "        fmem: 4KiB\n"
+			  "        trace: {file: t.tmt}\n"
+			  "        identifier: {kind: exact, window_decay: 0,\n"
+			  "          weighted: true, load_weight: 65535}\n"
+			  "        migration: {mode: none}\n", &cfg);
+		vm = &sim->hosts[0].vms[0];
+		assert_int_equal(TM_SMP(vm, 0), (uint64_t)nr[k] * 65535);
+		if (k == 0) {
+			assert_non_null(vm->smp_base32);
+			assert_null(vm->smp_base);
+		} else {
+			assert_null(vm->smp_base32);
+			assert_non_null(vm->smp_base);
+		}
+		assert_true(vm->idents[0].nr_are > 0);
+		assert_true(vm->idents[0].sum_are == 0.0);
+		assert_true(vm->idents[0].sum_aae == 0.0);
+		finish(sim, cfg);
+	}
+	free(r);
 }
 
 static int setup(void **state)
@@ -318,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_unplanned_pairs),
 		cmocka_unit_test(test_own_weights),
 		cmocka_unit_test(test_saturated_column),
+		cmocka_unit_test(test_wide_sample_base),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -55,8 +55,7 @@ static void grow(struct tm_exact *x, uint64_t idx)
 
 	while (cap <= idx)
 		cap *= 2;
-	x->cnt = tm_xrealloc(x->cnt, cap * sizeof(*x->cnt));
-	memset(x->cnt + x->cap, 0, (cap - x->cap) * sizeof(*x->cnt));
+	x->cnt = tm_xgrow_zeroed(x->cnt, x->cap, cap, sizeof(*x->cnt));
 	x->cap = cap;
 }
 

@@ -14,9 +14,11 @@
 #include <assert.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "traces/gen/dist.h"
+#include "lib/alloc.h"
 
 /* Regions (hottest first) into hot pages: the touched pages of each
  * region, in page order, until the hot list is full.  A region wider than
@@ -130,7 +132,12 @@ prefetch_count(const struct tm_vm_rt *vm, const struct tm_ident_rt *id,
 	       uint32_t idx)
 {
 	__builtin_prefetch(id->ref ? &id->ref[idx] : &TM_SMP(vm, idx));
-	__builtin_prefetch(id->ref ? &id->ref_base[idx] : &vm->smp_base[idx]);
+	if (id->ref)
+		__builtin_prefetch(&id->ref_base[idx]);
+	else if (vm->smp_base)
+		__builtin_prefetch(&vm->smp_base[idx]);
+	else
+		__builtin_prefetch(&vm->smp_base32[idx]);
 	__builtin_prefetch(&vm->pm.page[idx]);   /* estimate()'s argument */
 }
 
@@ -163,8 +170,8 @@ static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 		if (i + SCORE_AHEAD < vm->nr_sel)
 			prefetch_count(vm, id, vm->truth_sel.idx[i + SCORE_AHEAD]);
 		now = id->ref ? id->ref[idx] : TM_SMP(vm, idx);
-		n = id->cum_window ? now :
-		    now - (id->ref ? id->ref_base[idx] : vm->smp_base[idx]);
+		n = id->cum_window ? now : id->ref ? now - id->ref_base[idx] :
+		    tm_vm_smp_epoch(vm, idx);
 		d = fabs((double)id->ops->estimate(id->st, idx,
 						   vm->pm.page[idx]) -
 			 (double)n);
@@ -266,10 +273,12 @@ static void reset_window(struct tm_vm_rt *vm, uint64_t now_ns)
 	if (vm->truth) {
 		for (size_t i = 0; i < vm->nr_sel; i++)
 			vm->mark[vm->truth_sel.idx[i]] = 0;
-		for (uint32_t i = 0; i < vm->pm.nr; i++) {
+		for (uint32_t i = 0; vm->true_base && i < vm->pm.nr; i++)
 			vm->true_base[i] = TM_ACC(vm, i);
+		for (uint32_t i = 0; vm->smp_base && i < vm->pm.nr; i++)
 			vm->smp_base[i] = TM_SMP(vm, i);
-		}
+		for (uint32_t i = 0; vm->smp_base32 && i < vm->pm.nr; i++)
+			vm->smp_base32[i] = (uint32_t)TM_SMP(vm, i);
 		for (uint32_t k = 0; k < vm->nr_idents; k++)
 			if (vm->idents[k].ref)
 				memcpy(vm->idents[k].ref_base, vm->idents[k].ref,
@@ -355,7 +364,7 @@ static double samples_precision(struct tm_vm_rt *vm, struct epoch_truth *et,
 		return et->smp_prec;
 	if (et->smp_k == SIZE_MAX)
 		for (uint32_t i = 0; i < vm->pm.nr; i++)
-			vm->scratch[i] = TM_SMP(vm, i) - vm->smp_base[i];
+			vm->scratch[i] = tm_vm_smp_epoch(vm, i);
 	n = tm_truth_top(&vm->xsel, vm->scratch, vm->pm.nr, k);
 	for (size_t i = 0; i < n; i++)
 		hit += vm->mark[vm->xsel.idx[i]];
@@ -512,9 +521,40 @@ static inline bool achieved_ok(const struct tm_vm_rt *vm, uint64_t hits,
 	       (double)hits <= et->sum_true;
 }
 
-uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
-		     uint32_t epoch_no, const char *host_name,
-		     struct tm_strbuf *rows)
+void tm_vm_scratch_free(struct tm_vm_scratch *sc)
+{
+	free(sc->cnt);
+	tm_truth_sel_free(&sc->sel);
+	memset(sc, 0, sizeof(*sc));
+}
+
+/* Lend sc to vm for one epoch (its contents need not survive one); only
+ * the truth tracker uses it. */
+static void borrow_scratch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc)
+{
+	if (!vm->truth)
+		return;
+	if (sc->cap < vm->pm.nr) {
+		free(sc->cnt);
+		sc->cap = vm->arr_cap;
+		sc->cnt = tm_xmalloc(sc->cap * sizeof(*sc->cnt));
+	}
+	vm->scratch = sc->cnt;
+	vm->xsel = sc->sel;
+}
+
+static void return_scratch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc)
+{
+	if (!vm->truth)
+		return;
+	sc->sel = vm->xsel;   /* a selection may have grown */
+	vm->xsel = (struct tm_truth_sel){ 0 };
+	vm->scratch = NULL;
+}
+
+uint64_t tm_vm_epoch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc,
+		     uint64_t now_ns, uint64_t epoch_ns, uint32_t epoch_no,
+		     const char *host_name, struct tm_strbuf *rows)
 {
 	uint64_t c = vm->nr_fmem_cap_pages, sum_all, done = 0;
 	uint64_t hits = vm->total.hits_fmem - vm->epoch.hits_fmem;
@@ -523,6 +563,7 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
 	double hit_ratio;
 
 	sum_all = vm->total.nr_accesses - vm->epoch.nr_accesses;
+	borrow_scratch(vm, sc);
 	if (vm->truth && vm->dist)
 		select_dist(vm, now_ns, &et);
 	else if (vm->truth)
@@ -561,6 +602,7 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
 				  &vm->idents[i], &a, hit_ratio, &et, loss);
 		}
 	}
+	return_scratch(vm, sc);
 	if (vm->busy)
 		vm->nr_epochs_skipped_busy++;
 	else

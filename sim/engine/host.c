@@ -9,11 +9,13 @@
  */
 #include "host.h"
 
+#include <assert.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/alloc.h"
+#include "lib/pool.h"
 
 int tm_host_init(struct tm_host_rt *h, const struct tm_config *cfg,
 		 uint32_t index, struct tm_error *err)
@@ -26,6 +28,9 @@ int tm_host_init(struct tm_host_rt *h, const struct tm_config *cfg,
 	h->run_cfg = cfg;
 	h->nr_vms = hc->nr_vms;
 	h->vms = tm_xcalloc(hc->nr_vms, sizeof(*h->vms));
+	h->par = tm_xcalloc(hc->nr_vms, sizeof(*h->par));
+	h->run = tm_xcalloc(hc->nr_vms ? hc->nr_vms : 1, sizeof(*h->run));
+	h->order = tm_xcalloc(hc->nr_vms ? hc->nr_vms : 1, sizeof(*h->order));
 	for (uint32_t v = 0; v < hc->nr_vms; v++)
 		if (tm_vm_init(&h->vms[v], cfg, &hc->vms[v], index, v, err))
 			return -1;
@@ -46,9 +51,26 @@ void tm_host_destroy(struct tm_host_rt *h)
 	for (uint32_t v = 0; v < h->nr_vms; v++)
 		tm_vm_destroy(&h->vms[v]);
 	free(h->vms);
+	for (uint32_t v = 0; h->par && v < h->nr_vms; v++)
+		tm_strbuf_free(&h->par[v].ep);
+	free(h->par);
+	free(h->run);
+	free(h->order);
+	for (unsigned k = 0; k < h->nr_scratch; k++)
+		tm_vm_scratch_free(&h->scratch[k]);
+	free(h->scratch);
 	tm_eventq_free(h->q);
 	tm_strbuf_free(&h->ts);
 	tm_strbuf_free(&h->ep);
+}
+
+void tm_host_release(struct tm_host_rt *h)
+{
+	for (uint32_t v = 0; v < h->nr_vms; v++)
+		tm_vm_release(&h->vms[v]);
+	tm_rebalance_release(&h->fm);
+	for (unsigned k = 0; k < h->nr_scratch; k++)
+		tm_vm_scratch_free(&h->scratch[k]);
 }
 
 /* One timeseries row per VM: the VM's columns, then its balloon state. */
@@ -69,22 +91,139 @@ static void host_snapshot(struct tm_host_rt *h, uint64_t now_ns)
 	}
 }
 
+struct step {
+	struct tm_host_rt *h;
+	uint64_t t_ns;
+};
+
+/* h->order[0, n): the items of a parallel step, largest VM (most touched
+ * pages) first, so that the biggest pieces of work are not the last ones
+ * taken (the step ends with its slowest thread).  key(i) is item i's VM. */
+static void order_items(struct tm_host_rt *h, size_t n,
+			const struct tm_event *run)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t v = run ? run[i].vm : (uint32_t)i;
+		uint32_t nr = h->vms[v].pm.nr;
+		size_t k = i;
+
+		for (; k > 0; k--) {
+			uint32_t u = run ? run[h->order[k - 1]].vm :
+				     h->order[k - 1];
+
+			if (h->vms[u].pm.nr >= nr)
+				break;
+			h->order[k] = h->order[k - 1];
+		}
+		h->order[k] = (uint32_t)i;
+	}
+}
+
+static void advance_one(void *ctx, size_t v, unsigned slot)
+{
+	const struct step *s = ctx;
+	struct tm_host_vm *p;
+
+	(void)slot;
+	v = s->h->order[v];
+	p = &s->h->par[v];
+	p->rc = tm_vm_advance(&s->h->vms[v], s->t_ns, &p->err);
+}
+
+/* Every VM consumes its records before t_ns; the first error by VM index
+ * is the host's. */
+static int advance_vms(struct tm_host_rt *h, uint64_t t_ns)
+{
+	struct step s = { h, t_ns };
+
+	order_items(h, h->nr_vms, NULL);
+	tm_pool_for(h->pool, h->nr_vms, advance_one, &s);
+	for (uint32_t v = 0; v < h->nr_vms; v++)
+		if (h->par[v].rc) {
+			h->err = h->par[v].err;
+			return -1;
+		}
+	return 0;
+}
+
+static void tick_one(void *ctx, size_t v, unsigned slot)
+{
+	const struct step *s = ctx;
+
+	(void)slot;
+	tm_rebalance_tick_vm(&s->h->fm, s->h->order[v], s->t_ns);
+}
+
+static void rebalance_tick(struct tm_host_rt *h, uint64_t now_ns)
+{
+	struct step s = { h, now_ns };
+
+	order_items(h, h->nr_vms, NULL);
+	tm_pool_for(h->pool, h->nr_vms, tick_one, &s);
+	tm_rebalance_tick_host(&h->fm, now_ns);
+}
+
+/* What an EPOCH schedules: the batch's landing, the next epoch. */
+static void epoch_next(struct tm_host_rt *h, const struct tm_event *ev,
+		       uint64_t done)
+{
+	const struct tm_config *cfg = h->run_cfg;
+
+	if (done)
+		tm_eventq_push(h->q, done, TM_EV_MIGRATION_DONE, ev->vm, 0);
+	if (ev->time_ns + cfg->epoch_ns <= cfg->duration_ns)
+		tm_eventq_push(h->q, ev->time_ns + cfg->epoch_ns,
+			       TM_EV_EPOCH, ev->vm, ev->arg + 1);
+}
+
+static void epoch_one(void *ctx, size_t i, unsigned slot)
+{
+	struct tm_host_rt *h = ctx;
+	const struct tm_event *ev = &h->run[h->order[i]];
+	struct tm_host_vm *p = &h->par[ev->vm];
+
+	p->done_ns = tm_vm_epoch(&h->vms[ev->vm], &h->scratch[slot],
+				 ev->time_ns, h->run_cfg->epoch_ns,
+				 (uint32_t)ev->arg, h->cfg->name, &p->ep);
+}
+
+/* The EPOCH ev and the EPOCH events queued right behind it at the same
+ * instant (one per VM), in parallel.  Their rows and what they schedule
+ * follow in event order: the events they push sort after every event
+ * already queued for that instant, as they would have one by one. */
+static void epoch_run(struct tm_host_rt *h, const struct tm_event *ev)
+{
+	const struct tm_event *next;
+	size_t n = 0;
+
+	h->run[n++] = *ev;
+	while ((next = tm_eventq_peek(h->q)) && next->type == TM_EV_EPOCH &&
+	       next->time_ns == ev->time_ns) {
+		assert(n < h->nr_vms);
+		tm_eventq_pop(h->q, &h->run[n++]);
+	}
+	if (!h->scratch) {   /* the pool is the run's, set after init */
+		h->nr_scratch = tm_pool_slots(h->pool);
+		h->scratch = tm_xcalloc(h->nr_scratch, sizeof(*h->scratch));
+	}
+	order_items(h, n, h->run);
+	tm_pool_for(h->pool, n, epoch_one, h);
+	for (size_t i = 0; i < n; i++) {
+		struct tm_host_vm *p = &h->par[h->run[i].vm];
+
+		tm_strbuf_move(&h->ep, &p->ep);
+		epoch_next(h, &h->run[i], p->done_ns);
+	}
+}
+
 static void dispatch(struct tm_host_rt *h, const struct tm_event *ev)
 {
 	const struct tm_config *cfg = h->run_cfg;
 	struct tm_vm_rt *vm = &h->vms[ev->vm];
-	uint64_t done;
 
 	switch (ev->type) {
 	case TM_EV_EPOCH:
-		done = tm_vm_epoch(vm, ev->time_ns, cfg->epoch_ns,
-				   (uint32_t)ev->arg, h->cfg->name, &h->ep);
-		if (done)
-			tm_eventq_push(h->q, done, TM_EV_MIGRATION_DONE,
-				       ev->vm, 0);
-		if (ev->time_ns + cfg->epoch_ns <= cfg->duration_ns)
-			tm_eventq_push(h->q, ev->time_ns + cfg->epoch_ns,
-				       TM_EV_EPOCH, ev->vm, ev->arg + 1);
+		epoch_run(h, ev);
 		break;
 	case TM_EV_MIGRATION_DONE:
 		if (vm->busy && ev->time_ns >= vm->busy_until_ns)
@@ -93,7 +232,7 @@ static void dispatch(struct tm_host_rt *h, const struct tm_event *ev)
 			tm_rebalance_released(&h->fm, ev->vm, ev->time_ns);
 		break;
 	case TM_EV_REBALANCE:
-		tm_rebalance_tick(&h->fm, ev->time_ns);
+		rebalance_tick(h, ev->time_ns);
 		if (ev->time_ns + h->cfg->rebalancer.interval_ns <=
 		    cfg->duration_ns)
 			tm_eventq_push(h->q, ev->time_ns +
@@ -123,17 +262,11 @@ int tm_host_advance(struct tm_host_rt *h, uint64_t until_ns)
 	for (;;) {
 		const struct tm_event *next = tm_eventq_peek(h->q);
 
-		if (!next || next->time_ns >= until_ns) {
+		if (!next || next->time_ns >= until_ns)
 			/* records before until_ns are consumed too */
-			for (uint32_t v = 0; v < h->nr_vms; v++)
-				if (tm_vm_advance(&h->vms[v], until_ns,
-						  &h->err))
-					return -1;
-			return 0;
-		}
-		for (uint32_t v = 0; v < h->nr_vms; v++)
-			if (tm_vm_advance(&h->vms[v], next->time_ns, &h->err))
-				return -1;
+			return advance_vms(h, until_ns);
+		if (advance_vms(h, next->time_ns))
+			return -1;
 		tm_eventq_pop(h->q, &ev);
 		h->now_ns = ev.time_ns;
 		atomic_store_explicit(&h->sim_done_ns, ev.time_ns,

@@ -67,7 +67,7 @@ int tm_rebalance_init(struct tm_rebalance *r, const struct tm_config *cfg,
 	return 0;
 }
 
-void tm_rebalance_destroy(struct tm_rebalance *r)
+void tm_rebalance_release(struct tm_rebalance *r)
 {
 	for (uint32_t v = 0; r->vm && v < r->nr_vms; v++) {
 		struct tm_rebalance_vm *b = &r->vm[v];
@@ -78,9 +78,17 @@ void tm_rebalance_destroy(struct tm_rebalance *r)
 		free(b->snap_true);
 		free(b->curve_est);
 		free(b->curve_true);
-		free(b->sort_a);
-		free(b->sort_b);
+		b->win_est = b->win_true = NULL;
+		b->snap_smp = b->snap_true = NULL;
+		b->curve_est = b->curve_true = NULL;
+		b->win_cap = 0;
+		b->nr_est = b->nr_true = 0;
 	}
+}
+
+void tm_rebalance_destroy(struct tm_rebalance *r)
+{
+	tm_rebalance_release(r);
 	free(r->vm);
 	free(r->rb_vms);
 	free(r->rb_target);
@@ -177,7 +185,9 @@ int tm_rebalance_check(const struct tm_rebalance *r)
 
 /* need_est: the estimated curve is kept too (the policy's TM_RB_EST_CURVE;
  * fixed for a host's run).  Other policies never touch those three arrays,
- * so they are not allocated: 24 bytes per page less. */
+ * so they are not allocated: 24 bytes per page less.  The true window's
+ * snapshot is not kept with distribution truth (8 more); the sort needs no
+ * arrays of its own (window_curve: 8 more). */
 static void ensure_window(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 			  bool need_est)
 {
@@ -185,19 +195,16 @@ static void ensure_window(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 
 	if (cap <= old)
 		return;
-#define GROW(a) do { \
-	b->a = tm_xrealloc(b->a, cap * sizeof(*b->a)); \
-	memset(b->a + old, 0, (cap - old) * sizeof(*b->a)); } while (0)
+#define GROW(a) (b->a = tm_xgrow_zeroed(b->a, old, cap, sizeof(*b->a)))
 	if (need_est) {
 		GROW(win_est);
 		GROW(snap_smp);
 		GROW(curve_est);
 	}
 	GROW(win_true);
-	GROW(snap_true);
+	if (!vm->dist_rb)   /* expectations need no snapshot */
+		GROW(snap_true);
 	GROW(curve_true);
-	GROW(sort_a);
-	GROW(sort_b);
 #undef GROW
 	b->win_cap = cap;
 }
@@ -250,6 +257,15 @@ static size_t window_curve(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 	double scale = b->dist_prev_total > 0 ?
 		       b->dist_total / b->dist_prev_total : 0;
 
+	/* The sort works in the curve's own memory, seen as 32-bit entries:
+	 * with m = the touched pages (>= n, the values; m <= win_cap), the
+	 * values at [m, m + n), the radix passes' scratch at [0, n).  The sums
+	 * then fill the curve front to back: entry i (bytes [8i, 8i + 8)) lies
+	 * below every value not yet read (bytes from 4m + 4(i + 1)), as i < m.
+	 * No sort arrays of their own: 8 bytes a page less, and the sort
+	 * touches only memory the curve uses anyway. */
+	uint32_t *val = (uint32_t *)curve + vm->pm.nr, *tmp = (uint32_t *)curve;
+
 	for (uint32_t i = 0; i < vm->pm.nr; i++) {
 		double add = !dist ? (double)(cum[2 * (size_t)i] - snap[i]) :
 			     i < nr_valued ? win[i] * scale :
@@ -257,19 +273,19 @@ static size_t window_curve(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 		double w = dist ? add : win[i] * decay + add;
 
 		win[i] = w;
-		snap[i] = cum[2 * (size_t)i];
+		if (!dist)
+			snap[i] = cum[2 * (size_t)i];
 		if (w >= 0.5)
-			b->sort_a[n++] = w >= 4e9 ? UINT32_MAX :
-					 (uint32_t)(w + 0.5);
+			val[n++] = w >= 4e9 ? UINT32_MAX : (uint32_t)(w + 0.5);
 	}
 	if (dist) {
 		b->dist_shape = shape;
 		b->dist_nr_valued = vm->pm.nr;
 		b->dist_prev_total = b->dist_total;
 	}
-	radix_desc(b->sort_a, b->sort_b, n);
+	radix_desc(val, tmp, n);
 	for (size_t i = 0; i < n; i++) {
-		sum += b->sort_a[i];
+		sum += val[i];
 		curve[i] = sum;
 	}
 	*total = sum;
@@ -374,23 +390,27 @@ static void fill_rb_vm(const struct tm_rebalancer_config *rc,
 	r->feedback = b->feedback;
 }
 
+void tm_rebalance_tick_vm(struct tm_rebalance *r, uint32_t v, uint64_t now_ns)
+{
+	bool need_est = (r->ops->kind.flags & TM_RB_EST_CURVE) != 0;
+
+	vm_tick(r, &r->vms[v], &r->vm[v], now_ns, need_est);
+}
+
 /* The policy's flags say what to gather: the estimated curve only for a
  * policy that reads it, and nothing more (nor a decide() call) for one that
  * does not resize (static). */
-void tm_rebalance_tick(struct tm_rebalance *r, uint64_t now_ns)
+void tm_rebalance_tick_host(struct tm_rebalance *r, uint64_t now_ns)
 {
 	unsigned flags = r->ops->kind.flags;
-	bool need_est = (flags & TM_RB_EST_CURVE) != 0;
 	struct tm_rb_params p = {
 		.cfg = r->cfg, .own = r->cfg->own.bytes,
 		.host_pages = r->host_pages, .page_shift = r->balloon.page_shift,
 	};
 	uint64_t need = 0;
 
-	for (uint32_t v = 0; v < r->nr_vms; v++) {
-		vm_tick(r, &r->vms[v], &r->vm[v], now_ns, need_est);
+	for (uint32_t v = 0; v < r->nr_vms; v++)
 		need += r->vm[v].need_now_pages;
-	}
 	if (need > r->need_sum_max)
 		r->need_sum_max = need;
 	r->nr_rebalances++;
@@ -405,4 +425,11 @@ void tm_rebalance_tick(struct tm_rebalance *r, uint64_t now_ns)
 					r->vms[v].nr_fmem_cap_pages))
 			schedule_step(r, v, now_ns);
 	}
+}
+
+void tm_rebalance_tick(struct tm_rebalance *r, uint64_t now_ns)
+{
+	for (uint32_t v = 0; v < r->nr_vms; v++)
+		tm_rebalance_tick_vm(r, v, now_ns);
+	tm_rebalance_tick_host(r, now_ns);
 }

@@ -36,14 +36,14 @@ struct tm_rebalance_vm {
 	uint32_t ring_pos, ring_nr;
 	struct tm_hits at_tick;     /* totals at the previous tick */
 	double *win_est, *win_true; /* decayed per-page counts */
-	uint64_t *snap_smp, *snap_true;
+	uint64_t *snap_smp, *snap_true; /* snap_true: NULL with distribution
+					 * truth */
 	uint32_t win_cap;
 	uint64_t *curve_est, *curve_true;  /* cumulative sorted counts */
 	double dist_total;  /* the interval's expected accesses (distribution) */
 	double dist_prev_total;   /* the last interval's */
 	uint64_t dist_shape;      /* its shape (tm_gen_dist_shape) */
 	uint32_t dist_nr_valued;  /* pages whose win_true holds it */
-	uint32_t *sort_a, *sort_b;
 	size_t nr_est, nr_true;
 	uint64_t tot_est, tot_true;
 	double feedback;
@@ -80,8 +80,18 @@ int tm_rebalance_init(struct tm_rebalance *r, const struct tm_config *cfg,
 		      const struct tm_host_config *hc, struct tm_vm_rt *vms,
 		      struct tm_eventq *q, struct tm_error *err);
 void tm_rebalance_destroy(struct tm_rebalance *r);
-/* REBALANCE: close the interval, ask the policy, start the balloons. */
+/* The host's run has ended: free the per-page windows and curves (the
+ * metrics stay). */
+void tm_rebalance_release(struct tm_rebalance *r);
+/* REBALANCE: close the interval, ask the policy, start the balloons;
+ * tm_rebalance_tick_vm() for every VM, then tm_rebalance_tick_host(). */
 void tm_rebalance_tick(struct tm_rebalance *r, uint64_t now_ns);
+/* VM v's part of a tick: its interval closed, its window and curves
+ * rebuilt.  Touches VM v's state only, so the VMs' parts may run in
+ * parallel (host.c). */
+void tm_rebalance_tick_vm(struct tm_rebalance *r, uint32_t v, uint64_t now_ns);
+/* The host's part, after every VM's: the policy and the balloons. */
+void tm_rebalance_tick_host(struct tm_rebalance *r, uint64_t now_ns);
 /* BALLOON_STEP of VM v: one message toward its target. */
 void tm_rebalance_balloon_step(struct tm_rebalance *r, uint32_t v,
 			       uint64_t now_ns);

@@ -3,7 +3,10 @@
  *
  * Hosts never interact, so they run on a pool of threads, each host start to
  * end on one thread; all output rows are kept per host and assembled in host
- * order, so the output is byte-identical for any thread count.
+ * order, so the output is byte-identical for any thread count.  A thread
+ * that finds no host left to start helps the hosts still running with their
+ * VMs' parallel steps (lib/pool.h, host.c) until the last host ends, so one
+ * large host, or the last hosts of a run, use every thread.
  *
  * A shard (tmsim run --shard I/N, DESIGN.md §11) builds only the hosts whose
  * index h has h % N == I; each keeps its index in the whole config, which
@@ -18,6 +21,7 @@
 #include <time.h>
 
 #include "lib/alloc.h"
+#include "lib/pool.h"
 #include "lib/shard.h"
 
 static int host_run(struct tm_host_rt *h)
@@ -29,6 +33,8 @@ static int host_run(struct tm_host_rt *h)
 
 struct pool {
 	struct tm_sim *sim;
+	struct tm_pool *help;   /* VMs' parallel steps; NULL on one thread */
+	bool release;           /* tm_run_opts.release */
 	atomic_uint next;
 	atomic_uint nr_done;
 };
@@ -41,11 +47,18 @@ static void *worker(void *arg)
 		unsigned i = atomic_fetch_add(&p->next, 1);
 		struct tm_host_rt *h;
 
-		if (i >= p->sim->nr_hosts)
+		if (i >= p->sim->nr_hosts) {
+			if (p->help)
+				tm_pool_help(p->help);
 			return NULL;
+		}
 		h = &p->sim->hosts[i];
 		h->failed = host_run(h);
-		atomic_fetch_add(&p->nr_done, 1);
+		if (p->release)
+			tm_host_release(h);
+		if (atomic_fetch_add(&p->nr_done, 1) + 1 == p->sim->nr_hosts &&
+		    p->help)
+			tm_pool_close(p->help);   /* the last host ended */
 	}
 }
 
@@ -110,24 +123,41 @@ int tm_sim_run(struct tm_sim *sim, const struct tm_run_opts *opts,
 	       struct tm_error *err)
 {
 	unsigned nr = opts->threads ? opts->threads : 1;
-	struct pool p = { .sim = sim };
+	struct pool p = { .sim = sim, .release = opts->release };
 	pthread_t *tids;
 	double t0 = now_s();
+	uint64_t nr_vms = 0;
 
-	if (nr > sim->nr_hosts)
-		nr = sim->nr_hosts;
+	for (uint32_t i = 0; i < sim->nr_hosts; i++)
+		nr_vms += sim->hosts[i].nr_vms;
+	if (nr > nr_vms)
+		nr = nr_vms ? (unsigned)nr_vms : 1;
+	if (nr > 1 && sim->nr_hosts) {
+		p.help = tm_pool_new(nr);
+		for (uint32_t i = 0; i < sim->nr_hosts; i++)
+			sim->hosts[i].pool = p.help;
+	}
 	tids = tm_xcalloc(nr, sizeof(*tids));
 	for (unsigned i = 0; i < nr; i++)
 		if (pthread_create(&tids[i], NULL, worker, &p)) {
-			free(tids);
-			return tm_error_set(err, TM_ERR_INTERNAL,
-					    "cannot start thread %u", i);
+			/* the threads started run every host */
+			if (i == 0) {
+				free(tids);
+				tm_pool_free(p.help);
+				return tm_error_set(err, TM_ERR_INTERNAL,
+						    "cannot start a thread");
+			}
+			nr = i;
+			break;
 		}
 	if (opts->progress)
 		monitor(&p, sim->cfg);
 	for (unsigned i = 0; i < nr; i++)
 		pthread_join(tids[i], NULL);
 	free(tids);
+	for (uint32_t i = 0; i < sim->nr_hosts; i++)
+		sim->hosts[i].pool = NULL;
+	tm_pool_free(p.help);
 	sim->wall_s = now_s() - t0;
 	for (uint32_t i = 0; i < sim->nr_hosts; i++)
 		if (sim->hosts[i].failed) {

@@ -23,6 +23,9 @@
 struct tm_run_opts {
 	unsigned threads;
 	bool progress;              /* progress line on stderr */
+	bool release;               /* free each host's per-page state as it
+				     * ends (tm_host_release): only the
+				     * outputs may read the hosts after */
 };
 
 struct tm_sim {

@@ -116,10 +116,9 @@ static int vm_open_stream(struct tm_vm_rt *vm, uint64_t seed,
  * sample counts (cumulative, and at the epoch's start) for its ARE/AAE. */
 static void ident_ref_grow(struct tm_ident_rt *id, size_t old, size_t cap)
 {
-	id->ref = tm_xrealloc(id->ref, cap * sizeof(*id->ref));
-	id->ref_base = tm_xrealloc(id->ref_base, cap * sizeof(*id->ref_base));
-	memset(id->ref + old, 0, (cap - old) * sizeof(*id->ref));
-	memset(id->ref_base + old, 0, (cap - old) * sizeof(*id->ref_base));
+	id->ref = tm_xgrow_zeroed(id->ref, old, cap, sizeof(*id->ref));
+	id->ref_base = tm_xgrow_zeroed(id->ref_base, old, cap,
+				       sizeof(*id->ref_base));
 }
 
 static void grow_arrays(struct tm_vm_rt *vm)
@@ -127,17 +126,18 @@ static void grow_arrays(struct tm_vm_rt *vm)
 	uint32_t cap = tm_pagemap_cap(&vm->pm);
 	size_t old = vm->arr_cap;
 
-#define GROW(a) do { \
-	vm->a = tm_xrealloc(vm->a, cap * sizeof(*vm->a)); \
-	memset(vm->a + old, 0, (cap - old) * sizeof(*vm->a)); } while (0)
-	vm->cum = tm_xrealloc(vm->cum, 2 * (size_t)cap * sizeof(*vm->cum));
-	memset(vm->cum + 2 * old, 0, 2 * (cap - old) * sizeof(*vm->cum));
+#define GROW(a) (vm->a = tm_xgrow_zeroed(vm->a, old, cap, sizeof(*vm->a)))
+	vm->cum = tm_xgrow_zeroed(vm->cum, 2 * old, 2 * (size_t)cap,
+				  sizeof(*vm->cum));
 	if (vm->truth) {   /* the truth tracker's own arrays (DESIGN.md §7) */
-		GROW(true_base);
+		if (!vm->dist)   /* distribution truth counts no window */
+			GROW(true_base);
 		GROW(epoch_cnt);
-		GROW(smp_base);
+		if (vm->smp_base)
+			GROW(smp_base);
+		else
+			GROW(smp_base32);
 		GROW(mark);
-		GROW(scratch);
 		if (vm->truth_src == TM_TRUTH_ESTIMATED)
 			GROW(half_base);
 	}
@@ -333,6 +333,8 @@ int tm_vm_init(struct tm_vm_rt *vm, const struct tm_config *cfg,
 	if (vm_init_idents(vm, tm_seed_for(cfg->seed, host, index, SEED_IDENT),
 			   err))
 		return -1;
+	vm->smp_inc_max = vm->idents[0].inc[0] > vm->idents[0].inc[1] ?
+			  vm->idents[0].inc[0] : vm->idents[0].inc[1];
 	vm_init_rank(vm);
 	vm->mig = tm_migrator_new(&vc->migration, vc->nr_vcpus, cfg->page_shift,
 				  cfg->smem_latency_ns > cfg->fmem_latency_ns ?
@@ -361,10 +363,9 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	free(vm->epoch_cnt);
 	free(vm->cum);
 	free(vm->smp_base);
+	free(vm->smp_base32);
 	free(vm->mark);
-	free(vm->scratch);
 	free(vm->half_base);
-	tm_truth_sel_free(&vm->xsel);
 	free(vm->rank.hot);
 	free(vm->rank.promote);
 	free(vm->rank.demote);
@@ -441,12 +442,31 @@ static inline void feed(struct tm_vm_rt *vm, uint32_t idx,
 	}
 }
 
+/* n more samples are about to reach the identifiers.  If with them one
+ * page could have gained 2^32 increments this epoch (the epoch's samples x
+ * the largest increment), the 32-bit sample base would wrap: widen it to
+ * 64 bits now, while every page's gain still fits 32 bits (so the wide
+ * base is exact).  Once per run of records, not per sample. */
+static void smp_base_check(struct tm_vm_rt *vm, uint64_t n)
+{
+	uint64_t nr = vm->total.nr_samples - vm->epoch.nr_samples + n;
+
+	if (!vm->smp_base32 || nr * vm->smp_inc_max < (UINT64_C(1) << 32))
+		return;
+	vm->smp_base = tm_xcalloc(vm->arr_cap, sizeof(*vm->smp_base));
+	for (uint32_t i = 0; i < vm->pm.nr; i++)
+		vm->smp_base[i] = TM_SMP(vm, i) - tm_vm_smp_epoch(vm, i);
+	free(vm->smp_base32);
+	vm->smp_base32 = NULL;
+}
+
 static void drain(struct tm_vm_rt *vm, uint64_t now_ns)
 {
 	size_t n;
 
 	while ((n = tm_sampler_drain(vm->sampler, now_ns, vm->drain_buf,
 				     TM_VM_BUF_RECORDS)) > 0) {
+		smp_base_check(vm, n);
 		for (size_t i = 0; i < n; i++) {
 			const struct tm_record *r = &vm->drain_buf[i];
 			uint32_t idx = tm_pagemap_find(&vm->pm,
@@ -746,6 +766,8 @@ static int advance_to(struct tm_vm_rt *vm, uint64_t until_ns,
 			run_due(vm, vm->buf[end].time_ns);  /* due before it */
 			end++;
 		}
+		if (vm->samples)
+			smp_base_check(vm, end - vm->buf_pos);
 		access_run(vm, vm->buf_pos, end);
 		vm->buf_pos = end;
 	}
@@ -873,26 +895,45 @@ uint64_t tm_ident_cpu_ns(const struct tm_ident_rt *id, uint64_t nr_samples)
 
 uint64_t tm_ident_own_cpu_ns(const struct tm_ident_rt *id)
 {
+	if (!id->st)
+		return id->end_own_cpu_ns;
 	return tm_ident_cost_ns(id->ops, id->st);
 }
 
-/* Bytes held by the truth tracker alone: the window base and scratch
- * counts, the sample base, T's marks and the selection buffers (0 when the
- * VM keeps no truth; the cumulative counts stay for the migrator, the
- * balloon curves and the scores, so they are not counted here). */
+void tm_ident_cost_of(const struct tm_ident_rt *id, struct tm_ident_cost *c)
+{
+	*c = (struct tm_ident_cost){ 0 };
+	if (!id->st)
+		*c = id->end_cost;
+	else if (id->ops->cost)
+		id->ops->cost(id->st, c);
+}
+
+size_t tm_ident_memory_bytes(const struct tm_ident_rt *id)
+{
+	return id->st ? id->ops->memory_bytes(id->st) : id->end_memory_bytes;
+}
+
+/* Bytes held by the truth tracker alone: the window base and the epoch's
+ * counts, the sample base, T's marks and T's selection (0 when the VM keeps
+ * no truth; the cumulative counts stay for the migrator, the balloon curves
+ * and the scores, so they are not counted here, nor is the scratch the
+ * host lends each epoch: struct tm_vm_scratch). */
 size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm)
 {
+	if (vm->released)
+		return vm->end_truth_bytes;
 	if (!vm->truth)
 		return 0;
-	return (size_t)vm->arr_cap * (sizeof(*vm->true_base) +
+	return (size_t)vm->arr_cap * ((vm->true_base ?
+				       sizeof(*vm->true_base) : 0) +
 				      sizeof(*vm->epoch_cnt) +
-				      sizeof(*vm->smp_base) +
+				      (vm->smp_base ? sizeof(*vm->smp_base) :
+					sizeof(*vm->smp_base32)) +
 				      sizeof(*vm->mark) +
-				      sizeof(*vm->scratch) +
 				      (vm->half_base ? sizeof(*vm->half_base) :
 						       0)) +
-	       tm_truth_sel_memory_bytes(&vm->truth_sel) +
-	       tm_truth_sel_memory_bytes(&vm->xsel);
+	       tm_truth_sel_memory_bytes(&vm->truth_sel);
 }
 
 int tm_vm_check(const struct tm_vm_rt *vm)

@@ -59,6 +59,10 @@ struct tm_ident_rt {
 	 * defined, and their counts */
 	double sum_sampling_loss, sum_ident_loss;
 	uint64_t nr_sampling_loss, nr_ident_loss;
+	/* once released (tm_vm_release: st is NULL), its figures at the end */
+	size_t end_memory_bytes;
+	uint64_t end_own_cpu_ns;
+	struct tm_ident_cost end_cost;
 };
 
 /* A page's cumulative counts in tm_vm_rt.cum (stride 2). */
@@ -86,16 +90,25 @@ struct tm_vm_rt {
 	/* pages */
 	struct tm_pagemap pm;
 	uint32_t arr_cap;           /* capacity of the per-page arrays below */
-	uint64_t *true_base;        /* TM_ACC at the epoch's start */
+	uint64_t *true_base;        /* TM_ACC at the epoch's start (NULL
+				     * with distribution truth) */
 	uint64_t *epoch_cnt;        /* scratch: accesses this epoch */
 	/* Per page, side by side so that one cache line serves both updates
 	 * of a sample (40 M-sample replay: 3.2 -> 3.0 s): cum[2 i] accesses
 	 * since start (TM_ACC), cum[2 i + 1] identifier increments since start
 	 * (TM_SMP). */
 	uint64_t *cum;
-	uint64_t *smp_base;         /* TM_SMP at the epoch's start */
+	/* TM_SMP at the epoch's start: its low 32 bits (smp_base32) while no
+	 * page can gain 2^32 increments in one epoch, else all 64 (smp_base;
+	 * one of the two is NULL).  Bound: a page gains at most the epoch's
+	 * samples x the largest increment; vm.c widens before a run of
+	 * samples could cross it (tm_vm_smp_epoch stays exact). */
+	uint64_t *smp_base;
+	uint32_t *smp_base32;
+	uint16_t smp_inc_max;       /* the main identifier's larger increment */
 	uint8_t *mark;              /* scratch: page is in T */
-	uint64_t *scratch;          /* scratch: counts of one half, or samples */
+	uint64_t *scratch;          /* scratch: counts of one half, or samples;
+				     * lent by tm_vm_epoch's caller */
 	uint64_t *half_base;        /* estimated truth: TM_ACC at the epoch's
 				     * midpoint (cross-fitted oracle) */
 	uint64_t half_ns;           /* that midpoint, 0 once taken */
@@ -147,7 +160,8 @@ struct tm_vm_rt {
 	uint32_t *cold_idx;         /* rank.cold as dense indexes */
 	struct tm_truth_sel truth_sel;
 	size_t nr_sel;              /* T's touched pages in truth_sel.idx */
-	struct tm_truth_sel xsel;   /* scratch selection (halves, samples) */
+	struct tm_truth_sel xsel;   /* scratch selection (halves, samples);
+				     * lent like scratch */
 	bool truth;
 	enum tm_truth_source truth_src;
 	struct tm_gen_dist *dist;   /* distribution truth, or NULL */
@@ -178,7 +192,31 @@ struct tm_vm_rt {
 	struct tm_mig_stats mig_snap;  /* migration stats at the last snapshot */
 	struct tm_sampler_stats smp_snap;
 	uint64_t own_cpu_snap;      /* main identifier's own CPU at it */
+	bool released;              /* tm_vm_release: per-page state freed */
+	size_t end_truth_bytes;     /* tm_vm_truth_memory_bytes then */
 };
+
+/* Page idx's increments of the main identifier since the epoch's start:
+ * exact with either base (the 32-bit difference wraps back). */
+static inline uint64_t tm_vm_smp_epoch(const struct tm_vm_rt *vm, uint32_t idx)
+{
+	uint64_t now = TM_SMP(vm, idx);
+
+	if (vm->smp_base)
+		return now - vm->smp_base[idx];
+	return (uint32_t)((uint32_t)now - vm->smp_base32[idx]);
+}
+
+/* Scratch of an epoch's scoring (vm->scratch, vm->xsel), lent to
+ * tm_vm_epoch by its caller: one per thread of a host (host.c) rather than
+ * one per VM, 12 bytes a page of the largest VM instead of of every VM. */
+struct tm_vm_scratch {
+	uint64_t *cnt;
+	size_t cap;
+	struct tm_truth_sel sel;
+};
+
+void tm_vm_scratch_free(struct tm_vm_scratch *sc);
 
 /* Per-component seeds from (run seed, host, vm, component): splitmix64. */
 uint64_t tm_seed_for(uint64_t seed, uint32_t host, uint32_t vm,
@@ -188,13 +226,19 @@ int tm_vm_init(struct tm_vm_rt *vm, const struct tm_config *cfg,
 	       const struct tm_vm_config *vc, uint32_t host, uint32_t index,
 	       struct tm_error *err);
 void tm_vm_destroy(struct tm_vm_rt *vm);
+/* A VM whose run has ended: free its trace, per-page state and identifiers,
+ * keeping every figure the outputs read (counters, scores, stats; the
+ * identifiers' memory and CPU and the truth's memory as they were), so
+ * that a long run holds the per-page state of the hosts in progress only.
+ * Only the outputs and tm_vm_destroy may follow. */
+void tm_vm_release(struct tm_vm_rt *vm);
 /* Consume records with time < until_ns.  -1 on a trace error. */
 int tm_vm_advance(struct tm_vm_rt *vm, uint64_t until_ns, struct tm_error *err);
 /* EPOCH: score identifiers against truth, plan migration; returns the
  * batch's done time, or 0 when nothing moves. */
-uint64_t tm_vm_epoch(struct tm_vm_rt *vm, uint64_t now_ns, uint64_t epoch_ns,
-		     uint32_t epoch_no, const char *host_name,
-		     struct tm_strbuf *rows);
+uint64_t tm_vm_epoch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc,
+		     uint64_t now_ns, uint64_t epoch_ns, uint32_t epoch_no,
+		     const char *host_name, struct tm_strbuf *rows);
 void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns);
 void tm_vm_snapshot(struct tm_vm_rt *vm, const struct tm_config *cfg,
 		    uint64_t now_ns, const char *host_name, struct tm_strbuf *rows);
@@ -217,5 +261,10 @@ void tm_vm_pml_drain(struct tm_vm_rt *vm, uint32_t cpu, uint64_t now_ns,
 void tm_vm_pml_drain_all(struct tm_vm_rt *vm, uint64_t now_ns);
 /* The CPU of id's own scans and faults since the start (ops->cost). */
 uint64_t tm_ident_own_cpu_ns(const struct tm_ident_rt *id);
+/* Its memory_bytes() (at the end, once released). */
+size_t tm_ident_memory_bytes(const struct tm_ident_rt *id);
+/* What id's own scans, faults and write logs did (ops->cost; zero for a
+ * kind without them), also once its VM is released. */
+void tm_ident_cost_of(const struct tm_ident_rt *id, struct tm_ident_cost *c);
 
 #endif

@@ -136,8 +136,7 @@ static json_t *collection_json(const struct tm_vm_rt *vm,
 			(double)tm_ident_cpu_ns(id, vm->total.nr_samples);
 	double total, secs = (double)vm->run_end_ns / 1e9;
 
-	if (id->ops->cost)
-		id->ops->cost(id->st, &c);
+	tm_ident_cost_of(id, &c);
 	total = smp_ns + c.scan_ns + c.fault_ns + c.pml_ns;
 	return json_pack("{s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 			 "s:I, s:I}",
@@ -159,7 +158,7 @@ static json_t *collection_json(const struct tm_vm_rt *vm,
 static json_t *ident_json(const struct tm_vm_rt *vm, const struct tm_ident_rt *id)
 {
 	double n = (double)id->nr_scored, np = (double)id->nr_named;
-	size_t bytes = id->ops->memory_bytes(id->st);
+	size_t bytes = tm_ident_memory_bytes(id);
 
 	bool sat = id->ops->saturated != NULL;
 
