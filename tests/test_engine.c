@@ -332,6 +332,7 @@ static void test_saturated_column(void **state)
 		ep = nl + 1;
 	}
 	finish(sim, cfg);
+}
 
 /* The epoch's sample base is kept in 32 bits while no page can gain 2^32
  * increments in an epoch, and widened before it could (vm.c).  70,000
