@@ -4,7 +4,9 @@
  * arrays and identifiers, keeping every figure the outputs read.  tmsim run
  * calls it through tm_host_release as each host ends, so a run of many
  * hosts holds the per-page state of the hosts in progress only
- * (docs/bench.md, "The cluster bench and bytes per page").
+ * (docs/bench.md, "The cluster bench and bytes per page").  Here too the
+ * figures the outputs read of a VM's identifiers and truth, live or
+ * released.
  */
 #include "vm.h"
 
@@ -66,3 +68,54 @@ void tm_vm_release(struct tm_vm_rt *vm)
 }
 
 #undef FREE
+
+/* Classification CPU of nr_samples samples fed to identifier id: each is one
+ * update() at cost_per_update (docs/metrics.md; an assumption, the ranking
+ * at epochs is not charged). */
+uint64_t tm_ident_cpu_ns(const struct tm_ident_rt *id, uint64_t nr_samples)
+{
+	return (uint64_t)((double)nr_samples * id->cfg->cost_ns_per_update);
+}
+
+uint64_t tm_ident_own_cpu_ns(const struct tm_ident_rt *id)
+{
+	if (!id->st)
+		return id->end_own_cpu_ns;
+	return tm_ident_cost_ns(id->ops, id->st);
+}
+
+void tm_ident_cost_of(const struct tm_ident_rt *id, struct tm_ident_cost *c)
+{
+	*c = (struct tm_ident_cost){ 0 };
+	if (!id->st)
+		*c = id->end_cost;
+	else if (id->ops->cost)
+		id->ops->cost(id->st, c);
+}
+
+size_t tm_ident_memory_bytes(const struct tm_ident_rt *id)
+{
+	return id->st ? id->ops->memory_bytes(id->st) : id->end_memory_bytes;
+}
+
+/* Bytes held by the truth tracker alone: the window base and the epoch's
+ * counts, the sample base, T's marks and T's selection (0 when the VM keeps
+ * no truth; the cumulative counts stay for the migrator, the balloon curves
+ * and the scores, so they are not counted here, nor is the scratch the
+ * host lends each epoch: struct tm_vm_scratch). */
+size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm)
+{
+	if (vm->released)
+		return vm->end_truth_bytes;
+	if (!vm->truth)
+		return 0;
+	return (size_t)vm->arr_cap * ((vm->true_base ?
+				       sizeof(*vm->true_base) : 0) +
+				      sizeof(*vm->epoch_cnt) +
+				      (vm->smp_base ? sizeof(*vm->smp_base) :
+					sizeof(*vm->smp_base32)) +
+				      sizeof(*vm->mark) +
+				      (vm->half_base ? sizeof(*vm->half_base) :
+						       0)) +
+	       tm_truth_sel_memory_bytes(&vm->truth_sel);
+}
