@@ -125,3 +125,22 @@ node_idle() {
 }
 wait_for 20 node_idle || { tail -n 20 "$S/slurmctld.log" "$S/slurmd.log" >&2; die "node never idle"; }
 
+
+# wait_jobs SUBMIT_OUT RESULTS: read the array and merge job ids a
+# submission script printed (array=ID, merge=ID lines) into $array and
+# $merge, and wait up to 60 s for both to leave the queue; on a timeout
+# show the queue and the jobs' logs (RESULTS/slurm/*.out) and fail.
+jobs_gone() {
+	out=$(timeout 5 squeue -h -j "$array,$merge" 2>&1) || return 1
+	[ -z "$out" ]
+}
+wait_jobs() {
+	array=$(sed -n 's/^array=//p' "$1")
+	merge=$(sed -n 's/^merge=//p' "$1")
+	[ -n "$array" ] && [ -n "$merge" ] || die "no job ids: $(cat "$1")"
+	wait_for 60 jobs_gone || {
+		timeout 5 squeue -t all >&2 || true
+		cat "$2/slurm/"*.out >&2 2>/dev/null || true
+		die "jobs $array/$merge did not finish"
+	}
+}

@@ -24,18 +24,7 @@ grep -q "nosuchkey" "$WORK/err" || die "bad --set not named: $(cat "$WORK/err")"
 TMSIM=$TMSIM sh analysis/slurm_run.sh "$cfg" -o "$WORK/slurm-out" -n 3 \
 	--set duration=2s >"$WORK/submit.out" 2>"$WORK/submit.err" ||
 	{ cat "$WORK/submit.err" >&2; die "slurm_run.sh failed"; }
-array=$(sed -n 's/^array=//p' "$WORK/submit.out")
-merge=$(sed -n 's/^merge=//p' "$WORK/submit.out")
-[ -n "$array" ] && [ -n "$merge" ] || die "no job ids: $(cat "$WORK/submit.out")"
-jobs_gone() {
-	out=$(timeout 5 squeue -h -j "$array,$merge" 2>&1) || return 1
-	[ -z "$out" ]
-}
-wait_for 60 jobs_gone || {
-	timeout 5 squeue -t all >&2 || true
-	cat "$WORK/slurm-out/slurm/"*.out >&2 2>/dev/null || true
-	die "jobs $array/$merge did not finish"
-}
+wait_jobs "$WORK/submit.out" "$WORK/slurm-out"
 # Three array tasks ran (one log and one part each), then the merge.
 [ "$(ls "$WORK/slurm-out/slurm/" | grep -c "^task_${array}_")" -eq 3 ] ||
 	die "expected 3 array task logs: $(ls "$WORK/slurm-out/slurm/")"
