@@ -27,6 +27,7 @@
 #include "models/ident/sdh_internal.h"
 #include "sim/config/config.h"
 #include "sim/engine/sim.h"
+#include "sim/output/output_internal.h"
 #include "traces/tmt.h"
 
 static char dir[] = "/tmp/tmsim-engine-XXXXXX";
@@ -334,6 +335,86 @@ static void test_saturated_column(void **state)
 	finish(sim, cfg);
 }
 
+/* The n-th (0-based) comma-separated field of line (up to its newline). */
+static double ep_field(const char *line, int n)
+{
+	for (int i = 0; i < n; i++) {
+		line = strchr(line, ',');
+		assert_non_null(line);
+		line++;
+	}
+	return strtod(line, NULL);
+}
+
+/* Index of column name in the epochs.csv header. */
+static int ep_column(const char *name)
+{
+	const char *p = strstr(tm_output_ep_header, name);
+	int n = 0;
+
+	assert_non_null(p);
+	for (const char *q = tm_output_ep_header; q < p; q++)
+		n += *q == ',';
+	return n;
+}
+
+/* placement_changed under counted truth (epoch.c): three_pages' exchange
+ * 2 <-> 0 lands at 10.007 ms, in epoch 2, after five FMEM hits on page 0.
+ * If page 2, which entered FMEM, is then hit five times, both pages served
+ * hits with one page of FMEM: achieved 1.0 beats the best single page
+ * (0.5), so the epoch is flagged and new_fmem_share is 0.5.  If page 0 is
+ * hit instead (now in SMEM), no entered page served a hit: every hit was
+ * on the epoch's first FMEM set, achieved 0.5 <= 0.5, and the landed batch
+ * alone does not flag the epoch. */
+static void test_placement_changed(void **state)
+{
+	const int col = ep_column("placement_changed");
+
+	(void)state;
+	for (int entered = 1; entered >= 0; entered--) {
+		struct tm_record r[32];
+		size_t n = 0;
+		struct tm_config *cfg;
+		struct tm_sim *sim;
+		const char *ep;
+
+		memset(r, 0, sizeof(r));
+		r[n++] = (struct tm_record){ .time_ns = 0, .addr = 0 };
+		r[n++] = (struct tm_record){ .time_ns = 1000, .addr = 4096 };
+		for (int i = 0; i < 10; i++)
+			r[n++] = (struct tm_record){ .time_ns = 2000 + 100 * i,
+						     .addr = 8192 };
+		for (int i = 0; i < 5; i++)
+			r[n++] = (struct tm_record){
+				.time_ns = 10000001 + 100 * (uint64_t)i };
+		for (int i = 0; i < 5; i++)
+			r[n++] = (struct tm_record){
+				.time_ns = 12000000 + (uint64_t)i,
+				.addr = entered ? 8192 : 0 };
+		write_records(r, n);
+		sim = run("name: flag\nduration: 20ms\nepoch: 10ms\n"
+			  "hosts:\n"
+			  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n"
+			  "    vms:\n"
+			  "      - name: v\n        vcpus: 1\n"
+			  "        memory: 1MiB\n        fmem: 4KiB\n"
+			  "        trace: {file: t.tmt}\n"
+			  "        identifier: {kind: exact}\n"
+			  "        migration: {mode: exchange}\n", &cfg);
+		assert_true(tm_migrator_stats(sim->hosts[0].vms[0].mig)->
+			    nr_exchanges >= 1);
+		ep = sim->hosts[0].ep.p;   /* epoch 1's row, then epoch 2's */
+		assert_non_null(ep);
+		assert_true(ep_field(ep, col) == 0.0);
+		ep = strchr(ep, '\n') + 1;
+		assert_true(ep_field(ep, col) == (entered ? 1.0 : 0.0));
+		assert_true(ep_field(ep, col + 1) == (entered ? 0.5 : 0.0));
+		assert_true(ep_field(ep, ep_column("fmem_hit_ratio")) ==
+			    (entered ? 1.0 : 0.5));
+		finish(sim, cfg);
+	}
+}
+
 /* The epoch's sample base is kept in 32 bits while no page can gain 2^32
  * increments in an epoch, and widened before it could (vm.c).  70,000
  * loads of page 0 weighted 65535 in one epoch are 4.59e9 increments: the
@@ -406,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_unplanned_pairs),
 		cmocka_unit_test(test_own_weights),
 		cmocka_unit_test(test_saturated_column),
+		cmocka_unit_test(test_placement_changed),
 		cmocka_unit_test(test_wide_sample_base),
 	};
 

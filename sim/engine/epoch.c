@@ -84,6 +84,8 @@ struct epoch_truth {
 	double single_share;    /* estimated: T's pages on one sample */
 	bool placement_changed; /* achieved may exceed the oracle: below */
 	bool changing;          /* distribution truth: it changes in the epoch */
+	double new_share;       /* accesses served by pages that entered FMEM
+				 * in the epoch, a share of all (NaN: none) */
 };
 
 /* With distribution truth epoch_cnt caches each page's expectation (the
@@ -260,8 +262,9 @@ static void epoch_row(struct tm_strbuf *rows, const char *host,
 	tm_strbuf_num(rows, loss[1]);
 	tm_strbuf_printf(rows, ",");
 	tm_strbuf_num(rows, et->single_share);
-	tm_strbuf_printf(rows, ",%d,%zu,", et->placement_changed,
-			 id->ops->memory_bytes(id->st));
+	tm_strbuf_printf(rows, ",%d,", et->placement_changed);
+	tm_strbuf_num(rows, et->new_share);
+	tm_strbuf_printf(rows, ",%zu,", id->ops->memory_bytes(id->st));
 	if (!isnan(a->saturated))   /* a count; empty for a kind without */
 		tm_strbuf_printf(rows, "%llu",
 				 (unsigned long long)a->saturated);
@@ -487,27 +490,40 @@ static void epoch_figures(struct tm_vm_rt *vm, uint64_t sum_all,
 }
 
 /* Whether achieved may exceed the oracle this epoch (DESIGN.md §7;
- * docs/metrics.md, "Distribution truth"): the oracle is the best static
- * placement at the epoch's largest capacity C.
- *  - Counted truth (exact, estimated): a batch landed or the capacity
- *    changed.  Otherwise first touch only adds pages to FMEM, so the FMEM
- *    set at the epoch's end (<= C pages) holds every hit, and T is the best
- *    set of C pages of the same counts.
- *  - Distribution truth: a first touch went to FMEM (a page placed at the
- *    very access it serves: no static placement can match that), or the
- *    distribution changes within the epoch (a phase, a hot-set move, a
- *    scan's window) while a batch landed or the capacity changed.  A
- *    placement that does not look ahead and never holds more than C pages
- *    cannot beat the top C of a distribution that stays put, in
- *    expectation; the records are one draw, so it can by noise. */
-static bool placement_changed(const struct tm_vm_rt *vm,
+ * docs/metrics.md, "placement_changed"): the oracle is the best static
+ * placement at the epoch's largest capacity C.  S0, the FMEM set at the
+ * epoch's start, holds at most C pages; every other hit is on a page that
+ * entered FMEM during the epoch (first touch or a landed promotion), and
+ * vm->new_hits sums those (et->new_share of the accesses).
+ *  - Counted truth (exact, estimated): if no batch landed and the capacity
+ *    did not change, pages only entered FMEM, so the FMEM set at the end
+ *    (<= C pages) holds every hit page; if no entered page was hit, every
+ *    hit is on S0.  Either way hits <= the best C pages' accesses: flag
+ *    only when a page left or may have left FMEM and an entered page hit.
+ *  - Distribution truth: with no first touch to FMEM and a distribution
+ *    that stays put, a placement that does not look ahead cannot beat the
+ *    top C in expectation, whatever it moves.  Otherwise E[hits] <= the
+ *    oracle + new_hits (S0's expected accesses are at most the top C's),
+ *    and the records are one draw with standard deviation
+ *    sigma = sqrt(o (1 - o) / records) of the ratio: flag when the entered
+ *    pages served more than PC_SIGMAS sigma, what could lift achieved
+ *    above the oracle beyond the draw's own noise. */
+#define PC_SIGMAS 3.0
+
+static bool placement_changed(const struct tm_vm_rt *vm, uint64_t records,
 			      const struct epoch_truth *et)
 {
-	bool moved = vm->moved_this_epoch || vm->cap_changed_this_epoch;
+	double o, sigma;
 
-	if (vm->truth && vm->dist)
-		return vm->touched_fmem_this_epoch || (moved && et->changing);
-	return moved;
+	if (!vm->truth || !vm->new_hits)
+		return false;
+	if (!vm->dist)
+		return vm->moved_this_epoch || vm->cap_changed_this_epoch;
+	if (!vm->touched_fmem_this_epoch && !et->changing)
+		return false;
+	o = isnan(et->oracle) ? 0.0 : et->oracle;
+	sigma = records ? sqrt(o * (1.0 - o) / (double)records) : 0.0;
+	return et->new_share > PC_SIGMAS * sigma;
 }
 
 /* DESIGN.md §7 invariant: achieved <= oracle in every epoch that
@@ -519,6 +535,36 @@ static inline bool achieved_ok(const struct tm_vm_rt *vm, uint64_t hits,
 {
 	return !vm->truth || vm->dist || et->placement_changed ||
 	       (double)hits <= et->sum_true;
+}
+
+/* The epoch's truth: T, the oracle and placement_changed. */
+static void epoch_oracle(struct tm_vm_rt *vm, uint64_t now_ns,
+			 uint64_t sum_all, uint64_t hits,
+			 struct epoch_truth *et)
+{
+	if (vm->truth && vm->dist)
+		select_dist(vm, now_ns, et);
+	else if (vm->truth)
+		select_counted(vm, et);
+	if (vm->truth)
+		epoch_figures(vm, sum_all, et);
+	et->new_share = sum_all ? (double)vm->new_hits / (double)sum_all : NAN;
+	et->placement_changed = placement_changed(vm, vm->total.nr_records -
+						  vm->epoch.nr_records, et);
+	assert(achieved_ok(vm, hits, et));
+	(void)hits;   /* NDEBUG */
+}
+
+/* What placement_changed reads starts afresh each epoch. */
+static void clear_placement(struct tm_vm_rt *vm)
+{
+	vm->moved_this_epoch = false;
+	vm->cap_changed_this_epoch = false;
+	vm->touched_fmem_this_epoch = false;
+	vm->new_hits = 0;
+	if (vm->fnew)
+		memset(vm->fnew, 0, ((size_t)vm->arr_cap + 63) / 64 *
+		       sizeof(*vm->fnew));
 }
 
 void tm_vm_scratch_free(struct tm_vm_scratch *sc)
@@ -564,15 +610,8 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc,
 
 	sum_all = vm->total.nr_accesses - vm->epoch.nr_accesses;
 	borrow_scratch(vm, sc);
-	if (vm->truth && vm->dist)
-		select_dist(vm, now_ns, &et);
-	else if (vm->truth)
-		select_counted(vm, &et);
-	et.placement_changed = placement_changed(vm, &et);
-	assert(achieved_ok(vm, hits, &et));
+	epoch_oracle(vm, now_ns, sum_all, hits, &et);
 	hit_ratio = sum_all ? (double)hits / (double)sum_all : NAN;
-	if (vm->truth)
-		epoch_figures(vm, sum_all, &et);
 	if (sum_all) {
 		vm->sum_epoch_ratio += hit_ratio;
 		vm->sum_oracle_ratio += vm->truth && !isnan(et.oracle) ?
@@ -610,9 +649,7 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc,
 	reset_window(vm, now_ns);
 	if (vm->half_base)
 		vm->half_ns = now_ns + epoch_ns / 2;
-	vm->moved_this_epoch = false;
-	vm->cap_changed_this_epoch = false;
-	vm->touched_fmem_this_epoch = false;
+	clear_placement(vm);
 	vm->nr_epochs++;
 	return done;
 }

@@ -138,6 +138,9 @@ static void grow_arrays(struct tm_vm_rt *vm)
 		else
 			GROW(smp_base32);
 		GROW(mark);
+		vm->fnew = tm_xgrow_zeroed(vm->fnew, (old + 63) / 64,
+					   ((size_t)cap + 63) / 64,
+					   sizeof(*vm->fnew));
 		if (vm->truth_src == TM_TRUTH_ESTIMATED)
 			GROW(half_base);
 	}
@@ -365,6 +368,7 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	free(vm->smp_base);
 	free(vm->smp_base32);
 	free(vm->mark);
+	free(vm->fnew);
 	free(vm->half_base);
 	free(vm->rank.hot);
 	free(vm->rank.promote);
@@ -395,6 +399,8 @@ static void first_touch(struct tm_vm_rt *vm, uint32_t idx)
 		vm->pm.tier[idx] = TM_TIER_FMEM;
 		vm->nr_fmem_pages++;
 		vm->touched_fmem_this_epoch = true;
+		if (vm->fnew)
+			vm->fnew[idx >> 6] |= 1ull << (idx & 63);
 	} else {
 		vm->pm.tier[idx] = TM_TIER_SMEM;
 		vm->nr_smem_pages++;
@@ -561,6 +567,8 @@ access_one(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx,
 	if (tier == TM_TIER_FMEM) {
 		vm->total.hits_fmem += w;
 		vm->total.samples_fmem += samples;
+		if (vm->fnew && vm->fnew[idx >> 6] >> (idx & 63) & 1)
+			vm->new_hits += w;   /* placement_changed (epoch.c) */
 	} else {
 		vm->total.hits_smem += w;
 	}
@@ -862,6 +870,9 @@ void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns)
 		if (vm->pm.tier[mv->idx] == mv->to_tier)
 			continue;
 		if (mv->to_tier == TM_TIER_FMEM) {
+			if (vm->fnew)
+				vm->fnew[mv->idx >> 6] |=
+					1ull << (mv->idx & 63);
 			vm->nr_fmem_pages++;
 			vm->nr_smem_pages--;
 		} else {

@@ -107,6 +107,8 @@ struct tm_vm_rt {
 	uint32_t *smp_base32;
 	uint16_t smp_inc_max;       /* the main identifier's larger increment */
 	uint8_t *mark;              /* scratch: page is in T */
+	uint64_t *fnew;             /* bit idx: page idx entered FMEM this
+				     * epoch (truth only; placement_changed) */
 	uint64_t *scratch;          /* scratch: counts of one half, or samples;
 				     * lent by tm_vm_epoch's caller */
 	uint64_t *half_base;        /* estimated truth: TM_ACC at the epoch's
@@ -178,6 +180,7 @@ struct tm_vm_rt {
 	bool moved_this_epoch;      /* a batch landed since the epoch began */
 	bool cap_changed_this_epoch; /* a balloon step changed FMEM capacity */
 	bool touched_fmem_this_epoch; /* a first touch went to FMEM */
+	uint64_t new_hits;          /* the epoch's FMEM hits on fnew pages */
 	struct tm_mig_batch last_batch;
 	uint64_t last_done_ns;      /* time the last batch landed */
 	uint64_t nr_epochs_skipped_busy;

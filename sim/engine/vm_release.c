@@ -52,6 +52,7 @@ void tm_vm_release(struct tm_vm_rt *vm)
 	FREE(vm->smp_base);
 	FREE(vm->smp_base32);
 	FREE(vm->mark);
+	FREE(vm->fnew);
 	FREE(vm->half_base);
 	FREE(vm->rank.hot);
 	FREE(vm->rank.promote);
@@ -99,10 +100,11 @@ size_t tm_ident_memory_bytes(const struct tm_ident_rt *id)
 }
 
 /* Bytes held by the truth tracker alone: the window base and the epoch's
- * counts, the sample base, T's marks and T's selection (0 when the VM keeps
- * no truth; the cumulative counts stay for the migrator, the balloon curves
- * and the scores, so they are not counted here, nor is the scratch the
- * host lends each epoch: struct tm_vm_scratch). */
+ * counts, the sample base, T's marks, the entered-FMEM bits and T's selection
+ * (0 when the VM keeps no truth; the cumulative counts stay for the
+ * migrator, the balloon curves and the scores, so they are not counted
+ * here, nor is the scratch the host lends each epoch: struct
+ * tm_vm_scratch). */
 size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm)
 {
 	if (vm->released)
@@ -117,5 +119,6 @@ size_t tm_vm_truth_memory_bytes(const struct tm_vm_rt *vm)
 				      sizeof(*vm->mark) +
 				      (vm->half_base ? sizeof(*vm->half_base) :
 						       0)) +
+	       ((size_t)vm->arr_cap + 63) / 64 * sizeof(*vm->fnew) +
 	       tm_truth_sel_memory_bytes(&vm->truth_sel);
 }

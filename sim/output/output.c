@@ -37,7 +37,7 @@ const char tm_output_ep_header[] =
 	"epoch,time_ns,host,vm,identifier,role,nr_hot,nr_true,precision,"
 	"recall,weighted_recall,are,aae,fmem_hit_ratio,oracle_hit_ratio,truth,"
 	"sampling_loss,identifier_loss,single_sample_share,placement_changed,"
-	"memory_bytes,saturated\n";
+	"new_fmem_share,memory_bytes,saturated\n";
 
 int tm_mkdir_p(const char *dir, struct tm_error *err)
 {

@@ -62,5 +62,28 @@ for name in ("demo", "steady", "phase", "diurnal", "noisy", "ten"):
         if int(r["time_ns"]) > hc["rebalancer"]["window"]:
             assert (tgt > cap or int(r["host_free_pages"]) == 0
                     or cap >= ceil), (name, "did not grow", r)
-print("ok: starve and", 6, "scenarios keep the promise")
+
+# The demo's oracle (docs/metrics.md, "placement_changed"): fewer than half
+# of its VM-epochs flagged, and no unflagged epoch above the oracle by more
+# than 3 standard deviations of its draw (n records: the snapshot's records
+# over its epochs).  new_fmem_share bounds what placement added.
+s = json.load(open(f"{w}/demo/summary.json"))
+per = s["config"]["snapshot"] // s["config"]["epoch"]
+recs = {(r["vm"], int(r["time_ns"])): int(r["records"])
+        for r in csv.DictReader(open(f"{w}/demo/timeseries.csv"))}
+snap = s["config"]["snapshot"]
+ep = [r for r in csv.DictReader(open(f"{w}/demo/epochs.csv"))
+      if r["role"] == "main"]
+flagged = sum(r["placement_changed"] == "1" for r in ep)
+assert 2 * flagged < len(ep), ("demo: half the epochs flagged", flagged, len(ep))
+for r in ep:
+    a, o = float(r["fmem_hit_ratio"]), float(r["oracle_hit_ratio"])
+    t = -(-int(r["time_ns"]) // snap) * snap
+    n = recs[(r["vm"], t)] / per
+    assert 0 <= float(r["new_fmem_share"]) <= a + 1e-9, r
+    if r["placement_changed"] == "0":
+        assert a <= o + 3 * (o * (1 - o) / n) ** 0.5, ("demo: unflagged "
+                                                       "epoch over the oracle", r)
+print(f"ok: starve and 6 scenarios keep the promise; demo {flagged} of "
+      f"{len(ep)} epochs flagged")
 PY
