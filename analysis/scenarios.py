@@ -14,6 +14,10 @@ unless scenarios are named.  For each one a sweep over
                a scenario where every target can be met at once
   miss_s       slo_miss_vm_seconds (VM-seconds below target)
   late_s       of those, the VM-seconds after the first window
+  starved_s    of those, the VM-seconds with less FMEM than the VM's true
+               need (fmem_capacity_pages < fmem_need_pages): the split's
+               misses; the rest of late_s are placement misses, a VM
+               holding its need but not the right pages
   recover_s    max_time_to_recover_ns, in seconds
   hits/oracle  the host's FMEM hits over oracle's on the same scenario
   saved        1 - mean FMEM allocated / static's mean FMEM allocated
@@ -71,15 +75,18 @@ def score(point):
     window = hc["rebalancer"]["window"]            # ns in the echo
     targets = {v["name"]: v["target_hit"] for v in hc["vms"]}
     rows = host_rows(point, h["name"])
-    late = sum(1 for r in rows if int(r["time_ns"]) > window
-               and float(r["fmem_hit_ratio"]) < targets[r["vm"]])
+    late = [r for r in rows if int(r["time_ns"]) > window
+            and float(r["fmem_hit_ratio"]) < targets[r["vm"]]]
+    starved = sum(1 for r in late if int(r["fmem_capacity_pages"]) <
+                  int(r["fmem_need_pages"]))
     snap = s["config"]["snapshot"] / 1e9
     return {
         "host": h["name"],
         "fmem": h["fmem_bytes"],
         "need": rb["fmem_needed_dynamic_bytes"],
         "miss": rb["slo_miss_vm_seconds"],
-        "late": late * snap,
+        "late": len(late) * snap,
+        "starved": starved * snap,
         "recover": rb["max_time_to_recover_ns"] / 1e9,
         "hits": h["totals"]["hits_fmem"],
         "alloc": rb["fmem_mean_allocated_bytes"],
@@ -91,7 +98,7 @@ def score(point):
 
 def table(results, markdown):
     head = ["scenario", "need/host", "policy", "miss_s", "late_s",
-            "recover_s", "hits/oracle", "saved", "balloon_MiB", "jain",
+            "starved_s", "recover_s", "hits/oracle", "saved", "balloon_MiB", "jain",
             "shrunk_below"]
     lines = []
     for name, res in results:
@@ -101,6 +108,7 @@ def table(results, markdown):
             lines.append([
                 name, "%.2f" % (st["need"] / st["fmem"]), p,
                 "%.0f" % r["miss"], "%.0f" % r["late"],
+                "%.0f" % r["starved"],
                 "%.0f" % r["recover"], "%.3f" % (r["hits"] / orc["hits"]),
                 "%+.2f" % (1 - r["alloc"] / st["alloc"]),
                 "%.0f" % (r["balloon"] / 2**20), "%.3f" % r["jain"],

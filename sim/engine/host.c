@@ -83,11 +83,13 @@ static void host_snapshot(struct tm_host_rt *h, uint64_t now_ns)
 		tm_vm_snapshot(&h->vms[v], h->run_cfg, now_ns, h->cfg->name,
 			       &h->ts);
 		tm_balloon_snap(b, &inflated, &deflated);
-		tm_strbuf_printf(&h->ts, ",%llu,%llu,%llu,%llu\n",
+		tm_strbuf_printf(&h->ts, ",%llu,%llu,%llu,%llu,%llu\n",
 				 (unsigned long long)b->target_pages,
 				 (unsigned long long)inflated,
 				 (unsigned long long)deflated,
-				 (unsigned long long)h->fm.pool_pages);
+				 (unsigned long long)h->fm.pool_pages,
+				 (unsigned long long)
+				 h->fm.vm[v].need_now_pages);
 	}
 }
 

@@ -31,7 +31,8 @@ const char tm_output_ts_header[] =
 	"fmem_resident_pages,smem_resident_pages,pages_touched,promotions,"
 	"demotions,exchanges,migrated_bytes,migration_cpu_ns,tlb_flushes,"
 	"samples_dropped,sampling_cpu_ns,classification_cpu_ns,fmem_target_pages,"
-	"balloon_inflated_bytes,balloon_deflated_bytes,host_free_pages\n";
+	"balloon_inflated_bytes,balloon_deflated_bytes,host_free_pages,"
+	"fmem_need_pages\n";
 
 const char tm_output_ep_header[] =
 	"epoch,time_ns,host,vm,identifier,role,nr_hot,nr_true,precision,"
