@@ -60,6 +60,7 @@ enum { MARK_HOT = 1, MARK_USED = 2 };
 
 struct cold {
 	uint64_t est;
+	uint64_t hist;   /* tie-break: view->history, or 0 */
 	uint32_t idx;
 };
 
@@ -288,7 +289,9 @@ static inline bool colder(const void *ctx, const struct cold *a,
 			  const struct cold *b)
 {
 	(void)ctx;
-	return a->est < b->est || (a->est == b->est && a->idx < b->idx);
+	if (a->est != b->est)
+		return a->est < b->est;
+	return a->hist < b->hist || (a->hist == b->hist && a->idx < b->idx);
 }
 
 TM_SELECT_DEFINE(coldest, struct cold, const void *, colder)
@@ -312,6 +315,7 @@ static size_t select_coldest(struct tm_migrator *m,
 			continue;
 		c.idx = idx;
 		c.est = v->estimate ? v->estimate(v->estimate_ctx, idx) : 0;
+		c.hist = v->history ? v->history(v->estimate_ctx, idx) : 0;
 		coldest_offer(NULL, m->cold, &nr, k, c);
 	}
 	coldest_offered_sort(NULL, m->cold, nr);

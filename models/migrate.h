@@ -66,6 +66,9 @@ struct tm_mig_view {
 	/* Coldness of an FMEM page (lower = colder), to choose demotions. */
 	uint64_t (*estimate)(void *ctx, uint32_t idx);
 	void *estimate_ctx;
+	/* Its history (may be NULL), the tie-break between pages of equal
+	 * estimate: lower is demoted first; then the dense index. */
+	uint64_t (*history)(void *ctx, uint32_t idx);
 };
 
 struct tm_mig_cost {

@@ -484,6 +484,45 @@ static void test_demotion_order(void **state)
 	world_free(w);
 }
 
+/* Pages the estimate cannot tell apart (a sparse sample leaves most at 0)
+ * are demoted by their history, lowest first, then by index: without it,
+ * first-touch order would demote a hot set's oldest pages first. */
+static uint64_t hist_of(void *ctx, uint32_t idx)
+{
+	static const uint64_t hist[] = { 9, 1, 5, 1 };
+
+	(void)ctx;
+	return idx < 4 ? hist[idx] : 0;
+}
+
+static void test_demotion_history(void **state)
+{
+	static const uint32_t hot[] = { 7, 6, 5, 4 };
+	static const uint32_t down[] = { 1, 3, 2, 0 };
+	struct tm_migration_config cfg = base_cfg(TM_MIG_EXCHANGE);
+	struct tm_migrator *m = tm_migrator_new(&cfg, 1, PAGE_SHIFT, 0);
+	struct world *w = world_new(8, 4);
+	struct tm_mig_batch b;
+	struct tm_mig_view v;
+
+	(void)state;
+	for (uint32_t i = 0; i < 8; i++) {
+		w->tier[i] = i < 4 ? F : S;
+		w->est[i] = i < 4 ? 0 : 10;
+	}
+	set_hot(w, hot, 4);
+	v = view_of(w);
+	v.history = hist_of;
+	tm_migrator_plan(m, &v, &b);
+	assert_int_equal(b.nr_exchanges, 4);
+	for (int k = 0; k < 4; k++) {
+		assert_int_equal(b.moves[2 * k].idx, hot[k]);
+		assert_int_equal(b.moves[2 * k + 1].idx, down[k]);
+	}
+	tm_migrator_free(m);
+	world_free(w);
+}
+
 /* Two pages swapping places each epoch, with capacity 1. */
 static void swap_epoch(struct world *w, struct tm_migrator *m, uint32_t hot)
 {
@@ -924,6 +963,7 @@ int main(void)
 		cmocka_unit_test(test_host_costs_more),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_demotion_order),
+		cmocka_unit_test(test_demotion_history),
 		cmocka_unit_test(test_pingpong),
 		cmocka_unit_test(test_payback),
 		cmocka_unit_test(test_pairs),

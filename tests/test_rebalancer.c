@@ -113,14 +113,10 @@ static void test_target_hit(void **state)
 	assert_int_equal(t[0], 50 + 64);
 	assert_int_equal(t[1], 300 - 14);  /* only what a needs beyond the 50 free */
 	assert_true(v[0].feedback > 0 && v[1].feedback < 0);
-	/* In the band [target, target + 2 hyst]: hold in its upper half... */
-	v[0] = vm_a(120, 0.88);
-	v[1] = vm_b(200, 0.53);
-	decide("target-hit", v, 2, 400, 64, t);
-	assert_int_equal(t[0], 120);
-	assert_int_equal(t[1], 200);
-	/* ...and in its lower half take a step of an idle pool (headroom):
-	 * 80 pages free, a step of 64; a step of 96 does not fit. */
+	/* In the band [target, target + 2 hyst] a VM takes a step of an idle
+	 * pool (headroom), closest to its target first: 80 pages free, a
+	 * step of 64 for a (0.86 of 0.85) before b (0.53 of 0.50), nothing
+	 * left for b; a step of 96 does not fit. */
 	v[0] = vm_a(120, 0.86);
 	v[1] = vm_b(200, 0.53);
 	decide("target-hit", v, 2, 400, 64, t);
@@ -129,6 +125,36 @@ static void test_target_hit(void **state)
 	v[0] = vm_a(120, 0.86);
 	decide("target-hit", v, 2, 400, 96, t);
 	assert_int_equal(t[0], 120);
+	/* The upper half of the band too; above it (0.90 > 0.89), hold. */
+	v[0] = vm_a(120, 0.88);
+	v[1] = vm_b(200, 0.55);
+	decide("target-hit", v, 2, 400, 64, t);
+	assert_int_equal(t[0], 120 + 64);
+	assert_int_equal(t[1], 200);
+	v[0] = vm_a(120, 0.90);
+	decide("target-hit", v, 2, 400, 64, t);
+	assert_int_equal(t[0], 120);
+	/* The lower of the window's and the last interval's reading decides:
+	 * 0.90 over the window but 0.88 in the last interval is in the band. */
+	v[0] = vm_a(120, 0.90);
+	v[0].measured_last = 0.88;
+	decide("target-hit", v, 2, 400, 64, t);
+	assert_int_equal(t[0], 120 + 64);
+	/* From an idle pool a VM below its target grows past the step, to
+	 * what its curve wants: b at 0.10 of 0.50 with 50 pages; its curve
+	 * predicts 0.125 there, so the feedback is 0.0125 and the goal
+	 * 0.5325: 213 of its 400 even pages (250 idle; a, above its band,
+	 * holds: nobody needs its pages).  With the pool at 100 pages, b takes
+	 * them all, one step of 64 bounding nothing. */
+	v[0] = vm_a(300, 0.895);
+	v[1] = vm_b(50, 0.10);
+	decide("target-hit", v, 2, 600, 64, t);
+	assert_int_equal(t[0], 300);
+	assert_int_equal(t[1], 213);
+	v[0] = vm_a(300, 0.895);
+	v[1] = vm_b(50, 0.10);
+	decide("target-hit", v, 2, 450, 64, t);
+	assert_int_equal(t[1], 150);
 	/* No free pages and no donor: the grower gets nothing. */
 	v[0] = vm_a(100, 0.40);
 	v[1] = vm_b(300, 0.51);
@@ -262,6 +288,17 @@ static void test_promise_no_idle_shrink(void **state)
 	v[1] = vm_b(300, 0.90);
 	c.ops->decide(&p, v, 2, t);
 	assert_int_equal(t[1], 300);
+	/* ...but not while a VM is below its target with the pool empty:
+	 * then b, measured above its band, gives a step (64) at most, and
+	 * only what a asks beyond the pool (a step of 64 from 100 free: 0;
+	 * with 30 free: 34). */
+	c.sz_reserve = 0;
+	th->sz_step = 64 << 12;
+	v[0] = vm_a(370, 0.40);
+	v[1] = vm_b(300, 0.90);
+	c.ops->decide(&p, v, 2, t);
+	assert_int_equal(t[0], 370 + 64);
+	assert_int_equal(t[1], 300 - 34);
 }
 
 /* Floors and ceilings bound every policy; Σ targets <= host. */

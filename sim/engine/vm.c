@@ -810,6 +810,19 @@ static uint64_t est_cb(void *ctx, uint32_t idx)
 	return id->ops->estimate(id->st, idx, vm->pm.page[idx]);
 }
 
+/* A page's samples over the whole run, as its identifier counted them:
+ * between pages the identifier scores alike (a sparse sample leaves most
+ * pages at 0), the one sampled least over the run is demoted first, as an
+ * LRU list would prefer the page idle longest.  Without it the dense index
+ * broke ties, and first-touch order demoted a hot set's oldest (hottest)
+ * pages first. */
+static uint64_t hist_cb(void *ctx, uint32_t idx)
+{
+	const struct tm_vm_rt *vm = ctx;
+
+	return TM_SMP(vm, idx);
+}
+
 /* Plan moves from the main identifier's last rank (at an epoch, or when a
  * balloon shrinks FMEM below its resident pages: the migrator then demotes
  * the excess coldest pages first). */
@@ -834,6 +847,7 @@ uint64_t tm_vm_plan_migration(struct tm_vm_rt *vm, uint64_t now_ns,
 		.nr_cold = vm->cold_idx ? vm->rank.nr_cold : 0,
 		.estimate = est_cb,
 		.estimate_ctx = vm,
+		.history = hist_cb,
 	};
 
 	for (size_t i = 0; i < nr_hot; i++)

@@ -17,7 +17,6 @@ for h in s["hosts"]:
         assert v["accesses"] > 0, v["name"]
         assert v["hits_fmem"] + v["hits_smem"] == v["accesses"], v["name"]
         assert v["pages_touched"] > v["fmem_capacity_pages"], v["name"]
-        assert v["oracle_hit_ratio"] + 1e-9 >= v["epoch_hit_ratio"], v["name"]
 ts = list(csv.DictReader(open(d + "/timeseries.csv")))
 assert len(ts) == 10 * len(vms), len(ts)
 ep = list(csv.DictReader(open(d + "/epochs.csv")))
@@ -27,10 +26,20 @@ for r in ep:
 for k in vms:
     assert kinds.get(k) == {"sdh", "exact"}, (k, kinds.get(k))
 # every demo trace is generated: truth is the generators' distribution,
-# and no set of C pages beats T's expected accesses
+# and no set of C pages beats T's expected accesses.  Achieved is one draw
+# and may add what pages that entered FMEM during the epoch served
+# (docs/metrics.md, "placement_changed"): achieved <= oracle +
+# new_fmem_share + 3 sigma of the epoch's draw (n: the snapshot's records
+# over its epochs)
+per = s["config"]["snapshot"] // s["config"]["epoch"]
+recs = {(r["vm"], int(r["time_ns"])): int(r["records"]) for r in ts}
 for r in ep:
     assert r["truth"] == "distribution", r
     assert 0 <= float(r["weighted_recall"]) <= 1 + 1e-9, r
+    a, o = float(r["fmem_hit_ratio"]), float(r["oracle_hit_ratio"])
+    snap = s["config"]["snapshot"]
+    n = recs[(r["vm"], -(-int(r["time_ns"]) // snap) * snap)] / per
+    assert a <= o + float(r["new_fmem_share"]) + 3 * (o * (1 - o) / n) ** 0.5, r
 # classification CPU: samples x cost_per_update (default 30 ns), per
 # identifier, and the main identifier's per interval in timeseries.csv;
 # the intervals' sampling CPU adds up to the summary's (pass-through too)
