@@ -87,6 +87,28 @@ static void test_curve(void **state)
 	assert_true(isnan(tm_curve_hits_at(&e, 3)));
 }
 
+/* Unseen pages of a sampled curve: a hot set of 10,000 equal pages
+ * sampled twice each on average (Poisson) has f1 = f2 = 2,707 and
+ * 10,000 e^-2 = 1,353 pages unsampled, each as hot as the rest (2). */
+static void test_curve_unseen(void **state)
+{
+	uint64_t pages;
+	uint32_t count;
+
+	(void)state;
+	tm_curve_unseen(2707, 2707, 1000000, &pages, &count);
+	assert_int_equal(pages, 1352);   /* 2707 x 2706 / (2 x 2708) */
+	assert_int_equal(count, 2);
+	tm_curve_unseen(2707, 2707, 500, &pages, &count);   /* capped */
+	assert_int_equal(pages, 500);
+	assert_int_equal(count, 5);      /* 2707 / 500 = 5.4 */
+	tm_curve_unseen(1, 0, 1000, &pages, &count);
+	assert_int_equal(pages, 0);
+	tm_curve_unseen(100, 0, 1000, &pages, &count);  /* f2 = 0 */
+	assert_int_equal(pages, 1000);   /* 4950, capped */
+	assert_int_equal(count, 1);
+}
+
 static void test_static_keeps(void **state)
 {
 	struct tm_rb_vm v[2] = { vm_a(50, 0.4), vm_b(300, 0.9) };
@@ -351,6 +373,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_curve),
+		cmocka_unit_test(test_curve_unseen),
 		cmocka_unit_test(test_static_keeps),
 		cmocka_unit_test(test_target_hit_feedback_keys),
 		cmocka_unit_test(test_target_hit),

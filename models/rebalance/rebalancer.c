@@ -157,6 +157,30 @@ double tm_curve_hits_at(const struct tm_curve *c, uint64_t pages)
 	return (double)c->cum[pages - 1] / (double)c->total;
 }
 
+/* Chao 1987 (bias-corrected form, Chao 2005) and Good 1953: the classic
+ * estimators of unseen species and of their share of a sample.  A sampled
+ * curve ends where the samples end; a hot set sampled twice per page on
+ * average leaves about 1 page in 7 unseen, and a Zipf tail still being
+ * touched far more, which made the curves claim too few pages. */
+void tm_curve_unseen(uint64_t f1, uint64_t f2, uint64_t max_pages,
+		     uint64_t *pages, uint32_t *count)
+{
+	double f0, c;
+
+	*pages = 0;
+	*count = 0;
+	if (f1 < 2 || !max_pages)
+		return;
+	f0 = (double)f1 * (double)(f1 - 1) / (2.0 * (double)(f2 + 1));
+	if (f0 > (double)max_pages)
+		f0 = (double)max_pages;
+	if (f0 < 1)
+		return;
+	*pages = (uint64_t)f0;
+	c = (double)f1 / (double)*pages + 0.5;
+	*count = c >= 4e9 ? UINT32_MAX : (c < 1 ? 1 : (uint32_t)c);
+}
+
 /* ---- the shared rules --------------------------------------------------- */
 
 uint64_t tm_rb_step_pages(uint64_t sz_step, uint32_t page_shift)

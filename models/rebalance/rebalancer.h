@@ -57,6 +57,14 @@ uint64_t tm_curve_pages_for(const struct tm_curve *c, double h);
 /* Share of accesses the hottest `pages` pages hold (NaN if empty). */
 double tm_curve_hits_at(const struct tm_curve *c, uint64_t pages);
 
+/* The pages a sampled curve does not show: with f1 pages sampled once and
+ * f2 twice, Chao1's bias-corrected estimate of the pages accessed but not
+ * sampled, f0 = f1 (f1 - 1) / (2 (f2 + 1)), at most max_pages, holding
+ * Good-Turing's estimate of their accesses, f1 samples' worth.  *count is
+ * each such page's count (rounded, at least 1); 0 pages if f1 < 2. */
+void tm_curve_unseen(uint64_t f1, uint64_t f2, uint64_t max_pages,
+		     uint64_t *pages, uint32_t *count);
+
 struct tm_rb_vm {
 	uint64_t cap_pages;          /* current FMEM capacity */
 	uint64_t floor_pages, ceil_pages;
