@@ -37,8 +37,8 @@ static struct tm_rb_vm vm_a(uint64_t cap, double measured)
 		.cap_pages = cap, .floor_pages = 10, .ceil_pages = 1000,
 		.target_hit = 0.85, .priority = 1, .measured_hit = measured,
 		.measured_last = measured,
-		.rate = 9900, .est = { cum_a, 1000, 9900 },
-		.truth = { cum_a, 1000, 9900 },
+		.rate = 9900, .est = { .cum = cum_a, .nr = 1000, .total = 9900 },
+		.truth = { .cum = cum_a, .nr = 1000, .total = 9900 },
 	};
 }
 
@@ -48,8 +48,8 @@ static struct tm_rb_vm vm_b(uint64_t cap, double measured)
 		.cap_pages = cap, .floor_pages = 0, .ceil_pages = 1000,
 		.target_hit = 0.5, .priority = 1, .measured_hit = measured,
 		.measured_last = measured,
-		.rate = 4000, .est = { cum_b, 400, 4000 },
-		.truth = { cum_b, 400, 4000 },
+		.rate = 4000, .est = { .cum = cum_b, .nr = 400, .total = 4000 },
+		.truth = { .cum = cum_b, .nr = 400, .total = 4000 },
 	};
 }
 
@@ -73,7 +73,8 @@ static void decide(const char *name, struct tm_rb_vm *v, uint32_t nr,
 
 static void test_curve(void **state)
 {
-	struct tm_curve a = { cum_a, 1000, 9900 }, e = { NULL, 0, 0 };
+	struct tm_curve a = { .cum = cum_a, .nr = 1000, .total = 9900 };
+	struct tm_curve e = { .cum = NULL };
 
 	(void)state;
 	make_curves();
@@ -107,6 +108,45 @@ static void test_curve_unseen(void **state)
 	tm_curve_unseen(100, 0, 1000, &pages, &count);  /* f2 = 0 */
 	assert_int_equal(pages, 1000);   /* 4950, capped */
 	assert_int_equal(count, 1);
+}
+
+/* A curve of sampled counts gains its unseen pages in place: 5 pages of
+ * 3 samples, 6 of 2, 8 of 1 (f1 = 8, f2 = 6): 8 x 7 / 14 = 4 unseen
+ * pages of 8 / 4 = 2 samples each, after the pages of 2 or more. */
+static void test_curve_add_unseen(void **state)
+{
+	static const uint32_t counts[] = { 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2,
+					   1, 1, 1, 1, 1, 1, 1, 1 };
+	uint64_t cum[19], sum = 0;
+	struct tm_curve c;
+
+	(void)state;
+	for (int i = 0; i < 19; i++)
+		cum[i] = sum += counts[i];
+	c = (struct tm_curve){ .cum = cum, .nr = 19, .total = sum };
+	assert_int_equal(tm_curve_pages_for(&c, 1.0), 19);
+	tm_curve_add_unseen(&c, 1000);
+	assert_int_equal(c.un_pages, 4);
+	assert_int_equal(c.un_count, 2);
+	assert_int_equal(c.un_at, 11);
+	assert_int_equal(c.nr, 23);
+	assert_int_equal(c.total, sum + 8);
+	assert_int_equal(tm_curve_cum(&c, 10), 27);     /* 15 + 6 x 2 */
+	assert_int_equal(tm_curve_cum(&c, 14), 35);     /* + 4 x 2 */
+	assert_int_equal(tm_curve_cum(&c, 15), 36);
+	assert_int_equal(tm_curve_cum(&c, 22), sum + 8);
+	/* 30 of 43 accesses: 13 pages before, 13 now (27 at 11, 29 at 12, ...) */
+	assert_int_equal(tm_curve_pages_for(&c, 30.0 / 43), 13);
+	assert_true(fabs(tm_curve_hits_at(&c, 15) - 35.0 / 43) < 1e-12);
+	/* again: the same, not twice */
+	tm_curve_add_unseen(&c, 1000);
+	assert_int_equal(c.nr, 23);
+	assert_int_equal(c.total, sum + 8);
+	/* capped by the pages the VM has left */
+	tm_curve_add_unseen(&c, 2);
+	assert_int_equal(c.un_pages, 2);
+	assert_int_equal(c.un_count, 4);
+	assert_int_equal(c.un_at, 0);    /* 4 samples each: the hottest */
 }
 
 static void test_static_keeps(void **state)
@@ -363,7 +403,8 @@ static void test_utility_oracle(void **state)
 	/* est says b is steep, truth says a: oracle follows the truth */
 	v[0] = vm_a(200, 0.5);
 	v[1] = vm_b(200, 0.5);
-	v[0].est = (struct tm_curve){ cum_b, 400, 4000 };
+	v[0].est = (struct tm_curve){ .cum = cum_b, .nr = 400,
+				      .total = 4000 };
 	v[0].rate = 9900;
 	decide("oracle", v, 2, 400, 1000, t);
 	assert_true(t[0] >= 100);
@@ -374,6 +415,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_curve),
 		cmocka_unit_test(test_curve_unseen),
+		cmocka_unit_test(test_curve_add_unseen),
 		cmocka_unit_test(test_static_keeps),
 		cmocka_unit_test(test_target_hit_feedback_keys),
 		cmocka_unit_test(test_target_hit),

@@ -1,9 +1,12 @@
 /*
  * oracle.c - utility on the true coverage curves (DESIGN.md §6.4): what
- * rebalancing could reach if the host saw every access, not samples.  An
- * upper bound to score the other policies against, not a deployable policy.
+ * rebalancing could reach if the host saw every access, not samples: the
+ * reference to score the other policies against, not a deployable policy.
+ * It is the best split by the true curves, not a strict bound on realized
+ * hits: those also depend on placement, which differs from run to run (on
+ * tests/e2e/rebalance.yaml utility reaches 1.0004 of it).
  *
- *   oracle: utility on the true curves (an upper bound)
+ *   oracle: utility on the true curves (the reference split)
  */
 #include "rebalance_internal.h"
 
@@ -24,8 +27,8 @@ static const struct tm_cfg_key oracle_keys[] = {
 const struct tm_rebalancer_ops tm_rb_oracle_ops = {
 	.kind = {
 		.name = "oracle",
-		.help = "utility on the true curves (every access): an upper "
-			"bound",
+		.help = "utility on the true curves (every access): the "
+			"reference split",
 		.keys = oracle_keys,
 		.nr_keys = sizeof(oracle_keys) / sizeof(oracle_keys[0]),
 		.config_size = sizeof(struct tm_rb_step_config),

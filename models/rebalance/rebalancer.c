@@ -41,6 +41,7 @@
 #include "rebalancer.h"
 #include "rebalance_internal.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -101,6 +102,11 @@ const struct tm_cfg_key tm_rb_common_keys[] = {
 		   0, TM_CFG_F_U64, REBAL, sz_reserve,
 		   "FMEM a shrink may return to the host's free pool while no "
 		   "VM needs it (rule 4; static ignores it)"),
+	TM_CFG_KEY("unseen", TM_CFG_BOOL, 0, 0, "true", NULL, 0,
+		   TM_CFG_F_BOOL, REBAL, unseen,
+		   "estimated curves add the pages the samples did not show "
+		   "(Chao1 pages, Good-Turing share; policies on estimated "
+		   "curves only)"),
 };
 const size_t tm_rb_nr_common_keys =
 	sizeof(tm_rb_common_keys) / sizeof(tm_rb_common_keys[0]);
@@ -122,6 +128,25 @@ int tm_rebalancer_config_default(struct tm_rebalancer_config *c,
 
 /* ---- curves ------------------------------------------------------------- */
 
+/* cum of the seen pages alone, i < nr - un_pages. */
+static uint64_t seen_cum(const struct tm_curve *c, size_t i)
+{
+	return c->cum[i];
+}
+
+uint64_t tm_curve_cum(const struct tm_curve *c, size_t i)
+{
+	uint64_t before;
+
+	assert(i < c->nr);
+	if (i < c->un_at)
+		return seen_cum(c, i);
+	before = c->un_at ? seen_cum(c, c->un_at - 1) : 0;
+	if (i < c->un_at + c->un_pages)
+		return before + (uint64_t)(i - c->un_at + 1) * c->un_count;
+	return seen_cum(c, i - c->un_pages) + c->un_pages * c->un_count;
+}
+
 uint64_t tm_curve_pages_for(const struct tm_curve *c, double h)
 {
 	double want;
@@ -132,13 +157,13 @@ uint64_t tm_curve_pages_for(const struct tm_curve *c, double h)
 	if (h <= 0)
 		return 0;
 	want = h * (double)c->total;
-	if ((double)c->cum[c->nr - 1] < want)
+	if ((double)tm_curve_cum(c, c->nr - 1) < want)
 		return c->nr;
 	hi = c->nr - 1;
 	while (lo < hi) {  /* first i with cum[i] >= want */
 		size_t mid = lo + (hi - lo) / 2;
 
-		if ((double)c->cum[mid] >= want)
+		if ((double)tm_curve_cum(c, mid) >= want)
 			hi = mid;
 		else
 			lo = mid + 1;
@@ -154,7 +179,7 @@ double tm_curve_hits_at(const struct tm_curve *c, uint64_t pages)
 		return 0;
 	if (pages > c->nr)
 		pages = c->nr;
-	return (double)c->cum[pages - 1] / (double)c->total;
+	return (double)tm_curve_cum(c, pages - 1) / (double)c->total;
 }
 
 /* Chao 1987 (bias-corrected form, Chao 2005) and Good 1953: the classic
@@ -179,6 +204,43 @@ void tm_curve_unseen(uint64_t f1, uint64_t f2, uint64_t max_pages,
 	*pages = (uint64_t)f0;
 	c = (double)f1 / (double)*pages + 0.5;
 	*count = c >= 4e9 ? UINT32_MAX : (c < 1 ? 1 : (uint32_t)c);
+}
+
+/* Seen pages (of the first nr) with more than k accesses each: the
+ * counts do not increase along the curve. */
+static size_t seen_above(const struct tm_curve *c, size_t nr, uint64_t k)
+{
+	size_t lo = 0, hi = nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t n = seen_cum(c, mid) - (mid ? seen_cum(c, mid - 1) : 0);
+
+		if (n > k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void tm_curve_add_unseen(struct tm_curve *c, uint64_t max_pages)
+{
+	size_t nr = c->nr - c->un_pages;
+	size_t a1 = seen_above(c, nr, 1), a2 = seen_above(c, nr, 2);
+
+	c->nr = nr;
+	c->total -= c->un_pages * c->un_count;
+	c->un_pages = 0;
+	c->un_count = 0;
+	c->un_at = nr;
+	tm_curve_unseen(nr - a1, a1 - a2, max_pages, &c->un_pages,
+			&c->un_count);
+	if (!c->un_pages)
+		return;
+	c->un_at = seen_above(c, nr, c->un_count - 1);
+	c->nr += c->un_pages;
+	c->total += c->un_pages * c->un_count;
 }
 
 /* ---- the shared rules --------------------------------------------------- */
@@ -321,7 +383,8 @@ bool tm_rb_curve_believed(const struct tm_curve *c, uint64_t pages,
 		return true;
 	if (!pages || pages > c->nr)
 		return false;
-	last = c->cum[pages - 1] - (pages > 1 ? c->cum[pages - 2] : 0);
+	last = tm_curve_cum(c, pages - 1) -
+	       (pages > 1 ? tm_curve_cum(c, pages - 2) : 0);
 	return (double)last >= min_samples;
 }
 

@@ -40,6 +40,8 @@ struct tm_rebalancer_config {
 	double balloon_bytes_per_s;/* ~1 GiB/s (reference §5) */
 	uint64_t balloon_msg_ns;   /* per 256-page message latency */
 	uint64_t sz_reserve;       /* FMEM a shrink may return to the pool */
+	bool unseen;               /* estimated curves add their unseen pages
+				    * (tm_curve_add_unseen) */
 	struct tm_kind_config own; /* the policy's own config struct */
 };
 
@@ -49,7 +51,17 @@ struct tm_curve {
 	const uint64_t *cum;
 	size_t nr;
 	uint64_t total;
+	/* Pages the samples did not show (tm_curve_add_unseen; 0: none):
+	 * un_pages more of un_count accesses each, in the curve from index
+	 * un_at on (the first seen page of fewer accesses), counted in nr
+	 * and total; cum holds the nr - un_pages seen pages only. */
+	uint64_t un_pages;
+	uint32_t un_count;
+	size_t un_at;
 };
+
+/* cum[i] of the curve with its unseen pages in place, i < nr. */
+uint64_t tm_curve_cum(const struct tm_curve *c, size_t i);
 
 /* Smallest number of pages whose accesses reach share h of the total
  * (nr if never; 0 if the curve is empty). */
@@ -64,6 +76,10 @@ double tm_curve_hits_at(const struct tm_curve *c, uint64_t pages);
  * each such page's count (rounded, at least 1); 0 pages if f1 < 2. */
 void tm_curve_unseen(uint64_t f1, uint64_t f2, uint64_t max_pages,
 		     uint64_t *pages, uint32_t *count);
+/* Add to a curve of sampled counts the unseen pages tm_curve_unseen()
+ * estimates from its own pages of one and two samples, at most
+ * max_pages of them (the VM's pages not on the curve). */
+void tm_curve_add_unseen(struct tm_curve *c, uint64_t max_pages);
 
 struct tm_rb_vm {
 	uint64_t cap_pages;          /* current FMEM capacity */

@@ -326,7 +326,8 @@ static void vm_tick(const struct tm_rebalance *r, const struct tm_vm_rt *vm,
 		b->nr_est = window_curve(vm, b, b->win_est, b->snap_smp,
 					 vm->cum + 1, NULL, decay, b->curve_est,
 					 &b->tot_est);
-	tc = (struct tm_curve){ b->curve_true, b->nr_true, b->tot_true };
+	tc = (struct tm_curve){ .cum = b->curve_true, .nr = b->nr_true,
+				.total = b->tot_true };
 	b->need_now_pages = tm_curve_pages_for(&tc, vm->cfg->target_hit);
 	if (b->need_now_pages > b->need_max_pages)
 		b->need_max_pages = b->need_now_pages;
@@ -376,6 +377,7 @@ static void fill_rb_vm(const struct tm_rebalancer_config *rc,
 		       const struct tm_rebalance_vm *b, struct tm_rb_vm *r)
 {
 	uint32_t nr_iv = (uint32_t)(rc->window_ns / rc->interval_ns);
+	uint64_t mem;
 
 	r->cap_pages = vm->nr_fmem_cap_pages;
 	r->floor_pages = vm->cfg->sz_fmem_floor >> vm->page_shift;
@@ -385,8 +387,13 @@ static void fill_rb_vm(const struct tm_rebalancer_config *rc,
 	r->measured_hit = window_hit(b, nr_iv ? nr_iv : 1);
 	r->measured_last = window_hit(b, 1);
 	r->rate = (double)b->tot_true * 1e9 / (double)rc->window_ns;
-	r->est = (struct tm_curve){ b->curve_est, b->nr_est, b->tot_est };
-	r->truth = (struct tm_curve){ b->curve_true, b->nr_true, b->tot_true };
+	r->est = (struct tm_curve){ .cum = b->curve_est, .nr = b->nr_est,
+				    .total = b->tot_est };
+	mem = vm->cfg->sz_mem >> vm->page_shift;
+	if (rc->unseen && b->nr_est && mem > b->nr_est)
+		tm_curve_add_unseen(&r->est, mem - b->nr_est);
+	r->truth = (struct tm_curve){ .cum = b->curve_true, .nr = b->nr_true,
+				      .total = b->tot_true };
 	r->feedback = b->feedback;
 }
 

@@ -3,7 +3,7 @@
 # grow 4x at t = 15 s.  With target-hit, "grow" is back at its target within
 # a bounded time (8 s) while "steady" stays at or above its own after
 # warm-up; with static, "grow" misses its target for the rest of the run;
-# and on total FMEM hits oracle >= utility >= static.
+# and on total FMEM hits utility >= 0.97 x oracle, both above static.
 . "$(dirname "$0")/lib.sh"
 cfg=tests/e2e/rebalance.yaml
 # static takes no step (a key a policy does not take is an error), so the
@@ -33,7 +33,10 @@ assert all(r >= target for t, r in steady if t >= 8), steady
 static = series("static", "grow")
 assert all(r < target for t, r in static if t >= 16), static
 h = {p: hits(p) for p in ("static", "utility", "oracle")}
-assert h["oracle"] >= h["utility"] >= h["static"], h
+# oracle's split is the best by the true curves; realized hits also
+# depend on placement, so utility may come within a hair of it or past it
+assert h["utility"] >= 0.97 * h["oracle"] and h["utility"] > h["static"], h
+assert h["oracle"] > h["static"], h
 s = json.load(open(f"{w}/target-hit/summary.json"))
 rb = s["hosts"][0]["rebalancing"]
 assert rb["policy"] == "target-hit" and rb["balloon_bytes"] > 0, rb
