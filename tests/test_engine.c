@@ -15,7 +15,9 @@
  *   t=21ms  touch 0            -> SMEM hit
  */
 #include <setjmp.h>
+#include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -185,9 +187,9 @@ static void test_unplanned_pairs(void **state)
 	assert_int_equal(vm->pm.tier[1], TM_TIER_SMEM);
 	/* the static policy's ticks keep the true curve only */
 	assert_true(sim->hosts[0].fm.vm[0].nr_ticks > 0);
-	assert_non_null(sim->hosts[0].fm.vm[0].curve_true);
+	assert_non_null(sim->hosts[0].fm.vm[0].win_true);
 	assert_null(sim->hosts[0].fm.vm[0].win_est);
-	assert_null(sim->hosts[0].fm.vm[0].curve_est);
+	assert_null(sim->hosts[0].fm.vm[0].curve_est.mem);
 	for (uint32_t k = 0; k < vm->nr_idents; k++) {
 		for (uint32_t page = 0; page < 2; page++) {
 			uint64_t v;
@@ -383,6 +385,76 @@ static void test_wide_sample_base(void **state)
 	free(r);
 }
 
+/* A VM's curves are kept from tick to tick as runs of equal counts, or as
+ * the plain array of cumulative counts when that is smaller
+ * (tm_rb_curve_keep); through tm_curve_cum either answers every query as
+ * its exact twin, the plain array, does.
+ *   counts 9 9 9 5 5 1 1 1 1  ->  runs (27, 3, 9) (37, 5, 5) (41, 9, 1)
+ *   cum     9 18 27 32 37 38 39 40 41
+ * then random descending counts: few distinct (runs), all distinct (the
+ * plain array), into the same curve memory. */
+static void check_curve_twin(struct tm_rb_curve *cv, const uint32_t *val,
+			     size_t n, bool want_runs)
+{
+	uint64_t *cum = calloc(n ? n : 1, sizeof(*cum)), s = 0;
+	struct tm_curve twin;
+
+	assert_non_null(cum);
+	for (size_t i = 0; i < n; i++)
+		cum[i] = s += val[i];
+	twin = (struct tm_curve){ cum, n, s, NULL, 0 };
+	tm_rb_curve_keep(cv, val, n);
+	assert_int_equal(cv->c.runs != NULL, want_runs);
+	assert_int_equal(cv->c.cum != NULL, !want_runs);
+	assert_int_equal(cv->c.nr, n);
+	assert_int_equal(cv->c.total, s);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(tm_curve_cum(&cv->c, i), cum[i]);
+	for (int k = 0; k <= 100; k++) {
+		double h = k / 100.0;
+		uint64_t pages = (uint64_t)k * n / 100;
+
+		assert_int_equal(tm_curve_pages_for(&cv->c, h),
+				 tm_curve_pages_for(&twin, h));
+		assert_true(tm_curve_hits_at(&cv->c, pages) ==
+			    tm_curve_hits_at(&twin, pages) ||
+			    (isnan(tm_curve_hits_at(&cv->c, pages)) &&
+			     isnan(tm_curve_hits_at(&twin, pages))));
+	}
+	free(cum);
+}
+
+static void test_curve_runs(void **state)
+{
+	static const uint32_t small[] = { 9, 9, 9, 5, 5, 1, 1, 1, 1 };
+	struct tm_rb_curve cv = { 0 };
+	uint32_t *val = calloc(20000, sizeof(*val));
+	uint64_t x = 42;
+
+	(void)state;
+	assert_non_null(val);
+	check_curve_twin(&cv, small, 9, true);
+	assert_int_equal(cv.c.nr_runs, 3);
+	assert_int_equal(cv.c.runs[1].cum_end, 37);
+	assert_int_equal(cv.c.runs[1].end, 5);
+	assert_int_equal(cv.c.runs[1].count, 5);
+	for (int t = 0; t < 6; t++) {
+		size_t n = t % 3 == 0 ? 20000 : t % 3 == 1 ? 777 : 1;
+		uint32_t v = t < 3 ? 300 : 4000000000u;
+
+		for (size_t i = 0; i < n; i++) {   /* descending */
+			x = x * 6364136223846793005u + 1442695040888963407u;
+			if (t >= 3 || (x >> 60) == 0)
+				v -= t < 3 ? (v > 1) : (uint32_t)(1 + (x >> 50));
+			val[i] = v;
+		}
+		check_curve_twin(&cv, val, n, t < 3 ? n > 1 : false);
+	}
+	check_curve_twin(&cv, val, 0, false);
+	free(cv.mem);
+	free(val);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -407,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_own_weights),
 		cmocka_unit_test(test_saturated_column),
 		cmocka_unit_test(test_wide_sample_base),
+		cmocka_unit_test(test_curve_runs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

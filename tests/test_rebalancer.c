@@ -73,7 +73,8 @@ static void decide(const char *name, struct tm_rb_vm *v, uint32_t nr,
 
 static void test_curve(void **state)
 {
-	struct tm_curve a = { cum_a, 1000, 9900 }, e = { NULL, 0, 0 };
+	struct tm_curve a = { cum_a, 1000, 9900, NULL, 0 };
+	struct tm_curve e = { NULL, 0, 0, NULL, 0 };
 
 	(void)state;
 	make_curves();
@@ -304,7 +305,7 @@ static void test_utility_oracle(void **state)
 	/* est says b is steep, truth says a: oracle follows the truth */
 	v[0] = vm_a(200, 0.5);
 	v[1] = vm_b(200, 0.5);
-	v[0].est = (struct tm_curve){ cum_b, 400, 4000 };
+	v[0].est = (struct tm_curve){ cum_b, 400, 4000, NULL, 0 };
 	v[0].rate = 9900;
 	decide("oracle", v, 2, 400, 1000, t);
 	assert_true(t[0] >= 100);

@@ -41,6 +41,7 @@
 #include "rebalancer.h"
 #include "rebalance_internal.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -122,6 +123,27 @@ int tm_rebalancer_config_default(struct tm_rebalancer_config *c,
 
 /* ---- curves ------------------------------------------------------------- */
 
+uint64_t tm_curve_cum(const struct tm_curve *c, size_t i)
+{
+	const struct tm_curve_run *r;
+	size_t lo = 0, hi;
+
+	assert(i < c->nr);
+	if (c->cum)
+		return c->cum[i];
+	hi = c->nr_runs - 1;
+	while (lo < hi) {  /* the first run that ends after i */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->runs[mid].end > i)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	r = &c->runs[lo];
+	return r->cum_end - (uint64_t)(r->end - 1 - i) * r->count;
+}
+
 uint64_t tm_curve_pages_for(const struct tm_curve *c, double h)
 {
 	double want;
@@ -132,13 +154,13 @@ uint64_t tm_curve_pages_for(const struct tm_curve *c, double h)
 	if (h <= 0)
 		return 0;
 	want = h * (double)c->total;
-	if ((double)c->cum[c->nr - 1] < want)
+	if ((double)tm_curve_cum(c, c->nr - 1) < want)
 		return c->nr;
 	hi = c->nr - 1;
 	while (lo < hi) {  /* first i with cum[i] >= want */
 		size_t mid = lo + (hi - lo) / 2;
 
-		if ((double)c->cum[mid] >= want)
+		if ((double)tm_curve_cum(c, mid) >= want)
 			hi = mid;
 		else
 			lo = mid + 1;
@@ -154,7 +176,7 @@ double tm_curve_hits_at(const struct tm_curve *c, uint64_t pages)
 		return 0;
 	if (pages > c->nr)
 		pages = c->nr;
-	return (double)c->cum[pages - 1] / (double)c->total;
+	return (double)tm_curve_cum(c, pages - 1) / (double)c->total;
 }
 
 /* ---- the shared rules --------------------------------------------------- */
@@ -297,7 +319,8 @@ bool tm_rb_curve_believed(const struct tm_curve *c, uint64_t pages,
 		return true;
 	if (!pages || pages > c->nr)
 		return false;
-	last = c->cum[pages - 1] - (pages > 1 ? c->cum[pages - 2] : 0);
+	last = tm_curve_cum(c, pages - 1) -
+	       (pages > 1 ? tm_curve_cum(c, pages - 2) : 0);
 	return (double)last >= min_samples;
 }
 

@@ -528,18 +528,24 @@ void tm_vm_scratch_free(struct tm_vm_scratch *sc)
 	memset(sc, 0, sizeof(*sc));
 }
 
+uint64_t *tm_vm_scratch_counts(struct tm_vm_scratch *sc,
+			       const struct tm_vm_rt *vm)
+{
+	if (sc->cap < vm->pm.nr) {
+		free(sc->cnt);
+		sc->cap = vm->arr_cap;
+		sc->cnt = tm_xmalloc(sc->cap * sizeof(*sc->cnt));
+	}
+	return sc->cnt;
+}
+
 /* Lend sc to vm for one epoch (its contents need not survive one); only
  * the truth tracker uses it. */
 static void borrow_scratch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc)
 {
 	if (!vm->truth)
 		return;
-	if (sc->cap < vm->pm.nr) {
-		free(sc->cnt);
-		sc->cap = vm->arr_cap;
-		sc->cnt = tm_xmalloc(sc->cap * sizeof(*sc->cnt));
-	}
-	vm->scratch = sc->cnt;
+	vm->scratch = tm_vm_scratch_counts(sc, vm);
 	vm->xsel = sc->sel;
 }
 

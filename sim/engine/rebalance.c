@@ -76,13 +76,12 @@ void tm_rebalance_release(struct tm_rebalance *r)
 		free(b->win_true);
 		free(b->snap_smp);
 		free(b->snap_true);
-		free(b->curve_est);
-		free(b->curve_true);
+		free(b->curve_est.mem);
+		free(b->curve_true.mem);
 		b->win_est = b->win_true = NULL;
 		b->snap_smp = b->snap_true = NULL;
-		b->curve_est = b->curve_true = NULL;
 		b->win_cap = 0;
-		b->nr_est = b->nr_true = 0;
+		b->curve_est = b->curve_true = (struct tm_rb_curve){ 0 };
 	}
 }
 
@@ -183,11 +182,11 @@ int tm_rebalance_check(const struct tm_rebalance *r)
 
 /* ---- the rebalancer's view of a VM: sliding window and curves ---- */
 
-/* need_est: the estimated curve is kept too (the policy's TM_RB_EST_CURVE;
- * fixed for a host's run).  Other policies never touch those three arrays,
- * so they are not allocated: 24 bytes per page less.  The true window's
- * snapshot is not kept with distribution truth (8 more); the sort needs no
- * arrays of its own (window_curve: 8 more). */
+/* need_est: the estimated window is kept too (the policy's
+ * TM_RB_EST_CURVE; fixed for a host's run).  Other policies never touch
+ * those two arrays, so they are not allocated: 16 bytes per page less.
+ * The true window's snapshot is not kept with distribution truth (8
+ * more).  The curves are no per-page arrays (tm_rb_curve_keep). */
 static void ensure_window(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 			  bool need_est)
 {
@@ -199,12 +198,10 @@ static void ensure_window(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 	if (need_est) {
 		GROW(win_est);
 		GROW(snap_smp);
-		GROW(curve_est);
 	}
 	GROW(win_true);
 	if (!vm->dist_rb)   /* expectations need no snapshot */
 		GROW(snap_true);
-	GROW(curve_true);
 #undef GROW
 	b->win_cap = cap;
 }
@@ -230,6 +227,53 @@ static void radix_desc(uint32_t *a, uint32_t *tmp, size_t n)
 	}
 }
 
+/* Runs pay: one host of the cluster bench (10 VMs, 60 s) has at most
+ * 5,847 runs for 26,043 pages on a true curve, 173 for 19,900 on an
+ * estimated one, two on a hot set's true curve.  The curves were two
+ * per-page arrays alive all run (their sort in their own memory: 4-8 bytes
+ * a touched page each); now the sort's memory is the host's, lent per
+ * thread. */
+void tm_rb_curve_keep(struct tm_rb_curve *cv, const uint32_t *val, size_t n)
+{
+	size_t nr_runs = 0, sz;
+	uint64_t sum = 0;
+	bool runs;
+
+	for (size_t i = 0; i < n; i++)
+		nr_runs += i + 1 == n || val[i] != val[i + 1];
+	runs = nr_runs * sizeof(struct tm_curve_run) < n * sizeof(uint64_t);
+	sz = runs ? nr_runs * sizeof(struct tm_curve_run) :
+		    n * sizeof(uint64_t);
+	if (sz > cv->sz_mem) {   /* a quarter more: few regrowths */
+		free(cv->mem);
+		cv->sz_mem = sz + sz / 4;
+		cv->mem = tm_xmalloc(cv->sz_mem);
+	}
+	cv->c = (struct tm_curve){ .nr = n };
+	if (runs) {
+		struct tm_curve_run *r = cv->mem;
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			sum += val[i];
+			if (i + 1 == n || val[i] != val[i + 1])
+				r[k++] = (struct tm_curve_run){
+					sum, (uint32_t)(i + 1), val[i] };
+		}
+		cv->c.runs = r;
+		cv->c.nr_runs = k;
+	} else {
+		uint64_t *cum = cv->mem;
+
+		for (size_t i = 0; i < n; i++) {
+			sum += val[i];
+			cum[i] = sum;
+		}
+		cv->c.cum = cum;
+	}
+	cv->c.total = sum;
+}
+
 /* Decay the window, add the interval, and rebuild one curve.  cum: the
  * page's count at cum[2 i] (TM_ACC or, from vm->cum + 1, TM_SMP).  dist:
  * the distribution truth set to the interval (tm_gen_dist_window), whose
@@ -237,14 +281,15 @@ static void radix_desc(uint32_t *a, uint32_t *tmp, size_t n)
  * of a generated trace: a sample count would be one noisy draw of it, which
  * the window smooths; an expectation needs no smoothing), or NULL.  The
  * curve lists touched pages only; with dist the caller sets the total to
- * the distribution's, which counts the pages not touched yet. */
-static size_t window_curve(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
-			   double *win, uint64_t *snap, const uint64_t *cum,
-			   const struct tm_gen_dist *dist, double decay,
-			   uint64_t *curve, uint64_t *total)
+ * the distribution's, which counts the pages not touched yet.  sort: room
+ * for two 32-bit entries per touched page, lent by the host (the values,
+ * then the radix passes' scratch). */
+static void window_curve(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
+			 double *win, uint64_t *snap, const uint64_t *cum,
+			 const struct tm_gen_dist *dist, double decay,
+			 uint32_t *sort, struct tm_rb_curve *cv)
 {
 	size_t n = 0;
-	uint64_t sum = 0;
 
 	/* A window of the same shape as the last one scales every page's
 	 * expectation by one factor: pages valued then are rescaled, only
@@ -256,15 +301,7 @@ static size_t window_curve(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 			     b->dist_nr_valued : 0;
 	double scale = b->dist_prev_total > 0 ?
 		       b->dist_total / b->dist_prev_total : 0;
-
-	/* The sort works in the curve's own memory, seen as 32-bit entries:
-	 * with m = the touched pages (>= n, the values; m <= win_cap), the
-	 * values at [m, m + n), the radix passes' scratch at [0, n).  The sums
-	 * then fill the curve front to back: entry i (bytes [8i, 8i + 8)) lies
-	 * below every value not yet read (bytes from 4m + 4(i + 1)), as i < m.
-	 * No sort arrays of their own: 8 bytes a page less, and the sort
-	 * touches only memory the curve uses anyway. */
-	uint32_t *val = (uint32_t *)curve + vm->pm.nr, *tmp = (uint32_t *)curve;
+	uint32_t *val = sort, *tmp = sort + vm->pm.nr;
 
 	for (uint32_t i = 0; i < vm->pm.nr; i++) {
 		double add = !dist ? (double)(cum[2 * (size_t)i] - snap[i]) :
@@ -284,22 +321,18 @@ static size_t window_curve(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 		b->dist_prev_total = b->dist_total;
 	}
 	radix_desc(val, tmp, n);
-	for (size_t i = 0; i < n; i++) {
-		sum += val[i];
-		curve[i] = sum;
-	}
-	*total = sum;
-	return n;
+	tm_rb_curve_keep(cv, val, n);
 }
 
 /* Close the interval: ring of counters, curves, SLO and need metrics. */
 static void vm_tick(const struct tm_rebalance *r, const struct tm_vm_rt *vm,
-		    struct tm_rebalance_vm *b, uint64_t now_ns, bool need_est)
+		    struct tm_rebalance_vm *b, uint64_t now_ns, bool need_est,
+		    uint32_t *sort)
 {
 	const struct tm_rebalancer_config *rc = r->cfg;
 	struct tm_rb_interval *iv = &b->ring[b->ring_pos];
 	double decay = 1.0 - (double)rc->interval_ns / (double)rc->window_ns;
-	struct tm_curve tc;
+	struct tm_curve *tc;
 	double ratio;
 
 	iv->samples = vm->total.nr_samples - b->at_tick.nr_samples;
@@ -317,17 +350,15 @@ static void vm_tick(const struct tm_rebalance *r, const struct tm_vm_rt *vm,
 		b->dist_total = tm_gen_dist_window(vm->dist_rb,
 			now_ns > rc->interval_ns ? now_ns - rc->interval_ns : 0,
 			now_ns);
-	b->nr_true = window_curve(vm, b, b->win_true, b->snap_true, vm->cum,
-				  vm->dist_rb, decay, b->curve_true,
-				  &b->tot_true);
-	if (vm->dist_rb && b->dist_total > (double)b->tot_true)
-		b->tot_true = (uint64_t)(b->dist_total + 0.5);
+	window_curve(vm, b, b->win_true, b->snap_true, vm->cum, vm->dist_rb,
+		     decay, sort, &b->curve_true);
+	tc = &b->curve_true.c;
+	if (vm->dist_rb && b->dist_total > (double)tc->total)
+		tc->total = (uint64_t)(b->dist_total + 0.5);
 	if (need_est)
-		b->nr_est = window_curve(vm, b, b->win_est, b->snap_smp,
-					 vm->cum + 1, NULL, decay, b->curve_est,
-					 &b->tot_est);
-	tc = (struct tm_curve){ b->curve_true, b->nr_true, b->tot_true };
-	b->need_now_pages = tm_curve_pages_for(&tc, vm->cfg->target_hit);
+		window_curve(vm, b, b->win_est, b->snap_smp, vm->cum + 1, NULL,
+			     decay, sort, &b->curve_est);
+	b->need_now_pages = tm_curve_pages_for(tc, vm->cfg->target_hit);
 	if (b->need_now_pages > b->need_max_pages)
 		b->need_max_pages = b->need_now_pages;
 	b->sum_cap_pages += (double)vm->nr_fmem_cap_pages;
@@ -384,17 +415,19 @@ static void fill_rb_vm(const struct tm_rebalancer_config *rc,
 	r->priority = vm->cfg->priority;
 	r->measured_hit = window_hit(b, nr_iv ? nr_iv : 1);
 	r->measured_last = window_hit(b, 1);
-	r->rate = (double)b->tot_true * 1e9 / (double)rc->window_ns;
-	r->est = (struct tm_curve){ b->curve_est, b->nr_est, b->tot_est };
-	r->truth = (struct tm_curve){ b->curve_true, b->nr_true, b->tot_true };
+	r->rate = (double)b->curve_true.c.total * 1e9 / (double)rc->window_ns;
+	r->est = b->curve_est.c;
+	r->truth = b->curve_true.c;
 	r->feedback = b->feedback;
 }
 
-void tm_rebalance_tick_vm(struct tm_rebalance *r, uint32_t v, uint64_t now_ns)
+void tm_rebalance_tick_vm(struct tm_rebalance *r, uint32_t v, uint64_t now_ns,
+			  struct tm_vm_scratch *sc)
 {
 	bool need_est = (r->ops->kind.flags & TM_RB_EST_CURVE) != 0;
+	uint64_t *sort = tm_vm_scratch_counts(sc, &r->vms[v]);
 
-	vm_tick(r, &r->vms[v], &r->vm[v], now_ns, need_est);
+	vm_tick(r, &r->vms[v], &r->vm[v], now_ns, need_est, (uint32_t *)sort);
 }
 
 /* The policy's flags say what to gather: the estimated curve only for a
@@ -427,9 +460,10 @@ void tm_rebalance_tick_host(struct tm_rebalance *r, uint64_t now_ns)
 	}
 }
 
-void tm_rebalance_tick(struct tm_rebalance *r, uint64_t now_ns)
+void tm_rebalance_tick(struct tm_rebalance *r, uint64_t now_ns,
+		       struct tm_vm_scratch *sc)
 {
 	for (uint32_t v = 0; v < r->nr_vms; v++)
-		tm_rebalance_tick_vm(r, v, now_ns);
+		tm_rebalance_tick_vm(r, v, now_ns, sc);
 	tm_rebalance_tick_host(r, now_ns);
 }

@@ -217,6 +217,10 @@ struct tm_vm_scratch {
 };
 
 void tm_vm_scratch_free(struct tm_vm_scratch *sc);
+/* sc's counts, room for vm's touched pages at least (grown to its array
+ * capacity: epoch-level work). */
+uint64_t *tm_vm_scratch_counts(struct tm_vm_scratch *sc,
+			       const struct tm_vm_rt *vm);
 
 /* Per-component seeds from (run seed, host, vm, component): splitmix64. */
 uint64_t tm_seed_for(uint64_t seed, uint32_t host, uint32_t vm,
