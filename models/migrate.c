@@ -581,11 +581,9 @@ static uint64_t payback_accesses(uint64_t cost_ns, uint64_t extra_ns)
 }
 
 static void account_move(struct tm_migrator *m, const struct tm_move *mv,
-			 const uint64_t *cum_accesses, size_t stride,
-			 uint64_t now_ns, uint64_t nr_payback)
+			 uint64_t acc, uint64_t now_ns, uint64_t nr_payback)
 {
 	uint32_t idx = mv->idx;
-	uint64_t acc = cum_accesses[(size_t)idx * stride];
 	uint8_t last = m->last_dir[idx];
 
 	assert(now_ns >= m->last_move_ns[idx]);
@@ -602,8 +600,7 @@ static void account_move(struct tm_migrator *m, const struct tm_move *mv,
 }
 
 void tm_migrator_done(struct tm_migrator *m, const struct tm_mig_batch *b,
-		      const uint64_t *cum_accesses, size_t stride,
-		      uint64_t now_ns)
+		      tm_mig_acc_fn acc, const void *ctx, uint64_t now_ns)
 {
 	struct tm_mig_stats *s = &m->stats;
 	uint64_t nr_payback;
@@ -616,8 +613,8 @@ void tm_migrator_done(struct tm_migrator *m, const struct tm_mig_batch *b,
 	nr_payback = payback_accesses(b->cpu_ns / b->nr_moves,
 				      m->smem_extra_ns_per_access);
 	for (size_t i = 0; i < b->nr_moves; i++)
-		account_move(m, &b->moves[i], cum_accesses, stride, now_ns,
-			     nr_payback);
+		account_move(m, &b->moves[i], acc(ctx, b->moves[i].idx),
+			     now_ns, nr_payback);
 	s->nr_promotions += b->nr_promotions;
 	s->nr_demotions += b->nr_demotions;
 	s->nr_exchanges += b->nr_exchanges;

@@ -34,12 +34,13 @@
 static char dir[] = "/tmp/tmsim-engine-XXXXXX";
 static char trace[300], cfgp[300];   /* <dir>/t.tmt, <dir>/c.yaml */
 
-/* The trace file: a samples trace, period 1, one vCPU. */
-static void write_records(const struct tm_record *r, size_t n)
+/* The trace file: a samples trace, period 1 (or `period`), one vCPU. */
+static void write_records_period(const struct tm_record *r, size_t n,
+				 uint64_t period)
 {
 	struct tm_trace_info info = {
 		.kind = TM_TRACE_SAMPLES, .space = TM_ADDR_GVA,
-		.page_shift = 12, .load_period = 1, .store_period = 1,
+		.page_shift = 12, .load_period = period, .store_period = period,
 		.nr_vcpus = 1,
 	};
 	struct tm_error err;
@@ -49,6 +50,11 @@ static void write_records(const struct tm_record *r, size_t n)
 	assert_non_null(w);
 	assert_int_equal(tm_tmt_writer_add(w, r, n, &err), 0);
 	assert_int_equal(tm_tmt_writer_close(w, &err), 0);
+}
+
+static void write_records(const struct tm_record *r, size_t n)
+{
+	write_records_period(r, n, 1);
 }
 
 /* Run the config text (its VMs read t.tmt) to the end; *cfg for freeing. */
@@ -370,6 +376,9 @@ static void test_wide_sample_base(void **state)
 			  "        migration: {mode: none}\n", &cfg);
 		vm = &sim->hosts[0].vms[0];
 		assert_int_equal(TM_SMP(vm, 0), (uint64_t)nr[k] * 65535);
+		/* 4.59e9 increments, more than a low half holds: folded into
+		 * the high half (vm_counts.c) */
+		assert_int_equal(vm->smp_hi[0] > 0, k == 1);
 		if (k == 0) {
 			assert_non_null(vm->smp_base32);
 			assert_null(vm->smp_base);
@@ -455,6 +464,59 @@ static void test_curve_runs(void **state)
 	free(val);
 }
 
+/* The cumulative counts are 32-bit low halves folded into high halves
+ * before a run of records could wrap one (vm_counts.c).  Page 0 sampled
+ * three times at the largest period, 2^31, is 6.44e9 accesses: exact, its
+ * high half written (three folds of 2^31); page 1, sampled once after it,
+ * holds 2^31 in its low half only.  A period over 2^31 is refused, naming
+ * the trace. */
+static void test_count_halves(void **state)
+{
+	static const char *text =
+		"name: halves\nduration: 2ms\nepoch: 1ms\n"
+		"truth: {enabled: false}\n"   /* the counts alone */
+		"hosts:\n"
+		"  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
+		"      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+		"        fmem: 4KiB\n"
+		"        trace: {file: t.tmt}\n"
+		"        migration: {mode: none}\n";
+	struct tm_record r[4];
+	struct tm_config *cfg;
+	struct tm_sim *sim;
+	struct tm_error err = { 0 };
+	const struct tm_vm_rt *vm;
+	FILE *f;
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		r[i] = (struct tm_record){ .time_ns = 10 * (uint64_t)i,
+					   .addr = i < 3 ? 0 : 4096 };
+	write_records_period(r, 4, UINT64_C(1) << 31);
+	sim = run(text, &cfg);
+	vm = &sim->hosts[0].vms[0];
+	assert_int_equal(TM_ACC(vm, 0), UINT64_C(3) << 31);
+	assert_int_equal(vm->acc_hi[0], 3);
+	assert_int_equal(TM_ACC(vm, 1), UINT64_C(1) << 31);
+	assert_int_equal(vm->acc_hi[1], 0);
+	assert_int_equal(vm->total.nr_accesses, UINT64_C(4) << 31);
+	finish(sim, cfg);
+
+	write_records_period(r, 4, (UINT64_C(1) << 31) + 1);
+	f = fopen(cfgp, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(tm_config_load(cfgp, NULL, 0, &cfg, &err), 0);
+	assert_int_not_equal(tm_sim_new(cfg, &sim, &err), 0);
+	assert_int_equal(err.code, TM_ERR_BOUNDS);
+	assert_non_null(strstr(err.msg, "t.tmt: sample period 2147483649 is "
+				"over 2^31"));
+	tm_config_free(cfg);
+	unlink(trace);
+	unlink(cfgp);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -480,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_saturated_column),
 		cmocka_unit_test(test_wide_sample_base),
 		cmocka_unit_test(test_curve_runs),
+		cmocka_unit_test(test_count_halves),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

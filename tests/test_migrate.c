@@ -72,6 +72,13 @@ static uint64_t est_of(void *ctx, uint32_t idx)
 	return w->est[idx];
 }
 
+static uint64_t acc_of(const void *ctx, uint32_t idx)
+{
+	const struct world *w = ctx;
+
+	return w->cum[idx];
+}
+
 static uint64_t count_tier(const struct world *w, uint8_t t)
 {
 	uint64_t n = 0;
@@ -121,7 +128,7 @@ static void apply(struct world *w, struct tm_migrator *m,
 		w->tier[idx] = b->moves[i].to_tier;
 	}
 	w->now_ns = b->done_ns;
-	tm_migrator_done(m, b, w->cum, 1, w->now_ns);
+	tm_migrator_done(m, b, acc_of, w, w->now_ns);
 }
 
 static struct tm_migration_config base_cfg(enum tm_mig_mode mode)

@@ -131,7 +131,8 @@ static inline __attribute__((always_inline)) void
 prefetch_count(const struct tm_vm_rt *vm, const struct tm_ident_rt *id,
 	       uint32_t idx)
 {
-	__builtin_prefetch(id->ref ? &id->ref[idx] : &TM_SMP(vm, idx));
+	__builtin_prefetch(id->ref ? (const void *)&id->ref[idx] :
+					 (const void *)&vm->cum[idx]);
 	if (id->ref)
 		__builtin_prefetch(&id->ref_base[idx]);
 	else if (vm->smp_base)

@@ -274,8 +274,8 @@ void tm_rb_curve_keep(struct tm_rb_curve *cv, const uint32_t *val, size_t n)
 	cv->c.total = sum;
 }
 
-/* Decay the window, add the interval, and rebuild one curve.  cum: the
- * page's count at cum[2 i] (TM_ACC or, from vm->cum + 1, TM_SMP).  dist:
+/* Decay the window, add the interval, and rebuild one curve of the
+ * page's counts: TM_SMP if smp, else TM_ACC.  dist:
  * the distribution truth set to the interval (tm_gen_dist_window), whose
  * expected accesses over the interval replace the window (the true curve
  * of a generated trace: a sample count would be one noisy draw of it, which
@@ -285,7 +285,7 @@ void tm_rb_curve_keep(struct tm_rb_curve *cv, const uint32_t *val, size_t n)
  * for two 32-bit entries per touched page, lent by the host (the values,
  * then the radix passes' scratch). */
 static void window_curve(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
-			 double *win, uint64_t *snap, const uint64_t *cum,
+			 double *win, uint64_t *snap, bool smp,
 			 const struct tm_gen_dist *dist, double decay,
 			 uint32_t *sort, struct tm_rb_curve *cv)
 {
@@ -304,14 +304,15 @@ static void window_curve(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 	uint32_t *val = sort, *tmp = sort + vm->pm.nr;
 
 	for (uint32_t i = 0; i < vm->pm.nr; i++) {
-		double add = !dist ? (double)(cum[2 * (size_t)i] - snap[i]) :
+		uint64_t now = dist ? 0 : smp ? TM_SMP(vm, i) : TM_ACC(vm, i);
+		double add = !dist ? (double)(now - snap[i]) :
 			     i < nr_valued ? win[i] * scale :
 			     tm_gen_dist_expected(dist, vm->pm.page[i]);
 		double w = dist ? add : win[i] * decay + add;
 
 		win[i] = w;
 		if (!dist)
-			snap[i] = cum[2 * (size_t)i];
+			snap[i] = now;
 		if (w >= 0.5)
 			val[n++] = w >= 4e9 ? UINT32_MAX : (uint32_t)(w + 0.5);
 	}
@@ -350,13 +351,13 @@ static void vm_tick(const struct tm_rebalance *r, const struct tm_vm_rt *vm,
 		b->dist_total = tm_gen_dist_window(vm->dist_rb,
 			now_ns > rc->interval_ns ? now_ns - rc->interval_ns : 0,
 			now_ns);
-	window_curve(vm, b, b->win_true, b->snap_true, vm->cum, vm->dist_rb,
+	window_curve(vm, b, b->win_true, b->snap_true, false, vm->dist_rb,
 		     decay, sort, &b->curve_true);
 	tc = &b->curve_true.c;
 	if (vm->dist_rb && b->dist_total > (double)tc->total)
 		tc->total = (uint64_t)(b->dist_total + 0.5);
 	if (need_est)
-		window_curve(vm, b, b->win_est, b->snap_smp, vm->cum + 1, NULL,
+		window_curve(vm, b, b->win_est, b->snap_smp, true, NULL,
 			     decay, sort, &b->curve_est);
 	b->need_now_pages = tm_curve_pages_for(tc, vm->cfg->target_hit);
 	if (b->need_now_pages > b->need_max_pages)

@@ -1,0 +1,96 @@
+/*
+ * vm_counts.c - a VM's cumulative counts per page (TM_ACC, TM_SMP; vm.h)
+ * and the epoch's 32-bit sample base, kept exact by checks made once per
+ * run of records, never per record.
+ *
+ * Counts: count = hi x 2^31 + lo, lo < 2^32.  A record adds its accesses
+ * (at most acc_w_max <= 2^31) and, as a sample, its increment (at most
+ * smp_inc_max <= 65535) to the low halves only.  Bound: a page gains at
+ * most what the VM's records add in all, so after a fold (every low half
+ * at or above 2^31 moved into its high half: lo < 2^31 for all) the low
+ * halves take a gain of 2^31 more without wrapping.  tm_vm_counts_room
+ * keeps the gain since the last fold (acc_gain, smp_gain) within it: it
+ * folds before a run of records could pass it, and cuts a run of records
+ * whose accesses alone could.  On the cluster bench a VM of 4.9 G accesses
+ * in 60 s folds twice; a high half is written only for a page that gained
+ * 2^31 since the last fold.  The counts reach 2^63 (before: 2^64).
+ *
+ * The epoch's sample base: smp_base_check below.
+ */
+#include "vm.h"
+
+#include <stdlib.h>
+
+#include "lib/alloc.h"
+
+/* Move every low half at or above 2^31 into its high half (O(pages),
+ * once per 2^31 of gain). */
+static void fold_acc(struct tm_vm_rt *vm)
+{
+	for (uint32_t i = 0; i < vm->pm.nr; i++)
+		if (vm->cum[i].acc >= TM_CUM_FOLD) {
+			vm->cum[i].acc -= (uint32_t)TM_CUM_FOLD;
+			vm->acc_hi[i]++;
+		}
+	vm->acc_gain = 0;
+}
+
+static void fold_smp(struct tm_vm_rt *vm)
+{
+	for (uint32_t i = 0; i < vm->pm.nr; i++)
+		if (vm->cum[i].smp >= TM_CUM_FOLD) {
+			vm->cum[i].smp -= (uint32_t)TM_CUM_FOLD;
+			vm->smp_hi[i]++;
+		}
+	vm->smp_gain = 0;
+}
+
+/* n more samples are about to reach the identifiers.  If with them one
+ * page could have gained 2^32 increments this epoch (the epoch's samples x
+ * the largest increment), the 32-bit sample base would wrap: widen it to
+ * 64 bits now, while every page's gain still fits 32 bits (so the wide
+ * base is exact).  Once per run of records, not per sample. */
+static void smp_base_check(struct tm_vm_rt *vm, uint64_t n)
+{
+	uint64_t nr = vm->total.nr_samples - vm->epoch.nr_samples + n;
+
+	if (!vm->smp_base32 || nr * vm->smp_inc_max < (UINT64_C(1) << 32))
+		return;
+	vm->smp_base = tm_xcalloc(vm->arr_cap, sizeof(*vm->smp_base));
+	for (uint32_t i = 0; i < vm->pm.nr; i++)
+		vm->smp_base[i] = TM_SMP(vm, i) - tm_vm_smp_epoch(vm, i);
+	free(vm->smp_base32);
+	vm->smp_base32 = NULL;
+}
+
+/* n samples' increments: n x 65535 < 2^31 for a buffer's n. */
+_Static_assert((uint64_t)TM_VM_BUF_RECORDS * UINT16_MAX < TM_CUM_FOLD,
+	       "a buffer of samples could pass a fold");
+static void smp_room(struct tm_vm_rt *vm, size_t n)
+{
+	uint64_t add = (uint64_t)n * vm->smp_inc_max;
+
+	if (vm->smp_gain + add > TM_CUM_FOLD)
+		fold_smp(vm);
+	vm->smp_gain += add;
+	smp_base_check(vm, n);
+}
+
+size_t tm_vm_counts_room(struct tm_vm_rt *vm, size_t n)
+{
+	size_t room = n;
+
+	if (room > TM_CUM_FOLD / vm->acc_w_max)
+		room = TM_CUM_FOLD / vm->acc_w_max;   /* >= 1: w <= 2^31 */
+	if (vm->acc_gain + room * vm->acc_w_max > TM_CUM_FOLD)
+		fold_acc(vm);
+	vm->acc_gain += room * vm->acc_w_max;
+	if (vm->samples)   /* each record is a sample */
+		smp_room(vm, room);
+	return room;
+}
+
+void tm_vm_counts_drain(struct tm_vm_rt *vm, size_t n)
+{
+	smp_room(vm, n);
+}
