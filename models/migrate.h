@@ -117,6 +117,14 @@ typedef uint64_t (*tm_mig_acc_fn)(const void *ctx, uint32_t idx);
 void tm_migrator_done(struct tm_migrator *m, const struct tm_mig_batch *b,
 		      tm_mig_acc_fn acc, const void *ctx, uint64_t now_ns);
 
+/* The payback points are kept in 32 bits (migrate.c) while every
+ * promotion's payback is below 2^31 accesses; the caller settles them
+ * before any page could gain 2^31 accesses since the last call (the VM
+ * does at each fold of its counts, sim/engine/vm_counts.c).  O(pages). */
+#define TM_MIG_PAYBACK_WIDE (UINT64_C(1) << 31)
+void tm_migrator_settle(struct tm_migrator *m, tm_mig_acc_fn acc,
+			const void *ctx);
+
 const struct tm_mig_stats *tm_migrator_stats(const struct tm_migrator *m);
 
 /* The documented cost of moving nr_pages (for tests and docs):

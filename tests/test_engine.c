@@ -517,6 +517,49 @@ static void test_count_halves(void **state)
 	unlink(cfgp);
 }
 
+/* The migrator's payback points are 32 bits, settled at the folds of the
+ * counts (vm_counts.c).  Period 2^30, FMEM one page, exact of one epoch:
+ *   epoch 1   page 0 x 1 (first touch: FMEM), page 1 x 2  -> 1 up, 0 down
+ *   epoch 2   page 1 x 4: 2^32 accesses in FMEM, far past its payback;
+ *             page 0 x 5                                  -> 0 up, 1 down
+ * Page 1 paid back: no unpaid move.  Unsettled, its point would be read
+ * against accesses that moved by exactly 2^32 (the same low 32 bits) and
+ * counted unpaid. */
+static void test_payback_settled(void **state)
+{
+	struct tm_record r[12];
+	size_t n = 0;
+	struct tm_config *cfg;
+	struct tm_sim *sim;
+	const struct tm_mig_stats *m;
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	r[n++] = (struct tm_record){ .time_ns = 0, .addr = 0 };
+	for (int i = 0; i < 2; i++)
+		r[n++] = (struct tm_record){ .time_ns = 10000 + 1000 * i,
+					     .addr = 4096 };
+	for (int i = 0; i < 4; i++)
+		r[n++] = (struct tm_record){ .time_ns = 1100000 + 1000 * i,
+					     .addr = 4096 };
+	for (int i = 0; i < 5; i++)
+		r[n++] = (struct tm_record){ .time_ns = 1500000 + 1000 * i,
+					     .addr = 0 };
+	write_records_period(r, n, UINT64_C(1) << 30);
+	sim = run("name: payback\nduration: 3ms\nepoch: 1ms\n"
+		  "hosts:\n"
+		  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
+		  "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+		  "        fmem: 4KiB\n"
+		  "        trace: {file: t.tmt}\n"
+		  "        identifier: {kind: exact, window_decay: 0}\n"
+		  "        migration: {mode: exchange}\n", &cfg);
+	m = tm_migrator_stats(sim->hosts[0].vms[0].mig);
+	assert_int_equal(m->nr_exchanges, 2);
+	assert_int_equal(m->nr_unpaid, 0);
+	finish(sim, cfg);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -543,6 +586,7 @@ int main(void)
 		cmocka_unit_test(test_wide_sample_base),
 		cmocka_unit_test(test_curve_runs),
 		cmocka_unit_test(test_count_halves),
+		cmocka_unit_test(test_payback_settled),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -23,8 +23,14 @@
 
 #include "lib/alloc.h"
 
+static uint64_t acc_of(const void *ctx, uint32_t idx)
+{
+	return TM_ACC((const struct tm_vm_rt *)ctx, idx);
+}
+
 /* Move every low half at or above 2^31 into its high half (O(pages),
- * once per 2^31 of gain). */
+ * once per 2^31 of gain).  The migrator's 32-bit payback points need
+ * settling as often (migrate.h): here, where the bound is kept. */
 static void fold_acc(struct tm_vm_rt *vm)
 {
 	for (uint32_t i = 0; i < vm->pm.nr; i++)
@@ -33,6 +39,7 @@ static void fold_acc(struct tm_vm_rt *vm)
 			vm->acc_hi[i]++;
 		}
 	vm->acc_gain = 0;
+	tm_migrator_settle(vm->mig, acc_of, vm);
 }
 
 static void fold_smp(struct tm_vm_rt *vm)
