@@ -560,6 +560,54 @@ static void test_payback_settled(void **state)
 	finish(sim, cfg);
 }
 
+/* The rebalancer's snapshot of TM_SMP at its last tick is the VM's, kept
+ * like the sample base: 32 bits while no page can gain 2^32 increments
+ * between two ticks, widened before one could (vm_counts.c).  With the
+ * window one interval long the estimated window of page 0 is its
+ * increments of the interval, exactly: 70,000 samples weighted 65535 in
+ * the second interval are 4.59e9 (widened after the first tick took the
+ * snapshot in 32 bits), 1,000 are 6.55e7 (kept narrow). */
+static void test_wide_tick_snapshot(void **state)
+{
+	static const uint32_t nr[2] = { 1000, 70000 };
+	struct tm_record *r = calloc(70001, sizeof(*r));
+
+	(void)state;
+	assert_non_null(r);
+	for (int k = 0; k < 2; k++) {
+		struct tm_config *cfg;
+		struct tm_sim *sim;
+		const struct tm_vm_rt *vm;
+
+		for (uint32_t i = 0; i <= nr[k]; i++)   /* the last: page 1 */
+			r[i] = (struct tm_record){
+				.time_ns = 1000000 + 10 * (uint64_t)i,
+				.addr = i < nr[k] ? 0 : 4096 };
+		write_records(r, nr[k] + 1);
+		sim = run("name: tick\nduration: 2ms\nepoch: 1ms\n"
+			  "hosts:\n"
+			  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n"
+			  "    rebalancer: {policy: target-hit, interval: 1ms,\n"
+			  "                 window: 1ms}\n"
+			  "    vms:\n"
+			  "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+			  "        fmem: 4KiB\n"
+			  "        trace: {file: t.tmt}\n"
+			  "        identifier: {kind: exact, window_decay: 0,\n"
+			  "          weighted: true, load_weight: 65535}\n"
+			  "        migration: {mode: none}\n", &cfg);
+		vm = &sim->hosts[0].vms[0];
+		assert_int_equal(sim->hosts[0].fm.vm[0].nr_ticks, 2);
+		assert_true(sim->hosts[0].fm.vm[0].win_est[0] ==
+			    (double)nr[k] * 65535);
+		assert_true(sim->hosts[0].fm.vm[0].win_est[1] == 65535.0);
+		assert_int_equal(vm->smp_tick32 != NULL, k == 0);
+		assert_int_equal(vm->smp_tick != NULL, k == 1);
+		finish(sim, cfg);
+	}
+	free(r);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -587,6 +635,7 @@ int main(void)
 		cmocka_unit_test(test_curve_runs),
 		cmocka_unit_test(test_count_halves),
 		cmocka_unit_test(test_payback_settled),
+		cmocka_unit_test(test_wide_tick_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -97,7 +97,7 @@ struct tm_rb_params {
 /* Flags of a policy (struct tm_kind.flags): what it needs from the
  * engine.  Without TM_RB_RESIZES the engine keeps the configured split and
  * never calls decide(); the curves are built only for policies that read
- * them (the estimated one costs 16 bytes per page).  The engine builds the
+ * them (the estimated one costs 12 bytes per page).  The engine builds the
  * true curve for every policy anyway (the need metrics of docs/
  * rebalancing.md), so TM_RB_TRUE_CURVE states a dependency, not a cost. */
 #define TM_RB_RESIZES 0x1u     /* decide() every interval on per-VM stats */

@@ -74,12 +74,11 @@ void tm_rebalance_release(struct tm_rebalance *r)
 
 		free(b->win_est);
 		free(b->win_true);
-		free(b->snap_smp);
 		free(b->snap_true);
 		free(b->curve_est.mem);
 		free(b->curve_true.mem);
 		b->win_est = b->win_true = NULL;
-		b->snap_smp = b->snap_true = NULL;
+		b->snap_true = NULL;
 		b->win_cap = 0;
 		b->curve_est = b->curve_true = (struct tm_rb_curve){ 0 };
 	}
@@ -183,11 +182,12 @@ int tm_rebalance_check(const struct tm_rebalance *r)
 /* ---- the rebalancer's view of a VM: sliding window and curves ---- */
 
 /* need_est: the estimated window is kept too (the policy's
- * TM_RB_EST_CURVE; fixed for a host's run).  Other policies never touch
- * those two arrays, so they are not allocated: 16 bytes per page less.
+ * TM_RB_EST_CURVE; fixed for a host's run), and the VM keeps the snapshot
+ * of its sample counts at the tick (tm_vm_smp_tick_use).  Other policies
+ * never touch either, so neither is allocated: 12 bytes per page less.
  * The true window's snapshot is not kept with distribution truth (8
  * more).  The curves are no per-page arrays (tm_rb_curve_keep). */
-static void ensure_window(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
+static void ensure_window(struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 			  bool need_est)
 {
 	uint32_t cap = vm->arr_cap, old = b->win_cap;
@@ -197,7 +197,7 @@ static void ensure_window(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 #define GROW(a) (b->a = tm_xgrow_zeroed(b->a, old, cap, sizeof(*b->a)))
 	if (need_est) {
 		GROW(win_est);
-		GROW(snap_smp);
+		tm_vm_smp_tick_use(vm);   /* its snapshot: the VM's (vm.h) */
 	}
 	GROW(win_true);
 	if (!vm->dist_rb)   /* expectations need no snapshot */
@@ -275,7 +275,8 @@ void tm_rb_curve_keep(struct tm_rb_curve *cv, const uint32_t *val, size_t n)
 }
 
 /* Decay the window, add the interval, and rebuild one curve of the
- * page's counts: TM_SMP if smp, else TM_ACC.  dist:
+ * page's counts: TM_ACC since snap (snap_true), or without snap TM_SMP
+ * since the VM's snapshot of the last tick (tm_vm_smp_since_tick).  dist:
  * the distribution truth set to the interval (tm_gen_dist_window), whose
  * expected accesses over the interval replace the window (the true curve
  * of a generated trace: a sample count would be one noisy draw of it, which
@@ -284,8 +285,8 @@ void tm_rb_curve_keep(struct tm_rb_curve *cv, const uint32_t *val, size_t n)
  * the distribution's, which counts the pages not touched yet.  sort: room
  * for two 32-bit entries per touched page, lent by the host (the values,
  * then the radix passes' scratch). */
-static void window_curve(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
-			 double *win, uint64_t *snap, bool smp,
+static void window_curve(struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
+			 double *win, uint64_t *snap,
 			 const struct tm_gen_dist *dist, double decay,
 			 uint32_t *sort, struct tm_rb_curve *cv)
 {
@@ -304,15 +305,18 @@ static void window_curve(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 	uint32_t *val = sort, *tmp = sort + vm->pm.nr;
 
 	for (uint32_t i = 0; i < vm->pm.nr; i++) {
-		uint64_t now = dist ? 0 : smp ? TM_SMP(vm, i) : TM_ACC(vm, i);
-		double add = !dist ? (double)(now - snap[i]) :
+		uint64_t gain = dist ? 0 : snap ? TM_ACC(vm, i) - snap[i] :
+				tm_vm_smp_since_tick(vm, i);
+		double add = !dist ? (double)gain :
 			     i < nr_valued ? win[i] * scale :
 			     tm_gen_dist_expected(dist, vm->pm.page[i]);
 		double w = dist ? add : win[i] * decay + add;
 
 		win[i] = w;
-		if (!dist)
-			snap[i] = now;
+		if (!dist && snap)
+			snap[i] = TM_ACC(vm, i);
+		else if (!dist)
+			tm_vm_smp_tick_take(vm, i);
 		if (w >= 0.5)
 			val[n++] = w >= 4e9 ? UINT32_MAX : (uint32_t)(w + 0.5);
 	}
@@ -326,7 +330,7 @@ static void window_curve(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 }
 
 /* Close the interval: ring of counters, curves, SLO and need metrics. */
-static void vm_tick(const struct tm_rebalance *r, const struct tm_vm_rt *vm,
+static void vm_tick(const struct tm_rebalance *r, struct tm_vm_rt *vm,
 		    struct tm_rebalance_vm *b, uint64_t now_ns, bool need_est,
 		    uint32_t *sort)
 {
@@ -351,14 +355,16 @@ static void vm_tick(const struct tm_rebalance *r, const struct tm_vm_rt *vm,
 		b->dist_total = tm_gen_dist_window(vm->dist_rb,
 			now_ns > rc->interval_ns ? now_ns - rc->interval_ns : 0,
 			now_ns);
-	window_curve(vm, b, b->win_true, b->snap_true, false, vm->dist_rb,
-		     decay, sort, &b->curve_true);
+	window_curve(vm, b, b->win_true, b->snap_true, vm->dist_rb, decay,
+		     sort, &b->curve_true);
 	tc = &b->curve_true.c;
 	if (vm->dist_rb && b->dist_total > (double)tc->total)
 		tc->total = (uint64_t)(b->dist_total + 0.5);
-	if (need_est)
-		window_curve(vm, b, b->win_est, b->snap_smp, true, NULL,
-			     decay, sort, &b->curve_est);
+	if (need_est) {
+		window_curve(vm, b, b->win_est, NULL, NULL, decay, sort,
+			     &b->curve_est);
+		vm->smp_tick_samples = vm->total.nr_samples;
+	}
 	b->need_now_pages = tm_curve_pages_for(tc, vm->cfg->target_hit);
 	if (b->need_now_pages > b->need_max_pages)
 		b->need_max_pages = b->need_now_pages;

@@ -50,8 +50,8 @@ struct tm_rebalance_vm {
 	uint32_t ring_pos, ring_nr;
 	struct tm_hits at_tick;     /* totals at the previous tick */
 	double *win_est, *win_true; /* decayed per-page counts */
-	uint64_t *snap_smp, *snap_true; /* snap_true: NULL with distribution
-					 * truth */
+	uint64_t *snap_true; /* TM_ACC at the last tick (NULL with
+			      * distribution truth; TM_SMP's: the VM's) */
 	uint32_t win_cap;
 	/* the last tick's curves, compact (tm_rb_curve_keep) */
 	struct tm_rb_curve curve_est, curve_true;

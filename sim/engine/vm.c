@@ -152,6 +152,10 @@ static void grow_arrays(struct tm_vm_rt *vm)
 		if (vm->truth_src == TM_TRUTH_ESTIMATED)
 			GROW(half_base);
 	}
+	if (vm->smp_tick32)
+		GROW(smp_tick32);
+	if (vm->smp_tick)
+		GROW(smp_tick);
 	if (vm->pbits)
 		GROW(pbits);
 	if (vm->pdirty)
@@ -377,6 +381,8 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	free(vm->smp_hi);
 	free(vm->smp_base);
 	free(vm->smp_base32);
+	free(vm->smp_tick32);
+	free(vm->smp_tick);
 	free(vm->mark);
 	free(vm->half_base);
 	free(vm->rank.hot);

@@ -125,6 +125,15 @@ struct tm_vm_rt {
 	uint64_t *smp_base;
 	uint32_t *smp_base32;
 	uint16_t smp_inc_max;       /* the main identifier's larger increment */
+	/* TM_SMP at the rebalancer's last tick (its estimated window,
+	 * rebalance.c), kept here so that the same checks cover it: its low
+	 * 32 bits (smp_tick32) while no page can gain 2^32 increments between
+	 * two ticks, else all 64 (smp_tick); both NULL until the rebalancer
+	 * asks for it (tm_vm_smp_tick_use).  smp_tick_samples: the VM's
+	 * samples when it was taken. */
+	uint32_t *smp_tick32;
+	uint64_t *smp_tick;
+	uint64_t smp_tick_samples;
 	uint8_t *mark;              /* scratch: page is in T */
 	uint64_t *scratch;          /* scratch: counts of one half, or samples;
 				     * lent by tm_vm_epoch's caller */
@@ -233,6 +242,29 @@ static inline uint64_t tm_vm_smp_epoch(const struct tm_vm_rt *vm, uint32_t idx)
 		return TM_SMP(vm, idx) - vm->smp_base[idx];
 	return (uint32_t)((uint32_t)TM_SMP(vm, idx) - vm->smp_base32[idx]);
 }
+
+/* Page idx's increments of the main identifier since the rebalancer's
+ * last tick, and the tick's snapshot of them (exact either way, as for
+ * tm_vm_smp_epoch).  tm_vm_smp_tick_use: start keeping the snapshot (0 for
+ * every page: the counts since the start); the taker sets
+ * smp_tick_samples once every page is taken. */
+static inline uint64_t tm_vm_smp_since_tick(const struct tm_vm_rt *vm,
+					    uint32_t idx)
+{
+	if (vm->smp_tick)
+		return TM_SMP(vm, idx) - vm->smp_tick[idx];
+	return (uint32_t)((uint32_t)TM_SMP(vm, idx) - vm->smp_tick32[idx]);
+}
+
+static inline void tm_vm_smp_tick_take(struct tm_vm_rt *vm, uint32_t idx)
+{
+	if (vm->smp_tick)
+		vm->smp_tick[idx] = TM_SMP(vm, idx);
+	else
+		vm->smp_tick32[idx] = (uint32_t)TM_SMP(vm, idx);
+}
+
+void tm_vm_smp_tick_use(struct tm_vm_rt *vm);
 
 /* The counts' checks, once per run of records (vm_counts.c): before n
  * records of the trace (samples or accesses), fold the counts' halves and

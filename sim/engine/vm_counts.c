@@ -15,7 +15,8 @@
  * in 60 s folds twice; a high half is written only for a page that gained
  * 2^31 since the last fold.  The counts reach 2^63 (before: 2^64).
  *
- * The epoch's sample base: smp_base_check below.
+ * The 32-bit snapshots of TM_SMP (the epoch's sample base, the
+ * rebalancer's tick): widen_check below.
  */
 #include "vm.h"
 
@@ -53,21 +54,46 @@ static void fold_smp(struct tm_vm_rt *vm)
 }
 
 /* n more samples are about to reach the identifiers.  If with them one
- * page could have gained 2^32 increments this epoch (the epoch's samples x
- * the largest increment), the 32-bit sample base would wrap: widen it to
- * 64 bits now, while every page's gain still fits 32 bits (so the wide
- * base is exact).  Once per run of records, not per sample. */
+ * page could have gained 2^32 increments since a 32-bit snapshot of TM_SMP
+ * was taken (the samples since, from, x the largest increment), the
+ * snapshot *lo would wrap: widen it to 64 bits (*wide) now, while every
+ * page's gain still fits 32 bits (so the wide one is exact).  Once per run
+ * of records, not per sample.  The snapshots: the epoch's sample base
+ * (truth) and the rebalancer's tick (its estimated window). */
+static void widen_check(struct tm_vm_rt *vm, uint32_t **lo, uint64_t **wide,
+			uint64_t from, uint64_t n)
+{
+	uint64_t nr = vm->total.nr_samples - from + n;
+
+	if (!*lo || nr * vm->smp_inc_max < (UINT64_C(1) << 32))
+		return;
+	*wide = tm_xcalloc(vm->arr_cap, sizeof(**wide));
+	for (uint32_t i = 0; i < vm->pm.nr; i++) {
+		uint64_t now = TM_SMP(vm, i);
+
+		(*wide)[i] = now - (uint32_t)((uint32_t)now - (*lo)[i]);
+	}
+	free(*lo);
+	*lo = NULL;
+}
+
 static void smp_base_check(struct tm_vm_rt *vm, uint64_t n)
 {
-	uint64_t nr = vm->total.nr_samples - vm->epoch.nr_samples + n;
+	widen_check(vm, &vm->smp_base32, &vm->smp_base, vm->epoch.nr_samples,
+		    n);
+	widen_check(vm, &vm->smp_tick32, &vm->smp_tick, vm->smp_tick_samples,
+		    n);
+}
 
-	if (!vm->smp_base32 || nr * vm->smp_inc_max < (UINT64_C(1) << 32))
+void tm_vm_smp_tick_use(struct tm_vm_rt *vm)
+{
+	if (vm->smp_tick32 || vm->smp_tick)
 		return;
-	vm->smp_base = tm_xcalloc(vm->arr_cap, sizeof(*vm->smp_base));
-	for (uint32_t i = 0; i < vm->pm.nr; i++)
-		vm->smp_base[i] = TM_SMP(vm, i) - tm_vm_smp_epoch(vm, i);
-	free(vm->smp_base32);
-	vm->smp_base32 = NULL;
+	if (vm->total.nr_samples * vm->smp_inc_max < (UINT64_C(1) << 32))
+		vm->smp_tick32 = tm_xcalloc(vm->arr_cap,
+					    sizeof(*vm->smp_tick32));
+	else   /* past the bound already: 0 is exact in either */
+		vm->smp_tick = tm_xcalloc(vm->arr_cap, sizeof(*vm->smp_tick));
 }
 
 /* n samples' increments: n x 65535 < 2^31 for a buffer's n. */

@@ -53,6 +53,8 @@ void tm_vm_release(struct tm_vm_rt *vm)
 	FREE(vm->smp_hi);
 	FREE(vm->smp_base);
 	FREE(vm->smp_base32);
+	FREE(vm->smp_tick32);
+	FREE(vm->smp_tick);
 	FREE(vm->mark);
 	FREE(vm->half_base);
 	FREE(vm->rank.hot);
