@@ -54,7 +54,7 @@ static void regions_to_pages(struct tm_vm_rt *vm)
  * change its own state for the pairs it hands out (identifier.h), so it is
  * asked for none when they would never be moved. */
 static void rank_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
-		       bool pairs)
+		       bool pairs, struct tm_rank_scratch *sc)
 {
 	uint64_t *pro = vm->rank.promote, *dem = vm->rank.demote;
 
@@ -64,7 +64,7 @@ static void rank_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 	vm->rank.nr_fmem_pages = vm->nr_fmem_pages + vm->nr_inflight_promotions;
 	if (!pairs || !(id->ops->kind.flags & TM_IDENT_PAIRS))
 		vm->rank.promote = vm->rank.demote = NULL;
-	id->ops->rank(id->st, &vm->rank);
+	tm_ident_rank(id->ops, id->st, &vm->rank, sc);
 	vm->rank.promote = pro;
 	vm->rank.demote = dem;
 	if (id->ops->kind.flags & TM_IDENT_REGIONS)
@@ -526,6 +526,7 @@ void tm_vm_scratch_free(struct tm_vm_scratch *sc)
 {
 	free(sc->cnt);
 	tm_truth_sel_free(&sc->sel);
+	tm_rank_scratch_free(&sc->rank);
 	memset(sc, 0, sizeof(*sc));
 }
 
@@ -595,7 +596,7 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc,
 
 		if (!vm->truth && i > 0)
 			continue;
-		rank_ident(vm, &vm->idents[i], pairs);
+		rank_ident(vm, &vm->idents[i], pairs, &sc->rank);
 		if (!vm->truth)
 			continue;
 		score_ident(vm, &vm->idents[i], &et, c, &a);

@@ -274,13 +274,16 @@ void tm_vm_smp_tick_use(struct tm_vm_rt *vm);
 size_t tm_vm_counts_room(struct tm_vm_rt *vm, size_t n);
 void tm_vm_counts_drain(struct tm_vm_rt *vm, size_t n);
 
-/* Scratch of an epoch's scoring (vm->scratch, vm->xsel), lent to
- * tm_vm_epoch by its caller: one per thread of a host (host.c) rather than
- * one per VM, 12 bytes a page of the largest VM instead of of every VM. */
+/* Scratch of an epoch's scoring (vm->scratch, vm->xsel) and of its
+ * identifiers' rankings (rank), lent to tm_vm_epoch by its caller: one per
+ * thread of a host (host.c) rather than one per VM, 12 bytes a page of the
+ * largest VM instead of of every VM; cnt also serves the sort of a
+ * rebalance tick's curves. */
 struct tm_vm_scratch {
 	uint64_t *cnt;
 	size_t cap;
 	struct tm_truth_sel sel;
+	struct tm_rank_scratch rank;
 };
 
 void tm_vm_scratch_free(struct tm_vm_scratch *sc);
