@@ -171,7 +171,11 @@ enum tm_scan_approx { TM_SCAN_EXACT = 0, TM_SCAN_SAMPLED };
 struct tm_scan {
 	uint64_t now_ns;
 	uint32_t nr_pages;          /* dense indexes [0, nr_pages) touched */
-	const uint64_t *page;       /* page number of each dense index */
+	/* page number of each dense index (tm_scan_page): page[i], or
+	 * without page, page_base + page32[i] */
+	const uint64_t *page;
+	const uint32_t *page32;
+	uint64_t page_base;
 	const uint8_t *tier;        /* enum tm_tier of each */
 	uint64_t nr_fmem_cap_pages; /* the VM's FMEM capacity now */
 	uint64_t nr_fmem_pages;     /* FMEM resident, and promotions in flight */
@@ -181,6 +185,11 @@ struct tm_scan {
 	uint32_t (*find)(const void *ctx, uint64_t page);
 	const void *find_ctx;
 };
+
+static inline uint64_t tm_scan_page(const struct tm_scan *sc, uint32_t i)
+{
+	return sc->page ? sc->page[i] : sc->page_base + sc->page32[i];
+}
 
 /* One hint fault: the first access to a page after a scan unmapped it. */
 struct tm_fault {

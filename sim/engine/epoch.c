@@ -34,8 +34,8 @@ static void regions_to_pages(struct tm_vm_rt *vm)
 
 		if (g->end - g->start > vm->pm.nr) {
 			for (uint32_t k = 0; k < vm->pm.nr && r->nr_hot < r->cap; k++)
-				if (vm->pm.page[k] >= g->start &&
-				    vm->pm.page[k] < g->end)
+				if (tm_pagemap_page(&vm->pm, k) >= g->start &&
+				    tm_pagemap_page(&vm->pm, k) < g->end)
 					r->hot[r->nr_hot++] = k;
 			continue;
 		}
@@ -105,7 +105,7 @@ static double page_truth(struct tm_vm_rt *vm, uint32_t idx)
 		memcpy(&e, &vm->epoch_cnt[idx], sizeof(e));
 		return e;
 	}
-	e = tm_gen_dist_expected(vm->dist, vm->pm.page[idx]);
+	e = tm_gen_dist_expected(vm->dist, tm_pagemap_page(&vm->pm, idx));
 	memcpy(&vm->epoch_cnt[idx], &e, sizeof(e));
 	return e;
 }
@@ -123,7 +123,7 @@ prefetch_truth(const struct tm_vm_rt *vm, uint32_t idx)
 {
 	__builtin_prefetch(&vm->epoch_cnt[idx]);
 	if (vm->dist)
-		__builtin_prefetch(&vm->pm.page[idx]);
+		__builtin_prefetch(tm_pagemap_page_at(&vm->pm, idx));
 }
 
 /* Start loading the sample counts score_ident() reads for page idx. */
@@ -139,7 +139,7 @@ prefetch_count(const struct tm_vm_rt *vm, const struct tm_ident_rt *id,
 		__builtin_prefetch(&vm->smp_base[idx]);
 	else
 		__builtin_prefetch(&vm->smp_base32[idx]);
-	__builtin_prefetch(&vm->pm.page[idx]);   /* estimate()'s argument */
+	__builtin_prefetch(tm_pagemap_page_at(&vm->pm, idx));   /* estimate()'s */
 }
 
 /* Score one identifier's ranking (in vm->rank) against T.  Weighted recall
@@ -174,7 +174,7 @@ static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 		n = id->cum_window ? now : id->ref ? now - id->ref_base[idx] :
 		    tm_vm_smp_epoch(vm, idx);
 		d = fabs((double)id->ops->estimate(id->st, idx,
-						   vm->pm.page[idx]) -
+						   tm_pagemap_page(&vm->pm, idx)) -
 			 (double)n);
 		aae += d;
 		if (n) {
@@ -341,7 +341,7 @@ static void select_dist(struct tm_vm_rt *vm, uint64_t now_ns,
 	vm->nr_sel = 0;
 	if (vm->pm.nr < top.nr_true) {
 		for (uint32_t i = 0; i < vm->pm.nr; i++)
-			if (tm_gen_dist_in_top(vm->dist, vm->pm.page[i]))
+			if (tm_gen_dist_in_top(vm->dist, tm_pagemap_page(&vm->pm, i)))
 				mark_one(vm, i);
 	} else {
 		tm_gen_dist_each_top(vm->dist, mark_page, vm);

@@ -309,7 +309,7 @@ static void window_curve(struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 				tm_vm_smp_since_tick(vm, i);
 		double add = !dist ? (double)gain :
 			     i < nr_valued ? win[i] * scale :
-			     tm_gen_dist_expected(dist, vm->pm.page[i]);
+			     tm_gen_dist_expected(dist, tm_pagemap_page(&vm->pm, i));
 		double w = dist ? add : win[i] * decay + add;
 
 		win[i] = w;

@@ -497,7 +497,7 @@ faults(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx,
 	uint64_t used = vm->nr_fmem_pages + vm->nr_inflight_promotions;
 	struct tm_fault f = {
 		.time_ns = r->time_ns,
-		.page = vm->pm.page[idx],
+		.page = tm_pagemap_page(&vm->pm, idx),
 		.idx = idx,
 		.tier = vm->pm.tier[idx],
 		.nr_fmem_free_pages = used < vm->nr_fmem_cap_pages ?
@@ -678,7 +678,9 @@ static void scan_due(struct tm_vm_rt *vm)
 	struct tm_scan sc = {
 		.now_ns = now,
 		.nr_pages = vm->pm.nr,
-		.page = vm->pm.page,
+		.page = vm->pm.page64,
+		.page32 = vm->pm.page32,
+		.page_base = vm->pm.page_base,
 		.tier = vm->pm.tier,
 		.nr_fmem_cap_pages = vm->nr_fmem_cap_pages,
 		.nr_fmem_pages = vm->nr_fmem_pages + vm->nr_inflight_promotions,
@@ -799,7 +801,7 @@ static uint64_t est_cb(void *ctx, uint32_t idx)
 	const struct tm_vm_rt *vm = ctx;
 	const struct tm_ident_rt *id = &vm->idents[0];
 
-	return id->ops->estimate(id->st, idx, vm->pm.page[idx]);
+	return id->ops->estimate(id->st, idx, tm_pagemap_page(&vm->pm, idx));
 }
 
 /* Plan moves from the main identifier's last rank (at an epoch, or when a
@@ -879,7 +881,7 @@ void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns)
 			if (vm->idents[k].ops->moved)
 				vm->idents[k].ops->moved(vm->idents[k].st,
 							 mv->idx,
-							 vm->pm.page[mv->idx],
+							 tm_pagemap_page(&vm->pm, mv->idx),
 							 mv->to_tier);
 	}
 	tm_migrator_done(vm->mig, &vm->last_batch, acc_cb, vm, now_ns);
