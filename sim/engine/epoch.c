@@ -533,7 +533,7 @@ void tm_vm_scratch_free(struct tm_vm_scratch *sc)
 uint64_t *tm_vm_scratch_counts(struct tm_vm_scratch *sc,
 			       const struct tm_vm_rt *vm)
 {
-	if (sc->cap < vm->pm.nr) {
+	if (!sc->cnt || sc->cap < vm->pm.nr) {   /* arr_cap >= 64 */
 		free(sc->cnt);
 		sc->cap = vm->arr_cap;
 		sc->cnt = tm_xmalloc(sc->cap * sizeof(*sc->cnt));
