@@ -636,7 +636,8 @@ static void rebase(struct tm_migrator *m, uint64_t now_ns)
 		if (m->last_dir[idx]) {
 			uint64_t t = last_move_of(m, idx);
 
-			m->last_move32[idx] = t > base ? (uint32_t)(t - base) : 0;
+			m->last_move32[idx] = t > base ?
+					      (uint32_t)(t - base) : 0;
 		}
 	m->time_base = base;
 }

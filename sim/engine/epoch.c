@@ -139,7 +139,8 @@ prefetch_count(const struct tm_vm_rt *vm, const struct tm_ident_rt *id,
 		__builtin_prefetch(&vm->smp_base[idx]);
 	else
 		__builtin_prefetch(&vm->smp_base32[idx]);
-	__builtin_prefetch(tm_pagemap_page_at(&vm->pm, idx));   /* estimate()'s */
+	/* estimate()'s argument */
+	__builtin_prefetch(tm_pagemap_page_at(&vm->pm, idx));
 }
 
 /* Score one identifier's ranking (in vm->rank) against T.  Weighted recall
@@ -165,7 +166,7 @@ static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 	}
 	for (size_t i = 0; counts && i < vm->nr_sel; i++) {
 		uint32_t idx = vm->truth_sel.idx[i];
-		uint64_t now, n;
+		uint64_t now, n, e;
 		double d;
 
 		if (i + SCORE_AHEAD < vm->nr_sel)
@@ -173,9 +174,9 @@ static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 		now = id->ref ? id->ref[idx] : TM_SMP(vm, idx);
 		n = id->cum_window ? now : id->ref ? now - id->ref_base[idx] :
 		    tm_vm_smp_epoch(vm, idx);
-		d = fabs((double)id->ops->estimate(id->st, idx,
-						   tm_pagemap_page(&vm->pm, idx)) -
-			 (double)n);
+		e = id->ops->estimate(id->st, idx,
+				      tm_pagemap_page(&vm->pm, idx));
+		d = fabs((double)e - (double)n);
 		aae += d;
 		if (n) {
 			are += d / (double)n;
@@ -340,8 +341,12 @@ static void select_dist(struct tm_vm_rt *vm, uint64_t now_ns,
 				(size_t)top.nr_true : vm->pm.nr);
 	vm->nr_sel = 0;
 	if (vm->pm.nr < top.nr_true) {
-		for (uint32_t i = 0; i < vm->pm.nr; i++)
-			if (tm_gen_dist_in_top(vm->dist, tm_pagemap_page(&vm->pm, i)))
+		struct tm_pagenums pn = tm_pagemap_nums(&vm->pm);
+		const struct tm_gen_dist *dist = vm->dist;
+		uint32_t nr = vm->pm.nr;
+
+		for (uint32_t i = 0; i < nr; i++)
+			if (tm_gen_dist_in_top(dist, tm_pagenums_at(pn, i)))
 				mark_one(vm, i);
 	} else {
 		tm_gen_dist_each_top(vm->dist, mark_page, vm);

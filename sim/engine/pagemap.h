@@ -74,6 +74,24 @@ static inline uint64_t tm_pagemap_page(const struct tm_pagemap *pm,
 	return pm->page64 ? pm->page64[idx] : pm->page_base + pm->page32[idx];
 }
 
+/* The page numbers as a value for locals: a loop that calls out for each
+ * page would reload the map's fields after every call. */
+struct tm_pagenums {
+	const uint32_t *p32;
+	const uint64_t *p64;
+	uint64_t base;
+};
+
+static inline struct tm_pagenums tm_pagemap_nums(const struct tm_pagemap *pm)
+{
+	return (struct tm_pagenums){ pm->page32, pm->page64, pm->page_base };
+}
+
+static inline uint64_t tm_pagenums_at(struct tm_pagenums n, uint32_t idx)
+{
+	return n.p64 ? n.p64[idx] : n.base + n.p32[idx];
+}
+
 /* Where tm_pagemap_page reads idx's page number (to prefetch it). */
 static inline const void *tm_pagemap_page_at(const struct tm_pagemap *pm,
 					     uint32_t idx)

@@ -214,16 +214,21 @@ static void ensure_window(struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
  * the curve. */
 static void radix_desc(uint32_t *a, uint32_t *tmp, size_t n)
 {
+	uint32_t *src = a, *dst = tmp;
+
 	for (unsigned shift = 0; shift < 32; shift += 8) {
 		size_t count[257] = { 0 };
+		uint32_t *t;
 
 		for (size_t i = 0; i < n; i++)
-			count[255 - ((a[i] >> shift) & 255) + 1]++;
+			count[255 - ((src[i] >> shift) & 255) + 1]++;
 		for (unsigned k = 1; k <= 256; k++)
 			count[k] += count[k - 1];
 		for (size_t i = 0; i < n; i++)
-			tmp[count[255 - ((a[i] >> shift) & 255)]++] = a[i];
-		memcpy(a, tmp, n * sizeof(*a));
+			dst[count[255 - ((src[i] >> shift) & 255)]++] = src[i];
+		t = src;   /* the passes alternate: the fourth ends in a */
+		src = dst;
+		dst = t;
 	}
 }
 
@@ -309,7 +314,8 @@ static void window_curve(struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 				tm_vm_smp_since_tick(vm, i);
 		double add = !dist ? (double)gain :
 			     i < nr_valued ? win[i] * scale :
-			     tm_gen_dist_expected(dist, tm_pagemap_page(&vm->pm, i));
+			     tm_gen_dist_expected(dist,
+						  tm_pagemap_page(&vm->pm, i));
 		double w = dist ? add : win[i] * decay + add;
 
 		win[i] = w;

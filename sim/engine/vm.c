@@ -866,6 +866,7 @@ void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns)
 {
 	for (size_t i = 0; i < vm->nr_inflight; i++) {
 		const struct tm_move *mv = &vm->inflight[i];
+		uint64_t page;
 
 		if (vm->pm.tier[mv->idx] == mv->to_tier)
 			continue;
@@ -877,11 +878,11 @@ void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns)
 			vm->nr_smem_pages++;
 		}
 		vm->pm.tier[mv->idx] = mv->to_tier;
+		page = tm_pagemap_page(&vm->pm, mv->idx);
 		for (uint32_t k = 0; k < vm->nr_idents; k++)
 			if (vm->idents[k].ops->moved)
 				vm->idents[k].ops->moved(vm->idents[k].st,
-							 mv->idx,
-							 tm_pagemap_page(&vm->pm, mv->idx),
+							 mv->idx, page,
 							 mv->to_tier);
 	}
 	tm_migrator_done(vm->mig, &vm->last_batch, acc_cb, vm, now_ns);

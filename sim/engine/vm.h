@@ -111,12 +111,13 @@ struct tm_vm_rt {
 	 * that gained 2^31 since the start only, and their memory stays
 	 * untouched, not resident, for the others (fresh zeroed memory,
 	 * tm_xgrow_zeroed): 8 bytes a page where the 64-bit counts took 16.
-	 * acc_gain, smp_gain: the most any page gained since the last fold;
-	 * acc_w_max: the most one record adds to TM_ACC (1, or the larger
-	 * sample period, at most 2^31). */
+	 * acc_fold_at: total.nr_accesses at the last fold (no page gained
+	 * more since); smp_gain: the most any page's increments gained since
+	 * theirs; acc_w_max: the most one record adds to TM_ACC (1, or the
+	 * larger sample period, at most 2^31). */
 	struct tm_cum *cum;
 	uint32_t *acc_hi, *smp_hi;
-	uint64_t acc_gain, smp_gain, acc_w_max;
+	uint64_t acc_fold_at, smp_gain, acc_w_max;
 	/* TM_SMP at the epoch's start: its low 32 bits (smp_base32) while no
 	 * page can gain 2^32 increments in one epoch, else all 64 (smp_base;
 	 * one of the two is NULL).  Bound: a page gains at most the epoch's

@@ -9,9 +9,10 @@
  * most what the VM's records add in all, so after a fold (every low half
  * at or above 2^31 moved into its high half: lo < 2^31 for all) the low
  * halves take a gain of 2^31 more without wrapping.  tm_vm_counts_room
- * keeps the gain since the last fold (acc_gain, smp_gain) within it: it
- * folds before a run of records could pass it, and cuts a run of records
- * whose accesses alone could.  On the cluster bench a VM of 4.9 G accesses
+ * keeps the gain since the last fold (the VM's accesses since acc_fold_at;
+ * smp_gain, its samples x the largest increment) within it: it folds
+ * before a run of records could pass it, and cuts a run of records whose
+ * accesses alone could.  On the cluster bench a VM of 4.9 G accesses
  * in 60 s folds twice; a high half is written only for a page that gained
  * 2^31 since the last fold.  The counts reach 2^63 (before: 2^64).
  *
@@ -39,7 +40,7 @@ static void fold_acc(struct tm_vm_rt *vm)
 			vm->cum[i].acc -= (uint32_t)TM_CUM_FOLD;
 			vm->acc_hi[i]++;
 		}
-	vm->acc_gain = 0;
+	vm->acc_fold_at = vm->total.nr_accesses;
 	tm_migrator_settle(vm->mig, acc_of, vm);
 }
 
@@ -109,15 +110,18 @@ static void smp_room(struct tm_vm_rt *vm, size_t n)
 	smp_base_check(vm, n);
 }
 
+/* The VM's accesses since the last fold are counted exactly (its total);
+ * the run's, at most room x the largest weight (the store period when the
+ * run has no store overstates it: 65535 against 4093 by default). */
 size_t tm_vm_counts_room(struct tm_vm_rt *vm, size_t n)
 {
 	size_t room = n;
 
 	if (room > TM_CUM_FOLD / vm->acc_w_max)
 		room = TM_CUM_FOLD / vm->acc_w_max;   /* >= 1: w <= 2^31 */
-	if (vm->acc_gain + room * vm->acc_w_max > TM_CUM_FOLD)
+	if (vm->total.nr_accesses - vm->acc_fold_at + room * vm->acc_w_max >
+	    TM_CUM_FOLD)
 		fold_acc(vm);
-	vm->acc_gain += room * vm->acc_w_max;
 	if (vm->samples)   /* each record is a sample */
 		smp_room(vm, room);
 	return room;
