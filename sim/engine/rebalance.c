@@ -232,6 +232,15 @@ static void radix_desc(uint32_t *a, uint32_t *tmp, size_t n)
 	}
 }
 
+/* cv's memory for sz bytes at least (its contents kept). */
+static void curve_room(struct tm_rb_curve *cv, size_t sz)
+{
+	if (sz <= cv->sz_mem)
+		return;
+	cv->sz_mem = sz > 2 * cv->sz_mem ? sz : 2 * cv->sz_mem;
+	cv->mem = tm_xrealloc(cv->mem, cv->sz_mem);
+}
+
 /* Runs pay: one host of the cluster bench (10 VMs, 60 s) has at most
  * 5,847 runs for 26,043 pages on a true curve, 173 for 19,900 on an
  * estimated one, two on a hot set's true curve.  The curves were two
@@ -240,42 +249,33 @@ static void radix_desc(uint32_t *a, uint32_t *tmp, size_t n)
  * thread. */
 void tm_rb_curve_keep(struct tm_rb_curve *cv, const uint32_t *val, size_t n)
 {
-	size_t nr_runs = 0, sz;
+	const size_t run_sz = sizeof(struct tm_curve_run);
 	uint64_t sum = 0;
-	bool runs;
+	size_t k = 0;
 
-	for (size_t i = 0; i < n; i++)
-		nr_runs += i + 1 == n || val[i] != val[i + 1];
-	runs = nr_runs * sizeof(struct tm_curve_run) < n * sizeof(uint64_t);
-	sz = runs ? nr_runs * sizeof(struct tm_curve_run) :
-		    n * sizeof(uint64_t);
-	if (sz > cv->sz_mem) {   /* a quarter more: few regrowths */
-		free(cv->mem);
-		cv->sz_mem = sz + sz / 4;
-		cv->mem = tm_xmalloc(cv->sz_mem);
-	}
 	cv->c = (struct tm_curve){ .nr = n };
-	if (runs) {
-		struct tm_curve_run *r = cv->mem;
-		size_t k = 0;
-
-		for (size_t i = 0; i < n; i++) {
-			sum += val[i];
-			if (i + 1 == n || val[i] != val[i + 1])
-				r[k++] = (struct tm_curve_run){
-					sum, (uint32_t)(i + 1), val[i] };
-		}
-		cv->c.runs = r;
-		cv->c.nr_runs = k;
-	} else {
-		uint64_t *cum = cv->mem;
-
-		for (size_t i = 0; i < n; i++) {
-			sum += val[i];
-			cum[i] = sum;
-		}
-		cv->c.cum = cum;
+	/* runs, in one pass, while they take less room than the array */
+	for (size_t i = 0; i < n && 2 * k < n; i++) {
+		sum += val[i];
+		if (i + 1 < n && val[i] == val[i + 1])
+			continue;
+		curve_room(cv, (k + 1) * run_sz);
+		((struct tm_curve_run *)cv->mem)[k++] =
+			(struct tm_curve_run){ sum, (uint32_t)(i + 1), val[i] };
 	}
+	if (2 * k < n) {   /* every page in a run, and 16 k < 8 n */
+		cv->c.runs = cv->mem;
+		cv->c.nr_runs = k;
+		cv->c.total = sum;
+		return;
+	}
+	curve_room(cv, n * sizeof(uint64_t));
+	sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		sum += val[i];
+		((uint64_t *)cv->mem)[i] = sum;
+	}
+	cv->c.cum = cv->mem;
 	cv->c.total = sum;
 }
 
