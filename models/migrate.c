@@ -57,6 +57,7 @@
 #define TM_MIG_BATCH_PAGES 4096
 
 enum { MARK_HOT = 1, MARK_USED = 2 };
+enum { DIR_TIER = 3, DIR_PAID = 4 };
 
 struct cold {
 	uint64_t est;
@@ -70,13 +71,23 @@ struct tm_migrator {
 	uint64_t smem_extra_ns_per_access;
 	struct tm_mig_stats stats;
 	bool in_flight;
+	bool wide_time;         /* the ping-pong window is over 2^32 ns */
+	bool wide_payback;      /* a payback was 2^31 accesses or more */
 
 	/* Per dense page, cap_pages entries, grown in plan(). */
 	uint32_t cap_pages;
 	uint8_t *mark;          /* MARK_* during one plan, all zero between */
-	uint8_t *last_dir;      /* tier of the page's last move, 0: never */
-	uint64_t *last_move_ns;
-	uint64_t *payback_at;   /* cum_accesses at which a promotion pays back */
+	uint8_t *last_dir;      /* tier of the page's last move (0: never),
+				 * | DIR_PAID once a promotion paid back */
+	/* The page's last move time, less time_base (last_move32: "A page's
+	 * last move, in 32 bits" below), or itself (last_move64). */
+	uint32_t *last_move32;
+	uint64_t *last_move64;
+	uint64_t time_base;
+	/* The accesses at which a promotion pays back: their low 32 bits
+	 * (payback32), or all 64 (payback64). */
+	uint32_t *payback32;
+	uint64_t *payback64;
 
 	/* Scratch of one plan, grown on demand. */
 	struct tm_move *moves;
@@ -123,6 +134,7 @@ struct tm_migrator *tm_migrator_new(const struct tm_migration_config *cfg,
 	m->nr_vcpus = nr_vcpus;
 	m->page_shift = page_shift;
 	m->smem_extra_ns_per_access = smem_extra_ns_per_access;
+	m->wide_time = cfg->pingpong_window_ns > UINT32_MAX;
 	return m;
 }
 
@@ -130,13 +142,7 @@ void tm_migrator_free(struct tm_migrator *m)
 {
 	if (!m)
 		return;
-	free(m->mark);
-	free(m->last_dir);
-	free(m->last_move_ns);
-	free(m->payback_at);
-	free(m->moves);
-	free(m->promo);
-	free(m->cold);
+	tm_migrator_release_pages(m);
 	free(m);
 }
 
@@ -144,13 +150,16 @@ void tm_migrator_release_pages(struct tm_migrator *m)
 {
 	free(m->mark);
 	free(m->last_dir);
-	free(m->last_move_ns);
-	free(m->payback_at);
+	free(m->last_move32);
+	free(m->last_move64);
+	free(m->payback32);
+	free(m->payback64);
 	free(m->moves);
 	free(m->promo);
 	free(m->cold);
 	m->mark = m->last_dir = NULL;
-	m->last_move_ns = m->payback_at = NULL;
+	m->last_move32 = m->payback32 = NULL;
+	m->last_move64 = m->payback64 = NULL;
 	m->moves = NULL;
 	m->promo = NULL;
 	m->cold = NULL;
@@ -232,13 +241,18 @@ static void grow_pages(struct tm_migrator *m, uint32_t nr_pages)
 		return;
 	cap = nr_pages > UINT32_MAX / 2 || nr_pages > 2 * old ? nr_pages :
 								  2 * old;
-	m->mark = tm_xgrow_zeroed(m->mark, old, cap, sizeof(*m->mark));
-	m->last_dir = tm_xgrow_zeroed(m->last_dir, old, cap,
-				      sizeof(*m->last_dir));
-	m->last_move_ns = tm_xgrow_zeroed(m->last_move_ns, old, cap,
-					  sizeof(*m->last_move_ns));
-	m->payback_at = tm_xgrow_zeroed(m->payback_at, old, cap,
-					sizeof(*m->payback_at));
+#define GROW(a) (m->a = tm_xgrow_zeroed(m->a, old, cap, sizeof(*m->a)))
+	GROW(mark);
+	GROW(last_dir);
+	if (m->wide_time)
+		GROW(last_move64);
+	else
+		GROW(last_move32);
+	if (m->wide_payback)
+		GROW(payback64);
+	else
+		GROW(payback32);
+#undef GROW
 	m->cap_pages = cap;
 }
 
@@ -584,30 +598,121 @@ static uint64_t payback_accesses(uint64_t cost_ns, uint64_t extra_ns)
 	return (cost_ns + extra_ns - 1) / extra_ns;
 }
 
+/* ---- a page's last move, in 32 bits ----
+ *
+ * Time: a page's last move time less time_base, below 2^32 ns (4.29 s).
+ * Ping-pong only asks whether the last move is within the window; so once
+ * a batch lands 2^32 ns or more past the base, the base moves to that time
+ * less the window, and a page last moved before the new base is stored at
+ * it: for this and every later batch it is still as old as the window or
+ * older, as its true time is (rebase, O(pages) once per 4.29 s at most).
+ * A window over 2^32 ns keeps the times in 64 bits (wide_time).
+ *
+ * Payback: the low 32 bits of the accesses at which a promotion pays back
+ * (a page's accesses at its promotion + the batch's payback P).  While P <
+ * 2^31 and the caller settles (tm_migrator_settle) before any page gains
+ * 2^31 accesses, a pending point is within 2^31 of the page's accesses,
+ * so the sign of the 32-bit difference says which is larger: settling
+ * marks the points reached (DIR_PAID), and those still pending start the
+ * next span within (-P, 0].  A batch with P >= 2^31 (an SMEM access no
+ * slower than an FMEM one: no move ever pays back) widens the points to 64
+ * bits, exactly, for the rest of the run (wide_payback). */
+
+static uint64_t last_move_of(const struct tm_migrator *m, uint32_t idx)
+{
+	return m->wide_time ? m->last_move64[idx] :
+	       m->time_base + m->last_move32[idx];
+}
+
+static void set_last_move(struct tm_migrator *m, uint32_t idx, uint64_t now_ns)
+{
+	if (m->wide_time)
+		m->last_move64[idx] = now_ns;
+	else
+		m->last_move32[idx] = (uint32_t)(now_ns - m->time_base);
+}
+
+static void rebase(struct tm_migrator *m, uint64_t now_ns)
+{
+	uint64_t base = now_ns - m->cfg.pingpong_window_ns;
+
+	for (uint32_t idx = 0; idx < m->cap_pages; idx++)
+		if (m->last_dir[idx]) {
+			uint64_t t = last_move_of(m, idx);
+
+			m->last_move32[idx] = t > base ?
+					      (uint32_t)(t - base) : 0;
+		}
+	m->time_base = base;
+}
+
+/* The page's payback point is ahead of acc (a promotion not paid back). */
+static bool pending(const struct tm_migrator *m, uint32_t idx, uint64_t acc)
+{
+	if (m->last_dir[idx] != TM_TIER_FMEM)   /* not promoted, or paid */
+		return false;
+	if (m->wide_payback)
+		return acc < m->payback64[idx];
+	return ((uint32_t)acc - m->payback32[idx]) & UINT32_C(0x80000000);
+}
+
+void tm_migrator_settle(struct tm_migrator *m, tm_mig_acc_fn acc,
+			const void *ctx)
+{
+	if (m->wide_payback)
+		return;
+	for (uint32_t idx = 0; idx < m->cap_pages; idx++)
+		if (m->last_dir[idx] == TM_TIER_FMEM &&
+		    !pending(m, idx, acc(ctx, idx)))
+			m->last_dir[idx] |= DIR_PAID;
+}
+
+static void widen_payback(struct tm_migrator *m, tm_mig_acc_fn acc,
+			  const void *ctx)
+{
+	m->payback64 = tm_xcalloc(m->cap_pages ? m->cap_pages : 1,
+				  sizeof(*m->payback64));
+	for (uint32_t idx = 0; idx < m->cap_pages; idx++) {
+		uint64_t a;
+		uint32_t d;
+
+		if (m->last_dir[idx] & DIR_PAID) {   /* paid: a point of 0 */
+			m->last_dir[idx] &= ~DIR_PAID;
+			continue;
+		}
+		if (m->last_dir[idx] != TM_TIER_FMEM ||
+		    !pending(m, idx, a = acc(ctx, idx)))
+			continue;
+		d = m->payback32[idx] - (uint32_t)a;   /* in (0, 2^31] */
+		m->payback64[idx] = a + d;
+	}
+	free(m->payback32);
+	m->payback32 = NULL;
+	m->wide_payback = true;
+}
+
 static void account_move(struct tm_migrator *m, const struct tm_move *mv,
-			 const uint64_t *cum_accesses, size_t stride,
-			 uint64_t now_ns, uint64_t nr_payback)
+			 uint64_t acc, uint64_t now_ns, uint64_t nr_payback)
 {
 	uint32_t idx = mv->idx;
-	uint64_t acc = cum_accesses[(size_t)idx * stride];
-	uint8_t last = m->last_dir[idx];
+	uint8_t last = m->last_dir[idx] & DIR_TIER;
 
-	assert(now_ns >= m->last_move_ns[idx]);
+	assert(now_ns >= last_move_of(m, idx));
 	if (last && last != mv->to_tier &&
-	    now_ns - m->last_move_ns[idx] < m->cfg.pingpong_window_ns)
+	    now_ns - last_move_of(m, idx) < m->cfg.pingpong_window_ns)
 		m->stats.nr_pingpong++;
-	if (mv->to_tier == TM_TIER_SMEM && last == TM_TIER_FMEM &&
-	    acc < m->payback_at[idx])
+	if (mv->to_tier == TM_TIER_SMEM && pending(m, idx, acc))
 		m->stats.nr_unpaid++;
-	if (mv->to_tier == TM_TIER_FMEM)
-		m->payback_at[idx] = sat_add(acc, nr_payback);
+	if (mv->to_tier == TM_TIER_FMEM && m->wide_payback)
+		m->payback64[idx] = sat_add(acc, nr_payback);
+	else if (mv->to_tier == TM_TIER_FMEM)
+		m->payback32[idx] = (uint32_t)(acc + nr_payback);
 	m->last_dir[idx] = mv->to_tier;
-	m->last_move_ns[idx] = now_ns;
+	set_last_move(m, idx, now_ns);
 }
 
 void tm_migrator_done(struct tm_migrator *m, const struct tm_mig_batch *b,
-		      const uint64_t *cum_accesses, size_t stride,
-		      uint64_t now_ns)
+		      tm_mig_acc_fn acc, const void *ctx, uint64_t now_ns)
 {
 	struct tm_mig_stats *s = &m->stats;
 	uint64_t nr_payback;
@@ -619,9 +724,13 @@ void tm_migrator_done(struct tm_migrator *m, const struct tm_mig_batch *b,
 	/* a page's share of the batch: cpu_ns / pages of the batch */
 	nr_payback = payback_accesses(b->cpu_ns / b->nr_moves,
 				      m->smem_extra_ns_per_access);
+	if (!m->wide_payback && nr_payback >= TM_MIG_PAYBACK_WIDE)
+		widen_payback(m, acc, ctx);
+	if (!m->wide_time && now_ns - m->time_base > UINT32_MAX)
+		rebase(m, now_ns);
 	for (size_t i = 0; i < b->nr_moves; i++)
-		account_move(m, &b->moves[i], cum_accesses, stride, now_ns,
-			     nr_payback);
+		account_move(m, &b->moves[i], acc(ctx, b->moves[i].idx),
+			     now_ns, nr_payback);
 	s->nr_promotions += b->nr_promotions;
 	s->nr_demotions += b->nr_demotions;
 	s->nr_exchanges += b->nr_exchanges;

@@ -109,15 +109,24 @@ void tm_migrator_release_pages(struct tm_migrator *m);
 void tm_migrator_plan(struct tm_migrator *m, const struct tm_mig_view *v,
 		      struct tm_mig_batch *out);
 
+/* Accesses of dense index idx since the start (the caller's counts). */
+typedef uint64_t (*tm_mig_acc_fn)(const void *ctx, uint32_t idx);
+
 /* The moves of batch b were applied at now_ns (the caller changed the
  * tiers): update ping-pong and payback accounting.  A promotion "pays back"
  * when the accesses it served from FMEM before its demotion, times
- * smem_extra_ns_per_access, exceed its per-page cost;
- * cum_accesses[idx * stride] is the accesses of dense index idx since the
- * start (stride 1 for a plain array). */
+ * smem_extra_ns_per_access, exceed its per-page cost; acc(ctx, idx) is the
+ * accesses of dense index idx since the start. */
 void tm_migrator_done(struct tm_migrator *m, const struct tm_mig_batch *b,
-		      const uint64_t *cum_accesses, size_t stride,
-		      uint64_t now_ns);
+		      tm_mig_acc_fn acc, const void *ctx, uint64_t now_ns);
+
+/* The payback points are kept in 32 bits (migrate.c) while every
+ * promotion's payback is below 2^31 accesses; the caller settles them
+ * before any page could gain 2^31 accesses since the last call (the VM
+ * does at each fold of its counts, sim/engine/vm_counts.c).  O(pages). */
+#define TM_MIG_PAYBACK_WIDE (UINT64_C(1) << 31)
+void tm_migrator_settle(struct tm_migrator *m, tm_mig_acc_fn acc,
+			const void *ctx);
 
 const struct tm_mig_stats *tm_migrator_stats(const struct tm_migrator *m);
 

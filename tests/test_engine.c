@@ -15,7 +15,9 @@
  *   t=21ms  touch 0            -> SMEM hit
  */
 #include <setjmp.h>
+#include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,12 +35,13 @@
 static char dir[] = "/tmp/tmsim-engine-XXXXXX";
 static char trace[300], cfgp[300];   /* <dir>/t.tmt, <dir>/c.yaml */
 
-/* The trace file: a samples trace, period 1, one vCPU. */
-static void write_records(const struct tm_record *r, size_t n)
+/* The trace file: a samples trace, period 1 (or `period`), one vCPU. */
+static void write_records_period(const struct tm_record *r, size_t n,
+				 uint64_t period)
 {
 	struct tm_trace_info info = {
 		.kind = TM_TRACE_SAMPLES, .space = TM_ADDR_GVA,
-		.page_shift = 12, .load_period = 1, .store_period = 1,
+		.page_shift = 12, .load_period = period, .store_period = period,
 		.nr_vcpus = 1,
 	};
 	struct tm_error err;
@@ -48,6 +51,11 @@ static void write_records(const struct tm_record *r, size_t n)
 	assert_non_null(w);
 	assert_int_equal(tm_tmt_writer_add(w, r, n, &err), 0);
 	assert_int_equal(tm_tmt_writer_close(w, &err), 0);
+}
+
+static void write_records(const struct tm_record *r, size_t n)
+{
+	write_records_period(r, n, 1);
 }
 
 /* Run the config text (its VMs read t.tmt) to the end; *cfg for freeing. */
@@ -186,9 +194,9 @@ static void test_unplanned_pairs(void **state)
 	assert_int_equal(vm->pm.tier[1], TM_TIER_SMEM);
 	/* the static policy's ticks keep the true curve only */
 	assert_true(sim->hosts[0].fm.vm[0].nr_ticks > 0);
-	assert_non_null(sim->hosts[0].fm.vm[0].curve_true);
+	assert_non_null(sim->hosts[0].fm.vm[0].win_true);
 	assert_null(sim->hosts[0].fm.vm[0].win_est);
-	assert_null(sim->hosts[0].fm.vm[0].curve_est);
+	assert_null(sim->hosts[0].fm.vm[0].curve_est.mem);
 	for (uint32_t k = 0; k < vm->nr_idents; k++) {
 		for (uint32_t page = 0; page < 2; page++) {
 			uint64_t v;
@@ -449,6 +457,9 @@ static void test_wide_sample_base(void **state)
 			  "        migration: {mode: none}\n", &cfg);
 		vm = &sim->hosts[0].vms[0];
 		assert_int_equal(TM_SMP(vm, 0), (uint64_t)nr[k] * 65535);
+		/* 4.59e9 increments, more than a low half holds: folded into
+		 * the high half (vm_counts.c) */
+		assert_int_equal(vm->smp_hi[0] > 0, k == 1);
 		if (k == 0) {
 			assert_non_null(vm->smp_base32);
 			assert_null(vm->smp_base);
@@ -459,6 +470,220 @@ static void test_wide_sample_base(void **state)
 		assert_true(vm->idents[0].nr_are > 0);
 		assert_true(vm->idents[0].sum_are == 0.0);
 		assert_true(vm->idents[0].sum_aae == 0.0);
+		finish(sim, cfg);
+	}
+	free(r);
+}
+
+/* A VM's curves are kept from tick to tick as runs of equal counts, or as
+ * the plain array of cumulative counts when that is smaller
+ * (tm_rb_curve_keep); through tm_curve_cum either answers every query as
+ * its exact twin, the plain array, does.
+ *   counts 9 9 9 5 5 1 1 1 1  ->  runs (27, 3, 9) (37, 5, 5) (41, 9, 1)
+ *   cum     9 18 27 32 37 38 39 40 41
+ * then random descending counts: few distinct (runs), all distinct (the
+ * plain array), into the same curve memory. */
+static void check_curve_twin(struct tm_rb_curve *cv, const uint32_t *val,
+			     size_t n, bool want_runs)
+{
+	uint64_t *cum = calloc(n ? n : 1, sizeof(*cum)), s = 0;
+	struct tm_curve twin;
+
+	assert_non_null(cum);
+	for (size_t i = 0; i < n; i++)
+		cum[i] = s += val[i];
+	twin = (struct tm_curve){ .cum = cum, .nr = n, .total = s };
+	tm_rb_curve_keep(cv, val, n);
+	assert_int_equal(cv->c.runs != NULL, want_runs);
+	assert_int_equal(cv->c.cum != NULL, !want_runs);
+	assert_int_equal(cv->c.nr, n);
+	assert_int_equal(cv->c.total, s);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(tm_curve_cum(&cv->c, i), cum[i]);
+	for (int k = 0; k <= 100; k++) {
+		double h = k / 100.0;
+		uint64_t pages = (uint64_t)k * n / 100;
+
+		assert_int_equal(tm_curve_pages_for(&cv->c, h),
+				 tm_curve_pages_for(&twin, h));
+		assert_true(tm_curve_hits_at(&cv->c, pages) ==
+			    tm_curve_hits_at(&twin, pages) ||
+			    (isnan(tm_curve_hits_at(&cv->c, pages)) &&
+			     isnan(tm_curve_hits_at(&twin, pages))));
+	}
+	free(cum);
+}
+
+static void test_curve_runs(void **state)
+{
+	static const uint32_t small[] = { 9, 9, 9, 5, 5, 1, 1, 1, 1 };
+	struct tm_rb_curve cv = { 0 };
+	uint32_t *val = calloc(20000, sizeof(*val));
+	uint64_t x = 42;
+
+	(void)state;
+	assert_non_null(val);
+	check_curve_twin(&cv, small, 9, true);
+	assert_int_equal(cv.c.nr_runs, 3);
+	assert_int_equal(cv.c.runs[1].cum_end, 37);
+	assert_int_equal(cv.c.runs[1].end, 5);
+	assert_int_equal(cv.c.runs[1].count, 5);
+	for (int t = 0; t < 6; t++) {
+		size_t n = t % 3 == 0 ? 20000 : t % 3 == 1 ? 777 : 1;
+		uint32_t v = t < 3 ? 300 : 4000000000u;
+
+		for (size_t i = 0; i < n; i++) {   /* descending */
+			x = x * 6364136223846793005u + 1442695040888963407u;
+			if (t >= 3 || (x >> 60) == 0)
+				v -= t < 3 ? (v > 1) : (uint32_t)(1 + (x >> 50));
+			val[i] = v;
+		}
+		check_curve_twin(&cv, val, n, t < 3 ? n > 1 : false);
+	}
+	check_curve_twin(&cv, val, 0, false);
+	free(cv.mem);
+	free(val);
+}
+
+/* The cumulative counts are 32-bit low halves folded into high halves
+ * before a run of records could wrap one (vm_counts.c).  Page 0 sampled
+ * three times at the largest period, 2^31, is 6.44e9 accesses: exact, its
+ * high half written (three folds of 2^31); page 1, sampled once after it,
+ * holds 2^31 in its low half only.  A period over 2^31 is refused, naming
+ * the trace. */
+static void test_count_halves(void **state)
+{
+	static const char *text =
+		"name: halves\nduration: 2ms\nepoch: 1ms\n"
+		"truth: {enabled: false}\n"   /* the counts alone */
+		"hosts:\n"
+		"  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
+		"      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+		"        fmem: 4KiB\n"
+		"        trace: {file: t.tmt}\n"
+		"        migration: {mode: none}\n";
+	struct tm_record r[4];
+	struct tm_config *cfg;
+	struct tm_sim *sim;
+	struct tm_error err = { 0 };
+	const struct tm_vm_rt *vm;
+	FILE *f;
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		r[i] = (struct tm_record){ .time_ns = 10 * (uint64_t)i,
+					   .addr = i < 3 ? 0 : 4096 };
+	write_records_period(r, 4, UINT64_C(1) << 31);
+	sim = run(text, &cfg);
+	vm = &sim->hosts[0].vms[0];
+	assert_int_equal(TM_ACC(vm, 0), UINT64_C(3) << 31);
+	assert_int_equal(vm->acc_hi[0], 3);
+	assert_int_equal(TM_ACC(vm, 1), UINT64_C(1) << 31);
+	assert_int_equal(vm->acc_hi[1], 0);
+	assert_int_equal(vm->total.nr_accesses, UINT64_C(4) << 31);
+	finish(sim, cfg);
+
+	write_records_period(r, 4, (UINT64_C(1) << 31) + 1);
+	f = fopen(cfgp, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(tm_config_load(cfgp, NULL, 0, &cfg, &err), 0);
+	assert_int_not_equal(tm_sim_new(cfg, &sim, &err), 0);
+	assert_int_equal(err.code, TM_ERR_BOUNDS);
+	assert_non_null(strstr(err.msg, "t.tmt: sample period 2147483649 is "
+				"over 2^31"));
+	tm_config_free(cfg);
+	unlink(trace);
+	unlink(cfgp);
+}
+
+/* The migrator's payback points are 32 bits, settled at the folds of the
+ * counts (vm_counts.c).  Period 2^30, FMEM one page, exact of one epoch:
+ *   epoch 1   page 0 x 1 (first touch: FMEM), page 1 x 2  -> 1 up, 0 down
+ *   epoch 2   page 1 x 4: 2^32 accesses in FMEM, far past its payback;
+ *             page 0 x 5                                  -> 0 up, 1 down
+ * Page 1 paid back: no unpaid move.  Unsettled, its point would be read
+ * against accesses that moved by exactly 2^32 (the same low 32 bits) and
+ * counted unpaid. */
+static void test_payback_settled(void **state)
+{
+	struct tm_record r[12];
+	size_t n = 0;
+	struct tm_config *cfg;
+	struct tm_sim *sim;
+	const struct tm_mig_stats *m;
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	r[n++] = (struct tm_record){ .time_ns = 0, .addr = 0 };
+	for (int i = 0; i < 2; i++)
+		r[n++] = (struct tm_record){ .time_ns = 10000 + 1000 * i,
+					     .addr = 4096 };
+	for (int i = 0; i < 4; i++)
+		r[n++] = (struct tm_record){ .time_ns = 1100000 + 1000 * i,
+					     .addr = 4096 };
+	for (int i = 0; i < 5; i++)
+		r[n++] = (struct tm_record){ .time_ns = 1500000 + 1000 * i,
+					     .addr = 0 };
+	write_records_period(r, n, UINT64_C(1) << 30);
+	sim = run("name: payback\nduration: 3ms\nepoch: 1ms\n"
+		  "hosts:\n"
+		  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
+		  "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+		  "        fmem: 4KiB\n"
+		  "        trace: {file: t.tmt}\n"
+		  "        identifier: {kind: exact, window_decay: 0}\n"
+		  "        migration: {mode: exchange}\n", &cfg);
+	m = tm_migrator_stats(sim->hosts[0].vms[0].mig);
+	assert_int_equal(m->nr_exchanges, 2);
+	assert_int_equal(m->nr_unpaid, 0);
+	finish(sim, cfg);
+}
+
+/* The rebalancer's snapshot of TM_SMP at its last tick is the VM's, kept
+ * like the sample base: 32 bits while no page can gain 2^32 increments
+ * between two ticks, widened before one could (vm_counts.c).  With the
+ * window one interval long the estimated window of page 0 is its
+ * increments of the interval, exactly: 70,000 samples weighted 65535 in
+ * the second interval are 4.59e9 (widened after the first tick took the
+ * snapshot in 32 bits), 1,000 are 6.55e7 (kept narrow). */
+static void test_wide_tick_snapshot(void **state)
+{
+	static const uint32_t nr[2] = { 1000, 70000 };
+	struct tm_record *r = calloc(70001, sizeof(*r));
+
+	(void)state;
+	assert_non_null(r);
+	for (int k = 0; k < 2; k++) {
+		struct tm_config *cfg;
+		struct tm_sim *sim;
+		const struct tm_vm_rt *vm;
+
+		for (uint32_t i = 0; i <= nr[k]; i++)   /* the last: page 1 */
+			r[i] = (struct tm_record){
+				.time_ns = 1000000 + 10 * (uint64_t)i,
+				.addr = i < nr[k] ? 0 : 4096 };
+		write_records(r, nr[k] + 1);
+		sim = run("name: tick\nduration: 2ms\nepoch: 1ms\n"
+			  "hosts:\n"
+			  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n"
+			  "    rebalancer: {policy: target-hit, interval: 1ms,\n"
+			  "                 window: 1ms}\n"
+			  "    vms:\n"
+			  "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+			  "        fmem: 4KiB\n"
+			  "        trace: {file: t.tmt}\n"
+			  "        identifier: {kind: exact, window_decay: 0,\n"
+			  "          weighted: true, load_weight: 65535}\n"
+			  "        migration: {mode: none}\n", &cfg);
+		vm = &sim->hosts[0].vms[0];
+		assert_int_equal(sim->hosts[0].fm.vm[0].nr_ticks, 2);
+		assert_true(sim->hosts[0].fm.vm[0].win_est[0] ==
+			    (double)nr[k] * 65535);
+		assert_true(sim->hosts[0].fm.vm[0].win_est[1] == 65535.0);
+		assert_int_equal(vm->smp_tick32 != NULL, k == 0);
+		assert_int_equal(vm->smp_tick != NULL, k == 1);
 		finish(sim, cfg);
 	}
 	free(r);
@@ -489,6 +714,10 @@ int main(void)
 		cmocka_unit_test(test_saturated_column),
 		cmocka_unit_test(test_placement_changed),
 		cmocka_unit_test(test_wide_sample_base),
+		cmocka_unit_test(test_curve_runs),
+		cmocka_unit_test(test_count_halves),
+		cmocka_unit_test(test_payback_settled),
+		cmocka_unit_test(test_wide_tick_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -22,6 +22,15 @@ static const struct tm_identifier_ops *ops(void)
 	return o;
 }
 
+/* rank() with its scratch lent, as the engine does. */
+static void rank(void *x, struct tm_rank *r)
+{
+	struct tm_rank_scratch sc = { 0 };
+
+	tm_ident_rank(ops(), x, r, &sc);
+	tm_rank_scratch_free(&sc);
+}
+
 /* An exact identifier.  Weights are given per sample (the engine passes
  * 1 for every sample of an unweighted identifier). */
 static void *make(struct tm_ident_config *c, double window_decay,
@@ -72,14 +81,14 @@ static void test_rank_ties(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
 		tm_ident_feed(ops(), x, seq[i], 1, TM_TIER_FMEM);
-	ops()->rank(x, &r);
+	rank(x, &r);
 	assert_int_equal(r.nr_hot, 3);
 	assert_int_equal(r.nr_pairs, 0);
 	assert_int_equal(hot[0], 7);
 	assert_int_equal(hot[1], 2);
 	assert_int_equal(hot[2], 5);
 	r.cap = 8;   /* larger than the preallocated selection heap */
-	ops()->rank(x, &r);
+	rank(x, &r);
 	assert_int_equal(r.nr_hot, 5);
 	static const uint64_t want[] = { 7, 2, 5, 9, 1 };
 	for (int i = 0; i < 5; i++)
@@ -110,12 +119,12 @@ static void test_window_rules(void **state)
 	assert_int_equal(ops()->estimate(half, 1, 1), 3);   /* floor(7 x 0.5) */
 	assert_int_equal(ops()->estimate(half, 2, 2), 0);   /* floor(0.5): gone */
 	assert_int_equal(ops()->estimate(cum, 1, 1), 7);
-	ops()->rank(reset, &r);
+	rank(reset, &r);
 	assert_int_equal(r.nr_hot, 0);
-	ops()->rank(half, &r);
+	rank(half, &r);
 	assert_int_equal(r.nr_hot, 1);
 	tm_ident_feed(ops(), half, 2, 5, TM_TIER_FMEM);
-	ops()->rank(half, &r);
+	rank(half, &r);
 	assert_int_equal(r.nr_hot, 2);
 	assert_int_equal(hot[0], 2);
 	assert_int_equal(hot[1], 1);
@@ -160,7 +169,7 @@ static void test_growth_and_rank(void **state)
 		pairs[2 * p + 1] = p * 4099 + 17;
 	}
 	qsort(pairs, PAGES, 2 * sizeof(*pairs), cmp_desc);
-	ops()->rank(x, &r);
+	rank(x, &r);
 	assert_int_equal(r.nr_hot, CAP);
 	for (int i = 0; i < CAP; i++)
 		assert_int_equal(hot[i], pairs[2 * i + 1]);
@@ -168,6 +177,49 @@ static void test_growth_and_rank(void **state)
 	free(pairs);
 	free(hot);
 	ops()->free(x);
+}
+
+/* rank()'s scratch is lent (tm_ident_rank), one for several identifiers
+ * and epochs as the engine's per-thread scratch is: x and y rank through
+ * the same scratch, left holding the other's indexes, and still rank by
+ * count then index; the scratch grows to what the larger asks
+ * (rank_scratch: two 4-byte halves per entry of its array), and
+ * memory_bytes counts it as before, lent or not.
+ *   x: pages 0..99, page p counted p % 7 + 1 times   (1024 entries)
+ *   y: pages 0..2999, page p counted p % 5 + 1 times (4096 entries) */
+static void test_rank_scratch_lent(void **state)
+{
+	struct tm_ident_config cx, cy;
+	void *x = make(&cx, 1.0, 4), *y = make(&cy, 1.0, 4);
+	struct tm_rank_scratch sc = { 0 };
+	uint64_t hot[64];
+	struct tm_rank r = { .hot = hot, .cap = 64 };
+
+	(void)state;
+	for (uint32_t p = 0; p < 3000; p++) {
+		if (p < 100)
+			tm_ident_feed(ops(), x, p, p % 7 + 1, TM_TIER_SMEM);
+		tm_ident_feed(ops(), y, p, p % 5 + 1, TM_TIER_SMEM);
+	}
+	for (int k = 0; k < 4; k++) {
+		void *id = k % 2 ? y : x;
+		uint32_t mod = k % 2 ? 5 : 7, at = 0;
+
+		tm_ident_rank(ops(), id, &r, &sc);
+		assert_int_equal(r.nr_hot, 64);
+		assert_null(r.scratch);
+		for (uint32_t c = mod; c >= 1 && at < 64; c--)   /* by count */
+			for (uint32_t p = 0; p < (k % 2 ? 3000u : 100u) &&
+			     at < 64; p++)                       /* then index */
+				if (p % mod + 1 == c)
+					assert_int_equal(hot[at++], p);
+	}
+	assert_int_equal(sc.sz, 2 * 4096 * sizeof(uint32_t));
+	assert_int_equal(ops()->memory_bytes(y) - ops()->memory_bytes(x),
+			 3072 * (sizeof(uint64_t) + 2 * sizeof(uint32_t)));
+	tm_rank_scratch_free(&sc);
+	ops()->free(x);
+	ops()->free(y);
 }
 
 /* Decay in place over many epochs, with indexes that make the array grow
@@ -222,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_rank_ties),
 		cmocka_unit_test(test_window_rules),
 		cmocka_unit_test(test_growth_and_rank),
+		cmocka_unit_test(test_rank_scratch_lent),
 		cmocka_unit_test(test_decay_in_place),
 		cmocka_unit_test(test_registry),
 	};

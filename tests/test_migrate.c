@@ -6,6 +6,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -72,6 +73,13 @@ static uint64_t est_of(void *ctx, uint32_t idx)
 	return w->est[idx];
 }
 
+static uint64_t acc_of(const void *ctx, uint32_t idx)
+{
+	const struct world *w = ctx;
+
+	return w->cum[idx];
+}
+
 static uint64_t count_tier(const struct world *w, uint8_t t)
 {
 	uint64_t n = 0;
@@ -121,7 +129,7 @@ static void apply(struct world *w, struct tm_migrator *m,
 		w->tier[idx] = b->moves[i].to_tier;
 	}
 	w->now_ns = b->done_ns;
-	tm_migrator_done(m, b, w->cum, 1, w->now_ns);
+	tm_migrator_done(m, b, acc_of, w, w->now_ns);
 }
 
 static struct tm_migration_config base_cfg(enum tm_mig_mode mode)
@@ -954,6 +962,124 @@ static void test_gups_converges(void **state)
 	assert_true(worst < 0.5);
 }
 
+/* 9. A page's last move is kept in 32 bits (migrate.c): its time less a
+ * base that moves on every 4.29 s, its payback point as low 32 bits
+ * settled before a page gains 2^31 accesses (tm_migrator_settle), both
+ * widened to 64 bits where their bounds cannot hold (a window over 2^32
+ * ns; a payback of 2^31 accesses or more).  Against an exact twin with
+ * 64-bit times and points, over 400 random exchange epochs with gaps up to
+ * 20 s and page gains up to 2^30 a step, the ping-pong and unpaid counts
+ * agree after every batch:
+ *   a  window 1 s, 100 ns an access      32-bit times (rebased), points
+ *   b  window 10 s                       64-bit times
+ *   c  an access no slower in SMEM       no payback ever: 64-bit points
+ *   d  window 10 s, 1 ns an access,      a small batch's payback passes
+ *      one 4.3 s flush a batch           2^31: widened within the run */
+struct twin {
+	uint8_t last[64];
+	uint64_t at_ns[64], payback[64], nr_pingpong, nr_unpaid;
+	uint64_t nr_narrow;   /* batches before the first payback >= 2^31 */
+	bool wide;
+};
+
+static void twin_done(struct twin *t, const struct tm_migration_config *cfg,
+		      const struct tm_mig_batch *b, const uint64_t *cum,
+		      uint64_t extra_ns, uint64_t now_ns)
+{
+	uint64_t cost = b->cpu_ns / b->nr_moves, p;
+
+	p = extra_ns ? (cost + extra_ns - 1) / extra_ns : cost ? UINT64_MAX : 0;
+	t->wide |= p >= UINT64_C(1) << 31;
+	t->nr_narrow += !t->wide;
+	for (size_t i = 0; i < b->nr_moves; i++) {
+		uint32_t x = b->moves[i].idx;
+		uint8_t to = b->moves[i].to_tier;
+
+		if (t->last[x] && t->last[x] != to &&
+		    now_ns - t->at_ns[x] < cfg->pingpong_window_ns)
+			t->nr_pingpong++;
+		if (to == S && t->last[x] == F && cum[x] < t->payback[x])
+			t->nr_unpaid++;
+		if (to == F)
+			t->payback[x] = cum[x] > UINT64_MAX - p ? UINT64_MAX :
+					cum[x] + p;
+		t->last[x] = to;
+		t->at_ns[x] = now_ns;
+	}
+}
+
+static void history_run(const struct tm_migration_config *cfg,
+			uint64_t extra_ns, gsl_rng *r, bool widens)
+{
+	struct tm_migrator *m = tm_migrator_new(cfg, NR_VCPUS, PAGE_SHIFT,
+						extra_ns);
+	struct world *w = world_new(64, 16);
+	struct twin *t = calloc(1, sizeof(*t));
+	uint64_t gain = 0;
+
+	for (uint32_t i = 0; i < 64; i++)
+		w->tier[i] = i < 16 ? F : S;
+	for (int e = 0; e < 400; e++) {
+		struct tm_mig_batch b;
+		struct tm_mig_view v;
+		/* large hot sets first: large batches, small paybacks */
+		size_t n = e < 200 ? 12 + gsl_rng_uniform_int(r, 5) :
+			   1 + gsl_rng_uniform_int(r, 16);
+
+		for (size_t i = 0; i < n; i++)
+			w->hot[i] = (uint32_t)gsl_rng_uniform_int(r, 64);
+		w->nr_hot = n;
+		for (uint32_t i = 0; i < 64; i++)
+			w->est[i] = gsl_rng_uniform_int(r, 1000);
+		v = view_of(w);
+		tm_migrator_plan(m, &v, &b);
+		if (b.nr_moves) {
+			apply(w, m, &b);
+			twin_done(t, cfg, &b, w->cum, extra_ns, w->now_ns);
+		}
+		assert_int_equal(tm_migrator_stats(m)->nr_pingpong,
+				 t->nr_pingpong);
+		assert_int_equal(tm_migrator_stats(m)->nr_unpaid, t->nr_unpaid);
+		w->now_ns += gsl_rng_uniform_int(r, 10) ?
+			     gsl_rng_uniform_int(r, 1500000000) :
+			     5000000000 + (uint64_t)(gsl_rng_uniform(r) * 15e9);
+		if (gain + (UINT64_C(1) << 30) > (UINT64_C(1) << 31)) {
+			tm_migrator_settle(m, acc_of, w);   /* as the VM does */
+			gain = 0;
+		}
+		for (uint32_t i = 0; i < 64; i++)
+			w->cum[i] += gsl_rng_uniform_int(r, 10) ?
+				     gsl_rng_uniform_int(r, 50) :
+				     gsl_rng_uniform_int(r, 1u << 30);
+		gain += UINT64_C(1) << 30;
+	}
+	assert_true(t->nr_pingpong > 10 && t->nr_unpaid > 10);
+	assert_int_equal(t->wide, widens);
+	assert_true(!extra_ns || t->nr_narrow > 10);   /* narrow at first */
+	free(t);
+	world_free(w);
+	tm_migrator_free(m);
+}
+
+static void test_history_twin(void **state)
+{
+	struct tm_migration_config cfg = base_cfg(TM_MIG_EXCHANGE);
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+
+	(void)state;
+	gsl_rng_set(r, 11);
+	history_run(&cfg, 100, r, false);                  /* a */
+	cfg.pingpong_window_ns = 10000000000;
+	history_run(&cfg, 100, r, false);                  /* b */
+	cfg.pingpong_window_ns = 1000000000;
+	history_run(&cfg, 0, r, true);                     /* c */
+	cfg.pingpong_window_ns = 10000000000;
+	cfg.batch_flush = true;
+	cfg.tlb_flush_ns = 1075000000;   /* x 4 vCPUs: 4.3 s a flush */
+	history_run(&cfg, 1, r, true);                     /* d */
+	gsl_rng_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -972,6 +1098,7 @@ int main(void)
 		cmocka_unit_test(test_exchange_fill_free),
 		cmocka_unit_test(test_shrink_demotes_excess),
 		cmocka_unit_test(test_gups_converges),
+		cmocka_unit_test(test_history_twin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

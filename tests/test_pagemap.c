@@ -32,7 +32,7 @@ static void test_first_touch_order(void **state)
 	assert_int_equal(pm.nr, 5);
 	assert_int_equal(tm_pagemap_find(&pm, 77), 3);
 	assert_int_equal(tm_pagemap_find(&pm, 78), TM_PAGE_NONE);
-	assert_true(pm.page[4] == UINT64_MAX - 1);
+	assert_true(tm_pagemap_page(&pm, 4) == UINT64_MAX - 1);
 	assert_true(tm_pagemap_check(&pm));
 	tm_pagemap_destroy(&pm);
 }
@@ -135,6 +135,39 @@ static void test_cache_aliasing(void **state)
 	tm_pagemap_destroy(&pm);
 }
 
+/* Page numbers are 32-bit offsets from a base (the first page less 2^31)
+ * until a page lies outside [base, base + 2^32), then 64 bits, exactly.
+ *   first page 2^40: base 2^40 - 2^31; 2^40 + 2^31 - 1 and 2^40 - 2^31
+ *   fit (narrow); 2^40 + 2^31 does not: widened, every number kept.
+ *   first page 5: base 0; 2^32 - 1 fits, 2^32 does not. */
+static void test_page_numbers(void **state)
+{
+	static const uint64_t t = UINT64_C(1) << 40, h = UINT64_C(1) << 31;
+	static const uint64_t pages[2][4] = {
+		{ t, t + h - 1, t - h, t + h },
+		{ 5, UINT32_MAX, 6, UINT64_C(1) << 32 },
+	};
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct tm_pagemap pm;
+
+		tm_pagemap_init(&pm, 0);
+		for (uint32_t i = 0; i < 4; i++) {
+			int added;
+
+			assert_int_equal(tm_pagemap_get(&pm, pages[k][i],
+							&added), i);
+			assert_int_equal(pm.page64 != NULL, i == 3);
+			for (uint32_t j = 0; j <= i; j++)
+				assert_true(tm_pagemap_page(&pm, j) ==
+					    pages[k][j]);
+		}
+		assert_true(tm_pagemap_check(&pm));
+		tm_pagemap_destroy(&pm);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +175,7 @@ int main(void)
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_sparse_fallback),
 		cmocka_unit_test(test_cache_aliasing),
+		cmocka_unit_test(test_page_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

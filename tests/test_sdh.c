@@ -145,6 +145,7 @@ static struct accuracy run_vs_exact(double skew, uint64_t seed, uint32_t kb,
 	struct tm_rank rt = { .hot = truth, .cap = TOPK, .nr_hot = 0, .promote = NULL,
 				.demote = NULL, .nr_pairs = 0 };
 	struct accuracy acc = { 0, 0 };
+	struct tm_rank_scratch sc = { 0 };   /* exact's, lent as the engine does */
 	struct zipf z;
 	void *s, *x;
 
@@ -165,7 +166,7 @@ static struct accuracy run_vs_exact(double skew, uint64_t seed, uint32_t kb,
 		tm_ident_feed(exact(), x, page, 1, TM_TIER_FMEM);
 	}
 	sdh()->rank(s, &r);
-	exact()->rank(x, &rt);
+	tm_ident_rank(exact(), x, &rt, &sc);
 	assert_int_equal(rt.nr_hot, TOPK);
 	kth = exact()->estimate(x, truth[TOPK - 1], truth[TOPK - 1]);
 	for (size_t i = 0; i < r.nr_hot; i++) {
@@ -179,6 +180,7 @@ static struct accuracy run_vs_exact(double skew, uint64_t seed, uint32_t kb,
 	zipf_free(&z);
 	sdh()->free(s);
 	exact()->free(x);
+	tm_rank_scratch_free(&sc);
 	return acc;
 }
 

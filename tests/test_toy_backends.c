@@ -380,9 +380,9 @@ static void test_toy_identifier(void **state)
 	 * page 3, [4,6) page 4, [0,2) page 0; the epoch scores the first
 	 * C = 2 of them */
 	assert_int_equal(vm->rank.nr_hot, 3);
-	assert_int_equal(vm->pm.page[vm->rank.hot[0]], 3);
-	assert_int_equal(vm->pm.page[vm->rank.hot[1]], 4);
-	assert_int_equal(vm->pm.page[vm->rank.hot[2]], 0);
+	assert_int_equal(tm_pagemap_page(&vm->pm, vm->rank.hot[0]), 3);
+	assert_int_equal(tm_pagemap_page(&vm->pm, vm->rank.hot[1]), 4);
+	assert_int_equal(tm_pagemap_page(&vm->pm, vm->rank.hot[2]), 0);
 	assert_int_equal(tm_output_write(sim, at("out"), &err), 0);
 	f = fopen(at("out/epochs.csv"), "r");
 	assert_non_null(f);
@@ -536,7 +536,8 @@ static void test_all_toys_end_to_end(void **state)
 	assert_int_equal(sim->hosts[0].vms[1].pm.nr, 2);
 	/* VM a: every4 touches only pages 0, 4, 8, ... */
 	for (uint32_t k = 0; k < sim->hosts[0].vms[0].pm.nr; k++)
-		assert_int_equal(sim->hosts[0].vms[0].pm.page[k] % 4, 0);
+		assert_int_equal(tm_pagemap_page(&sim->hosts[0].vms[0].pm,
+						 k) % 4, 0);
 	assert_int_equal(tm_output_write(sim, at("toys"), &err), 0);
 	read_file("toys/epochs.csv", buf, sizeof(buf));
 	assert_non_null(strstr(buf, ",h,a,blocks,main,"));

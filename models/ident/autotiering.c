@@ -204,7 +204,7 @@ static void sync_pages(struct tm_at *a, const struct tm_scan *sc)
 		a->hist[i] = 0xff;
 		a->tier[i] = sc->tier[i];
 		a->flags[i] = 0;
-		a->scratch[i - old] = (struct sorted){ sc->page[i], i };
+		a->scratch[i - old] = (struct sorted){ tm_scan_page(sc, i), i };
 	}
 	qsort(a->scratch, n, sizeof(*a->scratch), by_page);
 	merge_new(a, old, n);

@@ -156,8 +156,8 @@ static void sync_pages(struct tm_damon *d, const struct tm_scan *sc)
 	if (sc->nr_pages == d->nr_pages)
 		return;
 	d->pages = tm_xrealloc(d->pages, sc->nr_pages * sizeof(*d->pages));
-	memcpy(d->pages + d->nr_pages, sc->page + d->nr_pages,
-	       (sc->nr_pages - d->nr_pages) * sizeof(*d->pages));
+	for (uint32_t i = d->nr_pages; i < sc->nr_pages; i++)
+		d->pages[i] = tm_scan_page(sc, i);
 	d->nr_pages = sc->nr_pages;
 	qsort(d->pages, d->nr_pages, sizeof(*d->pages), cmp_u64);
 }

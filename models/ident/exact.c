@@ -25,8 +25,11 @@
  * indexes seen so far.
  *
  * rank(): the top r->cap pages by count, ties to the lower index, by a
- * radix sort of the counted pages (its scratch grows at an epoch, never
- * in update()).  It hands out no exchange pairs and has no moved().
+ * radix sort of the counted pages.  Its scratch (two 4-byte entries per
+ * page of the array) is lent by the engine for the call (r->scratch,
+ * rank_scratch): one per thread of a host rather than one per identifier
+ * alive all run.  memory_bytes() still counts it: an exact counter needs
+ * it to rank.  It hands out no exchange pairs and has no moved().
  */
 #include "exact.h"
 
@@ -44,7 +47,8 @@ struct tm_exact {
 	uint64_t nr_seen;        /* indexes [0, nr_seen) may be non-zero */
 	double window_decay;
 	uint64_t nr_topk;        /* pages ranked at most; 0: r->cap */
-	uint32_t *ord;           /* rank(): indexes being sorted, then scratch */
+	uint32_t *ord;           /* rank(): indexes being sorted, then scratch
+				  * (r->scratch, lent; NULL between calls) */
 	uint64_t cap_ord;        /* entries of each half of ord */
 };
 
@@ -112,10 +116,10 @@ static void exact_rank(void *st, struct tm_rank *r)
 	r->nr_hot = 0;
 	if (!r->hot || r->cap == 0)
 		return;
-	if (x->nr_seen > x->cap_ord) {
+	if (x->nr_seen > x->cap_ord)
 		x->cap_ord = x->cap;
-		x->ord = tm_xrealloc(x->ord, 2 * x->cap_ord * sizeof(*x->ord));
-	}
+	assert(r->sz_scratch >= 2 * x->cap_ord * sizeof(*x->ord));
+	x->ord = r->scratch;
 	for (uint64_t i = 0; i < x->nr_seen; i++)
 		if (x->cnt[i]) {
 			x->ord[n++] = (uint32_t)i;
@@ -135,6 +139,17 @@ static void exact_rank(void *st, struct tm_rank *r)
 	for (size_t k = 0; k < n; k++)
 		r->hot[k] = x->ord[k];
 	r->nr_hot = n;
+	x->ord = NULL;
+}
+
+/* rank()'s scratch: two halves of cap_ord entries, cap_ord grown to the
+ * array's capacity once the counted indexes pass it (as rank() does). */
+static size_t exact_rank_scratch(const void *st)
+{
+	const struct tm_exact *x = st;
+	uint64_t cap_ord = x->nr_seen > x->cap_ord ? x->cap : x->cap_ord;
+
+	return 2 * cap_ord * sizeof(*x->ord);
 }
 
 static void exact_epoch_end(void *st)
@@ -165,6 +180,7 @@ static bool exact_cumulative(const void *st)
 	return ((const struct tm_exact *)st)->window_decay >= 1.0;
 }
 
+/* The counts and the ranking scratch, lent or not (file header). */
 static size_t exact_memory_bytes(const void *st)
 {
 	const struct tm_exact *x = st;
@@ -180,7 +196,6 @@ static void exact_free(void *st)
 	if (!x)
 		return;
 	free(x->cnt);
-	free(x->ord);
 	free(x);
 }
 
@@ -225,6 +240,7 @@ const struct tm_identifier_ops tm_exact_ops = {
 	.update = exact_update,
 	.prefetch = exact_prefetch,
 	.rank = exact_rank,
+	.rank_scratch = exact_rank_scratch,
 	.epoch_end = exact_epoch_end,
 	.estimate = exact_estimate,
 	.cumulative = exact_cumulative,

@@ -6,6 +6,7 @@
 #include "identifier.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arms.h"
@@ -19,6 +20,7 @@
 #include "sdh.h"
 #include "tpp.h"
 #include "vtmm.h"
+#include "lib/alloc.h"
 
 static const struct tm_kind *const builtin[] = {
 	&tm_sdh_ops.kind,
@@ -114,4 +116,28 @@ int tm_ident_config_default(struct tm_ident_config *c, const char *kind)
 	c->ops = ops;
 	tm_cfg_set_defaults(ops->kind.keys, ops->kind.nr_keys, c->own.bytes);
 	return 0;
+}
+
+void tm_ident_rank(const struct tm_identifier_ops *ops, void *st,
+		   struct tm_rank *r, struct tm_rank_scratch *sc)
+{
+	size_t need = ops->rank_scratch ? ops->rank_scratch(st) : 0;
+
+	if (need > sc->sz) {   /* fresh memory: resident only where used */
+		free(sc->mem);
+		sc->mem = tm_xmalloc(need);
+		sc->sz = need;
+	}
+	r->scratch = need ? sc->mem : NULL;
+	r->sz_scratch = need ? sc->sz : 0;
+	ops->rank(st, r);
+	r->scratch = NULL;
+	r->sz_scratch = 0;
+}
+
+void tm_rank_scratch_free(struct tm_rank_scratch *sc)
+{
+	free(sc->mem);
+	sc->mem = NULL;
+	sc->sz = 0;
 }

@@ -92,6 +92,19 @@ struct tm_rank {
 	/* Set by the engine before rank(): the VM's FMEM capacity and its
 	 * resident pages (watermark rules). */
 	uint64_t nr_fmem_cap_pages, nr_fmem_pages;
+	/* Scratch lent to rank(), sz_scratch bytes: at least what the kind's
+	 * rank_scratch() asked for (tm_ident_rank), else NULL.  Its contents
+	 * need not survive the call. */
+	void *scratch;
+	size_t sz_scratch;
+};
+
+/* The memory tm_ident_rank lends: the engine keeps one per thread of a
+ * host (sim/engine/vm.h, struct tm_vm_scratch), so that a kind's ranking
+ * scratch is not every identifier's, alive all run. */
+struct tm_rank_scratch {
+	void *mem;
+	size_t sz;
 };
 
 struct tm_ident_params {
@@ -158,7 +171,11 @@ enum tm_scan_approx { TM_SCAN_EXACT = 0, TM_SCAN_SAMPLED };
 struct tm_scan {
 	uint64_t now_ns;
 	uint32_t nr_pages;          /* dense indexes [0, nr_pages) touched */
-	const uint64_t *page;       /* page number of each dense index */
+	/* page number of each dense index (tm_scan_page): page[i], or
+	 * without page, page_base + page32[i] */
+	const uint64_t *page;
+	const uint32_t *page32;
+	uint64_t page_base;
 	const uint8_t *tier;        /* enum tm_tier of each */
 	uint64_t nr_fmem_cap_pages; /* the VM's FMEM capacity now */
 	uint64_t nr_fmem_pages;     /* FMEM resident, and promotions in flight */
@@ -168,6 +185,11 @@ struct tm_scan {
 	uint32_t (*find)(const void *ctx, uint64_t page);
 	const void *find_ctx;
 };
+
+static inline uint64_t tm_scan_page(const struct tm_scan *sc, uint32_t i)
+{
+	return sc->page ? sc->page[i] : sc->page_base + sc->page32[i];
+}
 
 /* One hint fault: the first access to a page after a scan unmapped it. */
 struct tm_fault {
@@ -259,6 +281,9 @@ struct tm_identifier_ops {
 	/* Fill r (file header).  Does not change counts, so estimate()
 	 * afterwards still sees this epoch. */
 	void (*rank)(void *st, struct tm_rank *r);
+	/* Optional: the bytes of scratch the next rank() needs, lent in
+	 * r->scratch (tm_ident_rank).  NULL: none. */
+	size_t (*rank_scratch)(const void *st);
 	/* End of an epoch: apply the window rule (reset or decay). */
 	void (*epoch_end)(void *st);
 	/* The current estimate of page idx's count (0 if unknown). */
@@ -306,6 +331,12 @@ int tm_identifier_register(const struct tm_identifier_ops *ops,
 /* Fill c with kind's defaults (common keys and the kind's schema); -1 if
  * the kind is unknown. */
 int tm_ident_config_default(struct tm_ident_config *c, const char *kind);
+
+/* rank() with the scratch the kind asks for, lent from sc (grown to it:
+ * epoch-level work). */
+void tm_ident_rank(const struct tm_identifier_ops *ops, void *st,
+		   struct tm_rank *r, struct tm_rank_scratch *sc);
+void tm_rank_scratch_free(struct tm_rank_scratch *sc);
 
 /* One sample with only a key, weight and tier (tests and benchmarks). */
 static inline void tm_ident_feed(const struct tm_identifier_ops *ops,

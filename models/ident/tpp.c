@@ -153,7 +153,8 @@ static void sync_pages(struct tm_tpp *t, const struct tm_scan *sc)
 			t->scan_ns[i] = 0;
 			t->ref_ns[i] = sc->now_ns;   /* touched: referenced */
 			t->flags[i] = 0;
-			t->scratch[i - old] = (struct sorted){ sc->page[i], i };
+			t->scratch[i - old] = (struct sorted){
+				tm_scan_page(sc, i), i };
 		}
 		qsort(t->scratch, n, sizeof(*t->scratch), by_page);
 		merge_new(t, old, n);

@@ -128,10 +128,26 @@ int tm_rebalancer_config_default(struct tm_rebalancer_config *c,
 
 /* ---- curves ------------------------------------------------------------- */
 
-/* cum of the seen pages alone, i < nr - un_pages. */
+/* cum of the seen pages alone, i < nr - un_pages: the array, or the
+ * first run that ends after i. */
 static uint64_t seen_cum(const struct tm_curve *c, size_t i)
 {
-	return c->cum[i];
+	const struct tm_curve_run *r;
+	size_t lo = 0, hi;
+
+	if (c->cum)
+		return c->cum[i];
+	hi = c->nr_runs - 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->runs[mid].end > i)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	r = &c->runs[lo];
+	return r->cum_end - (uint64_t)(r->end - 1 - i) * r->count;
 }
 
 uint64_t tm_curve_cum(const struct tm_curve *c, size_t i)

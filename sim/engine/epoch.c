@@ -34,8 +34,8 @@ static void regions_to_pages(struct tm_vm_rt *vm)
 
 		if (g->end - g->start > vm->pm.nr) {
 			for (uint32_t k = 0; k < vm->pm.nr && r->nr_hot < r->cap; k++)
-				if (vm->pm.page[k] >= g->start &&
-				    vm->pm.page[k] < g->end)
+				if (tm_pagemap_page(&vm->pm, k) >= g->start &&
+				    tm_pagemap_page(&vm->pm, k) < g->end)
 					r->hot[r->nr_hot++] = k;
 			continue;
 		}
@@ -54,7 +54,7 @@ static void regions_to_pages(struct tm_vm_rt *vm)
  * change its own state for the pairs it hands out (identifier.h), so it is
  * asked for none when they would never be moved. */
 static void rank_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
-		       bool pairs)
+		       bool pairs, struct tm_rank_scratch *sc)
 {
 	uint64_t *pro = vm->rank.promote, *dem = vm->rank.demote;
 
@@ -64,7 +64,7 @@ static void rank_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 	vm->rank.nr_fmem_pages = vm->nr_fmem_pages + vm->nr_inflight_promotions;
 	if (!pairs || !(id->ops->kind.flags & TM_IDENT_PAIRS))
 		vm->rank.promote = vm->rank.demote = NULL;
-	id->ops->rank(id->st, &vm->rank);
+	tm_ident_rank(id->ops, id->st, &vm->rank, sc);
 	vm->rank.promote = pro;
 	vm->rank.demote = dem;
 	if (id->ops->kind.flags & TM_IDENT_REGIONS)
@@ -107,7 +107,7 @@ static double page_truth(struct tm_vm_rt *vm, uint32_t idx)
 		memcpy(&e, &vm->epoch_cnt[idx], sizeof(e));
 		return e;
 	}
-	e = tm_gen_dist_expected(vm->dist, vm->pm.page[idx]);
+	e = tm_gen_dist_expected(vm->dist, tm_pagemap_page(&vm->pm, idx));
 	memcpy(&vm->epoch_cnt[idx], &e, sizeof(e));
 	return e;
 }
@@ -125,7 +125,7 @@ prefetch_truth(const struct tm_vm_rt *vm, uint32_t idx)
 {
 	__builtin_prefetch(&vm->epoch_cnt[idx]);
 	if (vm->dist)
-		__builtin_prefetch(&vm->pm.page[idx]);
+		__builtin_prefetch(tm_pagemap_page_at(&vm->pm, idx));
 }
 
 /* Start loading the sample counts score_ident() reads for page idx. */
@@ -133,14 +133,16 @@ static inline __attribute__((always_inline)) void
 prefetch_count(const struct tm_vm_rt *vm, const struct tm_ident_rt *id,
 	       uint32_t idx)
 {
-	__builtin_prefetch(id->ref ? &id->ref[idx] : &TM_SMP(vm, idx));
+	__builtin_prefetch(id->ref ? (const void *)&id->ref[idx] :
+					 (const void *)&vm->cum[idx]);
 	if (id->ref)
 		__builtin_prefetch(&id->ref_base[idx]);
 	else if (vm->smp_base)
 		__builtin_prefetch(&vm->smp_base[idx]);
 	else
 		__builtin_prefetch(&vm->smp_base32[idx]);
-	__builtin_prefetch(&vm->pm.page[idx]);   /* estimate()'s argument */
+	/* estimate()'s argument */
+	__builtin_prefetch(tm_pagemap_page_at(&vm->pm, idx));
 }
 
 /* Score one identifier's ranking (in vm->rank) against T.  Weighted recall
@@ -166,7 +168,7 @@ static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 	}
 	for (size_t i = 0; counts && i < vm->nr_sel; i++) {
 		uint32_t idx = vm->truth_sel.idx[i];
-		uint64_t now, n;
+		uint64_t now, n, e;
 		double d;
 
 		if (i + SCORE_AHEAD < vm->nr_sel)
@@ -174,9 +176,9 @@ static void score_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 		now = id->ref ? id->ref[idx] : TM_SMP(vm, idx);
 		n = id->cum_window ? now : id->ref ? now - id->ref_base[idx] :
 		    tm_vm_smp_epoch(vm, idx);
-		d = fabs((double)id->ops->estimate(id->st, idx,
-						   vm->pm.page[idx]) -
-			 (double)n);
+		e = id->ops->estimate(id->st, idx,
+				      tm_pagemap_page(&vm->pm, idx));
+		d = fabs((double)e - (double)n);
 		aae += d;
 		if (n) {
 			are += d / (double)n;
@@ -342,8 +344,12 @@ static void select_dist(struct tm_vm_rt *vm, uint64_t now_ns,
 				(size_t)top.nr_true : vm->pm.nr);
 	vm->nr_sel = 0;
 	if (vm->pm.nr < top.nr_true) {
-		for (uint32_t i = 0; i < vm->pm.nr; i++)
-			if (tm_gen_dist_in_top(vm->dist, vm->pm.page[i]))
+		struct tm_pagenums pn = tm_pagemap_nums(&vm->pm);
+		const struct tm_gen_dist *dist = vm->dist;
+		uint32_t nr = vm->pm.nr;
+
+		for (uint32_t i = 0; i < nr; i++)
+			if (tm_gen_dist_in_top(dist, tm_pagenums_at(pn, i)))
 				mark_one(vm, i);
 	} else {
 		tm_gen_dist_each_top(vm->dist, mark_page, vm);
@@ -571,7 +577,19 @@ void tm_vm_scratch_free(struct tm_vm_scratch *sc)
 {
 	free(sc->cnt);
 	tm_truth_sel_free(&sc->sel);
+	tm_rank_scratch_free(&sc->rank);
 	memset(sc, 0, sizeof(*sc));
+}
+
+uint64_t *tm_vm_scratch_counts(struct tm_vm_scratch *sc,
+			       const struct tm_vm_rt *vm)
+{
+	if (!sc->cnt || sc->cap < vm->pm.nr) {   /* arr_cap >= 64 */
+		free(sc->cnt);
+		sc->cap = vm->arr_cap;
+		sc->cnt = tm_xmalloc(sc->cap * sizeof(*sc->cnt));
+	}
+	return sc->cnt;
 }
 
 /* Lend sc to vm for one epoch (its contents need not survive one); only
@@ -580,12 +598,7 @@ static void borrow_scratch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc)
 {
 	if (!vm->truth)
 		return;
-	if (sc->cap < vm->pm.nr) {
-		free(sc->cnt);
-		sc->cap = vm->arr_cap;
-		sc->cnt = tm_xmalloc(sc->cap * sizeof(*sc->cnt));
-	}
-	vm->scratch = sc->cnt;
+	vm->scratch = tm_vm_scratch_counts(sc, vm);
 	vm->xsel = sc->sel;
 }
 
@@ -627,7 +640,7 @@ uint64_t tm_vm_epoch(struct tm_vm_rt *vm, struct tm_vm_scratch *sc,
 
 		if (!vm->truth && i > 0)
 			continue;
-		rank_ident(vm, &vm->idents[i], pairs);
+		rank_ident(vm, &vm->idents[i], pairs, &sc->rank);
 		if (!vm->truth)
 			continue;
 		score_ident(vm, &vm->idents[i], &et, c, &a);

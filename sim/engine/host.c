@@ -148,18 +148,30 @@ static int advance_vms(struct tm_host_rt *h, uint64_t t_ns)
 	return 0;
 }
 
+/* The scratch lent to the VMs' parallel parts of epochs and ticks: one
+ * per pool slot, made on first use (the pool is the run's, set after
+ * init). */
+static void host_scratch(struct tm_host_rt *h)
+{
+	if (h->scratch)
+		return;
+	h->nr_scratch = tm_pool_slots(h->pool);
+	h->scratch = tm_xcalloc(h->nr_scratch, sizeof(*h->scratch));
+}
+
 static void tick_one(void *ctx, size_t v, unsigned slot)
 {
 	const struct step *s = ctx;
 
-	(void)slot;
-	tm_rebalance_tick_vm(&s->h->fm, s->h->order[v], s->t_ns);
+	tm_rebalance_tick_vm(&s->h->fm, s->h->order[v], s->t_ns,
+			     &s->h->scratch[slot]);
 }
 
 static void rebalance_tick(struct tm_host_rt *h, uint64_t now_ns)
 {
 	struct step s = { h, now_ns };
 
+	host_scratch(h);
 	order_items(h, h->nr_vms, NULL);
 	tm_pool_for(h->pool, h->nr_vms, tick_one, &s);
 	tm_rebalance_tick_host(&h->fm, now_ns);
@@ -204,10 +216,7 @@ static void epoch_run(struct tm_host_rt *h, const struct tm_event *ev)
 		assert(n < h->nr_vms);
 		tm_eventq_pop(h->q, &h->run[n++]);
 	}
-	if (!h->scratch) {   /* the pool is the run's, set after init */
-		h->nr_scratch = tm_pool_slots(h->pool);
-		h->scratch = tm_xcalloc(h->nr_scratch, sizeof(*h->scratch));
-	}
+	host_scratch(h);
 	order_items(h, n, h->run);
 	tm_pool_for(h->pool, n, epoch_one, h);
 	for (size_t i = 0; i < n; i++) {

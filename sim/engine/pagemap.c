@@ -13,6 +13,7 @@
 #include "lib/hash.h"
 
 #define CHUNK_MASK (TM_PM_CHUNK_PAGES - 1)
+#define TM_PM_PAGE_HALF (UINT64_C(1) << 31)
 
 static void table_alloc(struct tm_pagemap *pm, uint64_t size)
 {
@@ -77,7 +78,7 @@ void tm_pagemap_init(struct tm_pagemap *pm, size_t nr_hint)
 	table_alloc(pm, 64);
 	pm->hashed = tm_xmalloc(sizeof(*pm->hashed));
 	pm->cap = nr_hint > 64 ? (uint32_t)nr_hint : 64;
-	pm->page = tm_xmalloc(pm->cap * sizeof(*pm->page));
+	pm->page32 = tm_xmalloc(pm->cap * sizeof(*pm->page32));
 	pm->tier = tm_xmalloc(pm->cap * sizeof(*pm->tier));
 }
 
@@ -91,7 +92,8 @@ void tm_pagemap_destroy(struct tm_pagemap *pm)
 	free(pm->dir_chunks);
 	free(pm->keys);
 	free(pm->slots);
-	free(pm->page);
+	free(pm->page32);
+	free(pm->page64);
 	free(pm->tier);
 	memset(pm, 0, sizeof(*pm));
 }
@@ -158,8 +160,24 @@ uint32_t tm_pagemap_find(const struct tm_pagemap *pm, uint64_t page)
 static void grow_dense(struct tm_pagemap *pm)
 {
 	pm->cap = pm->cap > UINT32_MAX / 2 ? UINT32_MAX - 1 : 2 * pm->cap;
-	pm->page = tm_xrealloc(pm->page, pm->cap * sizeof(*pm->page));
+	if (pm->page64)
+		pm->page64 = tm_xrealloc(pm->page64,
+					 pm->cap * sizeof(*pm->page64));
+	else
+		pm->page32 = tm_xrealloc(pm->page32,
+					 pm->cap * sizeof(*pm->page32));
 	pm->tier = tm_xrealloc(pm->tier, pm->cap * sizeof(*pm->tier));
+}
+
+/* A page number outside [page_base, page_base + 2^32): every page number
+ * to 64 bits (O(pages), once). */
+static void widen_pages(struct tm_pagemap *pm)
+{
+	pm->page64 = tm_xmalloc(pm->cap * sizeof(*pm->page64));
+	for (uint32_t i = 0; i < pm->nr; i++)
+		pm->page64[i] = pm->page_base + pm->page32[i];
+	free(pm->page32);
+	pm->page32 = NULL;
 }
 
 /* May a new chunk be made?  Only while chunks stay dense enough. */
@@ -174,7 +192,16 @@ static uint32_t add_page(struct tm_pagemap *pm, uint64_t page)
 {
 	if (pm->nr == pm->cap)
 		grow_dense(pm);
-	pm->page[pm->nr] = page;
+	if (!pm->nr)   /* the base: room on both sides of the first page */
+		pm->page_base = page > TM_PM_PAGE_HALF ?
+				page - TM_PM_PAGE_HALF : 0;
+	if (!pm->page64 && (page < pm->page_base ||
+			    page - pm->page_base > UINT32_MAX))
+		widen_pages(pm);
+	if (pm->page64)
+		pm->page64[pm->nr] = page;
+	else
+		pm->page32[pm->nr] = (uint32_t)(page - pm->page_base);
 	pm->tier[pm->nr] = 0;
 	return pm->nr++;
 }
@@ -219,7 +246,8 @@ size_t tm_pagemap_memory_bytes(const struct tm_pagemap *pm)
 				     sizeof(*pm->dir_chunks)) +
 	       (pm->mask + 1) * (sizeof(*pm->keys) + sizeof(*pm->slots)) +
 	       (size_t)pm->nr_chunks * TM_PM_CHUNK_PAGES * sizeof(uint32_t) +
-	       (size_t)pm->cap * (sizeof(*pm->page) + sizeof(*pm->tier));
+	       (size_t)pm->cap * ((pm->page64 ? sizeof(*pm->page64) :
+				   sizeof(*pm->page32)) + sizeof(*pm->tier));
 }
 
 int tm_pagemap_check(const struct tm_pagemap *pm)
@@ -227,7 +255,7 @@ int tm_pagemap_check(const struct tm_pagemap *pm)
 	uint64_t used = 0, chunks = 0;
 
 	for (uint32_t i = 0; i < pm->nr; i++)
-		if (tm_pagemap_find(pm, pm->page[i]) != i)
+		if (tm_pagemap_find(pm, tm_pagemap_page(pm, i)) != i)
 			return 0;
 	for (uint64_t i = 0; i <= pm->dir_mask; i++) {
 		if (!pm->dir_keys[i] || pm->dir_chunks[i] == pm->hashed)

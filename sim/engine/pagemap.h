@@ -56,9 +56,49 @@ struct tm_pagemap {
 	uint32_t nr_hashed;   /* pages in the fallback table */
 	uint32_t nr;          /* pages touched so far */
 	uint32_t cap;         /* capacity of the dense arrays */
-	uint64_t *page;       /* dense: page number */
+	/* dense: page number (tm_pagemap_page), page_base + page32[i] while
+	 * every page number so far lies in [page_base, page_base + 2^32),
+	 * else page64[i]: the first page outside widens the array to 64 bits,
+	 * exactly, for good (a generated footprint, or guest-physical pages
+	 * below 16 TiB, stay narrow; a process's heap and stack lie too far
+	 * apart).  page_base: the first page less 2^31 (or 0). */
+	uint32_t *page32;
+	uint64_t *page64;
+	uint64_t page_base;
 	uint8_t *tier;        /* dense: enum tm_tier */
 };
+
+static inline uint64_t tm_pagemap_page(const struct tm_pagemap *pm,
+				       uint32_t idx)
+{
+	return pm->page64 ? pm->page64[idx] : pm->page_base + pm->page32[idx];
+}
+
+/* The page numbers as a value for locals: a loop that calls out for each
+ * page would reload the map's fields after every call. */
+struct tm_pagenums {
+	const uint32_t *p32;
+	const uint64_t *p64;
+	uint64_t base;
+};
+
+static inline struct tm_pagenums tm_pagemap_nums(const struct tm_pagemap *pm)
+{
+	return (struct tm_pagenums){ pm->page32, pm->page64, pm->page_base };
+}
+
+static inline uint64_t tm_pagenums_at(struct tm_pagenums n, uint32_t idx)
+{
+	return n.p64 ? n.p64[idx] : n.base + n.p32[idx];
+}
+
+/* Where tm_pagemap_page reads idx's page number (to prefetch it). */
+static inline const void *tm_pagemap_page_at(const struct tm_pagemap *pm,
+					     uint32_t idx)
+{
+	return pm->page64 ? (const void *)&pm->page64[idx] :
+			    (const void *)&pm->page32[idx];
+}
 
 void tm_pagemap_init(struct tm_pagemap *pm, size_t nr_hint);
 void tm_pagemap_destroy(struct tm_pagemap *pm);

@@ -74,15 +74,13 @@ void tm_rebalance_release(struct tm_rebalance *r)
 
 		free(b->win_est);
 		free(b->win_true);
-		free(b->snap_smp);
 		free(b->snap_true);
-		free(b->curve_est);
-		free(b->curve_true);
+		free(b->curve_est.mem);
+		free(b->curve_true.mem);
 		b->win_est = b->win_true = NULL;
-		b->snap_smp = b->snap_true = NULL;
-		b->curve_est = b->curve_true = NULL;
+		b->snap_true = NULL;
 		b->win_cap = 0;
-		b->nr_est = b->nr_true = 0;
+		b->curve_est = b->curve_true = (struct tm_rb_curve){ 0 };
 	}
 }
 
@@ -183,12 +181,13 @@ int tm_rebalance_check(const struct tm_rebalance *r)
 
 /* ---- the rebalancer's view of a VM: sliding window and curves ---- */
 
-/* need_est: the estimated curve is kept too (the policy's TM_RB_EST_CURVE;
- * fixed for a host's run).  Other policies never touch those three arrays,
- * so they are not allocated: 24 bytes per page less.  The true window's
- * snapshot is not kept with distribution truth (8 more); the sort needs no
- * arrays of its own (window_curve: 8 more). */
-static void ensure_window(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
+/* need_est: the estimated window is kept too (the policy's
+ * TM_RB_EST_CURVE; fixed for a host's run), and the VM keeps the snapshot
+ * of its sample counts at the tick (tm_vm_smp_tick_use).  Other policies
+ * never touch either, so neither is allocated: 12 bytes per page less.
+ * The true window's snapshot is not kept with distribution truth (8
+ * more).  The curves are no per-page arrays (tm_rb_curve_keep). */
+static void ensure_window(struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 			  bool need_est)
 {
 	uint32_t cap = vm->arr_cap, old = b->win_cap;
@@ -198,13 +197,11 @@ static void ensure_window(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 #define GROW(a) (b->a = tm_xgrow_zeroed(b->a, old, cap, sizeof(*b->a)))
 	if (need_est) {
 		GROW(win_est);
-		GROW(snap_smp);
-		GROW(curve_est);
+		tm_vm_smp_tick_use(vm);   /* its snapshot: the VM's (vm.h) */
 	}
 	GROW(win_true);
 	if (!vm->dist_rb)   /* expectations need no snapshot */
 		GROW(snap_true);
-	GROW(curve_true);
 #undef GROW
 	b->win_cap = cap;
 }
@@ -217,34 +214,88 @@ static void ensure_window(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
  * the curve. */
 static void radix_desc(uint32_t *a, uint32_t *tmp, size_t n)
 {
+	uint32_t *src = a, *dst = tmp;
+
 	for (unsigned shift = 0; shift < 32; shift += 8) {
 		size_t count[257] = { 0 };
+		uint32_t *t;
 
 		for (size_t i = 0; i < n; i++)
-			count[255 - ((a[i] >> shift) & 255) + 1]++;
+			count[255 - ((src[i] >> shift) & 255) + 1]++;
 		for (unsigned k = 1; k <= 256; k++)
 			count[k] += count[k - 1];
 		for (size_t i = 0; i < n; i++)
-			tmp[count[255 - ((a[i] >> shift) & 255)]++] = a[i];
-		memcpy(a, tmp, n * sizeof(*a));
+			dst[count[255 - ((src[i] >> shift) & 255)]++] = src[i];
+		t = src;   /* the passes alternate: the fourth ends in a */
+		src = dst;
+		dst = t;
 	}
 }
 
-/* Decay the window, add the interval, and rebuild one curve.  cum: the
- * page's count at cum[2 i] (TM_ACC or, from vm->cum + 1, TM_SMP).  dist:
+/* cv's memory for sz bytes at least (its contents kept). */
+static void curve_room(struct tm_rb_curve *cv, size_t sz)
+{
+	if (sz <= cv->sz_mem)
+		return;
+	cv->sz_mem = sz > 2 * cv->sz_mem ? sz : 2 * cv->sz_mem;
+	cv->mem = tm_xrealloc(cv->mem, cv->sz_mem);
+}
+
+/* Runs pay: one host of the cluster bench (10 VMs, 60 s) has at most
+ * 5,847 runs for 26,043 pages on a true curve, 173 for 19,900 on an
+ * estimated one, two on a hot set's true curve.  The curves were two
+ * per-page arrays alive all run (their sort in their own memory: 4-8 bytes
+ * a touched page each); now the sort's memory is the host's, lent per
+ * thread. */
+void tm_rb_curve_keep(struct tm_rb_curve *cv, const uint32_t *val, size_t n)
+{
+	const size_t run_sz = sizeof(struct tm_curve_run);
+	uint64_t sum = 0;
+	size_t k = 0;
+
+	cv->c = (struct tm_curve){ .nr = n };
+	/* runs, in one pass, while they take less room than the array */
+	for (size_t i = 0; i < n && 2 * k < n; i++) {
+		sum += val[i];
+		if (i + 1 < n && val[i] == val[i + 1])
+			continue;
+		curve_room(cv, (k + 1) * run_sz);
+		((struct tm_curve_run *)cv->mem)[k++] =
+			(struct tm_curve_run){ sum, (uint32_t)(i + 1), val[i] };
+	}
+	if (2 * k < n) {   /* every page in a run, and 16 k < 8 n */
+		cv->c.runs = cv->mem;
+		cv->c.nr_runs = k;
+		cv->c.total = sum;
+		return;
+	}
+	curve_room(cv, n * sizeof(uint64_t));
+	sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		sum += val[i];
+		((uint64_t *)cv->mem)[i] = sum;
+	}
+	cv->c.cum = cv->mem;
+	cv->c.total = sum;
+}
+
+/* Decay the window, add the interval, and rebuild one curve of the
+ * page's counts: TM_ACC since snap (snap_true), or without snap TM_SMP
+ * since the VM's snapshot of the last tick (tm_vm_smp_since_tick).  dist:
  * the distribution truth set to the interval (tm_gen_dist_window), whose
  * expected accesses over the interval replace the window (the true curve
  * of a generated trace: a sample count would be one noisy draw of it, which
  * the window smooths; an expectation needs no smoothing), or NULL.  The
  * curve lists touched pages only; with dist the caller sets the total to
- * the distribution's, which counts the pages not touched yet. */
-static size_t window_curve(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
-			   double *win, uint64_t *snap, const uint64_t *cum,
-			   const struct tm_gen_dist *dist, double decay,
-			   uint64_t *curve, uint64_t *total)
+ * the distribution's, which counts the pages not touched yet.  sort: room
+ * for two 32-bit entries per touched page, lent by the host (the values,
+ * then the radix passes' scratch). */
+static void window_curve(struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
+			 double *win, uint64_t *snap,
+			 const struct tm_gen_dist *dist, double decay,
+			 uint32_t *sort, struct tm_rb_curve *cv)
 {
 	size_t n = 0;
-	uint64_t sum = 0;
 
 	/* A window of the same shape as the last one scales every page's
 	 * expectation by one factor: pages valued then are rescaled, only
@@ -256,25 +307,22 @@ static size_t window_curve(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 			     b->dist_nr_valued : 0;
 	double scale = b->dist_prev_total > 0 ?
 		       b->dist_total / b->dist_prev_total : 0;
-
-	/* The sort works in the curve's own memory, seen as 32-bit entries:
-	 * with m = the touched pages (>= n, the values; m <= win_cap), the
-	 * values at [m, m + n), the radix passes' scratch at [0, n).  The sums
-	 * then fill the curve front to back: entry i (bytes [8i, 8i + 8)) lies
-	 * below every value not yet read (bytes from 4m + 4(i + 1)), as i < m.
-	 * No sort arrays of their own: 8 bytes a page less, and the sort
-	 * touches only memory the curve uses anyway. */
-	uint32_t *val = (uint32_t *)curve + vm->pm.nr, *tmp = (uint32_t *)curve;
+	uint32_t *val = sort, *tmp = sort + vm->pm.nr;
 
 	for (uint32_t i = 0; i < vm->pm.nr; i++) {
-		double add = !dist ? (double)(cum[2 * (size_t)i] - snap[i]) :
+		uint64_t gain = dist ? 0 : snap ? TM_ACC(vm, i) - snap[i] :
+				tm_vm_smp_since_tick(vm, i);
+		double add = !dist ? (double)gain :
 			     i < nr_valued ? win[i] * scale :
-			     tm_gen_dist_expected(dist, vm->pm.page[i]);
+			     tm_gen_dist_expected(dist,
+						  tm_pagemap_page(&vm->pm, i));
 		double w = dist ? add : win[i] * decay + add;
 
 		win[i] = w;
-		if (!dist)
-			snap[i] = cum[2 * (size_t)i];
+		if (!dist && snap)
+			snap[i] = TM_ACC(vm, i);
+		else if (!dist)
+			tm_vm_smp_tick_take(vm, i);
 		if (w >= 0.5)
 			val[n++] = w >= 4e9 ? UINT32_MAX : (uint32_t)(w + 0.5);
 	}
@@ -284,22 +332,18 @@ static size_t window_curve(const struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 		b->dist_prev_total = b->dist_total;
 	}
 	radix_desc(val, tmp, n);
-	for (size_t i = 0; i < n; i++) {
-		sum += val[i];
-		curve[i] = sum;
-	}
-	*total = sum;
-	return n;
+	tm_rb_curve_keep(cv, val, n);
 }
 
 /* Close the interval: ring of counters, curves, SLO and need metrics. */
-static void vm_tick(const struct tm_rebalance *r, const struct tm_vm_rt *vm,
-		    struct tm_rebalance_vm *b, uint64_t now_ns, bool need_est)
+static void vm_tick(const struct tm_rebalance *r, struct tm_vm_rt *vm,
+		    struct tm_rebalance_vm *b, uint64_t now_ns, bool need_est,
+		    uint32_t *sort)
 {
 	const struct tm_rebalancer_config *rc = r->cfg;
 	struct tm_rb_interval *iv = &b->ring[b->ring_pos];
 	double decay = 1.0 - (double)rc->interval_ns / (double)rc->window_ns;
-	struct tm_curve tc;
+	struct tm_curve *tc;
 	double ratio;
 
 	iv->samples = vm->total.nr_samples - b->at_tick.nr_samples;
@@ -317,18 +361,17 @@ static void vm_tick(const struct tm_rebalance *r, const struct tm_vm_rt *vm,
 		b->dist_total = tm_gen_dist_window(vm->dist_rb,
 			now_ns > rc->interval_ns ? now_ns - rc->interval_ns : 0,
 			now_ns);
-	b->nr_true = window_curve(vm, b, b->win_true, b->snap_true, vm->cum,
-				  vm->dist_rb, decay, b->curve_true,
-				  &b->tot_true);
-	if (vm->dist_rb && b->dist_total > (double)b->tot_true)
-		b->tot_true = (uint64_t)(b->dist_total + 0.5);
-	if (need_est)
-		b->nr_est = window_curve(vm, b, b->win_est, b->snap_smp,
-					 vm->cum + 1, NULL, decay, b->curve_est,
-					 &b->tot_est);
-	tc = (struct tm_curve){ .cum = b->curve_true, .nr = b->nr_true,
-				.total = b->tot_true };
-	b->need_now_pages = tm_curve_pages_for(&tc, vm->cfg->target_hit);
+	window_curve(vm, b, b->win_true, b->snap_true, vm->dist_rb, decay,
+		     sort, &b->curve_true);
+	tc = &b->curve_true.c;
+	if (vm->dist_rb && b->dist_total > (double)tc->total)
+		tc->total = (uint64_t)(b->dist_total + 0.5);
+	if (need_est) {
+		window_curve(vm, b, b->win_est, NULL, NULL, decay, sort,
+			     &b->curve_est);
+		vm->smp_tick_samples = vm->total.nr_samples;
+	}
+	b->need_now_pages = tm_curve_pages_for(tc, vm->cfg->target_hit);
 	if (b->need_now_pages > b->need_max_pages)
 		b->need_max_pages = b->need_now_pages;
 	b->sum_cap_pages += (double)vm->nr_fmem_cap_pages;
@@ -386,22 +429,22 @@ static void fill_rb_vm(const struct tm_rebalancer_config *rc,
 	r->priority = vm->cfg->priority;
 	r->measured_hit = window_hit(b, nr_iv ? nr_iv : 1);
 	r->measured_last = window_hit(b, 1);
-	r->rate = (double)b->tot_true * 1e9 / (double)rc->window_ns;
-	r->est = (struct tm_curve){ .cum = b->curve_est, .nr = b->nr_est,
-				    .total = b->tot_est };
+	r->rate = (double)b->curve_true.c.total * 1e9 / (double)rc->window_ns;
+	r->est = b->curve_est.c;
 	mem = vm->cfg->sz_mem >> vm->page_shift;
-	if (rc->unseen && b->nr_est && mem > b->nr_est)
-		tm_curve_add_unseen(&r->est, mem - b->nr_est);
-	r->truth = (struct tm_curve){ .cum = b->curve_true, .nr = b->nr_true,
-				      .total = b->tot_true };
+	if (rc->unseen && r->est.nr && mem > r->est.nr)
+		tm_curve_add_unseen(&r->est, mem - r->est.nr);
+	r->truth = b->curve_true.c;
 	r->feedback = b->feedback;
 }
 
-void tm_rebalance_tick_vm(struct tm_rebalance *r, uint32_t v, uint64_t now_ns)
+void tm_rebalance_tick_vm(struct tm_rebalance *r, uint32_t v, uint64_t now_ns,
+			  struct tm_vm_scratch *sc)
 {
 	bool need_est = (r->ops->kind.flags & TM_RB_EST_CURVE) != 0;
+	uint64_t *sort = tm_vm_scratch_counts(sc, &r->vms[v]);
 
-	vm_tick(r, &r->vms[v], &r->vm[v], now_ns, need_est);
+	vm_tick(r, &r->vms[v], &r->vm[v], now_ns, need_est, (uint32_t *)sort);
 }
 
 /* The policy's flags say what to gather: the estimated curve only for a
@@ -434,9 +477,10 @@ void tm_rebalance_tick_host(struct tm_rebalance *r, uint64_t now_ns)
 	}
 }
 
-void tm_rebalance_tick(struct tm_rebalance *r, uint64_t now_ns)
+void tm_rebalance_tick(struct tm_rebalance *r, uint64_t now_ns,
+		       struct tm_vm_scratch *sc)
 {
 	for (uint32_t v = 0; v < r->nr_vms; v++)
-		tm_rebalance_tick_vm(r, v, now_ns);
+		tm_rebalance_tick_vm(r, v, now_ns, sc);
 	tm_rebalance_tick_host(r, now_ns);
 }

@@ -28,6 +28,20 @@ struct tm_rb_interval {
 	uint64_t samples, samples_fmem, accesses, hits_fmem;
 };
 
+/* A coverage curve kept from one tick to the next: built in the scratch
+ * the host lends the tick (sorted counts), kept in mem as runs of equal
+ * counts, or as the plain array when that is smaller (struct tm_curve). */
+struct tm_rb_curve {
+	struct tm_curve c;
+	void *mem;
+	size_t sz_mem;
+};
+
+/* Keep the curve of val[0, n), sorted descending, in cv (its memory
+ * reused): as runs of equal counts, or as the plain array of cumulative
+ * counts when that is smaller.  Free cv->mem when done. */
+void tm_rb_curve_keep(struct tm_rb_curve *cv, const uint32_t *val, size_t n);
+
 /* A VM's balloon and the rebalancer's view of it. */
 struct tm_rebalance_vm {
 	struct tm_balloon bl;
@@ -36,16 +50,15 @@ struct tm_rebalance_vm {
 	uint32_t ring_pos, ring_nr;
 	struct tm_hits at_tick;     /* totals at the previous tick */
 	double *win_est, *win_true; /* decayed per-page counts */
-	uint64_t *snap_smp, *snap_true; /* snap_true: NULL with distribution
-					 * truth */
+	uint64_t *snap_true; /* TM_ACC at the last tick (NULL with
+			      * distribution truth; TM_SMP's: the VM's) */
 	uint32_t win_cap;
-	uint64_t *curve_est, *curve_true;  /* cumulative sorted counts */
+	/* the last tick's curves, compact (tm_rb_curve_keep) */
+	struct tm_rb_curve curve_est, curve_true;
 	double dist_total;  /* the interval's expected accesses (distribution) */
 	double dist_prev_total;   /* the last interval's */
 	uint64_t dist_shape;      /* its shape (tm_gen_dist_shape) */
 	uint32_t dist_nr_valued;  /* pages whose win_true holds it */
-	size_t nr_est, nr_true;
-	uint64_t tot_est, tot_true;
 	double feedback;
 	/* SLO and cost metrics */
 	uint64_t slo_miss_ns;
@@ -85,11 +98,14 @@ void tm_rebalance_destroy(struct tm_rebalance *r);
 void tm_rebalance_release(struct tm_rebalance *r);
 /* REBALANCE: close the interval, ask the policy, start the balloons;
  * tm_rebalance_tick_vm() for every VM, then tm_rebalance_tick_host(). */
-void tm_rebalance_tick(struct tm_rebalance *r, uint64_t now_ns);
+void tm_rebalance_tick(struct tm_rebalance *r, uint64_t now_ns,
+		       struct tm_vm_scratch *sc);
 /* VM v's part of a tick: its interval closed, its window and curves
- * rebuilt.  Touches VM v's state only, so the VMs' parts may run in
- * parallel (host.c). */
-void tm_rebalance_tick_vm(struct tm_rebalance *r, uint32_t v, uint64_t now_ns);
+ * rebuilt, the curves sorted in sc (lent by the host: one per thread, as
+ * for tm_vm_epoch).  Touches VM v's state and sc only, so the VMs' parts
+ * may run in parallel (host.c). */
+void tm_rebalance_tick_vm(struct tm_rebalance *r, uint32_t v, uint64_t now_ns,
+			  struct tm_vm_scratch *sc);
 /* The host's part, after every VM's: the policy and the balloons. */
 void tm_rebalance_tick_host(struct tm_rebalance *r, uint64_t now_ns);
 /* BALLOON_STEP of VM v: one message toward its target. */

@@ -109,6 +109,16 @@ static int vm_open_stream(struct tm_vm_rt *vm, uint64_t seed,
 	vm->load_period = s->info.load_period ? s->info.load_period : 1;
 	vm->store_period = s->info.store_period ? s->info.store_period :
 			   vm->load_period;
+	vm->acc_w_max = !vm->samples ? 1 :
+			vm->load_period > vm->store_period ? vm->load_period :
+			vm->store_period;
+	if (vm->acc_w_max > TM_CUM_FOLD)   /* a record's accesses: vm.h */
+		return tm_error_set(err, TM_ERR_BOUNDS, "%s: sample period "
+				    "%llu is over 2^31 (2147483648), the most "
+				    "one sample may stand for",
+				    tc->source == TM_SRC_FILE ? tc->path :
+				    "the generated trace",
+				    (unsigned long long)vm->acc_w_max);
 	return 0;
 }
 
@@ -127,8 +137,9 @@ static void grow_arrays(struct tm_vm_rt *vm)
 	size_t old = vm->arr_cap;
 
 #define GROW(a) (vm->a = tm_xgrow_zeroed(vm->a, old, cap, sizeof(*vm->a)))
-	vm->cum = tm_xgrow_zeroed(vm->cum, 2 * old, 2 * (size_t)cap,
-				  sizeof(*vm->cum));
+	GROW(cum);
+	GROW(acc_hi);
+	GROW(smp_hi);
 	if (vm->truth) {   /* the truth tracker's own arrays (DESIGN.md §7) */
 		if (!vm->dist)   /* distribution truth counts no window */
 			GROW(true_base);
@@ -144,6 +155,10 @@ static void grow_arrays(struct tm_vm_rt *vm)
 		if (vm->truth_src == TM_TRUTH_ESTIMATED)
 			GROW(half_base);
 	}
+	if (vm->smp_tick32)
+		GROW(smp_tick32);
+	if (vm->smp_tick)
+		GROW(smp_tick);
 	if (vm->pbits)
 		GROW(pbits);
 	if (vm->pdirty)
@@ -365,8 +380,12 @@ void tm_vm_destroy(struct tm_vm_rt *vm)
 	free(vm->true_base);
 	free(vm->epoch_cnt);
 	free(vm->cum);
+	free(vm->acc_hi);
+	free(vm->smp_hi);
 	free(vm->smp_base);
 	free(vm->smp_base32);
+	free(vm->smp_tick32);
+	free(vm->smp_tick);
 	free(vm->mark);
 	free(vm->fnew);
 	free(vm->half_base);
@@ -427,7 +446,7 @@ static inline void feed(struct tm_vm_rt *vm, uint32_t idx,
 		.tier = tier,
 	};
 
-	TM_SMP(vm, idx) += smp.weight;   /* in the main identifier's weights */
+	vm->cum[idx].smp += smp.weight;   /* the main identifier's weights */
 	/* One identifier (no shadows) is the common case: called directly it
 	 * costs ~20 instructions per sample less than through the loop, whose
 	 * bounds stay live across the indirect call (callgrind; holding them
@@ -448,31 +467,13 @@ static inline void feed(struct tm_vm_rt *vm, uint32_t idx,
 	}
 }
 
-/* n more samples are about to reach the identifiers.  If with them one
- * page could have gained 2^32 increments this epoch (the epoch's samples x
- * the largest increment), the 32-bit sample base would wrap: widen it to
- * 64 bits now, while every page's gain still fits 32 bits (so the wide
- * base is exact).  Once per run of records, not per sample. */
-static void smp_base_check(struct tm_vm_rt *vm, uint64_t n)
-{
-	uint64_t nr = vm->total.nr_samples - vm->epoch.nr_samples + n;
-
-	if (!vm->smp_base32 || nr * vm->smp_inc_max < (UINT64_C(1) << 32))
-		return;
-	vm->smp_base = tm_xcalloc(vm->arr_cap, sizeof(*vm->smp_base));
-	for (uint32_t i = 0; i < vm->pm.nr; i++)
-		vm->smp_base[i] = TM_SMP(vm, i) - tm_vm_smp_epoch(vm, i);
-	free(vm->smp_base32);
-	vm->smp_base32 = NULL;
-}
-
 static void drain(struct tm_vm_rt *vm, uint64_t now_ns)
 {
 	size_t n;
 
 	while ((n = tm_sampler_drain(vm->sampler, now_ns, vm->drain_buf,
 				     TM_VM_BUF_RECORDS)) > 0) {
-		smp_base_check(vm, n);
+		tm_vm_counts_drain(vm, n);
 		for (size_t i = 0; i < n; i++) {
 			const struct tm_record *r = &vm->drain_buf[i];
 			uint32_t idx = tm_pagemap_find(&vm->pm,
@@ -502,7 +503,7 @@ faults(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx,
 	uint64_t used = vm->nr_fmem_pages + vm->nr_inflight_promotions;
 	struct tm_fault f = {
 		.time_ns = r->time_ns,
-		.page = vm->pm.page[idx],
+		.page = tm_pagemap_page(&vm->pm, idx),
 		.idx = idx,
 		.tier = vm->pm.tier[idx],
 		.nr_fmem_free_pages = used < vm->nr_fmem_cap_pages ?
@@ -574,7 +575,7 @@ access_one(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx,
 	}
 	if (idx < vm->nr_static_fmem)
 		vm->total.hits_static_fmem += w;
-	TM_ACC(vm, idx) += w;
+	vm->cum[idx].acc += (uint32_t)w;   /* w <= 2^31: vm_counts.c */
 	if (scan)
 		scan_mark(vm, r, idx);
 	if (pml)
@@ -594,7 +595,7 @@ prefetch_page(const struct tm_vm_rt *vm, uint32_t idx)
 	if (idx >= vm->arr_cap)
 		return;   /* a new page: its arrays grow at first touch */
 	__builtin_prefetch(&vm->pm.tier[idx]);
-	__builtin_prefetch(&TM_ACC(vm, idx), 1);   /* and TM_SMP: same line */
+	__builtin_prefetch(&vm->cum[idx], 1);   /* TM_ACC's and TM_SMP's */
 }
 
 /*
@@ -685,7 +686,9 @@ static void scan_due(struct tm_vm_rt *vm)
 	struct tm_scan sc = {
 		.now_ns = now,
 		.nr_pages = vm->pm.nr,
-		.page = vm->pm.page,
+		.page = vm->pm.page64,
+		.page32 = vm->pm.page32,
+		.page_base = vm->pm.page_base,
 		.tier = vm->pm.tier,
 		.nr_fmem_cap_pages = vm->nr_fmem_cap_pages,
 		.nr_fmem_pages = vm->nr_fmem_pages + vm->nr_inflight_promotions,
@@ -774,8 +777,7 @@ static int advance_to(struct tm_vm_rt *vm, uint64_t until_ns,
 			run_due(vm, vm->buf[end].time_ns);  /* due before it */
 			end++;
 		}
-		if (vm->samples)
-			smp_base_check(vm, end - vm->buf_pos);
+		end = vm->buf_pos + tm_vm_counts_room(vm, end - vm->buf_pos);
 		access_run(vm, vm->buf_pos, end);
 		vm->buf_pos = end;
 	}
@@ -807,15 +809,12 @@ static uint64_t est_cb(void *ctx, uint32_t idx)
 	const struct tm_vm_rt *vm = ctx;
 	const struct tm_ident_rt *id = &vm->idents[0];
 
-	return id->ops->estimate(id->st, idx, vm->pm.page[idx]);
+	return id->ops->estimate(id->st, idx, tm_pagemap_page(&vm->pm, idx));
 }
 
-/* A page's samples over the whole run, as its identifier counted them:
- * between pages the identifier scores alike (a sparse sample leaves most
- * pages at 0), the one sampled least over the run is demoted first, as an
- * LRU list would prefer the page idle longest.  Without it the dense index
- * broke ties, and first-touch order demoted a hot set's oldest (hottest)
- * pages first. */
+/* A page's samples over the run: among pages the identifier scores alike
+ * the least sampled is demoted first (docs/rebalancing.md, "Demotion
+ * among equals"), not the first touched, the hottest of a hot set. */
 static uint64_t hist_cb(void *ctx, uint32_t idx)
 {
 	const struct tm_vm_rt *vm = ctx;
@@ -876,10 +875,17 @@ uint64_t tm_vm_plan_migration(struct tm_vm_rt *vm, uint64_t now_ns,
 	return vm->busy_until_ns;
 }
 
+/* Page idx's accesses since the start (the migrator's payback). */
+static uint64_t acc_cb(const void *ctx, uint32_t idx)
+{
+	return TM_ACC((const struct tm_vm_rt *)ctx, idx);
+}
+
 void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns)
 {
 	for (size_t i = 0; i < vm->nr_inflight; i++) {
 		const struct tm_move *mv = &vm->inflight[i];
+		uint64_t page;
 
 		if (vm->pm.tier[mv->idx] == mv->to_tier)
 			continue;
@@ -894,14 +900,14 @@ void tm_vm_migration_done(struct tm_vm_rt *vm, uint64_t now_ns)
 			vm->nr_smem_pages++;
 		}
 		vm->pm.tier[mv->idx] = mv->to_tier;
+		page = tm_pagemap_page(&vm->pm, mv->idx);
 		for (uint32_t k = 0; k < vm->nr_idents; k++)
 			if (vm->idents[k].ops->moved)
 				vm->idents[k].ops->moved(vm->idents[k].st,
-							 mv->idx,
-							 vm->pm.page[mv->idx],
+							 mv->idx, page,
 							 mv->to_tier);
 	}
-	tm_migrator_done(vm->mig, &vm->last_batch, vm->cum, 2, now_ns);
+	tm_migrator_done(vm->mig, &vm->last_batch, acc_cb, vm, now_ns);
 	vm->last_done_ns = now_ns;
 	vm->nr_inflight = 0;
 	vm->nr_inflight_promotions = 0;

@@ -65,9 +65,18 @@ struct tm_ident_rt {
 	struct tm_ident_cost end_cost;
 };
 
-/* A page's cumulative counts in tm_vm_rt.cum (stride 2). */
-#define TM_ACC(vm, idx) ((vm)->cum[2 * (size_t)(idx)])
-#define TM_SMP(vm, idx) ((vm)->cum[2 * (size_t)(idx) + 1])
+/* A page's cumulative counts: its accesses since the start (TM_ACC) and
+ * its identifier increments since the start (TM_SMP), each in two halves,
+ * count = hi x 2^31 + lo (vm_counts.c). */
+#define TM_ACC(vm, idx) tm_vm_acc(vm, idx)
+#define TM_SMP(vm, idx) tm_vm_smp(vm, idx)
+#define TM_CUM_FOLD (UINT64_C(1) << 31)
+
+/* The low halves, side by side so that one cache line serves both updates
+ * of a sample (40 M-sample replay: 3.2 -> 3.0 s). */
+struct tm_cum {
+	uint32_t acc, smp;
+};
 
 struct tm_vm_rt {
 	const struct tm_vm_config *cfg;
@@ -93,11 +102,22 @@ struct tm_vm_rt {
 	uint64_t *true_base;        /* TM_ACC at the epoch's start (NULL
 				     * with distribution truth) */
 	uint64_t *epoch_cnt;        /* scratch: accesses this epoch */
-	/* Per page, side by side so that one cache line serves both updates
-	 * of a sample (40 M-sample replay: 3.2 -> 3.0 s): cum[2 i] accesses
-	 * since start (TM_ACC), cum[2 i + 1] identifier increments since start
-	 * (TM_SMP). */
-	uint64_t *cum;
+	/* The cumulative counts (TM_ACC, TM_SMP): their low halves in cum,
+	 * their high halves, in units of 2^31, in acc_hi and smp_hi.  A
+	 * record adds to the low halves only (a 32-bit add, as the 64-bit
+	 * counts took); before a run of records could take a low half to
+	 * 2^32, the halves at or above 2^31 are folded into the high ones
+	 * (tm_vm_counts_room), so the high halves are written for the pages
+	 * that gained 2^31 since the start only, and their memory stays
+	 * untouched, not resident, for the others (fresh zeroed memory,
+	 * tm_xgrow_zeroed): 8 bytes a page where the 64-bit counts took 16.
+	 * acc_fold_at: total.nr_accesses at the last fold (no page gained
+	 * more since); smp_gain: the most any page's increments gained since
+	 * theirs; acc_w_max: the most one record adds to TM_ACC (1, or the
+	 * larger sample period, at most 2^31). */
+	struct tm_cum *cum;
+	uint32_t *acc_hi, *smp_hi;
+	uint64_t acc_fold_at, smp_gain, acc_w_max;
 	/* TM_SMP at the epoch's start: its low 32 bits (smp_base32) while no
 	 * page can gain 2^32 increments in one epoch, else all 64 (smp_base;
 	 * one of the two is NULL).  Bound: a page gains at most the epoch's
@@ -106,6 +126,15 @@ struct tm_vm_rt {
 	uint64_t *smp_base;
 	uint32_t *smp_base32;
 	uint16_t smp_inc_max;       /* the main identifier's larger increment */
+	/* TM_SMP at the rebalancer's last tick (its estimated window,
+	 * rebalance.c), kept here so that the same checks cover it: its low
+	 * 32 bits (smp_tick32) while no page can gain 2^32 increments between
+	 * two ticks, else all 64 (smp_tick); both NULL until the rebalancer
+	 * asks for it (tm_vm_smp_tick_use).  smp_tick_samples: the VM's
+	 * samples when it was taken. */
+	uint32_t *smp_tick32;
+	uint64_t *smp_tick;
+	uint64_t smp_tick_samples;
 	uint8_t *mark;              /* scratch: page is in T */
 	uint64_t *fnew;             /* bit idx: page idx entered FMEM this
 				     * epoch (truth only; placement_changed) */
@@ -199,27 +228,73 @@ struct tm_vm_rt {
 	size_t end_truth_bytes;     /* tm_vm_truth_memory_bytes then */
 };
 
+static inline uint64_t tm_vm_acc(const struct tm_vm_rt *vm, uint32_t idx)
+{
+	return ((uint64_t)vm->acc_hi[idx] << 31) + vm->cum[idx].acc;
+}
+
+static inline uint64_t tm_vm_smp(const struct tm_vm_rt *vm, uint32_t idx)
+{
+	return ((uint64_t)vm->smp_hi[idx] << 31) + vm->cum[idx].smp;
+}
+
 /* Page idx's increments of the main identifier since the epoch's start:
  * exact with either base (the 32-bit difference wraps back). */
 static inline uint64_t tm_vm_smp_epoch(const struct tm_vm_rt *vm, uint32_t idx)
 {
-	uint64_t now = TM_SMP(vm, idx);
-
 	if (vm->smp_base)
-		return now - vm->smp_base[idx];
-	return (uint32_t)((uint32_t)now - vm->smp_base32[idx]);
+		return TM_SMP(vm, idx) - vm->smp_base[idx];
+	return (uint32_t)((uint32_t)TM_SMP(vm, idx) - vm->smp_base32[idx]);
 }
 
-/* Scratch of an epoch's scoring (vm->scratch, vm->xsel), lent to
- * tm_vm_epoch by its caller: one per thread of a host (host.c) rather than
- * one per VM, 12 bytes a page of the largest VM instead of of every VM. */
+/* Page idx's increments of the main identifier since the rebalancer's
+ * last tick, and the tick's snapshot of them (exact either way, as for
+ * tm_vm_smp_epoch).  tm_vm_smp_tick_use: start keeping the snapshot (0 for
+ * every page: the counts since the start); the taker sets
+ * smp_tick_samples once every page is taken. */
+static inline uint64_t tm_vm_smp_since_tick(const struct tm_vm_rt *vm,
+					    uint32_t idx)
+{
+	if (vm->smp_tick)
+		return TM_SMP(vm, idx) - vm->smp_tick[idx];
+	return (uint32_t)((uint32_t)TM_SMP(vm, idx) - vm->smp_tick32[idx]);
+}
+
+static inline void tm_vm_smp_tick_take(struct tm_vm_rt *vm, uint32_t idx)
+{
+	if (vm->smp_tick)
+		vm->smp_tick[idx] = TM_SMP(vm, idx);
+	else
+		vm->smp_tick32[idx] = (uint32_t)TM_SMP(vm, idx);
+}
+
+void tm_vm_smp_tick_use(struct tm_vm_rt *vm);
+
+/* The counts' checks, once per run of records (vm_counts.c): before n
+ * records of the trace (samples or accesses), fold the counts' halves and
+ * widen the epoch's sample base where needed, and return how many of the
+ * n (at least 1) may be taken before the next check; before n samples
+ * drained from the sampler, the same for their increments. */
+size_t tm_vm_counts_room(struct tm_vm_rt *vm, size_t n);
+void tm_vm_counts_drain(struct tm_vm_rt *vm, size_t n);
+
+/* Scratch of an epoch's scoring (vm->scratch, vm->xsel) and of its
+ * identifiers' rankings (rank), lent to tm_vm_epoch by its caller: one per
+ * thread of a host (host.c) rather than one per VM, 12 bytes a page of the
+ * largest VM instead of of every VM; cnt also serves the sort of a
+ * rebalance tick's curves. */
 struct tm_vm_scratch {
 	uint64_t *cnt;
 	size_t cap;
 	struct tm_truth_sel sel;
+	struct tm_rank_scratch rank;
 };
 
 void tm_vm_scratch_free(struct tm_vm_scratch *sc);
+/* sc's counts, room for vm's touched pages at least (grown to its array
+ * capacity: epoch-level work). */
+uint64_t *tm_vm_scratch_counts(struct tm_vm_scratch *sc,
+			       const struct tm_vm_rt *vm);
 
 /* Per-component seeds from (run seed, host, vm, component): splitmix64. */
 uint64_t tm_seed_for(uint64_t seed, uint32_t host, uint32_t vm,

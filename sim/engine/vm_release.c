@@ -49,8 +49,12 @@ void tm_vm_release(struct tm_vm_rt *vm)
 	FREE(vm->true_base);
 	FREE(vm->epoch_cnt);
 	FREE(vm->cum);
+	FREE(vm->acc_hi);
+	FREE(vm->smp_hi);
 	FREE(vm->smp_base);
 	FREE(vm->smp_base32);
+	FREE(vm->smp_tick32);
+	FREE(vm->smp_tick);
 	FREE(vm->mark);
 	FREE(vm->fnew);
 	FREE(vm->half_base);
