@@ -423,6 +423,24 @@ static void test_placement_changed(void **state)
 	}
 }
 
+/* n loads of page 0 from t0 (10 ns apart), then one of page 1; and the
+ * VM that counts them with an exact identifier weighting each 65535. */
+static void write_heavy(struct tm_record *r, uint32_t n, uint64_t t0)
+{
+	for (uint32_t i = 0; i <= n; i++)
+		r[i] = (struct tm_record){ .time_ns = t0 + 10 * (uint64_t)i,
+					   .addr = i < n ? 0 : 4096 };
+	write_records(r, n + 1);
+}
+
+#define HEAVY_VM \
+	"      - name: v\n        vcpus: 1\n        memory: 1MiB\n" \
+	"        fmem: 4KiB\n" \
+	"        trace: {file: t.tmt}\n" \
+	"        identifier: {kind: exact, window_decay: 0,\n" \
+	"          weighted: true, load_weight: 65535}\n" \
+	"        migration: {mode: none}\n"
+
 /* The epoch's sample base is kept in 32 bits while no page can gain 2^32
  * increments in an epoch, and widened before it could (vm.c).  70,000
  * loads of page 0 weighted 65535 in one epoch are 4.59e9 increments: the
@@ -442,19 +460,11 @@ static void test_wide_sample_base(void **state)
 		struct tm_sim *sim;
 		const struct tm_vm_rt *vm;
 
-		for (uint32_t i = 0; i <= nr[k]; i++)   /* the last: page 1 */
-			r[i] = (struct tm_record){ .time_ns = 10 * (uint64_t)i,
-						   .addr = i < nr[k] ? 0 : 4096 };
-		write_records(r, nr[k] + 1);
+		write_heavy(r, nr[k], 0);
 		sim = run("name: wide\nduration: 2ms\nepoch: 1ms\n"
 			  "hosts:\n"
 			  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
-			  "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
-			  "        fmem: 4KiB\n"
-			  "        trace: {file: t.tmt}\n"
-			  "        identifier: {kind: exact, window_decay: 0,\n"
-			  "          weighted: true, load_weight: 65535}\n"
-			  "        migration: {mode: none}\n", &cfg);
+			  HEAVY_VM, &cfg);
 		vm = &sim->hosts[0].vms[0];
 		assert_int_equal(TM_SMP(vm, 0), (uint64_t)nr[k] * 65535);
 		/* 4.59e9 increments, more than a low half holds: folded into
@@ -660,23 +670,14 @@ static void test_wide_tick_snapshot(void **state)
 		struct tm_sim *sim;
 		const struct tm_vm_rt *vm;
 
-		for (uint32_t i = 0; i <= nr[k]; i++)   /* the last: page 1 */
-			r[i] = (struct tm_record){
-				.time_ns = 1000000 + 10 * (uint64_t)i,
-				.addr = i < nr[k] ? 0 : 4096 };
-		write_records(r, nr[k] + 1);
+		write_heavy(r, nr[k], 1000000);
 		sim = run("name: tick\nduration: 2ms\nepoch: 1ms\n"
 			  "hosts:\n"
 			  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n"
 			  "    rebalancer: {policy: target-hit, interval: 1ms,\n"
 			  "                 window: 1ms}\n"
 			  "    vms:\n"
-			  "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
-			  "        fmem: 4KiB\n"
-			  "        trace: {file: t.tmt}\n"
-			  "        identifier: {kind: exact, window_decay: 0,\n"
-			  "          weighted: true, load_weight: 65535}\n"
-			  "        migration: {mode: none}\n", &cfg);
+			  HEAVY_VM, &cfg);
 		vm = &sim->hosts[0].vms[0];
 		assert_int_equal(sim->hosts[0].fm.vm[0].nr_ticks, 2);
 		assert_true(sim->hosts[0].fm.vm[0].win_est[0] ==
