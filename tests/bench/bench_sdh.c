@@ -25,12 +25,12 @@
  * (main()): BENCH_SDH_RECORDS, BENCH_SDH_SEEDS, BENCH_SDH_DRAWS,
  * BENCH_SDH_CSV, BENCH_SDH_PART.
  *
- * Throughput with the config defaults, d = 4, w = 8192, measured on the
- * 2-core 3.6 GHz EPYC VM this was written on, machine otherwise idle
- * (figures vary by about 10% from run to run there): one heap, K = 1000:
- * 33 M updates/s; two heaps: 23-25 M/s; one heap, K = 83886: 16-25 M/s.
- * Where the time goes (callgrind): ~256 instructions per one-heap update
- * (~336 two-heap), down from ~480 (~448) by: one key mix shared by the rows
+ * Throughput with the config defaults, d = 4, w = 8192, 15 runs on the
+ * 2-core reference VM at load average 2-2.5 (docs/bench.md): one heap,
+ * K = 1000: 33.7-38.1 M updates/s; two heaps: 23.6-25.8 M/s; one heap,
+ * K = 83886: 18.5-26.3 M/s.  Where the time goes (callgrind, sdh_update
+ * and its callees): ~270 instructions per one-heap update (~368
+ * two-heap), down from ~480 (~448) by: one key mix shared by the rows
  * and the heap index with one multiply per row (sdh.c header); the default
  * configuration as one function with constant bounds, rows unrolled; heap
  * lookups inline (topk_internal.h), a sparser heap index of 8-byte cells,
