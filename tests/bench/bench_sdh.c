@@ -606,7 +606,7 @@ static int write_csv(const char *path, uint32_t nr_records)
 			for (size_t si = 0; si < NR_SKEW; si++)
 				for (int v = 0; point(ki, kj) && v < NR_V; v++)
 					csv_row(f, ki, kj, si, v, nr_records);
-	if (fclose(f) || rename(tmp, path)) {
+	if ((ferror(f) | fclose(f)) || rename(tmp, path)) {
 		remove(tmp);
 		return -1;
 	}
@@ -742,6 +742,7 @@ int main(void)
 	bool tput = !part || !strcmp(part, "throughput");
 	bool grid_on = !part || !strcmp(part, "grid");
 	struct stream st;
+	int status = 0;
 
 	nr_seeds = env_u32("BENCH_SDH_SEEDS", nr_seeds, 100);
 	nr_draws = env_u32("BENCH_SDH_DRAWS", nr_draws, MAX_DRAWS);
@@ -774,11 +775,11 @@ int main(void)
 		print_worst();
 		if (csv && write_csv(csv, nr_records)) {
 			fprintf(stderr, "bench_sdh: %s: cannot write\n", csv);
-			return 2;
+			status = 2;
 		}
 	}
 	free(st.keys);
 	free(st.count);
 	free(st.top);
-	return 0;
+	return status;
 }
