@@ -113,6 +113,10 @@ def build(path, outdir):
     figdir = os.path.join(outdir, "figures")
     records = ", ".join("%d" % r for r in sorted(df["records"].unique()))
     sub = "%s samples per stream, mean of the seeds" % records
+    if "draws" in df and "seeds" in df:   # hash draws per stream (optional)
+        sub = "%s samples per stream, mean of %s seeds x %s hash draws" % (
+            records, "/".join("%d" % x for x in sorted(df["seeds"].unique())),
+            "/".join("%d" % x for x in sorted(df["draws"].unique())))
     figs = [
         (panels(df, "memory_kb", ("k", "skew"),
                 "Precision vs memory (%s)" % sub, figdir,

@@ -42,8 +42,9 @@
  *
  * Kept obviously correct rather than fast: buckets as two plain arrays,
  * the heap as an unsorted array with a key -> slot table over a bounded key
- * space and its minimum cached, found again by a scan when an entry that
- * held it rises or leaves.  Which of
+ * space and its minimum cached with the number of entries holding it,
+ * found again by a scan when the last of them rises or leaves; decay
+ * probabilities computed once per count below HK_TWIN_NR_THR.  Which of
  * several minima a newcomer replaces is left open by the paper: the first
  * slot, or the caller's victim().  Header-only (static functions): tests
  * link one object file each.
@@ -59,6 +60,7 @@
 #include "lib/alloc.h"
 
 #define HK_TWIN_NONE UINT32_MAX
+#define HK_TWIN_NR_THR 1024u   /* decay thresholds kept for C below this */
 
 struct hk_twin_rules {
 	bool integer_decay;
@@ -85,6 +87,8 @@ struct hk_twin {
 	uint32_t *fp;             /* d * stride, row-major */
 	uint32_t *count;
 	uint64_t rng;             /* splitmix64 state */
+	uint64_t *thr;            /* hk_twin_threshold(t, C) for small C: pow()
+				   * was a fifth of bench_sdh's grid time */
 	uint64_t hash_seed;
 	hk_twin_hash_fn *hash;    /* NULL: own hash */
 	hk_twin_victim_fn *victim;   /* NULL: first slot at the minimum */
@@ -95,6 +99,7 @@ struct hk_twin {
 	uint32_t *slot_of;        /* key -> slot, or HK_TWIN_NONE */
 	uint64_t nr_keys;         /* keys are < nr_keys */
 	uint64_t min;             /* the heap minimum when !min_stale */
+	uint32_t nr_at_min;       /* entries holding it */
 	bool min_stale;
 	uint64_t nr_saturated;    /* increments refused at count_max */
 };
@@ -106,6 +111,17 @@ static inline uint64_t hk_twin_splitmix(uint64_t *s)
 	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
 	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
 	return z ^ (z >> 31);
+}
+
+/* floor(P(C) * 2^63), P(C) by the rules (header); 2^63 for P = 1. */
+static inline uint64_t hk_twin_threshold(const struct hk_twin *t,
+					 uint32_t c)
+{
+	double p = t->r.integer_decay ? 1.0 / floor(pow(t->b, c))
+				      : pow(t->b, -(double)c);
+	double x = ldexp(p, 63);
+
+	return x >= ldexp(1.0, 63) ? UINT64_C(1) << 63 : (uint64_t)x;
 }
 
 static inline void hk_twin_init(struct hk_twin *t, uint32_t d, uint32_t w,
@@ -124,6 +140,9 @@ static inline void hk_twin_init(struct hk_twin *t, uint32_t d, uint32_t w,
 	for (uint64_t i = 0; i < nr_keys; i++)
 		t->slot_of[i] = HK_TWIN_NONE;
 	t->min = UINT64_MAX;   /* of an empty heap */
+	t->thr = tm_xmalloc(HK_TWIN_NR_THR * sizeof(*t->thr));
+	for (uint32_t c = 0; c < HK_TWIN_NR_THR; c++)
+		t->thr[c] = hk_twin_threshold(t, c);
 	t->hash_seed = hk_twin_splitmix(&seed);
 	t->rng = hk_twin_splitmix(&seed);
 }
@@ -135,6 +154,7 @@ static inline void hk_twin_free(struct hk_twin *t)
 	free(t->key);
 	free(t->val);
 	free(t->slot_of);
+	free(t->thr);
 }
 
 static inline void hk_twin_locate(struct hk_twin *t, uint64_t key,
@@ -167,22 +187,29 @@ static inline uint64_t hk_twin_min(struct hk_twin *t)
 {
 	if (t->min_stale) {
 		t->min = UINT64_MAX;
-		for (uint32_t i = 0; i < t->nr; i++)
-			t->min = t->val[i] < t->min ? t->val[i] : t->min;
+		t->nr_at_min = 0;
+		for (uint32_t i = 0; i < t->nr; i++) {
+			if (t->val[i] < t->min)
+				t->min = t->val[i], t->nr_at_min = 0;
+			t->nr_at_min += t->val[i] == t->min;
+		}
 		t->min_stale = false;
 	}
 	return t->nr ? t->min : 0;
 }
 
-/* The cached minimum goes stale only when an entry holding it rises or
- * leaves; a lower value simply becomes the minimum. */
+/* An entry's value goes from old to v (UINT64_MAX: absent).  The cached
+ * minimum goes stale only when the last entry holding it rises or leaves;
+ * a lower value simply becomes the minimum. */
 static inline void hk_twin_note(struct hk_twin *t, uint64_t old, uint64_t v)
 {
-	if (t->min_stale)
+	if (t->min_stale || old == v)
 		return;
 	if (v < t->min)
-		t->min = v;
-	else if (old == t->min && v != old)
+		t->min = v, t->nr_at_min = 1;
+	else if (v == t->min)
+		t->nr_at_min++;
+	if (old == t->min && --t->nr_at_min == 0)
 		t->min_stale = true;
 }
 
@@ -200,7 +227,6 @@ static inline void hk_twin_remove(struct hk_twin *t, uint32_t slot)
 	t->key[slot] = t->key[t->nr];
 	t->val[slot] = t->val[t->nr];
 	t->slot_of[t->key[slot]] = slot == t->nr ? HK_TWIN_NONE : slot;
-	t->min_stale = true;
 }
 
 static inline void hk_twin_insert(struct hk_twin *t, uint64_t key,
@@ -249,11 +275,8 @@ static inline bool hk_twin_get(const struct hk_twin *t, uint64_t key,
 
 static inline bool hk_twin_decays(struct hk_twin *t, uint32_t c)
 {
-	double p = t->r.integer_decay ? 1.0 / floor(pow(t->b, c))
-				      : pow(t->b, -(double)c);
-	double x = ldexp(p, 63);
-	uint64_t threshold = x >= ldexp(1.0, 63) ? UINT64_C(1) << 63
-						 : (uint64_t)x;
+	uint64_t threshold = c < HK_TWIN_NR_THR ? t->thr[c]
+						: hk_twin_threshold(t, c);
 
 	if (threshold == 0)
 		return false;   /* P < 2^-63: no draw */

@@ -15,16 +15,22 @@
  * both HK at counter_bits 32, where a bucket takes 8 bytes and w halves)
  * runs beside the HeavyKeeper twin (tests/hk_twin.h) with the same rules,
  * the same counter width and its own hash and RNG; the worst row per
- * variant is printed.  Then one setting changed at a time on one
- * 4M-sample stream.  Environment (main()): BENCH_SDH_RECORDS,
- * BENCH_SDH_SEEDS, BENCH_SDH_CSV, BENCH_SDH_PART.
+ * variant is printed.  Each stream is run with NR_DRAWS independent
+ * hashings and RNG seeds per variant and twin, their means compared: with
+ * one draw per stream the hashing alone moves a row's gap by up to 2.4
+ * points (standard error), and a grid with no rule difference had a 94%
+ * chance of showing some row more than 2 points behind; 8 draws bring the
+ * largest SE to 0.84 and that chance to 4% (docs/identifiers.md).  Then
+ * one setting changed at a time on one 4M-sample stream.  Environment
+ * (main()): BENCH_SDH_RECORDS, BENCH_SDH_SEEDS, BENCH_SDH_DRAWS,
+ * BENCH_SDH_CSV, BENCH_SDH_PART.
  *
- * Throughput with the config defaults, d = 4, w = 8192, measured on the
- * 2-core 3.6 GHz EPYC VM this was written on, machine otherwise idle
- * (figures vary by about 10% from run to run there): one heap, K = 1000:
- * 33 M updates/s; two heaps: 23-25 M/s; one heap, K = 83886: 16-25 M/s.
- * Where the time goes (callgrind): ~256 instructions per one-heap update
- * (~336 two-heap), down from ~480 (~448) by: one key mix shared by the rows
+ * Throughput with the config defaults, d = 4, w = 8192, 15 runs on the
+ * 2-core reference VM at load average 2-2.5 (docs/bench.md): one heap,
+ * K = 1000: 33.7-38.1 M updates/s; two heaps: 23.6-25.8 M/s; one heap,
+ * K = 83886: 18.5-26.3 M/s.  Where the time goes (callgrind, sdh_update
+ * and its callees): ~270 instructions per one-heap update (~368
+ * two-heap), down from ~480 (~448) by: one key mix shared by the rows
  * and the heap index with one multiply per row (sdh.c header); the default
  * configuration as one function with constant bounds, rows unrolled; heap
  * lookups inline (topk_internal.h), a sparser heap index of 8-byte cells,
@@ -222,8 +228,13 @@ static struct result run_twin(const struct stream *st, uint32_t k,
 	size_t n, nr_sat = 0;
 
 	hk_twin_init(&t, 2, w, k, NR_KEYS, rules, seed);
-	for (uint32_t i = 0; i < st->nr; i++)
+	for (uint32_t i = 0; i < st->nr; i++) {
+		/* the twin's key -> slot table spans every key (4 MB): its
+		 * cell fetched ahead, or a miss stalls each sample */
+		if (i + 16 < st->nr)
+			__builtin_prefetch(&t.slot_of[st->keys[i + 16]]);
 		hk_twin_update(&t, st->keys[i]);
+	}
 	n = t.nr;
 	for (size_t i = 0; i < n; i++) {
 		hot[i] = t.key[i];
@@ -323,8 +334,13 @@ static struct result run_variant(const struct stream *st, uint32_t k,
 	return run_cfg(st, k, &c, &var, seed);
 }
 
-/* seeds per grid point: 3 (the paper's grid), or BENCH_SDH_SEEDS */
+/* seeds per grid point: 3 (the paper's grid), or BENCH_SDH_SEEDS; hash
+ * and RNG draws per stream and variant: BENCH_SDH_DRAWS, default
+ * NR_DRAWS (docs/identifiers.md: the measured spread that chose it) */
+#define NR_DRAWS 8u
+#define MAX_DRAWS 256u
 static uint32_t nr_seeds = 3;
+static uint32_t nr_draws = NR_DRAWS;
 static const uint32_t grid_kb[] = { 10, 30, 60, 100 };
 static const uint32_t grid_k[] = { 100, 1000 };
 static const double grid_skew[] = { 0.6, 0.9, 1.2, 1.5, 3.0 };
@@ -332,17 +348,74 @@ static const double grid_skew[] = { 0.6, 0.9, 1.2, 1.5, 3.0 };
 #define NR_K (sizeof(grid_k) / sizeof(grid_k[0]))
 #define NR_SKEW (sizeof(grid_skew) / sizeof(grid_skew[0]))
 
-/* Mean of nr_seeds runs per grid point and variant; sat_true: reported
- * pages (S1) whose true count exceeds a 16-bit counter. */
+/* Mean of nr_seeds x nr_draws runs per grid point and variant; ss: the
+ * squared deviations of a draw's precision from its stream's mean, summed
+ * over streams (the spread of hashings, stream by stream); sat_true:
+ * reported pages (S1) whose true count exceeds a 16-bit counter. */
 static struct result grid[NR_KB][NR_K][NR_SKEW][NR_V];
+static double grid_ss[NR_KB][NR_K][NR_SKEW][NR_V];
 static double sat_true[NR_KB][NR_K][NR_SKEW];
 
-static void add(struct result *a, struct result r)
+static void add(struct result *a, struct result r, double n)
 {
-	a->precision += r.precision / nr_seeds;
-	a->are += r.are / nr_seeds;
-	a->aae += r.aae / nr_seeds;
-	a->nr_saturated += r.nr_saturated / nr_seeds;
+	a->precision += r.precision / n;
+	a->are += r.are / n;
+	a->aae += r.aae / n;
+	a->nr_saturated += r.nr_saturated / n;
+	a->nr_true_sat += r.nr_true_sat / n;
+}
+
+/* The standard error of a row's mean precision over its hash draws, given
+ * its streams: the pooled within-stream variance of one draw, s^2 =
+ * ss / (seeds (draws - 1)), over seeds x draws; -1 with one draw. */
+static double prec_se(size_t ki, size_t kj, size_t si, int v)
+{
+	double n = (double)nr_seeds * nr_draws;
+
+	if (nr_draws < 2)
+		return -1;
+	return sqrt(grid_ss[ki][kj][si][v] / (nr_seeds * (nr_draws - 1.0)) / n);
+}
+
+/* The SE of twin - SDH on a row: independent hashings, so the variances
+ * add (the stream is shared, and cancels); -1 with one draw. */
+static double gap_se(size_t ki, size_t kj, size_t si, int v)
+{
+	double a = prec_se(ki, kj, si, v),
+	       b = prec_se(ki, kj, si, vdesc[v].pair);
+
+	return a < 0 ? -1 : sqrt(a * a + b * b);
+}
+
+/* A draw's seed: draw 0 is the stream's seed (BENCH_SDH_DRAWS=1 is the
+ * grid as it was with one hashing per stream), the others above 2^32. */
+static uint64_t draw_seed(uint64_t seed, uint32_t j)
+{
+	return seed + ((uint64_t)j << 32);
+}
+
+/* One variant on one stream: nr_draws independent hashings and RNGs,
+ * their mean into the grid, their spread into grid_ss. */
+static void run_draws(const struct stream *st, size_t ki, size_t kj,
+		      size_t si, int v, uint64_t seed)
+{
+	double prec[MAX_DRAWS], mean = 0, ss = 0;
+	struct result m = { 0, 0, 0, 0, 0 };
+
+	for (uint32_t j = 0; j < nr_draws; j++) {
+		struct result r = run_variant(st, grid_k[kj], grid_kb[ki], v,
+					      draw_seed(seed, j));
+
+		add(&m, r, nr_draws);
+		prec[j] = r.precision;
+	}
+	mean = m.precision;
+	for (uint32_t j = 0; j < nr_draws; j++)
+		ss += (prec[j] - mean) * (prec[j] - mean);
+	grid_ss[ki][kj][si][v] += ss;
+	add(&grid[ki][kj][si][v], m, nr_seeds);
+	if (v == V_S1)
+		sat_true[ki][kj][si] += m.nr_true_sat / nr_seeds;
 }
 
 /* A grid point exists where the 16-bit sketch fits beside the heap. */
@@ -358,20 +431,9 @@ static void run_grid(struct stream *st, uint32_t nr_records)
 		for (uint64_t seed = 1; seed <= nr_seeds; seed++) {
 			gen_stream(st, grid_skew[si], 1000 * si + seed, nr_records);
 			for (size_t ki = 0; ki < NR_KB; ki++)
-				for (size_t kj = 0; kj < NR_K; kj++) {
-					if (!point(ki, kj))
-						continue;
-					for (int v = 0; v < NR_V; v++) {
-						struct result r = run_variant(
-							st, grid_k[kj], grid_kb[ki],
-							v, seed);
-
-						add(&grid[ki][kj][si][v], r);
-						if (v == V_S1)
-							sat_true[ki][kj][si] +=
-								r.nr_true_sat / nr_seeds;
-					}
-				}
+				for (size_t kj = 0; kj < NR_K; kj++)
+					for (int v = 0; point(ki, kj) && v < NR_V; v++)
+						run_draws(st, ki, kj, si, v, seed);
 		}
 	}
 }
@@ -408,63 +470,124 @@ static void print_table(bool errors)
 static void print_grid(uint32_t nr_records)
 {
 	printf("\nGrid (d = 2, 4wd + 54k bytes (8wd at 32 bits), w odd, %u "
-	       "samples per stream over %u keys,\nmean of %u seeds; sat: "
-	       "reported pages (sdh-s1) whose true count exceeds a 16-bit "
-	       "counter)\n\nPrecision (tie-aware)\n", nr_records, NR_KEYS,
-	       nr_seeds);
+	       "samples per stream over %u keys,\nmean of %u seeds x %u hash "
+	       "draws; sat: reported pages (sdh-s1) whose true count exceeds a "
+	       "16-bit counter)\n\nPrecision (tie-aware)\n", nr_records,
+	       NR_KEYS, nr_seeds, nr_draws);
 	print_table(false);
 	printf("\nARE and AAE of the heap counts over all reported pages, "
 	       "saturated ones included\n");
 	print_table(true);
 }
+/* One variant's extremes over the grid's rows: its lowest precision, and
+ * for an SDH variant with a twin the row where it trails the twin most,
+ * that gap's SE and the root mean square of the gap's SE over all rows. */
+struct worst {
+	double lo, gap, se, pooled_se;
+	size_t lo_at[3], gap_at[3];
+};
+
+static struct worst find_worst(int v)
+{
+	struct worst w = { .lo = 2, .gap = -2, .se = -1 };
+	double sum_se2 = 0;
+	size_t nr = 0;
+
+	for (size_t ki = 0; ki < NR_KB; ki++)
+		for (size_t kj = 0; kj < NR_K; kj++)
+			for (size_t si = 0; point(ki, kj) && si < NR_SKEW; si++) {
+				const struct result *g = grid[ki][kj][si];
+				double d, se;
+
+				if (g[v].precision < w.lo) {
+					w.lo = g[v].precision;
+					w.lo_at[0] = ki, w.lo_at[1] = kj, w.lo_at[2] = si;
+				}
+				if (vdesc[v].pair < 0)
+					continue;
+				d = g[vdesc[v].pair].precision - g[v].precision;
+				se = gap_se(ki, kj, si, v);
+				sum_se2 += se * se;
+				nr++;
+				if (d > w.gap) {
+					w.gap = d, w.se = se;
+					w.gap_at[0] = ki, w.gap_at[1] = kj, w.gap_at[2] = si;
+				}
+			}
+	w.pooled_se = nr_draws > 1 && nr ? sqrt(sum_se2 / nr) : -1;
+	return w;
+}
+
 /* Per variant: its lowest-precision row, and for the SDH variants with a
- * twin the row where it trails the twin most (acceptance: <= 2 points). */
+ * twin the row where it trails the twin most (acceptance: <= 2 points),
+ * with the standard errors of the gap from the hash draws. */
 static void print_worst(void)
 {
 	printf("\nWorst grid row per variant (precision; gap = twin - SDH, "
-	       "points)\n");
+	       "points, mean of %u seeds x %u hash draws;\nSE: its standard "
+	       "error from the draws' spread, pooled: over every row)\n",
+	       nr_seeds, nr_draws);
 	for (int v = 0; v < NR_V; v++) {
-		double lo = 2, gap = -2;
-		size_t lo_at[3] = { 0, 0, 0 }, gap_at[3] = { 0, 0, 0 };
+		struct worst w = find_worst(v);
 
-		for (size_t ki = 0; ki < NR_KB; ki++)
-			for (size_t kj = 0; kj < NR_K; kj++)
-				for (size_t si = 0; si < NR_SKEW; si++) {
-					const struct result *g = grid[ki][kj][si];
-					double d;
-
-					if (!point(ki, kj))
-						continue;
-					if (g[v].precision < lo) {
-						lo = g[v].precision;
-						lo_at[0] = ki, lo_at[1] = kj, lo_at[2] = si;
-					}
-					if (vdesc[v].pair < 0)
-						continue;
-					d = g[vdesc[v].pair].precision - g[v].precision;
-					if (d > gap) {
-						gap = d;
-						gap_at[0] = ki, gap_at[1] = kj, gap_at[2] = si;
-					}
-				}
 		printf("%-16s lowest %.3f at %u KB k=%u skew %.1f", vdesc[v].name,
-		       lo, grid_kb[lo_at[0]], grid_k[lo_at[1]],
-		       grid_skew[lo_at[2]]);
-		if (vdesc[v].pair >= 0)
-			printf("; largest gap to %s %+.1f at %u KB k=%u skew %.1f"
-			       " (%s)", vdesc[vdesc[v].pair].name, 100 * gap,
-			       grid_kb[gap_at[0]], grid_k[gap_at[1]],
-			       grid_skew[gap_at[2]],
-			       gap <= 0.02 ? "within 2" : "NOT within 2");
-		else if (v < NR_SDH_V)
+		       w.lo, grid_kb[w.lo_at[0]], grid_k[w.lo_at[1]],
+		       grid_skew[w.lo_at[2]]);
+		if (vdesc[v].pair >= 0) {
+			printf("; largest gap to %s %+.1f", vdesc[vdesc[v].pair].name,
+			       100 * w.gap);
+			if (w.se >= 0)
+				printf(" (SE %.1f, pooled %.2f)", 100 * w.se,
+				       100 * w.pooled_se);
+			printf(" at %u KB k=%u skew %.1f (%s)", grid_kb[w.gap_at[0]],
+			       grid_k[w.gap_at[1]], grid_skew[w.gap_at[2]],
+			       w.gap <= 0.02 + 1e-9 ? "within 2" : "NOT within 2");
+		} else if (v < NR_SDH_V) {
 			printf("; no twin (%s rules)", vdesc[v].rules);
+		}
 		printf("\n");
 	}
 }
 
+/* A number for the CSV, or an empty field where it has none (x < 0: one
+ * draw gives no spread). */
+static void csv_num(FILE *f, double x)
+{
+	if (x >= 0)
+		fprintf(f, ",%.6f", x);
+	else
+		fprintf(f, ",");
+}
+
+/* One CSV row: grid point (ki, kj, si), variant v. */
+static void csv_row(FILE *f, size_t ki, size_t kj, size_t si, int v,
+		    uint32_t nr_records)
+{
+	const struct result *g = &grid[ki][kj][si][v];
+	int pair = vdesc[v].pair;
+
+	fprintf(f, "%u,%u,%.1f,%u,%u,%s,%s,%s,%d,%u,%s,%.6f,%.6g,%.6g,%.4f,"
+		"%.4f,%u", grid_kb[ki], grid_k[kj], grid_skew[si], nr_records,
+		nr_seeds, vdesc[v].name, v < NR_SDH_V ? "sdh" : "twin",
+		vdesc[v].rules, vdesc[v].wide ? 32 : 16,
+		hk_width(grid_kb[ki], grid_k[kj], vdesc[v].wide),
+		pair >= 0 ? vdesc[pair].name : "", g->precision, g->are, g->aae,
+		g->nr_saturated, sat_true[ki][kj][si], nr_draws);
+	csv_num(f, prec_se(ki, kj, si, v));
+	if (pair >= 0) {
+		fprintf(f, ",%.6f", grid[ki][kj][si][pair].precision -
+				    g->precision);
+		csv_num(f, gap_se(ki, kj, si, v));
+	} else {
+		fprintf(f, ",,");
+	}
+	fprintf(f, "\n");
+}
+
 /* The grid as CSV at path (BENCH_SDH_CSV), written to a temporary name
- * and renamed: one row per grid point and variant, means of the seeds
- * (analysis/sdh_grid.py draws it). */
+ * and renamed: one row per grid point and variant, means of the seeds and
+ * draws, the SE of the mean precision and, for an SDH variant with a
+ * twin, the gap twin - SDH and its SE (analysis/sdh_grid.py draws it). */
 static int write_csv(const char *path, uint32_t nr_records)
 {
 	char tmp[4096];
@@ -477,30 +600,13 @@ static int write_csv(const char *path, uint32_t nr_records)
 		return -1;
 	fprintf(f, "memory_kb,k,skew,records,seeds,variant,kind,rules,"
 		"counter_bits,width,pair,precision,are,aae,saturated,"
-		"true_over_16bit\n");
+		"true_over_16bit,draws,precision_se,gap,gap_se\n");
 	for (size_t ki = 0; ki < NR_KB; ki++)
 		for (size_t kj = 0; kj < NR_K; kj++)
 			for (size_t si = 0; si < NR_SKEW; si++)
-				for (int v = 0; point(ki, kj) && v < NR_V; v++) {
-					const struct result *g = &grid[ki][kj][si][v];
-
-					fprintf(f, "%u,%u,%.1f,%u,%u,%s,%s,%s,%d,%u,%s,"
-						"%.6f,%.6g,%.6g,%.4f,%.4f\n",
-						grid_kb[ki], grid_k[kj],
-						grid_skew[si], nr_records,
-						nr_seeds, vdesc[v].name,
-						v < NR_SDH_V ? "sdh" : "twin",
-						vdesc[v].rules,
-						vdesc[v].wide ? 32 : 16,
-						hk_width(grid_kb[ki], grid_k[kj],
-							 vdesc[v].wide),
-						vdesc[v].pair >= 0 ?
-						vdesc[vdesc[v].pair].name : "",
-						g->precision, g->are, g->aae,
-						g->nr_saturated,
-						sat_true[ki][kj][si]);
-				}
-	if (fclose(f) || rename(tmp, path)) {
+				for (int v = 0; point(ki, kj) && v < NR_V; v++)
+					csv_row(f, ki, kj, si, v, nr_records);
+	if ((ferror(f) | fclose(f)) || rename(tmp, path)) {
 		remove(tmp);
 		return -1;
 	}
@@ -623,7 +729,8 @@ static uint32_t env_u32(const char *name, uint32_t def, uint32_t max)
 }
 
 /* Environment: BENCH_SDH_RECORDS (grid stream length, default 1M),
- * BENCH_SDH_SEEDS (seeds per grid point, default 3), BENCH_SDH_CSV (also
+ * BENCH_SDH_SEEDS (seeds per grid point, default 3), BENCH_SDH_DRAWS (hash
+ * and RNG draws per stream, default NR_DRAWS), BENCH_SDH_CSV (also
  * write the grid there), BENCH_SDH_PART (throughput or grid: only that
  * part). */
 int main(void)
@@ -635,8 +742,10 @@ int main(void)
 	bool tput = !part || !strcmp(part, "throughput");
 	bool grid_on = !part || !strcmp(part, "grid");
 	struct stream st;
+	int status = 0;
 
 	nr_seeds = env_u32("BENCH_SDH_SEEDS", nr_seeds, 100);
+	nr_draws = env_u32("BENCH_SDH_DRAWS", nr_draws, MAX_DRAWS);
 	if (!tput && !grid_on) {
 		fprintf(stderr, "bench_sdh: BENCH_SDH_PART=%s: expected "
 			"throughput or grid\n", part);
@@ -666,11 +775,11 @@ int main(void)
 		print_worst();
 		if (csv && write_csv(csv, nr_records)) {
 			fprintf(stderr, "bench_sdh: %s: cannot write\n", csv);
-			return 2;
+			status = 2;
 		}
 	}
 	free(st.keys);
 	free(st.count);
 	free(st.top);
-	return 0;
+	return status;
 }

@@ -241,11 +241,13 @@ class TraceReport(Base):
                                 "coverage")
 
 
-def write_sdh_grid(path):
-    """A small grid in bench_sdh's CSV format (BENCH_SDH_CSV)."""
+def write_sdh_grid(path, draws=0):
+    """A small grid in bench_sdh's CSV format (BENCH_SDH_CSV); with draws,
+    its later columns too (draws, precision_se, gap, gap_se)."""
     cols = ("memory_kb,k,skew,records,seeds,variant,kind,rules,counter_bits,"
             "width,pair,precision,are,aae,saturated,true_over_16bit")
-    rows = [cols]
+    extra = ",%d,0.004,," % draws if draws else ""
+    rows = [cols + (",draws,precision_se,gap,gap_se" if draws else "")]
     for kb in (10, 30):
         for skew in (0.6, 1.2):
             for v, kind, rules, bits in (("sdh-s1", "sdh", "S1", 16),
@@ -253,8 +255,8 @@ def write_sdh_grid(path):
                                          ("sdh-hk-auth-32", "sdh",
                                           "HK authors", 32)):
                 rows.append("%d,100,%.1f,1000,3,%s,%s,%s,%d,601,,%.3f,0.1,2,"
-                            "0,0" % (kb, skew, v, kind, rules, bits,
-                                     kb / 40 + skew / 10))
+                            "0,0%s" % (kb, skew, v, kind, rules, bits,
+                                       kb / 40 + skew / 10, extra))
     write(path, "\n".join(rows) + "\n")
 
 
@@ -274,6 +276,20 @@ class SdhGrid(Base):
         self.assertEqual(run("sdh_grid.py", path).returncode, 0)
         self.assertEqual(read(os.path.join(figs, "sdh_precision_memory.png"),
                               "rb"), first)
+
+    def test_draws_in_caption(self):
+        """The page says what a point is the mean of: the seeds, and the
+        hash draws per stream where the CSV has them."""
+        path = os.path.join(self.dir, "grid.csv")
+        write_sdh_grid(path)
+        self.assertEqual(run("sdh_grid.py", path).returncode, 0)
+        html = read(os.path.join(self.dir, "sdh_grid.html"))
+        self.assertIn("mean of the seeds", html)
+        write_sdh_grid(path, draws=8)
+        p = run("sdh_grid.py", path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        html = read(os.path.join(self.dir, "sdh_grid.html"))
+        self.assertIn("mean of 3 seeds x 8 hash draws", html)
 
     def test_bad_input(self):
         path = os.path.join(self.dir, "grid.csv")
