@@ -32,48 +32,18 @@
 #include "sim/output/output_internal.h"
 #include "traces/tmt.h"
 
-static char dir[] = "/tmp/tmsim-engine-XXXXXX";
-static char trace[300], cfgp[300];   /* <dir>/t.tmt, <dir>/c.yaml */
+#include "engine_harness.h"
 
 /* The trace file: a samples trace, period 1 (or `period`), one vCPU. */
 static void write_records_period(const struct tm_record *r, size_t n,
 				 uint64_t period)
 {
-	struct tm_trace_info info = {
-		.kind = TM_TRACE_SAMPLES, .space = TM_ADDR_GVA,
-		.page_shift = 12, .load_period = period, .store_period = period,
-		.nr_vcpus = 1,
-	};
-	struct tm_error err;
-	struct tm_tmt_writer *w;
-
-	w = tm_tmt_writer_new(trace, &info, NULL, &err);
-	assert_non_null(w);
-	assert_int_equal(tm_tmt_writer_add(w, r, n, &err), 0);
-	assert_int_equal(tm_tmt_writer_close(w, &err), 0);
+	hx_write(TM_TRACE_SAMPLES, 1, period, r, n);
 }
 
 static void write_records(const struct tm_record *r, size_t n)
 {
 	write_records_period(r, n, 1);
-}
-
-/* Run the config text (its VMs read t.tmt) to the end; *cfg for freeing. */
-static struct tm_sim *run(const char *text, struct tm_config **cfg)
-{
-	struct tm_run_opts opts = { .threads = 1 };
-	struct tm_error err = { 0 };
-	struct tm_sim *sim;
-	FILE *f = fopen(cfgp, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	if (tm_config_load(cfgp, NULL, 0, cfg, &err))
-		fail_msg("%s", err.msg);
-	assert_int_equal(tm_sim_new(*cfg, &sim, &err), 0);
-	assert_int_equal(tm_sim_run(sim, &opts, &err), 0);
-	return sim;
 }
 
 /* The same, with opts.release (what tmsim run does). */
@@ -86,14 +56,6 @@ static struct tm_sim *run_released(struct tm_config *cfg)
 	assert_int_equal(tm_sim_new(cfg, &sim, &err), 0);
 	assert_int_equal(tm_sim_run(sim, &opts, &err), 0);
 	return sim;
-}
-
-static void finish(struct tm_sim *sim, struct tm_config *cfg)
-{
-	tm_sim_free(sim);
-	tm_config_free(cfg);
-	unlink(trace);
-	unlink(cfgp);
 }
 
 static void test_three_pages(void **state)
@@ -117,15 +79,15 @@ static void test_three_pages(void **state)
 					     .addr = 8192 + 64 };
 	r[n++] = (struct tm_record){ .time_ns = 21000000, .addr = 100 };
 	write_records(r, n);
-	sim = run("name: engine\nduration: 30ms\nepoch: 10ms\nsnapshot: 10ms\n"
-		  "hosts:\n"
-		  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
-		  "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
-		  "        fmem: 4KiB\n"
-		  "        trace: {file: t.tmt}\n"
-		  "        identifier: {kind: exact}\n"
-		  "        migration: {mode: exchange, copy_bandwidth: 4096MB/s,\n"
-		  "                    remap: 1us, tlb_flush: 3us}\n", &cfg);
+	sim = hx_run("name: engine\nduration: 30ms\nepoch: 10ms\nsnapshot: 10ms\n"
+		     "hosts:\n"
+		     "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
+		     "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+		     "        fmem: 4KiB\n"
+		     "        trace: {file: t.tmt}\n"
+		     "        identifier: {kind: exact}\n"
+		     "        migration: {mode: exchange, copy_bandwidth: 4096MB/s,\n"
+		     "                    remap: 1us, tlb_flush: 3us}\n", &cfg);
 	vm = &sim->hosts[0].vms[0];
 
 	assert_int_equal(vm->pm.nr, 3);
@@ -154,7 +116,7 @@ static void test_three_pages(void **state)
 	/* Epoch 1: T = {2} and exact's H = {2}: precision 1. */
 	assert_int_equal(vm->idents[0].nr_scored, 2);
 	assert_true(vm->idents[0].sum_precision == 2.0);
-	finish(sim, cfg);
+	hx_finish(sim, cfg);
 }
 
 /* Two-heap SDH (main and shadow) with migration off (and the static
@@ -176,18 +138,18 @@ static void test_unplanned_pairs(void **state)
 		r[i] = (struct tm_record){ .time_ns = 1000 * (uint64_t)i,
 					   .addr = 4096 };
 	write_records(r, 11);
-	sim = run("name: pairs\nduration: 30ms\nepoch: 10ms\n"
-		  "hosts:\n"
-		  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n"
-		  "    rebalancer: {policy: static, interval: 10ms, window: 10ms}\n"
-		  "    vms:\n"
-		  "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
-		  "        fmem: 4KiB\n"
-		  "        trace: {file: t.tmt}\n"
-		  "        identifier: {kind: sdh, two_heap: true, min_entries: 1}\n"
-		  "        shadow_identifiers:\n"
-		  "          - {kind: sdh, two_heap: true, min_entries: 1}\n"
-		  "        migration: {mode: none}\n", &cfg);
+	sim = hx_run("name: pairs\nduration: 30ms\nepoch: 10ms\n"
+		     "hosts:\n"
+		     "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n"
+		     "    rebalancer: {policy: static, interval: 10ms, window: 10ms}\n"
+		     "    vms:\n"
+		     "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+		     "        fmem: 4KiB\n"
+		     "        trace: {file: t.tmt}\n"
+		     "        identifier: {kind: sdh, two_heap: true, min_entries: 1}\n"
+		     "        shadow_identifiers:\n"
+		     "          - {kind: sdh, two_heap: true, min_entries: 1}\n"
+		     "        migration: {mode: none}\n", &cfg);
 	vm = &sim->hosts[0].vms[0];
 	assert_int_equal(vm->nr_epochs, 3);
 	assert_int_equal(vm->pm.tier[0], TM_TIER_FMEM);
@@ -208,7 +170,7 @@ static void test_unplanned_pairs(void **state)
 			assert_int_equal(v, page ? 10 : 1);
 		}
 	}
-	finish(sim, cfg);
+	hx_finish(sim, cfg);
 }
 
 /* Each identifier counts with its own load/store weights (DESIGN.md §6.2).
@@ -235,19 +197,19 @@ static void test_own_weights(void **state)
 					   .addr = i < 2 ? 0 : 4096,
 					   .op = i < 2 ? TM_OP_STORE : TM_OP_LOAD };
 	write_records(r, 5);
-	sim = run("name: weights\nduration: 10ms\nepoch: 5ms\n"
-		  "hosts:\n"
-		  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
-		  "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
-		  "        fmem: 4KiB\n"
-		  "        trace: {file: t.tmt}\n"
-		  "        identifier: {kind: exact, window_decay: 1,\n"
-		  "          weighted: true, load_weight: 2, store_weight: 1}\n"
-		  "        shadow_identifiers:\n"
-		  "          - {kind: exact, window_decay: 1, weighted: true,\n"
-		  "             load_weight: 1, store_weight: 3}\n"
-		  "          - {kind: exact, window_decay: 1}\n"
-		  "        migration: {mode: none}\n", &cfg);
+	sim = hx_run("name: weights\nduration: 10ms\nepoch: 5ms\n"
+		     "hosts:\n"
+		     "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
+		     "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+		     "        fmem: 4KiB\n"
+		     "        trace: {file: t.tmt}\n"
+		     "        identifier: {kind: exact, window_decay: 1,\n"
+		     "          weighted: true, load_weight: 2, store_weight: 1}\n"
+		     "        shadow_identifiers:\n"
+		     "          - {kind: exact, window_decay: 1, weighted: true,\n"
+		     "             load_weight: 1, store_weight: 3}\n"
+		     "          - {kind: exact, window_decay: 1}\n"
+		     "        migration: {mode: none}\n", &cfg);
 	vm = &sim->hosts[0].vms[0];
 	assert_int_equal(vm->nr_idents, 3);
 	for (uint32_t k = 0; k < 3; k++) {
@@ -286,7 +248,7 @@ static void test_own_weights(void **state)
 		}
 		tm_sim_free(rel);
 	}
-	finish(sim, cfg);
+	hx_finish(sim, cfg);
 }
 
 /* epochs.csv `saturated`: one page sampled 70,000 times in an epoch,
@@ -312,17 +274,17 @@ static void test_saturated_column(void **state)
 					   .op = TM_OP_LOAD };
 	write_records(r, NR);
 	free(r);
-	sim = run("name: sat\nduration: 1ms\nepoch: 1ms\n"
-		  "hosts:\n"
-		  "  - name: h\n    fmem: 64KiB\n    smem: 1GiB\n    vms:\n"
-		  "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
-		  "        fmem: 64KiB\n"
-		  "        trace: {file: t.tmt}\n"
-		  "        identifier: {kind: sdh, topk: 8}\n"
-		  "        shadow_identifiers:\n"
-		  "          - {kind: sdh, topk: 8, counter_bits: 32}\n"
-		  "          - {kind: exact}\n"
-		  "        migration: {mode: none}\n", &cfg);
+	sim = hx_run("name: sat\nduration: 1ms\nepoch: 1ms\n"
+		     "hosts:\n"
+		     "  - name: h\n    fmem: 64KiB\n    smem: 1GiB\n    vms:\n"
+		     "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+		     "        fmem: 64KiB\n"
+		     "        trace: {file: t.tmt}\n"
+		     "        identifier: {kind: sdh, topk: 8}\n"
+		     "        shadow_identifiers:\n"
+		     "          - {kind: sdh, topk: 8, counter_bits: 32}\n"
+		     "          - {kind: exact}\n"
+		     "        migration: {mode: none}\n", &cfg);
 	vm = &sim->hosts[0].vms[0];
 	assert_int_equal(vm->idents[0].max_saturated, 1);
 	assert_int_equal(vm->idents[1].max_saturated, 0);
@@ -340,7 +302,7 @@ static void test_saturated_column(void **state)
 						   want[k], strlen(want[k])));
 		ep = nl + 1;
 	}
-	finish(sim, cfg);
+	hx_finish(sim, cfg);
 }
 
 /* The n-th (0-based) comma-separated field of line (up to its newline). */
@@ -400,15 +362,15 @@ static void test_placement_changed(void **state)
 				.time_ns = 12000000 + (uint64_t)i,
 				.addr = entered ? 8192 : 0 };
 		write_records(r, n);
-		sim = run("name: flag\nduration: 20ms\nepoch: 10ms\n"
-			  "hosts:\n"
-			  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n"
-			  "    vms:\n"
-			  "      - name: v\n        vcpus: 1\n"
-			  "        memory: 1MiB\n        fmem: 4KiB\n"
-			  "        trace: {file: t.tmt}\n"
-			  "        identifier: {kind: exact}\n"
-			  "        migration: {mode: exchange}\n", &cfg);
+		sim = hx_run("name: flag\nduration: 20ms\nepoch: 10ms\n"
+			     "hosts:\n"
+			     "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n"
+			     "    vms:\n"
+			     "      - name: v\n        vcpus: 1\n"
+			     "        memory: 1MiB\n        fmem: 4KiB\n"
+			     "        trace: {file: t.tmt}\n"
+			     "        identifier: {kind: exact}\n"
+			     "        migration: {mode: exchange}\n", &cfg);
 		assert_true(tm_migrator_stats(sim->hosts[0].vms[0].mig)->
 			    nr_exchanges >= 1);
 		ep = sim->hosts[0].ep.p;   /* epoch 1's row, then epoch 2's */
@@ -419,7 +381,7 @@ static void test_placement_changed(void **state)
 		assert_true(ep_field(ep, col + 1) == (entered ? 0.5 : 0.0));
 		assert_true(ep_field(ep, ep_column("fmem_hit_ratio")) ==
 			    (entered ? 1.0 : 0.5));
-		finish(sim, cfg);
+		hx_finish(sim, cfg);
 	}
 }
 
@@ -461,10 +423,10 @@ static void test_wide_sample_base(void **state)
 		const struct tm_vm_rt *vm;
 
 		write_heavy(r, nr[k], 0);
-		sim = run("name: wide\nduration: 2ms\nepoch: 1ms\n"
-			  "hosts:\n"
-			  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
-			  HEAVY_VM, &cfg);
+		sim = hx_run("name: wide\nduration: 2ms\nepoch: 1ms\n"
+			     "hosts:\n"
+			     "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
+			     HEAVY_VM, &cfg);
 		vm = &sim->hosts[0].vms[0];
 		assert_int_equal(TM_SMP(vm, 0), (uint64_t)nr[k] * 65535);
 		/* 4.59e9 increments, more than a low half holds: folded into
@@ -480,7 +442,7 @@ static void test_wide_sample_base(void **state)
 		assert_true(vm->idents[0].nr_are > 0);
 		assert_true(vm->idents[0].sum_are == 0.0);
 		assert_true(vm->idents[0].sum_aae == 0.0);
-		finish(sim, cfg);
+		hx_finish(sim, cfg);
 	}
 	free(r);
 }
@@ -577,35 +539,29 @@ static void test_count_halves(void **state)
 	struct tm_sim *sim;
 	struct tm_error err = { 0 };
 	const struct tm_vm_rt *vm;
-	FILE *f;
 
 	(void)state;
 	for (int i = 0; i < 4; i++)
 		r[i] = (struct tm_record){ .time_ns = 10 * (uint64_t)i,
 					   .addr = i < 3 ? 0 : 4096 };
 	write_records_period(r, 4, UINT64_C(1) << 31);
-	sim = run(text, &cfg);
+	sim = hx_run(text, &cfg);
 	vm = &sim->hosts[0].vms[0];
 	assert_int_equal(TM_ACC(vm, 0), UINT64_C(3) << 31);
 	assert_int_equal(vm->acc_hi[0], 3);
 	assert_int_equal(TM_ACC(vm, 1), UINT64_C(1) << 31);
 	assert_int_equal(vm->acc_hi[1], 0);
 	assert_int_equal(vm->total.nr_accesses, UINT64_C(4) << 31);
-	finish(sim, cfg);
+	hx_finish(sim, cfg);
 
 	write_records_period(r, 4, (UINT64_C(1) << 31) + 1);
-	f = fopen(cfgp, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	assert_int_equal(tm_config_load(cfgp, NULL, 0, &cfg, &err), 0);
-	assert_int_not_equal(tm_sim_new(cfg, &sim, &err), 0);
+	assert_int_not_equal(hx_load(text, &cfg, &sim, &err), 0);
 	assert_int_equal(err.code, TM_ERR_BOUNDS);
 	assert_non_null(strstr(err.msg, "t.tmt: sample period 2147483649 is "
 				"over 2^31"));
 	tm_config_free(cfg);
-	unlink(trace);
-	unlink(cfgp);
+	unlink(hx.trace);
+	unlink(hx.cfgp);
 }
 
 /* The migrator's payback points are 32 bits, settled at the folds of the
@@ -637,18 +593,18 @@ static void test_payback_settled(void **state)
 		r[n++] = (struct tm_record){ .time_ns = 1500000 + 1000 * i,
 					     .addr = 0 };
 	write_records_period(r, n, UINT64_C(1) << 30);
-	sim = run("name: payback\nduration: 3ms\nepoch: 1ms\n"
-		  "hosts:\n"
-		  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
-		  "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
-		  "        fmem: 4KiB\n"
-		  "        trace: {file: t.tmt}\n"
-		  "        identifier: {kind: exact, window_decay: 0}\n"
-		  "        migration: {mode: exchange}\n", &cfg);
+	sim = hx_run("name: payback\nduration: 3ms\nepoch: 1ms\n"
+		     "hosts:\n"
+		     "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
+		     "      - name: v\n        vcpus: 1\n        memory: 1MiB\n"
+		     "        fmem: 4KiB\n"
+		     "        trace: {file: t.tmt}\n"
+		     "        identifier: {kind: exact, window_decay: 0}\n"
+		     "        migration: {mode: exchange}\n", &cfg);
 	m = tm_migrator_stats(sim->hosts[0].vms[0].mig);
 	assert_int_equal(m->nr_exchanges, 2);
 	assert_int_equal(m->nr_unpaid, 0);
-	finish(sim, cfg);
+	hx_finish(sim, cfg);
 }
 
 /* The rebalancer's snapshot of TM_SMP at its last tick is the VM's, kept
@@ -671,13 +627,13 @@ static void test_wide_tick_snapshot(void **state)
 		const struct tm_vm_rt *vm;
 
 		write_heavy(r, nr[k], 1000000);
-		sim = run("name: tick\nduration: 2ms\nepoch: 1ms\n"
-			  "hosts:\n"
-			  "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n"
-			  "    rebalancer: {policy: target-hit, interval: 1ms,\n"
-			  "                 window: 1ms}\n"
-			  "    vms:\n"
-			  HEAVY_VM, &cfg);
+		sim = hx_run("name: tick\nduration: 2ms\nepoch: 1ms\n"
+			     "hosts:\n"
+			     "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n"
+			     "    rebalancer: {policy: target-hit, interval: 1ms,\n"
+			     "                 window: 1ms}\n"
+			     "    vms:\n"
+			     HEAVY_VM, &cfg);
 		vm = &sim->hosts[0].vms[0];
 		assert_int_equal(sim->hosts[0].fm.vm[0].nr_ticks, 2);
 		assert_true(sim->hosts[0].fm.vm[0].win_est[0] ==
@@ -685,7 +641,7 @@ static void test_wide_tick_snapshot(void **state)
 		assert_true(sim->hosts[0].fm.vm[0].win_est[1] == 65535.0);
 		assert_int_equal(vm->smp_tick32 != NULL, k == 0);
 		assert_int_equal(vm->smp_tick != NULL, k == 1);
-		finish(sim, cfg);
+		hx_finish(sim, cfg);
 	}
 	free(r);
 }
@@ -693,17 +649,13 @@ static void test_wide_tick_snapshot(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(trace, sizeof(trace), "%s/t.tmt", dir);
-	snprintf(cfgp, sizeof(cfgp), "%s/c.yaml", dir);
-	return 0;
+	return hx_setup("engine");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	return rmdir(dir);
+	return hx_teardown();
 }
 
 int main(void)

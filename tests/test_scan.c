@@ -38,6 +38,8 @@
 #include "sim/engine/sim.h"
 #include "traces/tmt.h"
 
+#include "engine_harness.h"
+
 #define MS 1000000ull
 #define LOG_MAX 64
 
@@ -156,22 +158,10 @@ static const struct tm_identifier_ops scanlog_ops = {
 	.free = free,
 };
 
-static char dir[] = "/tmp/tmsim-scan-XXXXXX";
-static char trace[300], cfgp[300];
-
 static void write_trace(enum tm_trace_kind kind, const struct tm_record *r,
 			size_t n)
 {
-	struct tm_trace_info info = {
-		.kind = kind, .space = TM_ADDR_GVA, .page_shift = 12,
-		.load_period = 1, .store_period = 1, .nr_vcpus = 1,
-	};
-	struct tm_error err;
-	struct tm_tmt_writer *w = tm_tmt_writer_new(trace, &info, NULL, &err);
-
-	assert_non_null(w);
-	assert_int_equal(tm_tmt_writer_add(w, r, n, &err), 0);
-	assert_int_equal(tm_tmt_writer_close(w, &err), 0);
+	hx_write(kind, 1, 1, r, n);
 }
 
 static const char *const config_fmt =
@@ -184,39 +174,24 @@ static const char *const config_fmt =
 	"        sampler: {load_period: 1, store_period: 1, drain: 2ms}\n"
 	"        identifier: {kind: scanlog%s}\n";
 
+/* config_fmt with ident_extra, loaded: tm_sim_new's result. */
 static int load(const char *ident_extra, struct tm_config **cfg,
 		struct tm_sim **sim, struct tm_error *err)
 {
 	char text[1024];
-	FILE *f = fopen(cfgp, "w");
 
-	assert_non_null(f);
 	snprintf(text, sizeof(text), config_fmt, ident_extra);
-	fputs(text, f);
-	fclose(f);
-	if (tm_config_load(cfgp, NULL, 0, cfg, err))
-		fail_msg("%s", err->msg);
-	return tm_sim_new(*cfg, sim, err);
+	return hx_load(text, cfg, sim, err);
 }
 
 static const struct scanlog *run(const char *ident_extra,
 				 struct tm_config **cfg, struct tm_sim **sim)
 {
-	struct tm_run_opts opts = { .threads = 1 };
-	struct tm_error err = { 0 };
+	char text[1024];
 
-	if (load(ident_extra, cfg, sim, &err))
-		fail_msg("%s", err.msg);
-	assert_int_equal(tm_sim_run(*sim, &opts, &err), 0);
+	snprintf(text, sizeof(text), config_fmt, ident_extra);
+	*sim = hx_run(text, cfg);
 	return (*sim)->hosts[0].vms[0].idents[0].st;
-}
-
-static void finish(struct tm_sim *sim, struct tm_config *cfg)
-{
-	tm_sim_free(sim);
-	tm_config_free(cfg);
-	unlink(trace);
-	unlink(cfgp);
 }
 
 static size_t the_trace(struct tm_record *r)
@@ -280,7 +255,7 @@ static void test_scans_and_faults(void **state)
 	vm = &sim->hosts[0].vms[0];
 	assert_int_equal(vm->nr_scans, 4);
 	assert_int_equal(vm->nr_faults, 2);
-	finish(sim, cfg);
+	hx_finish(sim, cfg);
 }
 
 /* Without unmapping, no fault; the accessed sets are the same. */
@@ -301,7 +276,7 @@ static void test_no_unmap_no_fault(void **state)
 	}
 	assert_int_equal(nr_pages, 5);   /* {A,B}, {B,C}, {A} */
 	assert_int_equal(nr_faults, 0);
-	finish(sim, cfg);
+	hx_finish(sim, cfg);
 }
 
 /* A samples trace: refused, naming the config file, the VM and the kind;
@@ -332,7 +307,7 @@ static void test_samples_trace(void **state)
 	}
 	assert_int_equal(nr_pages, 5);
 	assert_int_equal(nr_faults, 2);
-	finish(sim, cfg);
+	hx_finish(sim, cfg);
 }
 
 /* The iterator and test-and-clear on one kind's bits leave the other's:
@@ -373,17 +348,13 @@ static int setup(void **state)
 	(void)state;
 	if (tm_identifier_register(&scanlog_ops, &err))
 		return -1;
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(trace, sizeof(trace), "%s/t.tmt", dir);
-	snprintf(cfgp, sizeof(cfgp), "%s/c.yaml", dir);
-	return 0;
+	return hx_setup("scan");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	return rmdir(dir);
+	return hx_teardown();
 }
 
 int main(void)
