@@ -29,50 +29,24 @@
 
 #include "models/ident/autotiering.h"
 
+#include "scan_world.h"
+
 #define MS 1000000ull
 #define S 1000000000ull
 #define NR 16
 
-struct world {
-	uint64_t page[NR];
-	uint8_t tier[NR];
-	uint16_t bits[NR];
-	uint32_t nr;
-};
-
-static uint32_t world_find(const void *ctx, uint64_t page)
-{
-	const struct world *w = ctx;
-
-	for (uint32_t i = 0; i < w->nr; i++)
-		if (w->page[i] == page)
-			return i;
-	return UINT32_MAX;
-}
-
+/* FMEM 3 pages, all in use, as each scan and fault is told. */
 static uint64_t scan_at(void *st, struct world *w, uint64_t now_ns)
 {
-	struct tm_scan sc = {
-		.now_ns = now_ns, .nr_pages = w->nr, .page = w->page,
-		.tier = w->tier, .nr_fmem_cap_pages = 3, .nr_fmem_pages = 3,
-		.bits = w->bits, .abit = 1, .ubit = 1u << 8,
-		.find = world_find, .find_ctx = w,
-	};
-
-	return tm_autotiering_ops.scan(st, &sc);
+	w->fmem_cap = w->fmem_pages = 3;
+	return world_scan(&tm_autotiering_ops, st, w, now_ns);
 }
 
-/* A hint fault on page idx at t with `free` of 3 FMEM pages free. */
 static void fault(void *st, struct world *w, uint32_t idx, uint64_t t,
 		  uint64_t free_pages)
 {
-	struct tm_fault f = { .time_ns = t, .page = w->page[idx], .idx = idx,
-			      .tier = w->tier[idx],
-			      .nr_fmem_free_pages = free_pages,
-			      .nr_fmem_cap_pages = 3 };
-
-	w->bits[idx] &= (uint16_t)~(1u << 8);   /* the engine clears it */
-	tm_autotiering_ops.fault(st, &f);
+	w->fmem_cap = 3;
+	world_fault(&tm_autotiering_ops, st, w, idx, t, free_pages);
 }
 
 static struct tm_at_config defaults(void)

@@ -29,27 +29,11 @@
 
 #include "models/ident/tpp.h"
 
+#include "scan_world.h"
+
 #define MS 1000000ull
 #define S 1000000000ull
 #define NR 64
-
-struct world {
-	uint64_t page[NR];
-	uint8_t tier[NR];
-	uint16_t bits[NR];
-	uint32_t nr;
-	uint64_t fmem_cap;
-};
-
-static uint32_t world_find(const void *ctx, uint64_t page)
-{
-	const struct world *w = ctx;
-
-	for (uint32_t i = 0; i < w->nr; i++)
-		if (w->page[i] == page)
-			return i;
-	return UINT32_MAX;
-}
 
 static void touch(struct world *w, uint64_t page, uint8_t tier)
 {
@@ -60,31 +44,13 @@ static void touch(struct world *w, uint64_t page, uint8_t tier)
 
 static uint64_t scan_at(void *st, struct world *w, uint64_t now_ns)
 {
-	uint64_t fmem = 0;
-	struct tm_scan sc;
-
-	for (uint32_t i = 0; i < w->nr; i++)
-		fmem += w->tier[i] == TM_TIER_FMEM;
-	sc = (struct tm_scan){
-		.now_ns = now_ns, .nr_pages = w->nr, .page = w->page,
-		.tier = w->tier, .nr_fmem_cap_pages = w->fmem_cap,
-		.nr_fmem_pages = fmem, .bits = w->bits, .abit = 1,
-		.ubit = 1u << 8, .find = world_find, .find_ctx = w,
-	};
-	return tm_tpp_ops.scan(st, &sc);
+	return world_scan(&tm_tpp_ops, st, w, now_ns);
 }
 
-/* A fault on page idx at t with `free` FMEM pages free of 1000. */
 static void fault(void *st, struct world *w, uint32_t idx, uint64_t t,
 		  uint64_t free_pages)
 {
-	struct tm_fault f = { .time_ns = t, .page = w->page[idx], .idx = idx,
-			      .tier = w->tier[idx],
-			      .nr_fmem_free_pages = free_pages,
-			      .nr_fmem_cap_pages = 1000 };
-
-	w->bits[idx] &= (uint16_t)~(1u << 8);   /* the engine clears it */
-	tm_tpp_ops.fault(st, &f);
+	world_fault(&tm_tpp_ops, st, w, idx, t, free_pages);
 }
 
 static struct tm_tpp_config defaults(void)
@@ -301,7 +267,7 @@ static void test_active_rule(void **state)
 static void test_demotion(void **state)
 {
 	struct tm_tpp_config c = defaults();
-	struct world w = { .fmem_cap = 10 };
+	struct world w = { .fmem_cap = 10, .fault_cap = 1000 };
 	uint64_t hot[NR], cold[NR];
 	struct tm_rank r;
 	void *t;

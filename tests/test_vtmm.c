@@ -26,36 +26,16 @@
 
 #include "models/ident/vtmm.h"
 
+#include "scan_world.h"
+
 #define MS 1000000ull
 #define NR 8
 
-struct world {
-	uint64_t page[NR];
-	uint8_t tier[NR];
-	uint16_t bits[NR];
-	uint32_t nr;
-};
-
-static uint32_t world_find(const void *ctx, uint64_t page)
-{
-	const struct world *w = ctx;
-
-	for (uint32_t i = 0; i < w->nr; i++)
-		if (w->page[i] == page)
-			return i;
-	return UINT32_MAX;
-}
-
+/* FMEM 2 pages, both in use, as each scan is told. */
 static uint64_t scan_at(void *st, struct world *w, uint64_t now_ns)
 {
-	struct tm_scan sc = {
-		.now_ns = now_ns, .nr_pages = w->nr, .page = w->page,
-		.tier = w->tier, .nr_fmem_cap_pages = 2, .nr_fmem_pages = 2,
-		.bits = w->bits, .abit = 1, .ubit = 1u << 8,
-		.find = world_find, .find_ctx = w,
-	};
-
-	return tm_vtmm_ops.scan(st, &sc);
+	w->fmem_cap = w->fmem_pages = 2;
+	return world_scan(&tm_vtmm_ops, st, w, now_ns);
 }
 
 static void pml(void *st, uint32_t idx, uint64_t t)
