@@ -78,6 +78,25 @@ print(f"replay with a shadow of each kind ({', '.join(kinds)}): "
       f"{max(z / o for o, z in zip(t1, tz)):.2f}x; target <= 3x)")
 PY
 
+# One VM of 2 GiB (20% FMEM) replaying trace $3 for 2 s with shadows $4
+# (a YAML list) into config $1 named $2; $5 adds to the VM defaults.
+one_vm() {
+	cat >"$1" <<YAML
+name: $2
+duration: 2s
+epoch: 500ms
+defaults: {memory: 2GiB, fmem: 20%, vcpus: 4$5}
+hosts:
+  - name: h0
+    fmem: 2GiB
+    smem: 16GiB
+    vms:
+      - name: vm
+        trace: {file: $3}
+        shadow_identifiers: $4
+YAML
+}
+
 # Scan delivery: a full trace (every access, 20 M over a 1 GiB Zipf
 # footprint, 2 s) replayed with sdh (PEBS emulation), then with a
 # scan-driven shadow at a 10 ms period: tpp (a 256 MiB window of PROT_NONE
@@ -91,20 +110,7 @@ for k in none tpp damon; do
 	tpp) sh="[{kind: tpp, scan_period: 10ms}]" ;;
 	damon) sh="[{kind: damon, sample_interval: 10ms}]" ;;
 	esac
-	cat >"$W/scan-$k.yaml" <<YAML
-name: bench-scan
-duration: 2s
-epoch: 500ms
-defaults: {memory: 2GiB, fmem: 20%, vcpus: 4}
-hosts:
-  - name: h0
-    fmem: 2GiB
-    smem: 16GiB
-    vms:
-      - name: vm
-        trace: {file: $W/full.tmt}
-        shadow_identifiers: $sh
-YAML
+	one_vm "$W/scan-$k.yaml" bench-scan "$W/full.tmt" "$sh" ""
 	"$TMSIM" run "$W/scan-$k.yaml" --threads 1 -o "$W/s-$k" >/dev/null \
 		2>"$W/es-$k"
 done
@@ -127,20 +133,8 @@ PY
 for k in none vtmm; do
 	sh="[]"
 	[ "$k" = none ] || sh="[{kind: vtmm, scan_period: 10ms}]"
-	cat >"$W/pml-$k.yaml" <<YAML
-name: bench-pml
-duration: 2s
-epoch: 500ms
-defaults: {memory: 2GiB, fmem: 20%, vcpus: 4, migration: {where: host}}
-hosts:
-  - name: h0
-    fmem: 2GiB
-    smem: 16GiB
-    vms:
-      - name: vm
-        trace: {file: $W/fullw.tmt}
-        shadow_identifiers: $sh
-YAML
+	one_vm "$W/pml-$k.yaml" bench-pml "$W/fullw.tmt" "$sh" \
+		", migration: {where: host}"
 	"$TMSIM" run "$W/pml-$k.yaml" --threads 1 -o "$W/p-$k" >/dev/null \
 		2>"$W/ep-$k"
 done
