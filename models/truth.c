@@ -41,10 +41,9 @@ size_t tm_truth_top(struct tm_truth_sel *sel, const uint64_t *cnt, uint32_t nr,
 
 void tm_truth_sel_reserve(struct tm_truth_sel *sel, size_t n)
 {
-	if (sel->cap < n) {
-		free(sel->idx);
+	if (sel->cap < n) {   /* keeps the entries (select_dist) */
 		sel->cap = n;
-		sel->idx = tm_xmalloc(sel->cap * sizeof(*sel->idx));
+		sel->idx = tm_xrealloc(sel->idx, sel->cap * sizeof(*sel->idx));
 	}
 }
 

@@ -191,6 +191,11 @@ struct tm_vm_rt {
 	uint32_t *cold_idx;         /* rank.cold as dense indexes */
 	struct tm_truth_sel truth_sel;
 	size_t nr_sel;              /* T's touched pages in truth_sel.idx */
+	/* distribution truth: T's signature (tm_gen_dist_top_sig) when its
+	 * marks and truth_sel were built in page order over pages
+	 * [0, top_nr_pages), and kept for the next epoch; 0: rebuild */
+	uint64_t top_sig;
+	uint32_t top_nr_pages;
 	struct tm_truth_sel xsel;   /* scratch selection (halves, samples);
 				     * lent like scratch */
 	bool truth;

@@ -71,6 +71,11 @@ double tm_gen_dist_window(struct tm_gen_dist *d, uint64_t t0_ns,
  * (the same phases, parts and hot-set stretches in the same proportions);
  * 0 when no such promise holds (a scan's moving window). */
 uint64_t tm_gen_dist_shape(const struct tm_gen_dist *d);
+/* A signature of the last epoch's T (tm_gen_dist_epoch): the same non-zero
+ * value for two epochs whose T holds the same pages, so that
+ * tm_gen_dist_in_top() answers alike for every page; 0 when no such
+ * promise holds (a scan's moving window). */
+uint64_t tm_gen_dist_top_sig(const struct tm_gen_dist *d);
 /* Expected accesses of the VM's page `page` in the last epoch or window. */
 double tm_gen_dist_expected(const struct tm_gen_dist *d, uint64_t page);
 /* Whether page is in the last epoch's T. */
