@@ -4,7 +4,8 @@
  *
  * select_dist (sim/engine/epoch.c) keeps T's marks and selection while
  * T's signature (tm_gen_dist_top_sig) is unchanged and looks up only the
- * pages touched since; window_curve (sim/engine/rebalance.c) merges the
+ * pages touched since, and keeps the pages' cached expectations while
+ * their signature (tm_gen_dist_value_sig) is; window_curve (sim/engine/rebalance.c) merges the
  * new pages' expectations into the last true curve when the interval's
  * expectations scale by exactly 1.  Both are checked against a rebuild
  * after every epoch of runs whose T changes: capacities the rebalancer
@@ -12,7 +13,9 @@
  * grows and moves a hot set.
  *
  * Planted faults, each caught here: a signature without the components'
- * take (T kept across a capacity change); the merge appending the new
+ * take (T kept across a capacity change); a value signature without the
+ * components' expected accesses (the zipf VM's time_scale of 3 makes
+ * its epochs' stream spans alternate between two lengths, 1 ns apart); the merge appending the new
  * values after the old ones; the kept path not storing the new pages'
  * window values.
  */
@@ -53,7 +56,8 @@ static const char *const config =
 	"               hot_offset: 32MiB, hot_share: 0.9}\n"
 	"          rate: 2k/s\n"
 	"      - name: zipf\n"
-	"        trace: {gen: zipf, s: 0.9, footprint: 64MiB, rate: 2k/s}\n"
+	"        trace: {gen: zipf, s: 0.9, footprint: 64MiB, rate: 6k/s,\n"
+	"                time_scale: 3}\n"
 	"      - name: hot\n"
 	"        trace: {gen: hotset, footprint: 64MiB, hot: 6MiB,\n"
 	"                hot_share: 0.95, rate: 2k/s}\n";
@@ -61,7 +65,7 @@ static const char *const config =
 /* Epochs marked page by page: kept (the same T as the epoch before) and
  * rebuilt (a T that changed). */
 struct counts {
-	uint64_t pages, curves, caps, kept, changed, merged;
+	uint64_t pages, curves, caps, kept, changed, merged, values;
 };
 
 /* T's marks of the pages touched before the last epoch ended are the
@@ -89,6 +93,22 @@ static void check_marks(const struct tm_vm_rt *vm, uint64_t *last_sig,
 		marked += in;
 	}
 	assert_int_equal(marked, vm->nr_sel);
+	/* every cached expectation is the epoch's */
+	for (uint32_t i = 0; i < vm->pm.nr; i++) {
+		double e;
+
+		if (vm->epoch_cnt[i] == UINT64_MAX || i >= vm->value_nr_pages)
+			continue;
+		memcpy(&e, &vm->epoch_cnt[i], sizeof(e));
+		if (e != tm_gen_dist_expected(vm->dist,
+					      tm_pagemap_page(&vm->pm, i)))
+			fail_msg("%s: page %u cached %.17g, expected %.17g",
+				 vm->name, i, e,
+				 tm_gen_dist_expected(vm->dist,
+						      tm_pagemap_page(&vm->pm,
+								      i)));
+		n->values++;
+	}
 	for (size_t k = 0; k < vm->nr_sel; k++)
 		assert_int_equal(vm->mark[vm->truth_sel.idx[k]], 1);
 	n->pages += vm->nr_pages_epoch0;
@@ -167,15 +187,17 @@ static void test_kept_equals_rebuilt(void **state)
 	 * epochs whose T changed (capacity, phase), both marked page by
 	 * page; ticks that merged new pages into a curve; capacities moved */
 	print_message("pages %llu kept %llu changed %llu curves %llu "
-		      "merged %llu moved %llu\n",
+		      "merged %llu moved %llu values %llu\n",
 		      (unsigned long long)n.pages, (unsigned long long)n.kept,
 		      (unsigned long long)n.changed,
 		      (unsigned long long)n.curves,
-		      (unsigned long long)n.merged, (unsigned long long)n.caps);
+		      (unsigned long long)n.merged, (unsigned long long)n.caps,
+		      (unsigned long long)n.values);
 	assert_true(n.kept >= 20);
 	assert_true(n.changed >= 5);
 	assert_true(n.merged >= 10);
 	assert_true(n.caps > 0);
+	assert_true(n.values > 10000);
 	tm_sim_free(sim);
 	tm_config_free(cfg);
 }

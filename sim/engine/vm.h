@@ -196,6 +196,10 @@ struct tm_vm_rt {
 	 * [0, top_nr_pages), and kept for the next epoch; 0: rebuild */
 	uint64_t top_sig;
 	uint32_t top_nr_pages;
+	/* ... and the signature of its expectations (tm_gen_dist_value_sig)
+	 * while epoch_cnt caches those of pages [0, value_nr_pages) */
+	uint64_t value_sig;
+	uint32_t value_nr_pages;
 	struct tm_truth_sel xsel;   /* scratch selection (halves, samples);
 				     * lent like scratch */
 	bool truth;

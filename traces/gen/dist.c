@@ -805,31 +805,54 @@ uint64_t tm_gen_dist_shape(const struct tm_gen_dist *d)
 	return h ? h : 1;
 }
 
+/* A component's rank order (part, generator, truth state, stream time)
+ * and pages, into h; false for a window (its state changes in place). */
+static bool comp_sig(const struct comp *c, uint64_t *h)
+{
+	if (c->win)
+		return false;
+	*h = tm_fmix64(*h ^ (uint64_t)(uintptr_t)c->p);
+	*h = tm_fmix64(*h ^ (uint64_t)(uintptr_t)c->g);
+	*h = tm_fmix64(*h ^ (uint64_t)(uintptr_t)c->st);
+	*h = tm_fmix64(*h ^ c->t_ns);
+	*h = tm_fmix64(*h ^ c->lo);
+	*h = tm_fmix64(*h ^ c->n);
+	return true;
+}
+
 /* In the disjoint case a page's membership is its component's rank order
- * (part, generator, truth state, stream time) and pages [lo, lo + n)
- * against the component's take; in the overlap case, the pages of the top
- * segments. */
+ * and pages against the component's take; in the overlap case, the pages
+ * of the top segments. */
 uint64_t tm_gen_dist_top_sig(const struct tm_gen_dist *d)
 {
 	uint64_t h = tm_fmix64(0x243f6a8885a308d3u ^ d->nr_comp ^
 			       (uint64_t)d->overlap << 40);
 
 	for (uint32_t k = 0; k < d->nr_comp; k++) {
-		const struct comp *c = &d->comp[k];
-
-		if (c->win)
+		if (!comp_sig(&d->comp[k], &h))
 			return 0;
-		h = tm_fmix64(h ^ (uint64_t)(uintptr_t)c->p);
-		h = tm_fmix64(h ^ (uint64_t)(uintptr_t)c->g);
-		h = tm_fmix64(h ^ (uint64_t)(uintptr_t)c->st);
-		h = tm_fmix64(h ^ c->t_ns);
-		h = tm_fmix64(h ^ c->lo);
-		h = tm_fmix64(h ^ c->n);
-		h = tm_fmix64(h ^ (d->overlap ? 0 : c->take));
+		h = tm_fmix64(h ^ (d->overlap ? 0 : d->comp[k].take));
 	}
 	for (size_t i = 0; d->overlap && i < d->nr_top; i++) {
 		h = tm_fmix64(h ^ d->top[i].page);
 		h = tm_fmix64(h ^ d->top[i].n);
+	}
+	return h ? h : 1;
+}
+
+/* A page's expectation is the sum over the components holding it of w
+ * times its rank's probability. */
+uint64_t tm_gen_dist_value_sig(const struct tm_gen_dist *d)
+{
+	uint64_t h = tm_fmix64(0x13198a2e03707344u ^ d->nr_comp);
+
+	for (uint32_t k = 0; k < d->nr_comp; k++) {
+		uint64_t bits;
+
+		if (!comp_sig(&d->comp[k], &h))
+			return 0;
+		memcpy(&bits, &d->comp[k].w, sizeof(bits));
+		h = tm_fmix64(h ^ bits);
 	}
 	return h ? h : 1;
 }

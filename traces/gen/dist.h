@@ -76,6 +76,11 @@ uint64_t tm_gen_dist_shape(const struct tm_gen_dist *d);
  * tm_gen_dist_in_top() answers alike for every page; 0 when no such
  * promise holds (a scan's moving window). */
 uint64_t tm_gen_dist_top_sig(const struct tm_gen_dist *d);
+/* A signature of the last epoch's or window's expectations: the same
+ * non-zero value for two whose tm_gen_dist_expected() answers alike for
+ * every page (the same components with the same expected accesses); 0
+ * when no such promise holds (a scan's moving window). */
+uint64_t tm_gen_dist_value_sig(const struct tm_gen_dist *d);
 /* Expected accesses of the VM's page `page` in the last epoch or window. */
 double tm_gen_dist_expected(const struct tm_gen_dist *d, uint64_t page);
 /* Whether page is in the last epoch's T. */
