@@ -3,7 +3,8 @@
  * spec (Zipf slope, hot-set share, mixture weights, phase and move times),
  * tm_gen_page_prob is a distribution that agrees with the draws, specs are
  * validated with messages naming the field, and the same seed gives the
- * same records and the same .tmt bytes.
+ * same records and the same .tmt bytes.  The stream's MT19937
+ * (lib/mt19937.h) gives the numbers GSL's gsl_rng_mt19937 gives.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +18,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gsl/gsl_rng.h>
+
 #include "lib/alloc.h"
+#include "lib/mt19937.h"
 #include "sim/cli/cli.h"
 #include "traces/gen/gen.h"
 #include "traces/tmt.h"
@@ -975,9 +979,49 @@ static void test_schema_documented(void **state)
 	free(docs[1]);
 }
 
+/* lib/mt19937.h against GSL's gsl_rng_mt19937, draw for draw: raw words,
+ * uniforms and bounded integers (small, odd, large and the largest n),
+ * interleaved as the generators interleave them, for seeds including 0
+ * (GSL's 4357) and 2^32 - 1, across many refills of the state. */
+static void test_mt_matches_gsl(void **state)
+{
+	static const uint32_t seeds[] = { 0, 1, 4357, 12345, 0x9e3779b9u,
+					  UINT32_MAX };
+	static const uint32_t ns[] = { 1, 2, 3, 64, 1000, 262144, 2147483648u,
+				       UINT32_MAX };
+	gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+	struct tm_mt *m = tm_xmalloc(sizeof(*m));
+
+	(void)state;
+	assert_non_null(g);
+	for (size_t k = 0; k < sizeof(seeds) / sizeof(seeds[0]); k++) {
+		gsl_rng_set(g, seeds[k]);
+		tm_mt_seed(m, seeds[k]);
+		for (uint32_t i = 0; i < 300000; i++) {
+			uint32_t n = ns[i % (sizeof(ns) / sizeof(ns[0]))];
+
+			switch (i % 3) {
+			case 0:
+				assert_int_equal(tm_mt_get(m), gsl_rng_get(g));
+				break;
+			case 1:
+				assert_true(tm_mt_uniform(m) ==
+					    gsl_rng_uniform(g));
+				break;
+			default:
+				assert_int_equal(tm_mt_below(m, n),
+						 gsl_rng_uniform_int(g, n));
+			}
+		}
+	}
+	free(m);
+	gsl_rng_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mt_matches_gsl),
 		cmocka_unit_test(test_spec_check),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_describe_odd_size),

@@ -15,8 +15,9 @@
  *  - cpu = record index mod nr_vcpus; weight = 0; flags = 0.
  *  - Addresses are the page start plus a random 64-byte-aligned offset
  *    inside the page, except for generators with exact addresses (scan).
- *  - All randomness comes from one gsl_rng_mt19937 seeded from the seed;
- *    every part draws from it in record order.
+ *  - All randomness comes from one MT19937 seeded from the seed
+ *    (lib/mt19937.h, the numbers gsl_rng_mt19937 gives); every part draws
+ *    from it in record order.
  */
 #include "gen_internal.h"
 
@@ -26,10 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_rng.h>
-
 #include "lib/alloc.h"
 #include "lib/hash.h"
+#include "lib/mt19937.h"
 #include "lib/units.h"
 
 /* Assumption: 2^40 pages (4 PiB at 4 KiB) bounds any simulated footprint. */
@@ -39,7 +39,7 @@
 /* ---- the RNG ---------------------------------------------------------------- */
 
 struct tm_gen_rng {
-	gsl_rng *rng;
+	struct tm_mt mt;
 };
 
 uint64_t tm_gen_rng_below(struct tm_gen_rng *r, uint64_t n)
@@ -47,18 +47,17 @@ uint64_t tm_gen_rng_below(struct tm_gen_rng *r, uint64_t n)
 	uint64_t v, limit;
 
 	if (n <= 0xffffffffull)
-		return gsl_rng_uniform_int(r->rng, (unsigned long)n);
+		return tm_mt_below(&r->mt, (uint32_t)n);
 	limit = UINT64_MAX - UINT64_MAX % n;
 	do
-		v = (uint64_t)gsl_rng_get(r->rng) << 32 |
-		    (gsl_rng_get(r->rng) & 0xffffffffull);
+		v = (uint64_t)tm_mt_get(&r->mt) << 32 | tm_mt_get(&r->mt);
 	while (v >= limit);
 	return v % n;
 }
 
 double tm_gen_rng_uniform(struct tm_gen_rng *r)
 {
-	return gsl_rng_uniform(r->rng);
+	return tm_mt_uniform(&r->mt);
 }
 
 /* ---- the family ------------------------------------------------------------- */
@@ -523,7 +522,6 @@ static void gen_free(void *state)
 		for (uint32_t j = 0; j < g->spec.phases[i].nr_parts; j++)
 			if (g->spec.phases[i].parts[j].gen->free)
 				g->spec.phases[i].parts[j].gen->free(g->rt[i][j].state);
-	gsl_rng_free(g->rng.rng);
 	free(g);
 }
 
@@ -612,14 +610,9 @@ int tm_gen_stream_new(const struct tm_gen_spec *spec, uint64_t seed,
 		return -1;
 	g = tm_xcalloc(1, sizeof(*g));
 	g->spec = *spec;
-	g->rng.rng = gsl_rng_alloc(gsl_rng_mt19937);
-	if (!g->rng.rng) {
-		free(g);
-		return tm_error_set(err, TM_ERR_INTERNAL, "gen: cannot allocate an RNG");
-	}
 	/* mt19937 takes 32 bits of seed; mix all 64 into them. */
 	x = tm_splitmix64(&x);
-	gsl_rng_set(g->rng.rng, (unsigned long)((x ^ (x >> 32)) & 0xffffffffull));
+	tm_mt_seed(&g->rng.mt, (uint32_t)(x ^ (x >> 32)));
 	g->ns_per_record = 1e9 / spec->rate_per_s;
 	g->nr_lines = (1ull << spec->page_shift) / TM_GEN_LINE_BYTES;
 	init_parts(g);
