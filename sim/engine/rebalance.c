@@ -185,8 +185,11 @@ int tm_rebalance_check(const struct tm_rebalance *r)
  * TM_RB_EST_CURVE; fixed for a host's run), and the VM keeps the snapshot
  * of its sample counts at the tick (tm_vm_smp_tick_use).  Other policies
  * never touch either, so neither is allocated: 12 bytes per page less.
- * The true window's snapshot is not kept with distribution truth (8
- * more).  The curves are no per-page arrays (tm_rb_curve_keep). */
+ * With distribution truth neither the true window nor its snapshot is
+ * kept (16 more): a page's expectation is looked up when it is first
+ * valued or when the window's shape changes, and the curve holds the
+ * values (window_curve).  The curves are no per-page arrays
+ * (tm_rb_curve_keep). */
 static void ensure_window(struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 			  bool need_est)
 {
@@ -199,9 +202,10 @@ static void ensure_window(struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 		GROW(win_est);
 		tm_vm_smp_tick_use(vm);   /* its snapshot: the VM's (vm.h) */
 	}
-	GROW(win_true);
-	if (!vm->dist_rb)   /* expectations need no snapshot */
+	if (!vm->dist_rb) {   /* expectations need no window */
+		GROW(win_true);
 		GROW(snap_true);
+	}
 #undef GROW
 	b->win_cap = cap;
 }
@@ -290,17 +294,6 @@ void tm_rb_curve_keep(struct tm_rb_curve *cv, const uint32_t *val, size_t n)
 	cv->c.total = sum;
 }
 
-/* Decay the window, add the interval, and rebuild one curve of the
- * page's counts: TM_ACC since snap (snap_true), or without snap TM_SMP
- * since the VM's snapshot of the last tick (tm_vm_smp_since_tick).  dist:
- * the distribution truth set to the interval (tm_gen_dist_window), whose
- * expected accesses over the interval replace the window (the true curve
- * of a generated trace: a sample count would be one noisy draw of it, which
- * the window smooths; an expectation needs no smoothing), or NULL.  The
- * curve lists touched pages only; with dist the caller sets the total to
- * the distribution's, which counts the pages not touched yet.  sort: room
- * for two 32-bit entries per touched page, lent by the host (the values,
- * then the radix passes' scratch). */
 /* The values of cv's curve, descending, merged with add[0, m) (sorted
  * descending) into out: the array tm_rb_curve_keep() was given, and the
  * new values in it. */
@@ -329,84 +322,77 @@ static size_t curve_merge(const struct tm_rb_curve *cv, const uint32_t *add,
 	return n;
 }
 
-/* window_curve's true curve over a window whose expectations scale by
- * exactly 1: the pages valued at the last tick keep their values, so the
- * curve is the last one with the new pages' values merged in, the same
- * values in the same order as a sort of them all (the radix sort and the
- * loop over every page were 25% of the cluster bench's instructions).
- * The new pages are at most half of them: their values and the radix
- * passes' scratch fit the upper half of sort. */
-static void curve_add_new(struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
-			  double *win, const struct tm_gen_dist *dist,
-			  uint32_t nr_valued, uint32_t *sort,
-			  struct tm_rb_curve *cv)
+/* The true curve of distribution truth, over the interval dist is set to
+ * (tm_gen_dist_window): every touched page's expected accesses, sorted
+ * (the true curve of a generated trace: a sample count would be one noisy
+ * draw of it, which a window smooths; an expectation needs no smoothing).
+ * It lists touched pages only; the caller sets its total to the
+ * distribution's, which counts the pages not touched yet.  Over a
+ * window of the same shape as the last one and the same expected accesses
+ * (a stationary distribution over intervals of equal length) the pages
+ * valued at the last tick keep their values, so the curve is the last one
+ * with the new pages' values merged in, the same values in the same order
+ * as a sort of them all (the radix sort and the loop over every page were
+ * 25% of the cluster bench's instructions); the new pages are then at
+ * most half of them, so their values and the radix passes' scratch fit
+ * the upper half of sort.  Otherwise every page is looked up (a Zipf
+ * page's expectation is a rank lookup and a pow).  No per-page window is
+ * kept: the curve holds the values. */
+static void dist_curve(struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
+		       const struct tm_gen_dist *dist, uint32_t *sort,
+		       struct tm_rb_curve *cv)
 {
-	uint32_t *tmp = sort + vm->pm.nr;
+	uint64_t shape = tm_gen_dist_shape(dist);
+	uint32_t from = shape && shape == b->dist_shape &&
+			b->dist_total == b->dist_prev_total &&
+			2 * (size_t)(vm->pm.nr - b->dist_nr_valued) <=
+			vm->pm.nr ? b->dist_nr_valued : 0;
+	uint32_t *val = from ? sort + vm->pm.nr : sort;
 	size_t m = 0;
 
-	for (uint32_t i = nr_valued; i < vm->pm.nr; i++) {
+	for (uint32_t i = from; i < vm->pm.nr; i++) {
 		double w = tm_gen_dist_expected(dist,
 						tm_pagemap_page(&vm->pm, i));
 
-		win[i] = w;
 		if (w >= 0.5)
-			tmp[m++] = w >= 4e9 ? UINT32_MAX : (uint32_t)(w + 0.5);
+			val[m++] = w >= 4e9 ? UINT32_MAX : (uint32_t)(w + 0.5);
 	}
+	b->dist_shape = shape;
 	b->dist_nr_valued = vm->pm.nr;
 	b->dist_prev_total = b->dist_total;
-	if (!m)
-		return;   /* the curve is the last one */
-	radix_desc(tmp, tmp + m, m);
-	tm_rb_curve_keep(cv, sort, curve_merge(cv, tmp, m, sort));
+	if (!from) {
+		radix_desc(val, sort + vm->pm.nr, m);
+		tm_rb_curve_keep(cv, val, m);
+	} else if (m) {   /* else the curve is the last one */
+		radix_desc(val, val + m, m);
+		tm_rb_curve_keep(cv, sort, curve_merge(cv, val, m, sort));
+	}
 }
 
-static void window_curve(struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
-			 double *win, uint64_t *snap,
-			 const struct tm_gen_dist *dist, double decay,
-			 uint32_t *sort, struct tm_rb_curve *cv)
+/* Decay the window, add the interval, and rebuild one curve of the
+ * page's counts: TM_ACC since snap (snap_true), or without snap TM_SMP
+ * since the VM's snapshot of the last tick (tm_vm_smp_since_tick).  The
+ * curve lists touched pages only.  sort: room for two 32-bit entries per
+ * touched page, lent by the host (the values, then the radix passes'
+ * scratch). */
+static void window_curve(struct tm_vm_rt *vm, double *win, uint64_t *snap,
+			 double decay, uint32_t *sort, struct tm_rb_curve *cv)
 {
+	uint32_t *val = sort, *tmp = sort + vm->pm.nr;
 	size_t n = 0;
 
-	/* A window of the same shape as the last one scales every page's
-	 * expectation by one factor: pages valued then are rescaled, only
-	 * the pages touched since are looked up (a Zipf page's expectation
-	 * is a rank lookup and a pow: 40 instructions a sample of a one-VM
-	 * replay when every interval looked up every page). */
-	uint64_t shape = dist ? tm_gen_dist_shape(dist) : 0;
-	uint32_t nr_valued = shape && shape == b->dist_shape ?
-			     b->dist_nr_valued : 0;
-	double scale = b->dist_prev_total > 0 ?
-		       b->dist_total / b->dist_prev_total : 0;
-	uint32_t *val = sort, *tmp = sort + vm->pm.nr;
-
-	/* ... and by the factor 1 (a stationary distribution over intervals
-	 * of equal length) they keep their values (curve_add_new) */
-	if (nr_valued && scale == 1.0 &&
-	    2 * (size_t)(vm->pm.nr - nr_valued) <= vm->pm.nr) {
-		curve_add_new(vm, b, win, dist, nr_valued, sort, cv);
-		return;
-	}
 	for (uint32_t i = 0; i < vm->pm.nr; i++) {
-		uint64_t gain = dist ? 0 : snap ? TM_ACC(vm, i) - snap[i] :
+		uint64_t gain = snap ? TM_ACC(vm, i) - snap[i] :
 				tm_vm_smp_since_tick(vm, i);
-		double add = !dist ? (double)gain :
-			     i < nr_valued ? win[i] * scale :
-			     tm_gen_dist_expected(dist,
-						  tm_pagemap_page(&vm->pm, i));
-		double w = dist ? add : win[i] * decay + add;
+		double w = win[i] * decay + (double)gain;
 
 		win[i] = w;
-		if (!dist && snap)
+		if (snap)
 			snap[i] = TM_ACC(vm, i);
-		else if (!dist)
+		else
 			tm_vm_smp_tick_take(vm, i);
 		if (w >= 0.5)
 			val[n++] = w >= 4e9 ? UINT32_MAX : (uint32_t)(w + 0.5);
-	}
-	if (dist) {
-		b->dist_shape = shape;
-		b->dist_nr_valued = vm->pm.nr;
-		b->dist_prev_total = b->dist_total;
 	}
 	radix_desc(val, tmp, n);
 	tm_rb_curve_keep(cv, val, n);
@@ -438,13 +424,16 @@ static void vm_tick(const struct tm_rebalance *r, struct tm_vm_rt *vm,
 		b->dist_total = tm_gen_dist_window(vm->dist_rb,
 			now_ns > rc->interval_ns ? now_ns - rc->interval_ns : 0,
 			now_ns);
-	window_curve(vm, b, b->win_true, b->snap_true, vm->dist_rb, decay,
-		     sort, &b->curve_true);
+	if (vm->dist_rb)
+		dist_curve(vm, b, vm->dist_rb, sort, &b->curve_true);
+	else
+		window_curve(vm, b->win_true, b->snap_true, decay, sort,
+			     &b->curve_true);
 	tc = &b->curve_true.c;
 	if (vm->dist_rb && b->dist_total > (double)tc->total)
 		tc->total = (uint64_t)(b->dist_total + 0.5);
 	if (need_est) {
-		window_curve(vm, b, b->win_est, NULL, NULL, decay, sort,
+		window_curve(vm, b->win_est, NULL, decay, sort,
 			     &b->curve_est);
 		vm->smp_tick_samples = vm->total.nr_samples;
 	}

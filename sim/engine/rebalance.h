@@ -49,7 +49,8 @@ struct tm_rebalance_vm {
 	struct tm_rb_interval ring[TM_RB_RING];
 	uint32_t ring_pos, ring_nr;
 	struct tm_hits at_tick;     /* totals at the previous tick */
-	double *win_est, *win_true; /* decayed per-page counts */
+	double *win_est, *win_true; /* decayed per-page counts (win_true
+				     * NULL with distribution truth) */
 	uint64_t *snap_true; /* TM_ACC at the last tick (NULL with
 			      * distribution truth; TM_SMP's: the VM's) */
 	uint32_t win_cap;
@@ -58,7 +59,7 @@ struct tm_rebalance_vm {
 	double dist_total;  /* the interval's expected accesses (distribution) */
 	double dist_prev_total;   /* the last interval's */
 	uint64_t dist_shape;      /* its shape (tm_gen_dist_shape) */
-	uint32_t dist_nr_valued;  /* pages whose win_true holds it */
+	uint32_t dist_nr_valued;  /* pages whose values curve_true holds */
 	double feedback;
 	/* SLO and cost metrics */
 	uint64_t slo_miss_ns;
