@@ -403,6 +403,35 @@ static void write_heavy(struct tm_record *r, uint32_t n, uint64_t t0)
 	"          weighted: true, load_weight: 65535}\n" \
 	"        migration: {mode: none}\n"
 
+/* A 2 ms run of the heavy VM, its loads from t0, on a host whose config
+ * lines host_extra (a rebalancer, or "") add: once with 1,000 loads
+ * (narrow) and once with 70,000 (wide, 4.59e9 increments), each checked
+ * by check(sim, loads, wide). */
+static void each_heavy(uint64_t t0, const char *host_extra,
+		       void (*check)(const struct tm_sim *, uint32_t, bool))
+{
+	static const uint32_t nr[2] = { 1000, 70000 };
+	struct tm_record *r = calloc(70001, sizeof(*r));
+	char text[1024];
+
+	assert_non_null(r);
+	snprintf(text, sizeof(text),
+		 "name: heavy\nduration: 2ms\nepoch: 1ms\n"
+		 "hosts:\n"
+		 "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n%s"
+		 "    vms:\n" HEAVY_VM, host_extra);
+	for (int k = 0; k < 2; k++) {
+		struct tm_config *cfg;
+		struct tm_sim *sim;
+
+		write_heavy(r, nr[k], t0);
+		sim = hx_run(text, &cfg);
+		check(sim, nr[k], k == 1);
+		hx_finish(sim, cfg);
+	}
+	free(r);
+}
+
 /* The epoch's sample base is kept in 32 bits while no page can gain 2^32
  * increments in an epoch, and widened before it could (vm.c).  70,000
  * loads of page 0 weighted 65535 in one epoch are 4.59e9 increments: the
@@ -410,41 +439,31 @@ static void write_heavy(struct tm_record *r, uint32_t n, uint64_t t0)
  * stay exact (an exact identifier of one epoch has ARE 0 against them;
  * a base that wrapped would be off by 2^32).  A 1,000-sample run stays
  * narrow. */
+static void check_sample_base(const struct tm_sim *sim, uint32_t nr,
+			      bool wide)
+{
+	const struct tm_vm_rt *vm = &sim->hosts[0].vms[0];
+
+	assert_int_equal(TM_SMP(vm, 0), (uint64_t)nr * 65535);
+	/* 4.59e9 increments, more than a low half holds: folded into the
+	 * high half (vm_counts.c) */
+	assert_int_equal(vm->smp_hi[0] > 0, wide);
+	if (!wide) {
+		assert_non_null(vm->smp_base32);
+		assert_null(vm->smp_base);
+	} else {
+		assert_null(vm->smp_base32);
+		assert_non_null(vm->smp_base);
+	}
+	assert_true(vm->idents[0].nr_are > 0);
+	assert_true(vm->idents[0].sum_are == 0.0);
+	assert_true(vm->idents[0].sum_aae == 0.0);
+}
+
 static void test_wide_sample_base(void **state)
 {
-	static const uint32_t nr[2] = { 1000, 70000 };
-	struct tm_record *r = calloc(70001, sizeof(*r));
-
 	(void)state;
-	assert_non_null(r);
-	for (int k = 0; k < 2; k++) {
-		struct tm_config *cfg;
-		struct tm_sim *sim;
-		const struct tm_vm_rt *vm;
-
-		write_heavy(r, nr[k], 0);
-		sim = hx_run("name: wide\nduration: 2ms\nepoch: 1ms\n"
-			     "hosts:\n"
-			     "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n    vms:\n"
-			     HEAVY_VM, &cfg);
-		vm = &sim->hosts[0].vms[0];
-		assert_int_equal(TM_SMP(vm, 0), (uint64_t)nr[k] * 65535);
-		/* 4.59e9 increments, more than a low half holds: folded into
-		 * the high half (vm_counts.c) */
-		assert_int_equal(vm->smp_hi[0] > 0, k == 1);
-		if (k == 0) {
-			assert_non_null(vm->smp_base32);
-			assert_null(vm->smp_base);
-		} else {
-			assert_null(vm->smp_base32);
-			assert_non_null(vm->smp_base);
-		}
-		assert_true(vm->idents[0].nr_are > 0);
-		assert_true(vm->idents[0].sum_are == 0.0);
-		assert_true(vm->idents[0].sum_aae == 0.0);
-		hx_finish(sim, cfg);
-	}
-	free(r);
+	each_heavy(0, "", check_sample_base);
 }
 
 /* A VM's curves are kept from tick to tick as runs of equal counts, or as
@@ -614,36 +633,24 @@ static void test_payback_settled(void **state)
  * increments of the interval, exactly: 70,000 samples weighted 65535 in
  * the second interval are 4.59e9 (widened after the first tick took the
  * snapshot in 32 bits), 1,000 are 6.55e7 (kept narrow). */
+static void check_tick_snapshot(const struct tm_sim *sim, uint32_t nr,
+				bool wide)
+{
+	const struct tm_vm_rt *vm = &sim->hosts[0].vms[0];
+	const struct tm_rebalance_vm *b = &sim->hosts[0].fm.vm[0];
+
+	assert_int_equal(b->nr_ticks, 2);
+	assert_true(b->win_est[0] == (double)nr * 65535);
+	assert_true(b->win_est[1] == 65535.0);
+	assert_int_equal(vm->smp_tick32 != NULL, !wide);
+	assert_int_equal(vm->smp_tick != NULL, wide);
+}
+
 static void test_wide_tick_snapshot(void **state)
 {
-	static const uint32_t nr[2] = { 1000, 70000 };
-	struct tm_record *r = calloc(70001, sizeof(*r));
-
 	(void)state;
-	assert_non_null(r);
-	for (int k = 0; k < 2; k++) {
-		struct tm_config *cfg;
-		struct tm_sim *sim;
-		const struct tm_vm_rt *vm;
-
-		write_heavy(r, nr[k], 1000000);
-		sim = hx_run("name: tick\nduration: 2ms\nepoch: 1ms\n"
-			     "hosts:\n"
-			     "  - name: h\n    fmem: 4KiB\n    smem: 1GiB\n"
-			     "    rebalancer: {policy: target-hit, interval: 1ms,\n"
-			     "                 window: 1ms}\n"
-			     "    vms:\n"
-			     HEAVY_VM, &cfg);
-		vm = &sim->hosts[0].vms[0];
-		assert_int_equal(sim->hosts[0].fm.vm[0].nr_ticks, 2);
-		assert_true(sim->hosts[0].fm.vm[0].win_est[0] ==
-			    (double)nr[k] * 65535);
-		assert_true(sim->hosts[0].fm.vm[0].win_est[1] == 65535.0);
-		assert_int_equal(vm->smp_tick32 != NULL, k == 0);
-		assert_int_equal(vm->smp_tick != NULL, k == 1);
-		hx_finish(sim, cfg);
-	}
-	free(r);
+	each_heavy(1000000, "    rebalancer: {policy: target-hit, "
+		   "interval: 1ms, window: 1ms}\n", check_tick_snapshot);
 }
 
 static int setup(void **state)

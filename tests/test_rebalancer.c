@@ -162,6 +162,25 @@ static void test_static_keeps(void **state)
 	assert_null(tm_rebalancer_find("nonesuch"));
 }
 
+/* target-hit in and around the band, a with 120 pages and b with 200 of
+ * a 400-page host (80 free): a's reading over the window and the last
+ * interval, b's, the step, and a's target (b holds in its band).
+ *  - a (0.86 of 0.85) before b (0.53 of 0.50): a takes the step of 64,
+ *    nothing is left for b; a step of 96 does not fit;
+ *  - the upper half of the band too; above it (0.90 > 0.89), hold;
+ *  - the lower of the window's and the last interval's reading decides:
+ *    0.90 over the window but 0.88 in the last interval is in the band. */
+static const struct band_case {
+	double a, a_last, b;
+	uint64_t step, want_a;
+} band_cases[] = {
+	{ 0.86, 0, 0.53, 64, 120 + 64 },
+	{ 0.86, 0, 0.53, 96, 120 },
+	{ 0.88, 0, 0.55, 64, 120 + 64 },
+	{ 0.90, 0, 0.55, 64, 120 },
+	{ 0.90, 0.88, 0.55, 64, 120 + 64 },
+};
+
 /* a is below its target: it grows by at most a step, from the pool and b's
  * donation; b is far above its band: it shrinks toward its need. */
 static void test_target_hit(void **state)
@@ -176,32 +195,18 @@ static void test_target_hit(void **state)
 	assert_int_equal(t[1], 300 - 14);  /* only what a needs beyond the 50 free */
 	assert_true(v[0].feedback > 0 && v[1].feedback < 0);
 	/* In the band [target, target + 2 hyst] a VM takes a step of an idle
-	 * pool (headroom), closest to its target first: 80 pages free, a
-	 * step of 64 for a (0.86 of 0.85) before b (0.53 of 0.50), nothing
-	 * left for b; a step of 96 does not fit. */
-	v[0] = vm_a(120, 0.86);
-	v[1] = vm_b(200, 0.53);
-	decide("target-hit", v, 2, 400, 64, t);
-	assert_int_equal(t[0], 120 + 64);
-	assert_int_equal(t[1], 200);
-	v[0] = vm_a(120, 0.86);
-	decide("target-hit", v, 2, 400, 96, t);
-	assert_int_equal(t[0], 120);
-	/* The upper half of the band too; above it (0.90 > 0.89), hold. */
-	v[0] = vm_a(120, 0.88);
-	v[1] = vm_b(200, 0.55);
-	decide("target-hit", v, 2, 400, 64, t);
-	assert_int_equal(t[0], 120 + 64);
-	assert_int_equal(t[1], 200);
-	v[0] = vm_a(120, 0.90);
-	decide("target-hit", v, 2, 400, 64, t);
-	assert_int_equal(t[0], 120);
-	/* The lower of the window's and the last interval's reading decides:
-	 * 0.90 over the window but 0.88 in the last interval is in the band. */
-	v[0] = vm_a(120, 0.90);
-	v[0].measured_last = 0.88;
-	decide("target-hit", v, 2, 400, 64, t);
-	assert_int_equal(t[0], 120 + 64);
+	 * pool (headroom), closest to its target first (band_cases). */
+	for (size_t i = 0; i < sizeof(band_cases) / sizeof(band_cases[0]);
+	     i++) {
+		const struct band_case *bc = &band_cases[i];
+
+		v[0] = vm_a(120, bc->a);
+		v[0].measured_last = bc->a_last ? bc->a_last : bc->a;
+		v[1] = vm_b(200, bc->b);
+		decide("target-hit", v, 2, 400, bc->step, t);
+		assert_int_equal(t[0], bc->want_a);
+		assert_int_equal(t[1], 200);
+	}
 	/* From an idle pool a VM below its target grows past the step, to
 	 * what its curve wants: b at 0.10 of 0.50 with 50 pages; its curve
 	 * predicts 0.125 there, so the feedback is 0.0125 and the goal
