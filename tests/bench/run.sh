@@ -12,19 +12,8 @@ trap 'rm -rf "$W"' EXIT
 # tracker and exchange migration on one thread.
 "$TMSIM" gen zipf --footprint 1GiB --s 1.0 --kind samples --rate 2M/s \
 	--records 40M --vcpus 4 --seed 3 -o "$W/zipf.tmt" 2>/dev/null
-cat >"$W/one.yaml" <<YAML
-name: bench-one
-duration: 20s
-epoch: 500ms
-defaults: {memory: 2GiB, fmem: 20%, vcpus: 4}
-hosts:
-  - name: h0
-    fmem: 2GiB
-    smem: 16GiB
-    vms:
-      - name: vm
-        trace: {file: $W/zipf.tmt}
-YAML
+. "$(dirname "$0")/one_vm.sh"
+one_vm "$W/one.yaml" bench-one 20s "$W/zipf.tmt"
 
 wall() { sed -n 's/.*(\([0-9.]*\) s)$/\1/p' "$1"; }
 
@@ -47,17 +36,9 @@ for k in $("$TMSIM" identifiers --markdown |
 	sed -n 's/^`kind: \([a-z0-9_-]*\)`.*/\1/p' | grep -v '^sdh$'); do
 	grep -q "kind: $k\b" configs/zoo.yaml && kinds="$kinds $k"
 done
-{
-	sed -n '1,/^defaults:/p' "$W/one.yaml" | sed 's/^name: bench-one/name: bench-zoo/' |
-		grep -v '^defaults:'
-	echo "defaults:"
-	echo "  memory: 2GiB"
-	echo "  fmem: 20%"
-	echo "  vcpus: 4"
-	echo "  shadow_identifiers:"
-	for k in $kinds; do echo "    - {kind: $k}"; done
-	sed -n '/^hosts:/,$p' "$W/one.yaml"
-} >"$W/zoo.yaml"
+shadows=""
+for k in $kinds; do shadows="$shadows${shadows:+, }{kind: $k}"; done
+one_vm "$W/zoo.yaml" bench-zoo 20s "$W/zipf.tmt" "" "[$shadows]"
 # Three pairs, sdh alone then the zoo, so that both see the same machine:
 # the median of the pairs' ratios.
 pairs=""
@@ -78,25 +59,6 @@ print(f"replay with a shadow of each kind ({', '.join(kinds)}): "
       f"{max(z / o for o, z in zip(t1, tz)):.2f}x; target <= 3x)")
 PY
 
-# One VM of 2 GiB (20% FMEM) replaying trace $3 for 2 s with shadows $4
-# (a YAML list) into config $1 named $2; $5 adds to the VM defaults.
-one_vm() {
-	cat >"$1" <<YAML
-name: $2
-duration: 2s
-epoch: 500ms
-defaults: {memory: 2GiB, fmem: 20%, vcpus: 4$5}
-hosts:
-  - name: h0
-    fmem: 2GiB
-    smem: 16GiB
-    vms:
-      - name: vm
-        trace: {file: $3}
-        shadow_identifiers: $4
-YAML
-}
-
 # Scan delivery: a full trace (every access, 20 M over a 1 GiB Zipf
 # footprint, 2 s) replayed with sdh (PEBS emulation), then with a
 # scan-driven shadow at a 10 ms period: tpp (a 256 MiB window of PROT_NONE
@@ -110,7 +72,7 @@ for k in none tpp damon; do
 	tpp) sh="[{kind: tpp, scan_period: 10ms}]" ;;
 	damon) sh="[{kind: damon, sample_interval: 10ms}]" ;;
 	esac
-	one_vm "$W/scan-$k.yaml" bench-scan "$W/full.tmt" "$sh" ""
+	one_vm "$W/scan-$k.yaml" bench-scan 2s "$W/full.tmt" "" "$sh"
 	"$TMSIM" run "$W/scan-$k.yaml" --threads 1 -o "$W/s-$k" >/dev/null \
 		2>"$W/es-$k"
 done
@@ -133,8 +95,8 @@ PY
 for k in none vtmm; do
 	sh="[]"
 	[ "$k" = none ] || sh="[{kind: vtmm, scan_period: 10ms}]"
-	one_vm "$W/pml-$k.yaml" bench-pml "$W/fullw.tmt" "$sh" \
-		", migration: {where: host}"
+	one_vm "$W/pml-$k.yaml" bench-pml 2s "$W/fullw.tmt" \
+		", migration: {where: host}" "$sh"
 	"$TMSIM" run "$W/pml-$k.yaml" --threads 1 -o "$W/p-$k" >/dev/null \
 		2>"$W/ep-$k"
 done

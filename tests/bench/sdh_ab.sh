@@ -40,32 +40,18 @@ count() {
 	esac
 }
 
-# one VM, sdh at d = 4, w = 8192, replaying trace $1 of $2 samples at
-# 2 M samples/s, for as long as the trace lasts
+. "$(dirname "$0")/one_vm.sh"
+# one VM, sdh at d = 4, w = 8192, truth off, replaying trace $2 of $3
+# samples at 2 M samples/s, for as long as the trace lasts, into config $1
 config() {
-	cat <<YAML
-name: sdh-ab
-duration: $(($(count "$2") / 2000 + 1))ms
-epoch: 500ms
-truth: {enabled: false}
-defaults:
-  memory: 2GiB
-  fmem: 20%
-  vcpus: 4
-  identifier: {kind: sdh, depth: 4, width: 8192}
-hosts:
-  - name: h0
-    fmem: 2GiB
-    smem: 16GiB
-    vms:
-      - name: vm
-        trace: {file: $1}
-YAML
+	one_vm "$1" sdh-ab "$(($(count "$3") / 2000 + 1))ms" "$2" \
+		", identifier: {kind: sdh, depth: 4, width: 8192}" "" \
+		"truth: {enabled: false}"
 }
 
 "$1/tmsim" gen zipf --footprint 1GiB --s 1.0 --kind samples --rate 2M/s \
 	--records "$RECORDS" --vcpus 4 --seed 3 -o "$W/zipf.tmt" 2>/dev/null
-config "$W/zipf.tmt" "$RECORDS" >"$W/one.yaml"
+config "$W/one.yaml" "$W/zipf.tmt" "$RECORDS"
 
 python3 - "$1" "$2" "$PAIRS" "$W" "$(count "$RECORDS")" <<'PY'
 import re, statistics, subprocess, sys, os
@@ -137,7 +123,7 @@ PY
 [ -z "$CALLGRIND" ] && exit 0
 "$1/tmsim" gen zipf --footprint 1GiB --s 1.0 --kind samples --rate 2M/s \
 	--records "$CALLGRIND" --vcpus 4 --seed 3 -o "$W/small.tmt" 2>/dev/null
-config "$W/small.tmt" "$CALLGRIND" >"$W/small.yaml"
+config "$W/small.yaml" "$W/small.tmt" "$CALLGRIND"
 for tag in base new; do
 	[ "$tag" = base ] && b=$1 || b=$2
 	valgrind --tool=callgrind --callgrind-out-file="$W/cg.$tag" \
