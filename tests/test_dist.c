@@ -211,18 +211,18 @@ static void test_hotset_moved(void **state)
 	check(&s, 0, 10000000, 0.01, true);
 }
 
-/* tm_gen_dist_shape: two windows of one stretch share a shape and every
- * page's expectation scales by their totals' ratio; a window across the
- * hot-set move (3 ms) or after it has another shape; a scan's none. */
-static void test_shape(void **state)
+/* tm_gen_dist_value_sig: two windows of one stretch and one length share
+ * a signature and every page's expectation; a longer window, one across
+ * the hot-set move (3 ms) or after it has another; a scan's none. */
+static void test_value_sig(void **state)
 {
 	struct tm_gen_dist_map map = { .time_scale = 1.0 };
 	struct tm_gen_spec s;
 	struct tm_gen_part *p;
 	struct tm_gen_dist *d;
 	struct tm_error e;
-	uint64_t a, b;
-	double ea, ta, eb, tb;
+	uint64_t a;
+	double ea;
 
 	(void)state;
 	spec_init(&s);
@@ -230,25 +230,26 @@ static void test_shape(void **state)
 	set(p, "hot", "800KiB");
 	assert_int_equal(tm_gen_part_add_entry(p, "3ms:2MiB", &e), 0);
 	d = tm_gen_dist_new(&s, &map);
-	ta = tm_gen_dist_window(d, 0, 1000000);
-	a = tm_gen_dist_shape(d);
+	tm_gen_dist_window(d, 0, 1000000);
+	a = tm_gen_dist_value_sig(d);
 	ea = tm_gen_dist_expected(d, 7);
-	tb = tm_gen_dist_window(d, 1000000, 2500000);
-	b = tm_gen_dist_shape(d);
-	eb = tm_gen_dist_expected(d, 7);
-	assert_true(a != 0 && a == b);
-	assert_true(fabs(eb - ea * tb / ta) <= 1e-9 * eb);
+	tm_gen_dist_window(d, 1000000, 2000000);
+	assert_true(a != 0 && tm_gen_dist_value_sig(d) == a);
+	assert_true(tm_gen_dist_expected(d, 7) == ea);
+	tm_gen_dist_window(d, 1000000, 2500000);
+	assert_true(tm_gen_dist_value_sig(d) != a);
+	assert_true(tm_gen_dist_expected(d, 7) != ea);
 	tm_gen_dist_window(d, 2500000, 3500000);
-	assert_true(tm_gen_dist_shape(d) != a);
+	assert_true(tm_gen_dist_value_sig(d) != a);
 	tm_gen_dist_window(d, 4000000, 5000000);
-	assert_true(tm_gen_dist_shape(d) != a);
+	assert_true(tm_gen_dist_value_sig(d) != a);
 	tm_gen_dist_free(d);
 	spec_init(&s);
 	set(part(&s, 0, 0, "scan", 0, NR_PAGES), "stride", "4KiB");
 	tm_gen_spec_derive(&s);
 	d = tm_gen_dist_new(&s, &map);
 	tm_gen_dist_window(d, 5000000, 6000000);
-	assert_int_equal(tm_gen_dist_shape(d), 0);
+	assert_int_equal(tm_gen_dist_value_sig(d), 0);
 	tm_gen_dist_free(d);
 }
 
@@ -478,7 +479,7 @@ int main(void)
 		cmocka_unit_test(test_hotset),
 		cmocka_unit_test(test_hotset_moved),
 		cmocka_unit_test(test_scan),
-		cmocka_unit_test(test_shape),
+		cmocka_unit_test(test_value_sig),
 		cmocka_unit_test(test_scan_window),
 		cmocka_unit_test(test_mixture),
 		cmocka_unit_test(test_phases),

@@ -328,9 +328,10 @@ static size_t curve_merge(const struct tm_rb_curve *cv, const uint32_t *add,
  * draw of it, which a window smooths; an expectation needs no smoothing).
  * It lists touched pages only; the caller sets its total to the
  * distribution's, which counts the pages not touched yet.  Over a
- * window of the same shape as the last one and the same expected accesses
- * (a stationary distribution over intervals of equal length) the pages
- * valued at the last tick keep their values, so the curve is the last one
+ * window whose expectations are the last one's (tm_gen_dist_value_sig,
+ * the signature select_dist keeps its cache by: a stationary distribution
+ * over intervals of equal length) the pages valued at the last tick keep
+ * their values, so the curve is the last one
  * with the new pages' values merged in, the same values in the same order
  * as a sort of them all (the radix sort and the loop over every page were
  * 25% of the cluster bench's instructions); the new pages are then at
@@ -342,9 +343,8 @@ static void dist_curve(struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 		       const struct tm_gen_dist *dist, uint32_t *sort,
 		       struct tm_rb_curve *cv)
 {
-	uint64_t shape = tm_gen_dist_shape(dist);
-	uint32_t from = shape && shape == b->dist_shape &&
-			b->dist_total == b->dist_prev_total &&
+	uint64_t sig = tm_gen_dist_value_sig(dist);
+	uint32_t from = sig && sig == b->dist_sig &&
 			2 * (size_t)(vm->pm.nr - b->dist_nr_valued) <=
 			vm->pm.nr ? b->dist_nr_valued : 0;
 	uint32_t *val = from ? sort + vm->pm.nr : sort;
@@ -357,9 +357,8 @@ static void dist_curve(struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 		if (w >= 0.5)
 			val[m++] = w >= 4e9 ? UINT32_MAX : (uint32_t)(w + 0.5);
 	}
-	b->dist_shape = shape;
+	b->dist_sig = sig;
 	b->dist_nr_valued = vm->pm.nr;
-	b->dist_prev_total = b->dist_total;
 	if (!from) {
 		radix_desc(val, sort + vm->pm.nr, m);
 		tm_rb_curve_keep(cv, val, m);

@@ -57,8 +57,8 @@ struct tm_rebalance_vm {
 	/* the last tick's curves, compact (tm_rb_curve_keep) */
 	struct tm_rb_curve curve_est, curve_true;
 	double dist_total;  /* the interval's expected accesses (distribution) */
-	double dist_prev_total;   /* the last interval's */
-	uint64_t dist_shape;      /* its shape (tm_gen_dist_shape) */
+	uint64_t dist_sig;        /* its expectations' signature
+				   * (tm_gen_dist_value_sig) */
 	uint32_t dist_nr_valued;  /* pages whose values curve_true holds */
 	double feedback;
 	/* SLO and cost metrics */

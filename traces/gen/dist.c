@@ -783,28 +783,6 @@ double tm_gen_dist_window(struct tm_gen_dist *d, uint64_t t0_ns,
 	return total;
 }
 
-uint64_t tm_gen_dist_shape(const struct tm_gen_dist *d)
-{
-	uint64_t h = 0x9e3779b97f4a7c15u ^ d->nr_comp;
-	double total = 0;
-
-	for (uint32_t k = 0; k < d->nr_comp; k++)
-		total += d->comp[k].w;
-	for (uint32_t k = 0; k < d->nr_comp; k++) {
-		const struct comp *c = &d->comp[k];
-		double share = total > 0 ? c->w / total : 0;
-		uint64_t bits;
-
-		if (c->win)
-			return 0;
-		memcpy(&bits, &share, sizeof(bits));
-		h = tm_fmix64(h ^ c->phase ^ ((uint64_t)c->part << 32));
-		h = tm_fmix64(h ^ c->t_ns);
-		h = tm_fmix64(h ^ bits);
-	}
-	return h ? h : 1;
-}
-
 /* A component's rank order (part, generator, truth state, stream time)
  * and pages, into h; false for a window (its state changes in place). */
 static bool comp_sig(const struct comp *c, uint64_t *h)

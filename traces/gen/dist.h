@@ -66,11 +66,6 @@ void tm_gen_dist_epoch(struct tm_gen_dist *d, uint64_t t0_ns, uint64_t t1_ns,
  * the interval's expected accesses of every page.  No allocation. */
 double tm_gen_dist_window(struct tm_gen_dist *d, uint64_t t0_ns,
 			  uint64_t t1_ns);
-/* A signature of the last window's shape: the same non-zero value for two
- * windows whose expected accesses differ by one factor for every page
- * (the same phases, parts and hot-set stretches in the same proportions);
- * 0 when no such promise holds (a scan's moving window). */
-uint64_t tm_gen_dist_shape(const struct tm_gen_dist *d);
 /* A signature of the last epoch's T (tm_gen_dist_epoch): the same non-zero
  * value for two epochs whose T holds the same pages, so that
  * tm_gen_dist_in_top() answers alike for every page; 0 when no such
