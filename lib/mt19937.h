@@ -32,8 +32,11 @@ struct tm_mt {
 static inline void tm_mt_seed(struct tm_mt *s, uint32_t seed)
 {
 	s->mt[0] = seed ? seed : 4357;
-	for (uint32_t i = 1; i < TM_MT_N; i++)
-		s->mt[i] = 1812433253u * (s->mt[i - 1] ^ (s->mt[i - 1] >> 30)) + i;
+	for (uint32_t i = 1; i < TM_MT_N; i++) {
+		uint32_t p = s->mt[i - 1];
+
+		s->mt[i] = 1812433253u * (p ^ (p >> 30)) + i;
+	}
 	s->mti = TM_MT_N;
 }
 

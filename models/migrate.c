@@ -519,8 +519,9 @@ static void plan_migrate(struct tm_migrator *m, struct plan *p,
  * leaves its page's tier, no page moves twice, FMEM stays within capacity
  * (or shrinks to it) and exchanges keep its size.  Inline: only assert()
  * calls it, so an NDEBUG build does not find it unused. */
-static inline bool plan_ok(const struct tm_migrator *m, const struct tm_mig_view *v,
-		    const struct tm_mig_batch *b)
+static inline bool plan_ok(const struct tm_migrator *m,
+			   const struct tm_mig_view *v,
+			   const struct tm_mig_batch *b)
 {
 	uint64_t nr_fmem = 0, nr_used = 0;
 
