@@ -162,23 +162,38 @@ static void test_static_keeps(void **state)
 	assert_null(tm_rebalancer_find("nonesuch"));
 }
 
-/* target-hit in and around the band, a with 120 pages and b with 200 of
- * a 400-page host (80 free): a's reading over the window and the last
- * interval, b's, the step, and a's target (b holds in its band).
- *  - a (0.86 of 0.85) before b (0.53 of 0.50): a takes the step of 64,
- *    nothing is left for b; a step of 96 does not fit;
- *  - the upper half of the band too; above it (0.90 > 0.89), hold;
- *  - the lower of the window's and the last interval's reading decides:
- *    0.90 over the window but 0.88 in the last interval is in the band. */
-static const struct band_case {
-	double a, a_last, b;
-	uint64_t step, want_a;
-} band_cases[] = {
-	{ 0.86, 0, 0.53, 64, 120 + 64 },
-	{ 0.86, 0, 0.53, 96, 120 },
-	{ 0.88, 0, 0.55, 64, 120 + 64 },
-	{ 0.90, 0, 0.55, 64, 120 },
-	{ 0.90, 0.88, 0.55, 64, 120 + 64 },
+/* target-hit, one decision each: a's capacity and reading over the
+ * window and the last interval (0: the window's), b's capacity and
+ * reading, the host's pages, the step, and the targets of a and b.
+ *  - In the band [target, target + 2 hyst] a VM takes a step of an idle
+ *    pool (headroom), closest to its target first: 80 pages free, a step
+ *    of 64 for a (0.86 of 0.85) before b (0.53 of 0.50), nothing left for
+ *    b; a step of 96 does not fit.  The upper half of the band too; above
+ *    it (0.90 > 0.89), hold.  The lower of the window's and the last
+ *    interval's reading decides: 0.90 over the window but 0.88 in the
+ *    last interval is in the band.
+ *  - From an idle pool a VM below its target grows past the step, to
+ *    what its curve wants: b at 0.10 of 0.50 with 50 pages; its curve
+ *    predicts 0.125 there, so the feedback is 0.0125 and the goal 0.5325:
+ *    213 of its 400 even pages (250 idle; a, above its band, holds:
+ *    nobody needs its pages).  With the pool at 100 pages, b takes them
+ *    all, one step of 64 bounding nothing.
+ *  - No free pages and no donor: the grower gets nothing. */
+static const struct th_case {
+	uint64_t a_cap;
+	double a, a_last;
+	uint64_t b_cap;
+	double b;
+	uint64_t host, step, want_a, want_b;
+} th_cases[] = {
+	{ 120, 0.86, 0, 200, 0.53, 400, 64, 120 + 64, 200 },
+	{ 120, 0.86, 0, 200, 0.53, 400, 96, 120, 200 },
+	{ 120, 0.88, 0, 200, 0.55, 400, 64, 120 + 64, 200 },
+	{ 120, 0.90, 0, 200, 0.55, 400, 64, 120, 200 },
+	{ 120, 0.90, 0.88, 200, 0.55, 400, 64, 120 + 64, 200 },
+	{ 300, 0.895, 0, 50, 0.10, 600, 64, 300, 213 },
+	{ 300, 0.895, 0, 50, 0.10, 450, 64, 300, 150 },
+	{ 100, 0.40, 0, 300, 0.51, 400, 64, 100, 300 },
 };
 
 /* a is below its target: it grows by at most a step, from the pool and b's
@@ -194,40 +209,16 @@ static void test_target_hit(void **state)
 	assert_int_equal(t[0], 50 + 64);
 	assert_int_equal(t[1], 300 - 14);  /* only what a needs beyond the 50 free */
 	assert_true(v[0].feedback > 0 && v[1].feedback < 0);
-	/* In the band [target, target + 2 hyst] a VM takes a step of an idle
-	 * pool (headroom), closest to its target first (band_cases). */
-	for (size_t i = 0; i < sizeof(band_cases) / sizeof(band_cases[0]);
-	     i++) {
-		const struct band_case *bc = &band_cases[i];
+	for (size_t i = 0; i < sizeof(th_cases) / sizeof(th_cases[0]); i++) {
+		const struct th_case *tc = &th_cases[i];
 
-		v[0] = vm_a(120, bc->a);
-		v[0].measured_last = bc->a_last ? bc->a_last : bc->a;
-		v[1] = vm_b(200, bc->b);
-		decide("target-hit", v, 2, 400, bc->step, t);
-		assert_int_equal(t[0], bc->want_a);
-		assert_int_equal(t[1], 200);
+		v[0] = vm_a(tc->a_cap, tc->a);
+		v[0].measured_last = tc->a_last ? tc->a_last : tc->a;
+		v[1] = vm_b(tc->b_cap, tc->b);
+		decide("target-hit", v, 2, tc->host, tc->step, t);
+		assert_int_equal(t[0], tc->want_a);
+		assert_int_equal(t[1], tc->want_b);
 	}
-	/* From an idle pool a VM below its target grows past the step, to
-	 * what its curve wants: b at 0.10 of 0.50 with 50 pages; its curve
-	 * predicts 0.125 there, so the feedback is 0.0125 and the goal
-	 * 0.5325: 213 of its 400 even pages (250 idle; a, above its band,
-	 * holds: nobody needs its pages).  With the pool at 100 pages, b takes
-	 * them all, one step of 64 bounding nothing. */
-	v[0] = vm_a(300, 0.895);
-	v[1] = vm_b(50, 0.10);
-	decide("target-hit", v, 2, 600, 64, t);
-	assert_int_equal(t[0], 300);
-	assert_int_equal(t[1], 213);
-	v[0] = vm_a(300, 0.895);
-	v[1] = vm_b(50, 0.10);
-	decide("target-hit", v, 2, 450, 64, t);
-	assert_int_equal(t[1], 150);
-	/* No free pages and no donor: the grower gets nothing. */
-	v[0] = vm_a(100, 0.40);
-	v[1] = vm_b(300, 0.51);
-	decide("target-hit", v, 2, 400, 64, t);
-	assert_int_equal(t[0], 100);
-	assert_int_equal(t[1], 300);
 }
 
 /* gain and feedback_max are target-hit's own keys (0.5 and 0.2 by
