@@ -5,7 +5,8 @@
  * given rate, the move of one step, a shrink that waits for demotions.
  *
  * The engine's balloons: a shrink below the resident pages demotes exactly
- * the excess; random resize sequences conserve host FMEM (Σ VM FMEM + free
+ * the excess; a grower stopped by an empty pool resumes when a shrink
+ * fills it; random resize sequences conserve host FMEM (Σ VM FMEM + free
  * pool = host FMEM) and keep every VM within its floor and ceiling.
  *
  *   host FMEM 16 pages:  v0 [8 pages, floor 2, ceiling 16]
@@ -277,6 +278,32 @@ static void test_shrink_demotes_excess(void **state)
 	tm_config_free(cfg);
 }
 
+/* A grower that finds the pool empty resumes as soon as another VM's
+ * shrink brings pages to it, not at the next rebalance: v1 asks for 12
+ * pages with 4 free and stops at 8; v0's shrink to 4 (4 demotions) then
+ * carries v1 to 12 with no further call for v1.  (Before, v1 stayed at 8
+ * until the policy decided again.) */
+static void test_grow_resumes_on_release(void **state)
+{
+	struct tm_config *cfg;
+	struct tm_sim *sim = start(&cfg);
+	struct tm_host_rt *h = &sim->hosts[0];
+
+	(void)state;
+	resize(h, 1, 12, 100000);
+	assert_int_equal(tm_host_advance(h, 200000000), 0);
+	assert_int_equal(h->vms[1].nr_fmem_cap_pages, 8);
+	assert_int_equal(h->fm.pool_pages, 0);
+	resize(h, 0, 4, 200000000);
+	assert_int_equal(tm_host_advance(h, 400000000), 0);
+	assert_int_equal(h->vms[0].nr_fmem_cap_pages, 4);
+	assert_int_equal(h->vms[1].nr_fmem_cap_pages, 12);
+	assert_int_equal(h->fm.pool_pages, 0);
+	assert_true(tm_rebalance_check(&h->fm));
+	tm_sim_free(sim);
+	tm_config_free(cfg);
+}
+
 static void test_random_resizes(void **state)
 {
 	struct tm_config *cfg;
@@ -335,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_step_table),
 		cmocka_unit_test(test_shrink_waits_for_demotions),
 		cmocka_unit_test(test_shrink_demotes_excess),
+		cmocka_unit_test(test_grow_resumes_on_release),
 		cmocka_unit_test(test_random_resizes),
 	};
 

@@ -359,6 +359,64 @@ static void test_promise_no_idle_shrink(void **state)
 	assert_int_equal(t[1], 300 - 34);
 }
 
+/* Headroom is lent (target-hit): idle FMEM goes, a step each, to every
+ * VM that holds, is at or above its target and still has SMEM accesses
+ * to serve, closest to its target first; a VM above its band that
+ * borrowed gives the loan back at once when another VM is below target.
+ *  - Pool of 200 (host 600): a in its band (0.86 of 0.85) borrows 64,
+ *    then b, above its band (0.95 of 0.50) and holding (its curve wants
+ *    128 of its 100 pages), borrows 64.  b measured at 1.0 (no SMEM
+ *    access) does not borrow.
+ *  - a below target, the pool empty, b above its band owing 200 with a
+ *    curve not believed: b returns the 200 in one interval, and a grows
+ *    by them, past its step of 64 (a step each, before loans: 364/236).
+ *  - A borrower below its target owes nothing: it needed the pages. */
+static void test_target_hit_loans(void **state)
+{
+	struct tm_rebalancer_config c;
+	struct tm_target_hit_config *th = (void *)c.own.bytes;
+	struct tm_rb_params p;
+	struct tm_rb_vm v[2];
+	uint64_t t[2];
+
+	(void)state;
+	make_curves();
+	assert_int_equal(tm_rebalancer_config_default(&c, "target-hit"), 0);
+	th->sz_step = 64 << 12;
+	p = (struct tm_rb_params){ .cfg = &c, .own = c.own.bytes,
+				   .host_pages = 600, .page_shift = 12 };
+	v[0] = vm_a(300, 0.86);
+	v[1] = vm_b(100, 0.95);
+	c.ops->decide(&p, v, 2, t);
+	assert_int_equal(t[0], 364);
+	assert_int_equal(t[1], 164);
+	assert_int_equal(v[0].lent_pages, 64);
+	assert_int_equal(v[1].lent_pages, 64);
+	v[0] = vm_a(300, 0.86);
+	v[1] = vm_b(100, 1.0);
+	c.ops->decide(&p, v, 2, t);
+	assert_int_equal(t[0], 364);
+	assert_int_equal(t[1], 100);
+	assert_int_equal(v[1].lent_pages, 0);
+
+	th->min_samples = 20;   /* b's marginal page holds 10 samples */
+	v[0] = vm_a(300, 0.40);
+	v[1] = vm_b(300, 0.95);
+	v[1].lent_pages = 200;
+	c.ops->decide(&p, v, 2, t);
+	assert_int_equal(t[0], 500);
+	assert_int_equal(t[1], 100);
+	assert_int_equal(v[1].lent_pages, 0);
+
+	v[0] = vm_a(300, 0.40);
+	v[0].lent_pages = 64;
+	v[1] = vm_b(300, 0.45);
+	v[1].lent_pages = 64;
+	c.ops->decide(&p, v, 2, t);
+	assert_int_equal(v[0].lent_pages, 0);
+	assert_int_equal(v[1].lent_pages, 0);
+}
+
 /* Floors and ceilings bound every policy; Σ targets <= host. */
 static void test_bounds_all(void **state)
 {
@@ -414,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_curve_add_unseen),
 		cmocka_unit_test(test_static_keeps),
 		cmocka_unit_test(test_target_hit_feedback_keys),
+		cmocka_unit_test(test_target_hit_loans),
 		cmocka_unit_test(test_target_hit),
 		cmocka_unit_test(test_promise_no_shrink_below),
 		cmocka_unit_test(test_promise_no_idle_shrink),

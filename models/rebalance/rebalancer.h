@@ -106,6 +106,8 @@ struct tm_rb_vm {
 	struct tm_curve est;         /* from samples (TM_RB_EST_CURVE) */
 	struct tm_curve truth;       /* from every access (TM_RB_TRUE_CURVE) */
 	double feedback;             /* target-hit state, kept between calls */
+	uint64_t lent_pages;         /* target-hit: idle FMEM lent to it as
+				      * headroom, kept between calls */
 };
 
 /* What a policy decides with besides the VMs. */
@@ -129,7 +131,8 @@ struct tm_rb_params {
 struct tm_rebalancer_ops {
 	struct tm_kind kind;
 	/* Fill target[i] for each VM; Σ target <= p->host_pages.  May keep
-	 * state in vms[i].feedback, which the engine hands back next time. */
+	 * state in vms[i].feedback and vms[i].lent_pages, which the engine
+	 * hands back next time. */
 	void (*decide)(const struct tm_rb_params *p, struct tm_rb_vm *vms,
 		       uint32_t nr, uint64_t *target);
 };

@@ -109,6 +109,21 @@ static void demote_for(struct tm_rebalance *r, struct tm_vm_rt *vm,
 		       TM_EV_MIGRATION_DONE, v, 1);
 }
 
+/* Pages reached the pool: a grower that found it empty resumes now, not
+ * at the next rebalance (a shrink and the growth it serves are decided
+ * in the same interval, rule 4). */
+static void wake_growers(struct tm_rebalance *r, uint64_t now_ns)
+{
+	for (uint32_t u = 0; u < r->nr_vms; u++) {
+		struct tm_balloon *bl = &r->vm[u].bl;
+
+		if (bl->target_pages > r->vms[u].nr_fmem_cap_pages &&
+		    tm_balloon_retarget(bl, bl->target_pages,
+					r->vms[u].nr_fmem_cap_pages))
+			schedule_step(r, u, now_ns);
+	}
+}
+
 void tm_rebalance_balloon_step(struct tm_rebalance *r, uint32_t v,
 			       uint64_t now_ns)
 {
@@ -129,6 +144,7 @@ void tm_rebalance_balloon_step(struct tm_rebalance *r, uint32_t v,
 		vm->cap_changed_this_epoch |= m.nr_pages > 0;
 		r->pool_pages += m.nr_pages;
 		schedule_step(r, v, now_ns + m.msg_ns);
+		wake_growers(r, now_ns);
 		break;
 	case TM_BALLOON_DEFLATE:
 		vm->nr_fmem_cap_pages += m.nr_pages;
@@ -159,6 +175,7 @@ void tm_rebalance_released(struct tm_rebalance *r, uint32_t v,
 	if (!d)
 		return;
 	r->pool_pages += d;
+	wake_growers(r, now_ns);
 	tm_rebalance_balloon_step(r, v, now_ns);
 }
 
@@ -501,6 +518,7 @@ static void fill_rb_vm(const struct tm_rebalancer_config *rc,
 		tm_curve_add_unseen(&r->est, mem - r->est.nr);
 	r->truth = b->curve_true.c;
 	r->feedback = b->feedback;
+	r->lent_pages = b->lent_pages;
 }
 
 void tm_rebalance_tick_vm(struct tm_rebalance *r, uint32_t v, uint64_t now_ns,
@@ -536,6 +554,7 @@ void tm_rebalance_tick_host(struct tm_rebalance *r, uint64_t now_ns)
 	r->ops->decide(&p, r->rb_vms, r->nr_vms, r->rb_target);
 	for (uint32_t v = 0; v < r->nr_vms; v++) {
 		r->vm[v].feedback = r->rb_vms[v].feedback;
+		r->vm[v].lent_pages = r->rb_vms[v].lent_pages;
 		if (tm_balloon_retarget(&r->vm[v].bl, r->rb_target[v],
 					r->vms[v].nr_fmem_cap_pages))
 			schedule_step(r, v, now_ns);

@@ -61,6 +61,7 @@ struct tm_rebalance_vm {
 				   * (tm_gen_dist_value_sig) */
 	uint32_t dist_nr_valued;  /* pages whose values curve_true holds */
 	double feedback;
+	uint64_t lent_pages;        /* the policy's, as feedback */
 	/* SLO and cost metrics */
 	uint64_t slo_miss_ns;
 	bool in_miss;

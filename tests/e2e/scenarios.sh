@@ -11,7 +11,8 @@
 #   fit in its host (all but contention): target-hit never lowers the
 #   target of a VM below its target_hit, and every VM below it after the
 #   first window is asked to grow unless the pool is empty or the VM is at
-#   its ceiling.
+#   its ceiling; no VM is below its target after the first window on the
+#   demo, steady and ten, and on the others no miss lasts 4 intervals.
 . "$(dirname "$0")/lib.sh"
 run() {
 	expect_exit 0 "$TMSIM" run "$1" -q --threads 2 -o "$WORK/$2"
@@ -63,19 +64,25 @@ for name in ("demo", "steady", "phase", "diurnal", "noisy", "ten"):
             assert (tgt > cap or int(r["host_free_pages"]) == 0
                     or cap >= ceil), (name, "did not grow", r)
 
-# No VM starved where needs fit without a change in the workload (the
-# demo's host0, steady, ten): after the first window no VM is below its
-# target while it holds less FMEM than its true need (fmem_need_pages);
-# what misses remain are placement misses, a VM holding its need but not
-# the right pages (docs/rebalancing.md, "Scenario suite").
-for name in ("demo", "steady", "ten"):
+# No SLO miss after the first window where needs fit and the workloads
+# keep their shape (the demo's host0, steady, ten: issue 20's acceptance);
+# where a workload changes (phase, diurnal, noisy) every miss after the
+# first window ends within 3 intervals (the change is seen one interval
+# late; the balloon then takes well under one).  Lending idle FMEM as
+# headroom and a grower resuming as the pool refills brought ten from 2
+# late VM-seconds and the demo from 1 to 0.
+for name in ("demo", "steady", "ten", "phase", "diurnal", "noisy"):
     hc, vms, rows, page = load(name)
-    starved = [(r["time_ns"], r["vm"], r["fmem_capacity_pages"],
-                r["fmem_need_pages"]) for r in rows
-               if int(r["time_ns"]) > hc["rebalancer"]["window"]
-               and below(r, vms)
-               and int(r["fmem_capacity_pages"]) < int(r["fmem_need_pages"])]
-    assert not starved, (name, "starved below its need", starved)
+    iv = hc["rebalancer"]["interval"]
+    late = [(int(r["time_ns"]), r["vm"]) for r in rows
+            if int(r["time_ns"]) > hc["rebalancer"]["window"]
+            and below(r, vms)]
+    if name in ("demo", "steady", "ten"):
+        assert not late, (name, "below target after the first window", late)
+        continue
+    for t, vm in late:
+        assert not all((t - k * iv, vm) in late for k in range(4)), (
+            name, "below target 4 intervals running", vm, t)
 
 # The demo's oracle (docs/metrics.md, "placement_changed"): fewer than half
 # of its VM-epochs flagged, and no unflagged epoch above the oracle by more
