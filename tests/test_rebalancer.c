@@ -370,7 +370,12 @@ static void test_promise_no_idle_shrink(void **state)
  *  - a below target, the pool empty, b above its band owing 200 with a
  *    curve not believed: b returns the 200 in one interval, and a grows
  *    by them, past its step of 64 (a step each, before loans: 364/236).
- *  - A borrower below its target owes nothing: it needed the pages. */
+ *  - A borrower below its target owes nothing: it needed the pages.
+ *  - The pool empty (host 400), a in its band takes its step from what
+ *    b, above its band and holding, owes (100): a 164, b 236, b owes 36.
+ *  - Donors give by the lower of their two readings: with a below target
+ *    and the pool empty, b1 (0.95 over the window, 0.90 in the last
+ *    interval) keeps its pages and b2 (0.92 steady) gives the step. */
 static void test_target_hit_loans(void **state)
 {
 	struct tm_rebalancer_config c;
@@ -415,6 +420,29 @@ static void test_target_hit_loans(void **state)
 	c.ops->decide(&p, v, 2, t);
 	assert_int_equal(v[0].lent_pages, 0);
 	assert_int_equal(v[1].lent_pages, 0);
+
+	p.host_pages = 400;
+	v[0] = vm_a(100, 0.86);
+	v[1] = vm_b(300, 0.95);
+	v[1].lent_pages = 100;
+	c.ops->decide(&p, v, 2, t);
+	assert_int_equal(t[0], 164);
+	assert_int_equal(t[1], 236);
+	assert_int_equal(v[0].lent_pages, 64);
+	assert_int_equal(v[1].lent_pages, 36);
+
+	{
+		struct tm_rb_vm w[3] = { vm_a(100, 0.40), vm_b(300, 0.95),
+					 vm_b(300, 0.92) };
+		uint64_t u[3];
+
+		w[1].measured_last = 0.90;
+		p.host_pages = 700;
+		c.ops->decide(&p, w, 3, u);
+		assert_int_equal(u[0], 164);
+		assert_int_equal(u[1], 300);
+		assert_int_equal(u[2], 236);
+	}
 }
 
 /* Floors and ceilings bound every policy; Σ targets <= host. */
