@@ -370,79 +370,69 @@ static void test_promise_no_idle_shrink(void **state)
  *  - a below target, the pool empty, b above its band owing 200 with a
  *    curve not believed: b returns the 200 in one interval, and a grows
  *    by them, past its step of 64 (a step each, before loans: 364/236).
- *  - A borrower below its target owes nothing: it needed the pages.
+ *  - A borrower below its target owes nothing: it needed the pages (both
+ *    below, the pool empty: neither moves).
  *  - The pool empty (host 400), a in its band takes its step from what
  *    b, above its band and holding, owes (100): a 164, b 236, b owes 36.
  *  - Donors give by the lower of their two readings: with a below target
  *    and the pool empty, b1 (0.95 over the window, 0.90 in the last
- *    interval) keeps its pages and b2 (0.92 steady) gives the step. */
+ *    interval) keeps its pages and b2 (0.92 steady) gives the step.
+ * Rows: the host's pages, min_samples, a's capacity, reading and loan,
+ * b's, then both targets and both loans after the decision. */
+static const struct loan_case {
+	uint64_t host;
+	double min_samples;
+	uint64_t a_cap;
+	double a;
+	uint64_t a_lent, b_cap;
+	double b;
+	uint64_t b_lent, want_a, want_b, owe_a, owe_b;
+} loan_cases[] = {
+	{ 600, 4, 300, 0.86, 0, 100, 0.95, 0, 364, 164, 64, 64 },
+	{ 600, 4, 300, 0.86, 0, 100, 1.0, 0, 364, 100, 64, 0 },
+	/* b's marginal page holds 10 samples: not believed at 20 */
+	{ 600, 20, 300, 0.40, 0, 300, 0.95, 200, 500, 100, 0, 0 },
+	{ 600, 20, 300, 0.40, 64, 300, 0.45, 64, 300, 300, 0, 0 },
+	{ 400, 20, 100, 0.86, 0, 300, 0.95, 100, 164, 236, 64, 36 },
+};
+
 static void test_target_hit_loans(void **state)
 {
 	struct tm_rebalancer_config c;
 	struct tm_target_hit_config *th = (void *)c.own.bytes;
 	struct tm_rb_params p;
-	struct tm_rb_vm v[2];
-	uint64_t t[2];
+	struct tm_rb_vm w[3] = { vm_a(100, 0.40), vm_b(300, 0.95),
+				 vm_b(300, 0.92) };
+	uint64_t t[3];
 
 	(void)state;
 	make_curves();
 	assert_int_equal(tm_rebalancer_config_default(&c, "target-hit"), 0);
 	th->sz_step = 64 << 12;
 	p = (struct tm_rb_params){ .cfg = &c, .own = c.own.bytes,
-				   .host_pages = 600, .page_shift = 12 };
-	v[0] = vm_a(300, 0.86);
-	v[1] = vm_b(100, 0.95);
-	c.ops->decide(&p, v, 2, t);
-	assert_int_equal(t[0], 364);
-	assert_int_equal(t[1], 164);
-	assert_int_equal(v[0].lent_pages, 64);
-	assert_int_equal(v[1].lent_pages, 64);
-	v[0] = vm_a(300, 0.86);
-	v[1] = vm_b(100, 1.0);
-	c.ops->decide(&p, v, 2, t);
-	assert_int_equal(t[0], 364);
-	assert_int_equal(t[1], 100);
-	assert_int_equal(v[1].lent_pages, 0);
+				   .page_shift = 12 };
+	for (size_t i = 0; i < sizeof(loan_cases) / sizeof(loan_cases[0]);
+	     i++) {
+		const struct loan_case *lc = &loan_cases[i];
+		struct tm_rb_vm v[2] = { vm_a(lc->a_cap, lc->a),
+					 vm_b(lc->b_cap, lc->b) };
 
-	th->min_samples = 20;   /* b's marginal page holds 10 samples */
-	v[0] = vm_a(300, 0.40);
-	v[1] = vm_b(300, 0.95);
-	v[1].lent_pages = 200;
-	c.ops->decide(&p, v, 2, t);
-	assert_int_equal(t[0], 500);
-	assert_int_equal(t[1], 100);
-	assert_int_equal(v[1].lent_pages, 0);
-
-	v[0] = vm_a(300, 0.40);
-	v[0].lent_pages = 64;
-	v[1] = vm_b(300, 0.45);
-	v[1].lent_pages = 64;
-	c.ops->decide(&p, v, 2, t);
-	assert_int_equal(v[0].lent_pages, 0);
-	assert_int_equal(v[1].lent_pages, 0);
-
-	p.host_pages = 400;
-	v[0] = vm_a(100, 0.86);
-	v[1] = vm_b(300, 0.95);
-	v[1].lent_pages = 100;
-	c.ops->decide(&p, v, 2, t);
-	assert_int_equal(t[0], 164);
-	assert_int_equal(t[1], 236);
-	assert_int_equal(v[0].lent_pages, 64);
-	assert_int_equal(v[1].lent_pages, 36);
-
-	{
-		struct tm_rb_vm w[3] = { vm_a(100, 0.40), vm_b(300, 0.95),
-					 vm_b(300, 0.92) };
-		uint64_t u[3];
-
-		w[1].measured_last = 0.90;
-		p.host_pages = 700;
-		c.ops->decide(&p, w, 3, u);
-		assert_int_equal(u[0], 164);
-		assert_int_equal(u[1], 300);
-		assert_int_equal(u[2], 236);
+		v[0].lent_pages = lc->a_lent;
+		v[1].lent_pages = lc->b_lent;
+		p.host_pages = lc->host;
+		th->min_samples = lc->min_samples;
+		c.ops->decide(&p, v, 2, t);
+		assert_int_equal(t[0], lc->want_a);
+		assert_int_equal(t[1], lc->want_b);
+		assert_int_equal(v[0].lent_pages, lc->owe_a);
+		assert_int_equal(v[1].lent_pages, lc->owe_b);
 	}
+	w[1].measured_last = 0.90;
+	p.host_pages = 700;
+	c.ops->decide(&p, w, 3, t);
+	assert_int_equal(t[0], 164);
+	assert_int_equal(t[1], 300);
+	assert_int_equal(t[2], 236);
 }
 
 /* Floors and ceilings bound every policy; Σ targets <= host. */
