@@ -380,6 +380,7 @@ static void run_no_alloc(bool two_heap)
 		uint64_t x = splitmix(&rng);
 		uint64_t page = (x >> 40) % (1 + (x & 0xffff));  /* skewed */
 
+		sdh()->prefetch(s, (uint32_t)(x >> 20) & 0xffff);
 		tm_ident_feed(sdh(), s, page, 1 + (uint32_t)(x & 3),
 			      (x & 0x10000) ? TM_TIER_SMEM : TM_TIER_FMEM);
 		if (n % 100000 == 0) {
@@ -398,6 +399,54 @@ static void test_no_alloc(void **state)
 	(void)state;
 	run_no_alloc(false);
 	run_no_alloc(true);
+}
+
+/* prefetch() (the replay's lookahead) changes nothing observable: a twin
+ * fed the same samples, with prefetch() called for other pages between
+ * them, ranks the same pages with the same estimates, in either heap
+ * mode. */
+static void test_prefetch_unobservable(void **state)
+{
+	(void)state;
+	for (int two = 0; two <= 1; two++) {
+		struct tm_ident_config c;
+		uint64_t hot[2][300], pro[2][300], dem[2][300];
+		struct tm_rank r[2];
+		uint64_t rng = 9;
+		void *s[2];
+
+		sdh_defaults(&c);
+		tm_sdh_cfg(&c)->two_heap = two;
+		for (int k = 0; k < 2; k++) {
+			s[k] = make(&c, 4);
+			r[k] = (struct tm_rank){ .hot = hot[k], .cap = 300,
+						 .promote = pro[k],
+						 .demote = dem[k] };
+		}
+		for (uint32_t n = 0; n < 300000; n++) {
+			uint64_t x = splitmix(&rng);
+			uint64_t page = (x >> 40) % (1 + (x & 0xfff));
+
+			sdh()->prefetch(s[1], (uint32_t)(x >> 8) & 0xfffff);
+			for (int k = 0; k < 2; k++)
+				tm_ident_feed(sdh(), s[k], page, 1,
+					      (x & 0x1000) ? TM_TIER_SMEM :
+							     TM_TIER_FMEM);
+		}
+		for (int k = 0; k < 2; k++)
+			sdh()->rank(s[k], &r[k]);
+		assert_true(r[0].nr_hot >= 100);   /* K = 100 */
+		assert_int_equal(r[0].nr_hot, r[1].nr_hot);
+		assert_int_equal(r[0].nr_pairs, r[1].nr_pairs);
+		for (size_t i = 0; i < r[0].nr_hot; i++) {
+			assert_int_equal(hot[0][i], hot[1][i]);
+			assert_int_equal(
+				sdh()->estimate(s[0], (uint32_t)hot[0][i], 0),
+				sdh()->estimate(s[1], (uint32_t)hot[1][i], 0));
+		}
+		for (int k = 0; k < 2; k++)
+			sdh()->free(s[k]);
+	}
 }
 
 /* --- 4. two heaps ----------------------------------------------------------- */
@@ -804,6 +853,7 @@ int main(void)
 		cmocka_unit_test(test_decay_integer),
 		cmocka_unit_test(test_cooling),
 		cmocka_unit_test(test_no_alloc),
+		cmocka_unit_test(test_prefetch_unobservable),
 		cmocka_unit_test(test_two_heap_pairs),
 		cmocka_unit_test(test_two_heap_limits),
 		cmocka_unit_test(test_two_heap_hot_and_moves),

@@ -364,6 +364,25 @@ static void sdh_update(void *st, struct tm_sample smp)
 	upd_paths[s->path](s, smp);
 }
 
+/* The replay's lookahead (a few samples ahead): the top-K index cell of
+ * the page, whose load each update otherwise waits on (perf: ~10% of the
+ * update's cycles at K = 104,857, a 40 M-sample Zipf replay).  Only the
+ * cell: the heap entry it names was prefetched the same way a stage later
+ * and the replay got slower; the sketch rows fit the L2.  Replay 2.335 ->
+ * 2.29 s (medians of 8 interleaved pairs), outputs identical. */
+static void sdh_prefetch(const void *st, uint32_t idx)
+{
+	const struct tm_sdh *s = st;
+	uint64_t hh = tm_topk_hash(idx);
+
+	if (s->heap) {
+		tm_topk_prefetch_hash(s->heap, hh);
+	} else {   /* two heaps: the page is in either */
+		tm_topk_prefetch_hash(s->fheap, hh);
+		tm_topk_prefetch_hash(s->sheap, hh);
+	}
+}
+
 static inline int ilog2_or_neg(uint64_t v)
 {
 	return v == 0 ? -1 : 63 - __builtin_clzll(v);
@@ -642,6 +661,7 @@ const struct tm_identifier_ops tm_sdh_ops = {
 	.cost_ns = 30,
 	.new = sdh_new,
 	.update = sdh_update,
+	.prefetch = sdh_prefetch,
 	.rank = sdh_rank,
 	.epoch_end = sdh_epoch_end,
 	.estimate = sdh_estimate,
