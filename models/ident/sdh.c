@@ -366,10 +366,12 @@ static void sdh_update(void *st, struct tm_sample smp)
 
 /* The replay's lookahead (a few samples ahead): the top-K index cell of
  * the page, whose load each update otherwise waits on (perf: ~10% of the
- * update's cycles at K = 104,857, a 40 M-sample Zipf replay).  Only the
- * cell: the heap entry it names was prefetched the same way a stage later
- * and the replay got slower; the sketch rows fit the L2.  Replay 2.335 ->
- * 2.29 s (medians of 8 interleaved pairs), outputs identical. */
+ * update's cycles, K = 10,485, the 40 M-sample Zipf replay of make
+ * bench).  Only the cell: the heap entry it names, prefetched a stage
+ * later from the cell, made the replay slower (2.45-2.57 s against
+ * 2.26-2.36 s: the prefetches wait for miss buffers); the sketch rows
+ * added nothing.  Replay 2.335 -> 2.29 s (medians of 8 interleaved
+ * pairs), outputs identical. */
 static void sdh_prefetch(const void *st, uint32_t idx)
 {
 	const struct tm_sdh *s = st;
