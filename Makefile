@@ -173,6 +173,6 @@ sweep-reports: deps $(TMSIM_BIN)
 	done
 
 clean:
-	rm -rf build build-san build-fuzz tmsim
+	rm -rf build build-san build-ndebug build-fuzz tmsim
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
