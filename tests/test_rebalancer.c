@@ -377,6 +377,11 @@ static void test_promise_no_idle_shrink(void **state)
  *  - Donors give by the lower of their two readings: with a below target
  *    and the pool empty, b1 (0.95 over the window, 0.90 in the last
  *    interval) keeps its pages and b2 (0.92 steady) gives the step.
+ *  - A VM above its band takes from a loan too while its footprint grows
+ *    into SMEM: a at 0.95 (curves not believed at min_samples 100, so
+ *    both hold), its FMEM full, 64 pages first touched over the interval
+ *    (a step), takes 64 of b's 100; at 63 new pages, or with room left
+ *    in its FMEM, it does not.
  * Rows: the host's pages, min_samples, a's capacity, reading and loan,
  * b's, then both targets and both loans after the decision. */
 static const struct loan_case {
@@ -433,6 +438,19 @@ static void test_target_hit_loans(void **state)
 	assert_int_equal(t[0], 164);
 	assert_int_equal(t[1], 300);
 	assert_int_equal(t[2], 236);
+
+	th->min_samples = 100;
+	p.host_pages = 400;
+	for (int k = 0; k < 3; k++) {
+		struct tm_rb_vm v[2] = { vm_a(100, 0.95), vm_b(300, 0.95) };
+
+		v[0].full = k != 2;
+		v[0].new_pages = k == 1 ? 63 : 64;
+		v[1].lent_pages = 100;
+		c.ops->decide(&p, v, 2, t);
+		assert_int_equal(t[0], k ? 100 : 164);
+		assert_int_equal(t[1], k ? 300 : 236);
+	}
 }
 
 /* Floors and ceilings bound every policy; Σ targets <= host. */

@@ -105,6 +105,10 @@ struct tm_rb_vm {
 	double rate;                 /* accesses per second over the window */
 	struct tm_curve est;         /* from samples (TM_RB_EST_CURVE) */
 	struct tm_curve truth;       /* from every access (TM_RB_TRUE_CURVE) */
+	uint64_t new_pages;          /* pages first touched over the last
+				      * interval (a host sees the faults) */
+	bool full;                   /* its FMEM pages fill its capacity: a
+				      * new page lands in SMEM */
 	double feedback;             /* target-hit state, kept between calls */
 	uint64_t lent_pages;         /* target-hit: idle FMEM lent to it as
 				      * headroom, kept between calls */

@@ -56,9 +56,16 @@
  * idle pool.  A VM in its band, closer to its target than any VM above
  * it, takes its step from what a VM above its band owes once the pool is
  * short of one (`noisy`: the neighbour, in its band at t = 9 s as its
- * footprint grew, read 0.85 over the next interval instead of 0.46).  A
- * borrower that falls below its target needed the pages and owes
- * nothing.  (Lent without being owed, the loans came back a step
+ * footprint grew, read 0.85 over the next interval instead of 0.46); so
+ * does a VM above its band whose FMEM is full while it touched a step of
+ * new pages over the last interval (they went to SMEM: a host sees the
+ * first-touch faults).  The neighbour, just above its band at t = 10 s
+ * with 49,152 pages for a need of 56,971 and its footprint still
+ * growing, then read 0.92 instead of 0.67.  A borrower that falls below
+ * its target needed the pages and owes nothing.  (Taking from loans
+ * whenever a VM was closer to its target than the lender, growing or
+ * not, sent `ten` to 21 VM-seconds of misses and 4 GiB of balloon
+ * churn.)  (Lent without being owed, the loans came back a step
  * an interval: the `noisy` scenario's quiet1 had borrowed 65,536 pages
  * when its neighbour's footprint jumped, and the neighbour spent 5
  * intervals below target instead of 2.)
@@ -199,10 +206,17 @@ static uint32_t next_lender(const struct tm_target_hit_config *c,
 	return best;
 }
 
+/* A VM whose new pages land in SMEM: its FMEM full, a step of pages
+ * first touched over the last interval. */
+static bool spilling(const struct tm_rb_vm *v, uint64_t step)
+{
+	return v->full && v->new_pages >= step;
+}
+
 /* Headroom (above): idle pool pages, a step each, lent to the VMs that
- * may borrow, closest to their target first; a VM in its band, once the
- * pool is short of a step, takes it from what a VM above its band owes
- * (it is closer to its target).  done[i]: VM i borrowed. */
+ * may borrow, closest to their target first; a VM in its band, or
+ * spilling, once the pool is short of a step, takes it from what a VM
+ * above its band owes.  done[i]: VM i borrowed. */
 static void headroom(const struct tm_target_hit_config *c,
 		     const struct tm_rb_vm *vms, uint32_t nr,
 		     uint64_t host_pages, uint64_t reserve, uint64_t step,
@@ -239,8 +253,8 @@ static void headroom(const struct tm_target_hit_config *c,
 			pool -= target[best] - vms[best].cap_pages;
 			continue;
 		}
-		from = above_band(c, &vms[best]) ? nr :
-		       next_lender(c, vms, nr, target, best);
+		from = above_band(c, &vms[best]) && !spilling(&vms[best], step) ?
+		       nr : next_lender(c, vms, nr, target, best);
 		if (from == nr)
 			break;
 		take = vms[from].lent_pages < step ? vms[from].lent_pages : step;

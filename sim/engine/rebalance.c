@@ -430,6 +430,8 @@ static void vm_tick(const struct tm_rebalance *r, struct tm_vm_rt *vm,
 	iv->accesses = vm->total.nr_accesses - b->at_tick.nr_accesses;
 	iv->hits_fmem = vm->total.hits_fmem - b->at_tick.hits_fmem;
 	b->at_tick = vm->total;
+	b->new_pages = vm->pm.nr - b->pages_at_tick;
+	b->pages_at_tick = vm->pm.nr;
 	b->ring_pos = (b->ring_pos + 1) % TM_RB_RING;
 	if (b->ring_nr < TM_RB_RING)
 		b->ring_nr++;
@@ -519,6 +521,9 @@ static void fill_rb_vm(const struct tm_rebalancer_config *rc,
 	r->truth = b->curve_true.c;
 	r->feedback = b->feedback;
 	r->lent_pages = b->lent_pages;
+	r->new_pages = b->new_pages;
+	r->full = vm->nr_fmem_pages + vm->nr_inflight_promotions >=
+		  vm->nr_fmem_cap_pages;
 }
 
 void tm_rebalance_tick_vm(struct tm_rebalance *r, uint32_t v, uint64_t now_ns,

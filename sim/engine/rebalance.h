@@ -54,6 +54,8 @@ struct tm_rebalance_vm {
 	uint64_t *snap_true; /* TM_ACC at the last tick (NULL with
 			      * distribution truth; TM_SMP's: the VM's) */
 	uint32_t win_cap;
+	uint32_t pages_at_tick;     /* touched pages at the last tick */
+	uint32_t new_pages;         /* first touched over the last interval */
 	/* the last tick's curves, compact (tm_rb_curve_keep) */
 	struct tm_rb_curve curve_est, curve_true;
 	double dist_total;  /* the interval's expected accesses (distribution) */

@@ -12,7 +12,8 @@
 #   target of a VM below its target_hit, and every VM below it after the
 #   first window is asked to grow unless the pool is empty or the VM is at
 #   its ceiling; no VM is below its target after the first window on the
-#   demo, steady and ten, and on the others no miss lasts 4 intervals.
+#   demo, steady, ten and noisy, and on the others no miss lasts 4
+#   intervals.
 . "$(dirname "$0")/lib.sh"
 run() {
 	expect_exit 0 "$TMSIM" run "$1" -q --threads 2 -o "$WORK/$2"
@@ -65,19 +66,21 @@ for name in ("demo", "steady", "phase", "diurnal", "noisy", "ten"):
                     or cap >= ceil), (name, "did not grow", r)
 
 # No SLO miss after the first window where needs fit and the workloads
-# keep their shape (the demo's host0, steady, ten: issue 20's acceptance);
-# where a workload changes (phase, diurnal, noisy) every miss after the
-# first window ends within 3 intervals (the change is seen one interval
-# late; the balloon then takes well under one).  Lending idle FMEM as
-# headroom and a grower resuming as the pool refills brought ten from 2
-# late VM-seconds and the demo from 1 to 0.
+# keep their shape (the demo's host0, steady, ten: issue 20's acceptance),
+# nor on noisy, whose neighbour's footprint grows; where a hot set grows
+# in a step (phase, diurnal) every miss after the first window ends
+# within 3 intervals (the change is seen one interval late; the balloon
+# then takes well under one).  Lending idle FMEM as headroom and a
+# grower resuming as the pool refills brought ten from 2 late VM-seconds
+# and the demo from 1 to 0; lending to a VM spilling new pages into
+# SMEM, noisy from 1 to 0.
 for name in ("demo", "steady", "ten", "phase", "diurnal", "noisy"):
     hc, vms, rows, page = load(name)
     iv = hc["rebalancer"]["interval"]
     late = [(int(r["time_ns"]), r["vm"]) for r in rows
             if int(r["time_ns"]) > hc["rebalancer"]["window"]
             and below(r, vms)]
-    if name in ("demo", "steady", "ten"):
+    if name in ("demo", "steady", "ten", "noisy"):
         assert not late, (name, "below target after the first window", late)
         continue
     for t, vm in late:
