@@ -62,13 +62,13 @@
  * first-touch faults).  The neighbour, just above its band at t = 10 s
  * with 49,152 pages for a need of 56,971 and its footprint still
  * growing, then read 0.92 instead of 0.67.  A borrower that falls below
- * its target needed the pages and owes nothing.  (Taking from loans
- * whenever a VM was closer to its target than the lender, growing or
- * not, sent `ten` to 21 VM-seconds of misses and 4 GiB of balloon
- * churn.)  (Lent without being owed, the loans came back a step
- * an interval: the `noisy` scenario's quiet1 had borrowed 65,536 pages
- * when its neighbour's footprint jumped, and the neighbour spent 5
- * intervals below target instead of 2.)
+ * its target needed the pages and owes nothing.  Tried and dropped:
+ * taking from loans whenever a VM was closer to its target than the
+ * lender, growing or not (`ten`: 21 VM-seconds of misses, 4 GiB of
+ * balloon churn); loans not owed, which came back a step an interval
+ * (`noisy`'s quiet1 had borrowed 65,536 pages when its neighbour's
+ * footprint jumped, and the neighbour spent 5 intervals below target
+ * instead of 2).
  *
  * Above the band a VM shrinks toward its curve where the curve is
  * believed (rule 5).  Where it is not, it holds while every VM of the

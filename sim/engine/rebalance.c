@@ -414,16 +414,12 @@ static void window_curve(struct tm_vm_rt *vm, double *win, uint64_t *snap,
 	tm_rb_curve_keep(cv, val, n);
 }
 
-/* Close the interval: ring of counters, curves, SLO and need metrics. */
-static void vm_tick(const struct tm_rebalance *r, struct tm_vm_rt *vm,
-		    struct tm_rebalance_vm *b, uint64_t now_ns, bool need_est,
-		    uint32_t *sort)
+/* The interval's counters into the ring (returned), and the pages first
+ * touched in it. */
+static const struct tm_rb_interval *ring_close(const struct tm_vm_rt *vm,
+					       struct tm_rebalance_vm *b)
 {
-	const struct tm_rebalancer_config *rc = r->cfg;
 	struct tm_rb_interval *iv = &b->ring[b->ring_pos];
-	double decay = 1.0 - (double)rc->interval_ns / (double)rc->window_ns;
-	struct tm_curve *tc;
-	double ratio;
 
 	iv->samples = vm->total.nr_samples - b->at_tick.nr_samples;
 	iv->samples_fmem = vm->total.samples_fmem - b->at_tick.samples_fmem;
@@ -435,6 +431,20 @@ static void vm_tick(const struct tm_rebalance *r, struct tm_vm_rt *vm,
 	b->ring_pos = (b->ring_pos + 1) % TM_RB_RING;
 	if (b->ring_nr < TM_RB_RING)
 		b->ring_nr++;
+	return iv;
+}
+
+/* Close the interval: ring of counters, curves, SLO and need metrics. */
+static void vm_tick(const struct tm_rebalance *r, struct tm_vm_rt *vm,
+		    struct tm_rebalance_vm *b, uint64_t now_ns, bool need_est,
+		    uint32_t *sort)
+{
+	const struct tm_rebalancer_config *rc = r->cfg;
+	double decay = 1.0 - (double)rc->interval_ns / (double)rc->window_ns;
+	const struct tm_rb_interval *iv = ring_close(vm, b);
+	struct tm_curve *tc;
+	double ratio;
+
 	ensure_window(vm, b, need_est);
 	if (decay < 0)
 		decay = 0;
