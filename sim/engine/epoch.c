@@ -61,7 +61,7 @@ static void rank_ident(struct tm_vm_rt *vm, struct tm_ident_rt *id,
 	vm->rank.nr_hot = vm->rank.nr_pairs = vm->rank.nr_regions = 0;
 	vm->rank.nr_cold = 0;
 	vm->rank.nr_fmem_cap_pages = vm->nr_fmem_cap_pages;
-	vm->rank.nr_fmem_pages = vm->nr_fmem_pages + vm->nr_inflight_promotions;
+	vm->rank.nr_fmem_pages = tm_vm_fmem_held(vm);
 	if (!pairs || !(id->ops->kind.flags & TM_IDENT_PAIRS))
 		vm->rank.promote = vm->rank.demote = NULL;
 	tm_ident_rank(id->ops, id->st, &vm->rank, sc);

@@ -130,8 +130,7 @@ void tm_rebalance_balloon_step(struct tm_rebalance *r, uint32_t v,
 	struct tm_vm_rt *vm = &r->vms[v];
 	struct tm_balloon_view view = {
 		.cap_pages = vm->nr_fmem_cap_pages,
-		.resident_pages = vm->nr_fmem_pages +
-				  vm->nr_inflight_promotions,
+		.resident_pages = tm_vm_fmem_held(vm),
 		.pool_pages = r->pool_pages,
 		.migrating = vm->busy,
 	};
@@ -532,8 +531,7 @@ static void fill_rb_vm(const struct tm_rebalancer_config *rc,
 	r->feedback = b->feedback;
 	r->lent_pages = b->lent_pages;
 	r->new_pages = b->new_pages;
-	r->full = vm->nr_fmem_pages + vm->nr_inflight_promotions >=
-		  vm->nr_fmem_cap_pages;
+	r->full = tm_vm_fmem_held(vm) >= vm->nr_fmem_cap_pages;
 }
 
 void tm_rebalance_tick_vm(struct tm_rebalance *r, uint32_t v, uint64_t now_ns,

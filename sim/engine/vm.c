@@ -413,8 +413,7 @@ static void first_touch(struct tm_vm_rt *vm, uint32_t idx)
 {
 	if (idx >= vm->arr_cap)
 		grow_arrays(vm);
-	if (vm->nr_fmem_pages + vm->nr_inflight_promotions <
-	    vm->nr_fmem_cap_pages) {
+	if (tm_vm_fmem_held(vm) < vm->nr_fmem_cap_pages) {
 		vm->pm.tier[idx] = TM_TIER_FMEM;
 		vm->nr_fmem_pages++;
 		vm->touched_fmem_this_epoch = true;
@@ -500,7 +499,7 @@ static __attribute__((noinline)) void
 faults(struct tm_vm_rt *vm, const struct tm_record *r, uint32_t idx,
        unsigned kinds)
 {
-	uint64_t used = vm->nr_fmem_pages + vm->nr_inflight_promotions;
+	uint64_t used = tm_vm_fmem_held(vm);
 	struct tm_fault f = {
 		.time_ns = r->time_ns,
 		.page = tm_pagemap_page(&vm->pm, idx),
@@ -691,7 +690,7 @@ static void scan_due(struct tm_vm_rt *vm)
 		.page_base = vm->pm.page_base,
 		.tier = vm->pm.tier,
 		.nr_fmem_cap_pages = vm->nr_fmem_cap_pages,
-		.nr_fmem_pages = vm->nr_fmem_pages + vm->nr_inflight_promotions,
+		.nr_fmem_pages = tm_vm_fmem_held(vm),
 		.bits = vm->pbits,
 		.find = pagemap_find_cb,
 		.find_ctx = &vm->pm,

@@ -237,6 +237,13 @@ struct tm_vm_rt {
 	size_t end_truth_bytes;     /* tm_vm_truth_memory_bytes then */
 };
 
+/* FMEM the VM's pages hold or are promoted into: what its capacity must
+ * cover, and what a first touch, a fault or a balloon step sees. */
+static inline uint64_t tm_vm_fmem_held(const struct tm_vm_rt *vm)
+{
+	return vm->nr_fmem_pages + vm->nr_inflight_promotions;
+}
+
 static inline uint64_t tm_vm_acc(const struct tm_vm_rt *vm, uint32_t idx)
 {
 	return ((uint64_t)vm->acc_hi[idx] << 31) + vm->cum[idx].acc;
