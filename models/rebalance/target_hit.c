@@ -216,11 +216,11 @@ static bool spilling(const struct tm_rb_vm *v, uint64_t step)
 /* Headroom (above): idle pool pages, a step each, lent to the VMs that
  * may borrow, closest to their target first; a VM in its band, or
  * spilling, once the pool is short of a step, takes it from what a VM
- * above its band owes.  done[i]: VM i borrowed. */
+ * above its band owes.  borrowed[i]: VM i was lent to. */
 static void headroom(const struct tm_target_hit_config *c,
 		     const struct tm_rb_vm *vms, uint32_t nr,
 		     uint64_t host_pages, uint64_t reserve, uint64_t step,
-		     bool starving, uint64_t *target, bool *done)
+		     bool starving, uint64_t *target, bool *borrowed)
 {
 	uint64_t used = reserve, pool;
 
@@ -235,8 +235,7 @@ static void headroom(const struct tm_target_hit_config *c,
 		for (uint32_t i = 0; i < nr; i++) {
 			double m = measured_low(&vms[i]);
 
-			if (done[i] || !may_borrow(c, &vms[i], target[i],
-						       starving))
+			if (!may_borrow(c, &vms[i], target[i], starving))
 				continue;
 			if (best == nr || m - vms[i].target_hit <
 					  measured_low(&vms[best]) -
@@ -245,22 +244,26 @@ static void headroom(const struct tm_target_hit_config *c,
 		}
 		if (best == nr)
 			break;
-		done[best] = true;
-		if (pool >= step) {
-			target[best] = tm_rb_bounded(&vms[best],
-						     vms[best].cap_pages + step,
-						     step);
-			pool -= target[best] - vms[best].cap_pages;
-			continue;
+		from = nr;   /* the pool */
+		take = step;
+		if (pool < step) {
+			from = above_band(c, &vms[best]) &&
+			       !spilling(&vms[best], step) ?
+			       nr : next_lender(c, vms, nr, target, best);
+			if (from == nr)
+				break;
+			if (vms[from].lent_pages < step)
+				take = vms[from].lent_pages;
 		}
-		from = above_band(c, &vms[best]) && !spilling(&vms[best], step) ?
-		       nr : next_lender(c, vms, nr, target, best);
-		if (from == nr)
-			break;
-		take = vms[from].lent_pages < step ? vms[from].lent_pages : step;
+		/* above its capacity now: may_borrow() passes it over */
 		target[best] = tm_rb_bounded(&vms[best],
 					     vms[best].cap_pages + take, step);
-		target[from] -= target[best] - vms[best].cap_pages;
+		take = target[best] - vms[best].cap_pages;   /* the ceiling */
+		if (from == nr)
+			pool -= take;
+		else
+			target[from] -= take;
+		borrowed[best] = true;
 	}
 }
 
