@@ -19,6 +19,9 @@ char *tm_xstrdup(const char *s);
  * footprint) costs resident memory only where it is used, where realloc
  * and memset would fault in every page of it. */
 void *tm_xgrow_zeroed(void *p, size_t old_nr, size_t new_nr, size_t sz);
+/* The same for an array named once: p = its grown self, sized by *p. */
+#define TM_XGROW_ZEROED(p, old_nr, new_nr) \
+	((p) = tm_xgrow_zeroed((p), (old_nr), (new_nr), sizeof(*(p))))
 
 /* Zeroed memory for nr objects of sz bytes, aligned to a 64-byte cache
  * line (TM_CACHE_LINE), for structures read a line at a time: malloc

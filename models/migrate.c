@@ -241,7 +241,7 @@ static void grow_pages(struct tm_migrator *m, uint32_t nr_pages)
 		return;
 	cap = nr_pages > UINT32_MAX / 2 || nr_pages > 2 * old ? nr_pages :
 								  2 * old;
-#define GROW(a) (m->a = tm_xgrow_zeroed(m->a, old, cap, sizeof(*m->a)))
+#define GROW(a) TM_XGROW_ZEROED(m->a, old, cap)
 	GROW(mark);
 	GROW(last_dir);
 	if (m->wide_time)

@@ -59,7 +59,7 @@ static void grow(struct tm_exact *x, uint64_t idx)
 
 	while (cap <= idx)
 		cap *= 2;
-	x->cnt = tm_xgrow_zeroed(x->cnt, x->cap, cap, sizeof(*x->cnt));
+	TM_XGROW_ZEROED(x->cnt, x->cap, cap);
 	x->cap = cap;
 }
 

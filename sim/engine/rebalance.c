@@ -213,7 +213,7 @@ static void ensure_window(struct tm_vm_rt *vm, struct tm_rebalance_vm *b,
 
 	if (cap <= old)
 		return;
-#define GROW(a) (b->a = tm_xgrow_zeroed(b->a, old, cap, sizeof(*b->a)))
+#define GROW(a) TM_XGROW_ZEROED(b->a, old, cap)
 	if (need_est) {
 		GROW(win_est);
 		tm_vm_smp_tick_use(vm);   /* its snapshot: the VM's (vm.h) */

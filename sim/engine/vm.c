@@ -126,9 +126,8 @@ static int vm_open_stream(struct tm_vm_rt *vm, uint64_t seed,
  * sample counts (cumulative, and at the epoch's start) for its ARE/AAE. */
 static void ident_ref_grow(struct tm_ident_rt *id, size_t old, size_t cap)
 {
-	id->ref = tm_xgrow_zeroed(id->ref, old, cap, sizeof(*id->ref));
-	id->ref_base = tm_xgrow_zeroed(id->ref_base, old, cap,
-				       sizeof(*id->ref_base));
+	TM_XGROW_ZEROED(id->ref, old, cap);
+	TM_XGROW_ZEROED(id->ref_base, old, cap);
 }
 
 static void grow_arrays(struct tm_vm_rt *vm)
@@ -136,7 +135,7 @@ static void grow_arrays(struct tm_vm_rt *vm)
 	uint32_t cap = tm_pagemap_cap(&vm->pm);
 	size_t old = vm->arr_cap;
 
-#define GROW(a) (vm->a = tm_xgrow_zeroed(vm->a, old, cap, sizeof(*vm->a)))
+#define GROW(a) TM_XGROW_ZEROED(vm->a, old, cap)
 	GROW(cum);
 	GROW(acc_hi);
 	GROW(smp_hi);
@@ -149,9 +148,8 @@ static void grow_arrays(struct tm_vm_rt *vm)
 		else
 			GROW(smp_base32);
 		GROW(mark);
-		vm->fnew = tm_xgrow_zeroed(vm->fnew, (old + 63) / 64,
-					   ((size_t)cap + 63) / 64,
-					   sizeof(*vm->fnew));
+		TM_XGROW_ZEROED(vm->fnew, (old + 63) / 64,
+				((size_t)cap + 63) / 64);
 		if (vm->truth_src == TM_TRUTH_ESTIMATED)
 			GROW(half_base);
 	}
